@@ -1,0 +1,27 @@
+package io.switchboard.protocol;
+
+/** Stable error codes sent in {@code error} frames. Clients switch on {@link #wire()}, never on messages. */
+public enum ErrorCode {
+  BAD_REQUEST("bad_request"),
+  TOO_LARGE("too_large"),
+  UNKNOWN_TYPE("unknown_type"),
+  NOT_JOINED("not_joined"),
+  NOT_IN_ROOM("not_in_room"),
+  TOO_MANY_ROOMS("too_many_rooms"),
+  RATE_LIMITED("rate_limited"),
+  STORAGE_UNAVAILABLE("storage_unavailable"),
+  UNAUTHORIZED("unauthorized"),
+  NOT_FOUND("not_found"),
+  SHUTTING_DOWN("shutting_down"),
+  INTERNAL("internal");
+
+  private final String wire;
+
+  ErrorCode(String wire) {
+    this.wire = wire;
+  }
+
+  public String wire() {
+    return wire;
+  }
+}

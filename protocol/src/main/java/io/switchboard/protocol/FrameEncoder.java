@@ -1,0 +1,145 @@
+package io.switchboard.protocol;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
+import java.io.StringWriter;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/** Encodes server frames to their JSON text. Field order is fixed so encodings can be golden-tested. */
+public final class FrameEncoder {
+  private static final JsonFactory JSON = new JsonFactory();
+
+  private FrameEncoder() {
+  }
+
+  public static String encode(ServerFrame frame) {
+    StringWriter out = new StringWriter(128);
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.writeStartObject();
+      if (frame instanceof ServerFrame.Welcome w) {
+        type(g, "welcome", w.id());
+        g.writeStringField("session", w.session());
+        g.writeStringField("user", w.user());
+        g.writeStringField("token", w.token());
+        g.writeNumberField("heartbeatMs", w.heartbeatMs());
+        g.writeObjectFieldStart("limits");
+        g.writeNumberField("maxFrameBytes", w.limits().maxFrameBytes());
+        g.writeNumberField("maxBodyBytes", w.limits().maxBodyBytes());
+        g.writeNumberField("maxRooms", w.limits().maxRooms());
+        g.writeNumberField("maxHistoryLimit", w.limits().maxHistoryLimit());
+        g.writeEndObject();
+      } else if (frame instanceof ServerFrame.Joined j) {
+        type(g, "joined", j.id());
+        g.writeStringField("room", j.room());
+        g.writeNumberField("head", j.head());
+        g.writeStringField("mode", j.mode().wire());
+        g.writeArrayFieldStart("members");
+        for (String member : j.members()) {
+          g.writeString(member);
+        }
+        g.writeEndArray();
+        if (j.recovered() != null) {
+          g.writeBooleanField("recovered", j.recovered());
+        }
+        if (j.replayFrom() != null) {
+          g.writeNumberField("replayFrom", j.replayFrom());
+        }
+      } else if (frame instanceof ServerFrame.Left l) {
+        type(g, "left", l.id());
+        g.writeStringField("room", l.room());
+      } else if (frame instanceof ServerFrame.ModeSet m) {
+        type(g, "mode", m.id());
+        g.writeStringField("room", m.room());
+        g.writeStringField("mode", m.mode().wire());
+        g.writeNumberField("head", m.head());
+      } else if (frame instanceof ServerFrame.Msg m) {
+        type(g, "msg", null);
+        g.writeStringField("room", m.message().room());
+        messageFields(g, m.message());
+      } else if (frame instanceof ServerFrame.Ack a) {
+        type(g, "ack", a.id());
+        g.writeStringField("room", a.room());
+        g.writeStringField("cid", a.cid());
+        g.writeNumberField("seq", a.seq());
+        g.writeBooleanField("stored", a.stored());
+      } else if (frame instanceof ServerFrame.Unread u) {
+        type(g, "unread", null);
+        g.writeStringField("room", u.room());
+        g.writeNumberField("count", u.count());
+        g.writeNumberField("lastSeq", u.lastSeq());
+        g.writeStringField("preview", u.preview());
+      } else if (frame instanceof ServerFrame.Page p) {
+        type(g, "page", p.id());
+        g.writeStringField("room", p.room());
+        messages(g, p.messages());
+        g.writeBooleanField("hasMore", p.hasMore());
+      } else if (frame instanceof ServerFrame.Error e) {
+        type(g, "error", null);
+        g.writeStringField("code", e.code().wire());
+        g.writeStringField("message", e.message());
+        if (e.ref() != null) {
+          g.writeFieldName("ref");
+          id(g, e.ref());
+        }
+      } else if (frame instanceof ServerFrame.Pong p) {
+        type(g, "pong", p.id());
+        g.writeNumberField("ts", p.ts());
+      }
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString();
+  }
+
+  /** A page of messages as the HTTP history endpoint returns it: {@code {"room","messages","hasMore"}}. */
+  public static String encodePage(String room, List<ServerFrame.Message> page, boolean hasMore) {
+    StringWriter out = new StringWriter(256);
+    try (JsonGenerator g = JSON.createGenerator(out)) {
+      g.writeStartObject();
+      g.writeStringField("room", room);
+      messages(g, page);
+      g.writeBooleanField("hasMore", hasMore);
+      g.writeEndObject();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return out.toString();
+  }
+
+  private static void messages(JsonGenerator g, List<ServerFrame.Message> messages) throws IOException {
+    g.writeArrayFieldStart("messages");
+    for (ServerFrame.Message m : messages) {
+      g.writeStartObject();
+      messageFields(g, m);
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+  }
+
+  private static void messageFields(JsonGenerator g, ServerFrame.Message m) throws IOException {
+    g.writeNumberField("seq", m.seq());
+    g.writeStringField("cid", m.cid());
+    g.writeStringField("from", m.from());
+    g.writeStringField("body", m.body());
+    g.writeNumberField("ts", m.ts());
+  }
+
+  private static void type(JsonGenerator g, String type, Object id) throws IOException {
+    g.writeStringField("t", type);
+    if (id != null) {
+      g.writeFieldName("id");
+      id(g, id);
+    }
+  }
+
+  private static void id(JsonGenerator g, Object id) throws IOException {
+    if (id instanceof Long n) {
+      g.writeNumber(n);
+    } else {
+      g.writeString(id.toString());
+    }
+  }
+}

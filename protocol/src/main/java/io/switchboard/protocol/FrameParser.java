@@ -1,0 +1,269 @@
+package io.switchboard.protocol;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The one strict parser for client frames. Rejects invalid JSON, duplicate keys, non-object frames,
+ * missing or unknown {@code t}, missing or wrong-typed fields and values outside {@link Limits}.
+ * Unknown fields are ignored so newer clients keep working against older servers.
+ */
+public final class FrameParser {
+  private static final JsonFactory JSON = JsonFactory.builder()
+      .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+      .streamReadConstraints(StreamReadConstraints.builder().maxNestingDepth(8).build())
+      .build();
+
+  private final Limits limits;
+
+  public FrameParser(Limits limits) {
+    this.limits = limits;
+  }
+
+  public Limits limits() {
+    return limits;
+  }
+
+  public ClientFrame parse(String text) {
+    if (text.length() > limits.maxFrameBytes() || Utf8.length(text) > limits.maxFrameBytes()) {
+      throw new ProtocolException(ErrorCode.TOO_LARGE, "frame exceeds " + limits.maxFrameBytes() + " bytes");
+    }
+    Map<String, Object> fields = readObject(text);
+    Object id = readId(fields.get("id"));
+    try {
+      return toFrame(fields, id);
+    } catch (ProtocolException e) {
+      throw e.withRef(id);
+    }
+  }
+
+  private ClientFrame toFrame(Map<String, Object> f, Object id) {
+    Object t = f.get("t");
+    if (t == null) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "missing field t");
+    }
+    if (!(t instanceof String type)) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field t must be a string");
+    }
+    return switch (type) {
+      case "hello" -> new ClientFrame.Hello(id, optionalString(f, "token", Limits.MAX_TOKEN_LENGTH),
+          resume(f.get("resume")));
+      case "join" -> new ClientFrame.Join(id, room(f), mode(f, false));
+      case "leave" -> new ClientFrame.Leave(id, room(f));
+      case "mode" -> new ClientFrame.SetMode(id, room(f), mode(f, true));
+      case "send" -> new ClientFrame.Send(id, room(f), cid(f), body(f), bool(f, "resend"));
+      case "history" -> new ClientFrame.History(id, room(f), before(f), limit(f));
+      case "ping" -> new ClientFrame.Ping(id);
+      default -> throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown frame type '" + clip(type) + "'");
+    };
+  }
+
+  private static Map<String, Object> readObject(String text) {
+    try (JsonParser p = JSON.createParser(text)) {
+      if (p.nextToken() != JsonToken.START_OBJECT) {
+        throw new ProtocolException(ErrorCode.BAD_REQUEST, "frame must be a JSON object");
+      }
+      Map<String, Object> fields = readFields(p);
+      if (p.nextToken() != null) {
+        throw new ProtocolException(ErrorCode.BAD_REQUEST, "trailing data after the frame");
+      }
+      return fields;
+    } catch (JsonProcessingException e) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "invalid JSON: " + clip(e.getOriginalMessage()));
+    } catch (IOException e) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "unreadable frame");
+    }
+  }
+
+  private static Map<String, Object> readFields(JsonParser p) throws IOException {
+    Map<String, Object> fields = new HashMap<>();
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      fields.put(name, readValue(p, p.nextToken()));
+    }
+    return fields;
+  }
+
+  private static Object readValue(JsonParser p, JsonToken token) throws IOException {
+    return switch (token) {
+      case VALUE_STRING -> p.getText();
+      case VALUE_NUMBER_INT -> {
+        // Out-of-range integers become a Double so every integer field rejects them as "not an integer".
+        Object n = p.getNumberType() == JsonParser.NumberType.BIG_INTEGER
+            ? (Object) p.getDoubleValue() : (Object) p.getLongValue();
+        yield n;
+      }
+      case VALUE_NUMBER_FLOAT -> p.getDoubleValue();
+      case VALUE_TRUE -> Boolean.TRUE;
+      case VALUE_FALSE -> Boolean.FALSE;
+      case VALUE_NULL -> JsonNull.INSTANCE;
+      case START_OBJECT -> readFields(p);
+      case START_ARRAY -> {
+        List<Object> items = new ArrayList<>();
+        JsonToken next;
+        while ((next = p.nextToken()) != JsonToken.END_ARRAY) {
+          items.add(readValue(p, next));
+        }
+        yield items;
+      }
+      default -> throw new ProtocolException(ErrorCode.BAD_REQUEST, "unexpected JSON token " + token);
+    };
+  }
+
+  /** Marks an explicit JSON null, which no field of protocol v1 accepts. */
+  private enum JsonNull { INSTANCE }
+
+  private static Object readId(Object raw) {
+    if (raw == null) {
+      return null;
+    }
+    if (raw instanceof String s && !s.isEmpty() && s.length() <= Limits.MAX_ID_LENGTH) {
+      return s;
+    }
+    if (raw instanceof Long n && n >= 0) {
+      return n;
+    }
+    throw new ProtocolException(ErrorCode.BAD_REQUEST,
+        "field id must be a non-negative integer or a string of 1-" + Limits.MAX_ID_LENGTH + " characters");
+  }
+
+  private static String requiredString(Map<String, Object> f, String name) {
+    Object v = f.get(name);
+    if (v == null) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "missing field " + name);
+    }
+    if (!(v instanceof String s)) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field " + name + " must be a string");
+    }
+    return s;
+  }
+
+  private static String optionalString(Map<String, Object> f, String name, int maxLength) {
+    if (f.get(name) == null) {
+      return null;
+    }
+    String s = requiredString(f, name);
+    if (s.length() > maxLength) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field " + name + " is longer than " + maxLength);
+    }
+    return s;
+  }
+
+  private static String room(Map<String, Object> f) {
+    return roomName(requiredString(f, "room"));
+  }
+
+  private static String roomName(String room) {
+    if (!Limits.ROOM.matcher(room).matches()) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST,
+          "invalid room name '" + clip(room) + "': 1-64 of A-Z a-z 0-9 . _ : @ -, starting with a letter or digit");
+    }
+    return room;
+  }
+
+  private static String cid(Map<String, Object> f) {
+    String cid = requiredString(f, "cid");
+    if (!Limits.CID.matcher(cid).matches()) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "invalid cid: 1-64 of A-Z a-z 0-9 . _ : -");
+    }
+    return cid;
+  }
+
+  private String body(Map<String, Object> f) {
+    String body = requiredString(f, "body");
+    if (body.isEmpty()) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "body must not be empty");
+    }
+    int bytes = Utf8.length(body);
+    if (bytes < 0) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "body must be valid Unicode text without NUL or lone surrogates");
+    }
+    if (bytes > limits.maxBodyBytes()) {
+      throw new ProtocolException(ErrorCode.TOO_LARGE, "body exceeds " + limits.maxBodyBytes() + " bytes");
+    }
+    return body;
+  }
+
+  private static RoomMode mode(Map<String, Object> f, boolean required) {
+    if (!required && f.get("mode") == null) {
+      return RoomMode.ACTIVE;
+    }
+    RoomMode mode = RoomMode.fromWire(requiredString(f, "mode"));
+    if (mode == null) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field mode must be 'active' or 'background'");
+    }
+    return mode;
+  }
+
+  private static boolean bool(Map<String, Object> f, String name) {
+    Object v = f.get(name);
+    if (v == null) {
+      return false;
+    }
+    if (!(v instanceof Boolean b)) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field " + name + " must be a boolean");
+    }
+    return b;
+  }
+
+  private static Long before(Map<String, Object> f) {
+    Object v = f.get("before");
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof Long n) || n < 1) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field before must be an integer >= 1");
+    }
+    return n;
+  }
+
+  private int limit(Map<String, Object> f) {
+    Object v = f.get("limit");
+    if (v == null) {
+      return Math.min(Limits.DEFAULT_HISTORY_LIMIT, limits.maxHistoryLimit());
+    }
+    if (!(v instanceof Long n) || n < 1 || n > limits.maxHistoryLimit()) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST,
+          "field limit must be an integer from 1 to " + limits.maxHistoryLimit());
+    }
+    return n.intValue();
+  }
+
+  private Map<String, Long> resume(Object raw) {
+    if (raw == null) {
+      return Map.of();
+    }
+    if (!(raw instanceof Map<?, ?> map)) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field resume must be an object of room: lastSeq");
+    }
+    if (map.size() > limits.maxResumeRooms()) {
+      throw new ProtocolException(ErrorCode.TOO_MANY_ROOMS, "resume names more than " + limits.maxResumeRooms() + " rooms");
+    }
+    Map<String, Long> resume = new LinkedHashMap<>();
+    for (Map.Entry<?, ?> e : map.entrySet()) {
+      String room = roomName((String) e.getKey());
+      if (!(e.getValue() instanceof Long seq) || seq < 0) {
+        throw new ProtocolException(ErrorCode.BAD_REQUEST, "resume." + room + " must be an integer >= 0");
+      }
+      resume.put(room, seq);
+    }
+    return resume;
+  }
+
+  private static String clip(String s) {
+    if (s == null) {
+      return "";
+    }
+    return s.length() <= 64 ? s : s.substring(0, 64) + "…";
+  }
+}

@@ -1,0 +1,39 @@
+package io.switchboard.protocol;
+
+import java.util.regex.Pattern;
+
+/**
+ * Validation limits applied by {@link FrameParser}. Server configuration decides the sizes; the
+ * character sets are part of the protocol and fixed here.
+ */
+public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, int maxResumeRooms) {
+  public static final int DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
+  public static final int DEFAULT_MAX_BODY_BYTES = 16 * 1024;
+  public static final int DEFAULT_MAX_HISTORY_LIMIT = 100;
+  public static final int DEFAULT_HISTORY_LIMIT = 50;
+  public static final int DEFAULT_MAX_RESUME_ROOMS = 100;
+
+  public static final int MAX_ROOM_LENGTH = 64;
+  public static final int MAX_CID_LENGTH = 64;
+  public static final int MAX_ID_LENGTH = 64;
+  public static final int MAX_TOKEN_LENGTH = 512;
+
+  /** Room names: ASCII letters, digits and {@code . _ : @ -}, starting with a letter or digit. */
+  public static final Pattern ROOM = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}");
+  /** Client message ids: UUIDs and similar opaque ASCII tokens. */
+  public static final Pattern CID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
+
+  public static Limits defaults() {
+    return new Limits(DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HISTORY_LIMIT,
+        DEFAULT_MAX_RESUME_ROOMS);
+  }
+
+  public Limits {
+    if (maxFrameBytes < 256 || maxBodyBytes < 1 || maxBodyBytes > maxFrameBytes) {
+      throw new IllegalArgumentException("need 256 <= maxFrameBytes and 1 <= maxBodyBytes <= maxFrameBytes");
+    }
+    if (maxHistoryLimit < 1 || maxResumeRooms < 0) {
+      throw new IllegalArgumentException("maxHistoryLimit must be >= 1 and maxResumeRooms >= 0");
+    }
+  }
+}
