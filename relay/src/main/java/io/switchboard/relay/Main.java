@@ -1,6 +1,87 @@
 package io.switchboard.relay;
 
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.relay.config.ConfigLoader;
+import io.switchboard.relay.config.RelayOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
+
+/**
+ * {@code java -jar switchboard.jar [--config FILE]}. Settings come from defaults, the JSON file and
+ * environment variables (docs/operations.md). SIGTERM drains gracefully.
+ */
 public final class Main {
+  private Main() {
+  }
+
   public static void main(String[] args) {
+    System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
+    SLF4JBridgeHandler.removeHandlersForRootLogger();
+    SLF4JBridgeHandler.install();
+    Logger log = LoggerFactory.getLogger(Main.class);
+
+    RelayOptions options;
+    try {
+      options = ConfigLoader.load(System.getenv(), configArg(args));
+    } catch (IllegalArgumentException e) {
+      System.err.println("switchboard: bad configuration: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+
+    PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    new JvmGcMetrics().bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    Vertx vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(registry))
+        .build();
+
+    RelayVerticle relay = new RelayVerticle(options, registry);
+    String deployment;
+    try {
+      deployment = vertx.deployVerticle(relay).await();
+    } catch (Exception e) {
+      log.error("relay failed to start: {}", e.getMessage(), e);
+      vertx.close();
+      System.exit(1);
+      return;
+    }
+    long graceMs = options.getShutdownGraceMs() + 5000;
+    Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+      log.info("shutting down: draining connections and pending writes");
+      try {
+        vertx.undeploy(deployment).toCompletionStage().toCompletableFuture().get(graceMs, TimeUnit.MILLISECONDS);
+        vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.error("unclean shutdown: {}", e.toString());
+      }
+    }, "switchboard-shutdown"));
+  }
+
+  private static Path configArg(String[] args) {
+    for (int i = 0; i < args.length; i++) {
+      if (args[i].equals("--config") && i + 1 < args.length) {
+        return Path.of(args[i + 1]);
+      }
+      if (args[i].startsWith("--config=")) {
+        return Path.of(args[i].substring("--config=".length()));
+      }
+    }
+    return null;
   }
 }

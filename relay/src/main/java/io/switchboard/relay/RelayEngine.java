@@ -1,0 +1,473 @@
+package io.switchboard.relay;
+
+import io.switchboard.protocol.ClientFrame;
+import io.switchboard.protocol.ErrorCode;
+import io.switchboard.protocol.FrameParser;
+import io.switchboard.protocol.ProtocolException;
+import io.switchboard.protocol.RoomMode;
+import io.switchboard.protocol.ServerFrame;
+import io.switchboard.protocol.ServerFrame.Message;
+import io.switchboard.relay.auth.Authenticator;
+import io.switchboard.relay.config.RelayOptions;
+import io.switchboard.relay.history.RoomHistory;
+import io.switchboard.relay.metrics.RelayMetrics;
+import io.switchboard.relay.room.Membership;
+import io.switchboard.relay.room.Room;
+import io.switchboard.relay.room.RoomRegistry;
+import io.switchboard.relay.session.Session;
+import io.switchboard.relay.store.BatchWriter;
+import io.switchboard.relay.store.MessageStore;
+import io.switchboard.relay.store.PendingWrite;
+import io.switchboard.relay.store.StoredMessage;
+import io.switchboard.relay.store.WriteListener;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The one gate every client frame passes: rate limit, strict parse, authorisation, then one handler
+ * per frame type. Owns sessions and rooms; runs entirely on the relay's event loop, so no locks.
+ */
+public final class RelayEngine {
+  private static final Logger LOG = LoggerFactory.getLogger(RelayEngine.class);
+
+  private final RelayOptions options;
+  private final FrameParser parser;
+  private final Authenticator authenticator;
+  private final RoomRegistry rooms;
+  private final RoomHistory history;
+  private final MessageStore store;
+  private final BatchWriter writer;
+  private final RelayMetrics metrics;
+  private final LongSupplier nanoClock;
+  private final Set<Session> sessions = new LinkedHashSet<>();
+  private final Set<Membership> unreadDue = new LinkedHashSet<>();
+  private final ServerFrame.ClientLimits clientLimits;
+  private boolean draining;
+
+  public RelayEngine(RelayOptions options, Authenticator authenticator, MessageStore store, BatchWriter writer,
+      RelayMetrics metrics, LongSupplier nanoClock) {
+    this.options = options;
+    this.parser = new FrameParser(options.limits());
+    this.authenticator = authenticator;
+    this.store = store;
+    this.writer = writer;
+    this.metrics = metrics;
+    this.nanoClock = nanoClock;
+    this.rooms = new RoomRegistry(store::headSeq, options.getRingSize(), options.getDedupeWindow(),
+        options.getResumeMaxReplay() + 10_000, unreadDue::add);
+    this.history = new RoomHistory(store::after);
+    this.clientLimits = new ServerFrame.ClientLimits(options.getMaxFrameBytes(), options.getMaxBodyBytes(),
+        options.getMaxRoomsPerConnection(), options.getMaxHistoryLimit());
+    metrics.gauges(sessions::size, rooms::size);
+  }
+
+  public RoomRegistry rooms() {
+    return rooms;
+  }
+
+  public RoomHistory history() {
+    return history;
+  }
+
+  public int sessionCount() {
+    return sessions.size();
+  }
+
+  public boolean draining() {
+    return draining;
+  }
+
+  public void opened(Session session) {
+    sessions.add(session);
+  }
+
+  public void closed(Session session) {
+    if (!sessions.remove(session)) {
+      return;
+    }
+    session.closed();
+    long now = nanoClock.getAsLong();
+    for (Membership m : session.memberships().values()) {
+      m.room().leave(m, now);
+      unreadDue.remove(m);
+    }
+    session.memberships().clear();
+  }
+
+  /** A text frame from a client. */
+  public void onText(Session session, String text) {
+    long now = nanoClock.getAsLong();
+    session.seen(now);
+    if (session.isClosed()) {
+      return;
+    }
+    if (!session.tryAcquire(now)) {
+      reject(session, new ProtocolException(ErrorCode.RATE_LIMITED,
+          "more than " + options.getRateFramesPerSecond() + " frames/s; frame dropped"));
+      return;
+    }
+    ClientFrame frame;
+    try {
+      frame = parser.parse(text);
+    } catch (ProtocolException e) {
+      metrics.frameIn("invalid");
+      reject(session, e);
+      return;
+    }
+    try {
+      dispatch(session, frame);
+    } catch (ProtocolException e) {
+      reject(session, e.withRef(frame.id()));
+    } catch (RuntimeException e) {
+      LOG.error("bug handling {} on session {}", frame.getClass().getSimpleName(), session.id(), e);
+      reject(session, new ProtocolException(ErrorCode.INTERNAL, "internal error; the frame had no effect", frame.id()));
+    }
+  }
+
+  /** Binary messages are not part of protocol v1. */
+  public void onBinary(Session session) {
+    session.seen(nanoClock.getAsLong());
+    metrics.frameIn("invalid");
+    reject(session, new ProtocolException(ErrorCode.BAD_REQUEST, "binary messages are not supported; send JSON text"));
+  }
+
+  /** Any sign of life that is not a frame (a pong control frame). */
+  public void onPong(Session session) {
+    session.seen(nanoClock.getAsLong());
+  }
+
+  private void dispatch(Session session, ClientFrame frame) {
+    if (frame instanceof ClientFrame.Hello hello) {
+      metrics.frameIn("hello");
+      hello(session, hello);
+      return;
+    }
+    if (frame instanceof ClientFrame.Ping ping) {
+      metrics.frameIn("ping");
+      session.send(new ServerFrame.Pong(ping.id(), System.currentTimeMillis()));
+      return;
+    }
+    if (session.identity() == null) {
+      throw new ProtocolException(ErrorCode.UNAUTHORIZED, "send hello first");
+    }
+    if (frame instanceof ClientFrame.Send send) {
+      metrics.frameIn("send");
+      send(session, send);
+    } else if (frame instanceof ClientFrame.Join join) {
+      metrics.frameIn("join");
+      join(session, join);
+    } else if (frame instanceof ClientFrame.Leave leave) {
+      metrics.frameIn("leave");
+      leave(session, leave);
+    } else if (frame instanceof ClientFrame.SetMode mode) {
+      metrics.frameIn("mode");
+      mode(session, mode);
+    } else if (frame instanceof ClientFrame.History h) {
+      metrics.frameIn("history");
+      history(session, h);
+    }
+  }
+
+  private void reject(Session session, ProtocolException e) {
+    metrics.error(e.code());
+    session.send(ServerFrame.Error.of(e));
+    long window = TimeUnit.MILLISECONDS.toNanos(options.getAbuseWindowMs());
+    if (session.strike(nanoClock.getAsLong(), window)) {
+      metrics.disconnect("abuse");
+      session.close(Session.POLICY_VIOLATION, "too many errors");
+    }
+  }
+
+  private void fail(Session session, Object id, Throwable cause) {
+    if (session.isClosed()) {
+      return;
+    }
+    if (cause instanceof ProtocolException pe) {
+      reject(session, pe.withRef(id));
+    } else {
+      LOG.warn("storage read failed: {}", cause.toString());
+      metrics.error(ErrorCode.STORAGE_UNAVAILABLE);
+      session.send(new ServerFrame.Error(ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later", id));
+    }
+  }
+
+  // --- hello / resume ---------------------------------------------------------------------------
+
+  private void hello(Session session, ClientFrame.Hello hello) {
+    if (draining) {
+      throw new ProtocolException(ErrorCode.SHUTTING_DOWN, "server is shutting down; reconnect later");
+    }
+    if (session.identity() != null || session.authenticating()) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "hello already sent on this connection");
+    }
+    if (hello.resume().size() > options.getMaxRoomsPerConnection()) {
+      throw new ProtocolException(ErrorCode.TOO_MANY_ROOMS,
+          "resume names more than " + options.getMaxRoomsPerConnection() + " rooms");
+    }
+    session.authenticating(true);
+    authenticator.authenticate(hello.token()).onComplete(ar -> {
+      session.authenticating(false);
+      if (session.isClosed()) {
+        return;
+      }
+      if (ar.failed()) {
+        fail(session, hello.id(), ar.cause());
+        return;
+      }
+      session.identity(ar.result());
+      session.send(new ServerFrame.Welcome(hello.id(), session.id(), ar.result().user(), ar.result().token(),
+          options.getHeartbeatMs(), clientLimits));
+      for (Map.Entry<String, Long> e : hello.resume().entrySet()) {
+        resume(session, e.getKey(), e.getValue());
+      }
+    });
+  }
+
+  private void resume(Session session, String roomName, long lastSeq) {
+    session.pendingJoins(1);
+    rooms.open(roomName, nanoClock.getAsLong()).onComplete(ar -> {
+      session.pendingJoins(-1);
+      if (session.isClosed()) {
+        return;
+      }
+      if (ar.failed()) {
+        fail(session, null, ar.cause());
+        return;
+      }
+      Room room = ar.result();
+      Membership m = session.memberships().get(roomName);
+      if (m == null) {
+        m = room.join(session, RoomMode.ACTIVE);
+        session.memberships().put(roomName, m);
+      }
+      long head = room.head();
+      long from = Math.max(lastSeq + 1, head - options.getResumeMaxReplay() + 1);
+      boolean recovered = from == lastSeq + 1 || lastSeq >= head;
+      session.send(new ServerFrame.Joined(null, roomName, head, m.mode(), room.users(), recovered,
+          Math.min(from, head + 1)));
+      Membership membership = m;
+      membership.beginCatchUp();
+      history.range(room, from, head).onComplete(replay -> {
+        if (replay.succeeded()) {
+          membership.endCatchUp(replay.result());
+        } else {
+          fail(session, null, replay.cause());
+          membership.endCatchUp(List.of());
+        }
+      });
+    });
+  }
+
+  // --- rooms ------------------------------------------------------------------------------------
+
+  private void join(Session session, ClientFrame.Join join) {
+    Membership existing = session.memberships().get(join.room());
+    if (existing != null) {
+      existing.mode(join.mode());
+      Room room = existing.room();
+      session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), join.mode(), room.users(), null, null));
+      return;
+    }
+    if (session.memberships().size() + session.pendingJoins() >= options.getMaxRoomsPerConnection()) {
+      throw new ProtocolException(ErrorCode.TOO_MANY_ROOMS,
+          "at most " + options.getMaxRoomsPerConnection() + " rooms per connection");
+    }
+    session.pendingJoins(1);
+    rooms.open(join.room(), nanoClock.getAsLong()).onComplete(ar -> {
+      session.pendingJoins(-1);
+      if (session.isClosed()) {
+        return;
+      }
+      if (ar.failed()) {
+        fail(session, join.id(), ar.cause());
+        return;
+      }
+      Room room = ar.result();
+      Membership m = session.memberships().get(join.room());
+      if (m == null) {
+        m = room.join(session, join.mode());
+        session.memberships().put(room.name(), m);
+      } else {
+        m.mode(join.mode());
+      }
+      session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), m.mode(), room.users(), null, null));
+    });
+  }
+
+  private Membership membership(Session session, String room) {
+    Membership m = session.memberships().get(room);
+    if (m == null) {
+      throw new ProtocolException(ErrorCode.NOT_JOINED, "join room '" + room + "' first");
+    }
+    return m;
+  }
+
+  private void leave(Session session, ClientFrame.Leave leave) {
+    Membership m = membership(session, leave.room());
+    session.memberships().remove(leave.room());
+    m.room().leave(m, nanoClock.getAsLong());
+    unreadDue.remove(m);
+    session.send(new ServerFrame.Left(leave.id(), leave.room()));
+  }
+
+  private void mode(Session session, ClientFrame.SetMode mode) {
+    Membership m = membership(session, mode.room());
+    m.mode(mode.mode());
+    session.send(new ServerFrame.ModeSet(mode.id(), mode.room(), mode.mode(), m.room().head()));
+  }
+
+  // --- messages ---------------------------------------------------------------------------------
+
+  private void send(Session session, ClientFrame.Send send) {
+    Room room = membership(session, send.room()).room();
+    Long known = room.knownSeq(session.user(), send.cid());
+    if (known != null) {
+      duplicate(session, room, send, known);
+    } else if (send.resend()) {
+      // Beyond the memory window only storage knows; look there before sequencing.
+      store.findSeq(room.name(), session.user(), send.cid()).onComplete(ar -> {
+        if (session.isClosed()) {
+          return;
+        }
+        if (ar.failed()) {
+          fail(session, send.id(), ar.cause());
+        } else if (ar.result().isPresent()) {
+          duplicate(session, room, send, ar.result().get());
+        } else {
+          Long raced = room.knownSeq(session.user(), send.cid());
+          if (raced != null) {
+            duplicate(session, room, send, raced);
+          } else if (session.memberships().get(send.room()) != null) {
+            accept(session, room, send);
+          }
+        }
+      });
+    } else {
+      accept(session, room, send);
+    }
+  }
+
+  private void duplicate(Session session, Room room, ClientFrame.Send send, long seq) {
+    metrics.duplicate();
+    Room.Unstored pending = room.unstored(seq);
+    if (pending != null) {
+      pending.redirectAck(session, send.id());
+    }
+    session.send(new ServerFrame.Ack(send.id(), room.name(), send.cid(), seq, pending == null));
+  }
+
+  private void accept(Session session, Room room, ClientFrame.Send send) {
+    if (draining) {
+      throw new ProtocolException(ErrorCode.SHUTTING_DOWN, "server is shutting down; resend after reconnecting");
+    }
+    if (!writer.hasCapacity()) {
+      throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE,
+          "storage is down and its queue is full; keep the message and resend later");
+    }
+    Room.Unstored pending = room.sequence(session, send.id(), send.cid(), send.body(), System.currentTimeMillis());
+    Message m = pending.message();
+    metrics.message(room.fanout(m, session));
+    writer.offer(new PendingWrite(new StoredMessage(m.room(), m.seq(), m.from(), m.cid(), m.body(), m.ts()),
+        new WriteListener() {
+          @Override
+          public void onDelayed() {
+            ack(pending, m.seq(), false);
+          }
+
+          @Override
+          public void onStored(long storedSeq) {
+            room.stored(pending);
+            ack(pending, storedSeq, true);
+          }
+        }));
+  }
+
+  private void ack(Room.Unstored pending, long seq, boolean stored) {
+    Session to = pending.ackTo();
+    if (!to.isClosed()) {
+      Message m = pending.message();
+      to.send(new ServerFrame.Ack(pending.ackId(), m.room(), m.cid(), seq, stored));
+    }
+  }
+
+  // --- history ----------------------------------------------------------------------------------
+
+  private void history(Session session, ClientFrame.History h) {
+    Room room = membership(session, h.room()).room();
+    long before = h.before() == null ? room.head() + 1 : h.before();
+    history.page(room, before, h.limit()).onComplete(ar -> {
+      if (session.isClosed()) {
+        return;
+      }
+      if (ar.failed()) {
+        fail(session, h.id(), ar.cause());
+      } else {
+        session.send(new ServerFrame.Page(h.id(), room.name(), ar.result(), RoomHistory.hasMore(ar.result())));
+      }
+    });
+  }
+
+  // --- timers -----------------------------------------------------------------------------------
+
+  /** Pings quiet sockets, closes dead ones and those that never said hello. */
+  public void heartbeatTick() {
+    long now = nanoClock.getAsLong();
+    long heartbeat = TimeUnit.MILLISECONDS.toNanos(options.getHeartbeatMs());
+    long dead = heartbeat * 5 / 2;
+    long helloTimeout = TimeUnit.MILLISECONDS.toNanos(options.getHelloTimeoutMs());
+    for (Session s : new ArrayList<>(sessions)) {
+      long quiet = now - s.lastSeenNanos();
+      if (s.identity() == null && !s.authenticating() && now - s.connectedNanos() > helloTimeout) {
+        metrics.disconnect("hello_timeout");
+        s.close(Session.POLICY_VIOLATION, "no hello in time");
+      } else if (quiet > dead) {
+        metrics.disconnect("heartbeat");
+        s.close(Session.GOING_AWAY, "heartbeat timeout");
+      } else if (quiet > heartbeat / 2) {
+        s.ping();
+      }
+    }
+  }
+
+  /** Sends the unread summaries that became due since the last tick (at most one per room each). */
+  public void unreadTick() {
+    if (unreadDue.isEmpty()) {
+      return;
+    }
+    List<Membership> due = new ArrayList<>(unreadDue);
+    unreadDue.clear();
+    for (Membership m : due) {
+      m.flushUnread();
+      metrics.unread();
+    }
+  }
+
+  public void evictTick() {
+    rooms.evictIdle(nanoClock.getAsLong(), TimeUnit.MILLISECONDS.toNanos(options.getRoomIdleMs()));
+  }
+
+  /**
+   * Graceful shutdown: refuse new sends, write everything sequenced (its acks go out), then close
+   * every socket with 1001 after its queued frames.
+   */
+  public Future<Void> drain() {
+    draining = true;
+    return writer.flushAndClose(options.getShutdownGraceMs())
+        .onFailure(e -> LOG.error("shutdown: {}", e.getMessage()))
+        .eventually(() -> {
+          for (Session s : new ArrayList<>(sessions)) {
+            s.close(Session.GOING_AWAY, "server shutting down");
+          }
+          return Future.succeededFuture();
+        })
+        .mapEmpty();
+  }
+}

@@ -1,0 +1,113 @@
+package io.switchboard.relay;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.relay.auth.GuestAuthenticator;
+import io.switchboard.relay.auth.Secrets;
+import io.switchboard.relay.config.RelayOptions;
+import io.switchboard.relay.http.AdminApi;
+import io.switchboard.relay.http.HistoryApi;
+import io.switchboard.relay.metrics.RelayMetrics;
+import io.switchboard.relay.store.BatchWriter;
+import io.switchboard.relay.store.Database;
+import io.switchboard.relay.store.MessageStore;
+import io.switchboard.relay.transport.WebSocketTransport;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import java.nio.file.Path;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Wiring only: starts storage, builds the engine, listens on the public port ({@code /ws},
+ * {@code /api}) and the admin port ({@code /health}, {@code /ready}, {@code /metrics}). A single
+ * instance: the engine's state lives on this verticle's event loop.
+ */
+public final class RelayVerticle extends VerticleBase {
+  private static final Logger LOG = LoggerFactory.getLogger(RelayVerticle.class);
+
+  private final RelayOptions options;
+  private final PrometheusMeterRegistry registry;
+  private Database database;
+  private RelayEngine engine;
+  private HttpServer publicServer;
+  private HttpServer adminServer;
+
+  public RelayVerticle(RelayOptions options, PrometheusMeterRegistry registry) {
+    this.options = new RelayOptions(options);
+    this.registry = registry;
+  }
+
+  @Override
+  public Future<?> start() {
+    Path dataDir = Path.of(options.getStore().getDataDir());
+    return Database.start(vertx, options.getStore())
+        .compose(db -> {
+          database = db;
+          return vertx.executeBlocking(() -> Secrets.loadOrCreate(options.getSecret(), dataDir));
+        })
+        .compose(secret -> {
+          MessageStore store = new MessageStore(database.pool());
+          BatchWriter writer = new BatchWriter(vertx, database.pool(), options.getStore(), registry);
+          engine = new RelayEngine(options, new GuestAuthenticator(secret), store, writer,
+              new RelayMetrics(registry), System::nanoTime);
+          startTimers();
+          return Future.all(listenPublic(store), listenAdmin(store));
+        })
+        .onSuccess(v -> LOG.info("relay up: ws://{}:{}{} (admin :{}), database {}", options.getHost(), port(),
+            WebSocketTransport.PATH, adminPort(), database.embedded() ? "embedded" : "external"));
+  }
+
+  private void startTimers() {
+    vertx.setPeriodic(Math.max(100, options.getHeartbeatMs() / 2), id -> engine.heartbeatTick());
+    vertx.setPeriodic(options.getUnreadIntervalMs(), id -> engine.unreadTick());
+    vertx.setPeriodic(Math.max(1000, options.getRoomIdleMs() / 4), id -> engine.evictTick());
+  }
+
+  private Future<HttpServer> listenPublic(MessageStore store) {
+    WebSocketTransport transport = new WebSocketTransport(engine, options, System::nanoTime);
+    Router router = Router.router(vertx);
+    new HistoryApi(engine.rooms(), engine.history(), store, options.getMaxHistoryLimit()).mount(router);
+    publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options))
+        .webSocketHandshakeHandler(transport::handshake)
+        .webSocketHandler(transport::accept)
+        .requestHandler(router);
+    return publicServer.listen();
+  }
+
+  private Future<HttpServer> listenAdmin(MessageStore store) {
+    adminServer = vertx.createHttpServer(new HttpServerOptions().setHost(options.getAdminHost())
+            .setPort(options.getAdminPort()).setCompressionSupported(true))
+        .requestHandler(new AdminApi(vertx, engine, store, registry).router());
+    return adminServer.listen();
+  }
+
+  /** Graceful: drain the engine (acks and 1001 closes go out), then close servers and storage. */
+  @Override
+  public Future<?> stop() {
+    Future<Void> drained = engine == null ? Future.succeededFuture() : engine.drain();
+    return drained
+        .eventually(() -> publicServer == null ? Future.succeededFuture() : publicServer.close())
+        .eventually(() -> adminServer == null ? Future.succeededFuture() : adminServer.close())
+        .eventually(() -> database == null ? Future.succeededFuture() : database.close())
+        .onComplete(ar -> LOG.info("relay stopped"));
+  }
+
+  public int port() {
+    return publicServer.actualPort();
+  }
+
+  public int adminPort() {
+    return adminServer.actualPort();
+  }
+
+  public RelayEngine engine() {
+    return engine;
+  }
+
+  public Database database() {
+    return database;
+  }
+}

@@ -1,0 +1,201 @@
+package io.switchboard.relay.config;
+
+import io.switchboard.protocol.Limits;
+import io.switchboard.relay.store.StoreOptions;
+import io.vertx.core.json.JsonObject;
+
+/**
+ * Every relay setting with its default. The README's config table lists exactly {@link #toJson()}'s
+ * keys (a test checks it); environment variables and the JSON file map onto these names through
+ * {@link ConfigLoader}.
+ */
+public final class RelayOptions {
+  public static final String DEFAULT_HOST = "0.0.0.0";
+  public static final int DEFAULT_PORT = 8080;
+  public static final String DEFAULT_ADMIN_HOST = "0.0.0.0";
+  public static final int DEFAULT_ADMIN_PORT = 8081;
+  public static final long DEFAULT_HEARTBEAT_MS = 15_000;
+  public static final long DEFAULT_HELLO_TIMEOUT_MS = 10_000;
+  public static final int DEFAULT_MAX_FRAME_BYTES = Limits.DEFAULT_MAX_FRAME_BYTES;
+  public static final int DEFAULT_MAX_BODY_BYTES = Limits.DEFAULT_MAX_BODY_BYTES;
+  public static final int DEFAULT_MAX_ROOMS_PER_CONNECTION = 100;
+  public static final int DEFAULT_MAX_HISTORY_LIMIT = Limits.DEFAULT_MAX_HISTORY_LIMIT;
+  public static final int DEFAULT_MAX_RESUME_ROOMS = Limits.DEFAULT_MAX_RESUME_ROOMS;
+  public static final int DEFAULT_RATE_FRAMES_PER_SECOND = 50;
+  public static final int DEFAULT_RATE_BURST = 100;
+  public static final int DEFAULT_OUTBOUND_QUEUE_MAX_CHARS = 1024 * 1024;
+  public static final int DEFAULT_ABUSE_MAX_ERRORS = 20;
+  public static final long DEFAULT_ABUSE_WINDOW_MS = 10_000;
+  public static final int DEFAULT_RING_SIZE = 256;
+  public static final int DEFAULT_DEDUPE_WINDOW = 4096;
+  public static final int DEFAULT_RESUME_MAX_REPLAY = 1000;
+  public static final long DEFAULT_UNREAD_INTERVAL_MS = 1000;
+  public static final long DEFAULT_ROOM_IDLE_MS = 300_000;
+  public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+
+  private String host = DEFAULT_HOST;
+  private int port = DEFAULT_PORT;
+  private String adminHost = DEFAULT_ADMIN_HOST;
+  private int adminPort = DEFAULT_ADMIN_PORT;
+  private long heartbeatMs = DEFAULT_HEARTBEAT_MS;
+  private long helloTimeoutMs = DEFAULT_HELLO_TIMEOUT_MS;
+  private int maxFrameBytes = DEFAULT_MAX_FRAME_BYTES;
+  private int maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+  private int maxRoomsPerConnection = DEFAULT_MAX_ROOMS_PER_CONNECTION;
+  private int maxHistoryLimit = DEFAULT_MAX_HISTORY_LIMIT;
+  private int maxResumeRooms = DEFAULT_MAX_RESUME_ROOMS;
+  private int rateFramesPerSecond = DEFAULT_RATE_FRAMES_PER_SECOND;
+  private int rateBurst = DEFAULT_RATE_BURST;
+  private int outboundQueueMaxChars = DEFAULT_OUTBOUND_QUEUE_MAX_CHARS;
+  private int abuseMaxErrors = DEFAULT_ABUSE_MAX_ERRORS;
+  private long abuseWindowMs = DEFAULT_ABUSE_WINDOW_MS;
+  private int ringSize = DEFAULT_RING_SIZE;
+  private int dedupeWindow = DEFAULT_DEDUPE_WINDOW;
+  private int resumeMaxReplay = DEFAULT_RESUME_MAX_REPLAY;
+  private long unreadIntervalMs = DEFAULT_UNREAD_INTERVAL_MS;
+  private long roomIdleMs = DEFAULT_ROOM_IDLE_MS;
+  private long shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
+  private String secret;
+  private StoreOptions store = new StoreOptions();
+
+  public RelayOptions() {
+  }
+
+  public RelayOptions(RelayOptions other) {
+    this(other.toJson());
+  }
+
+  public RelayOptions(JsonObject json) {
+    this();
+    JsonObject known = toJson();
+    for (String key : json.fieldNames()) {
+      if (!known.containsKey(key)) {
+        throw new IllegalArgumentException("unknown setting '" + key + "'; known: " + known.fieldNames());
+      }
+    }
+    setHost(json.getString("host", host));
+    setPort(json.getInteger("port", port));
+    setAdminHost(json.getString("adminHost", adminHost));
+    setAdminPort(json.getInteger("adminPort", adminPort));
+    setHeartbeatMs(json.getLong("heartbeatMs", heartbeatMs));
+    setHelloTimeoutMs(json.getLong("helloTimeoutMs", helloTimeoutMs));
+    setMaxFrameBytes(json.getInteger("maxFrameBytes", maxFrameBytes));
+    setMaxBodyBytes(json.getInteger("maxBodyBytes", maxBodyBytes));
+    setMaxRoomsPerConnection(json.getInteger("maxRoomsPerConnection", maxRoomsPerConnection));
+    setMaxHistoryLimit(json.getInteger("maxHistoryLimit", maxHistoryLimit));
+    setMaxResumeRooms(json.getInteger("maxResumeRooms", maxResumeRooms));
+    setRateFramesPerSecond(json.getInteger("rateFramesPerSecond", rateFramesPerSecond));
+    setRateBurst(json.getInteger("rateBurst", rateBurst));
+    setOutboundQueueMaxChars(json.getInteger("outboundQueueMaxChars", outboundQueueMaxChars));
+    setAbuseMaxErrors(json.getInteger("abuseMaxErrors", abuseMaxErrors));
+    setAbuseWindowMs(json.getLong("abuseWindowMs", abuseWindowMs));
+    setRingSize(json.getInteger("ringSize", ringSize));
+    setDedupeWindow(json.getInteger("dedupeWindow", dedupeWindow));
+    setResumeMaxReplay(json.getInteger("resumeMaxReplay", resumeMaxReplay));
+    setUnreadIntervalMs(json.getLong("unreadIntervalMs", unreadIntervalMs));
+    setRoomIdleMs(json.getLong("roomIdleMs", roomIdleMs));
+    setShutdownGraceMs(json.getLong("shutdownGraceMs", shutdownGraceMs));
+    setSecret(json.getString("secret", secret));
+    if (json.getValue("store") != null) {
+      setStore(new StoreOptions(json.getJsonObject("store")));
+    }
+  }
+
+  public JsonObject toJson() {
+    return new JsonObject()
+        .put("host", host).put("port", port).put("adminHost", adminHost).put("adminPort", adminPort)
+        .put("heartbeatMs", heartbeatMs).put("helloTimeoutMs", helloTimeoutMs)
+        .put("maxFrameBytes", maxFrameBytes).put("maxBodyBytes", maxBodyBytes)
+        .put("maxRoomsPerConnection", maxRoomsPerConnection).put("maxHistoryLimit", maxHistoryLimit)
+        .put("maxResumeRooms", maxResumeRooms)
+        .put("rateFramesPerSecond", rateFramesPerSecond).put("rateBurst", rateBurst)
+        .put("outboundQueueMaxChars", outboundQueueMaxChars)
+        .put("abuseMaxErrors", abuseMaxErrors).put("abuseWindowMs", abuseWindowMs)
+        .put("ringSize", ringSize).put("dedupeWindow", dedupeWindow).put("resumeMaxReplay", resumeMaxReplay)
+        .put("unreadIntervalMs", unreadIntervalMs).put("roomIdleMs", roomIdleMs)
+        .put("shutdownGraceMs", shutdownGraceMs)
+        .put("secret", secret)
+        .put("store", store.toJson());
+  }
+
+  /** The protocol limits these settings imply. */
+  public Limits limits() {
+    return new Limits(maxFrameBytes, maxBodyBytes, maxHistoryLimit, maxResumeRooms);
+  }
+
+  private static int positive(String name, int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(name + " must be >= 1, was " + value);
+    }
+    return value;
+  }
+
+  private static long positive(String name, long value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(name + " must be >= 1, was " + value);
+    }
+    return value;
+  }
+
+  private static int port(String name, int value) {
+    if (value < 0 || value > 65535) {
+      throw new IllegalArgumentException(name + " must be 0-65535 (0 = any free port), was " + value);
+    }
+    return value;
+  }
+
+  public String getHost() { return host; }
+  public RelayOptions setHost(String host) { this.host = java.util.Objects.requireNonNull(host, "host"); return this; }
+  public int getPort() { return port; }
+  public RelayOptions setPort(int port) { this.port = port("port", port); return this; }
+  public String getAdminHost() { return adminHost; }
+  public RelayOptions setAdminHost(String adminHost) { this.adminHost = java.util.Objects.requireNonNull(adminHost, "adminHost"); return this; }
+  public int getAdminPort() { return adminPort; }
+  public RelayOptions setAdminPort(int adminPort) { this.adminPort = port("adminPort", adminPort); return this; }
+  public long getHeartbeatMs() { return heartbeatMs; }
+  public RelayOptions setHeartbeatMs(long heartbeatMs) { this.heartbeatMs = positive("heartbeatMs", heartbeatMs); return this; }
+  public long getHelloTimeoutMs() { return helloTimeoutMs; }
+  public RelayOptions setHelloTimeoutMs(long helloTimeoutMs) { this.helloTimeoutMs = positive("helloTimeoutMs", helloTimeoutMs); return this; }
+  public int getMaxFrameBytes() { return maxFrameBytes; }
+  public RelayOptions setMaxFrameBytes(int maxFrameBytes) { this.maxFrameBytes = positive("maxFrameBytes", maxFrameBytes); return this; }
+  public int getMaxBodyBytes() { return maxBodyBytes; }
+  public RelayOptions setMaxBodyBytes(int maxBodyBytes) { this.maxBodyBytes = positive("maxBodyBytes", maxBodyBytes); return this; }
+  public int getMaxRoomsPerConnection() { return maxRoomsPerConnection; }
+  public RelayOptions setMaxRoomsPerConnection(int v) { this.maxRoomsPerConnection = positive("maxRoomsPerConnection", v); return this; }
+  public int getMaxHistoryLimit() { return maxHistoryLimit; }
+  public RelayOptions setMaxHistoryLimit(int v) { this.maxHistoryLimit = positive("maxHistoryLimit", v); return this; }
+  public int getMaxResumeRooms() { return maxResumeRooms; }
+  public RelayOptions setMaxResumeRooms(int v) { this.maxResumeRooms = positive("maxResumeRooms", v); return this; }
+  public int getRateFramesPerSecond() { return rateFramesPerSecond; }
+  public RelayOptions setRateFramesPerSecond(int v) { this.rateFramesPerSecond = positive("rateFramesPerSecond", v); return this; }
+  public int getRateBurst() { return rateBurst; }
+  public RelayOptions setRateBurst(int v) { this.rateBurst = positive("rateBurst", v); return this; }
+  public int getOutboundQueueMaxChars() { return outboundQueueMaxChars; }
+  public RelayOptions setOutboundQueueMaxChars(int v) { this.outboundQueueMaxChars = positive("outboundQueueMaxChars", v); return this; }
+  public int getAbuseMaxErrors() { return abuseMaxErrors; }
+  public RelayOptions setAbuseMaxErrors(int v) { this.abuseMaxErrors = positive("abuseMaxErrors", v); return this; }
+  public long getAbuseWindowMs() { return abuseWindowMs; }
+  public RelayOptions setAbuseWindowMs(long v) { this.abuseWindowMs = positive("abuseWindowMs", v); return this; }
+  public int getRingSize() { return ringSize; }
+  public RelayOptions setRingSize(int v) { this.ringSize = positive("ringSize", v); return this; }
+  public int getDedupeWindow() { return dedupeWindow; }
+  public RelayOptions setDedupeWindow(int v) { this.dedupeWindow = positive("dedupeWindow", v); return this; }
+  public int getResumeMaxReplay() { return resumeMaxReplay; }
+  public RelayOptions setResumeMaxReplay(int v) { this.resumeMaxReplay = positive("resumeMaxReplay", v); return this; }
+  public long getUnreadIntervalMs() { return unreadIntervalMs; }
+  public RelayOptions setUnreadIntervalMs(long v) { this.unreadIntervalMs = positive("unreadIntervalMs", v); return this; }
+  public long getRoomIdleMs() { return roomIdleMs; }
+  public RelayOptions setRoomIdleMs(long v) { this.roomIdleMs = positive("roomIdleMs", v); return this; }
+  public long getShutdownGraceMs() { return shutdownGraceMs; }
+  public RelayOptions setShutdownGraceMs(long v) { this.shutdownGraceMs = positive("shutdownGraceMs", v); return this; }
+  public String getSecret() { return secret; }
+  public RelayOptions setSecret(String secret) {
+    if (secret != null && !secret.isEmpty() && secret.length() < 16) {
+      throw new IllegalArgumentException("secret must be at least 16 characters");
+    }
+    this.secret = secret == null || secret.isEmpty() ? null : secret;
+    return this;
+  }
+  public StoreOptions getStore() { return store; }
+  public RelayOptions setStore(StoreOptions store) { this.store = java.util.Objects.requireNonNull(store, "store"); return this; }
+}

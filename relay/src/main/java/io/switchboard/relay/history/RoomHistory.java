@@ -1,0 +1,74 @@
+package io.switchboard.relay.history;
+
+import io.switchboard.protocol.ServerFrame.Message;
+import io.switchboard.relay.room.Room;
+import io.switchboard.relay.store.StoredMessage;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeMap;
+
+/**
+ * Reads a room's messages by seq range from memory when it can, else from storage merged with
+ * memory. Memory is read before the query starts: a message missing from that snapshot was
+ * committed before it, so the query sees it — the merge never has a hole.
+ */
+public final class RoomHistory {
+  /** Storage read: (room, afterSeq, limit) → rows with seq > afterSeq ascending. */
+  public interface Reader {
+    Future<List<StoredMessage>> after(String room, long afterSeq, int limit);
+  }
+
+  private final Reader reader;
+
+  public RoomHistory(Reader reader) {
+    this.reader = reader;
+  }
+
+  /** The newest {@code limit} messages with seq < before, ascending. */
+  public Future<List<Message>> page(Room room, long before, int limit) {
+    long hi = Math.min(before - 1, room.head());
+    long lo = Math.max(1, hi - limit + 1);
+    return range(room, lo, hi);
+  }
+
+  /** Messages with {@code from <= seq <= to}, ascending. */
+  public Future<List<Message>> range(Room room, long from, long to) {
+    if (to < from) {
+      return Future.succeededFuture(List.of());
+    }
+    TreeMap<Long, Message> snapshot = new TreeMap<>();
+    for (long seq = from; seq <= to; seq++) {
+      Message m = room.inMemory(seq);
+      if (m != null) {
+        snapshot.put(seq, m);
+      }
+    }
+    if (snapshot.size() == to - from + 1) {
+      return Future.succeededFuture(new ArrayList<>(snapshot.values()));
+    }
+    long missingFrom = from;
+    while (snapshot.containsKey(missingFrom)) {
+      missingFrom++;
+    }
+    long firstMissing = missingFrom;
+    int count = (int) Math.min(Integer.MAX_VALUE, to - firstMissing + 1);
+    return reader.after(room.name(), firstMissing - 1, count).map(rows -> {
+      for (StoredMessage row : rows) {
+        if (row.seq() <= to) {
+          snapshot.putIfAbsent(row.seq(), toMessage(row));
+        }
+      }
+      return new ArrayList<>(snapshot.values());
+    });
+  }
+
+  public static Message toMessage(StoredMessage row) {
+    return new Message(row.room(), row.seq(), row.cid(), row.sender(), row.body(), row.createdAtMillis());
+  }
+
+  /** Whether a page starting at its first message has older messages before it. */
+  public static boolean hasMore(List<Message> page) {
+    return !page.isEmpty() && page.get(0).seq() > 1;
+  }
+}

@@ -1,0 +1,52 @@
+package io.switchboard.relay.http;
+
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.relay.RelayEngine;
+import io.switchboard.relay.store.MessageStore;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+
+/** The private port: {@code /health} (process up), {@code /ready} (database reachable), {@code /metrics}. */
+public final class AdminApi {
+  private static final long READY_TIMEOUT_MS = 2000;
+
+  private final Vertx vertx;
+  private final RelayEngine engine;
+  private final MessageStore store;
+  private final PrometheusMeterRegistry registry;
+
+  public AdminApi(Vertx vertx, RelayEngine engine, MessageStore store, PrometheusMeterRegistry registry) {
+    this.vertx = vertx;
+    this.engine = engine;
+    this.store = store;
+    this.registry = registry;
+  }
+
+  public Router router() {
+    Router router = Router.router(vertx);
+    router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
+    router.get("/ready").handler(this::ready);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    HttpErrors.install(router);
+    return router;
+  }
+
+  private void ready(RoutingContext ctx) {
+    if (engine.draining()) {
+      json(ctx, 503, new JsonObject().put("status", "draining"));
+      return;
+    }
+    store.ping().timeout(READY_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
+        .onSuccess(v -> json(ctx, 200, new JsonObject().put("status", "ready")))
+        .onFailure(e -> json(ctx, 503, new JsonObject().put("status", "not_ready")
+            .put("reason", "database unreachable: " + e.getMessage())));
+  }
+
+  private static void json(RoutingContext ctx, int status, JsonObject body) {
+    ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
+        .putHeader("cache-control", "no-store").end(body.encode());
+  }
+}

@@ -1,0 +1,98 @@
+package io.switchboard.relay.http;
+
+import io.switchboard.protocol.ErrorCode;
+import io.switchboard.protocol.FrameEncoder;
+import io.switchboard.protocol.Limits;
+import io.switchboard.protocol.ServerFrame.Message;
+import io.switchboard.relay.history.RoomHistory;
+import io.switchboard.relay.room.Room;
+import io.switchboard.relay.room.RoomRegistry;
+import io.switchboard.relay.store.MessageStore;
+import io.vertx.core.Future;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import java.util.List;
+
+/**
+ * {@code GET /api/rooms/{room}/messages?before=&limit=} — the history pages of the WebSocket's
+ * {@code history} frame over HTTP. Pages wholly below the head never change and are cacheable
+ * forever; the newest page revalidates by ETag.
+ */
+public final class HistoryApi {
+  private static final String IMMUTABLE = "public, max-age=31536000, immutable";
+
+  private final RoomRegistry rooms;
+  private final RoomHistory history;
+  private final MessageStore store;
+  private final int maxLimit;
+
+  public HistoryApi(RoomRegistry rooms, RoomHistory history, MessageStore store, int maxLimit) {
+    this.rooms = rooms;
+    this.history = history;
+    this.store = store;
+    this.maxLimit = maxLimit;
+  }
+
+  public void mount(Router router) {
+    router.route(HttpMethod.GET, "/api/rooms/:room/messages").handler(this::page);
+  }
+
+  private void page(RoutingContext ctx) {
+    String room = ctx.pathParam("room");
+    if (room == null || !Limits.ROOM.matcher(room).matches()) {
+      HttpErrors.send(ctx, 400, ErrorCode.BAD_REQUEST, "invalid room name: 1-64 of A-Z a-z 0-9 . _ : @ -");
+      return;
+    }
+    Long before;
+    int limit;
+    try {
+      before = parse(ctx.queryParams().get("before"), 1, Long.MAX_VALUE, "before");
+      Long l = parse(ctx.queryParams().get("limit"), 1, maxLimit, "limit");
+      limit = l == null ? Math.min(Limits.DEFAULT_HISTORY_LIMIT, maxLimit) : l.intValue();
+    } catch (IllegalArgumentException e) {
+      HttpErrors.send(ctx, 400, ErrorCode.BAD_REQUEST, e.getMessage());
+      return;
+    }
+    Room loaded = rooms.get(room);
+    // Rooms nobody is in are read straight from storage, so scanning room names loads nothing into memory.
+    Future<Long> head = loaded != null ? Future.succeededFuture(loaded.head()) : store.headSeq(room);
+    head.compose(h -> {
+      long effectiveBefore = before == null ? h + 1 : Math.min(before, h + 1);
+      Future<List<Message>> page = loaded != null ? history.page(loaded, effectiveBefore, limit)
+          : store.before(room, effectiveBefore, limit).map(rows -> rows.stream().map(RoomHistory::toMessage).toList());
+      return page.map(messages -> {
+        respond(ctx, room, h, before, limit, messages);
+        return null;
+      });
+    }).onFailure(e -> HttpErrors.send(ctx, 503, ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later"));
+  }
+
+  private static void respond(RoutingContext ctx, String room, long head, Long before, int limit, List<Message> page) {
+    boolean immutable = before != null && before <= head;
+    String etag = immutable ? "\"b" + before + "-l" + limit + "\"" : "\"h" + head + "-l" + limit + "\"";
+    ctx.response().putHeader("etag", etag)
+        .putHeader("cache-control", immutable ? IMMUTABLE : "no-cache");
+    if (etag.equals(ctx.request().getHeader("if-none-match"))) {
+      ctx.response().setStatusCode(304).end();
+      return;
+    }
+    ctx.response().putHeader("content-type", "application/json; charset=utf-8")
+        .end(FrameEncoder.encodePage(room, page, RoomHistory.hasMore(page)));
+  }
+
+  private static Long parse(String raw, long min, long max, String name) {
+    if (raw == null) {
+      return null;
+    }
+    try {
+      long value = Long.parseLong(raw);
+      if (value >= min && value <= max) {
+        return value;
+      }
+    } catch (NumberFormatException ignored) {
+      // falls through to the same message
+    }
+    throw new IllegalArgumentException(name + " must be an integer from " + min + " to " + max);
+  }
+}

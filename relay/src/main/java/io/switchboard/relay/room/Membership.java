@@ -1,0 +1,117 @@
+package io.switchboard.relay.room;
+
+import io.switchboard.protocol.FrameEncoder;
+import io.switchboard.protocol.RoomMode;
+import io.switchboard.protocol.ServerFrame;
+import io.switchboard.protocol.ServerFrame.Message;
+import io.switchboard.relay.session.Session;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+
+/** A session's place in a room: its mode, its unread summary, and its replay buffer while resuming. */
+public final class Membership {
+  private static final int PREVIEW_CHARS = 80;
+
+  private final Session session;
+  private final Room room;
+  private RoomMode mode;
+  private long unreadCount;
+  private long unreadLastSeq;
+  private String unreadPreview;
+  private boolean unreadDirty;
+  private List<Message> catchUp;
+  private final int catchUpMax;
+  private final Consumer<Membership> unreadScheduler;
+
+  Membership(Session session, Room room, RoomMode mode, int catchUpMax, Consumer<Membership> unreadScheduler) {
+    this.session = session;
+    this.room = room;
+    this.mode = mode;
+    this.catchUpMax = catchUpMax;
+    this.unreadScheduler = unreadScheduler;
+  }
+
+  public Session session() {
+    return session;
+  }
+
+  public Room room() {
+    return room;
+  }
+
+  public RoomMode mode() {
+    return mode;
+  }
+
+  public void mode(RoomMode mode) {
+    this.mode = mode;
+    if (mode == RoomMode.ACTIVE) {
+      unreadCount = 0;
+      unreadDirty = false;
+    }
+  }
+
+  /**
+   * Delivers a live message: as {@code msg} when active, as a pending unread summary when in the
+   * background (scheduled for the next unread tick), into the replay buffer while a resume is
+   * being replayed.
+   */
+  void deliver(Message message, String encoded) {
+    if (catchUp != null) {
+      if (catchUp.size() >= catchUpMax) {
+        session.close(Session.TRY_AGAIN_LATER, "slow consumer");
+      } else {
+        catchUp.add(message);
+      }
+      return;
+    }
+    if (mode == RoomMode.ACTIVE) {
+      session.sendText(encoded, ServerFrame.Priority.LIVE);
+      return;
+    }
+    unreadCount++;
+    unreadLastSeq = message.seq();
+    unreadPreview = message.body();
+    if (!unreadDirty) {
+      unreadDirty = true;
+      unreadScheduler.accept(this);
+    }
+  }
+
+  /** Sends the throttled unread summary if one is due. */
+  public void flushUnread() {
+    if (!unreadDirty || mode != RoomMode.BACKGROUND || session.isClosed()) {
+      unreadDirty = false;
+      return;
+    }
+    unreadDirty = false;
+    String preview = unreadPreview.length() <= PREVIEW_CHARS ? unreadPreview
+        : unreadPreview.substring(0, Character.isHighSurrogate(unreadPreview.charAt(PREVIEW_CHARS - 1))
+            ? PREVIEW_CHARS - 1 : PREVIEW_CHARS);
+    session.send(new ServerFrame.Unread(room.name(), unreadCount, unreadLastSeq, preview));
+  }
+
+  /** Live messages are held back from now until {@link #endCatchUp} so the replay stays in order. */
+  public void beginCatchUp() {
+    catchUp = new ArrayList<>();
+  }
+
+  /** Sends the replayed messages, then whatever arrived live meanwhile, skipping any already sent. */
+  public void endCatchUp(List<Message> replay) {
+    List<Message> held = catchUp;
+    catchUp = null;
+    long last = 0;
+    for (Message m : replay) {
+      session.sendText(FrameEncoder.encode(new ServerFrame.Msg(m)), ServerFrame.Priority.LIVE);
+      last = m.seq();
+    }
+    if (held != null) {
+      for (Message m : held) {
+        if (m.seq() > last) {
+          deliver(m, FrameEncoder.encode(new ServerFrame.Msg(m)));
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,170 @@
+package io.switchboard.relay.room;
+
+import io.switchboard.protocol.FrameEncoder;
+import io.switchboard.protocol.RoomMode;
+import io.switchboard.protocol.ServerFrame;
+import io.switchboard.protocol.ServerFrame.Message;
+import io.switchboard.relay.session.Session;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * A room on this node: its sequencer ({@code head}), members, recent ring, dedupe window and the
+ * messages sequenced but not yet committed. Single-threaded on the relay's event loop.
+ */
+public final class Room {
+  /** A sequenced message waiting for its row to commit, and who to ack when it does. */
+  public static final class Unstored {
+    private final Message message;
+    private Session ackTo;
+    private Object ackId;
+
+    Unstored(Message message, Session ackTo, Object ackId) {
+      this.message = message;
+      this.ackTo = ackTo;
+      this.ackId = ackId;
+    }
+
+    public Message message() {
+      return message;
+    }
+
+    public Session ackTo() {
+      return ackTo;
+    }
+
+    public Object ackId() {
+      return ackId;
+    }
+
+    /** A resend while the write is pending: the newest sender connection gets the final ack. */
+    public void redirectAck(Session session, Object id) {
+      this.ackTo = session;
+      this.ackId = id;
+    }
+  }
+
+  private final String name;
+  private final List<Membership> members = new ArrayList<>();
+  private final RecentRing ring;
+  private final DedupeWindow dedupe;
+  private final Map<Long, Unstored> unstoredBySeq = new HashMap<>();
+  private final Map<String, Unstored> unstoredByKey = new HashMap<>();
+  private final int catchUpMax;
+  private final Consumer<Membership> unreadScheduler;
+  private long head;
+  private long idleSinceNanos;
+
+  Room(String name, long head, int ringSize, int dedupeWindow, int catchUpMax,
+      Consumer<Membership> unreadScheduler, long nowNanos) {
+    this.name = name;
+    this.head = head;
+    this.ring = new RecentRing(ringSize);
+    this.dedupe = new DedupeWindow(dedupeWindow);
+    this.catchUpMax = catchUpMax;
+    this.unreadScheduler = unreadScheduler;
+    this.idleSinceNanos = nowNanos;
+  }
+
+  public String name() {
+    return name;
+  }
+
+  public long head() {
+    return head;
+  }
+
+  public List<Membership> members() {
+    return members;
+  }
+
+  /** Distinct users in the room, in join order. */
+  public List<String> users() {
+    Set<String> users = new LinkedHashSet<>();
+    for (Membership m : members) {
+      users.add(m.session().user());
+    }
+    return new ArrayList<>(users);
+  }
+
+  public Membership join(Session session, RoomMode mode) {
+    Membership m = new Membership(session, this, mode, catchUpMax, unreadScheduler);
+    members.add(m);
+    return m;
+  }
+
+  public void leave(Membership m, long nowNanos) {
+    members.remove(m);
+    if (members.isEmpty()) {
+      idleSinceNanos = nowNanos;
+    }
+  }
+
+  /** The seq already assigned to (sender, cid), from memory: the dedupe window or a pending write. */
+  public Long knownSeq(String sender, String cid) {
+    Unstored pending = unstoredByKey.get(DedupeWindow.key(sender, cid));
+    return pending != null ? Long.valueOf(pending.message().seq()) : dedupe.find(sender, cid);
+  }
+
+  public Unstored unstored(long seq) {
+    return unstoredBySeq.get(seq);
+  }
+
+  public int unstoredCount() {
+    return unstoredBySeq.size();
+  }
+
+  /** Assigns the next seq, remembers the message as unstored, and fans it out to everyone but the sender. */
+  public Unstored sequence(Session sender, Object ackId, String cid, String body, long nowMillis) {
+    Message message = new Message(name, ++head, cid, sender.user(), body, nowMillis);
+    Unstored pending = new Unstored(message, sender, ackId);
+    unstoredBySeq.put(message.seq(), pending);
+    unstoredByKey.put(DedupeWindow.key(message.from(), cid), pending);
+    dedupe.remember(message.from(), cid, message.seq());
+    ring.add(message);
+    return pending;
+  }
+
+  /** @return how many connections the message was handed to */
+  public int fanout(Message message, Session except) {
+    String encoded = null;
+    int delivered = 0;
+    for (int i = 0, n = members.size(); i < n; i++) {
+      Membership m = members.get(i);
+      if (m.session() == except) {
+        continue;
+      }
+      if (encoded == null) {
+        encoded = FrameEncoder.encode(new ServerFrame.Msg(message));
+      }
+      m.deliver(message, encoded);
+      delivered++;
+    }
+    return delivered;
+  }
+
+  public void stored(Unstored pending) {
+    Message m = pending.message();
+    unstoredBySeq.remove(m.seq());
+    unstoredByKey.remove(DedupeWindow.key(m.from(), m.cid()));
+  }
+
+  /** A message by seq from memory (ring or pending write), or null. */
+  public Message inMemory(long seq) {
+    Message m = ring.get(seq);
+    if (m != null) {
+      return m;
+    }
+    Unstored pending = unstoredBySeq.get(seq);
+    return pending == null ? null : pending.message();
+  }
+
+  public boolean evictable(long nowNanos, long idleNanos) {
+    return members.isEmpty() && unstoredBySeq.isEmpty() && nowNanos - idleSinceNanos >= idleNanos;
+  }
+}

@@ -1,0 +1,177 @@
+package io.switchboard.relay.session;
+
+import io.switchboard.protocol.FrameEncoder;
+import io.switchboard.protocol.ServerFrame;
+import io.switchboard.protocol.ServerFrame.Priority;
+import io.switchboard.relay.auth.Identity;
+import io.switchboard.relay.room.Membership;
+import java.util.HashMap;
+import java.util.Map;
+
+/**
+ * One client connection: its identity, rooms, outbound queue, rate limit and abuse score. Lives on
+ * the relay's event loop like everything it touches, so it has no locks.
+ */
+public final class Session implements OutboundQueue.Sink {
+  /** Close codes, documented in docs/protocol.md. */
+  public static final short GOING_AWAY = 1001;
+  public static final short POLICY_VIOLATION = 1008;
+  public static final short TRY_AGAIN_LATER = 1013;
+
+  private final String id;
+  private final Connection connection;
+  private final OutboundQueue out;
+  private final TokenBucket bucket;
+  private final long[] errorTimes;
+  private final Map<String, Membership> memberships = new HashMap<>();
+  private final long connectedNanos;
+  private Identity identity;
+  private long lastSeenNanos;
+  private int errorIndex;
+  private int pendingJoins;
+  private boolean authenticating;
+  private String closeReason;
+
+  public Session(String id, Connection connection, OutboundQueue out, TokenBucket bucket, int maxErrors,
+      long nowNanos) {
+    this.id = id;
+    this.connection = connection;
+    this.out = out;
+    this.bucket = bucket;
+    this.errorTimes = new long[maxErrors];
+    java.util.Arrays.fill(errorTimes, Long.MIN_VALUE);
+    this.connectedNanos = nowNanos;
+    this.lastSeenNanos = nowNanos;
+  }
+
+  public String id() {
+    return id;
+  }
+
+  public Identity identity() {
+    return identity;
+  }
+
+  public void identity(Identity identity) {
+    this.identity = identity;
+  }
+
+  public String user() {
+    return identity == null ? null : identity.user();
+  }
+
+  public boolean authenticating() {
+    return authenticating;
+  }
+
+  public void authenticating(boolean authenticating) {
+    this.authenticating = authenticating;
+  }
+
+  public Map<String, Membership> memberships() {
+    return memberships;
+  }
+
+  public int pendingJoins() {
+    return pendingJoins;
+  }
+
+  public void pendingJoins(int delta) {
+    pendingJoins += delta;
+  }
+
+  public long connectedNanos() {
+    return connectedNanos;
+  }
+
+  public long lastSeenNanos() {
+    return lastSeenNanos;
+  }
+
+  public void seen(long nowNanos) {
+    lastSeenNanos = nowNanos;
+  }
+
+  public boolean tryAcquire(long nowNanos) {
+    return bucket.tryAcquire(nowNanos);
+  }
+
+  /**
+   * Records a rejected frame; returns true when the last {@code maxErrors} errors, this one
+   * included, all happened within {@code windowNanos}.
+   */
+  public boolean strike(long nowNanos, long windowNanos) {
+    errorTimes[errorIndex] = nowNanos;
+    errorIndex = (errorIndex + 1) % errorTimes.length;
+    long oldest = errorTimes[errorIndex];
+    return oldest != Long.MIN_VALUE && nowNanos - oldest <= windowNanos;
+  }
+
+  public boolean isClosed() {
+    return closeReason != null;
+  }
+
+  public String closeReason() {
+    return closeReason;
+  }
+
+  public void send(ServerFrame frame) {
+    sendText(FrameEncoder.encode(frame), frame.priority());
+  }
+
+  /** Queues an already encoded frame (fanout encodes a message once for all receivers). */
+  public void sendText(String text, Priority priority) {
+    if (closeReason != null) {
+      return;
+    }
+    if (!out.offer(text, priority, this)) {
+      close(TRY_AGAIN_LATER, "slow consumer");
+    }
+  }
+
+  public void onDrain() {
+    out.drain(this);
+  }
+
+  public long queuedChars() {
+    return out.queuedChars();
+  }
+
+  public void ping() {
+    if (closeReason == null) {
+      connection.ping();
+    }
+  }
+
+  /** Closes once; what is queued is dropped except on a graceful close. */
+  public void close(short code, String reason) {
+    if (closeReason != null) {
+      return;
+    }
+    closeReason = reason;
+    if (code == GOING_AWAY) {
+      out.flushAll(this);
+    } else {
+      out.clear();
+    }
+    connection.close(code, reason);
+  }
+
+  /** The socket went away (either side closed it). */
+  public void closed() {
+    if (closeReason == null) {
+      closeReason = "closed by peer";
+    }
+    out.clear();
+  }
+
+  @Override
+  public boolean full() {
+    return connection.writeQueueFull();
+  }
+
+  @Override
+  public void write(String text) {
+    connection.write(text);
+  }
+}

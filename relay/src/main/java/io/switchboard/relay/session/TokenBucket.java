@@ -1,0 +1,32 @@
+package io.switchboard.relay.session;
+
+/** Per-connection rate limit. Time comes from the caller (nanoseconds), so tests move it by hand. */
+public final class TokenBucket {
+  private final double ratePerNano;
+  private final double burst;
+  private double tokens;
+  private long lastNanos;
+
+  public TokenBucket(double perSecond, int burst, long nowNanos) {
+    if (perSecond <= 0 || burst < 1) {
+      throw new IllegalArgumentException("rate must be > 0 and burst >= 1");
+    }
+    this.ratePerNano = perSecond / 1e9;
+    this.burst = burst;
+    this.tokens = burst;
+    this.lastNanos = nowNanos;
+  }
+
+  public boolean tryAcquire(long nowNanos) {
+    long elapsed = nowNanos - lastNanos;
+    if (elapsed > 0) {
+      tokens = Math.min(burst, tokens + elapsed * ratePerNano);
+      lastNanos = nowNanos;
+    }
+    if (tokens >= 1) {
+      tokens -= 1;
+      return true;
+    }
+    return false;
+  }
+}

@@ -1,0 +1,75 @@
+package io.switchboard.relay.transport;
+
+import io.switchboard.relay.RelayEngine;
+import io.switchboard.relay.config.RelayOptions;
+import io.switchboard.relay.session.OutboundQueue;
+import io.switchboard.relay.session.Session;
+import io.switchboard.relay.session.TokenBucket;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.ServerWebSocketHandshake;
+import java.security.SecureRandom;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Accepts WebSockets at {@value #PATH} and wires each one to a {@link Session} of the engine. */
+public final class WebSocketTransport {
+  public static final String PATH = "/ws";
+  /** Frames past this multiple of the frame limit are not even buffered: Vert.x closes with 1009. */
+  public static final int HARD_FRAME_LIMIT_FACTOR = 4;
+  private static final Logger LOG = LoggerFactory.getLogger(WebSocketTransport.class);
+
+  private final RelayEngine engine;
+  private final RelayOptions options;
+  private final LongSupplier nanoClock;
+  private final String sessionPrefix;
+  private long sessionCounter;
+
+  public WebSocketTransport(RelayEngine engine, RelayOptions options, LongSupplier nanoClock) {
+    this.engine = engine;
+    this.options = options;
+    this.nanoClock = nanoClock;
+    byte[] node = new byte[4];
+    new SecureRandom().nextBytes(node);
+    this.sessionPrefix = "s-" + java.util.HexFormat.of().formatHex(node) + "-";
+  }
+
+  /** Server options the WebSocket endpoint needs (sizes, permessage-deflate). */
+  public static HttpServerOptions serverOptions(RelayOptions options) {
+    int hardLimit = options.getMaxFrameBytes() * HARD_FRAME_LIMIT_FACTOR;
+    return new HttpServerOptions()
+        .setHost(options.getHost())
+        .setPort(options.getPort())
+        .setCompressionSupported(true)
+        .setPerMessageWebSocketCompressionSupported(true)
+        .setPerFrameWebSocketCompressionSupported(false)
+        .setMaxWebSocketFrameSize(hardLimit)
+        .setMaxWebSocketMessageSize(hardLimit);
+  }
+
+  public void handshake(ServerWebSocketHandshake handshake) {
+    if (!PATH.equals(handshake.path())) {
+      handshake.reject(404);
+    } else if (engine.draining()) {
+      handshake.reject(503);
+    } else {
+      handshake.accept();
+    }
+  }
+
+  public void accept(ServerWebSocket ws) {
+    long now = nanoClock.getAsLong();
+    Session session = new Session(sessionPrefix + Long.toString(++sessionCounter, 36), new WebSocketConnection(ws),
+        new OutboundQueue(options.getOutboundQueueMaxChars()),
+        new TokenBucket(options.getRateFramesPerSecond(), options.getRateBurst(), now),
+        options.getAbuseMaxErrors(), now);
+    engine.opened(session);
+    ws.textMessageHandler(text -> engine.onText(session, text));
+    ws.binaryMessageHandler(data -> engine.onBinary(session));
+    ws.pongHandler(data -> engine.onPong(session));
+    ws.drainHandler(v -> session.onDrain());
+    ws.exceptionHandler(e -> LOG.debug("socket {}: {}", session.id(), e.toString()));
+    ws.closeHandler(v -> engine.closed(session));
+  }
+}

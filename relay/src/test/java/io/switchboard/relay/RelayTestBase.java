@@ -1,0 +1,120 @@
+package io.switchboard.relay;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.relay.config.RelayOptions;
+import io.switchboard.relay.store.StoreOptions;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+
+/**
+ * Starts a real relay (embedded Postgres in a temp data folder, ports chosen by the OS) once per
+ * test class, and closes clients after each test.
+ */
+public abstract class RelayTestBase {
+  protected static Vertx vertx;
+  protected static Path dataDir;
+  protected static RelayVerticle relay;
+  protected static String deployment;
+  protected static RelayOptions options;
+  private final List<TestClient> clients = new ArrayList<>();
+
+  /** Subclasses override to change settings; ports and data folder are set afterwards. */
+  protected static RelayOptions baseOptions() {
+    return new RelayOptions().setRateFramesPerSecond(10_000).setRateBurst(10_000);
+  }
+
+  protected static void startRelay(RelayOptions relayOptions) {
+    try {
+      if (dataDir == null) {
+        dataDir = Files.createTempDirectory("switchboard-test");
+      }
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+    if (vertx == null) {
+      vertx = Vertx.vertx();
+    }
+    StoreOptions store = new StoreOptions(relayOptions.getStore()).setDataDir(dataDir.toString());
+    options = new RelayOptions(relayOptions).setHost("127.0.0.1").setPort(0).setAdminHost("127.0.0.1")
+        .setAdminPort(0).setStore(store);
+    relay = new RelayVerticle(options, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    deployment = TestClient.sync(vertx.deployVerticle(relay), 60);
+  }
+
+  protected static void stopRelay() {
+    if (deployment != null) {
+      TestClient.sync(vertx.undeploy(deployment), 60);
+      deployment = null;
+    }
+  }
+
+  @BeforeAll
+  static void startDefault() {
+    // Subclasses with their own @BeforeAll start the relay themselves; this one runs first.
+  }
+
+  @AfterAll
+  static void tearDown() throws IOException {
+    stopRelay();
+    if (vertx != null) {
+      TestClient.sync(vertx.close(), 30);
+      vertx = null;
+    }
+    if (dataDir != null) {
+      try (Stream<Path> files = Files.walk(dataDir)) {
+        files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+      }
+      dataDir = null;
+    }
+  }
+
+  @AfterEach
+  void closeClients() {
+    for (TestClient c : clients) {
+      try {
+        c.close();
+      } catch (RuntimeException ignored) {
+        // already closed by the server
+      }
+    }
+    clients.clear();
+  }
+
+  protected TestClient client() {
+    TestClient c = TestClient.connect(vertx, relay.port());
+    clients.add(c);
+    return c;
+  }
+
+  /** A client that said hello and joined the given rooms. */
+  protected TestClient member(String... rooms) {
+    TestClient c = client();
+    c.hello();
+    for (String room : rooms) {
+      c.join(room);
+    }
+    return c;
+  }
+
+  protected static List<Row> query(String sql, Object... args) {
+    List<Row> rows = new ArrayList<>();
+    TestClient.sync(relay.database().pool().preparedQuery(sql).execute(Tuple.from(args)), 10).forEach(rows::add);
+    return rows;
+  }
+
+  protected static long count(String sql, Object... args) {
+    return query(sql, args).get(0).getLong(0);
+  }
+}

@@ -1,0 +1,80 @@
+package io.switchboard.relay.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.switchboard.protocol.ServerFrame.Priority;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class OutboundQueueTest {
+  /** A socket whose write buffer takes {@code room} frames until drained by the test. */
+  static final class TestSink implements OutboundQueue.Sink {
+    final List<String> written = new ArrayList<>();
+    int room;
+
+    TestSink(int room) {
+      this.room = room;
+    }
+
+    @Override
+    public boolean full() {
+      return room <= 0;
+    }
+
+    @Override
+    public void write(String text) {
+      written.add(text);
+      room--;
+    }
+  }
+
+  @Test
+  void writesStraightThroughWhileTheSocketHasRoom() {
+    OutboundQueue q = new OutboundQueue(100);
+    TestSink sink = new TestSink(10);
+    assertThat(q.offer("a", Priority.LIVE, sink)).isTrue();
+    assertThat(sink.written).containsExactly("a");
+    assertThat(q.queuedChars()).isZero();
+  }
+
+  @Test
+  void controlOvertakesLiveWhichOvertakesBulk() {
+    OutboundQueue q = new OutboundQueue(1000);
+    TestSink sink = new TestSink(0);
+    q.offer("page1", Priority.BULK, sink);
+    q.offer("msg1", Priority.LIVE, sink);
+    q.offer("page2", Priority.BULK, sink);
+    q.offer("ack1", Priority.CONTROL, sink);
+    q.offer("msg2", Priority.LIVE, sink);
+    sink.room = 100;
+    q.drain(sink);
+    assertThat(sink.written).containsExactly("ack1", "msg1", "msg2", "page1", "page2");
+  }
+
+  @Test
+  void refusesPastTheBoundAndKeepsWhatItHad() {
+    OutboundQueue q = new OutboundQueue(10);
+    TestSink sink = new TestSink(0);
+    assertThat(q.offer("12345", Priority.LIVE, sink)).isTrue();
+    assertThat(q.offer("12345", Priority.LIVE, sink)).isTrue();
+    assertThat(q.offer("1", Priority.CONTROL, sink)).isFalse();
+    assertThat(q.queuedChars()).isEqualTo(10);
+  }
+
+  @Test
+  void drainStopsWhenTheSocketFillsAgain() {
+    OutboundQueue q = new OutboundQueue(1000);
+    TestSink sink = new TestSink(0);
+    for (int i = 0; i < 5; i++) {
+      q.offer("m" + i, Priority.LIVE, sink);
+    }
+    sink.room = 2;
+    q.drain(sink);
+    assertThat(sink.written).containsExactly("m0", "m1");
+    assertThat(q.queuedChars()).isEqualTo(6);
+    q.flushAll(sink);
+    assertThat(sink.written).containsExactly("m0", "m1", "m2", "m3", "m4");
+    assertThat(q.queuedChars()).isZero();
+  }
+}

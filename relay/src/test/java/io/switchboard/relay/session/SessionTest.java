@@ -1,0 +1,73 @@
+package io.switchboard.relay.session;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.switchboard.protocol.ServerFrame;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class SessionTest {
+  /** Records what a session writes and how it closes; stands in for the socket in unit tests. */
+  static final class RecordingConnection implements Connection {
+    final List<String> written = new ArrayList<>();
+    boolean full;
+    short closeCode;
+    String closeReason;
+
+    @Override
+    public boolean writeQueueFull() {
+      return full;
+    }
+
+    @Override
+    public void write(String text) {
+      written.add(text);
+    }
+
+    @Override
+    public void ping() {
+    }
+
+    @Override
+    public void close(short code, String reason) {
+      closeCode = code;
+      closeReason = reason;
+    }
+  }
+
+  @Test
+  void aSlowConsumerIsClosedWith1013AtTheBound() {
+    RecordingConnection conn = new RecordingConnection();
+    Session s = new Session("s", conn, new OutboundQueue(50), new TokenBucket(1, 1, 0), 3, 0);
+    conn.full = true;
+    for (int i = 0; i < 10; i++) {
+      s.send(new ServerFrame.Pong(null, i));
+    }
+    assertThat(conn.closeCode).isEqualTo(Session.TRY_AGAIN_LATER);
+    assertThat(conn.closeReason).isEqualTo("slow consumer");
+    assertThat(s.isClosed()).isTrue();
+    assertThat(s.queuedChars()).isZero();
+  }
+
+  @Test
+  void strikesTripOnlyWithinTheWindow() {
+    Session s = new Session("s", new RecordingConnection(), new OutboundQueue(50), new TokenBucket(1, 1, 0), 3, 0);
+    assertThat(s.strike(0, 100)).isFalse();
+    assertThat(s.strike(10, 100)).isFalse();
+    assertThat(s.strike(500, 100)).isFalse(); // the last three span 0..500
+    assertThat(s.strike(510, 100)).isFalse(); // 10..510
+    assertThat(s.strike(520, 100)).isTrue(); // 500..520
+  }
+
+  @Test
+  void goingAwayFlushesWhatIsQueued() {
+    RecordingConnection conn = new RecordingConnection();
+    Session s = new Session("s", conn, new OutboundQueue(1000), new TokenBucket(1, 1, 0), 3, 0);
+    conn.full = true;
+    s.send(new ServerFrame.Pong(null, 1));
+    s.close(Session.GOING_AWAY, "server shutting down");
+    assertThat(conn.written).hasSize(1);
+    assertThat(conn.closeCode).isEqualTo(Session.GOING_AWAY);
+  }
+}
