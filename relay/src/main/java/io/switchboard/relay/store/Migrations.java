@@ -56,8 +56,12 @@ public final class Migrations {
     // the lock is held until this transaction ends, so the check and the apply cannot interleave
     // with another node's
     return conn.query("SELECT pg_advisory_xact_lock(" + LOCK_KEY + ")").execute()
-      .compose(v -> conn.query("CREATE TABLE IF NOT EXISTS schema_version ("
-        + "version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())").execute())
+      // checked first rather than CREATE ... IF NOT EXISTS, which logs a notice at every start
+      .compose(v -> conn.query("SELECT to_regclass('schema_version') IS NULL").execute())
+      .compose(rows -> rows.iterator().next().getBoolean(0)
+        ? conn.query("CREATE TABLE schema_version ("
+          + "version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())").execute().mapEmpty()
+        : Future.succeededFuture())
       .compose(v -> conn.preparedQuery("SELECT 1 FROM schema_version WHERE version = $1")
         .execute(Tuple.of(m.version)))
       .compose(rows -> {
