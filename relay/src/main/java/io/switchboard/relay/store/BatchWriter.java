@@ -80,9 +80,12 @@ public final class BatchWriter {
   private long flushTimer = -1;
   private boolean flushDue;
   private boolean draining;
-  private Promise<Void> closing;
+  // volatile: hasCapacity() may be read off the context
+  private volatile Promise<Void> closing;
   private long closeTimer = -1;
   private boolean stopped;
+  // between the breaker opening and closing again, for logging
+  private boolean outage;
 
   public BatchWriter(Vertx vertx, Pool pool, StoreOptions options, MeterRegistry registry) {
     this.vertx = vertx;
@@ -100,7 +103,7 @@ public final class BatchWriter {
         .setNotificationAddress(null))
       .openHandler(v -> onOpen())
       .halfOpenHandler(v -> drain())
-      .closeHandler(v -> drain());
+      .closeHandler(v -> onClose());
     this.metrics = new StoreMetrics(registry, this);
   }
 
@@ -355,7 +358,12 @@ public final class BatchWriter {
 
   private void failed(Batch batch, Throwable cause) {
     metrics.flushFailures.increment();
-    log.warn("Flush of {} messages failed, kept for retry: {}", batch.entries.size(), cause.toString());
+    if (outage) {
+      // one line per outage is enough; the probes fail every resetTimeout
+      log.debug("Flush of {} messages failed, kept for retry: {}", batch.entries.size(), cause.toString());
+    } else {
+      log.warn("Flush of {} messages failed, kept for retry: {}", batch.entries.size(), cause.toString());
+    }
     for (Entry e : batch.entries) {
       e.delay();
     }
@@ -364,11 +372,22 @@ public final class BatchWriter {
   }
 
   private void onOpen() {
-    log.warn("Store circuit breaker open: writes are delayed until the database answers again");
+    if (!outage) {
+      outage = true;
+      log.warn("Store circuit breaker open: writes are delayed until the database answers again");
+    }
     // queued messages will not be stored promptly either
     for (Entry e : queue) {
       e.delay();
     }
+  }
+
+  private void onClose() {
+    if (outage) {
+      outage = false;
+      log.info("Store circuit breaker closed: the database answers again");
+    }
+    drain();
   }
 
   private void completeCloseIfDone() {

@@ -73,7 +73,7 @@ public final class Database {
     return embedded != null;
   }
 
-  /** Closes the pool, then stops the embedded server if there is one. */
+  /** Closes the pool, then stops the embedded server if there is one. Flush the {@link BatchWriter} first. */
   public Future<Void> close() {
     return pool.close().transform(ar -> embedded != null ? embedded.stop(vertx) : Future.<Void>succeededFuture());
   }
