@@ -1,0 +1,466 @@
+package io.switchboard.relay.store;
+
+import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.circuitbreaker.CircuitBreaker;
+import io.vertx.circuitbreaker.CircuitBreakerOptions;
+import io.vertx.circuitbreaker.CircuitBreakerState;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.SqlConnection;
+import io.vertx.sqlclient.Tuple;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Write side: groups offered messages into one multi-row insert per flush, behind a circuit
+ * breaker, and keeps failed batches for retry so nothing is dropped.
+ * <p>
+ * Confinement: create it on the relay's event-loop context and call {@link #offer} and
+ * {@link #flushAndClose} only there; listeners are called there too. No locks are needed.
+ * {@link #hasCapacity()} and {@link #degraded()} read only volatile state and may be called
+ * from anywhere. Re-trying a batch that did commit is harmless: {@code ON CONFLICT DO NOTHING}
+ * on the primary key and on {@code (room, sender, cid)} turns it into a lookup.
+ */
+public final class BatchWriter {
+
+  private static final Logger log = LoggerFactory.getLogger(BatchWriter.class);
+
+  // sorted so that concurrent flushes creating the same rooms lock them in the same order
+  private static final String UPSERT_ROOMS =
+    "INSERT INTO rooms (name) SELECT DISTINCT unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING";
+  // one statement shape whatever the batch size, so it is prepared once per connection
+  private static final String INSERT_MESSAGES =
+    "INSERT INTO messages (room, seq, sender, cid, body, created_at)"
+      + " SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])"
+      + " ON CONFLICT DO NOTHING RETURNING room, sender, cid, seq";
+  private static final String LOOKUP_SEQS =
+    "SELECT m.room, m.sender, m.cid, m.seq FROM messages m"
+      + " JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(room, sender, cid)"
+      + " ON m.room = k.room AND m.sender = k.sender AND m.cid = k.cid";
+
+  private final Vertx vertx;
+  private final Context context;
+  private final Pool pool;
+  private final int poolSize;
+  private final int batchMaxMessages;
+  private final long batchMaxDelayMs;
+  private final int retryQueueMax;
+  private final CircuitBreaker breaker;
+  private final StoreMetrics metrics;
+
+  private final ArrayDeque<Entry> queue = new ArrayDeque<>();
+  // keyed by batch number, so retries go out in the order the messages were offered
+  private final TreeMap<Long, Batch> retry = new TreeMap<>();
+  private long nextBatchNo;
+  private int inFlightMessages;
+  // flushes whose outcome is not known yet
+  private int activeBatches;
+  // transactions still holding a pool connection; can outlive a breaker timeout
+  private int dbOps;
+  private volatile int retryMessages;
+  private volatile int pending;
+
+  private long flushTimer = -1;
+  private boolean flushDue;
+  private boolean draining;
+  // volatile: hasCapacity() may be read off the context
+  private volatile Promise<Void> closing;
+  private long closeTimer = -1;
+  private boolean stopped;
+  // between the breaker opening and closing again, for logging
+  private boolean outage;
+
+  public BatchWriter(Vertx vertx, Pool pool, StoreOptions options, MeterRegistry registry) {
+    this.vertx = vertx;
+    this.context = vertx.getOrCreateContext();
+    this.pool = pool;
+    this.poolSize = options.getPoolSize();
+    this.batchMaxMessages = options.getBatchMaxMessages();
+    this.batchMaxDelayMs = options.getBatchMaxDelayMs();
+    this.retryQueueMax = options.getRetryQueueMax();
+    this.breaker = CircuitBreaker.create("switchboard-store", vertx, new CircuitBreakerOptions()
+        .setMaxFailures(options.getBreakerMaxFailures())
+        .setResetTimeout(options.getBreakerResetTimeoutMs())
+        .setTimeout(options.getWriteTimeoutMs())
+        // no periodic event-bus state broadcasts
+        .setNotificationAddress(null))
+      .openHandler(v -> onOpen())
+      .halfOpenHandler(v -> drain())
+      .closeHandler(v -> onClose());
+    this.metrics = new StoreMetrics(registry, this);
+  }
+
+  /**
+   * False when as many messages as {@code retryQueueMax} are queued, in flight or waiting for
+   * retry, or after {@link #flushAndClose}. Check before assigning a seq.
+   */
+  public boolean hasCapacity() {
+    return pending < retryQueueMax && closing == null;
+  }
+
+  /** True while the breaker is not closed or failed batches wait for retry. */
+  public boolean degraded() {
+    return !breakerClosed() || retryMessages > 0;
+  }
+
+  /**
+   * Queues a message. Only call when {@link #hasCapacity()} is true.
+   *
+   * @throws IllegalArgumentException for a message Postgres would refuse (null field, NUL char):
+   *                                  it would fail its batch forever
+   */
+  public void offer(PendingWrite write) {
+    checkContext();
+    if (!hasCapacity()) {
+      throw new IllegalStateException(closing != null ? "store writer closed" : "store backlog full");
+    }
+    StoredMessage m = write.message();
+    requireStorable("room", m.room());
+    requireStorable("sender", m.sender());
+    requireStorable("cid", m.cid());
+    requireStorable("body", m.body());
+    Entry entry = new Entry(write);
+    queue.add(entry);
+    updatePending();
+    if (degraded()) {
+      entry.delay();
+    }
+    drain();
+  }
+
+  /**
+   * Stops the batching timer and flushes everything queued, retrying while the timeout allows.
+   * Fails, saying how many messages are unwritten, if the timeout passes first.
+   */
+  public Future<Void> flushAndClose(long timeoutMs) {
+    checkContext();
+    if (closing != null) {
+      return closing.future();
+    }
+    closing = Promise.promise();
+    cancelFlushTimer();
+    closeTimer = vertx.setTimer(Math.max(1, timeoutMs), id -> {
+      closeTimer = -1;
+      stopped = true;
+      closing.tryFail(new IllegalStateException(
+        pending + " messages unwritten after " + timeoutMs + " ms of flushAndClose"));
+    });
+    drain();
+    completeCloseIfDone();
+    return closing.future();
+  }
+
+  int pending() {
+    return pending;
+  }
+
+  boolean breakerClosed() {
+    return breaker.state() == CircuitBreakerState.CLOSED;
+  }
+
+  private void drain() {
+    if (draining) {
+      // the loop below re-evaluates after every flush it starts
+      return;
+    }
+    draining = true;
+    try {
+      Batch batch;
+      while ((batch = nextBatch()) != null) {
+        flush(batch);
+      }
+      armFlushTimer();
+    } finally {
+      draining = false;
+    }
+  }
+
+  private Batch nextBatch() {
+    if (stopped || dbOps >= poolSize) {
+      return null;
+    }
+    CircuitBreakerState state = breaker.state();
+    if (state == CircuitBreakerState.OPEN) {
+      return null; // the half-open handler drains again
+    }
+    if (state == CircuitBreakerState.HALF_OPEN && activeBatches > 0) {
+      return null; // one probe at a time
+    }
+    if (!retry.isEmpty()) {
+      Batch batch = retry.pollFirstEntry().getValue();
+      retryMessages -= batch.entries.size();
+      return batch;
+    }
+    boolean due = flushDue || closing != null;
+    if (queue.size() >= batchMaxMessages || (due && !queue.isEmpty())) {
+      int n = Math.min(batchMaxMessages, queue.size());
+      List<Entry> entries = new ArrayList<>(n);
+      for (int i = 0; i < n; i++) {
+        entries.add(queue.poll());
+      }
+      return new Batch(nextBatchNo++, entries);
+    }
+    return null;
+  }
+
+  /** Invariant: a non-empty queue is either due or has the timer running. */
+  private void armFlushTimer() {
+    if (queue.isEmpty()) {
+      cancelFlushTimer();
+      flushDue = false;
+    } else if (!flushDue && flushTimer < 0 && closing == null) {
+      flushTimer = vertx.setTimer(batchMaxDelayMs, id -> {
+        flushTimer = -1;
+        flushDue = true;
+        drain();
+      });
+    }
+  }
+
+  private void cancelFlushTimer() {
+    if (flushTimer >= 0) {
+      vertx.cancelTimer(flushTimer);
+      flushTimer = -1;
+    }
+  }
+
+  private void flush(Batch batch) {
+    activeBatches++;
+    inFlightMessages += batch.entries.size();
+    updatePending();
+    long start = System.nanoTime();
+    breaker.<Outcome>execute(() -> {
+      dbOps++;
+      return write(batch.entries).onComplete(ar -> {
+        dbOps--;
+        drain();
+      });
+    }).onComplete(ar -> {
+      activeBatches--;
+      inFlightMessages -= batch.entries.size();
+      if (ar.succeeded()) {
+        stored(batch, ar.result(), System.nanoTime() - start);
+      } else {
+        failed(batch, ar.cause());
+      }
+      updatePending();
+      drain();
+      completeCloseIfDone();
+    });
+  }
+
+  private Future<Outcome> write(List<Entry> entries) {
+    int n = entries.size();
+    String[] rooms = new String[n];
+    Long[] seqs = new Long[n];
+    String[] senders = new String[n];
+    String[] cids = new String[n];
+    String[] bodies = new String[n];
+    OffsetDateTime[] createdAt = new OffsetDateTime[n];
+    for (int i = 0; i < n; i++) {
+      StoredMessage m = entries.get(i).write.message();
+      rooms[i] = m.room();
+      seqs[i] = m.seq();
+      senders[i] = m.sender();
+      cids[i] = m.cid();
+      bodies[i] = m.body();
+      createdAt[i] = OffsetDateTime.ofInstant(Instant.ofEpochMilli(m.createdAtMillis()), ZoneOffset.UTC);
+    }
+    Tuple insertArgs = Tuple.tuple()
+      .addValue(rooms).addValue(seqs).addValue(senders).addValue(cids).addValue(bodies).addValue(createdAt);
+    return pool.withTransaction(conn -> conn.preparedQuery(UPSERT_ROOMS).execute(Tuple.of(rooms))
+      .compose(v -> conn.preparedQuery(INSERT_MESSAGES).execute(insertArgs))
+      .compose(inserted -> {
+        Map<Key, Long> seqByKey = new HashMap<>();
+        for (Row row : inserted) {
+          seqByKey.put(new Key(row.getString(0), row.getString(1), row.getString(2)), row.getLong(3));
+        }
+        Set<Key> missing = new LinkedHashSet<>();
+        for (Entry e : entries) {
+          Key key = e.key();
+          if (!seqByKey.containsKey(key)) {
+            missing.add(key);
+          }
+        }
+        int insertedRows = inserted.size();
+        if (missing.isEmpty()) {
+          return Future.succeededFuture(new Outcome(seqByKey, insertedRows));
+        }
+        return lookup(conn, missing).map(found -> {
+          seqByKey.putAll(found);
+          return new Outcome(seqByKey, insertedRows);
+        });
+      }));
+  }
+
+  /** One query for all conflicting rows of a batch. */
+  private static Future<Map<Key, Long>> lookup(SqlConnection conn, Set<Key> keys) {
+    String[] rooms = new String[keys.size()];
+    String[] senders = new String[keys.size()];
+    String[] cids = new String[keys.size()];
+    int i = 0;
+    for (Key k : keys) {
+      rooms[i] = k.room;
+      senders[i] = k.sender;
+      cids[i] = k.cid;
+      i++;
+    }
+    return conn.preparedQuery(LOOKUP_SEQS)
+      .execute(Tuple.tuple().addValue(rooms).addValue(senders).addValue(cids))
+      .map(rows -> {
+        Map<Key, Long> found = new HashMap<>();
+        for (Row row : rows) {
+          found.put(new Key(row.getString(0), row.getString(1), row.getString(2)), row.getLong(3));
+        }
+        return found;
+      });
+  }
+
+  private void stored(Batch batch, Outcome outcome, long nanos) {
+    int collisions = 0;
+    for (Entry e : batch.entries) {
+      StoredMessage m = e.write.message();
+      Long seq = outcome.seqByKey.get(e.key());
+      if (seq == null) {
+        // the relay reused a seq: storing it would overwrite another message, so it is not stored
+        collisions++;
+        log.error("Message not stored: seq {} of room {} already holds another message (sender {}, cid {})",
+          m.seq(), m.room(), m.sender(), m.cid());
+        continue;
+      }
+      e.stored(seq);
+    }
+    metrics.batchSize.record(batch.entries.size());
+    metrics.flush.record(nanos, TimeUnit.NANOSECONDS);
+    metrics.rowsWritten.increment(outcome.inserted);
+    metrics.dedupeConflicts.increment(batch.entries.size() - outcome.inserted - collisions);
+    if (collisions > 0) {
+      metrics.seqCollisions.increment(collisions);
+    }
+  }
+
+  private void failed(Batch batch, Throwable cause) {
+    metrics.flushFailures.increment();
+    if (outage) {
+      // one line per outage is enough; the probes fail every resetTimeout
+      log.debug("Flush of {} messages failed, kept for retry: {}", batch.entries.size(), cause.toString());
+    } else {
+      log.warn("Flush of {} messages failed, kept for retry: {}", batch.entries.size(), cause.toString());
+    }
+    for (Entry e : batch.entries) {
+      e.delay();
+    }
+    retry.put(batch.no, batch);
+    retryMessages += batch.entries.size();
+  }
+
+  private void onOpen() {
+    if (!outage) {
+      outage = true;
+      log.warn("Store circuit breaker open: writes are delayed until the database answers again");
+    }
+    // queued messages will not be stored promptly either
+    for (Entry e : queue) {
+      e.delay();
+    }
+  }
+
+  private void onClose() {
+    if (outage) {
+      outage = false;
+      log.info("Store circuit breaker closed: the database answers again");
+    }
+    drain();
+  }
+
+  private void completeCloseIfDone() {
+    if (closing != null && pending == 0 && !closing.future().isComplete()) {
+      stopped = true;
+      if (closeTimer >= 0) {
+        vertx.cancelTimer(closeTimer);
+        closeTimer = -1;
+      }
+      closing.complete();
+    }
+  }
+
+  private void updatePending() {
+    pending = queue.size() + inFlightMessages + retryMessages;
+  }
+
+  private void checkContext() {
+    if (Vertx.currentContext() != context) {
+      throw new IllegalStateException("BatchWriter used outside the context that created it");
+    }
+  }
+
+  private static void requireStorable(String field, String value) {
+    if (value == null) {
+      throw new IllegalArgumentException(field + " is null");
+    }
+    if (value.indexOf('\0') >= 0) {
+      throw new IllegalArgumentException(field + " contains a NUL character, which Postgres text cannot hold");
+    }
+  }
+
+  private record Key(String room, String sender, String cid) {
+  }
+
+  /** The seq the table holds for each key of a batch (where it has one), and how many rows were new. */
+  private record Outcome(Map<Key, Long> seqByKey, int inserted) {
+  }
+
+  private record Batch(long no, List<Entry> entries) {
+  }
+
+  private static final class Entry {
+
+    final PendingWrite write;
+    private boolean delayed;
+
+    Entry(PendingWrite write) {
+      this.write = write;
+    }
+
+    Key key() {
+      StoredMessage m = write.message();
+      return new Key(m.room(), m.sender(), m.cid());
+    }
+
+    void delay() {
+      if (!delayed) {
+        delayed = true;
+        try {
+          write.listener().onDelayed();
+        } catch (RuntimeException e) {
+          log.error("WriteListener.onDelayed threw", e);
+        }
+      }
+    }
+
+    void stored(long seq) {
+      try {
+        write.listener().onStored(seq);
+      } catch (RuntimeException e) {
+        log.error("WriteListener.onStored threw", e);
+      }
+    }
+  }
+}

@@ -1,0 +1,91 @@
+package io.switchboard.relay.store;
+
+import io.vertx.core.Future;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.Tuple;
+
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * Read side: history pages, resume, dedupe lookups. Every query walks the {@code (room, seq)} or
+ * {@code (room, sender, cid)} index.
+ */
+public final class MessageStore {
+
+  private static final String COLUMNS = "room, seq, sender, cid, body, created_at";
+
+  private final Pool pool;
+
+  public MessageStore(Pool pool) {
+    this.pool = pool;
+  }
+
+  /** Highest stored seq of the room, 0 when it has none. */
+  public Future<Long> headSeq(String room) {
+    return pool.preparedQuery("SELECT coalesce(max(seq), 0) FROM messages WHERE room = $1")
+      .execute(Tuple.of(room))
+      .map(rows -> rows.iterator().next().getLong(0));
+  }
+
+  /**
+   * The newest {@code limit} messages with seq below {@code beforeSeq} ({@link Long#MAX_VALUE} for
+   * the latest page), in ascending seq order.
+   */
+  public Future<List<StoredMessage>> before(String room, long beforeSeq, int limit) {
+    requireLimit(limit);
+    return pool.preparedQuery("SELECT " + COLUMNS + " FROM messages"
+        + " WHERE room = $1 AND seq < $2 ORDER BY seq DESC LIMIT $3")
+      .execute(Tuple.of(room, beforeSeq, limit))
+      .map(rows -> {
+        List<StoredMessage> page = toList(rows);
+        Collections.reverse(page);
+        return page;
+      });
+  }
+
+  /** Up to {@code limit} messages with seq above {@code afterSeq}, ascending (resume). */
+  public Future<List<StoredMessage>> after(String room, long afterSeq, int limit) {
+    requireLimit(limit);
+    return pool.preparedQuery("SELECT " + COLUMNS + " FROM messages"
+        + " WHERE room = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+      .execute(Tuple.of(room, afterSeq, limit))
+      .map(MessageStore::toList);
+  }
+
+  /** The seq already stored for a client's send, if any. */
+  public Future<Optional<Long>> findSeq(String room, String sender, String cid) {
+    return pool.preparedQuery("SELECT seq FROM messages WHERE room = $1 AND sender = $2 AND cid = $3")
+      .execute(Tuple.of(room, sender, cid))
+      .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getLong(0)));
+  }
+
+  /** Round trip to the database, for readiness checks. */
+  public Future<Void> ping() {
+    return pool.query("SELECT 1").execute().mapEmpty();
+  }
+
+  private static void requireLimit(int limit) {
+    if (limit < 1) {
+      throw new IllegalArgumentException("limit must be >= 1, got " + limit);
+    }
+  }
+
+  private static List<StoredMessage> toList(RowSet<Row> rows) {
+    List<StoredMessage> list = new ArrayList<>(rows.size());
+    for (Row row : rows) {
+      list.add(new StoredMessage(
+        row.getString("room"),
+        row.getLong("seq"),
+        row.getString("sender"),
+        row.getString("cid"),
+        row.getString("body"),
+        row.getOffsetDateTime("created_at").toInstant().toEpochMilli()));
+    }
+    return list;
+  }
+}

@@ -1,0 +1,98 @@
+package io.switchboard.relay.store;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+/** Helpers shared by the store tests. */
+final class StoreTestSupport {
+
+  private StoreTestSupport() {
+  }
+
+  /** Runs {@code action} on {@code ctx} and waits for its result: the writer is context-confined. */
+  static <T> T onContext(Context ctx, Callable<T> action) {
+    Promise<T> promise = Promise.promise();
+    ctx.runOnContext(v -> {
+      try {
+        promise.complete(action.call());
+      } catch (Exception e) {
+        promise.fail(e);
+      }
+    });
+    return promise.future().await();
+  }
+
+  static void onContext(Context ctx, Runnable action) {
+    onContext(ctx, () -> {
+      action.run();
+      return null;
+    });
+  }
+
+  static void awaitUntil(BooleanSupplier condition, Duration timeout, String what) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (!condition.getAsBoolean()) {
+      if (System.nanoTime() > deadline) {
+        throw new AssertionError("timed out waiting for " + what);
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new AssertionError(e);
+      }
+    }
+  }
+
+  static StoredMessage message(String room, long seq) {
+    return new StoredMessage(room, seq, "user-" + (seq % 7), "cid-" + seq, "body " + seq, 1_700_000_000_123L + seq);
+  }
+
+  static long count(Pool pool, String sql, Object... args) {
+    return pool.preparedQuery(sql).execute(Tuple.wrap(args)).map(rows -> rows.iterator().next().getLong(0)).await();
+  }
+
+  static Future<Void> exec(Pool pool, String sql) {
+    return pool.query(sql).execute().mapEmpty();
+  }
+
+  /** Records what the writer reports for one message and on which context. */
+  static final class Recorder implements WriteListener {
+
+    final Context expected;
+    final AtomicInteger delayed = new AtomicInteger();
+    final List<Long> stored = new CopyOnWriteArrayList<>();
+    volatile boolean wrongContext;
+
+    Recorder(Context expected) {
+      this.expected = expected;
+    }
+
+    @Override
+    public void onDelayed() {
+      wrongContext |= Vertx.currentContext() != expected;
+      delayed.incrementAndGet();
+    }
+
+    @Override
+    public void onStored(long seq) {
+      wrongContext |= Vertx.currentContext() != expected;
+      stored.add(seq);
+    }
+
+    boolean done() {
+      return !stored.isEmpty();
+    }
+  }
+}
