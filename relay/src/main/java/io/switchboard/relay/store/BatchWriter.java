@@ -4,7 +4,6 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.vertx.circuitbreaker.CircuitBreaker;
 import io.vertx.circuitbreaker.CircuitBreakerOptions;
 import io.vertx.circuitbreaker.CircuitBreakerState;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -56,7 +55,7 @@ public final class BatchWriter {
       + " ON m.room = k.room AND m.sender = k.sender AND m.cid = k.cid";
 
   private final Vertx vertx;
-  private final Context context;
+  private final Thread ownerThread;
   private final Pool pool;
   private final int poolSize;
   private final int batchMaxMessages;
@@ -89,7 +88,7 @@ public final class BatchWriter {
 
   public BatchWriter(Vertx vertx, Pool pool, StoreOptions options, MeterRegistry registry) {
     this.vertx = vertx;
-    this.context = vertx.getOrCreateContext();
+    this.ownerThread = Thread.currentThread();
     this.pool = pool;
     this.poolSize = options.getPoolSize();
     this.batchMaxMessages = options.getBatchMaxMessages();
@@ -406,7 +405,8 @@ public final class BatchWriter {
   }
 
   private void checkContext() {
-    if (Vertx.currentContext() != context) {
+    // Vert.x 5 hands each connection a duplicate of the event-loop context: same thread, other object.
+    if (Thread.currentThread() != ownerThread) {
       throw new IllegalStateException("BatchWriter used outside the context that created it");
     }
   }
