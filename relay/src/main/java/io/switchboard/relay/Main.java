@@ -66,9 +66,15 @@ public final class Main {
       log.info("shutting down: draining connections and pending writes");
       try {
         vertx.undeploy(deployment).toCompletionStage().toCompletableFuture().get(graceMs, TimeUnit.MILLISECONDS);
-        vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
       } catch (Exception e) {
         log.error("unclean shutdown: {}", e.toString());
+        // Never leave an embedded Postgres running behind a dead JVM.
+        relay.database().close().toCompletionStage().toCompletableFuture().join();
+      }
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        log.warn("vert.x did not close cleanly: {}", e.toString());
       }
     }, "switchboard-shutdown"));
   }

@@ -118,7 +118,10 @@ public final class Database {
               .setDataDirectory(dataDir)
               .setCleanDataDirectory(false)
               // unpack the binaries once next to the data, not under /tmp at every start
-              .setOverrideWorkingDirectory(binDir.toFile());
+              .setOverrideWorkingDirectory(binDir.toFile())
+              // zonky's own hook would stop Postgres while the relay still flushes on SIGTERM;
+              // the relay closes it after draining instead.
+              .setRegisterShutdownHook(false);
             if (port != 0) {
               builder.setPort(port);
             }

@@ -1,0 +1,123 @@
+package io.switchboard.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The README's run command, for real: the shaded jar on its embedded default, stopped by SIGTERM. */
+class JarSigtermIT {
+  private static final Path JAR = Path.of("target", "switchboard.jar");
+  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private Vertx vertx;
+  private Path dataDir;
+  private Process server;
+
+  @BeforeEach
+  void setUp() throws IOException {
+    vertx = Vertx.vertx();
+    dataDir = Files.createTempDirectory("switchboard-jar");
+  }
+
+  @AfterEach
+  void tearDown() throws Exception {
+    if (server != null && server.isAlive()) {
+      server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+    }
+    TestClient.sync(vertx.close(), 10);
+    try (Stream<Path> files = Files.walk(dataDir)) {
+      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    }
+  }
+
+  @Test
+  void sigtermAcksEverythingPendingClosesWith1001AndTheDataSurvives() throws Exception {
+    int port = freePort();
+    int adminPort = freePort();
+    server = start(port, adminPort);
+    TestClient alice = TestClient.connect(vertx, port);
+    alice.hello();
+    alice.join("jar");
+    for (int i = 0; i < 30; i++) {
+      alice.send(new JsonObject().put("t", "send").put("room", "jar").put("cid", "j" + i).put("body", "편지 " + i));
+    }
+    server.destroy(); // SIGTERM
+
+    Set<String> stored = new HashSet<>();
+    while (stored.size() < 30) {
+      JsonObject f = alice.poll(Duration.ofSeconds(20));
+      assertThat(f).as("acks before the close; got " + stored.size() + "; skipped " + alice.skipped() + "\n" + log()).isNotNull();
+      if ("ack".equals(f.getString("t")) && f.getBoolean("stored")) {
+        stored.add(f.getString("cid"));
+      }
+    }
+    assertThat(alice.awaitClose()).isTrue();
+    assertThat(alice.closeCode()).isEqualTo((short) 1001);
+    assertThat(server.waitFor(30, TimeUnit.SECONDS)).as("the JVM exits after draining").isTrue();
+
+    server = start(port, adminPort);
+    HttpResponse<String> page = http.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + port + "/api/rooms/jar/messages?limit=100")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(new JsonObject(page.body()).getJsonArray("messages")).hasSize(30);
+    server.destroy();
+    assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+  }
+
+  private Process start(int port, int adminPort) throws Exception {
+    assertThat(JAR).as("run `./mvnw package` first").exists();
+    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        "-jar", JAR.toString());
+    pb.environment().put("SWITCHBOARD_HOST", "127.0.0.1");
+    pb.environment().put("SWITCHBOARD_PORT", Integer.toString(port));
+    pb.environment().put("SWITCHBOARD_ADMIN_HOST", "127.0.0.1");
+    pb.environment().put("SWITCHBOARD_ADMIN_PORT", Integer.toString(adminPort));
+    pb.environment().put("SWITCHBOARD_DATA_DIR", dataDir.toString());
+    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("server.log").toFile()));
+    Process p = pb.start();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
+    while (System.nanoTime() < deadline) {
+      assertThat(p.isAlive()).as("server exited; see its log:\n" + log()).isTrue();
+      try {
+        HttpResponse<String> ready = http.send(HttpRequest.newBuilder(
+            URI.create("http://127.0.0.1:" + adminPort + "/ready")).build(), HttpResponse.BodyHandlers.ofString());
+        if (ready.statusCode() == 200) {
+          return p;
+        }
+      } catch (IOException notYet) {
+        // not listening yet
+      }
+      Thread.sleep(200);
+    }
+    throw new AssertionError("server not ready in 90 s:\n" + log());
+  }
+
+  private String log() throws IOException {
+    Path log = dataDir.resolve("server.log");
+    return Files.exists(log) ? Files.readString(log) : "";
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0)) {
+      return s.getLocalPort();
+    }
+  }
+}

@@ -1,0 +1,98 @@
+package io.switchboard.relay.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.switchboard.relay.store.StoreOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Set;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ConfigLoaderTest {
+
+  @Test
+  void defaultsWithoutAnything() {
+    RelayOptions o = ConfigLoader.load(Map.of(), null);
+    assertThat(o.getPort()).isEqualTo(RelayOptions.DEFAULT_PORT);
+    assertThat(o.getStore().getPoolSize()).isEqualTo(StoreOptions.DEFAULT_POOL_SIZE);
+    assertThat(o.getStore().getDatabaseUrl()).isNull();
+  }
+
+  @Test
+  void fileThenEnvironment(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("relay.json");
+    Files.writeString(file, "{\"port\": 9000, \"maxBodyBytes\": 2048, \"store\": {\"poolSize\": 2, \"batchMaxDelayMs\": 20}}");
+    RelayOptions o = ConfigLoader.load(Map.of(
+        "SWITCHBOARD_PORT", "9100",
+        "SWITCHBOARD_STORE_POOL_SIZE", "3",
+        "SWITCHBOARD_STORE_TRANSACTION_POOLER", "true",
+        "DATABASE_URL", "postgres://u:p@db.example:6543/postgres?sslmode=require",
+        "SWITCHBOARD_DATA_DIR", "/var/lib/switchboard",
+        "SWITCHBOARD_SECRET", "a-long-enough-secret"), file);
+    assertThat(o.getPort()).isEqualTo(9100);
+    assertThat(o.getMaxBodyBytes()).isEqualTo(2048);
+    assertThat(o.getStore().getPoolSize()).isEqualTo(3);
+    assertThat(o.getStore().getBatchMaxDelayMs()).isEqualTo(20);
+    assertThat(o.getStore().isTransactionPooler()).isTrue();
+    assertThat(o.getStore().getDatabaseUrl()).startsWith("postgres://u:p@db.example:6543");
+    assertThat(o.getStore().getDataDir()).isEqualTo("/var/lib/switchboard");
+    assertThat(o.getSecret()).isEqualTo("a-long-enough-secret");
+  }
+
+  @Test
+  void badValuesNameTheVariable(@TempDir Path dir) throws IOException {
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_PORT", "eighty"), null))
+        .hasMessageContaining("SWITCHBOARD_PORT");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_PORT", "70000"), null))
+        .hasMessageContaining("port");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_STORE_TRANSACTION_POOLER", "yes"), null))
+        .hasMessageContaining("SWITCHBOARD_STORE_TRANSACTION_POOLER");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_SECRET", "short"), null))
+        .hasMessageContaining("secret");
+    Path typo = dir.resolve("typo.json");
+    Files.writeString(typo, "{\"prot\": 1}");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of(), typo)).hasMessageContaining("prot");
+    Path notJson = dir.resolve("bad.json");
+    Files.writeString(notJson, "port=1");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of(), notJson)).hasMessageContaining("bad.json");
+  }
+
+  @Test
+  void envNames() {
+    assertThat(ConfigLoader.envName("SWITCHBOARD_", "maxBodyBytes")).isEqualTo("SWITCHBOARD_MAX_BODY_BYTES");
+    assertThat(ConfigLoader.envName("SWITCHBOARD_STORE_", "poolSize")).isEqualTo("SWITCHBOARD_STORE_POOL_SIZE");
+  }
+
+  @Test
+  void theReadmeConfigTablesListExactlyTheSettingsAndTheirDefaults() throws IOException {
+    String readme = Files.readString(Path.of("..", "README.md"));
+    Matcher row = Pattern.compile("(?m)^\\| `(\\w+)` \\| `(\\w+)` \\| `?([^`|]*?)`? \\|").matcher(readme);
+    Map<String, String> documented = new java.util.LinkedHashMap<>();
+    while (row.find()) {
+      documented.put(row.group(1), row.group(3).trim());
+    }
+    var relay = new RelayOptions().toJson();
+    var store = new StoreOptions().toJson();
+    Set<String> keys = new LinkedHashSet<>(relay.fieldNames());
+    keys.remove("store");
+    keys.addAll(store.fieldNames());
+    keys.add("databaseUrl");
+    assertThat(documented.keySet()).containsExactlyInAnyOrderElementsOf(keys);
+    for (String key : relay.fieldNames()) {
+      Object value = relay.getValue(key);
+      if (value != null && !(value instanceof io.vertx.core.json.JsonObject)) {
+        assertThat(documented.get(key)).as(key).isEqualTo(value.toString());
+      }
+    }
+    for (String key : store.fieldNames()) {
+      assertThat(documented.get(key)).as(key).isEqualTo(store.getValue(key).toString());
+    }
+  }
+}
