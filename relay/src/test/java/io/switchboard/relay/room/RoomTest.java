@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.switchboard.protocol.RoomMode;
 import io.switchboard.relay.auth.Identity;
-import io.switchboard.relay.session.Connection;
 import io.switchboard.relay.session.OutboundQueue;
+import io.switchboard.relay.session.RecordingConnection;
 import io.switchboard.relay.session.Session;
 import io.switchboard.relay.session.TokenBucket;
 import io.vertx.core.Future;
@@ -18,29 +18,7 @@ class RoomTest {
   private final RoomRegistry registry = new RoomRegistry(name -> Future.succeededFuture(10L), 8, 16, 100,
       unreadDue::add);
 
-  private static final class Sink implements Connection {
-    final List<String> frames = new ArrayList<>();
-
-    @Override
-    public boolean writeQueueFull() {
-      return false;
-    }
-
-    @Override
-    public void write(String text) {
-      frames.add(text);
-    }
-
-    @Override
-    public void ping() {
-    }
-
-    @Override
-    public void close(short code, String reason) {
-    }
-  }
-
-  private static Session session(String user, Sink sink) {
+  private static Session session(String user, RecordingConnection sink) {
     Session s = new Session(user, sink, new OutboundQueue(1 << 20), new TokenBucket(100, 100, 0), 5, 0);
     s.identity(new Identity(user, "t"));
     return s;
@@ -49,8 +27,8 @@ class RoomTest {
   @Test
   void sequencesGapFreeFromTheLoadedHeadAndFansOutToOthers() {
     Room room = registry.open("r", 0).result();
-    Sink a = new Sink();
-    Sink b = new Sink();
+    RecordingConnection a = new RecordingConnection();
+    RecordingConnection b = new RecordingConnection();
     Session alice = session("alice", a);
     Session bob = session("bob", b);
     room.join(alice, RoomMode.ACTIVE);
@@ -60,14 +38,14 @@ class RoomTest {
     assertThat(first.message().seq()).isEqualTo(11);
     assertThat(second.message().seq()).isEqualTo(12);
     assertThat(room.fanout(first.message(), alice)).isEqualTo(1);
-    assertThat(b.frames).singleElement().asString().contains("\"seq\":11").contains("\"body\":\"hi\"");
-    assertThat(a.frames).isEmpty();
+    assertThat(b.written).singleElement().asString().contains("\"seq\":11").contains("\"body\":\"hi\"");
+    assertThat(a.written).isEmpty();
   }
 
   @Test
   void dedupeSeesPendingWritesBeyondTheWindow() {
     Room room = registry.open("r2", 0).result();
-    Session alice = session("alice", new Sink());
+    Session alice = session("alice", new RecordingConnection());
     room.join(alice, RoomMode.ACTIVE);
     Room.Unstored first = room.sequence(alice, null, "keep", "x", 0);
     for (int i = 0; i < 100; i++) {
@@ -82,43 +60,43 @@ class RoomTest {
   @Test
   void backgroundMembersGetOneUnreadSummaryNotMessages() {
     Room room = registry.open("r3", 0).result();
-    Sink b = new Sink();
-    Session alice = session("alice", new Sink());
+    RecordingConnection b = new RecordingConnection();
+    Session alice = session("alice", new RecordingConnection());
     Session bob = session("bob", b);
     room.join(alice, RoomMode.ACTIVE);
     Membership bg = room.join(bob, RoomMode.BACKGROUND);
     for (int i = 0; i < 5; i++) {
       room.fanout(room.sequence(alice, null, "c" + i, "message " + i, 0).message(), alice);
     }
-    assertThat(b.frames).isEmpty();
+    assertThat(b.written).isEmpty();
     assertThat(unreadDue).containsExactly(bg);
     bg.flushUnread();
-    assertThat(b.frames).singleElement().asString()
+    assertThat(b.written).singleElement().asString()
         .isEqualTo("{\"t\":\"unread\",\"room\":\"r3\",\"count\":5,\"lastSeq\":15,\"preview\":\"message 4\"}");
   }
 
   @Test
   void catchUpHoldsLiveMessagesUntilTheReplayIsSent() {
     Room room = registry.open("r4", 0).result();
-    Sink b = new Sink();
-    Session alice = session("alice", new Sink());
+    RecordingConnection b = new RecordingConnection();
+    Session alice = session("alice", new RecordingConnection());
     Session bob = session("bob", b);
     room.join(alice, RoomMode.ACTIVE);
     Membership m = room.join(bob, RoomMode.ACTIVE);
     m.beginCatchUp();
     Room.Unstored live = room.sequence(alice, null, "c11", "live", 0);
     room.fanout(live.message(), alice);
-    assertThat(b.frames).isEmpty();
+    assertThat(b.written).isEmpty();
     m.endCatchUp(List.of(new io.switchboard.protocol.ServerFrame.Message("r4", 10, "c10", "alice", "old", 0)));
-    assertThat(b.frames).hasSize(2);
-    assertThat(b.frames.get(0)).contains("\"seq\":10");
-    assertThat(b.frames.get(1)).contains("\"seq\":11");
+    assertThat(b.written).hasSize(2);
+    assertThat(b.written.get(0)).contains("\"seq\":10");
+    assertThat(b.written.get(1)).contains("\"seq\":11");
   }
 
   @Test
   void idleRoomsWithNothingPendingAreEvicted() {
     Room room = registry.open("r5", 0).result();
-    Session alice = session("alice", new Sink());
+    Session alice = session("alice", new RecordingConnection());
     Membership m = room.join(alice, RoomMode.ACTIVE);
     Room.Unstored pending = room.sequence(alice, null, "c", "x", 0);
     room.leave(m, 0);

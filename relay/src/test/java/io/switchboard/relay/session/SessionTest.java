@@ -3,39 +3,9 @@ package io.switchboard.relay.session;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.switchboard.protocol.ServerFrame;
-import java.util.ArrayList;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class SessionTest {
-  /** Records what a session writes and how it closes; stands in for the socket in unit tests. */
-  static final class RecordingConnection implements Connection {
-    final List<String> written = new ArrayList<>();
-    boolean full;
-    short closeCode;
-    String closeReason;
-
-    @Override
-    public boolean writeQueueFull() {
-      return full;
-    }
-
-    @Override
-    public void write(String text) {
-      written.add(text);
-    }
-
-    @Override
-    public void ping() {
-    }
-
-    @Override
-    public void close(short code, String reason) {
-      closeCode = code;
-      closeReason = reason;
-    }
-  }
-
   @Test
   void aSlowConsumerIsClosedWith1013AtTheBound() {
     RecordingConnection conn = new RecordingConnection();
