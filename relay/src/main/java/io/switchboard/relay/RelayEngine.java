@@ -345,8 +345,15 @@ public final class RelayEngine {
           Long raced = room.knownSeq(session.user(), send.cid());
           if (raced != null) {
             duplicate(session, room, send, raced);
-          } else if (session.memberships().get(send.room()) != null) {
-            accept(session, room, send);
+          } else if (session.memberships().get(send.room()) == null) {
+            reject(session, new ProtocolException(ErrorCode.NOT_JOINED,
+                "left room '" + send.room() + "' before the send completed", send.id()));
+          } else {
+            try {
+              accept(session, room, send);
+            } catch (ProtocolException e) {
+              reject(session, e.withRef(send.id()));
+            }
           }
         }
       });
@@ -445,8 +452,9 @@ public final class RelayEngine {
     List<Membership> due = new ArrayList<>(unreadDue);
     unreadDue.clear();
     for (Membership m : due) {
-      m.flushUnread();
-      metrics.unread();
+      if (m.flushUnread()) {
+        metrics.unread();
+      }
     }
   }
 

@@ -79,17 +79,18 @@ public final class Membership {
     }
   }
 
-  /** Sends the throttled unread summary if one is due. */
-  public void flushUnread() {
+  /** Sends the throttled unread summary if one is due; true when it did. */
+  public boolean flushUnread() {
     if (!unreadDirty || mode != RoomMode.BACKGROUND || session.isClosed()) {
       unreadDirty = false;
-      return;
+      return false;
     }
     unreadDirty = false;
     String preview = unreadPreview.length() <= PREVIEW_CHARS ? unreadPreview
         : unreadPreview.substring(0, Character.isHighSurrogate(unreadPreview.charAt(PREVIEW_CHARS - 1))
             ? PREVIEW_CHARS - 1 : PREVIEW_CHARS);
     session.send(new ServerFrame.Unread(room.name(), unreadCount, unreadLastSeq, preview));
+    return true;
   }
 
   /** Live messages are held back from now until {@link #endCatchUp} so the replay stays in order. */
