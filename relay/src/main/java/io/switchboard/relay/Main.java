@@ -11,6 +11,7 @@ import io.switchboard.relay.config.RelayOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -47,7 +48,9 @@ public final class Main {
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
     Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+            // the public and admin servers would otherwise share (and fight over) one set of gauges
+            .addLabels(Label.LOCAL)))
         .withMetrics(new MicrometerMetricsFactory(registry))
         .build();
 

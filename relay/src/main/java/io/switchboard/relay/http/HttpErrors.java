@@ -5,7 +5,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
 /** Every HTTP error is JSON {@code {"code","message"}} with the same stable codes as error frames. */
-final class HttpErrors {
+public final class HttpErrors {
   private HttpErrors() {
   }
 
@@ -20,7 +20,7 @@ final class HttpErrors {
   }
 
   /** The router's fallbacks: unknown paths, wrong methods and handler failures answer JSON too. */
-  static void install(io.vertx.ext.web.Router router) {
+  public static void install(io.vertx.ext.web.Router router) {
     router.errorHandler(404, ctx -> send(ctx, 404, ErrorCode.NOT_FOUND, "no such endpoint"));
     router.errorHandler(405, ctx -> send(ctx, 405, ErrorCode.BAD_REQUEST, "method not allowed"));
     router.errorHandler(500, ctx -> send(ctx, 500, ErrorCode.INTERNAL, "internal error"));
