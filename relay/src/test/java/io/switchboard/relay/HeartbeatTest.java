@@ -1,0 +1,111 @@
+package io.switchboard.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Test;
+
+/** Liveness: quiet but healthy peers stay, dead peers and peers that never say hello go. */
+class HeartbeatTest extends RelayTestBase {
+  private static final long HEARTBEAT_MS = 200;
+  private static final long HELLO_TIMEOUT_MS = 300;
+
+  @BeforeAll
+  static void start() {
+    startRelay(baseOptions().setHeartbeatMs(HEARTBEAT_MS).setHelloTimeoutMs(HELLO_TIMEOUT_MS));
+  }
+
+  @Test
+  void aSilentClientWhoseWebSocketAnswersPingsStaysConnected() throws InterruptedException {
+    TestClient quiet = member("hb-quiet");
+    Thread.sleep(4 * HEARTBEAT_MS + 200); // well past 2.5 x heartbeatMs of application silence
+    assertThat(quiet.isClosed()).as("pong control frames count as alive; closed with %s %s", quiet.closeCode(),
+        quiet.closeReason()).isFalse();
+    assertThat(quiet.request(new JsonObject().put("t", "ping")).getString("t")).isEqualTo("pong");
+  }
+
+  @Test
+  void theWelcomeAnnouncesTheHeartbeatInterval() {
+    TestClient c = client();
+    assertThat(c.hello().getLong("heartbeatMs")).isEqualTo(HEARTBEAT_MS);
+  }
+
+  @Test
+  void aClientSendingOnlyApplicationPingsStaysConnected() throws InterruptedException {
+    TestClient c = member("hb-pinger");
+    for (int i = 0; i < 8; i++) {
+      Thread.sleep(HEARTBEAT_MS / 2);
+      assertThat(c.request(new JsonObject().put("t", "ping")).getString("t")).isEqualTo("pong");
+    }
+    assertThat(c.isClosed()).isFalse();
+  }
+
+  @Test
+  void aPeerThatNeverAnswersIsSentA1001CloseAfterTwoAndAHalfHeartbeats() {
+    try (RawWebSocket raw = RawWebSocket.connect(vertx, relay.port())) {
+      raw.sendText("{\"t\":\"hello\"}"); // said hello, so the hello timeout does not apply
+      long helloAt = System.nanoTime();
+      long closeAt = raw.awaitServerFrame("8:1001", 5_000);
+      assertThat(closeAt).as("a 1001 close frame; server sent %s", raw.serverFrames()).isPositive();
+      long afterMs = Duration.ofNanos(closeAt - helloAt).toMillis();
+      // dead after 2.5 x heartbeat (500 ms), found by a tick every heartbeat/2: 500..600 ms (+ slack)
+      assertThat(afterMs).as("close frame after %d ms", afterMs).isBetween(HEARTBEAT_MS * 5 / 2 - 50, 1_500L);
+      assertThat(raw.serverFrames()).as("welcome, then pings to the quiet socket, then the close")
+          .startsWith("1").contains("9").endsWith("8:1001");
+    }
+  }
+
+  @Test
+  @Disabled("BUG: after the 1001 heartbeat close the server waits ~10 s (Vert.x webSocketClosingTimeout) for a "
+      + "close reply a dead peer never sends; TCP and the session stay open that long")
+  void aPeerThatNeverAnswersHasItsTcpConnectionClosedAfterTwoAndAHalfHeartbeats() {
+    try (RawWebSocket raw = RawWebSocket.connect(vertx, relay.port())) {
+      raw.sendText("{\"t\":\"hello\"}");
+      long helloAt = System.nanoTime();
+      assertThat(raw.awaitClosed(5_000)).as("TCP closed; server sent %s", raw.serverFrames()).isTrue();
+      long afterMs = Duration.ofNanos(raw.closedAtNanos() - helloAt).toMillis();
+      assertThat(afterMs).as("TCP closed after %d ms", afterMs).isBetween(HEARTBEAT_MS * 5 / 2 - 50, 2_000L);
+      assertThat(relay.engine().sessionCount()).as("the session is gone too").isZero();
+    }
+  }
+
+  @Test
+  void aClientThatNeverSaysHelloIsClosedWith1008() {
+    long t0 = System.nanoTime();
+    TestClient mute = client();
+    assertThat(mute.awaitClose()).isTrue();
+    long afterMs = Duration.ofNanos(System.nanoTime() - t0).toMillis();
+    assertThat(mute.closeCode()).isEqualTo((short) 1008);
+    assertThat(mute.closeReason()).isEqualTo("no hello in time");
+    assertThat(afterMs).as("closed after %d ms", afterMs).isBetween(HELLO_TIMEOUT_MS - 50, HELLO_TIMEOUT_MS + 1_000);
+  }
+
+  @Test
+  void aRawPeerThatNeverSaysHelloIsSentA1008Close() {
+    try (RawWebSocket raw = RawWebSocket.connect(vertx, relay.port())) {
+      assertThat(raw.awaitServerFrame("8:1008", 5_000)).as("server sent %s", raw.serverFrames()).isPositive();
+    }
+  }
+
+  @Test
+  @Disabled("BUG: after the 1008 hello-timeout close the server waits ~10 s (Vert.x webSocketClosingTimeout) for "
+      + "the close reply; a client that never reads keeps its TCP connection that long")
+  void aRawPeerThatNeverSaysHelloHasItsTcpConnectionClosedPromptly() {
+    try (RawWebSocket raw = RawWebSocket.connect(vertx, relay.port())) {
+      assertThat(raw.awaitClosed(2_000)).as("TCP closed; server sent %s", raw.serverFrames()).isTrue();
+    }
+  }
+
+  @Test
+  void aClientThatSaysHelloInTimeIsNotClosedByTheHelloTimeout() throws InterruptedException {
+    TestClient c = client();
+    Thread.sleep(HELLO_TIMEOUT_MS / 3);
+    c.hello();
+    Thread.sleep(HELLO_TIMEOUT_MS * 2);
+    assertThat(c.isClosed()).isFalse();
+    assertThat(c.request(new JsonObject().put("t", "ping")).getString("t")).isEqualTo("pong");
+  }
+}

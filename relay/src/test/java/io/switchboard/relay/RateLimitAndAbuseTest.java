@@ -1,0 +1,130 @@
+package io.switchboard.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.json.JsonObject;
+import java.time.Duration;
+import java.util.HashSet;
+import java.util.Set;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The token bucket and the abuse score, with small limits so the tests are quick. */
+class RateLimitAndAbuseTest extends RelayTestBase {
+  private static final int RATE = 10;
+  private static final int BURST = 30;
+  private static final int ABUSE_MAX = 10;
+  private static final long ABUSE_WINDOW_MS = 1000;
+
+  @BeforeAll
+  static void start() {
+    startRelay(baseOptions().setRateFramesPerSecond(RATE).setRateBurst(BURST).setAbuseMaxErrors(ABUSE_MAX)
+        .setAbuseWindowMs(ABUSE_WINDOW_MS));
+  }
+
+  @Test
+  void framesBeyondTheBucketAreRateLimitedAndNeitherFannedOutNorStored() throws InterruptedException {
+    TestClient alice = member("rl"); // hello + join: 2 tokens
+    TestClient bob = member("rl");
+    int frames = 35; // ~28 fit the bucket; fewer than ABUSE_MAX are refused, so alice stays
+    for (int i = 1; i <= frames; i++) {
+      alice.send(new JsonObject().put("t", "send").put("id", i).put("room", "rl").put("cid", "r" + i)
+          .put("body", "n" + i));
+    }
+    Set<String> acked = new HashSet<>();
+    int limited = 0;
+    for (int i = 0; i < frames; i++) {
+      JsonObject f = alice.next();
+      if ("ack".equals(f.getString("t"))) {
+        assertThat(f.getBoolean("stored")).isTrue();
+        acked.add(f.getString("cid"));
+      } else {
+        assertThat(f.getString("t")).isEqualTo("error");
+        assertThat(f.getString("code")).as("%s", f).isEqualTo("rate_limited");
+        limited++;
+      }
+    }
+    assertThat(acked.size() + limited).isEqualTo(frames);
+    assertThat(limited).as("refused beyond the burst").isBetween(frames - BURST, frames - BURST + 4);
+    assertThat(alice.poll(Duration.ofMillis(100))).as("one answer per frame").isNull();
+
+    Set<String> delivered = new HashSet<>();
+    for (int i = 0; i < acked.size(); i++) {
+      JsonObject msg = bob.await("msg");
+      delivered.add(msg.getString("cid"));
+    }
+    assertThat(bob.poll(Duration.ofMillis(200))).as("nothing refused reaches bob").isNull();
+    assertThat(delivered).isEqualTo(acked);
+    Set<String> stored = new HashSet<>();
+    query("SELECT cid FROM messages WHERE room = 'rl'").forEach(r -> stored.add(r.getString(0)));
+    assertThat(stored).isEqualTo(acked);
+
+    // The bucket refills: after a pause alice sends again on the same socket.
+    Thread.sleep(1000 / RATE * 3);
+    assertThat(alice.isClosed()).isFalse();
+    assertThat(alice.sendMessage("rl", "later", "refilled").getBoolean("stored")).isTrue();
+    assertThat(bob.await("msg").getString("cid")).isEqualTo("later");
+  }
+
+  @Test
+  void aClientThatKeepsFloodingPastRateLimitedIsClosedWith1008() {
+    TestClient flooder = member("rl-flood");
+    TestClient calm = member("rl-flood");
+    for (int i = 0; i < BURST + ABUSE_MAX + 5; i++) {
+      if (flooder.isClosed()) {
+        break;
+      }
+      try {
+        flooder.sendRaw("{\"t\":\"ping\",\"id\":" + i + "}");
+      } catch (RuntimeException | AssertionError closedMeanwhile) {
+        break;
+      }
+    }
+    assertThat(flooder.awaitClose()).isTrue();
+    assertThat(flooder.closeCode()).isEqualTo((short) 1008);
+    assertThat(flooder.closeReason()).isEqualTo("too many errors");
+    assertThat(calm.request(new JsonObject().put("t", "ping")).getString("t")).isEqualTo("pong");
+  }
+
+  @Test
+  void tooManyErrorsWithinTheWindowCloseWith1008AndAWellBehavedNeighbourIsUnaffected() {
+    TestClient good = member("ab");
+    TestClient bad = member("ab");
+    good.sendMessage("ab", "g1", "before");
+    assertThat(bad.await("msg").getString("cid")).isEqualTo("g1");
+    int errors = 0;
+    for (int i = 0; i < ABUSE_MAX; i++) {
+      bad.sendRaw("{\"t\":\"teleport\",\"id\":" + i + "}");
+    }
+    assertThat(bad.awaitClose()).isTrue();
+    assertThat(bad.closeCode()).isEqualTo((short) 1008);
+    assertThat(bad.closeReason()).isEqualTo("too many errors");
+    while (bad.poll(Duration.ZERO) != null) {
+      errors++;
+    }
+    assertThat(errors).as("error frames before the close").isLessThanOrEqualTo(ABUSE_MAX);
+
+    assertThat(good.isClosed()).isFalse();
+    assertThat(good.sendMessage("ab", "g2", "after").getBoolean("stored")).isTrue();
+    assertThat(good.request(new JsonObject().put("t", "ping")).getString("t")).isEqualTo("pong");
+    assertThat(good.skipped()).noneMatch(f -> "error".equals(f.getString("t")));
+    JsonObject members = good.request(new JsonObject().put("t", "join").put("room", "ab"));
+    assertThat(members.getJsonArray("members")).as("the closed one left the room").containsExactly(good.user());
+  }
+
+  @Test
+  void errorsSpreadOverMoreThanTheWindowDoNotClose() throws InterruptedException {
+    TestClient c = member("ab-slow");
+    for (int i = 0; i < ABUSE_MAX - 1; i++) {
+      c.sendRaw("{\"t\":\"teleport\",\"id\":" + i + "}");
+      assertThat(c.next().getString("code")).isEqualTo("unknown_type");
+    }
+    Thread.sleep(ABUSE_WINDOW_MS + 150);
+    for (int i = 0; i < ABUSE_MAX - 1; i++) {
+      c.sendRaw("{\"t\":\"teleport\",\"id\":" + i + "}");
+      assertThat(c.next().getString("code")).isEqualTo("unknown_type");
+    }
+    assertThat(c.isClosed()).isFalse();
+    assertThat(c.request(new JsonObject().put("t", "ping")).getString("t")).isEqualTo("pong");
+  }
+}

@@ -1,0 +1,178 @@
+package io.switchboard.relay;
+
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A WebSocket client built by hand on a TCP socket: it performs the upgrade, can send masked text
+ * frames, records every byte the server sends and never answers anything (no pong, no close
+ * reply) — a peer whose application hung or whose network vanished.
+ */
+final class RawWebSocket implements AutoCloseable {
+  private final NetClient client; // kept referenced: Vert.x 5 closes collected clients
+  private final NetSocket socket;
+  private final Buffer received = Buffer.buffer();
+  private final CountDownLatch upgraded = new CountDownLatch(1);
+  private final CountDownLatch closed = new CountDownLatch(1);
+  private volatile long closedAtNanos;
+  private final Random random = new Random(7);
+
+  private RawWebSocket(NetClient client, NetSocket socket) {
+    this.client = client;
+    this.socket = socket;
+  }
+
+  static RawWebSocket connect(Vertx vertx, int port) {
+    NetClient client = vertx.createNetClient();
+    NetSocket socket = TestClient.sync(client.connect(port, "127.0.0.1"), 10);
+    RawWebSocket raw = new RawWebSocket(client, socket);
+    socket.handler(raw::onData);
+    socket.closeHandler(v -> {
+      raw.closedAtNanos = System.nanoTime();
+      raw.closed.countDown();
+    });
+    byte[] key = new byte[16];
+    raw.random.nextBytes(key);
+    String request = "GET /ws HTTP/1.1\r\n"
+        + "Host: 127.0.0.1:" + port + "\r\n"
+        + "Upgrade: websocket\r\n"
+        + "Connection: Upgrade\r\n"
+        + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\n"
+        + "Sec-WebSocket-Version: 13\r\n"
+        + "\r\n";
+    TestClient.sync(socket.write(request), 10);
+    try {
+      if (!raw.upgraded.await(10, TimeUnit.SECONDS)) {
+        throw new AssertionError("no 101 response; got: " + raw.text());
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+    return raw;
+  }
+
+  private synchronized void onData(Buffer data) {
+    received.appendBuffer(data);
+    if (upgraded.getCount() > 0 && text().contains("\r\n\r\n")) {
+      if (!text().startsWith("HTTP/1.1 101")) {
+        throw new AssertionError("upgrade refused: " + text());
+      }
+      upgraded.countDown();
+    }
+  }
+
+  synchronized String text() {
+    return received.toString(StandardCharsets.ISO_8859_1);
+  }
+
+  /** Bytes received after the HTTP response head. */
+  synchronized byte[] frames() {
+    String all = text();
+    int head = all.indexOf("\r\n\r\n");
+    return received.getBytes(head + 4, received.length());
+  }
+
+  /** Sends one masked text frame (client frames must be masked); payload under 64 KiB. */
+  void sendText(String text) {
+    byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+    if (payload.length > 0xffff) {
+      throw new IllegalArgumentException("keep it under 64 KiB");
+    }
+    byte[] mask = new byte[4];
+    random.nextBytes(mask);
+    Buffer frame = Buffer.buffer().appendByte((byte) 0x81);
+    if (payload.length < 126) {
+      frame.appendByte((byte) (0x80 | payload.length));
+    } else {
+      frame.appendByte((byte) (0x80 | 126)).appendUnsignedShort(payload.length);
+    }
+    frame.appendBytes(mask);
+    for (int i = 0; i < payload.length; i++) {
+      frame.appendByte((byte) (payload[i] ^ mask[i % 4]));
+    }
+    TestClient.sync(socket.write(frame), 10);
+  }
+
+  /** Stops reading: TCP back-pressure then fills the server's send buffer. */
+  void pause() {
+    socket.pause();
+  }
+
+  boolean awaitClosed(long millis) {
+    try {
+      return closed.await(millis, TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return false;
+    }
+  }
+
+  /** Waits until the server has sent a frame described as in {@link #serverFrames()}; its arrival time or -1. */
+  long awaitServerFrame(String described, long millis) {
+    long deadline = System.nanoTime() + millis * 1_000_000;
+    while (System.nanoTime() < deadline) {
+      if (serverFrames().contains(described)) {
+        return System.nanoTime();
+      }
+      try {
+        Thread.sleep(5);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return -1;
+      }
+    }
+    return -1;
+  }
+
+  long closedAtNanos() {
+    return closedAtNanos;
+  }
+
+  /**
+   * The opcodes of the unmasked server frames received so far, e.g. 0x1 text, 0x8 close, 0x9
+   * ping; a close frame's status is appended as {@code 8:1001}.
+   */
+  synchronized java.util.List<String> serverFrames() {
+    byte[] b = frames();
+    java.util.List<String> out = new java.util.ArrayList<>();
+    int i = 0;
+    while (i + 2 <= b.length) {
+      int opcode = b[i] & 0x0f;
+      int len = b[i + 1] & 0x7f;
+      int at = i + 2;
+      if (len == 126) {
+        if (at + 2 > b.length) {
+          break;
+        }
+        len = ((b[at] & 0xff) << 8) | (b[at + 1] & 0xff);
+        at += 2;
+      } else if (len == 127) {
+        break; // not expected here
+      }
+      if (at + len > b.length) {
+        break;
+      }
+      if (opcode == 0x8 && len >= 2) {
+        out.add("8:" + (((b[at] & 0xff) << 8) | (b[at + 1] & 0xff)));
+      } else {
+        out.add(Integer.toHexString(opcode));
+      }
+      i = at + len;
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    socket.close();
+    client.close();
+  }
+}
