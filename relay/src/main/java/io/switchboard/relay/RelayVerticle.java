@@ -81,7 +81,7 @@ public final class RelayVerticle extends VerticleBase {
 
   private Future<HttpServer> listenAdmin(MessageStore store) {
     adminServer = vertx.createHttpServer(new HttpServerOptions().setHost(options.getAdminHost())
-            .setPort(options.getAdminPort()).setCompressionSupported(true))
+            .setPort(options.getAdminPort()).setCompressionSupported(true).setHttp2ClearTextEnabled(false))
         .requestHandler(new AdminApi(vertx, engine, store, registry).router());
     return adminServer.listen();
   }

@@ -5,7 +5,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 
 /** Liveness: quiet but healthy peers stay, dead peers and peers that never say hello go. */
@@ -59,8 +58,6 @@ class HeartbeatTest extends RelayTestBase {
   }
 
   @Test
-  @Disabled("BUG: after the 1001 heartbeat close the server waits ~10 s (Vert.x webSocketClosingTimeout) for a "
-      + "close reply a dead peer never sends; TCP and the session stay open that long")
   void aPeerThatNeverAnswersHasItsTcpConnectionClosedAfterTwoAndAHalfHeartbeats() {
     try (RawWebSocket raw = RawWebSocket.connect(vertx, relay.port())) {
       raw.sendText("{\"t\":\"hello\"}");
@@ -91,8 +88,6 @@ class HeartbeatTest extends RelayTestBase {
   }
 
   @Test
-  @Disabled("BUG: after the 1008 hello-timeout close the server waits ~10 s (Vert.x webSocketClosingTimeout) for "
-      + "the close reply; a client that never reads keeps its TCP connection that long")
   void aRawPeerThatNeverSaysHelloHasItsTcpConnectionClosedPromptly() {
     try (RawWebSocket raw = RawWebSocket.connect(vertx, relay.port())) {
       assertThat(raw.awaitClosed(2_000)).as("TCP closed; server sent %s", raw.serverFrames()).isTrue();

@@ -18,7 +18,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.MethodOrderer;
 import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
@@ -180,8 +179,6 @@ class HttpApiTest extends RelayTestBase {
 
   @Test
   @Order(3)
-  @Disabled("BUG: over h2c (accepted by default), after one uncompressed response on a connection, gzip responses "
-      + "say content-encoding: gzip but carry plain JSON (Vert.x issue eclipse-vertx/vert.x#5896)")
   void gzipOverH2c() throws IOException {
     filled("http-h2c", 20);
     HttpResponse<byte[]> plain = call(H2C, "GET", relay.port(), "/api/rooms/http-h2c/messages?limit=20");
@@ -219,8 +216,6 @@ class HttpApiTest extends RelayTestBase {
 
   @Test
   @Order(5)
-  @Disabled("BUG: the public router has no JSON error handlers (HttpErrors.install is only called for admin): "
-      + "unknown paths get Vert.x's text/html 404")
   void unknownPathsAre404Json() {
     for (String path : new String[] {"/api/nope", "/api/rooms/x", "/api/rooms/x/messages/1", "/"}) {
       HttpResponse<byte[]> r = api(path);
@@ -232,7 +227,6 @@ class HttpApiTest extends RelayTestBase {
 
   @Test
   @Order(6)
-  @Disabled("BUG: the public router has no JSON error handlers: POST/DELETE on the history path get a non-JSON 405")
   void otherMethodsAre404Or405Json() {
     for (String method : new String[] {"POST", "PUT", "DELETE"}) {
       HttpResponse<byte[]> r = call(method, relay.port(), "/api/rooms/x/messages");

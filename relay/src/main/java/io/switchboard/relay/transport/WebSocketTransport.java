@@ -1,5 +1,6 @@
 package io.switchboard.relay.transport;
 
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.switchboard.relay.RelayEngine;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.session.OutboundQueue;
@@ -42,10 +43,15 @@ public final class WebSocketTransport {
         .setHost(options.getHost())
         .setPort(options.getPort())
         .setCompressionSupported(true)
+        // Vert.x 5.0.8 can send gzip-labelled plain bodies over h2c (eclipse-vertx/vert.x#5896);
+        // browsers never use h2c, so HTTP/1.1 it is.
+        .setHttp2ClearTextEnabled(false)
         .setPerMessageWebSocketCompressionSupported(true)
         .setPerFrameWebSocketCompressionSupported(false)
         .setMaxWebSocketFrameSize(hardLimit)
-        .setMaxWebSocketMessageSize(hardLimit);
+        .setMaxWebSocketMessageSize(hardLimit)
+        // seconds: a dead peer never answers the close handshake; don't hold its socket 10 s
+        .setWebSocketClosingTimeout(1);
   }
 
   public void handshake(ServerWebSocketHandshake handshake) {
@@ -69,7 +75,13 @@ public final class WebSocketTransport {
     ws.binaryMessageHandler(data -> engine.onBinary(session));
     ws.pongHandler(data -> engine.onPong(session));
     ws.drainHandler(v -> session.onDrain());
-    ws.exceptionHandler(e -> LOG.debug("socket {}: {}", session.id(), e.toString()));
+    ws.exceptionHandler(e -> {
+      LOG.debug("socket {}: {}", session.id(), e.toString());
+      if (e instanceof CorruptedWebSocketFrameException corrupted) {
+        // e.g. a frame past the hard size limit: say why (1009) instead of just dropping the TCP connection
+        session.close((short) corrupted.closeStatus().code(), corrupted.closeStatus().reasonText());
+      }
+    });
     ws.closeHandler(v -> engine.closed(session));
   }
 }
