@@ -24,6 +24,7 @@ free_port() {
 
 DATA_DIR="$(mktemp -d -t switchboard-bench.XXXXXX)"
 SERVER_PID=""
+OUT=""
 LOG="$DATA_DIR/server.log"
 
 cleanup() {
@@ -46,7 +47,9 @@ cleanup() {
     warn="$(grep -cE ' (WARN|ERROR) ' "$LOG" || true)"
     echo "server log: $warn WARN/ERROR lines" >&2
     grep -E ' (WARN|ERROR) ' "$LOG" | head -20 >&2 || true
-    [[ -n "${KEEP_SERVER_LOG:-}" ]] && cp "$LOG" "$KEEP_SERVER_LOG"
+    if [[ -n "${KEEP_SERVER_LOG:-}" ]]; then cp "$LOG" "$KEEP_SERVER_LOG" || true; fi
+    # next to the results (*.log is git-ignored)
+    if [[ -n "$OUT" ]]; then cp "$LOG" "${OUT%.json}.server.log" 2>/dev/null || true; fi
   fi
   rm -rf "$DATA_DIR"
   exit "$rc"
@@ -84,9 +87,12 @@ echo "server ready" >&2
 
 mkdir -p "$ROOT/bench/results"
 OUT="$ROOT/bench/results/chat-$(date -u +%Y%m%dT%H%M%SZ).json"
+for ((i = 1; i <= $#; i++)); do               # a --out among the arguments wins
+  if [[ "${!i}" == --out ]]; then j=$((i + 1)); OUT="${!j:-}"; elif [[ "${!i}" == --out=* ]]; then OUT="${!i#--out=}"; fi
+done
 
-# shellcheck disable=SC2086
 driver_rc=0
+# shellcheck disable=SC2086
 java ${BENCH_JAVA_OPTS:-} -jar "$BENCH_JAR" chat \
   --users 100 --room-size 10 --rate 1 --duration 60 --warmup 5 \
   --url "ws://127.0.0.1:$PORT/ws" --admin "http://127.0.0.1:$ADMIN_PORT" \
@@ -95,10 +101,7 @@ java ${BENCH_JAVA_OPTS:-} -jar "$BENCH_JAR" chat \
 if ! kill -0 "$SERVER_PID" 2>/dev/null || grep -q "shutting down" "$LOG"; then
   echo "WARNING: the server stopped before the driver finished (not by this script): results are invalid" >&2
   grep -E "shutting down|relay stopped" "$LOG" >&2 || true
-  driver_rc=${driver_rc/#0/3}
+  if [[ "$driver_rc" -eq 0 ]]; then driver_rc=3; fi
 fi
-for ((i = 1; i <= $#; i++)); do               # a --out among the arguments wins
-  if [[ "${!i}" == --out ]]; then j=$((i + 1)); OUT="${!j}"; elif [[ "${!i}" == --out=* ]]; then OUT="${!i#--out=}"; fi
-done
 echo "results: $OUT" >&2
 exit "$driver_rc"
