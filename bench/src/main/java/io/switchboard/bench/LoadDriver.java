@@ -92,7 +92,9 @@ public final class LoadDriver {
     requireLoopback(url);
     requireLoopback(admin);
     this.text = new ChatText(seed, 2000);
-    this.vertx = Vertx.vertx();
+    // default 2 x cores; fewer loops = fewer runnable threads competing with the server's CPU
+    int loops = intOpt("event-loops", 2 * Runtime.getRuntime().availableProcessors());
+    this.vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setEventLoopPoolSize(loops));
     this.wsClient = vertx.createWebSocketClient(new WebSocketClientOptions()
         // maxConnections defaults to 50 per host: excess handshakes would queue behind them
         .setMaxConnections(users + CONNECT_CONCURRENCY)
@@ -421,6 +423,7 @@ public final class LoadDriver {
     params.put("serverPid", serverPid);
     params.put("pgPort", pgPort);
     params.put("seed", seed);
+    params.put("eventLoops", intOpt("event-loops", 2 * Runtime.getRuntime().availableProcessors()));
     return new JsonObject()
         .put("scenario", "chat")
         .put("startedAt", startedAt.toString())
