@@ -71,6 +71,17 @@ public final class LoadDriver {
   private final ConcurrentHashMap<String, LongAdder> framesIn = new ConcurrentHashMap<>();
   private final AtomicInteger loggedErrors = new AtomicInteger();
   private volatile boolean closing;
+  // Split of send->receive at the server's msg.ts (wall-clock ms, truncated): up = send -> ts,
+  // down = ts -> receive. ms resolution only, so means are meaningful, single values are not.
+  private final long wall0Millis = System.currentTimeMillis();
+  private final long wall0Nanos = System.nanoTime();
+  private final org.HdrHistogram.ConcurrentHistogram upLeg = new org.HdrHistogram.ConcurrentHistogram(60_000_000L, 3);
+  private final org.HdrHistogram.ConcurrentHistogram downLeg = new org.HdrHistogram.ConcurrentHistogram(60_000_000L, 3);
+  private final java.util.concurrent.atomic.DoubleAdder upSum = new java.util.concurrent.atomic.DoubleAdder();
+  private final java.util.concurrent.atomic.DoubleAdder downSum = new java.util.concurrent.atomic.DoubleAdder();
+  private final LongAdder legCount = new LongAdder();
+  // driver-side: send time -> the write future completes (frame handed to the OS socket)
+  private final org.HdrHistogram.ConcurrentHistogram written = new org.HdrHistogram.ConcurrentHistogram(60_000_000_000L, 3);
 
   LoadDriver(Map<String, String> opts) {
     this.opts = opts;
@@ -148,7 +159,12 @@ public final class LoadDriver {
       String t = o.getString("t", "?");
       framesIn.computeIfAbsent(t, k -> new LongAdder()).increment();
       switch (t) {
-        case "msg" -> rx.msg(o.getString("room"), o.getLong("seq", -1L), o.getString("cid"), now);
+        case "msg" -> {
+          String cid = o.getString("cid");
+          if (rx.msg(o.getString("room"), o.getLong("seq", -1L), cid, now)) {
+            legs(cid, o.getLong("ts"), now);
+          }
+        }
         case "ack" -> acc.ack(o.getString("cid"), Boolean.TRUE.equals(o.getBoolean("stored")), now);
         case "welcome" -> {
           heartbeatMs = o.getLong("heartbeatMs", heartbeatMs);
@@ -173,6 +189,21 @@ public final class LoadDriver {
         }
         default -> { }
       }
+    }
+
+    private void legs(String cid, Long ts, long now) {
+      Long sendNanos = ChatAccounting.sendNanosOf(cid);
+      if (ts == null || sendNanos == null || !acc.measured(sendNanos)) {
+        return;
+      }
+      double tsMid = ts + 0.5; // ts is truncated to the ms: on average half a ms early
+      double up = tsMid - (wall0Millis + (sendNanos - wall0Nanos) / 1e6);
+      double down = (wall0Millis + (now - wall0Nanos) / 1e6) - tsMid;
+      upSum.add(up);
+      downSum.add(down);
+      legCount.increment();
+      upLeg.recordValue(Math.max(0, Math.min(60_000_000L, Math.round(up * 1000))));
+      downLeg.recordValue(Math.max(0, Math.min(60_000_000L, Math.round(down * 1000))));
     }
 
     void startSending(long startNanos, long untilNanos, double periodMs) {
@@ -205,7 +236,12 @@ public final class LoadDriver {
       String frame = new JsonObject().put("t", "send").put("room", room).put("cid", cid)
           .put("body", text.next(random)).encode();
       long sendNanos = nowNanos;
-      ws.writeTextMessage(frame);
+      boolean measured = acc.measured(sendNanos);
+      ws.writeTextMessage(frame).onComplete(ar -> {
+        if (measured && ar.succeeded()) {
+          written.recordValue(Math.min(60_000_000_000L, Math.max(0, System.nanoTime() - sendNanos)));
+        }
+      });
       acc.sent(sendNanos, expectedReceivers, utf8Length(frame));
     }
 
@@ -376,6 +412,21 @@ public final class LoadDriver {
     return m;
   }
 
+  private JsonObject legsJson() {
+    long n = legCount.sum();
+    return new JsonObject()
+        .put("note", "send->receive split at msg.ts (server wall clock, ms resolution; +0.5 ms centring):"
+            + " up = driver send -> server sequencing, down = sequencing -> driver receive; percentiles are"
+            + " +-0.5 ms, clamped at 0")
+        .put("count", n)
+        .put("upMeanMs", n == 0 ? 0 : Math.round(upSum.sum() / n * 1000) / 1000.0)
+        .put("downMeanMs", n == 0 ? 0 : Math.round(downSum.sum() / n * 1000) / 1000.0)
+        .put("upP50Ms", upLeg.getValueAtPercentile(50) / 1000.0)
+        .put("upP99Ms", upLeg.getValueAtPercentile(99) / 1000.0)
+        .put("downP50Ms", downLeg.getValueAtPercentile(50) / 1000.0)
+        .put("downP99Ms", downLeg.getValueAtPercentile(99) / 1000.0);
+  }
+
   private static JsonObject latency(Histogram h) {
     return new JsonObject()
         .put("count", h.getTotalCount())
@@ -450,7 +501,9 @@ public final class LoadDriver {
         .put("latencyMs", new JsonObject()
             .put("sendToReceive", latency(d))
             .put("sendToAckStored", latency(s.ackLatency()))
-            .put("pingToPongBaseline", latency(s.pingLatency())))
+            .put("pingToPongBaseline", latency(s.pingLatency()))
+            .put("splitAtServerTs", legsJson())
+            .put("sendToWrittenDriverSide", latency(written)))
         .put("server", new JsonObject()
             .put("maxRssMb", maxRssMb)
             .put("maxDbConnections", sampler.maxDbConnections())
@@ -482,6 +535,13 @@ public final class LoadDriver {
     JsonObject pp = r.getJsonObject("latencyMs").getJsonObject("pingToPongBaseline");
     sb.append(String.format("  ping->pong (base) p50 %.3f  p95 %.3f  p99 %.3f  max %.3f  (n=%d)%n",
         pp.getDouble("p50"), pp.getDouble("p95"), pp.getDouble("p99"), pp.getDouble("max"), pp.getLong("count")));
+    JsonObject sp = r.getJsonObject("latencyMs").getJsonObject("splitAtServerTs");
+    sb.append(String.format("  split at msg.ts    up (send->server) mean %.2f p50 %.1f p99 %.1f | down (server->recv) mean %.2f p50 %.1f p99 %.1f%n",
+        sp.getDouble("upMeanMs"), sp.getDouble("upP50Ms"), sp.getDouble("upP99Ms"),
+        sp.getDouble("downMeanMs"), sp.getDouble("downP50Ms"), sp.getDouble("downP99Ms")));
+    JsonObject wr = r.getJsonObject("latencyMs").getJsonObject("sendToWrittenDriverSide");
+    sb.append(String.format("  send->written (driver socket write done) p50 %.3f p99 %.3f max %.3f%n",
+        wr.getDouble("p50"), wr.getDouble("p99"), wr.getDouble("max")));
     sb.append(String.format("  sent %d  acked %d  expected %d  delivered %d  lost %d  dup %d  deliveries/s %.1f%n",
         r.getLong("sent"), r.getLong("acked"), r.getLong("expectedDeliveries"), r.getLong("delivered"),
         r.getLong("lost"), r.getLong("duplicated"), r.getDouble("deliveriesPerSecond")));
