@@ -6,7 +6,8 @@
 #   SWITCHBOARD_RATE_FRAMES_PER_SECOND=200 bench/run-chat.sh --users 200 --rate 10 --duration 30
 #
 # Arguments pass through to the driver (later ones win over the defaults below). SWITCHBOARD_*
-# variables in the environment reach the server; SERVER_JAVA_OPTS / BENCH_JAVA_OPTS add JVM flags.
+# variables in the environment reach the server; SERVER_JAVA_OPTS / BENCH_JAVA_OPTS add JVM flags;
+# SERVER_CPUS / BENCH_CPUS (taskset lists, e.g. 0 and 1) pin the two JVMs to separate CPUs.
 # The server gets a temporary data dir, free loopback ports and a fixed embedded Postgres port,
 # and is stopped with SIGTERM (and its data dir removed) whatever happens.
 set -euo pipefail
@@ -70,7 +71,7 @@ cp "$SERVER_JAR" "$DATA_DIR/switchboard-bench-server.jar"
 SWITCHBOARD_HOST=127.0.0.1 SWITCHBOARD_ADMIN_HOST=127.0.0.1 \
 SWITCHBOARD_PORT="$PORT" SWITCHBOARD_ADMIN_PORT="$ADMIN_PORT" \
 SWITCHBOARD_DATA_DIR="$DATA_DIR/data" SWITCHBOARD_STORE_EMBEDDED_PORT="$PG_PORT" \
-  java ${SERVER_JAVA_OPTS:-} -jar "$DATA_DIR/switchboard-bench-server.jar" >"$LOG" 2>&1 &
+  ${SERVER_CPUS:+taskset -c "$SERVER_CPUS"} java ${SERVER_JAVA_OPTS:-} -jar "$DATA_DIR/switchboard-bench-server.jar" >"$LOG" 2>&1 &
 SERVER_PID=$!
 echo "server pid $SERVER_PID: ws 127.0.0.1:$PORT admin 127.0.0.1:$ADMIN_PORT pg 127.0.0.1:$PG_PORT data $DATA_DIR" >&2
 
@@ -93,7 +94,7 @@ done
 
 driver_rc=0
 # shellcheck disable=SC2086
-java ${BENCH_JAVA_OPTS:-} -jar "$BENCH_JAR" chat \
+${BENCH_CPUS:+taskset -c "$BENCH_CPUS"} java ${BENCH_JAVA_OPTS:-} -jar "$BENCH_JAR" chat \
   --users 100 --room-size 10 --rate 1 --duration 60 --warmup 5 \
   --url "ws://127.0.0.1:$PORT/ws" --admin "http://127.0.0.1:$ADMIN_PORT" \
   --server-pid "$SERVER_PID" --pg-port "$PG_PORT" --out "$OUT" \
