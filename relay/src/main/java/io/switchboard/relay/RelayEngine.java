@@ -37,6 +37,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RelayEngine {
   private static final Logger LOG = LoggerFactory.getLogger(RelayEngine.class);
+  /** Live messages a resuming member may have held back while its replay loads; past it, 1013. */
+  private static final int LIVE_HELD_DURING_RESUME_MAX = 10_000;
 
   private final RelayOptions options;
   private final FrameParser parser;
@@ -62,7 +64,7 @@ public final class RelayEngine {
     this.metrics = metrics;
     this.nanoClock = nanoClock;
     this.rooms = new RoomRegistry(store::headSeq, options.getRingSize(), options.getDedupeWindow(),
-        options.getResumeMaxReplay() + 10_000, unreadDue::add);
+        options.getResumeMaxReplay() + LIVE_HELD_DURING_RESUME_MAX, unreadDue::add);
     this.history = new RoomHistory(store::after);
     this.clientLimits = new ServerFrame.ClientLimits(options.getMaxFrameBytes(), options.getMaxBodyBytes(),
         options.getMaxRoomsPerConnection(), options.getMaxHistoryLimit());
@@ -87,6 +89,7 @@ public final class RelayEngine {
 
   public void opened(Session session) {
     sessions.add(session);
+    session.onSlowConsumer(() -> metrics.disconnect("slow_consumer"));
   }
 
   public void closed(Session session) {

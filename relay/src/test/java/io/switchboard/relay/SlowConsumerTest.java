@@ -52,5 +52,19 @@ class SlowConsumerTest extends RelayTestBase {
     // Generous on a shared machine: the point is that bob is not held hostage by the stalled reader.
     assertThat(latenciesMs.get(latenciesMs.size() - 1)).as("bob's worst latency, ms").isLessThan(5_000);
     assertThat(bob.isClosed()).isFalse();
+    assertThat(scrapeMetrics()).contains("switchboard_disconnects_total{reason=\"slow_consumer\"} 1.0");
+  }
+
+  private static String scrapeMetrics() {
+    try {
+      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
+              java.net.URI.create("http://127.0.0.1:" + relay.adminPort() + "/metrics")).build(),
+          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
   }
 }

@@ -60,7 +60,7 @@ public final class Membership {
   void deliver(Message message, String encoded) {
     if (catchUp != null) {
       if (catchUp.size() >= catchUpMax) {
-        session.close(Session.TRY_AGAIN_LATER, "slow consumer");
+        session.slowConsumer();
       } else {
         catchUp.add(message);
       }

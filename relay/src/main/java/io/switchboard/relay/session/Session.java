@@ -31,6 +31,7 @@ public final class Session implements OutboundQueue.Sink {
   private int pendingJoins;
   private boolean authenticating;
   private String closeReason;
+  private Runnable onSlowConsumer = () -> { };
 
   public Session(String id, Connection connection, OutboundQueue out, TokenBucket bucket, int maxErrors,
       long nowNanos) {
@@ -125,8 +126,20 @@ public final class Session implements OutboundQueue.Sink {
       return;
     }
     if (!out.offer(text, priority, this)) {
+      slowConsumer();
+    }
+  }
+
+  /** Cuts the connection off because it does not read fast enough (1013). */
+  public void slowConsumer() {
+    if (closeReason == null) {
+      onSlowConsumer.run();
       close(TRY_AGAIN_LATER, "slow consumer");
     }
+  }
+
+  public void onSlowConsumer(Runnable listener) {
+    this.onSlowConsumer = listener;
   }
 
   public void onDrain() {
