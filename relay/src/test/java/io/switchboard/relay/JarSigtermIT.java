@@ -41,6 +41,14 @@ class JarSigtermIT {
     if (server != null && server.isAlive()) {
       server.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
+    // Never leave a Postgres of this test's folder behind, whatever happened above.
+    String folder = dataDir.toString();
+    ProcessHandle.allProcesses()
+        .filter(p -> p.info().commandLine().map(c -> c.contains(folder)).orElse(false))
+        .forEach(p -> {
+          p.destroy();
+          p.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> p).join();
+        });
     TestClient.sync(vertx.close(), 10);
     try (Stream<Path> files = Files.walk(dataDir)) {
       files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
@@ -78,6 +86,28 @@ class JarSigtermIT {
         HttpResponse.BodyHandlers.ofString());
     assertThat(page.statusCode()).isEqualTo(200);
     assertThat(new JsonObject(page.body()).getJsonArray("messages")).hasSize(30);
+    server.destroy();
+    assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
+  }
+
+  @Test
+  void aRelayKilledWithSigkillRestartsOnItsDataFolder() throws Exception {
+    int port = freePort();
+    int adminPort = freePort();
+    server = start(port, adminPort);
+    TestClient alice = TestClient.connect(vertx, port);
+    alice.hello();
+    alice.join("killed");
+    assertThat(alice.sendMessage("killed", "k1", "before the kill").getBoolean("stored")).isTrue();
+    server.destroyForcibly(); // SIGKILL: no hook runs, the embedded Postgres is orphaned
+    assertThat(server.waitFor(10, TimeUnit.SECONDS)).isTrue();
+
+    server = start(port, adminPort); // must take over the folder from the orphaned Postgres
+    assertThat(log()).contains("from an earlier run still holds");
+    HttpResponse<String> page = http.send(HttpRequest.newBuilder(
+        URI.create("http://127.0.0.1:" + port + "/api/rooms/killed/messages")).build(),
+        HttpResponse.BodyHandlers.ofString());
+    assertThat(new JsonObject(page.body()).getJsonArray("messages")).hasSize(1);
     server.destroy();
     assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
   }

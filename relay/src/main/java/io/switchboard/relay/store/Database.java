@@ -97,6 +97,7 @@ public final class Database {
 
   /** One zonky server at a time; its port is fixed at the first start so restarts keep it. */
   private static final class Embedded {
+    private static final java.time.Duration ORPHAN_STOP_TIMEOUT = java.time.Duration.ofSeconds(30);
 
     private final Path dataDir;
     private final Path binDir;
@@ -114,6 +115,7 @@ public final class Database {
       return vertx.executeBlocking(() -> {
         synchronized (this) {
           if (server == null) {
+            OrphanedPostgres.stop(dataDir, ORPHAN_STOP_TIMEOUT);
             EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
               .setDataDirectory(dataDir)
               .setCleanDataDirectory(false)
@@ -121,7 +123,11 @@ public final class Database {
               .setOverrideWorkingDirectory(binDir.toFile())
               // zonky's own hook would stop Postgres while the relay still flushes on SIGTERM;
               // the relay closes it after draining instead.
-              .setRegisterShutdownHook(false);
+              .setRegisterShutdownHook(false)
+              // zonky's defaults are for throwaway test databases (-F = no fsync, async commit):
+              // acked means on disk, so both go back on. Batching pays for the fsyncs.
+              .setServerConfig("fsync", "on")
+              .setServerConfig("synchronous_commit", "on");
             if (port != 0) {
               builder.setPort(port);
             }
