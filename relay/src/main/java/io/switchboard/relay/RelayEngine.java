@@ -394,7 +394,7 @@ public final class RelayEngine {
 
           @Override
           public void onStored(long storedSeq) {
-            room.stored(pending);
+            room.stored(pending, storedSeq);
             ack(pending, storedSeq, true);
           }
         }));

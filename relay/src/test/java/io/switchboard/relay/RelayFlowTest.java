@@ -69,6 +69,25 @@ class RelayFlowTest extends RelayTestBase {
   }
 
   @Test
+  void aRetransmissionWithoutTheResendFlagIsStoredOnceAndLaterResendsGetTheOriginalSeq() {
+    TestClient alice = member("late-dup");
+    TestClient bob = member("late-dup");
+    long original = alice.sendMessage("late-dup", "old", "first").getLong("seq");
+    for (int i = 0; i < 10; i++) {
+      alice.sendMessage("late-dup", "push" + i, "x"); // out of the 4-entry memory window
+    }
+    // Without resend:true the relay cannot know: it is delivered live again under a new seq...
+    JsonObject ack = alice.sendMessage("late-dup", "old", "first");
+    JsonObject live = bob.await(f -> "msg".equals(f.getString("t")) && "old".equals(f.getString("cid"))
+        && f.getLong("seq") != original);
+    assertThat(live.getLong("seq")).isEqualTo(original + 11);
+    // ...but storage keeps one row, and the ack names the stored seq.
+    assertThat(ack.getLong("seq")).isEqualTo(original);
+    assertThat(count("SELECT count(*) FROM messages WHERE room = 'late-dup' AND cid = 'old'")).isEqualTo(1);
+    assertThat(alice.sendMessage("late-dup", "old", "first").getLong("seq")).isEqualTo(original);
+  }
+
+  @Test
   void aReconnectWithTheTokenKeepsTheUser() {
     TestClient first = client();
     first.hello();

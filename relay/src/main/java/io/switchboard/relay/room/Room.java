@@ -148,10 +148,18 @@ public final class Room {
     return delivered;
   }
 
-  public void stored(Unstored pending) {
+  /**
+   * The message's row is committed. {@code storedSeq} differs from its own seq only when storage
+   * already had that (sender, cid) — a retransmission that bypassed dedupe — and then the stored
+   * seq is the one to answer later resends with.
+   */
+  public void stored(Unstored pending, long storedSeq) {
     Message m = pending.message();
     unstoredBySeq.remove(m.seq());
     unstoredByKey.remove(DedupeWindow.key(m.from(), m.cid()));
+    if (storedSeq != m.seq()) {
+      dedupe.remember(m.from(), m.cid(), storedSeq);
+    }
   }
 
   /** A message by seq from memory (ring or pending write), or null. */

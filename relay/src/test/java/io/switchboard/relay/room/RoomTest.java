@@ -52,7 +52,7 @@ class RoomTest {
       room.sequence(alice, null, "c" + i, "x", 0);
     }
     assertThat(room.knownSeq("alice", "keep")).isEqualTo(first.message().seq());
-    room.stored(first);
+    room.stored(first, first.message().seq());
     assertThat(room.knownSeq("alice", "keep")).as("evicted from the 16-entry window once stored").isNull();
     assertThat(room.knownSeq("bob", "c99")).isNull();
   }
@@ -101,7 +101,7 @@ class RoomTest {
     Room.Unstored pending = room.sequence(alice, null, "c", "x", 0);
     room.leave(m, 0);
     assertThat(registry.evictIdle(1000, 10)).isZero();
-    room.stored(pending);
+    room.stored(pending, pending.message().seq());
     assertThat(registry.evictIdle(1000, 10)).isEqualTo(1);
     assertThat(registry.get("r5")).isNull();
   }
