@@ -182,11 +182,19 @@ public final class RelayEngine {
   private void reject(Session session, ProtocolException e) {
     metrics.error(e.code());
     session.send(ServerFrame.Error.of(e));
+    if (!isClientFault(e.code())) {
+      return;
+    }
     long window = TimeUnit.MILLISECONDS.toNanos(options.getAbuseWindowMs());
     if (session.strike(nanoClock.getAsLong(), window)) {
       metrics.disconnect("abuse");
       session.close(Session.POLICY_VIOLATION, "too many errors");
     }
+  }
+
+  /** Only the client's own mistakes count towards the abuse limit, never the server's trouble. */
+  private static boolean isClientFault(ErrorCode code) {
+    return code != ErrorCode.STORAGE_UNAVAILABLE && code != ErrorCode.SHUTTING_DOWN && code != ErrorCode.INTERNAL;
   }
 
   private void fail(Session session, Object id, Throwable cause) {

@@ -2,6 +2,7 @@ package io.switchboard.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.store.StoreOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.HashMap;
@@ -73,5 +74,31 @@ class DatabaseOutageTest extends RelayTestBase {
 
     // And the refused message can be sent now.
     assertThat(alice.sendMessage("outage", refusedCid, "again").getBoolean("stored")).isTrue();
+  }
+
+  @Test
+  void refusedSendsDuringAnOutageNeverCountAsAbuse() {
+    TestClient carol = member("outage-abuse");
+    TestClient.sync(relay.database().stopEmbedded(), 30);
+    int refused = 0;
+    // Twice the abuse limit of refusals: a client retrying through an outage is not abusive.
+    for (int i = 0; refused < 2 * RelayOptions.DEFAULT_ABUSE_MAX_ERRORS; i++) {
+      String cid = "fill" + i;
+      carol.send(new JsonObject().put("t", "send").put("room", "outage-abuse").put("cid", cid).put("body", "x"));
+      JsonObject reply = carol.await(f -> cid.equals(f.getString("cid")) || "error".equals(f.getString("t")));
+      if ("error".equals(reply.getString("t"))) {
+        assertThat(reply.getString("code")).isEqualTo("storage_unavailable");
+        refused++;
+      }
+    }
+    assertThat(carol.request(new JsonObject().put("t", "ping")).getString("t")).isEqualTo("pong");
+    assertThat(carol.isClosed()).isFalse();
+    TestClient.sync(relay.database().startEmbedded(), 60);
+    // The backlog drains (every queued message acked stored), then the queue has room again.
+    for (int stored = 0; stored < QUEUE_BOUND; stored++) {
+      carol.await(f -> "ack".equals(f.getString("t")) && f.getBoolean("stored"));
+    }
+    JsonObject ack = carol.sendMessage("outage-abuse", "after", "back");
+    assertThat(ack.getBoolean("stored")).isTrue();
   }
 }

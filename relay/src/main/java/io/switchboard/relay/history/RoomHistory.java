@@ -1,5 +1,7 @@
 package io.switchboard.relay.history;
 
+import io.switchboard.protocol.ErrorCode;
+import io.switchboard.protocol.ProtocolException;
 import io.switchboard.protocol.ServerFrame.Message;
 import io.switchboard.relay.room.Room;
 import io.switchboard.relay.store.StoredMessage;
@@ -19,7 +21,11 @@ public final class RoomHistory {
     Future<List<StoredMessage>> after(String room, long afterSeq, int limit);
   }
 
+  /** Storage reads in flight at once; past it history fails fast so writes keep their connections. */
+  public static final int MAX_CONCURRENT_READS = 64;
+
   private final Reader reader;
+  private int readsInFlight;
 
   public RoomHistory(Reader reader) {
     this.reader = reader;
@@ -51,9 +57,14 @@ public final class RoomHistory {
     while (snapshot.containsKey(missingFrom)) {
       missingFrom++;
     }
+    if (readsInFlight >= MAX_CONCURRENT_READS) {
+      return Future.failedFuture(new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE,
+          "history is busy; retry shortly"));
+    }
     long firstMissing = missingFrom;
     int count = (int) Math.min(Integer.MAX_VALUE, to - firstMissing + 1);
-    return reader.after(room.name(), firstMissing - 1, count).map(rows -> {
+    readsInFlight++;
+    return reader.after(room.name(), firstMissing - 1, count).andThen(done -> readsInFlight--).map(rows -> {
       for (StoredMessage row : rows) {
         if (row.seq() <= to) {
           snapshot.putIfAbsent(row.seq(), toMessage(row));

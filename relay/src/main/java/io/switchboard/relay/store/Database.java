@@ -47,10 +47,15 @@ public final class Database {
       StoreOptions.statementMode(embedded.connectOptions(), false), embedded));
   }
 
+  /** Requests waiting for a connection; the relay also caps its own concurrent reads well below this. */
+  static final int MAX_WAIT_QUEUE = 1024;
+
   private static Future<Database> open(Vertx vertx, StoreOptions o, PgConnectOptions connect, Embedded embedded) {
     Pool pool = PgBuilder.pool()
       // the only bound on how many server connections this process holds
-      .with(new PoolOptions().setMaxSize(o.getPoolSize()))
+      .with(new PoolOptions().setMaxSize(o.getPoolSize())
+        // backstop: a flood of reads fails fast instead of queueing without bound
+        .setMaxWaitQueueSize(MAX_WAIT_QUEUE))
       .connectingTo(connect)
       .using(vertx)
       .build();
