@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeAll;
 
 /**
  * Starts a real relay (embedded Postgres in a temp data folder, ports chosen by the OS) once per
@@ -58,11 +57,6 @@ public abstract class RelayTestBase {
       TestClient.sync(vertx.undeploy(deployment), 60);
       deployment = null;
     }
-  }
-
-  @BeforeAll
-  static void startDefault() {
-    // Subclasses with their own @BeforeAll start the relay themselves; this one runs first.
   }
 
   @AfterAll

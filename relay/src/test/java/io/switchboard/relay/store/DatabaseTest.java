@@ -87,4 +87,17 @@ class DatabaseTest {
       db.close().await();
     }
   }
+
+  /** The embedded default is a real database: an acked message is on disk (zonky defaults both off). */
+  @Test
+  void embeddedCommitsAreFsynced(@TempDir Path dir) {
+    Database db = Database.start(vertx, new StoreOptions().setDataDir(dir.toString()).setPoolSize(1)).await();
+    try {
+      assertThat(db.pool().query("SHOW fsync").execute().await().iterator().next().getString(0)).isEqualTo("on");
+      assertThat(db.pool().query("SHOW synchronous_commit").execute().await().iterator().next().getString(0))
+        .isEqualTo("on");
+    } finally {
+      db.close().await();
+    }
+  }
 }
