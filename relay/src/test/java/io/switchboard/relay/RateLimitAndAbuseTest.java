@@ -45,7 +45,8 @@ class RateLimitAndAbuseTest extends RelayTestBase {
       }
     }
     assertThat(acked.size() + limited).isEqualTo(frames);
-    assertThat(limited).as("refused beyond the burst").isBetween(frames - BURST, frames - BURST + 4);
+    // the bucket refills at RATE/s while the loop sends: allow a stall of ~300 ms on a busy machine
+    assertThat(limited).as("refused beyond the burst").isBetween(frames - BURST - 3, frames - BURST + 4);
     assertThat(alice.poll(Duration.ofMillis(100))).as("one answer per frame").isNull();
 
     Set<String> delivered = new HashSet<>();

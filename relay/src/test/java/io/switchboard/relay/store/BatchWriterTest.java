@@ -108,8 +108,8 @@ class BatchWriterTest {
     })));
     awaitUntil(r::done, Duration.ofSeconds(5), "onStored");
     assertThat(r.stored).containsExactly(1L);
-    // waited for the timer, then one round trip
-    assertThat(storedAfterMs.get()).isBetween(140L, 150L + 400L);
+    // waited for the timer, then one round trip (an fsynced commit; generous for busy CI machines)
+    assertThat(storedAfterMs.get()).isBetween(140L, 150L + 1500L);
   }
 
   @Test
