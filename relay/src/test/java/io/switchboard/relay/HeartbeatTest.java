@@ -1,6 +1,7 @@
 package io.switchboard.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
@@ -18,13 +19,16 @@ class HeartbeatTest extends RelayTestBase {
   }
 
   @Test
-  void aSilentClientWhoseWebSocketAnswersPingsStaysConnected() throws InterruptedException {
+  void aSilentClientWhoseWebSocketAnswersPingsStaysConnected() {
     TestClient quiet = member("hb-quiet");
-    Thread.sleep(4 * HEARTBEAT_MS + 200); // well past 2.5 x heartbeatMs of application silence
+    // The server pings only a quiet socket, at most one ping per tick (heartbeat / 2) after the last
+    // sign of life: five answered pings span well over the 2.5 heartbeats that close a dead socket.
+    await().atMost(Duration.ofSeconds(10)).until(() -> quiet.pingsReceived() >= 5 || quiet.isClosed());
     assertThat(quiet.isClosed()).as("pong control frames count as alive; closed with %s %s", quiet.closeCode(),
         quiet.closeReason()).isFalse();
     assertThat(quiet.request(new JsonObject().put("t", "ping")).getString("t")).isEqualTo("pong");
   }
+
 
   @Test
   void theWelcomeAnnouncesTheHeartbeatInterval() {
@@ -33,14 +37,18 @@ class HeartbeatTest extends RelayTestBase {
   }
 
   @Test
-  void aClientSendingOnlyApplicationPingsStaysConnected() throws InterruptedException {
-    TestClient c = member("hb-pinger");
-    for (int i = 0; i < 8; i++) {
-      Thread.sleep(HEARTBEAT_MS / 2);
-      assertThat(c.request(new JsonObject().put("t", "ping")).getString("t")).isEqualTo("pong");
+  void aClientSendingOnlyApplicationPingsStaysConnected() {
+    try (RawWebSocket raw = RawWebSocket.connect(vertx, relay.port())) {
+      raw.sendText("{\"t\":\"hello\"}");
+      // This peer never answers control frames; it answers each server ping with an application ping.
+      raw.onServerPing(() -> raw.writeText("{\"t\":\"ping\"}"));
+      await().atMost(Duration.ofSeconds(10))
+          .until(() -> raw.serverPings() >= 5 || raw.serverFrames().stream().anyMatch(f -> f.startsWith("8:")));
+      assertThat(raw.serverFrames()).as("application pings count as alive").noneMatch(f -> f.startsWith("8:"));
+      assertThat(raw.serverFrames().stream().filter("1"::equals).count()).as("welcome and pongs").isGreaterThan(1);
     }
-    assertThat(c.isClosed()).isFalse();
   }
+
 
   @Test
   void aPeerThatNeverAnswersIsSentA1001CloseAfterTwoAndAHalfHeartbeats() {
@@ -58,7 +66,7 @@ class HeartbeatTest extends RelayTestBase {
   }
 
   @Test
-  void aPeerThatNeverAnswersHasItsTcpConnectionClosedAfterTwoAndAHalfHeartbeats() throws InterruptedException {
+  void aPeerThatNeverAnswersHasItsTcpConnectionClosedAfterTwoAndAHalfHeartbeats() {
     try (RawWebSocket raw = RawWebSocket.connect(vertx, relay.port())) {
       raw.sendText("{\"t\":\"hello\"}");
       long helloAt = System.nanoTime();
@@ -67,11 +75,7 @@ class HeartbeatTest extends RelayTestBase {
       // ~1.6 s nominal (2.5 heartbeats + the 1 s closing timeout); the point is: not Vert.x's default 10 s
       assertThat(afterMs).as("TCP closed after %d ms", afterMs).isBetween(HEARTBEAT_MS * 5 / 2 - 50, 5_000L);
       // the server's close handler runs on its own thread, just after the client sees the close
-      long deadline = System.nanoTime() + Duration.ofSeconds(5).toNanos();
-      while (relay.engine().sessionCount() != 0 && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
-      assertThat(relay.engine().sessionCount()).as("the session is gone too").isZero();
+      await("the session is gone too").atMost(Duration.ofSeconds(5)).until(() -> relay.engine().sessionCount() == 0);
     }
   }
 
@@ -102,12 +106,14 @@ class HeartbeatTest extends RelayTestBase {
   }
 
   @Test
-  void aClientThatSaysHelloInTimeIsNotClosedByTheHelloTimeout() throws InterruptedException {
+  void aClientThatSaysHelloInTimeIsNotClosedByTheHelloTimeout() {
     TestClient c = client();
-    Thread.sleep(HELLO_TIMEOUT_MS / 3);
     c.hello();
-    Thread.sleep(HELLO_TIMEOUT_MS * 2);
+    // Heartbeat pings come about every two ticks of a quiet socket: three of them take longer than
+    // twice the hello timeout, which would have closed a socket without hello by then.
+    await().atMost(Duration.ofSeconds(10)).until(() -> c.pingsReceived() >= 3 || c.isClosed());
     assertThat(c.isClosed()).isFalse();
     assertThat(c.request(new JsonObject().put("t", "ping")).getString("t")).isEqualTo("pong");
   }
+
 }

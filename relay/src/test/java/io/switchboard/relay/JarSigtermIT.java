@@ -1,6 +1,7 @@
 package io.switchboard.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -123,22 +124,16 @@ class JarSigtermIT {
     pb.environment().put("SWITCHBOARD_DATA_DIR", dataDir.toString());
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("server.log").toFile()));
     Process p = pb.start();
-    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(90);
-    while (System.nanoTime() < deadline) {
-      assertThat(p.isAlive()).as("server exited; see its log:\n" + log()).isTrue();
-      try {
-        HttpResponse<String> ready = http.send(HttpRequest.newBuilder(
-            URI.create("http://127.0.0.1:" + adminPort + "/ready")).build(), HttpResponse.BodyHandlers.ofString());
-        if (ready.statusCode() == 200) {
-          return p;
-        }
-      } catch (IOException notYet) {
-        // not listening yet
-      }
-      Thread.sleep(200);
-    }
-    throw new AssertionError("server not ready in 90 s:\n" + log());
+    await("server ready on :" + adminPort).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+        .ignoreException(IOException.class)
+        .until(() -> {
+          assertThat(p.isAlive()).as("server exited; see its log:\n" + log()).isTrue();
+          return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/ready")).build(),
+              HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+        });
+    return p;
   }
+
 
   private String log() throws IOException {
     Path log = dataDir.resolve("server.log");

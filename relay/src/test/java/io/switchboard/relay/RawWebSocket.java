@@ -1,14 +1,18 @@
 package io.switchboard.relay;
 
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
 import io.vertx.core.net.NetSocket;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.util.Base64;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import org.awaitility.Awaitility;
+import org.awaitility.core.ConditionTimeoutException;
 
 /**
  * A WebSocket client built by hand on a TCP socket: it performs the upgrade, can send masked text
@@ -23,6 +27,8 @@ final class RawWebSocket implements AutoCloseable {
   private final CountDownLatch closed = new CountDownLatch(1);
   private volatile long closedAtNanos;
   private final Random random = new Random(7);
+  private volatile Runnable onServerPing;
+  private long pingsSeen;
 
   private RawWebSocket(NetClient client, NetSocket socket) {
     this.client = client;
@@ -61,6 +67,12 @@ final class RawWebSocket implements AutoCloseable {
 
   private synchronized void onData(Buffer data) {
     received.appendBuffer(data);
+    if (onServerPing != null) {
+      long pings = serverPings();
+      for (; pingsSeen < pings; pingsSeen++) {
+        onServerPing.run();
+      }
+    }
     if (upgraded.getCount() > 0 && text().contains("\r\n\r\n")) {
       if (!text().startsWith("HTTP/1.1 101")) {
         throw new AssertionError("upgrade refused: " + text());
@@ -80,8 +92,13 @@ final class RawWebSocket implements AutoCloseable {
     return received.getBytes(head + 4, received.length());
   }
 
-  /** Sends one masked text frame (client frames must be masked); payload under 64 KiB. */
+  /** Sends one masked text frame (client frames must be masked) and waits until it is written. */
   void sendText(String text) {
+    TestClient.sync(writeText(text), 10);
+  }
+
+  /** Writes one masked text frame without waiting (usable on the socket's own event loop); under 64 KiB. */
+  Future<Void> writeText(String text) {
     byte[] payload = text.getBytes(StandardCharsets.UTF_8);
     if (payload.length > 0xffff) {
       throw new IllegalArgumentException("keep it under 64 KiB");
@@ -98,7 +115,7 @@ final class RawWebSocket implements AutoCloseable {
     for (int i = 0; i < payload.length; i++) {
       frame.appendByte((byte) (payload[i] ^ mask[i % 4]));
     }
-    TestClient.sync(socket.write(frame), 10);
+    return socket.write(frame);
   }
 
   /** Stops reading: TCP back-pressure then fills the server's send buffer. */
@@ -117,20 +134,25 @@ final class RawWebSocket implements AutoCloseable {
 
   /** Waits until the server has sent a frame described as in {@link #serverFrames()}; its arrival time or -1. */
   long awaitServerFrame(String described, long millis) {
-    long deadline = System.nanoTime() + millis * 1_000_000;
-    while (System.nanoTime() < deadline) {
-      if (serverFrames().contains(described)) {
-        return System.nanoTime();
-      }
-      try {
-        Thread.sleep(5);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return -1;
-      }
+    try {
+      Awaitility.await().atMost(Duration.ofMillis(millis)).pollInterval(Duration.ofMillis(5))
+          .until(() -> serverFrames().contains(described));
+      return System.nanoTime();
+    } catch (ConditionTimeoutException e) {
+      return -1;
     }
-    return -1;
   }
+
+  /** How many WebSocket ping control frames the server has sent. */
+  long serverPings() {
+    return serverFrames().stream().filter("9"::equals).count();
+  }
+
+  /** Runs {@code action} on the socket's thread each time a new server ping arrives (never a pong). */
+  void onServerPing(Runnable action) {
+    onServerPing = action;
+  }
+
 
   long closedAtNanos() {
     return closedAtNanos;

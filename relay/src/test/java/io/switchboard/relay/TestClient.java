@@ -6,6 +6,7 @@ import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.http.WebSocketConnectOptions;
+import io.vertx.core.http.WebSocketFrameType;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -14,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Predicate;
 
 /** A real WebSocket client speaking protocol v1, with blocking helpers for readable tests. */
@@ -25,6 +27,7 @@ public final class TestClient implements AutoCloseable {
   private final LinkedBlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
   private final List<JsonObject> skipped = new ArrayList<>();
   private final CountDownLatch closed = new CountDownLatch(1);
+  private final AtomicInteger pings = new AtomicInteger();
   private volatile Short closeCode;
   private volatile String closeReason;
   private String user;
@@ -35,6 +38,12 @@ public final class TestClient implements AutoCloseable {
     this.client = client;
     this.ws = ws;
     ws.textMessageHandler(text -> frames.add(new JsonObject(text)));
+    // Vert.x answers pings itself; counting them lets tests wait on the server's heartbeat.
+    ws.frameHandler(frame -> {
+      if (frame.type() == WebSocketFrameType.PING) {
+        pings.incrementAndGet();
+      }
+    });
     ws.closeHandler(v -> {
       closeCode = ws.closeStatusCode();
       closeReason = ws.closeReason();
@@ -174,6 +183,11 @@ public final class TestClient implements AutoCloseable {
     int id = id();
     send(frame.copy().put("id", id));
     return await(f -> Integer.valueOf(id).equals(f.getInteger("id")) || Integer.valueOf(id).equals(f.getInteger("ref")));
+  }
+
+  /** WebSocket ping control frames received from the server (each answered with a pong by Vert.x). */
+  public int pingsReceived() {
+    return pings.get();
   }
 
   public boolean awaitClose() {

@@ -13,6 +13,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
+import org.awaitility.Awaitility;
 
 /** Helpers shared by the store tests. */
 final class StoreTestSupport {
@@ -41,19 +42,9 @@ final class StoreTestSupport {
   }
 
   static void awaitUntil(BooleanSupplier condition, Duration timeout, String what) {
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out waiting for " + what);
-      }
-      try {
-        Thread.sleep(5);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new AssertionError(e);
-      }
-    }
+    Awaitility.await(what).atMost(timeout).pollInterval(Duration.ofMillis(5)).until(condition::getAsBoolean);
   }
+
 
   static StoredMessage message(String room, long seq) {
     return new StoredMessage(room, seq, "user-" + (seq % 7), "cid-" + seq, "body " + seq, 1_700_000_000_123L + seq);
