@@ -125,7 +125,7 @@ class JarSigtermIT {
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("server.log").toFile()));
     Process p = pb.start();
     await("server ready on :" + adminPort).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-        .ignoreException(IOException.class)
+        .ignoreExceptionsInstanceOf(IOException.class)
         .until(() -> {
           assertThat(p.isAlive()).as("server exited; see its log:\n" + log()).isTrue();
           return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/ready")).build(),
