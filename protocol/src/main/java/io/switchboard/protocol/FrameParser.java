@@ -35,7 +35,9 @@ public final class FrameParser {
   }
 
   public ClientFrame parse(String text) {
-    if (text.length() > limits.maxFrameBytes() || Utf8.length(text) > limits.maxFrameBytes()) {
+    // A char is at most 3 UTF-8 bytes, so only frames near the limit need counting.
+    if (text.length() > limits.maxFrameBytes()
+        || (text.length() * 3L > limits.maxFrameBytes() && Utf8.length(text) > limits.maxFrameBytes())) {
       throw new ProtocolException(ErrorCode.TOO_LARGE, "frame exceeds " + limits.maxFrameBytes() + " bytes");
     }
     Map<String, Object> fields = readObject(text);

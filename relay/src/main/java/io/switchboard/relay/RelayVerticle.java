@@ -6,7 +6,7 @@ import io.switchboard.relay.auth.Secrets;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.http.AdminApi;
 import io.switchboard.relay.http.HistoryApi;
-import io.switchboard.relay.http.HttpErrors;
+import io.switchboard.relay.http.JsonResponses;
 import io.switchboard.relay.metrics.RelayMetrics;
 import io.switchboard.relay.store.BatchWriter;
 import io.switchboard.relay.store.Database;
@@ -71,7 +71,7 @@ public final class RelayVerticle extends VerticleBase {
     WebSocketTransport transport = new WebSocketTransport(engine, options, System::nanoTime);
     Router router = Router.router(vertx);
     new HistoryApi(engine.rooms(), engine.history(), store, options.getMaxHistoryLimit()).mount(router);
-    HttpErrors.install(router);
+    JsonResponses.install(router);
     publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options))
         .webSocketHandshakeHandler(transport::handshake)
         .webSocketHandler(transport::accept)

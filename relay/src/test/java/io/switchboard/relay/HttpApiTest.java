@@ -27,39 +27,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class HttpApiTest extends RelayTestBase {
   private static final String IMMUTABLE = "public, max-age=31536000, immutable";
-  /** HTTP/1.1 only: the JDK client's default tries an h2c upgrade, which the relay accepts (see gzipOverH2c). */
-  private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
-      .connectTimeout(Duration.ofSeconds(5)).build();
   private static final HttpClient H2C = HttpClient.newBuilder().version(HttpClient.Version.HTTP_2)
       .connectTimeout(Duration.ofSeconds(5)).build();
 
   @BeforeAll
   static void start() {
     startRelay(baseOptions().setRingSize(8));
-  }
-
-  private static HttpResponse<byte[]> get(int port, String path, String... headers) {
-    return call("GET", port, path, headers);
-  }
-
-  private static HttpResponse<byte[]> call(String method, int port, String path, String... headers) {
-    return call(HTTP, method, port, path, headers);
-  }
-
-  private static HttpResponse<byte[]> call(HttpClient http, String method, int port, String path, String... headers) {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-        .timeout(Duration.ofSeconds(10)).method(method, HttpRequest.BodyPublishers.noBody());
-    if (headers.length > 0) {
-      b.headers(headers);
-    }
-    try {
-      return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
   }
 
   private static HttpResponse<byte[]> api(String path, String... headers) {

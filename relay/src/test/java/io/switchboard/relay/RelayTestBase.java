@@ -8,6 +8,12 @@ import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -110,5 +116,39 @@ public abstract class RelayTestBase {
 
   protected static long count(String sql, Object... args) {
     return query(sql, args).get(0).getLong(0);
+  }
+
+  /** HTTP/1.1 only: the JDK client's default would try an h2c upgrade. */
+  protected static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+      .connectTimeout(Duration.ofSeconds(5)).build();
+
+  protected static HttpResponse<byte[]> get(int port, String path, String... headers) {
+    return call("GET", port, path, headers);
+  }
+
+  protected static HttpResponse<byte[]> call(String method, int port, String path, String... headers) {
+    return call(HTTP, method, port, path, headers);
+  }
+
+  protected static HttpResponse<byte[]> call(HttpClient http, String method, int port, String path,
+      String... headers) {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+        .timeout(Duration.ofSeconds(10)).method(method, HttpRequest.BodyPublishers.noBody());
+    if (headers.length > 0) {
+      b.headers(headers);
+    }
+    try {
+      return http.send(b.build(), HttpResponse.BodyHandlers.ofByteArray());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The admin port's Prometheus text. */
+  protected static String scrapeMetrics() {
+    return new String(get(relay.adminPort(), "/metrics").body(), java.nio.charset.StandardCharsets.UTF_8);
   }
 }

@@ -55,16 +55,4 @@ class SlowConsumerTest extends RelayTestBase {
     assertThat(scrapeMetrics()).contains("switchboard_disconnects_total{reason=\"slow_consumer\"} 1.0");
   }
 
-  private static String scrapeMetrics() {
-    try {
-      return java.net.http.HttpClient.newHttpClient().send(java.net.http.HttpRequest.newBuilder(
-              java.net.URI.create("http://127.0.0.1:" + relay.adminPort() + "/metrics")).build(),
-          java.net.http.HttpResponse.BodyHandlers.ofString()).body();
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new AssertionError(e);
-    }
-  }
 }

@@ -27,26 +27,22 @@ public final class AdminApi {
 
   public Router router() {
     Router router = Router.router(vertx);
-    router.get("/health").handler(ctx -> json(ctx, 200, new JsonObject().put("status", "up")));
+    router.get("/health").handler(ctx -> JsonResponses.json(ctx, 200, new JsonObject().put("status", "up")));
     router.get("/ready").handler(this::ready);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
-    HttpErrors.install(router);
+    JsonResponses.install(router);
     return router;
   }
 
   private void ready(RoutingContext ctx) {
     if (engine.draining()) {
-      json(ctx, 503, new JsonObject().put("status", "draining"));
+      JsonResponses.json(ctx, 503, new JsonObject().put("status", "draining"));
       return;
     }
     store.ping().timeout(READY_TIMEOUT_MS, java.util.concurrent.TimeUnit.MILLISECONDS)
-        .onSuccess(v -> json(ctx, 200, new JsonObject().put("status", "ready")))
-        .onFailure(e -> json(ctx, 503, new JsonObject().put("status", "not_ready")
+        .onSuccess(v -> JsonResponses.json(ctx, 200, new JsonObject().put("status", "ready")))
+        .onFailure(e -> JsonResponses.json(ctx, 503, new JsonObject().put("status", "not_ready")
             .put("reason", "database unreachable: " + e.getMessage())));
   }
 
-  private static void json(RoutingContext ctx, int status, JsonObject body) {
-    ctx.response().setStatusCode(status).putHeader("content-type", "application/json")
-        .putHeader("cache-control", "no-store").end(body.encode());
-  }
 }

@@ -41,7 +41,7 @@ public final class HistoryApi {
   private void page(RoutingContext ctx) {
     String room = ctx.pathParam("room");
     if (room == null || !Limits.ROOM.matcher(room).matches()) {
-      HttpErrors.send(ctx, 400, ErrorCode.BAD_REQUEST, "invalid room name: 1-64 of A-Z a-z 0-9 . _ : @ -");
+      JsonResponses.error(ctx, 400, ErrorCode.BAD_REQUEST, "invalid room name: 1-64 of A-Z a-z 0-9 . _ : @ -");
       return;
     }
     Long before;
@@ -51,7 +51,7 @@ public final class HistoryApi {
       Long l = parse(ctx.queryParams().get("limit"), 1, maxLimit, "limit");
       limit = l == null ? Math.min(Limits.DEFAULT_HISTORY_LIMIT, maxLimit) : l.intValue();
     } catch (IllegalArgumentException e) {
-      HttpErrors.send(ctx, 400, ErrorCode.BAD_REQUEST, e.getMessage());
+      JsonResponses.error(ctx, 400, ErrorCode.BAD_REQUEST, e.getMessage());
       return;
     }
     Room loaded = rooms.get(room);
@@ -65,7 +65,7 @@ public final class HistoryApi {
         respond(ctx, room, h, before, limit, messages);
         return null;
       });
-    }).onFailure(e -> HttpErrors.send(ctx, 503, ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later"));
+    }).onFailure(e -> JsonResponses.error(ctx, 503, ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later"));
   }
 
   private static void respond(RoutingContext ctx, String room, long head, Long before, int limit, List<Message> page) {

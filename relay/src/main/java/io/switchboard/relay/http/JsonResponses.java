@@ -1,0 +1,33 @@
+package io.switchboard.relay.http;
+
+import io.switchboard.protocol.ErrorCode;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+
+/** JSON answers: every HTTP error is {@code {"code","message"}} with the same stable codes as error frames. */
+public final class JsonResponses {
+  private JsonResponses() {
+  }
+
+  static void error(RoutingContext ctx, int status, ErrorCode code, String message) {
+    json(ctx, status, new JsonObject().put("code", code.wire()).put("message", message));
+  }
+
+  /** A JSON answer that no cache keeps (errors, health, readiness). */
+  static void json(RoutingContext ctx, int status, JsonObject body) {
+    if (ctx.response().ended()) {
+      return;
+    }
+    ctx.response().setStatusCode(status)
+        .putHeader("content-type", "application/json")
+        .putHeader("cache-control", "no-store")
+        .end(body.encode());
+  }
+
+  /** The router's fallbacks: unknown paths, wrong methods and handler failures answer JSON too. */
+  public static void install(io.vertx.ext.web.Router router) {
+    router.errorHandler(404,  ctx -> error(ctx, 404, ErrorCode.NOT_FOUND, "no such endpoint"));
+    router.errorHandler(405,  ctx -> error(ctx, 405, ErrorCode.BAD_REQUEST, "method not allowed"));
+    router.errorHandler(500,  ctx -> error(ctx, 500, ErrorCode.INTERNAL, "internal error"));
+  }
+}
