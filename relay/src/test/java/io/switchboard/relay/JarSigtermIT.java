@@ -124,15 +124,22 @@ class JarSigtermIT {
     pb.environment().put("SWITCHBOARD_DATA_DIR", dataDir.toString());
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("server.log").toFile()));
     Process p = pb.start();
-    await("server ready on :" + adminPort).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-        .ignoreExceptionsInstanceOf(IOException.class)
-        .until(() -> {
-          assertThat(p.isAlive()).as("server exited; see its log:\n" + log()).isTrue();
-          return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/ready")).build(),
-              HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
-        });
-    return p;
+    try {
+      await("server ready on :" + adminPort).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
+          .ignoreExceptionsInstanceOf(IOException.class)
+          .until(() -> {
+            assertThat(p.isAlive()).as("server exited; see its log:\n" + log()).isTrue();
+            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/ready")).build(),
+                HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
+          });
+      return p;
+    } catch (RuntimeException | AssertionError e) {
+      // never leave a half-started relay (and the Postgres it spawns) behind a failed test
+      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+      throw e;
+    }
   }
+
 
 
   private String log() throws IOException {
