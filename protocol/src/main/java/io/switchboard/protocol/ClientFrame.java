@@ -1,5 +1,6 @@
 package io.switchboard.protocol;
 
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -33,4 +34,26 @@ public sealed interface ClientFrame {
   record History(Object id, String room, Long before, int limit) implements ClientFrame {}
 
   record Ping(Object id) implements ClientFrame {}
+
+  /**
+   * What a client observed about its own connectivity. {@code mapped}: the reflexive addresses
+   * ({@code ip:port}) one local socket got from the STUN service's primary and alternate port;
+   * {@code host}: the client's own IPs; {@code mapping}/{@code filtering}: RFC 5780 results where the
+   * client could run them; {@code turn}: whether it obtained a relay candidate (null: not tried).
+   */
+  record Profile(Object id, boolean udp, List<String> mapped, List<String> host, NatBehaviour mapping,
+      NatBehaviour filtering, Boolean turn, List<String> candidates) implements ClientFrame {
+    public Profile {
+      mapped = List.copyOf(mapped);
+      host = List.copyOf(host);
+      candidates = List.copyOf(candidates);
+    }
+  }
+
+  /** WebRTC signaling to one peer of a room; {@code data} is the raw text of a JSON object, opaque to the server. */
+  record Signal(Object id, String room, String to, String data) implements ClientFrame {}
+
+  /** Where a steered pair ended: {@code setupMs} until the channel opened (or the attempt gave up). */
+  record P2pResult(Object id, String room, String peer, PeerPath path, long setupMs, Double rttMs)
+      implements ClientFrame {}
 }

@@ -30,6 +30,16 @@ public final class FrameEncoder {
         g.writeNumberField("maxRooms", w.limits().maxRooms());
         g.writeNumberField("maxHistoryLimit", w.limits().maxHistoryLimit());
         g.writeEndObject();
+        if (w.p2p() != null) {
+          g.writeObjectFieldStart("p2p");
+          g.writeArrayFieldStart("probe");
+          for (String url : w.p2p().probe()) {
+            g.writeString(url);
+          }
+          g.writeEndArray();
+          iceServers(g, w.p2p().iceServers());
+          g.writeEndObject();
+        }
       } else if (frame instanceof ServerFrame.Joined j) {
         type(g, "joined", j.id());
         g.writeStringField("room", j.room());
@@ -38,6 +48,13 @@ public final class FrameEncoder {
         g.writeArrayFieldStart("members");
         for (String member : j.members()) {
           g.writeString(member);
+        }
+        g.writeEndArray();
+        g.writeArrayFieldStart("peers");
+        for (ServerFrame.PeerInfo peer : j.peers()) {
+          g.writeStartObject();
+          peerFields(g, peer);
+          g.writeEndObject();
         }
         g.writeEndArray();
         if (j.recovered() != null) {
@@ -86,6 +103,37 @@ public final class FrameEncoder {
       } else if (frame instanceof ServerFrame.Pong p) {
         type(g, "pong", p.id());
         g.writeNumberField("ts", p.ts());
+      } else if (frame instanceof ServerFrame.Presence p) {
+        type(g, "presence", null);
+        g.writeStringField("room", p.room());
+        g.writeStringField("event", p.event().wire());
+        peerFields(g, p.peer());
+      } else if (frame instanceof ServerFrame.Signal s) {
+        type(g, "signal", null);
+        g.writeStringField("room", s.room());
+        g.writeStringField("from", s.from());
+        // The parser checked it is one well-formed JSON object; peers get it byte for byte.
+        g.writeFieldName("data");
+        g.writeRawValue(s.data());
+      } else if (frame instanceof ServerFrame.ProfileSet p) {
+        type(g, "profile", p.id());
+        g.writeStringField("class", p.natClass().wire());
+        g.writeStringField("mapping", p.mapping().wire());
+        g.writeStringField("filtering", p.filtering().wire());
+        g.writeBooleanField("udp", p.udp());
+        if (p.turn() != null) {
+          g.writeBooleanField("turn", p.turn());
+        }
+      } else if (frame instanceof ServerFrame.Steer s) {
+        type(g, "steer", null);
+        g.writeStringField("room", s.room());
+        g.writeStringField("peer", s.peer());
+        g.writeStringField("mode", s.mode().wire());
+        g.writeBooleanField("polite", s.polite());
+        if (s.mode() != PeerPath.RELAY) {
+          iceServers(g, s.iceServers());
+        }
+        g.writeStringField("reason", s.reason());
       }
       g.writeEndObject();
     } catch (IOException e) {
@@ -125,6 +173,38 @@ public final class FrameEncoder {
     g.writeStringField("from", m.from());
     g.writeStringField("body", m.body());
     g.writeNumberField("ts", m.ts());
+  }
+
+  private static void iceServers(JsonGenerator g, List<ServerFrame.IceServer> servers) throws IOException {
+    g.writeArrayFieldStart("iceServers");
+    for (ServerFrame.IceServer server : servers) {
+      g.writeStartObject();
+      g.writeArrayFieldStart("urls");
+      for (String url : server.urls()) {
+        g.writeString(url);
+      }
+      g.writeEndArray();
+      if (server.username() != null) {
+        g.writeStringField("username", server.username());
+        g.writeStringField("credential", server.credential());
+      }
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+  }
+
+  private static void peerFields(JsonGenerator g, ServerFrame.PeerInfo peer) throws IOException {
+    g.writeStringField("peer", peer.peer());
+    g.writeStringField("user", peer.user());
+    if (peer.profile() != null) {
+      g.writeObjectFieldStart("profile");
+      g.writeStringField("class", peer.profile().natClass().wire());
+      g.writeBooleanField("udp", peer.profile().udp());
+      if (peer.profile().turn() != null) {
+        g.writeBooleanField("turn", peer.profile().turn());
+      }
+      g.writeEndObject();
+    }
   }
 
   private static void type(JsonGenerator g, String type, Object id) throws IOException {

@@ -66,6 +66,9 @@ public final class FrameParser {
       case "send" -> new ClientFrame.Send(id, room(f), cid(f), body(f), bool(f, "resend"));
       case "history" -> new ClientFrame.History(id, room(f), before(f), limit(f));
       case "ping" -> new ClientFrame.Ping(id);
+      case "profile" -> profile(f, id);
+      case "signal" -> new ClientFrame.Signal(id, room(f), peer(f, "to"), signalData(f));
+      case "p2p-result" -> new ClientFrame.P2pResult(id, room(f), peer(f, "peer"), path(f), setupMs(f), rttMs(f));
       default -> throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown frame type '" + clip(type) + "'");
     };
   }
@@ -75,7 +78,7 @@ public final class FrameParser {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new ProtocolException(ErrorCode.BAD_REQUEST, "frame must be a JSON object");
       }
-      Map<String, Object> fields = readFields(p);
+      Map<String, Object> fields = readTopFields(p, text);
       if (p.nextToken() != null) {
         throw new ProtocolException(ErrorCode.BAD_REQUEST, "trailing data after the frame");
       }
@@ -86,6 +89,27 @@ public final class FrameParser {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "unreadable frame");
     }
   }
+
+  /** Like {@link #readFields} but keeps the exact text of an object-valued {@code data} (signal payloads). */
+  private static Map<String, Object> readTopFields(JsonParser p, String text) throws IOException {
+    Map<String, Object> fields = new HashMap<>();
+    while (p.nextToken() == JsonToken.FIELD_NAME) {
+      String name = p.currentName();
+      JsonToken value = p.nextToken();
+      if (name.equals("data") && value == JsonToken.START_OBJECT) {
+        int start = (int) p.currentTokenLocation().getCharOffset();
+        readFields(p);
+        int end = (int) p.currentLocation().getCharOffset();
+        fields.put(name, new RawObject(text.substring(start, end)));
+      } else {
+        fields.put(name, readValue(p, value));
+      }
+    }
+    return fields;
+  }
+
+  /** A JSON object passed through untouched; already checked to be well-formed. */
+  private record RawObject(String json) {}
 
   private static Map<String, Object> readFields(JsonParser p) throws IOException {
     Map<String, Object> fields = new HashMap<>();
@@ -260,6 +284,122 @@ public final class FrameParser {
       resume.put(room, seq);
     }
     return resume;
+  }
+
+  private static String peer(Map<String, Object> f, String name) {
+    String peer = requiredString(f, name);
+    if (peer.isEmpty() || peer.length() > Limits.MAX_PEER_LENGTH) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field " + name + " must be a peer id from presence");
+    }
+    return peer;
+  }
+
+  private String signalData(Map<String, Object> f) {
+    Object v = f.get("data");
+    if (v == null) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "missing field data");
+    }
+    if (!(v instanceof RawObject raw)) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field data must be a JSON object");
+    }
+    // Counted as chars first: a char is at least one UTF-8 byte and at most three.
+    String json = raw.json();
+    if (json.length() > limits.maxSignalBytes()
+        || (json.length() * 3L > limits.maxSignalBytes() && Utf8.length(json) > limits.maxSignalBytes())) {
+      throw new ProtocolException(ErrorCode.TOO_LARGE, "signal data exceeds " + limits.maxSignalBytes() + " bytes");
+    }
+    return json;
+  }
+
+  private static PeerPath path(Map<String, Object> f) {
+    PeerPath path = PeerPath.fromWire(requiredString(f, "path"));
+    if (path == null) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field path must be 'p2p', 'turn' or 'relay'");
+    }
+    return path;
+  }
+
+  private static long setupMs(Map<String, Object> f) {
+    Object v = f.get("setupMs");
+    if (!(v instanceof Long n) || n < 0 || n > Limits.MAX_SETUP_MS) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field setupMs must be an integer from 0 to " + Limits.MAX_SETUP_MS);
+    }
+    return n;
+  }
+
+  private static Double rttMs(Map<String, Object> f) {
+    Object v = f.get("rttMs");
+    if (v == null) {
+      return null;
+    }
+    double rtt = v instanceof Long n ? n : v instanceof Double d ? d : -1;
+    if (!(rtt >= 0 && rtt <= Limits.MAX_SETUP_MS)) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field rttMs must be a number from 0 to " + Limits.MAX_SETUP_MS);
+    }
+    return rtt;
+  }
+
+  private static ClientFrame.Profile profile(Map<String, Object> f, Object id) {
+    Object udp = f.get("udp");
+    if (!(udp instanceof Boolean reachable)) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field udp must be a boolean");
+    }
+    Object turn = f.get("turn");
+    if (turn != null && !(turn instanceof Boolean)) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field turn must be a boolean");
+    }
+    List<String> mapped = strings(f, "mapped", 2);
+    for (String address : mapped) {
+      if (!SocketAddresses.isIpAndPort(address)) {
+        throw new ProtocolException(ErrorCode.BAD_REQUEST, "field mapped must hold ip:port addresses");
+      }
+    }
+    List<String> host = strings(f, "host", Limits.MAX_PROFILE_ITEMS);
+    for (String ip : host) {
+      if (!SocketAddresses.isIp(ip)) {
+        throw new ProtocolException(ErrorCode.BAD_REQUEST, "field host must hold IP addresses");
+      }
+    }
+    List<String> candidates = strings(f, "candidates", Limits.MAX_PROFILE_ITEMS);
+    for (String type : candidates) {
+      if (!CANDIDATE_TYPES.contains(type)) {
+        throw new ProtocolException(ErrorCode.BAD_REQUEST, "field candidates must hold host, srflx, prflx or relay");
+      }
+    }
+    return new ClientFrame.Profile(id, reachable, mapped, host, behaviour(f, "mapping"), behaviour(f, "filtering"),
+        (Boolean) turn, candidates);
+  }
+
+  private static final List<String> CANDIDATE_TYPES = List.of("host", "srflx", "prflx", "relay");
+
+  private static NatBehaviour behaviour(Map<String, Object> f, String name) {
+    if (f.get(name) == null) {
+      return NatBehaviour.UNKNOWN;
+    }
+    NatBehaviour b = NatBehaviour.fromWire(requiredString(f, name));
+    if (b == null) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field " + name
+          + " must be endpoint-independent, address-dependent, address-and-port-dependent or unknown");
+    }
+    return b;
+  }
+
+  private static List<String> strings(Map<String, Object> f, String name, int max) {
+    Object v = f.get(name);
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof List<?> items) || items.size() > max) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field " + name + " must be an array of at most " + max + " strings");
+    }
+    List<String> out = new ArrayList<>(items.size());
+    for (Object item : items) {
+      if (!(item instanceof String s) || s.length() > 64) {
+        throw new ProtocolException(ErrorCode.BAD_REQUEST, "field " + name + " must hold strings of at most 64 characters");
+      }
+      out.add(s);
+    }
+    return out;
   }
 
   private static String clip(String s) {

@@ -6,17 +6,25 @@ import java.util.regex.Pattern;
  * Validation limits applied by {@link FrameParser}. Server configuration decides the sizes; the
  * character sets are part of the protocol and fixed here.
  */
-public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, int maxResumeRooms) {
+public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, int maxResumeRooms,
+    int maxSignalBytes) {
   public static final int DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
   public static final int DEFAULT_MAX_BODY_BYTES = 16 * 1024;
   public static final int DEFAULT_MAX_HISTORY_LIMIT = 100;
   public static final int DEFAULT_HISTORY_LIMIT = 50;
   public static final int DEFAULT_MAX_RESUME_ROOMS = 100;
+  public static final int DEFAULT_MAX_SIGNAL_BYTES = 16 * 1024;
 
   public static final int MAX_ROOM_LENGTH = 64;
   public static final int MAX_CID_LENGTH = 64;
   public static final int MAX_ID_LENGTH = 64;
   public static final int MAX_TOKEN_LENGTH = 512;
+  /** Peer ids are session ids the server made; anything longer is not one. */
+  public static final int MAX_PEER_LENGTH = 64;
+  /** Entries in a profile's address and candidate-type lists. */
+  public static final int MAX_PROFILE_ITEMS = 8;
+  /** A DataChannel that takes longer than ten minutes to open did not open. */
+  public static final long MAX_SETUP_MS = 600_000;
 
   /** Room names: ASCII letters, digits and {@code . _ : @ -}, starting with a letter or digit. */
   public static final Pattern ROOM = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}");
@@ -25,7 +33,7 @@ public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, i
 
   public static Limits defaults() {
     return new Limits(DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HISTORY_LIMIT,
-        DEFAULT_MAX_RESUME_ROOMS);
+        DEFAULT_MAX_RESUME_ROOMS, DEFAULT_MAX_SIGNAL_BYTES);
   }
 
   public Limits {
@@ -34,6 +42,9 @@ public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, i
     }
     if (maxHistoryLimit < 1 || maxResumeRooms < 0) {
       throw new IllegalArgumentException("maxHistoryLimit must be >= 1 and maxResumeRooms >= 0");
+    }
+    if (maxSignalBytes < 2 || maxSignalBytes > maxFrameBytes) {
+      throw new IllegalArgumentException("need 2 <= maxSignalBytes <= maxFrameBytes");
     }
   }
 }

@@ -15,18 +15,44 @@ public sealed interface ServerFrame {
   /** The limits a client must respect on this connection. */
   record ClientLimits(int maxFrameBytes, int maxBodyBytes, int maxRooms, int maxHistoryLimit) {}
 
-  record Welcome(Object id, String session, String user, String token, long heartbeatMs, ClientLimits limits)
-      implements ServerFrame {}
+  /**
+   * {@code p2p} is null when the server offers no peer-to-peer service. {@code session} is also the
+   * connection's peer id in {@code presence}, {@code signal} and {@code steer}.
+   */
+  record Welcome(Object id, String session, String user, String token, long heartbeatMs, ClientLimits limits,
+      P2pConfig p2p) implements ServerFrame {}
+
+  /** An RTCIceServer as WebRTC takes it; {@code username}/{@code credential} only for TURN. */
+  record IceServer(List<String> urls, String username, String credential) {
+    public IceServer {
+      urls = List.copyOf(urls);
+    }
+  }
+
+  /** The STUN endpoints to probe for a NAT profile (primary port first) and ICE servers with fresh TURN credentials. */
+  record P2pConfig(List<String> probe, List<IceServer> iceServers) {
+    public P2pConfig {
+      probe = List.copyOf(probe);
+      iceServers = List.copyOf(iceServers);
+    }
+  }
+
+  /** What a peer's profile says about it; {@code turn} null when the peer did not try TURN. */
+  record PeerProfile(NatClass natClass, boolean udp, Boolean turn) {}
+
+  /** Another connection in a room; {@code profile} is null until it reports one. */
+  record PeerInfo(String peer, String user, PeerProfile profile) {}
 
   /**
    * Reply to {@code join}, and one per room resumed by {@code hello}. {@code recovered} is only set
    * for resumed rooms: true when every missed message follows, false when the client must page
    * history for messages older than {@code replayFrom}.
    */
-  record Joined(Object id, String room, long head, RoomMode mode, List<String> members, Boolean recovered,
-      Long replayFrom) implements ServerFrame {
+  record Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
+      Boolean recovered, Long replayFrom) implements ServerFrame {
     public Joined {
       members = List.copyOf(members);
+      peers = List.copyOf(peers);
     }
   }
 
@@ -73,4 +99,40 @@ public sealed interface ServerFrame {
   }
 
   record Pong(Object id, long ts) implements ServerFrame {}
+
+  enum PresenceEvent {
+    JOIN("join"), LEAVE("leave"), PROFILE("profile");
+
+    private final String wire;
+
+    PresenceEvent(String wire) {
+      this.wire = wire;
+    }
+
+    public String wire() {
+      return wire;
+    }
+  }
+
+  /** Another connection joined or left a room, or reported a new profile. */
+  record Presence(String room, PresenceEvent event, PeerInfo peer) implements ServerFrame {}
+
+  /** A peer's signaling payload, {@code data} being the raw JSON object it sent. */
+  record Signal(String room, String from, String data) implements ServerFrame {}
+
+  /** The server's classification of this connection, in reply to {@code profile}. */
+  record ProfileSet(Object id, NatClass natClass, NatBehaviour mapping, NatBehaviour filtering, boolean udp,
+      Boolean turn) implements ServerFrame {}
+
+  /**
+   * How to reach {@code peer} in {@code room}. For {@code p2p} and {@code turn} the ICE servers to use
+   * ({@code turn} means relay candidates only); {@code polite} gives the perfect-negotiation role;
+   * {@code reason} says which rule decided.
+   */
+  record Steer(String room, String peer, PeerPath mode, boolean polite, List<IceServer> iceServers, String reason)
+      implements ServerFrame {
+    public Steer {
+      iceServers = List.copyOf(iceServers);
+    }
+  }
 }

@@ -10,15 +10,35 @@ import org.junit.jupiter.api.Test;
 class FrameEncoderTest {
   private static final ServerFrame.Message HELLO_KO = new ServerFrame.Message("lobby", 42,
       "0b7e4c1a-3f7d-4a53-9b8e-1f2d3c4b5a69", "u-ab12", "안녕하세요 👋", 1764043200123L);
+  private static final ServerFrame.IceServer STUN =
+      new ServerFrame.IceServer(List.of("stun:relay.example:3490"), null, null);
+  private static final String TURN_USER = "1764046800:u-ab12";
+  private static final String TURN_PASS = "ZmFrZS1ITUFDLWJhc2U2NA==";
 
   @Test
   void encodingsMatchTheDocExamples() throws IOException {
     List<ServerFrame> frames = List.of(
         new ServerFrame.Welcome(null, "s-1", "u-ab12", "g1.dS1hYjEy.1.c2ln", 15000,
-            new ServerFrame.ClientLimits(65536, 16384, 100, 100)),
+            new ServerFrame.ClientLimits(65536, 16384, 100, 100), null),
+        new ServerFrame.Welcome(null, "s-1", "u-ab12", "g1.dS1hYjEy.1.c2ln", 15000,
+            new ServerFrame.ClientLimits(65536, 16384, 100, 100), new ServerFrame.P2pConfig(
+                List.of("stun:relay.example:3490", "stun:relay.example:3491"),
+                List.of(STUN, new ServerFrame.IceServer(List.of("turn:relay.example:3478?transport=udp",
+                    "turn:relay.example:3478?transport=tcp"), TURN_USER, TURN_PASS)))),
+        new ServerFrame.ProfileSet(6L, NatClass.CONE, NatBehaviour.ENDPOINT_INDEPENDENT, NatBehaviour.UNKNOWN, true, true),
+        new ServerFrame.Presence("lobby", ServerFrame.PresenceEvent.JOIN, new ServerFrame.PeerInfo("s-2", "u-cd34", null)),
+        new ServerFrame.Presence("lobby", ServerFrame.PresenceEvent.PROFILE, new ServerFrame.PeerInfo("s-2", "u-cd34",
+            new ServerFrame.PeerProfile(NatClass.SYMMETRIC, true, true))),
+        new ServerFrame.Presence("lobby", ServerFrame.PresenceEvent.LEAVE, new ServerFrame.PeerInfo("s-2", "u-cd34", null)),
+        new ServerFrame.Steer("lobby", "s-2", PeerPath.P2P, false, List.of(STUN,
+            new ServerFrame.IceServer(List.of("turn:relay.example:3478?transport=udp"), TURN_USER, TURN_PASS)), "hole-punch"),
+        new ServerFrame.Steer("lobby", "s-2", PeerPath.RELAY, false, List.of(), "mesh-limit"),
+        new ServerFrame.Signal("lobby", "s-1", "{\"description\":{\"type\":\"offer\",\"sdp\":\"v=0\\r\\n…\"}}"),
         new ServerFrame.Pong("p1", 1764043200000L),
-        new ServerFrame.Joined(2L, "lobby", 41, RoomMode.ACTIVE, List.of("u-ab12", "u-cd34"), null, null),
-        new ServerFrame.Joined(null, "lobby", 45, RoomMode.ACTIVE, List.of("u-ab12"), true, 42L),
+        new ServerFrame.Joined(2L, "lobby", 41, RoomMode.ACTIVE, List.of("u-ab12", "u-cd34"),
+            List.of(new ServerFrame.PeerInfo("s-2", "u-cd34", new ServerFrame.PeerProfile(NatClass.CONE, true, true))),
+            null, null),
+        new ServerFrame.Joined(null, "lobby", 45, RoomMode.ACTIVE, List.of("u-ab12"), List.of(), true, 42L),
         new ServerFrame.ModeSet(null, "team:7", RoomMode.ACTIVE, 9),
         new ServerFrame.Unread("team:7", 3, 12, "see you at 7"),
         new ServerFrame.Left("l", "lobby"),

@@ -7,7 +7,7 @@ import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class FrameParserTest {
-  private final FrameParser parser = new FrameParser(new Limits(1024, 100, 100, 2));
+  private final FrameParser parser = new FrameParser(new Limits(1024, 100, 100, 2, 200));
 
   private ProtocolException rejected(String frame) {
     try {
@@ -35,6 +35,43 @@ class FrameParserTest {
         .isEqualTo(new ClientFrame.History(null, "r", null, Limits.DEFAULT_HISTORY_LIMIT));
     assertThat(parser.parse("{\"t\":\"ping\",\"extra\":{\"nested\":[1,2,{\"x\":null}]}}"))
         .isEqualTo(new ClientFrame.Ping(null));
+  }
+
+  @Test
+  void parsesPeerToPeerFrames() {
+    assertThat(parser.parse("{\"t\":\"signal\",\"room\":\"r\",\"to\":\"s-2\",\"data\": {\"c\" : [1, {\"x\":\"가\"}]} }"))
+        .isEqualTo(new ClientFrame.Signal(null, "r", "s-2", "{\"c\" : [1, {\"x\":\"가\"}]}"));
+    assertThat(parser.parse("{\"t\":\"p2p-result\",\"room\":\"r\",\"peer\":\"s-2\",\"path\":\"turn\",\"setupMs\":12,\"rttMs\":3}"))
+        .isEqualTo(new ClientFrame.P2pResult(null, "r", "s-2", PeerPath.TURN, 12, 3.0));
+    assertThat(parser.parse("{\"t\":\"profile\",\"udp\":true,\"mapped\":[\"[::1]:5\",\"127.0.0.1:6\"],\"host\":[\"::1\"],"
+        + "\"filtering\":\"address-dependent\",\"turn\":false,\"candidates\":[\"host\"]}"))
+        .isEqualTo(new ClientFrame.Profile(null, true, java.util.List.of("[::1]:5", "127.0.0.1:6"), java.util.List.of("::1"),
+            NatBehaviour.UNKNOWN, NatBehaviour.ADDRESS_DEPENDENT, false, java.util.List.of("host")));
+  }
+
+  @Test
+  void signalDataLimitCountsUtf8BytesOfTheRawObject() {
+    String fits = "{\"k\":\"" + "가".repeat(64) + "\"}"; // 8 + 192 = 200 bytes
+    assertThat(parser.parse("{\"t\":\"signal\",\"room\":\"r\",\"to\":\"p\",\"data\":" + fits + "}")).isNotNull();
+    String over = "{\"k\":\"" + "가".repeat(64) + "x\"}";
+    assertThat(rejected("{\"t\":\"signal\",\"room\":\"r\",\"to\":\"p\",\"data\":" + over + "}").code())
+        .isEqualTo(ErrorCode.TOO_LARGE);
+    assertThat(rejected("{\"t\":\"signal\",\"room\":\"r\",\"to\":\"" + "p".repeat(65) + "\",\"data\":{}}").code())
+        .isEqualTo(ErrorCode.BAD_REQUEST);
+  }
+
+  @Test
+  void socketAddressesNeverNeedDns() {
+    assertThat(SocketAddresses.isIpAndPort("203.0.113.5:40000")).isTrue();
+    assertThat(SocketAddresses.isIpAndPort("[2001:db8::1]:1")).isTrue();
+    assertThat(SocketAddresses.isIpAndPort("2001:db8::1:1")).isFalse();
+    assertThat(SocketAddresses.isIpAndPort("256.1.1.1:5")).isFalse();
+    assertThat(SocketAddresses.isIpAndPort("1.1.1.1:65536")).isFalse();
+    assertThat(SocketAddresses.isIpAndPort("localhost:80")).isFalse();
+    assertThat(SocketAddresses.isIpAndPort("[localhost]:80")).isFalse();
+    assertThat(SocketAddresses.isIp("::ffff:1.2.3.4")).isTrue();
+    assertThat(SocketAddresses.isIp("example.com")).isFalse();
+    assertThat(SocketAddresses.ipOf("[::1]:5")).isEqualTo("::1");
   }
 
   @Test
@@ -109,7 +146,7 @@ class FrameParserTest {
 
   @Test
   void limitsRejectNonsense() {
-    assertThatThrownBy(() -> new Limits(100, 10, 10, 1)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new Limits(1000, 2000, 10, 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Limits(100, 10, 10, 1, 10)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new Limits(1000, 2000, 10, 1, 10)).isInstanceOf(IllegalArgumentException.class);
   }
 }

@@ -1,5 +1,5 @@
 /**
- * WebRTC signaling, the STUN service and P2P steering. Deployed by the relay; talks to it only over
- * the event bus. Empty until the signaling issue lands.
+ * The P2P side of Switchboard as plain classes the relay deploys: the STUN service, TURN
+ * credentials, and the steering rules with the outcome statistics they learn from.
  */
 package io.switchboard.signaling;
