@@ -11,6 +11,7 @@ import io.switchboard.relay.auth.Authenticator;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.history.RoomHistory;
 import io.switchboard.relay.metrics.RelayMetrics;
+import io.switchboard.relay.p2p.PeerCoordinator;
 import io.switchboard.relay.room.Membership;
 import io.switchboard.relay.room.Room;
 import io.switchboard.relay.room.RoomRegistry;
@@ -49,13 +50,15 @@ public final class RelayEngine {
   private final BatchWriter writer;
   private final RelayMetrics metrics;
   private final LongSupplier nanoClock;
+  private final PeerCoordinator peers;
   private final Set<Session> sessions = new LinkedHashSet<>();
   private final Set<Membership> unreadDue = new LinkedHashSet<>();
   private final ServerFrame.ClientLimits clientLimits;
   private boolean draining;
 
   public RelayEngine(RelayOptions options, Authenticator authenticator, MessageStore store, BatchWriter writer,
-      RelayMetrics metrics, LongSupplier nanoClock) {
+      RelayMetrics metrics, PeerCoordinator peers, LongSupplier nanoClock) {
+    this.peers = peers;
     this.options = options;
     this.parser = new FrameParser(options.limits());
     this.authenticator = authenticator;
@@ -69,6 +72,10 @@ public final class RelayEngine {
     this.clientLimits = new ServerFrame.ClientLimits(options.getMaxFrameBytes(), options.getMaxBodyBytes(),
         options.getMaxRoomsPerConnection(), options.getMaxHistoryLimit());
     metrics.gauges(sessions::size, rooms::size);
+  }
+
+  public PeerCoordinator peers() {
+    return peers;
   }
 
   public RoomRegistry rooms() {
@@ -98,11 +105,13 @@ public final class RelayEngine {
     }
     session.closed();
     long now = nanoClock.getAsLong();
-    for (Membership m : session.memberships().values()) {
+    List<Membership> memberships = new ArrayList<>(session.memberships().values());
+    session.memberships().clear();
+    for (Membership m : memberships) {
       m.room().leave(m, now);
       unreadDue.remove(m);
+      peers.left(m);
     }
-    session.memberships().clear();
   }
 
   /** A text frame from a client. */
@@ -176,6 +185,15 @@ public final class RelayEngine {
     } else if (frame instanceof ClientFrame.History h) {
       metrics.frameIn("history");
       history(session, h);
+    } else if (frame instanceof ClientFrame.Signal signal) {
+      metrics.frameIn("signal");
+      peers.signal(session, membership(session, signal.room()), signal, nanoClock.getAsLong());
+    } else if (frame instanceof ClientFrame.Profile profile) {
+      metrics.frameIn("profile");
+      peers.profile(session, profile);
+    } else if (frame instanceof ClientFrame.P2pResult result) {
+      metrics.frameIn("p2p-result");
+      peers.result(session, membership(session, result.room()), result);
     }
   }
 
@@ -235,7 +253,7 @@ public final class RelayEngine {
       }
       session.identity(ar.result());
       session.send(new ServerFrame.Welcome(hello.id(), session.id(), ar.result().user(), ar.result().token(),
-          options.getHeartbeatMs(), clientLimits));
+          options.getHeartbeatMs(), clientLimits, peers.welcome(session)));
       for (Map.Entry<String, Long> e : hello.resume().entrySet()) {
         resume(session, e.getKey(), e.getValue());
       }
@@ -255,15 +273,19 @@ public final class RelayEngine {
       }
       Room room = ar.result();
       Membership m = session.memberships().get(roomName);
-      if (m == null) {
+      boolean isNew = m == null;
+      if (isNew) {
         m = room.join(session, RoomMode.ACTIVE);
         session.memberships().put(roomName, m);
       }
       long head = room.head();
       long from = Math.max(lastSeq + 1, head - options.getResumeMaxReplay() + 1);
       boolean recovered = from == lastSeq + 1 || lastSeq >= head;
-      session.send(new ServerFrame.Joined(null, roomName, head, m.mode(), room.users(), recovered,
-          Math.min(from, head + 1)));
+      session.send(new ServerFrame.Joined(null, roomName, head, m.mode(), room.users(), peers.peers(room, session),
+          recovered, Math.min(from, head + 1)));
+      if (isNew) {
+        peers.joined(m);
+      }
       Membership membership = m;
       membership.beginCatchUp();
       history.range(room, from, head).onComplete(replay -> {
@@ -284,7 +306,8 @@ public final class RelayEngine {
     if (existing != null) {
       existing.mode(join.mode());
       Room room = existing.room();
-      session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), join.mode(), room.users(), null, null));
+      session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), join.mode(), room.users(),
+          peers.peers(room, session), null, null));
       return;
     }
     if (session.memberships().size() + session.pendingJoins() >= options.getMaxRoomsPerConnection()) {
@@ -303,13 +326,18 @@ public final class RelayEngine {
       }
       Room room = ar.result();
       Membership m = session.memberships().get(join.room());
-      if (m == null) {
+      boolean isNew = m == null;
+      if (isNew) {
         m = room.join(session, join.mode());
         session.memberships().put(room.name(), m);
       } else {
         m.mode(join.mode());
       }
-      session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), m.mode(), room.users(), null, null));
+      session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), m.mode(), room.users(),
+          peers.peers(room, session), null, null));
+      if (isNew) {
+        peers.joined(m);
+      }
     });
   }
 
@@ -327,6 +355,7 @@ public final class RelayEngine {
     m.room().leave(m, nanoClock.getAsLong());
     unreadDue.remove(m);
     session.send(new ServerFrame.Left(leave.id(), leave.room()));
+    peers.left(m);
   }
 
   private void mode(Session session, ClientFrame.SetMode mode) {

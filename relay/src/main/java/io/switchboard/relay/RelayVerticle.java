@@ -7,7 +7,18 @@ import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.http.AdminApi;
 import io.switchboard.relay.http.HistoryApi;
 import io.switchboard.relay.http.JsonResponses;
+import io.switchboard.relay.config.P2pOptions;
 import io.switchboard.relay.metrics.RelayMetrics;
+import io.switchboard.relay.p2p.ConfiguredIceServers;
+import io.switchboard.relay.p2p.IceServers;
+import io.switchboard.relay.p2p.PeerCoordinator;
+import io.switchboard.signaling.steer.OutcomeStats;
+import io.switchboard.signaling.steer.SteeringOptions;
+import io.switchboard.signaling.steer.SteeringPolicy;
+import io.switchboard.signaling.stun.StunOptions;
+import io.switchboard.signaling.stun.StunServer;
+import io.switchboard.signaling.turn.TurnCredentials;
+import io.switchboard.signaling.turn.TurnSecret;
 import io.switchboard.relay.store.BatchWriter;
 import io.switchboard.relay.store.Database;
 import io.switchboard.relay.store.MessageStore;
@@ -17,13 +28,17 @@ import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
+import java.net.InetSocketAddress;
 import java.nio.file.Path;
+import java.time.Clock;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Wiring only: starts storage, builds the engine, listens on the public port ({@code /ws},
- * {@code /api}) and the admin port ({@code /health}, {@code /ready}, {@code /metrics}). A single
+ * Wiring only: starts storage and the STUN service, builds the engine, listens on the public port
+ * ({@code /ws}, {@code /api}) and the admin port ({@code /health}, {@code /ready}, {@code /metrics},
+ * {@code /steering}). A single
  * instance: the engine's state lives on this verticle's event loop.
  */
 public final class RelayVerticle extends VerticleBase {
@@ -33,6 +48,8 @@ public final class RelayVerticle extends VerticleBase {
   private final PrometheusMeterRegistry registry;
   private Database database;
   private RelayEngine engine;
+  private RelayMetrics metrics;
+  private StunServer stun;
   private HttpServer publicServer;
   private HttpServer adminServer;
 
@@ -49,16 +66,49 @@ public final class RelayVerticle extends VerticleBase {
           database = db;
           return vertx.executeBlocking(() -> Secrets.loadOrCreate(options.getSecret(), dataDir));
         })
-        .compose(secret -> {
+        .compose(secret -> startP2p(dataDir).map(peers -> {
           MessageStore store = new MessageStore(database.pool());
           BatchWriter writer = new BatchWriter(vertx, database.pool(), options.getStore(), registry);
-          engine = new RelayEngine(options, new GuestAuthenticator(secret), store, writer,
-              new RelayMetrics(registry), System::nanoTime);
+          engine = new RelayEngine(options, new GuestAuthenticator(secret), store, writer, metrics, peers,
+              System::nanoTime);
+          return store;
+        }))
+        .compose(store -> {
           startTimers();
           return Future.all(listenPublic(store), listenAdmin(store));
         })
-        .onSuccess(v -> LOG.info("relay up: ws://{}:{}{} (admin :{}), database {}", options.getHost(), port(),
-            WebSocketTransport.PATH, adminPort(), database.embedded() ? "embedded" : "external"));
+        .onSuccess(v -> LOG.info("relay up: ws://{}:{}{} (admin :{}), database {}, STUN {}", options.getHost(), port(),
+            WebSocketTransport.PATH, adminPort(), database.embedded() ? "embedded" : "external",
+            stun == null ? "off" : stun.endpoints()));
+  }
+
+  /** The STUN service and TURN credentials when P2P is on; the coordinator either way. */
+  private Future<PeerCoordinator> startP2p(Path dataDir) {
+    P2pOptions p2p = options.getP2p();
+    metrics = new RelayMetrics(registry);
+    SteeringOptions steering = new SteeringOptions().setMeshMax(p2p.getMeshMax()).setMinSamples(p2p.getMinSamples())
+        .setMinSuccessRate(p2p.getMinSuccessRate()).setLearningWindowMs(p2p.getLearningWindowMs());
+    steering.validate();
+    if (!p2p.isEnabled()) {
+      IceServers none = new ConfiguredIceServers(p2p.getPublicHost(), List.of(), List.of(), null);
+      return Future.succeededFuture(coordinator(steering, none));
+    }
+    StunOptions stunOptions = new StunOptions().setAddresses(p2p.stunAddressList()).setPort(p2p.getStunPort())
+        .setAltPort(p2p.getStunAltPort());
+    Future<TurnCredentials> turn = p2p.turnUrlList().isEmpty() ? Future.succeededFuture(null)
+        : vertx.executeBlocking(() -> new TurnCredentials(TurnSecret.loadOrCreate(p2p.getTurnSecret(), dataDir),
+            p2p.getTurnTtlSeconds(), Clock.systemUTC()));
+    return turn.compose(credentials -> StunServer.start(vertx, stunOptions, registry).map(server -> {
+      stun = server;
+      List<Integer> ports = server.endpoints().stream().limit(2).map(InetSocketAddress::getPort).toList();
+      return coordinator(steering, new ConfiguredIceServers(p2p.getPublicHost(), ports, p2p.turnUrlList(), credentials));
+    }));
+  }
+
+  private PeerCoordinator coordinator(SteeringOptions steering, IceServers iceServers) {
+    SteeringPolicy policy = new SteeringPolicy(steering, iceServers.turnConfigured(), new OutcomeStats(steering));
+    return new PeerCoordinator(options.getP2p(), policy, iceServers, metrics, System::currentTimeMillis,
+        options.getOutboundQueueMaxChars());
   }
 
   private void startTimers() {
@@ -93,6 +143,7 @@ public final class RelayVerticle extends VerticleBase {
     return drained
         .eventually(() -> publicServer == null ? Future.succeededFuture() : publicServer.close())
         .eventually(() -> adminServer == null ? Future.succeededFuture() : adminServer.close())
+        .eventually(() -> stun == null ? Future.succeededFuture() : stun.close())
         .eventually(() -> database == null ? Future.succeededFuture() : database.close())
         .onComplete(ar -> LOG.info("relay stopped"));
   }
@@ -103,6 +154,11 @@ public final class RelayVerticle extends VerticleBase {
 
   public int adminPort() {
     return adminServer.actualPort();
+  }
+
+  /** The STUN service's bound endpoints (primary first); empty when P2P is off. */
+  public List<InetSocketAddress> stunEndpoints() {
+    return stun == null ? List.of() : stun.endpoints();
   }
 
   public RelayEngine engine() {

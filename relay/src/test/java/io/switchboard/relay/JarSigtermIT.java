@@ -122,6 +122,9 @@ class JarSigtermIT {
     pb.environment().put("SWITCHBOARD_ADMIN_HOST", "127.0.0.1");
     pb.environment().put("SWITCHBOARD_ADMIN_PORT", Integer.toString(adminPort));
     pb.environment().put("SWITCHBOARD_DATA_DIR", dataDir.toString());
+    pb.environment().put("SWITCHBOARD_P2P_STUN_ADDRESSES", "127.0.0.1");
+    pb.environment().put("SWITCHBOARD_P2P_STUN_PORT", "0");
+    pb.environment().put("SWITCHBOARD_P2P_STUN_ALT_PORT", "0");
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("server.log").toFile()));
     Process p = pb.start();
     try {

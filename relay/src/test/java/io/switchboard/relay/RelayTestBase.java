@@ -2,6 +2,7 @@ package io.switchboard.relay;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.relay.config.P2pOptions;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.store.StoreOptions;
 import io.vertx.core.Vertx;
@@ -52,8 +53,11 @@ public abstract class RelayTestBase {
       vertx = Vertx.vertx();
     }
     StoreOptions store = new StoreOptions(relayOptions.getStore()).setDataDir(dataDir.toString());
+    // Any free ports, loopback only: tests run beside other relays and never bind public interfaces.
+    P2pOptions p2p = new P2pOptions(relayOptions.getP2p().toJson()).setStunAddresses("127.0.0.1").setStunPort(0)
+        .setStunAltPort(0);
     options = new RelayOptions(relayOptions).setHost("127.0.0.1").setPort(0).setAdminHost("127.0.0.1")
-        .setAdminPort(0).setStore(store);
+        .setAdminPort(0).setStore(store).setP2p(p2p);
     relay = new RelayVerticle(options, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
     deployment = TestClient.sync(vertx.deployVerticle(relay), 60);
   }

@@ -32,6 +32,7 @@ public final class TestClient implements AutoCloseable {
   private volatile String closeReason;
   private String user;
   private String token;
+  private String session;
   private int nextId;
 
   private TestClient(WebSocketClient client, WebSocket ws) {
@@ -77,6 +78,11 @@ public final class TestClient implements AutoCloseable {
 
   public String user() {
     return user;
+  }
+
+  /** The session id from welcome, which is also this connection's peer id. */
+  public String session() {
+    return session;
   }
 
   public String token() {
@@ -162,6 +168,7 @@ public final class TestClient implements AutoCloseable {
     send(hello);
     JsonObject welcome = await("welcome");
     user = welcome.getString("user");
+    session = welcome.getString("session");
     this.token = welcome.getString("token");
     return welcome;
   }

@@ -57,6 +57,7 @@ public final class RelayOptions {
   private long shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
   private String secret;
   private StoreOptions store = new StoreOptions();
+  private P2pOptions p2p = new P2pOptions();
 
   public RelayOptions() {
   }
@@ -99,6 +100,9 @@ public final class RelayOptions {
     if (json.getValue("store") != null) {
       setStore(new StoreOptions(json.getJsonObject("store")));
     }
+    if (json.getValue("p2p") != null) {
+      setP2p(new P2pOptions(json.getJsonObject("p2p")));
+    }
   }
 
   public JsonObject toJson() {
@@ -115,12 +119,14 @@ public final class RelayOptions {
         .put("unreadIntervalMs", unreadIntervalMs).put("roomIdleMs", roomIdleMs)
         .put("shutdownGraceMs", shutdownGraceMs)
         .put("secret", secret)
-        .put("store", store.toJson());
+        .put("store", store.toJson())
+        .put("p2p", p2p.toJson());
   }
 
   /** The protocol limits these settings imply. */
   public Limits limits() {
-    return new Limits(maxFrameBytes, maxBodyBytes, maxHistoryLimit, maxResumeRooms);
+    return new Limits(maxFrameBytes, maxBodyBytes, maxHistoryLimit, maxResumeRooms,
+        Math.min(p2p.getMaxSignalBytes(), maxFrameBytes));
   }
 
   private static int positive(String name, int value) {
@@ -198,4 +204,6 @@ public final class RelayOptions {
   }
   public StoreOptions getStore() { return store; }
   public RelayOptions setStore(StoreOptions store) { this.store = java.util.Objects.requireNonNull(store, "store"); return this; }
+  public P2pOptions getP2p() { return p2p; }
+  public RelayOptions setP2p(P2pOptions p2p) { this.p2p = java.util.Objects.requireNonNull(p2p, "p2p"); return this; }
 }

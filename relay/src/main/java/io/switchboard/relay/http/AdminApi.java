@@ -3,13 +3,18 @@ package io.switchboard.relay.http;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.relay.RelayEngine;
 import io.switchboard.relay.store.MessageStore;
+import io.switchboard.signaling.steer.OutcomeStats;
 import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.micrometer.PrometheusScrapingHandler;
 
-/** The private port: {@code /health} (process up), {@code /ready} (database reachable), {@code /metrics}. */
+/**
+ * The private port: {@code /health} (process up), {@code /ready} (database reachable), {@code /metrics},
+ * {@code /steering} (P2P outcome rates per NAT class pair).
+ */
 public final class AdminApi {
   private static final long READY_TIMEOUT_MS = 2000;
 
@@ -30,8 +35,23 @@ public final class AdminApi {
     router.get("/health").handler(ctx -> JsonResponses.json(ctx, 200, new JsonObject().put("status", "up")));
     router.get("/ready").handler(this::ready);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(registry));
+    router.get("/steering").handler(ctx -> JsonResponses.json(ctx, 200, steering()));
     JsonResponses.install(router);
     return router;
+  }
+
+  /** Outcome statistics per NAT class pair and steered mode; runs on the engine's event loop. */
+  private JsonObject steering() {
+    JsonArray pairs = new JsonArray();
+    for (OutcomeStats.ModeStats s : engine.peers().stats()) {
+      JsonObject totals = new JsonObject();
+      s.totals().forEach((path, n) -> totals.put(path.wire(), n));
+      OutcomeStats.Rate recent = s.recent();
+      pairs.add(new JsonObject().put("pair", s.pair()).put("steered", s.steered().wire()).put("totals", totals)
+          .put("recent", new JsonObject().put("samples", recent.samples()).put("successes", recent.successes())
+              .put("rate", recent.samples() == 0 ? null : recent.value())));
+    }
+    return new JsonObject().put("pairs", pairs);
   }
 
   private void ready(RoutingContext ctx) {

@@ -4,10 +4,14 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.micrometer.core.instrument.Timer;
 import io.switchboard.protocol.ErrorCode;
+import io.switchboard.protocol.NatClass;
+import io.switchboard.protocol.PeerPath;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -24,10 +28,17 @@ public final class RelayMetrics {
   private final Counter duplicates;
   private final Counter unreadSent;
   private final DistributionSummary fanout;
+  private final Counter signalsForwarded;
+  private final Counter resultsIgnored;
+  private final Map<String, Counter> steers = new HashMap<>();
+  private final Map<String, Counter> results = new HashMap<>();
+  private final Map<String, Counter> profiles = new HashMap<>();
+  private final Map<PeerPath, Timer> setup = new EnumMap<>(PeerPath.class);
 
   public RelayMetrics(MeterRegistry registry) {
     this.registry = registry;
-    for (String type : new String[] {"hello", "join", "leave", "mode", "send", "history", "ping", "invalid"}) {
+    for (String type : new String[] {"hello", "join", "leave", "mode", "send", "history", "ping", "profile",
+        "signal", "p2p-result", "invalid"}) {
       framesIn.put(type, Counter.builder("switchboard.frames.in").description("Client frames received, by type")
           .tag("type", type).register(registry));
     }
@@ -44,6 +55,44 @@ public final class RelayMetrics {
     unreadSent = Counter.builder("switchboard.unread.out").description("unread summaries sent").register(registry);
     fanout = DistributionSummary.builder("switchboard.fanout.size").description("Receivers per message")
         .register(registry);
+    signalsForwarded = Counter.builder("switchboard.signals.forwarded").description("signal frames forwarded to a peer")
+        .register(registry);
+    resultsIgnored = Counter.builder("switchboard.p2p.results.ignored")
+        .description("p2p-result frames not counted (no steer awaiting a result for the pair)").register(registry);
+    for (PeerPath path : PeerPath.values()) {
+      setup.put(path, Timer.builder("switchboard.p2p.setup").description("Reported pair setup time, by path reached")
+          .tag("path", path.wire()).register(registry));
+    }
+  }
+
+  public void signalForwarded() {
+    signalsForwarded.increment();
+  }
+
+  /** Tags are bounded: a handful of modes and reasons. */
+  public void steer(PeerPath mode, String reason) {
+    steers.computeIfAbsent(mode.wire() + "/" + reason, k -> Counter.builder("switchboard.steers")
+        .description("steer decisions sent (one per pair and change)").tag("mode", mode.wire()).tag("reason", reason)
+        .register(registry)).increment();
+  }
+
+  /** Tags are bounded: NAT class pairs (36) by steered mode and path. */
+  public void p2pResult(String classPair, PeerPath steered, PeerPath path, long setupMs) {
+    results.computeIfAbsent(classPair + "/" + steered.wire() + "/" + path.wire(),
+        k -> Counter.builder("switchboard.p2p.results").description("Counted pair outcomes, by NAT class pair")
+            .tag("pair", classPair).tag("steered", steered.wire()).tag("path", path.wire()).register(registry))
+        .increment();
+    setup.get(path).record(setupMs, TimeUnit.MILLISECONDS);
+  }
+
+  public void p2pResultIgnored() {
+    resultsIgnored.increment();
+  }
+
+  public void profile(NatClass natClass) {
+    profiles.computeIfAbsent(natClass.wire(), c -> Counter.builder("switchboard.profiles")
+        .description("Profiles reported, by the NAT class the server derived").tag("class", c).register(registry))
+        .increment();
   }
 
   public MeterRegistry registry() {

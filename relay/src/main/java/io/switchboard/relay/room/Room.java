@@ -51,6 +51,7 @@ public final class Room {
 
   private final String name;
   private final List<Membership> members = new ArrayList<>();
+  private final Map<String, Membership> membersBySession = new HashMap<>();
   private final RecentRing ring;
   private final DedupeWindow dedupe;
   private final Map<Long, Unstored> unstoredBySeq = new HashMap<>();
@@ -95,11 +96,18 @@ public final class Room {
   public Membership join(Session session, RoomMode mode) {
     Membership m = new Membership(session, this, mode, catchUpMax, unreadScheduler);
     members.add(m);
+    membersBySession.put(session.id(), m);
     return m;
+  }
+
+  /** The membership of the connection with this session (peer) id, or null. */
+  public Membership member(String sessionId) {
+    return membersBySession.get(sessionId);
   }
 
   public void leave(Membership m, long nowNanos) {
     members.remove(m);
+    membersBySession.remove(m.session().id(), m);
     if (members.isEmpty()) {
       idleSinceNanos = nowNanos;
     }

@@ -5,6 +5,7 @@ import io.switchboard.protocol.ServerFrame;
 import io.switchboard.protocol.ServerFrame.Priority;
 import io.switchboard.relay.auth.Identity;
 import io.switchboard.relay.room.Membership;
+import io.switchboard.signaling.steer.NatProfile;
 import java.util.HashMap;
 import java.util.Map;
 
@@ -32,6 +33,9 @@ public final class Session implements OutboundQueue.Sink {
   private boolean authenticating;
   private String closeReason;
   private Runnable onSlowConsumer = () -> { };
+  private String host = "";
+  private NatProfile profile;
+  private TokenBucket signalBucket;
 
   public Session(String id, Connection connection, OutboundQueue out, TokenBucket bucket, int maxErrors,
       long nowNanos) {
@@ -55,6 +59,32 @@ public final class Session implements OutboundQueue.Sink {
 
   public void identity(Identity identity) {
     this.identity = identity;
+  }
+
+  /** The host the client connected to (Host header), for URLs it must reach the same way. */
+  public String host() {
+    return host;
+  }
+
+  public void host(String host) {
+    this.host = host;
+  }
+
+  /** Null until the client reports one; only connections with a profile are steered. */
+  public NatProfile profile() {
+    return profile;
+  }
+
+  public void profile(NatProfile profile) {
+    this.profile = profile;
+  }
+
+  /** Signals have their own bucket, created on the first signal: most connections never send one. */
+  public boolean tryAcquireSignal(long nowNanos, java.util.function.LongFunction<TokenBucket> create) {
+    if (signalBucket == null) {
+      signalBucket = create.apply(nowNanos);
+    }
+    return signalBucket.tryAcquire(nowNanos);
   }
 
   public String user() {

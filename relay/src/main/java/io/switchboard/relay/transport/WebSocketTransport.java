@@ -70,6 +70,9 @@ public final class WebSocketTransport {
         new OutboundQueue(options.getOutboundQueueMaxChars()),
         new TokenBucket(options.getRateFramesPerSecond(), options.getRateBurst(), now),
         options.getAbuseMaxErrors(), now);
+    if (ws.authority() != null) {
+      session.host(ws.authority().host());
+    }
     engine.opened(session);
     ws.textMessageHandler(text -> engine.onText(session, text));
     ws.binaryMessageHandler(data -> engine.onBinary(session));

@@ -65,6 +65,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void p2pSettingsFromTheEnvironment() {
+    RelayOptions o = ConfigLoader.load(Map.of(
+        "SWITCHBOARD_P2P_TURN_URLS", "turn:t.example:3478?transport=udp, turn:t.example:3478?transport=tcp",
+        "SWITCHBOARD_P2P_MIN_SUCCESS_RATE", "0.5",
+        "SWITCHBOARD_P2P_STUN_ADDRESSES", "203.0.113.1,203.0.113.2",
+        "SWITCHBOARD_P2P_ENABLED", "false"), null);
+    assertThat(o.getP2p().turnUrlList()).containsExactly("turn:t.example:3478?transport=udp",
+        "turn:t.example:3478?transport=tcp");
+    assertThat(o.getP2p().getMinSuccessRate()).isEqualTo(0.5);
+    assertThat(o.getP2p().stunAddressList()).containsExactly("203.0.113.1", "203.0.113.2");
+    assertThat(o.getP2p().isEnabled()).isFalse();
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_P2P_STUN_ALT_PORT", "3490"), null))
+        .hasMessageContaining("stunAltPort");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_P2P_STUN_ADDRESSES", "a,b,c"), null))
+        .hasMessageContaining("stunAddresses");
+  }
+
+  @Test
   void envNames() {
     assertThat(ConfigLoader.envName("SWITCHBOARD_", "maxBodyBytes")).isEqualTo("SWITCHBOARD_MAX_BODY_BYTES");
     assertThat(ConfigLoader.envName("SWITCHBOARD_STORE_", "poolSize")).isEqualTo("SWITCHBOARD_STORE_POOL_SIZE");
@@ -80,9 +98,12 @@ class ConfigLoaderTest {
     }
     var relay = new RelayOptions().toJson();
     var store = new StoreOptions().toJson();
+    var p2p = new P2pOptions().toJson();
     Set<String> keys = new LinkedHashSet<>(relay.fieldNames());
     keys.remove("store");
+    keys.remove("p2p");
     keys.addAll(store.fieldNames());
+    keys.addAll(p2p.fieldNames());
     keys.add("databaseUrl");
     assertThat(documented.keySet()).containsExactlyInAnyOrderElementsOf(keys);
     for (String key : relay.fieldNames()) {
@@ -93,6 +114,11 @@ class ConfigLoaderTest {
     }
     for (String key : store.fieldNames()) {
       assertThat(documented.get(key)).as(key).isEqualTo(store.getValue(key).toString());
+    }
+    for (String key : p2p.fieldNames()) {
+      if (p2p.getValue(key) != null) {
+        assertThat(documented.get(key)).as(key).isEqualTo(p2p.getValue(key).toString());
+      }
     }
   }
 }

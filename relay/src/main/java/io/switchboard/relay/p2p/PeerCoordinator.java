@@ -1,0 +1,254 @@
+package io.switchboard.relay.p2p;
+
+import io.switchboard.protocol.ClientFrame;
+import io.switchboard.protocol.FrameEncoder;
+import io.switchboard.protocol.ErrorCode;
+import io.switchboard.protocol.PeerPath;
+import io.switchboard.protocol.ProtocolException;
+import io.switchboard.protocol.ServerFrame;
+import io.switchboard.protocol.ServerFrame.PeerInfo;
+import io.switchboard.protocol.ServerFrame.PresenceEvent;
+import io.switchboard.relay.config.P2pOptions;
+import io.switchboard.relay.metrics.RelayMetrics;
+import io.switchboard.relay.room.Membership;
+import io.switchboard.relay.room.Room;
+import io.switchboard.relay.session.Session;
+import io.switchboard.relay.session.TokenBucket;
+import io.switchboard.signaling.steer.ClassPair;
+import io.switchboard.signaling.steer.Decision;
+import io.switchboard.signaling.steer.NatProfile;
+import io.switchboard.signaling.steer.OutcomeStats;
+import io.switchboard.signaling.steer.SteeringPolicy;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * Presence, signaling and steering for the relay's rooms. Runs on the relay's event loop with the
+ * rooms it reads. Pair state exists only for rooms within the mesh limit (at most meshMax² / 2
+ * pairs each), so large rooms cost nothing here beyond presence.
+ */
+public final class PeerCoordinator {
+  /** The last decision sent to a pair, and whether an outcome for it may still be counted. */
+  private static final class PairState {
+    final ClassPair classes;
+    final Decision decision;
+    boolean awaitingResult;
+
+    PairState(ClassPair classes, Decision decision) {
+      this.classes = classes;
+      this.decision = decision;
+      this.awaitingResult = decision.mode() != PeerPath.RELAY;
+    }
+  }
+
+  private record PairKey(String low, String high) {
+    static PairKey of(String a, String b) {
+      return a.compareTo(b) < 0 ? new PairKey(a, b) : new PairKey(b, a);
+    }
+  }
+
+  private final P2pOptions options;
+  private final SteeringPolicy policy;
+  private final IceServers iceServers;
+  private final RelayMetrics metrics;
+  private final LongSupplier clockMs;
+  private final int signalQueueLimit;
+  private final Map<Room, Map<PairKey, PairState>> pairs = new HashMap<>();
+
+  public PeerCoordinator(P2pOptions options, SteeringPolicy policy, IceServers iceServers, RelayMetrics metrics,
+      LongSupplier clockMs, int outboundQueueMaxChars) {
+    this.options = options;
+    this.policy = policy;
+    this.iceServers = iceServers;
+    this.metrics = metrics;
+    this.clockMs = clockMs;
+    // A peer may push a receiver's queue to a quarter of its bound, never into a slow-consumer close.
+    this.signalQueueLimit = outboundQueueMaxChars / 4;
+  }
+
+  public ServerFrame.P2pConfig welcome(Session session) {
+    return options.isEnabled() ? iceServers.welcome(session.user(), session.host()) : null;
+  }
+
+  /** The other connections in a room, for {@code joined.peers}. */
+  public List<PeerInfo> peers(Room room, Session self) {
+    List<PeerInfo> peers = new ArrayList<>(room.members().size());
+    for (Membership m : room.members()) {
+      if (m.session() != self) {
+        peers.add(info(m.session()));
+      }
+    }
+    return peers;
+  }
+
+  /** After {@code member} was added to its room and told {@code joined}. */
+  public void joined(Membership member) {
+    broadcast(member.room(), member.session(), PresenceEvent.JOIN);
+    steer(member.room());
+  }
+
+  /** After {@code member} left its room (or its connection closed). */
+  public void left(Membership member) {
+    Room room = member.room();
+    broadcast(room, member.session(), PresenceEvent.LEAVE);
+    Map<PairKey, PairState> roomPairs = pairs.get(room);
+    if (roomPairs != null) {
+      String gone = member.session().id();
+      roomPairs.keySet().removeIf(k -> k.low().equals(gone) || k.high().equals(gone));
+    }
+    steer(room);
+  }
+
+  public void profile(Session session, ClientFrame.Profile report) {
+    if (!options.isEnabled()) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "peer-to-peer is disabled on this server");
+    }
+    NatProfile profile = NatProfile.from(report);
+    session.profile(profile);
+    metrics.profile(profile.natClass());
+    session.send(new ServerFrame.ProfileSet(report.id(), profile.natClass(), profile.mapping(), profile.filtering(),
+        profile.udp(), profile.turn()));
+    for (Membership m : session.memberships().values()) {
+      broadcast(m.room(), session, PresenceEvent.PROFILE);
+      steer(m.room());
+    }
+  }
+
+  public void signal(Session session, Membership from, ClientFrame.Signal signal, long nowNanos) {
+    Session to = peer(from.room(), session, signal.to());
+    if (!session.tryAcquireSignal(nowNanos,
+        now -> new TokenBucket(options.getSignalRatePerSecond(), options.getSignalBurst(), now))) {
+      throw new ProtocolException(ErrorCode.RATE_LIMITED,
+          "more than " + options.getSignalRatePerSecond() + " signals/s; signal dropped");
+    }
+    if (to.queuedChars() > signalQueueLimit) {
+      throw new ProtocolException(ErrorCode.RATE_LIMITED, "peer " + signal.to() + " is not keeping up; signal dropped");
+    }
+    to.send(new ServerFrame.Signal(signal.room(), session.id(), signal.data()));
+    metrics.signalForwarded();
+  }
+
+  public void result(Session session, Membership from, ClientFrame.P2pResult result) {
+    peer(from.room(), session, result.peer());
+    Map<PairKey, PairState> roomPairs = pairs.get(from.room());
+    PairState state = roomPairs == null ? null : roomPairs.get(PairKey.of(session.id(), result.peer()));
+    if (state == null || !state.awaitingResult) {
+      metrics.p2pResultIgnored();
+      return;
+    }
+    state.awaitingResult = false;
+    policy.stats().record(state.classes, state.decision.mode(), result.path(), clockMs.getAsLong());
+    metrics.p2pResult(state.classes.key(), state.decision.mode(), result.path(), result.setupMs());
+  }
+
+  /** Success rates per class pair, and the current options, for the admin endpoint. */
+  public List<OutcomeStats.ModeStats> stats() {
+    return policy.stats().snapshot(clockMs.getAsLong());
+  }
+
+  /** The other member {@code peerId} of {@code room}, or the error the protocol names. */
+  private static Session peer(Room room, Session self, String peerId) {
+    if (peerId.equals(self.id())) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "peer is this connection itself");
+    }
+    Membership m = room.member(peerId);
+    if (m == null) {
+      throw new ProtocolException(ErrorCode.NOT_IN_ROOM, "peer " + peerId + " is not in room '" + room.name() + "'");
+    }
+    return m.session();
+  }
+
+  private static PeerInfo info(Session s) {
+    NatProfile p = s.profile();
+    return new PeerInfo(s.id(), s.user(), p == null ? null : new ServerFrame.PeerProfile(p.natClass(), p.udp(), p.turn()));
+  }
+
+  private static void broadcast(Room room, Session subject, PresenceEvent event) {
+    ServerFrame.Presence presence = new ServerFrame.Presence(room.name(), event, info(subject));
+    String encoded = null;
+    for (Membership m : room.members()) {
+      if (m.session() != subject) {
+        if (encoded == null) {
+          encoded = FrameEncoder.encode(presence);
+        }
+        m.session().sendText(encoded, presence.priority());
+      }
+    }
+  }
+
+  /**
+   * Brings the room's steering up to date: every pair of profiled peers within the mesh limit gets
+   * a steer when it forms or its decision's mode changes. Crossing the mesh limit moves every
+   * steered pair to the relay and forgets the pairs; a pair without a steer stays on the relay.
+   */
+  private void steer(Room room) {
+    if (!options.isEnabled()) {
+      return;
+    }
+    int size = room.members().size();
+    Map<PairKey, PairState> roomPairs = pairs.get(room);
+    if (size > options.getMeshMax()) {
+      if (roomPairs != null) {
+        pairs.remove(room);
+        for (Map.Entry<PairKey, PairState> e : roomPairs.entrySet()) {
+          if (e.getValue().decision.mode() != PeerPath.RELAY) {
+            send(room, e.getKey(), new Decision(PeerPath.RELAY, "mesh-limit"));
+          }
+        }
+      }
+      return;
+    }
+    List<Session> profiled = new ArrayList<>();
+    for (Membership m : room.members()) {
+      if (m.session().profile() != null) {
+        profiled.add(m.session());
+      }
+    }
+    if (profiled.size() < 2) {
+      if (roomPairs != null && roomPairs.isEmpty()) {
+        pairs.remove(room);
+      }
+      return;
+    }
+    if (roomPairs == null) {
+      roomPairs = new HashMap<>();
+      pairs.put(room, roomPairs);
+    }
+    long now = clockMs.getAsLong();
+    for (int i = 0; i < profiled.size(); i++) {
+      for (int j = i + 1; j < profiled.size(); j++) {
+        Session a = profiled.get(i);
+        Session b = profiled.get(j);
+        PairKey key = PairKey.of(a.id(), b.id());
+        Decision decision = policy.decide(a.profile(), b.profile(), size, now);
+        PairState previous = roomPairs.get(key);
+        if (previous == null || previous.decision.mode() != decision.mode()) {
+          roomPairs.put(key, new PairState(new ClassPair(a.profile().natClass(), b.profile().natClass()), decision));
+          send(room, key, decision);
+        }
+      }
+    }
+  }
+
+  private void send(Room room, PairKey key, Decision decision) {
+    Membership lowMember = room.member(key.low());
+    Membership highMember = room.member(key.high());
+    if (lowMember == null || highMember == null) {
+      return;
+    }
+    metrics.steer(decision.mode(), decision.reason());
+    Session low = lowMember.session();
+    Session high = highMember.session();
+    // The higher id is polite: exactly one side of every pair yields on glare.
+    low.send(steer(room, low, high, decision, false));
+    high.send(steer(room, high, low, decision, true));
+  }
+
+  private ServerFrame.Steer steer(Room room, Session to, Session peer, Decision decision, boolean polite) {
+    return new ServerFrame.Steer(room.name(), peer.id(), decision.mode(), polite,
+        iceServers.forMode(decision.mode(), to.user(), to.host()), decision.reason());
+  }
+}
