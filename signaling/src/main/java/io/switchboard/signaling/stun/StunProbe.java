@@ -1,5 +1,6 @@
 package io.switchboard.signaling.stun;
 
+import io.netty.util.NetUtil;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -17,6 +18,7 @@ import org.ice4j.message.Message;
 import org.ice4j.message.MessageFactory;
 import org.ice4j.message.Request;
 
+import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -45,8 +47,13 @@ public final class StunProbe {
 
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  /** One Binding answer. {@code responseOrigin} and {@code otherAddress} are null when absent. */
-  public record Binding(InetSocketAddress mapped, InetSocketAddress responseOrigin, InetSocketAddress otherAddress) {
+  /**
+   * One Binding answer: the XOR-MAPPED-ADDRESS, RESPONSE-ORIGIN and OTHER-ADDRESS (both null when
+   * absent), and {@code from}, where the answer's datagram actually came from (RESPONSE-ORIGIN
+   * differs from it behind a NAT in front of the server).
+   */
+  public record Binding(InetSocketAddress mapped, InetSocketAddress responseOrigin, InetSocketAddress otherAddress,
+                        InetSocketAddress from) {
   }
 
   /** The server answered with a Binding error response. */
@@ -192,10 +199,11 @@ public final class StunProbe {
       return;
     }
     vertx.cancelTimer(tx.timer);
-    complete(tx, type, response);
+    InetAddress from = NetUtil.createInetAddressFromIpAddressString(packet.sender().hostAddress());
+    complete(tx, type, response, new InetSocketAddress(from, packet.sender().port()));
   }
 
-  private static void complete(Transaction tx, int type, Message response) {
+  private static void complete(Transaction tx, int type, Message response, InetSocketAddress from) {
     for (Attribute attribute : response.getAttributes()) {
       if (attribute.getAttributeType() < 0x8000 && attribute instanceof OptionalAttribute) {
         // RFC 5389 §7.3.3/§7.3.4: an unknown comprehension-required attribute fails the transaction
@@ -223,7 +231,7 @@ public final class StunProbe {
     }
     InetSocketAddress mapped = xor.getAddress(response.getTransactionID());
     tx.promise.tryComplete(new Binding(new InetSocketAddress(mapped.getAddress(), mapped.getPort()),
-      address(response, StunWire.RESPONSE_ORIGIN), address(response, StunWire.OTHER_ADDRESS)));
+      address(response, StunWire.RESPONSE_ORIGIN), address(response, StunWire.OTHER_ADDRESS), from));
   }
 
   private static InetSocketAddress address(Message response, char type) {

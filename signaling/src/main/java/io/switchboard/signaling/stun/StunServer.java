@@ -37,6 +37,8 @@ public final class StunServer {
   private static final Logger LOG = LoggerFactory.getLogger(StunServer.class);
   private static final long WARN_INTERVAL_NANOS = TimeUnit.MINUTES.toNanos(1);
 
+  private final Vertx vertx;
+  private final Context context;
   private final List<DatagramSocket> sockets;
   private final List<InetSocketAddress> endpoints;
   private final BindingHandler handler;
@@ -44,7 +46,10 @@ public final class StunServer {
   private final AtomicLong lastWarn = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
   private final AtomicLong suppressedWarnings = new AtomicLong();
 
-  private StunServer(List<DatagramSocket> sockets, List<InetSocketAddress> endpoints, StunMetrics metrics) {
+  private StunServer(Vertx vertx, Context context, List<DatagramSocket> sockets, List<InetSocketAddress> endpoints,
+                     StunMetrics metrics) {
+    this.vertx = vertx;
+    this.context = context;
     this.sockets = List.copyOf(sockets);
     this.endpoints = List.copyOf(endpoints);
     this.handler = endpoints.isEmpty() ? null : new BindingHandler(endpoints);
@@ -65,7 +70,7 @@ public final class StunServer {
     }
     StunMetrics metrics = new StunMetrics(registry);
     if (!opts.isEnabled()) {
-      return Future.succeededFuture(new StunServer(List.of(), List.of(), metrics));
+      return Future.succeededFuture(new StunServer(vertx, null, List.of(), List.of(), metrics));
     }
     Context context = vertx.getOrCreateContext();
     if (!context.isEventLoopContext()) {
@@ -79,12 +84,12 @@ public final class StunServer {
       .compose(v -> {
         Promise<StunServer> promise = Promise.promise();
         // sockets take the context they are created on: create them all on one event loop
-        eventLoop.runOnContext(x -> bindAll(vertx, opts, metrics).onComplete(promise));
+        eventLoop.runOnContext(x -> bindAll(vertx, eventLoop, opts, metrics).onComplete(promise));
         return promise.future();
       });
   }
 
-  private static Future<StunServer> bindAll(Vertx vertx, StunOptions options, StunMetrics metrics) {
+  private static Future<StunServer> bindAll(Vertx vertx, Context context, StunOptions options, StunMetrics metrics) {
     List<InetAddress> addresses = options.inetAddresses();
     DatagramSocketOptions socketOptions = new DatagramSocketOptions()
       .setIpV6(addresses.get(0) instanceof Inet6Address);
@@ -100,7 +105,7 @@ public final class StunServer {
     }
     return chain
       .map(v -> {
-        StunServer server = new StunServer(sockets, endpoints, metrics);
+        StunServer server = new StunServer(vertx, context, sockets, endpoints, metrics);
         for (int i = 0; i < sockets.size(); i++) {
           int index = i;
           sockets.get(i)
@@ -110,7 +115,7 @@ public final class StunServer {
         LOG.info("STUN listening on {}", server.endpoints);
         return server;
       })
-      .recover(failure -> closeAll(sockets).transform(x -> Future.failedFuture(failure)));
+      .recover(failure -> closeAll(vertx, context, sockets).transform(x -> Future.failedFuture(failure)));
   }
 
   private static Future<Void> bind(Vertx vertx, DatagramSocketOptions options, InetAddress address, int port,
@@ -135,11 +140,20 @@ public final class StunServer {
 
   /** Closes every socket; the ports are free again when the future completes. */
   public Future<Void> close() {
-    return closeAll(sockets);
+    return sockets.isEmpty() ? Future.succeededFuture() : closeAll(vertx, context, sockets);
   }
 
-  private static Future<Void> closeAll(List<DatagramSocket> sockets) {
-    return Future.join(sockets.stream().map(DatagramSocket::close).toList()).mapEmpty();
+  private static Future<Void> closeAll(Vertx vertx, Context context, List<DatagramSocket> sockets) {
+    return Future.join(sockets.stream().map(DatagramSocket::close).toList())
+      .<Void>mapEmpty()
+      .eventually(() -> {
+        // NIO closes a selector-registered channel's file descriptor only when that selector next
+        // runs, after the close future has completed. A timer set on the sockets' event loop runs
+        // no earlier than the loop's next select, so after it the ports really are free again.
+        Promise<Void> turn = Promise.promise();
+        context.runOnContext(x -> vertx.setTimer(1, id -> turn.complete()));
+        return turn.future();
+      });
   }
 
   private void onPacket(int index, DatagramPacket packet) {
