@@ -48,6 +48,7 @@ class Ice4jClientTest extends StunTestBase {
       stack.shutDown();
       socket.close();
     }
-    assertThat(count("answered")).isEqualTo(1);
+    // ice4j retransmits after 100 ms, so a loaded machine may see the request twice: all answered
+    assertThat(count("answered")).isGreaterThanOrEqualTo(1).isEqualTo(counted());
   }
 }

@@ -3,9 +3,11 @@ package io.switchboard.signaling.stun;
 import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.datagram.DatagramSocket;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.Test;
 
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeoutException;
@@ -27,7 +29,7 @@ class StunProbeTest extends StunTestBase {
   @Test
   void rfc5780MappingDiscoveryIsEndpointIndependentOnLoopback() {
     start(twoAddresses());
-    StunProbe probe = new StunProbe(vertx, clientSocket());
+    StunProbe probe = probe(clientSocket());
 
     assertThat(await(probe.mappingBehaviour(endpoint(0)))).isEqualTo(MappingBehaviour.ENDPOINT_INDEPENDENT);
     // tests I and II only: II's mapping equals I's, so III is not needed
@@ -43,7 +45,8 @@ class StunProbeTest extends StunTestBase {
     StunProbe.Binding binding = await(probe.bind(localAddress(lossy)));
 
     assertThat(binding.from()).isEqualTo(localAddress(lossy));
-    assertThat(arrivals).hasSize(2);
+    // (a third try is possible if the answer to the second took longer than 200 ms)
+    assertThat(arrivals).hasSizeGreaterThanOrEqualTo(2);
     assertThat(arrivals.get(1) - arrivals.get(0)).as("ms between the two tries").isGreaterThanOrEqualTo(90);
   }
 
@@ -56,7 +59,7 @@ class StunProbeTest extends StunTestBase {
     Throwable failure = failureOf(probe.bind(localAddress(silent)));
 
     assertThat(failure).isInstanceOf(TimeoutException.class);
-    assertThat(arrivals).hasSize(3);
+    Awaitility.await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(arrivals).hasSize(3));
   }
 
   @Test

@@ -19,7 +19,7 @@ class StunServerTest extends StunTestBase {
   void answersOnBothPortsWithTheSendersAddress() {
     start(oneAddress());
     DatagramSocket client = clientSocket();
-    StunProbe probe = new StunProbe(vertx, client);
+    StunProbe probe = probe(client);
 
     assertThat(server.endpoints()).hasSize(2);
     for (InetSocketAddress endpoint : server.endpoints()) {
@@ -50,7 +50,7 @@ class StunServerTest extends StunTestBase {
   void changeRequestIsAnsweredFromTheOtherSockets() {
     start(twoAddresses());
     DatagramSocket client = clientSocket();
-    StunProbe probe = new StunProbe(vertx, client);
+    StunProbe probe = probe(client);
 
     for (int arrivedOn = 0; arrivedOn < 4; arrivedOn++) {
       for (int flags = 0; flags < 4; flags++) {
@@ -71,7 +71,7 @@ class StunServerTest extends StunTestBase {
   @Test
   void oneAddressAnswersChangeRequestWith420() {
     start(oneAddress());
-    StunProbe probe = new StunProbe(vertx, clientSocket());
+    StunProbe probe = probe(clientSocket());
 
     Throwable failure = failureOf(probe.bind(endpoint(0), false, true));
 

@@ -87,6 +87,14 @@ abstract class StunTestBase {
     return socket;
   }
 
+  /**
+   * A probe on a new client socket whose RTO (5 s) no loaded machine reaches on loopback, for
+   * tests that count requests exactly: a retransmission would be answered and counted twice.
+   */
+  StunProbe probe(DatagramSocket socket) {
+    return new StunProbe(vertx, socket, 5_000, 2);
+  }
+
   static InetSocketAddress localAddress(DatagramSocket socket) {
     return new InetSocketAddress(socket.localAddress().hostAddress(), socket.localAddress().port());
   }
