@@ -74,6 +74,7 @@ public final class StunServer {
     }
     Context context = vertx.getOrCreateContext();
     if (!context.isEventLoopContext()) {
+      // called from a worker: its context would run the packet handlers on worker threads
       context = ((VertxInternal) vertx).createEventLoopContext();
     }
     Context eventLoop = context;
