@@ -208,7 +208,7 @@ class PeerToPeerTest extends RelayTestBase {
       assertThat(pair.getJsonObject("totals")).isEqualTo(new JsonObject().put("turn", 2));
       assertThat(pair.getJsonObject("recent").getDouble("rate")).isEqualTo(0.0);
     });
-    assertThat(scrapeMetrics()).contains("switchboard_p2p_results_total{path=\"turn\",pair=\"cone|symmetric\",steered=\"p2p\"} 2.0")
+    assertThat(scrapeMetrics()).contains("switchboard_p2p_results_total{pair=\"cone|symmetric\",path=\"turn\",steered=\"p2p\"} 2.0")
         .contains("switchboard_p2p_results_ignored_total 4.0");
 
     TestClient a = member("learn-2");
