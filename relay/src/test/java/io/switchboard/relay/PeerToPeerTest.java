@@ -71,19 +71,19 @@ class PeerToPeerTest extends RelayTestBase {
     JsonObject joined = b.join("pres");
     assertThat(joined.getJsonArray("peers")).hasSize(1);
     assertThat(joined.getJsonArray("peers").getJsonObject(0).getString("peer")).isEqualTo(a.session());
-    JsonObject came = a.await("presence");
+    JsonObject came = a.nextPresence();
     assertThat(came.getString("event")).isEqualTo("join");
     assertThat(came.getString("peer")).isEqualTo(b.session());
     assertThat(came.getString("user")).isEqualTo(b.user());
     assertThat(came.containsKey("profile")).isFalse();
 
     b.request(cone());
-    JsonObject profiled = a.await("presence");
+    JsonObject profiled = a.nextPresence();
     assertThat(profiled.getString("event")).isEqualTo("profile");
     assertThat(profiled.getJsonObject("profile")).isEqualTo(new JsonObject().put("class", "cone").put("udp", true));
 
     b.close();
-    JsonObject went = a.await("presence");
+    JsonObject went = a.nextPresence();
     assertThat(went.getString("event")).isEqualTo("leave");
     assertThat(went.getString("peer")).isEqualTo(b.session());
   }

@@ -25,6 +25,7 @@ public final class TestClient implements AutoCloseable {
   private final WebSocketClient client; // kept referenced: Vert.x 5 closes collected clients
   private final WebSocket ws;
   private final LinkedBlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
+  private final LinkedBlockingQueue<JsonObject> presence = new LinkedBlockingQueue<>();
   private final List<JsonObject> skipped = new ArrayList<>();
   private final CountDownLatch closed = new CountDownLatch(1);
   private final AtomicInteger pings = new AtomicInteger();
@@ -38,7 +39,11 @@ public final class TestClient implements AutoCloseable {
   private TestClient(WebSocketClient client, WebSocket ws) {
     this.client = client;
     this.ws = ws;
-    ws.textMessageHandler(text -> frames.add(new JsonObject(text)));
+    // Presence arrives whenever others come and go; tests about other things never see it.
+    ws.textMessageHandler(text -> {
+      JsonObject frame = new JsonObject(text);
+      ("presence".equals(frame.getString("t")) ? presence : frames).add(frame);
+    });
     // Vert.x answers pings itself; counting them lets tests wait on the server's heartbeat.
     ws.frameHandler(frame -> {
       if (frame.type() == WebSocketFrameType.PING) {
@@ -111,6 +116,20 @@ public final class TestClient implements AutoCloseable {
       JsonObject frame = frames.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
       if (frame == null) {
         throw new AssertionError("no frame within " + timeout + "; skipped so far: " + skipped);
+      }
+      return frame;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The next presence frame (kept apart from {@link #next()}). */
+  public JsonObject nextPresence() {
+    try {
+      JsonObject frame = presence.poll(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+      if (frame == null) {
+        throw new AssertionError("no presence within " + TIMEOUT);
       }
       return frame;
     } catch (InterruptedException e) {
