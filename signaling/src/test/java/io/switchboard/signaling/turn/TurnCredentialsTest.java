@@ -6,12 +6,12 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.util.Base64;
+import java.util.Locale;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -57,7 +57,7 @@ class TurnCredentialsTest {
 
   @Test
   void agreesWithOpensslOnRandomInput() throws Exception {
-    assumeTrue(onPath("openssl"), "openssl is not installed; the fixed vectors above still hold");
+    assumeTrue(TurnTestSupport.onPath("openssl"), "openssl is not installed; the fixed vectors above still hold");
     String secret = "s-" + Long.toHexString(ThreadLocalRandom.current().nextLong()) + "-0123456789";
     String userId = "u-" + Long.toHexString(ThreadLocalRandom.current().nextLong());
     Credential credential = new TurnCredentials(secret, 600, Clock.systemUTC()).issue(userId);
@@ -132,7 +132,7 @@ class TurnCredentialsTest {
   void encodedUsernamesPassCoturnsUsernameCheck() {
     // coturn's is_secure_string, lower-cased: no blank, quote, backslash, CR/LF, nor union+select
     for (String userId : new String[] {"x' union select 1 --", "a\"b\\c\td\re\nf", "UNION\u00a0SELECT"}) {
-      String lower = credentials.issue(userId).username().toLowerCase(java.util.Locale.ROOT);
+      String lower = credentials.issue(userId).username().toLowerCase(Locale.ROOT);
 
       assertThat(lower).doesNotContain(" ", "\t", "'", "\"", "\n", "\r", "\\");
       assertThat(lower.contains("union") && lower.contains("select")).as(lower).isFalse();
@@ -161,16 +161,5 @@ class TurnCredentialsTest {
     assertThatThrownBy(() -> new TurnCredentials(SECRET, 0, CLOCK)).isInstanceOf(IllegalArgumentException.class)
       .hasMessageContaining("ttlSeconds");
     assertThatThrownBy(() -> new TurnCredentials(SECRET, 60, null)).isInstanceOf(NullPointerException.class);
-  }
-
-  static boolean onPath(String command) {
-    try {
-      return new ProcessBuilder("sh", "-c", "command -v " + command).start().waitFor() == 0;
-    } catch (IOException e) {
-      return false;
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      return false;
-    }
   }
 }
