@@ -18,6 +18,7 @@ import io.switchboard.signaling.steer.SteeringPolicy;
 import io.switchboard.signaling.stun.StunOptions;
 import io.switchboard.signaling.stun.StunServer;
 import io.switchboard.signaling.turn.TurnCredentials;
+import io.switchboard.signaling.turn.TurnOptions;
 import io.switchboard.signaling.turn.TurnSecret;
 import io.switchboard.relay.store.BatchWriter;
 import io.switchboard.relay.store.Database;
@@ -86,22 +87,21 @@ public final class RelayVerticle extends VerticleBase {
   private Future<PeerCoordinator> startP2p(Path dataDir) {
     P2pOptions p2p = options.getP2p();
     metrics = new RelayMetrics(registry);
-    SteeringOptions steering = new SteeringOptions().setMeshMax(p2p.getMeshMax()).setMinSamples(p2p.getMinSamples())
-        .setMinSuccessRate(p2p.getMinSuccessRate()).setLearningWindowMs(p2p.getLearningWindowMs());
-    steering.validate();
+    SteeringOptions steering = p2p.steeringOptions();
     if (!p2p.isEnabled()) {
       IceServers none = new ConfiguredIceServers(p2p.getPublicHost(), List.of(), List.of(), null);
       return Future.succeededFuture(coordinator(steering, none));
     }
     StunOptions stunOptions = new StunOptions().setAddresses(p2p.stunAddressList()).setPort(p2p.getStunPort())
         .setAltPort(p2p.getStunAltPort());
-    Future<TurnCredentials> turn = p2p.turnUrlList().isEmpty() ? Future.succeededFuture(null)
-        : vertx.executeBlocking(() -> new TurnCredentials(TurnSecret.loadOrCreate(p2p.getTurnSecret(), dataDir),
-            p2p.getTurnTtlSeconds(), Clock.systemUTC()));
+    TurnOptions turnOptions = p2p.turnOptions();
+    Future<TurnCredentials> turn = !turnOptions.isEnabled() ? Future.succeededFuture(null)
+        : vertx.executeBlocking(() -> new TurnCredentials(TurnSecret.loadOrCreate(turnOptions.getSecret(), dataDir),
+            turnOptions.getTtlSeconds(), Clock.systemUTC()));
     return turn.compose(credentials -> StunServer.start(vertx, stunOptions, registry).map(server -> {
       stun = server;
       List<Integer> ports = server.endpoints().stream().limit(2).map(InetSocketAddress::getPort).toList();
-      return coordinator(steering, new ConfiguredIceServers(p2p.getPublicHost(), ports, p2p.turnUrlList(), credentials));
+      return coordinator(steering, new ConfiguredIceServers(p2p.getPublicHost(), ports, turnOptions.getUrls(), credentials));
     }));
   }
 

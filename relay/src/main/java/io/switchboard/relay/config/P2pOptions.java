@@ -1,5 +1,7 @@
 package io.switchboard.relay.config;
 
+import io.switchboard.signaling.steer.SteeringOptions;
+import io.switchboard.signaling.turn.TurnOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.Arrays;
 import java.util.List;
@@ -71,9 +73,21 @@ public final class P2pOptions {
     if (stunAddressList().isEmpty() || stunAddressList().size() > 2) {
       throw new IllegalArgumentException("p2p.stunAddresses takes one or two IP addresses");
     }
+    turnOptions().validate();
+    steeringOptions().validate();
     if (signalRatePerSecond < 1 || signalBurst < 1 || maxSignalBytes < 2) {
       throw new IllegalArgumentException("p2p.signalRatePerSecond, signalBurst and maxSignalBytes must be positive");
     }
+  }
+
+  /** The TURN part, in the form (and with the checks) of the signaling module. */
+  public TurnOptions turnOptions() {
+    return new TurnOptions().setUrls(turnUrlList()).setSecret(turnSecret).setTtlSeconds(turnTtlSeconds);
+  }
+
+  public SteeringOptions steeringOptions() {
+    return new SteeringOptions().setMeshMax(meshMax).setMinSamples(minSamples).setMinSuccessRate(minSuccessRate)
+        .setLearningWindowMs(learningWindowMs);
   }
 
   /** Splits a comma-separated setting, dropping blanks. */
@@ -95,19 +109,19 @@ public final class P2pOptions {
   public P2pOptions setStunAltPort(int stunAltPort) { this.stunAltPort = stunAltPort; validate(); return this; }
   public String getTurnUrls() { return turnUrls; }
   public List<String> turnUrlList() { return list(turnUrls); }
-  public P2pOptions setTurnUrls(String turnUrls) { this.turnUrls = turnUrls; return this; }
+  public P2pOptions setTurnUrls(String turnUrls) { this.turnUrls = turnUrls; validate(); return this; }
   public String getTurnSecret() { return turnSecret; }
-  public P2pOptions setTurnSecret(String turnSecret) { this.turnSecret = turnSecret; return this; }
+  public P2pOptions setTurnSecret(String turnSecret) { this.turnSecret = turnSecret; validate(); return this; }
   public long getTurnTtlSeconds() { return turnTtlSeconds; }
-  public P2pOptions setTurnTtlSeconds(long turnTtlSeconds) { this.turnTtlSeconds = turnTtlSeconds; return this; }
+  public P2pOptions setTurnTtlSeconds(long turnTtlSeconds) { this.turnTtlSeconds = turnTtlSeconds; validate(); return this; }
   public int getMeshMax() { return meshMax; }
-  public P2pOptions setMeshMax(int meshMax) { this.meshMax = meshMax; return this; }
+  public P2pOptions setMeshMax(int meshMax) { this.meshMax = meshMax; validate(); return this; }
   public int getMinSamples() { return minSamples; }
-  public P2pOptions setMinSamples(int minSamples) { this.minSamples = minSamples; return this; }
+  public P2pOptions setMinSamples(int minSamples) { this.minSamples = minSamples; validate(); return this; }
   public double getMinSuccessRate() { return minSuccessRate; }
-  public P2pOptions setMinSuccessRate(double minSuccessRate) { this.minSuccessRate = minSuccessRate; return this; }
+  public P2pOptions setMinSuccessRate(double minSuccessRate) { this.minSuccessRate = minSuccessRate; validate(); return this; }
   public long getLearningWindowMs() { return learningWindowMs; }
-  public P2pOptions setLearningWindowMs(long learningWindowMs) { this.learningWindowMs = learningWindowMs; return this; }
+  public P2pOptions setLearningWindowMs(long learningWindowMs) { this.learningWindowMs = learningWindowMs; validate(); return this; }
   public int getMaxSignalBytes() { return maxSignalBytes; }
   public P2pOptions setMaxSignalBytes(int maxSignalBytes) { this.maxSignalBytes = maxSignalBytes; validate(); return this; }
   public int getSignalRatePerSecond() { return signalRatePerSecond; }

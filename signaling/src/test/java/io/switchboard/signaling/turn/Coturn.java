@@ -28,7 +28,7 @@ import static org.awaitility.Awaitility.await;
  * never releases them — they stay taken until their lifetime runs out, long after the test.
  * Twenty ports ran out after four such runs ({@code 508 Cannot create socket}).
  */
-final class Coturn implements AutoCloseable {
+public final class Coturn implements AutoCloseable {
 
   static final int RELAY_PORTS = 100;
 
@@ -46,11 +46,12 @@ final class Coturn implements AutoCloseable {
 
   /**
    * Starts coturn with the secret in {@code <dataDir>/turn-secret} and returns once it answers a
-   * STUN Binding request over UDP and accepts TCP connections.
+   * STUN Binding request over UDP and accepts TCP connections. Shared with the relay's tests through
+   * this module's test jar.
    *
    * @param extraTurnserverArgs passed after {@code --} to the script, which hands them to turnserver
    */
-  static Coturn start(Path dataDir, boolean localTesting, String... extraTurnserverArgs) throws Exception {
+  public static Coturn start(Path dataDir, boolean localTesting, String... extraTurnserverArgs) throws Exception {
     int port = TurnTestSupport.freeUdpAndTcpPort();
     int minPort = TurnTestSupport.freeUdpPortRange(RELAY_PORTS);
     Map<String, String> env = TurnTestSupport.cleanEnv();
@@ -88,7 +89,7 @@ final class Coturn implements AutoCloseable {
     return coturn;
   }
 
-  int port() {
+  public int port() {
     return port;
   }
 

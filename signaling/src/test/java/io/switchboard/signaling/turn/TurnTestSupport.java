@@ -21,7 +21,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /** Running {@code turn-config/run-coturn.sh} and coturn's tools from tests; everything on loopback. */
-final class TurnTestSupport {
+public final class TurnTestSupport {
 
   static final InetAddress LOOPBACK = InetAddress.getLoopbackAddress();
   static final String COTURN_MISSING = "coturn is not installed (turnserver and turnutils_uclient must be on PATH): "
@@ -59,7 +59,7 @@ final class TurnTestSupport {
    * Skips the calling test (loudly, on stderr) when coturn is missing, but fails it when
    * {@code CI=true}: CI installs coturn, so its absence there is a broken pipeline, not a skip.
    */
-  static void requireCoturn() {
+  public static void requireCoturn() {
     if (coturnInstalled()) {
       return;
     }
