@@ -1,7 +1,7 @@
 package io.switchboard.protocol;
 
 /** RFC 4787 mapping and filtering behaviours, as a client observed them (RFC 5780 discovery). */
-public enum NatBehaviour {
+public enum NatBehaviour implements WireNamed {
   ENDPOINT_INDEPENDENT("endpoint-independent"),
   ADDRESS_DEPENDENT("address-dependent"),
   ADDRESS_AND_PORT_DEPENDENT("address-and-port-dependent"),
@@ -13,16 +13,12 @@ public enum NatBehaviour {
     this.wire = wire;
   }
 
+  @Override
   public String wire() {
     return wire;
   }
 
   static NatBehaviour fromWire(String value) {
-    for (NatBehaviour b : values()) {
-      if (b.wire.equals(value)) {
-        return b;
-      }
-    }
-    return null;
+    return WireNamed.fromWire(NatBehaviour.class, value);
   }
 }

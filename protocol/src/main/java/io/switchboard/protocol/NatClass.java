@@ -5,7 +5,7 @@ package io.switchboard.protocol;
  * is endpoint-independent mapping with unknown filtering (what a browser can measure);
  * {@code unknown} means the peer reported too little to tell.
  */
-public enum NatClass {
+public enum NatClass implements WireNamed {
   NONE("none"),
   FULL_CONE("full-cone"),
   RESTRICTED_CONE("restricted-cone"),
@@ -21,16 +21,12 @@ public enum NatClass {
     this.wire = wire;
   }
 
+  @Override
   public String wire() {
     return wire;
   }
 
   public static NatClass fromWire(String value) {
-    for (NatClass c : values()) {
-      if (c.wire.equals(value)) {
-        return c;
-      }
-    }
-    return null;
+    return WireNamed.fromWire(NatClass.class, value);
   }
 }

@@ -5,7 +5,7 @@ package io.switchboard.protocol;
  * TURN relay ({@code turn}), or the server's WebSocket relay ({@code relay}). Used both for the
  * server's steering decision and for the path a client reports it ended on.
  */
-public enum PeerPath {
+public enum PeerPath implements WireNamed {
   P2P("p2p"),
   TURN("turn"),
   RELAY("relay");
@@ -16,16 +16,12 @@ public enum PeerPath {
     this.wire = wire;
   }
 
+  @Override
   public String wire() {
     return wire;
   }
 
   static PeerPath fromWire(String value) {
-    for (PeerPath p : values()) {
-      if (p.wire.equals(value)) {
-        return p;
-      }
-    }
-    return null;
+    return WireNamed.fromWire(PeerPath.class, value);
   }
 }

@@ -1,7 +1,7 @@
 package io.switchboard.protocol;
 
 /** How much of a joined room's traffic a client wants: full messages or throttled unread summaries. */
-public enum RoomMode {
+public enum RoomMode implements WireNamed {
   ACTIVE("active"),
   BACKGROUND("background");
 
@@ -11,16 +11,12 @@ public enum RoomMode {
     this.wire = wire;
   }
 
+  @Override
   public String wire() {
     return wire;
   }
 
   static RoomMode fromWire(String value) {
-    for (RoomMode mode : values()) {
-      if (mode.wire.equals(value)) {
-        return mode;
-      }
-    }
-    return null;
+    return WireNamed.fromWire(RoomMode.class, value);
   }
 }
