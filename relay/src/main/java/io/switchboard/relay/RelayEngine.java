@@ -107,9 +107,12 @@ public final class RelayEngine {
     long now = nanoClock.getAsLong();
     List<Membership> memberships = new ArrayList<>(session.memberships().values());
     session.memberships().clear();
+    // Every room first, then presence: room state never depends on reaching the others.
     for (Membership m : memberships) {
       m.room().leave(m, now);
       unreadDue.remove(m);
+    }
+    for (Membership m : memberships) {
       peers.left(m);
     }
   }

@@ -1,6 +1,7 @@
 package io.switchboard.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -212,5 +213,23 @@ class RelayFlowTest extends RelayTestBase {
       seqs.add(messages.getJsonObject(i).getLong("seq"));
     }
     return seqs;
+  }
+
+  @Test
+  void everyoneLeavingAtOnceLeavesNoGhostMembers() {
+    // Closing sockets race: a leaving member's presence goes to members whose sockets are already
+    // closed but whose close handlers have not run yet. That must neither throw nor skip rooms.
+    List<TestClient> crowd = new ArrayList<>();
+    for (int i = 0; i < 40; i++) {
+      crowd.add(member("exodus-1", "exodus-2", "exodus-3"));
+    }
+    crowd.forEach(c -> c.socket().close());
+    await().atMost(Duration.ofSeconds(20)).until(() -> relay.engine().sessionCount() == 0);
+    TestClient late = member();
+    for (String room : List.of("exodus-1", "exodus-2", "exodus-3")) {
+      JsonObject joined = late.join(room);
+      assertThat(joined.getJsonArray("members").getList()).containsExactly(late.user());
+      assertThat(joined.getJsonArray("peers")).isEmpty();
+    }
   }
 }

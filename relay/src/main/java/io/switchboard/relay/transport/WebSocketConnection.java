@@ -4,7 +4,11 @@ import io.switchboard.relay.session.Connection;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
 
-/** {@link Connection} over a Vert.x server WebSocket. Write failures mean the socket is closing: ignored. */
+/**
+ * {@link Connection} over a Vert.x server WebSocket. A socket can be closed before its close
+ * handler has run (many sockets closing at once): Vert.x then throws from writeQueueFull, so a
+ * closed socket is treated as gone — never full, writes dropped — until that handler cleans up.
+ */
 final class WebSocketConnection implements Connection {
   private static final Buffer EMPTY = Buffer.buffer();
   private final ServerWebSocket ws;
@@ -15,17 +19,21 @@ final class WebSocketConnection implements Connection {
 
   @Override
   public boolean writeQueueFull() {
-    return ws.writeQueueFull();
+    return !ws.isClosed() && ws.writeQueueFull();
   }
 
   @Override
   public void write(String text) {
-    ws.writeTextMessage(text);
+    if (!ws.isClosed()) {
+      ws.writeTextMessage(text);
+    }
   }
 
   @Override
   public void ping() {
-    ws.writePing(EMPTY);
+    if (!ws.isClosed()) {
+      ws.writePing(EMPTY);
+    }
   }
 
   @Override
