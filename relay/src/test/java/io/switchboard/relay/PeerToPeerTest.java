@@ -105,9 +105,14 @@ class PeerToPeerTest extends RelayTestBase {
     assertThat(toA.getJsonArray("iceServers").getJsonObject(1).getString("username")).endsWith(":" + a.user());
     assertThat(toB.getJsonArray("iceServers").getJsonObject(1).getString("username")).endsWith(":" + b.user());
 
+    // The same profile again is answered and changes nothing; a different one within a second is refused.
+    assertThat(a.request(cone()).getString("class")).isEqualTo("cone");
+    assertThat(a.request(symmetric()).getString("code")).isEqualTo("rate_limited");
     // A new profile that changes the decision re-steers the pair: symmetric <-> symmetric skips direct.
-    a.request(symmetric());
-    b.request(symmetric());
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(250))
+        .until(() -> "symmetric".equals(a.request(symmetric()).getString("class")));
+    await().atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(250))
+        .until(() -> "symmetric".equals(b.request(symmetric()).getString("class")));
     JsonObject turn = a.await(f -> "steer".equals(f.getString("t")) && "turn".equals(f.getString("mode")));
     assertThat(turn.getString("reason")).isEqualTo("symmetric-both");
     assertThat(turn.getJsonArray("iceServers")).hasSize(1);

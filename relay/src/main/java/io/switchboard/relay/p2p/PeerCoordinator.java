@@ -50,6 +50,8 @@ public final class PeerCoordinator {
     }
   }
 
+  private static final long PROFILE_CHANGE_INTERVAL_MS = 1000;
+
   private final P2pOptions options;
   private final SteeringPolicy policy;
   private final IceServers iceServers;
@@ -107,10 +109,21 @@ public final class PeerCoordinator {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "peer-to-peer is disabled on this server");
     }
     NatProfile profile = NatProfile.from(report);
-    session.profile(profile);
+    NatProfile previous = session.profile();
+    long now = clockMs.getAsLong();
+    boolean changed = !profile.equals(previous);
+    // A change reaches every member of every room of the session: at most one a second, so a
+    // client cannot turn its frame budget into presence floods.
+    if (changed && previous != null && now - session.profileChangedAtMs() < PROFILE_CHANGE_INTERVAL_MS) {
+      throw new ProtocolException(ErrorCode.RATE_LIMITED, "profile changes at most once a second; profile dropped");
+    }
     metrics.profile(profile.natClass());
     session.send(new ServerFrame.ProfileSet(report.id(), profile.natClass(), profile.mapping(), profile.filtering(),
         profile.udp(), profile.turn()));
+    if (!changed) {
+      return;
+    }
+    session.profile(profile, now);
     for (Membership m : session.memberships().values()) {
       broadcast(m.room(), session, PresenceEvent.PROFILE);
       steer(m.room());

@@ -35,6 +35,7 @@ public final class Session implements OutboundQueue.Sink {
   private Runnable onSlowConsumer = () -> { };
   private String host = "";
   private NatProfile profile;
+  private long profileChangedAtMs;
   private TokenBucket signalBucket;
 
   public Session(String id, Connection connection, OutboundQueue out, TokenBucket bucket, int maxErrors,
@@ -75,8 +76,13 @@ public final class Session implements OutboundQueue.Sink {
     return profile;
   }
 
-  public void profile(NatProfile profile) {
+  public void profile(NatProfile profile, long nowMs) {
     this.profile = profile;
+    this.profileChangedAtMs = nowMs;
+  }
+
+  public long profileChangedAtMs() {
+    return profileChangedAtMs;
   }
 
   /** Signals have their own bucket, created on the first signal: most connections never send one. */

@@ -109,4 +109,19 @@ class PeerCoordinatorTest {
         new ClientFrame.P2pResult(null, "r2", "ghost", io.switchboard.protocol.PeerPath.P2P, 5, null)))
         .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_IN_ROOM));
   }
+
+  @Test
+  void anUnchangedProfileIsAnsweredWithoutTellingTheRoomAgain() {
+    Room room = rooms.open("r3", 0).result();
+    Session a = session("a");
+    Session b = session("b");
+    join(a, room);
+    join(b, room);
+    coordinator.profile(a, cone());
+    int seenByB = sockets.get(1).written.size();
+    coordinator.profile(a, cone());
+    coordinator.profile(a, cone());
+    assertThat(sockets.get(1).written).hasSize(seenByB);
+    assertThat(sockets.get(0).written).filteredOn(f -> f.startsWith("{\"t\":\"profile\"")).hasSize(3);
+  }
 }
