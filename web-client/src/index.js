@@ -1,1 +1,1 @@
-// placeholder until the SDK lands
+export const version = '0.1.0';

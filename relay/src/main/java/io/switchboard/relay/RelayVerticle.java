@@ -7,6 +7,7 @@ import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.http.AdminApi;
 import io.switchboard.relay.http.HistoryApi;
 import io.switchboard.relay.http.JsonResponses;
+import io.switchboard.relay.http.WebApp;
 import io.switchboard.relay.config.P2pOptions;
 import io.switchboard.relay.metrics.RelayMetrics;
 import io.switchboard.relay.p2p.ConfiguredIceServers;
@@ -38,7 +39,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wiring only: starts storage and the STUN service, builds the engine, listens on the public port
- * ({@code /ws}, {@code /api}) and the admin port ({@code /health}, {@code /ready}, {@code /metrics},
+ * ({@code /ws}, {@code /api}, the web client at {@code /}) and the admin port ({@code /health}, {@code /ready}, {@code /metrics},
  * {@code /steering}). A single
  * instance: the engine's state lives on this verticle's event loop.
  */
@@ -121,6 +122,7 @@ public final class RelayVerticle extends VerticleBase {
     WebSocketTransport transport = new WebSocketTransport(engine, options, System::nanoTime);
     Router router = Router.router(vertx);
     new HistoryApi(engine.rooms(), engine.history(), store, options.getMaxHistoryLimit()).mount(router);
+    WebApp.mount(router);
     JsonResponses.install(router);
     publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options))
         .webSocketHandshakeHandler(transport::handshake)
