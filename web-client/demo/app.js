@@ -1,0 +1,258 @@
+// The demo chat: a room list with unread counts, a virtualized message list, a composer and a
+// per-peer transport indicator, on top of the SDK the relay serves. Message text only ever goes
+// into the DOM as text (textContent), never as HTML.
+import { connect } from '/sdk/switchboard.js';
+import { VirtualList } from '/virtual-list.js';
+
+const params = new URLSearchParams(location.search);
+const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/;
+const ROOMS_KEY = 'switchboard-demo:rooms';
+const $ = id => document.getElementById(id);
+
+const ui = {
+  banner: $('banner'), conn: $('conn'), me: $('me'), rooms: $('rooms'), title: $('room-title'),
+  peers: $('peers'), viewport: $('viewport'), canvas: $('canvas'), composer: $('composer'), text: $('text'),
+  joinForm: $('join-form'), joinRoom: $('join-room'),
+};
+
+const state = { client: null, rooms: new Map(), current: null, renderQueued: false };
+
+const idle = globalThis.requestIdleCallback ?? (fn => setTimeout(fn, 1));
+
+function options() {
+  const opts = {};
+  // ice=loopback keeps WebRTC on 127.0.0.1 (tests and local demos); p2p=off stays on the relay.
+  if (params.get('ice') === 'loopback') opts.iceCandidateFilter = c => !c.candidate || / 127\.0\.0\.1 /.test(c.candidate);
+  if (params.get('ice') === 'none') opts.iceCandidateFilter = () => false;
+  if (params.get('p2p') === 'off') opts.p2p = false;
+  if (params.has('db')) opts.dbName = params.get('db');
+  const positive = name => (Number(params.get(name)) > 0 ? Number(params.get(name)) : undefined);
+  if (positive('sync')) opts.syncIntervalMs = positive('sync');
+  if (positive('p2pTimeout')) opts.p2pConnectTimeoutMs = positive('p2pTimeout');
+  return opts;
+}
+
+function serverUrl() {
+  const explicit = params.get('server');
+  if (explicit) return explicit;
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
+}
+
+function savedRooms() {
+  try {
+    const rooms = JSON.parse(localStorage.getItem(ROOMS_KEY) ?? '[]');
+    return Array.isArray(rooms) ? rooms.filter(r => typeof r === 'string' && ROOM_NAME.test(r)) : [];
+  } catch {
+    return [];
+  }
+}
+
+function saveRooms() {
+  idle(() => localStorage.setItem(ROOMS_KEY, JSON.stringify([...state.rooms.keys()])));
+}
+
+// --- connection state -------------------------------------------------------------------------
+
+const STATE_TEXT = {
+  connecting: 'Connecting…',
+  reconnecting: 'Connection lost — reconnecting. Messages you send are kept and go out when it is back.',
+  offline: 'You are offline. Messages you send are kept and go out when you are back online.',
+  suspended: 'The server keeps failing; retrying later.',
+  closed: 'Disconnected.',
+};
+
+function showState(s, retryInMs) {
+  ui.conn.dataset.state = s;
+  ui.conn.textContent = s;
+  const text = STATE_TEXT[s];
+  ui.banner.hidden = s === 'open' || !text;
+  if (text) {
+    ui.banner.textContent = retryInMs ? `${text} (next try in ${Math.ceil(retryInMs / 1000)} s)` : text;
+    ui.banner.dataset.kind = s === 'connecting' ? 'info' : 'error';
+  }
+}
+
+// --- rooms --------------------------------------------------------------------------------------
+
+function roomItem(name) {
+  const li = document.createElement('li');
+  li.dataset.room = name;
+  const label = document.createElement('span');
+  label.textContent = name;
+  const unread = document.createElement('span');
+  unread.className = 'unread';
+  li.append(label, unread);
+  li.addEventListener('click', () => show(name));
+  ui.rooms.appendChild(li);
+  return li;
+}
+
+function setUnread(name, count) {
+  const entry = state.rooms.get(name);
+  if (entry) entry.item.querySelector('.unread').textContent = count > 0 ? String(count) : '';
+}
+
+async function open(name) {
+  if (state.rooms.has(name)) return state.rooms.get(name);
+  const entry = { name, room: null, item: roomItem(name) };
+  state.rooms.set(name, entry);
+  entry.room = await state.client.join(name, { mode: 'background' });
+  const room = entry.room;
+  room.on('message', () => name === state.current ? queueRender() : undefined);
+  room.on('update', m => name === state.current ? list.refresh(m) : undefined);
+  room.on('unread', u => setUnread(name, u.count));
+  room.on('peer', () => name === state.current ? renderPeers() : undefined);
+  room.on('presence', () => name === state.current ? renderPeers() : undefined);
+  saveRooms();
+  return entry;
+}
+
+async function show(name) {
+  const entry = await open(name);
+  if (state.current === name) return;
+  const previous = state.rooms.get(state.current);
+  state.current = name;
+  for (const li of ui.rooms.children) li.setAttribute('aria-current', String(li.dataset.room === name));
+  ui.title.textContent = name;
+  setUnread(name, 0);
+  history.replaceState(null, '', `?${new URLSearchParams({ ...Object.fromEntries(params), room: name })}`);
+  await Promise.all([previous?.room.setMode('background'), entry.room.setMode('active')]);
+  list.stickToBottom = true;
+  render();
+  renderPeers();
+}
+
+// --- messages -----------------------------------------------------------------------------------
+
+const STATUS_MARK = { pending: '🕓', sent: '✓', stored: '✓✓', failed: '⚠' };
+const PATH_LABEL = { p2p: 'P2P', turn: 'TURN', relay: 'relay' };
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+
+function createRow() {
+  const row = document.createElement('div');
+  row.className = 'row';
+  row.appendChild(document.createElement('div')).className = 'bubble';
+  return row;
+}
+
+function fillRow(row, m) {
+  const mine = m.mine === true;
+  row.className = `row${mine ? ' mine' : ''}${m.status === 'pending' ? ' pending' : ''}`;
+  row.dataset.cid = m.cid;
+  row.dataset.path = m.path ?? '';
+  row.dataset.seq = m.seq ?? '';
+  const when = m.ts ? timeFormat.format(m.ts) : '';
+  const parts = [mine ? 'me' : m.from, when, PATH_LABEL[m.path], mine ? STATUS_MARK[m.status] : null];
+  row.dataset.meta = parts.filter(Boolean).join(' · ');
+  row.firstChild.textContent = m.body; // text, never HTML
+}
+
+const list = new VirtualList(ui.viewport, ui.canvas, {
+  keyOf: m => m.cid,
+  create: createRow,
+  fill: fillRow,
+  onNearTop: () => page('older'),
+  onNearBottom: () => page('newer'),
+});
+
+let paging = false;
+async function page(direction) {
+  const entry = state.rooms.get(state.current);
+  if (!entry || paging) return;
+  const room = entry.room;
+  const more = direction === 'older' ? room.hasOlder : room.hasNewer;
+  if (!more) return;
+  paging = true;
+  try {
+    await (direction === 'older' ? room.loadOlder() : room.loadNewer());
+    render();
+  } finally {
+    paging = false;
+  }
+}
+
+function queueRender() {
+  if (state.renderQueued) return;
+  state.renderQueued = true;
+  requestAnimationFrame(() => {
+    state.renderQueued = false;
+    render();
+  });
+}
+
+function render() {
+  const entry = state.rooms.get(state.current);
+  list.setItems(entry ? [...entry.room.messages] : []);
+}
+
+function renderPeers() {
+  const entry = state.rooms.get(state.current);
+  const peers = entry ? entry.room.peers() : [];
+  const items = peers.map(p => {
+    const li = document.createElement('li');
+    const path = p.path ?? p.mode ?? 'relay';
+    li.dataset.peer = p.peer;
+    li.dataset.path = path;
+    const how = path === 'p2p' ? 'direct P2P' : path === 'turn' ? 'TURN' : path === 'connecting' ? 'connecting…' : 'relay';
+    const rtt = typeof p.rttMs === 'number' ? ` ${p.rttMs.toFixed(1)} ms` : '';
+    li.textContent = `${p.user ?? p.peer}: ${how}${rtt}`;
+    return li;
+  });
+  ui.peers.replaceChildren(...items);
+}
+
+// --- composer -----------------------------------------------------------------------------------
+
+async function sendCurrent() {
+  const body = ui.text.value;
+  const entry = state.rooms.get(state.current);
+  if (!entry || body.trim() === '') return;
+  ui.text.value = '';
+  list.stickToBottom = true;
+  await entry.room.send(body);
+  render();
+}
+
+ui.composer.addEventListener('submit', e => {
+  e.preventDefault();
+  sendCurrent();
+});
+ui.text.addEventListener('keydown', e => {
+  // Enter while a Hangul syllable is still being composed belongs to the IME, not to us.
+  if (e.key === 'Enter' && !e.shiftKey && !e.isComposing && e.keyCode !== 229) {
+    e.preventDefault();
+    sendCurrent();
+  }
+});
+ui.joinForm.addEventListener('submit', e => {
+  e.preventDefault();
+  const name = ui.joinRoom.value.trim();
+  if (!ROOM_NAME.test(name)) return;
+  ui.joinRoom.value = '';
+  show(name);
+});
+
+// --- start --------------------------------------------------------------------------------------
+
+async function main() {
+  showState('connecting');
+  const client = await connect(serverUrl(), options());
+  state.client = client;
+  globalThis.switchboardDemo = { client, rooms: state.rooms, list, show };
+  showState(client.state);
+  client.on('state', ({ state: s, retryInMs }) => showState(s, retryInMs));
+  client.on('error', err => console.warn('switchboard:', err.code, err.message));
+  ui.me.textContent = `you are ${client.user}`;
+  const first = params.get('room');
+  const names = [...new Set([...(first && ROOM_NAME.test(first) ? [first] : []), ...savedRooms()])];
+  if (names.length === 0) names.push('lobby');
+  await show(names[0]);
+  await Promise.all(names.slice(1).map(open));
+  document.body.dataset.ready = 'true';
+}
+
+main().catch(err => {
+  showState('closed');
+  ui.banner.textContent = `Could not start: ${err.message}`;
+  ui.banner.hidden = false;
+});

@@ -1,0 +1,117 @@
+// Shared set-up for the browser end-to-end tests: the real relay jar on loopback with its
+// embedded Postgres, and Debian's Chromium driven by playwright-core (never a downloaded browser).
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+export const JAR = resolve(process.env.SWITCHBOARD_JAR ?? join(here, '../../relay/target/switchboard.jar'));
+export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+// Without the mDNS feature off, Chromium announces its host candidates by multicast out of the
+// machine's interface merely by gathering them (see shared/NOTES.md): never allowed here.
+export const CHROMIUM_ARGS = [
+  '--headless=new', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+  '--disable-background-networking', '--disable-component-update', '--disable-sync',
+  '--allow-loopback-in-peer-connection', '--disable-features=WebRtcHideLocalIpsWithMdns',
+  '--use-fake-ui-for-media-stream', '--enable-blink-features=ForceEagerMeasureMemory',
+];
+
+/** Why these tests cannot run here, or null. Under CI=true a missing prerequisite is a failure. */
+export function missingPrerequisite() {
+  if (!existsSync(CHROMIUM)) return `${CHROMIUM} not found (apt-get install chromium)`;
+  if (!existsSync(JAR)) return `${JAR} not found (./mvnw package first)`;
+  return null;
+}
+
+/** node:test options: skip loudly when a prerequisite is missing, never under CI=true. */
+export function suiteOptions() {
+  const missing = missingPrerequisite();
+  if (!missing) return {};
+  if (process.env.CI === 'true') throw new Error(`browser E2E prerequisite missing under CI=true: ${missing}`);
+  console.warn(`\n*** SKIPPING browser E2E tests: ${missing} ***\n`);
+  return { skip: missing };
+}
+
+/** Starts the relay jar on free loopback ports; resolves once it logged "relay up". */
+export async function startRelay(env = {}) {
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
+  const child = spawn('java', ['-Xmx256m', '-jar', JAR], {
+    env: {
+      ...process.env,
+      SWITCHBOARD_HOST: '127.0.0.1', SWITCHBOARD_PORT: '0',
+      SWITCHBOARD_ADMIN_HOST: '127.0.0.1', SWITCHBOARD_ADMIN_PORT: '0',
+      SWITCHBOARD_DATA_DIR: dataDir,
+      SWITCHBOARD_P2P_STUN_ADDRESSES: '127.0.0.1', SWITCHBOARD_P2P_STUN_PORT: '0', SWITCHBOARD_P2P_STUN_ALT_PORT: '0',
+      SWITCHBOARD_P2P_PUBLIC_HOST: '127.0.0.1',
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const log = [];
+  const up = new Promise((resolveUp, rejectUp) => {
+    const timer = setTimeout(() => rejectUp(new Error(`relay did not start in 60 s:\n${log.join('')}`)), 60_000);
+    const onData = chunk => {
+      const text = chunk.toString();
+      log.push(text);
+      if (log.length > 400) log.splice(0, log.length - 400);
+      const m = /relay up: ws:\/\/([^:]+):(\d+)\/ws \(admin :(\d+)\)/.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        resolveUp({ port: Number(m[2]), adminPort: Number(m[3]) });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', code => {
+      clearTimeout(timer);
+      rejectUp(new Error(`relay exited (${code}) before it was up:\n${log.join('')}`));
+    });
+  });
+  const { port, adminPort } = await up;
+  const base = `http://127.0.0.1:${port}`;
+  return {
+    base, port, adminPort, dataDir, log,
+    ws: `ws://127.0.0.1:${port}/ws`,
+    async admin(path) {
+      const res = await fetch(`http://127.0.0.1:${adminPort}${path}`);
+      return res.headers.get('content-type')?.includes('json') ? res.json() : res.text();
+    },
+    async history(room, query = '') {
+      const res = await fetch(`${base}/api/rooms/${encodeURIComponent(room)}/messages${query}`);
+      return res.json();
+    },
+    async stop() {
+      if (child.exitCode === null) {
+        const exited = new Promise(r => child.once('exit', r));
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);
+        await exited;
+        clearTimeout(timer);
+      }
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchBrowser() {
+  return chromium.launch({ executablePath: CHROMIUM, headless: false, args: CHROMIUM_ARGS });
+}
+
+/** A fresh profile (its own IndexedDB) with the media permissions that also keep host candidates off mDNS. */
+export async function newUser(browser, relay) {
+  const context = await browser.newContext({ baseURL: relay.base });
+  await context.grantPermissions(['camera', 'microphone'], { origin: relay.base });
+  const page = await context.newPage();
+  page.on('pageerror', err => console.error('[page error]', err));
+  return { context, page };
+}
+
+/** Polls fn in the page until it returns a truthy value. */
+export async function until(page, fn, arg, timeout = 15_000) {
+  const handle = await page.waitForFunction(fn, arg, { timeout, polling: 50 });
+  return handle.jsonValue();
+}
