@@ -217,3 +217,12 @@ function makeWebSocketClass(server) {
     }
   };
 }
+
+/** Polls (real time) until cond() is truthy; fails the test after timeoutMs. */
+export async function waitFor(cond, timeoutMs = 2000) {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`condition not met in ${timeoutMs} ms: ${cond}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}

@@ -1,0 +1,239 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { decodeBatch } from '../../src/codec.js';
+import { connect } from '../../src/index.js';
+import { parsePeerFrame } from '../../src/peer-frame.js';
+import { filterSdp, profileFromCandidates } from '../../src/p2p.js';
+import { fakeRtc } from './fake-rtc.js';
+import { FakeServer, ManualClock, settle, waitFor } from './helpers.js';
+
+describe('parsePeerFrame (hostile DataChannel input)', () => {
+  const expect_ = { maxBodyBytes: 100, from: 'u-a' };
+  const ok = JSON.stringify({ t: 'm', cid: 'c-1', from: 'u-a', body: '안녕 👋', ts: 5 });
+
+  it('accepts a well-formed message and pings', () => {
+    expect(parsePeerFrame(ok, expect_)).toEqual({ t: 'm', cid: 'c-1', from: 'u-a', body: '안녕 👋', ts: 5 });
+    expect(parsePeerFrame('{"t":"ping","n":3}', expect_)).toEqual({ t: 'ping', n: 3 });
+  });
+
+  it.each([
+    ['binary', new ArrayBuffer(8)],
+    ['not JSON', '{"t":"m",'],
+    ['not an object', '["m"]'],
+    ['null', 'null'],
+    ['unknown type', '{"t":"x"}'],
+    ['missing cid', JSON.stringify({ t: 'm', from: 'u-a', body: 'x', ts: 1 })],
+    ['bad cid', JSON.stringify({ t: 'm', cid: 'has space', from: 'u-a', body: 'x', ts: 1 })],
+    ['impersonation', JSON.stringify({ t: 'm', cid: 'c', from: 'u-b', body: 'x', ts: 1 })],
+    ['empty body', JSON.stringify({ t: 'm', cid: 'c', from: 'u-a', body: '', ts: 1 })],
+    ['body not text', JSON.stringify({ t: 'm', cid: 'c', from: 'u-a', body: { html: '<b>' }, ts: 1 })],
+    ['NUL in body', JSON.stringify({ t: 'm', cid: 'c', from: 'u-a', body: 'a\u0000', ts: 1 })],
+    ['lone surrogate', JSON.stringify({ t: 'm', cid: 'c', from: 'u-a', body: 'a\ud800', ts: 1 })],
+    ['body over the bound', JSON.stringify({ t: 'm', cid: 'c', from: 'u-a', body: '가'.repeat(34), ts: 1 })],
+    ['huge frame', 'x'.repeat(10_000)],
+    ['bad ts', JSON.stringify({ t: 'm', cid: 'c', from: 'u-a', body: 'x', ts: 'now' })],
+    ['bad ping', '{"t":"ping","n":-1}'],
+  ])('drops %s', (_, data) => {
+    expect(parsePeerFrame(data, expect_)).toBeNull();
+  });
+});
+
+describe('candidate helpers', () => {
+  it('filterSdp drops candidate lines the filter refuses', () => {
+    const sdp = 'v=0\r\nm=application 9 x\r\na=candidate:1 1 udp 1 10.0.0.1 5 typ host\r\na=candidate:2 1 udp 1 127.0.0.1 6 typ host\r\na=mid:0\r\n';
+    const out = filterSdp(sdp, (c) => c.candidate.includes(' 127.0.0.1 '));
+    expect(out).not.toContain('10.0.0.1');
+    expect(out).toContain('127.0.0.1');
+    expect(out).toContain('a=mid:0');
+  });
+
+  it('profileFromCandidates reports both mappings of one socket', () => {
+    const gathered = [
+      { candidate: 'candidate:1 1 udp 1 192.168.1.20 5000 typ host' },
+      { candidate: 'candidate:2 1 udp 1 198.51.100.7 40000 typ srflx raddr 192.168.1.20 rport 5000', url: 'stun:s:3490' },
+      { candidate: 'candidate:3 1 udp 1 198.51.100.7 40001 typ srflx raddr 192.168.1.20 rport 5000', url: 'stun:s:3491' },
+      { candidate: 'candidate:4 1 udp 1 abc.local 5001 typ host' },
+    ];
+    expect(profileFromCandidates(gathered, ['stun:s:3490', 'stun:s:3491'])).toEqual({
+      udp: true, candidates: ['host', 'srflx'], mapped: ['198.51.100.7:40000', '198.51.100.7:40001'], host: ['192.168.1.20'],
+    });
+    expect(profileFromCandidates([gathered[0]], [])).toEqual({ udp: false, candidates: ['host'], host: ['192.168.1.20'] });
+  });
+});
+
+describe('P2P between two clients (fake RTCPeerConnection)', () => {
+  let clients = [];
+  afterEach(async () => {
+    for (const c of clients) await c.close();
+    clients = [];
+  });
+
+  async function pair({ filter, reachable, steerMode = 'p2p' } = {}) {
+    const server = new FakeServer();
+    server.decodeBatch = decodeBatch;
+    const rtc = fakeRtc({ reachable });
+    const clock = new ManualClock();
+    const opts = {
+      WebSocket: server.WebSocket, storage: 'memory', clock, idle: (fn) => fn(),
+      RTCPeerConnection: rtc.RTCPeerConnection, iceCandidateFilter: filter,
+    };
+    const a = await connect('ws://t/ws', opts);
+    const b = await connect('ws://t/ws', opts);
+    clients.push(a, b);
+    const roomA = await a.join('lobby');
+    const roomB = await b.join('lobby');
+    await settle();
+    const [sa, sb] = server.open;
+    sa.deliver({ t: 'steer', room: 'lobby', peer: b.session, mode: steerMode, polite: false, iceServers: [], reason: 'hole-punch' });
+    sb.deliver({ t: 'steer', room: 'lobby', peer: a.session, mode: steerMode, polite: true, iceServers: [], reason: 'hole-punch' });
+    return { server, rtc, clock, a, b, roomA, roomB };
+  }
+
+  it('negotiates through glare, opens the channel and reports p2p-result', async () => {
+    const { server, a, b, roomA, roomB } = await pair();
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    expect(roomA.peers()[0]).toMatchObject({ peer: b.session, user: b.user, mode: 'p2p', path: 'p2p' });
+    expect(roomA.peers()[0].rttMs).toBeGreaterThanOrEqual(0);
+    // both sides offered (negotiated channels fire negotiationneeded on both): glare, resolved
+    const offers = server.framesOf('signal').filter((f) => f.data.description?.type === 'offer');
+    expect(offers.length).toBe(2);
+    const results = server.framesOf('p2p-result');
+    expect(results).toHaveLength(2);
+    expect(results[0]).toMatchObject({ room: 'lobby', path: 'p2p' });
+    expect(results[0].setupMs).toBeGreaterThanOrEqual(0);
+    expect(a.stats().droppedPeerFrames + b.stats().droppedPeerFrames).toBe(0);
+  });
+
+  it('sends over the channel, batches to the server, and the receiver shows it once and learns its seq', async () => {
+    const { server, clock, a, b, roomA, roomB } = await pair();
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    const received = [];
+    const updates = [];
+    roomB.on('message', (m) => received.push({ ...m }));
+    roomB.on('update', (m) => updates.push({ ...m }));
+    const m = await roomA.send('직접 👋');
+    expect(m).toMatchObject({ status: 'sent', path: 'p2p', seq: null });
+    expect(server.framesOf('send')).toEqual([]);
+    await waitFor(() => received.length === 1);
+    expect(received[0]).toMatchObject({ from: a.user, body: '직접 👋', path: 'p2p', seq: null, mine: false });
+    expect(roomB.pathOf(m.cid)).toBe('p2p');
+
+    await clock.advance(2000); // sync batch
+    const [batch] = server.framesOf('batch');
+    expect(batch).toMatchObject({ room: 'lobby', enc: 'lz' });
+    expect(decodeBatch(batch.data)).toEqual([{ cid: m.cid, body: '직접 👋' }]);
+    await waitFor(() => m.status === 'stored' && updates.length > 0);
+    expect(m.seq).toBe(1);
+    expect(received).toHaveLength(1); // the server's msg fan-out did not duplicate it
+    expect(updates.at(-1)).toMatchObject({ cid: m.cid, seq: 1 });
+    expect(roomB.messages.map((x) => [x.seq, x.body])).toEqual([[1, '직접 👋']]);
+    expect(a.stats()).toMatchObject({ sent: { p2p: 1, relay: 0 }, outbox: 0, batchPending: 0 });
+    expect(b.stats().received).toEqual({ p2p: 1, turn: 0, relay: 0 });
+    // acked items are not uploaded again
+    await clock.advance(2000);
+    expect(server.framesOf('batch')).toHaveLength(1);
+  });
+
+  it('retries the batch until the ack arrives', async () => {
+    const { server, clock, roomA, roomB } = await pair();
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    server.autoAck = false;
+    const m = await roomA.send('again and again');
+    await clock.advance(2000);
+    await clock.advance(2000);
+    expect(server.framesOf('batch')).toHaveLength(2);
+    server.autoAck = true;
+    await clock.advance(2000);
+    await waitFor(() => m.status === 'stored');
+    expect(server.room('lobby').messages).toHaveLength(1);
+  });
+
+  it('drops and counts malformed DataChannel frames without surfacing them', async () => {
+    const { rtc, a, b, roomA, roomB } = await pair();
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    const seen = [];
+    const errors = [];
+    for (const [client, room] of [[a, roomA], [b, roomB]]) {
+      room.on('message', (m) => seen.push(m));
+      client.on('error', (e) => errors.push(e));
+    }
+    const channel = [...rtc.pcs.values()].find((pc) => pc.channel?.readyState === 'open').channel;
+    const junk = ['{', '{"t":"m"}', JSON.stringify({ t: 'm', cid: 'c', from: 'someone-else', body: 'x', ts: 1 }), '{"t":"pong","n":999}'];
+    for (const data of junk) channel.inject(data);
+    await settle();
+    expect(seen).toEqual([]);
+    expect(errors).toEqual([]);
+    expect(a.stats().droppedPeerFrames + b.stats().droppedPeerFrames).toBe(junk.length);
+  });
+
+  it('the candidate filter applies to signalled candidates and SDP; blocking all falls back to relay after the bound', async () => {
+    const { server, clock, a, roomA, roomB } = await pair({ filter: () => false });
+    await settle();
+    await new Promise((r) => setTimeout(r, 20));
+    const signals = server.framesOf('signal');
+    expect(signals.some((s) => s.data.candidate)).toBe(false);
+    expect(signals.every((s) => !s.data.description || !s.data.description.sdp.includes('a=candidate'))).toBe(true);
+    expect(roomA.peers()[0].path).toBe('connecting');
+    await clock.advance(5000);
+    expect(roomA.peers()[0].path).toBe('relay');
+    expect(roomB.peers()[0].path).toBe('relay');
+    expect(server.framesOf('p2p-result')).toEqual([
+      expect.objectContaining({ path: 'relay', setupMs: 5000 }),
+      expect.objectContaining({ path: 'relay', setupMs: 5000 }),
+    ]);
+    const m = await roomA.send('over the relay');
+    await settle();
+    expect(m).toMatchObject({ path: 'relay', status: 'stored' });
+    expect(a.stats().sent).toEqual({ p2p: 0, turn: 0, relay: 1 });
+  });
+
+  it('only 127.0.0.1 candidates are signalled with a loopback filter, and they connect', async () => {
+    const loopback = (c) => c.candidate.includes(' 127.0.0.1 ');
+    const { server, roomA, roomB } = await pair({ filter: loopback, reachable: (c) => c.includes(' 127.0.0.1 ') });
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    const candidates = server.framesOf('signal').filter((s) => s.data.candidate).map((s) => s.data.candidate.candidate);
+    expect(candidates.length).toBeGreaterThan(0);
+    expect(candidates.every((c) => c.includes(' 127.0.0.1 '))).toBe(true);
+  });
+
+  it('bodies over maxP2pBodyBytes take the relay even with open channels', async () => {
+    const { server, roomA, roomB } = await pair();
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    const m = await roomA.send('x'.repeat(16001));
+    await settle();
+    expect(m.path).toBe('relay');
+    expect(server.framesOf('send')).toHaveLength(1);
+  });
+
+  it('a channel that closes later moves the pair to the relay and reports it', async () => {
+    const { server, rtc, roomA, roomB } = await pair();
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    [...rtc.pcs.values()].find((pc) => pc.channel?.readyState === 'open').channel.close();
+    await waitFor(() => roomA.peers()[0].path === 'relay' && roomB.peers()[0].path === 'relay');
+    expect(server.framesOf('p2p-result').filter((r) => r.path === 'relay')).toHaveLength(2);
+    const m = await roomA.send('still arrives');
+    await settle();
+    expect(m.path).toBe('relay');
+  });
+
+  it('turn steers use relay-only ICE and report turn', async () => {
+    const { server, rtc, roomA, roomB } = await pair({ steerMode: 'turn' });
+    await waitFor(() => roomA.peers()[0]?.path === 'turn' && roomB.peers()[0]?.path === 'turn');
+    expect([...rtc.pcs.values()].every((pc) => pc.config.iceTransportPolicy === 'relay')).toBe(true);
+    expect(server.framesOf('p2p-result').map((r) => r.path)).toEqual(['turn', 'turn']);
+    const m = await roomA.send('via turn');
+    expect(m.path).toBe('turn');
+  });
+
+  it('steer to relay and peer leave close the connection', async () => {
+    const { server, rtc, b, roomA, roomB } = await pair();
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    server.open[0].deliver({ t: 'steer', room: 'lobby', peer: b.session, mode: 'relay', polite: false, reason: 'mesh-limit' });
+    await settle();
+    expect(roomA.peers()[0]).toMatchObject({ mode: 'relay', path: 'relay' });
+    expect([...rtc.pcs.values()].filter((pc) => pc.signalingState === 'closed').length).toBeGreaterThanOrEqual(1);
+    server.open[1].deliver({ t: 'presence', room: 'lobby', event: 'leave', peer: server.open[0].session, user: 'u-1' });
+    await settle();
+    expect(roomB.peers()).toEqual([]);
+    expect([...rtc.pcs.values()].every((pc) => pc.signalingState === 'closed')).toBe(true);
+  });
+});
