@@ -18,6 +18,8 @@ export const ClientEvent = Object.freeze({
   STATE: 'state',
   ERROR: 'error',
   PROFILE: 'profile',
+  /** A joining room has opened from the cache (before the server answered): render it now. */
+  ROOM: 'room',
 });
 
 export class Client extends Emitter {
@@ -117,20 +119,27 @@ export class Client extends Emitter {
     if (!isRoomName(name)) throw new SwitchboardError('bad_request', `invalid room name ${JSON.stringify(name)}`);
     const existing = this.rooms.get(name);
     if (existing) {
+      await existing._ready;
       if (existing.mode !== mode) await existing.setMode(mode);
       return existing;
     }
     const room = new Room(this, name);
     this.rooms.set(name, room);
+    room._ready = this.#join(room, mode);
+    return room._ready;
+  }
+
+  async #join(room, mode) {
     try {
       await room._openFromCache();
-      const frame = { t: 'join', room: name };
+      this.emit(ClientEvent.ROOM, room);
+      const frame = { t: 'join', room: room.name };
       if (mode !== 'active') frame.mode = mode;
       const reply = await this.conn.request(frame);
       await room._joined(reply, { requested: true });
       return room;
     } catch (err) {
-      this.rooms.delete(name);
+      if (this.rooms.get(room.name) === room) this.rooms.delete(room.name);
       throw err;
     }
   }
