@@ -30,6 +30,7 @@ export class Client extends Emitter {
     received: { p2p: 0, turn: 0, relay: 0 },
     droppedPeerFrames: 0,
     droppedSignals: 0,
+    signalErrors: 0,
     reconnects: 0,
   };
   /** False once the server answered a `batch` with unknown_type: P2P messages are then re-sent as `send`. */
@@ -39,6 +40,8 @@ export class Client extends Emitter {
   /** @type {Map<number, {room: string, cid: string}>} send frame id → message, to route its errors */
   #sends = new Map();
   #probe = null;
+  /** @type {Set<number>} ids of signalling frames, whose errors are only counted */
+  #quiet = new Set();
 
   /** @param {string} url @param {ReturnType<typeof resolveOptions>} options */
   constructor(url, options) {
@@ -103,6 +106,9 @@ export class Client extends Emitter {
     });
     this.conn.on('open', ({ resumed }) => this.#opened(resumed));
     this.conn.on('frame', (f) => this.#dispatch(f));
+    this.conn.on('close', () => {
+      for (const room of this.rooms.values()) room._disconnected();
+    });
     await this.conn.start();
     this.batcher.start();
     return this;
@@ -153,6 +159,7 @@ export class Client extends Emitter {
       received: { ...c.received },
       droppedPeerFrames: c.droppedPeerFrames,
       droppedSignals: c.droppedSignals,
+      signalErrors: c.signalErrors,
       outbox: this.outbox?.size ?? 0,
       batchPending: this.batcher?.size ?? 0,
       batchesSent: this.batcher?.sent ?? 0,
@@ -191,6 +198,20 @@ export class Client extends Emitter {
   _trackSend(id, room, cid) {
     this.#sends.set(id, { room, cid });
     if (this.#sends.size > 4096) this.#sends.delete(this.#sends.keys().next().value);
+  }
+
+  /**
+   * Sends signalling frames (signal, p2p-result) whose errors are expected in races (the peer just
+   * left: not_in_room; signal bucket: rate_limited): counted, not surfaced.
+   */
+  _sendQuiet(frame) {
+    const id = this.conn.nextId();
+    try {
+      if (this.conn.send({ ...frame, id })) this.#quiet.add(id);
+    } catch {
+      this.counters.signalErrors++; // refused locally, e.g. an SDP over the signal limit
+    }
+    if (this.#quiet.size > 1000) this.#quiet.delete(this.#quiet.values().next().value);
   }
 
   _forget(room) {
@@ -259,6 +280,10 @@ export class Client extends Emitter {
 
   #error(frame) {
     const err = SwitchboardError.fromFrame(frame);
+    if (this.#quiet.delete(frame.ref)) {
+      this.counters.signalErrors++;
+      return;
+    }
     const send = frame.ref !== undefined ? this.#sends.get(frame.ref) : undefined;
     if (send) {
       this.#sends.delete(frame.ref);

@@ -106,6 +106,7 @@ export class Connection extends Emitter {
    * waits and goes out after the next welcome, so in-flight requests survive reconnects.
    */
   request(frame) {
+    if (this.state === State.CLOSED) return Promise.reject(new SwitchboardError(ErrorCode.CLOSED, 'client closed'));
     return new Promise((resolve, reject) => {
       const id = this.nextId();
       const full = { ...frame, id };

@@ -42,8 +42,10 @@ export function filterSdp(sdp, filter) {
  * ports of welcome.p2p.probe → the fields of a `profile` frame.
  * @param {{candidate: string, url?: string|null}[]} gathered
  * @param {string[]} probeUrls
+ * @param {{complete?: boolean, failedUrls?: string[]}} [outcome] whether gathering finished, and
+ *   the STUN URLs that reported an error (icecandidateerror)
  */
-export function profileFromCandidates(gathered, probeUrls = []) {
+export function profileFromCandidates(gathered, probeUrls = [], { complete = false, failedUrls = [] } = {}) {
   const types = new Set();
   const hosts = new Set();
   /** @type {Map<string, Map<string, string>>} base → (url or mapped) → mapped */
@@ -67,6 +69,15 @@ export function profileFromCandidates(gathered, probeUrls = []) {
     profile.mapped = (byUrl.length === 2 ? byUrl : [...new Set(best.values())]).slice(0, 2);
   }
   if (hosts.size) profile.host = [...hosts].slice(0, 8);
+  // Browsers drop a reflexive candidate equal to its host candidate (no NAT, or STUN on the same
+  // host as in tests). If gathering finished and no probe port failed, STUN did answer: the
+  // mapping is the host address itself.
+  const udpHost = gathered.map((g) => parseCandidate(g.candidate)).find((c) => c?.type === 'host' && c.protocol === 'udp' && !c.address.endsWith('.local'));
+  if (!best && complete && probeUrls.length > 0 && !probeUrls.some((u) => failedUrls.includes(u)) && udpHost) {
+    const mapped = udpHost.address.includes(':') ? `[${udpHost.address}]:${udpHost.port}` : `${udpHost.address}:${udpHost.port}`;
+    profile.udp = true;
+    profile.mapped = [mapped, mapped];
+  }
   return profile;
 }
 
@@ -78,25 +89,28 @@ export function profileFromCandidates(gathered, probeUrls = []) {
 export async function probeNat(RTC, probeUrls, { timeoutMs = 3000, clock }) {
   const pc = new RTC({ iceServers: [{ urls: probeUrls }] });
   const gathered = [];
+  const failedUrls = [];
+  let complete = false;
   pc.onicecandidate = (e) => {
     if (e.candidate?.candidate) gathered.push({ candidate: e.candidate.candidate, url: e.url ?? e.candidate.url ?? null });
   };
+  pc.onicecandidateerror = (e) => failedUrls.push(e.url);
   try {
     pc.createDataChannel('probe');
     await pc.setLocalDescription(await pc.createOffer());
     await new Promise((resolve) => {
       const timer = clock.setTimeout(resolve, timeoutMs);
       pc.onicegatheringstatechange = () => {
-        if (pc.iceGatheringState === 'complete') {
-          clock.clearTimeout(timer);
-          resolve();
-        }
+        if (pc.iceGatheringState !== 'complete') return;
+        complete = true;
+        clock.clearTimeout(timer);
+        resolve();
       };
     });
   } finally {
     pc.close();
   }
-  return profileFromCandidates(gathered, probeUrls);
+  return profileFromCandidates(gathered, probeUrls, { complete, failedUrls });
 }
 
 /**
@@ -199,11 +213,11 @@ export class PeerLink extends Emitter {
         this.#settingRemoteAnswer = description.type === 'answer';
         await pc.setRemoteDescription({ type: description.type, sdp: filterSdp(description.sdp, this.filter) });
         this.#settingRemoteAnswer = false;
-        for (const c of this.#pendingCandidates.splice(0)) await this.#addCandidate(c);
         if (description.type === 'offer') {
           await pc.setLocalDescription();
           this.#sendDescription();
         }
+        for (const c of this.#pendingCandidates.splice(0)) await this.#addCandidate(c);
       } else if (candidate && typeof candidate.candidate === 'string') {
         if (!this.filter(candidate)) return;
         if (!pc.remoteDescription) this.#pendingCandidates.push(candidate);
@@ -217,8 +231,8 @@ export class PeerLink extends Emitter {
   async #addCandidate(candidate) {
     try {
       await this.#pc.addIceCandidate(candidate);
-    } catch (err) {
-      if (!this.#ignoreOffer) throw err;
+    } catch {
+      // A candidate of an ignored offer, or a stale one: ICE works with the rest or the bound trips.
     }
   }
 

@@ -250,7 +250,7 @@ export class Room extends Emitter {
     const opts = this.client.options;
     if (frame.mode === 'relay' || !this.client.RTCPeerConnection) {
       info.path = 'relay';
-      if (frame.mode !== 'relay') this.client.conn.send({ t: 'p2p-result', room: this.name, peer: frame.peer, path: 'relay', setupMs: 0 });
+      if (frame.mode !== 'relay') this.client._sendQuiet({ t: 'p2p-result', room: this.name, peer: frame.peer, path: 'relay', setupMs: 0 });
       return this.#peerChanged(info);
     }
     const link = new PeerLink(
@@ -274,7 +274,7 @@ export class Room extends Emitter {
       this.#peerChanged(info);
     });
     link.on('result', (r) => {
-      if (info.link === link) this.client.conn.send({ t: 'p2p-result', room: this.name, peer: frame.peer, ...r });
+      if (info.link === link) this.client._sendQuiet({ t: 'p2p-result', room: this.name, peer: frame.peer, ...r });
     });
     link.on('message', (pm) => this.#peerMessage(link, pm));
     link.on('dropped', () => this.client.counters.droppedPeerFrames++);
@@ -286,6 +286,14 @@ export class Room extends Emitter {
     const link = this.#peers.get(frame.from)?.link;
     if (link) link.onSignal(frame.data);
     else this.client.counters.droppedSignals++;
+  }
+
+  /**
+   * The socket dropped: this session's peer connections are gone for the other side too (it sees
+   * us leave), so close them quietly; the resumed `joined` lists the peers anew.
+   */
+  _disconnected() {
+    for (const [peer, info] of this.#peers) this.#dropPeer(peer, info);
   }
 
   /** Room left or client closed: peer connections go, the object stops changing. */
@@ -300,10 +308,10 @@ export class Room extends Emitter {
 
   #transmit(rec, m) {
     const links = [...this.#peers.values()].map((p) => p.link);
+    // The relay socket does not have to be up: P2P delivery works without it, the batch waits.
     const p2pOk =
       links.length > 0 &&
       links.every((l) => l?.open) &&
-      this.client.conn.state === 'open' &&
       utf8Bytes(rec.body) <= this.client.options.maxP2pBodyBytes;
     if (p2pOk) {
       const wire = { cid: rec.cid, from: this.client.user, body: rec.body, ts: rec.ts };
@@ -327,8 +335,15 @@ export class Room extends Emitter {
     const frame = { t: 'send', id: this.client.conn.nextId(), room: this.name, cid: rec.cid, body: rec.body };
     if (resend) frame.resend = true;
     this.client._trackSend(frame.id, this.name, rec.cid);
-    if (!this.client.conn.send(frame)) return;
+    try {
+      if (!this.client.conn.send(frame)) return;
+    } catch (err) {
+      // Refused locally (e.g. the server's body limit shrank since it was written): it never can go.
+      return this._sendFailed(rec.cid, err);
+    }
     if (!resend) this.client.counters.sent.relay++;
+    // A message that already went P2P keeps that path; the relay copy only feeds history.
+    if (rec.path === 'p2p' || rec.path === 'turn') return;
     this.#paths.set(rec.cid, 'relay');
     if (rec.path !== 'relay') this.client.outbox.update(rec.cid, { path: 'relay' });
     if (m && m.path !== 'relay') {
@@ -388,7 +403,10 @@ export class Room extends Emitter {
       info = { peer, user, mode: 'relay', path: 'relay', link: null };
       this.#peers.set(peer, info);
     }
-    if (user !== undefined) info.user = user;
+    if (user !== undefined) {
+      info.user = user;
+      if (info.link) info.link.steer.user = user;
+    }
     if (profile !== undefined) info.profile = profile;
     if (user && !this.members.includes(user)) this.members.push(user);
     return info;
@@ -408,11 +426,7 @@ export class Room extends Emitter {
   }
 
   #signal(peer, data) {
-    try {
-      this.client.conn.send({ t: 'signal', room: this.name, to: peer, data });
-    } catch {
-      // Oversized or invalid signal data (a huge SDP): the connect bound falls back to the relay.
-    }
+    this.client._sendQuiet({ t: 'signal', room: this.name, to: peer, data });
   }
 
   /** Fetches what the server has beyond lastSeq (after a join or back from the background). */

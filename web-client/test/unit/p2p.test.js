@@ -58,6 +58,15 @@ describe('candidate helpers', () => {
     });
     expect(profileFromCandidates([gathered[0]], [])).toEqual({ udp: false, candidates: ['host'], host: ['192.168.1.20'] });
   });
+
+  it('profileFromCandidates infers "mapped = host" when STUN answered but the browser dropped the redundant srflx', () => {
+    const urls = ['stun:127.0.0.1:3490', 'stun:127.0.0.1:3491'];
+    const hostOnly = [{ candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host' }];
+    expect(profileFromCandidates(hostOnly, urls, { complete: true })).toMatchObject({ udp: true, mapped: ['127.0.0.1:5000', '127.0.0.1:5000'], host: ['127.0.0.1'] });
+    // not when STUN failed or gathering was cut short
+    expect(profileFromCandidates(hostOnly, urls, { complete: true, failedUrls: [urls[1]] })).toMatchObject({ udp: false });
+    expect(profileFromCandidates(hostOnly, urls, { complete: false }).udp).toBe(false);
+  });
 });
 
 describe('P2P between two clients (fake RTCPeerConnection)', () => {
@@ -235,5 +244,31 @@ describe('P2P between two clients (fake RTCPeerConnection)', () => {
     await settle();
     expect(roomB.peers()).toEqual([]);
     expect([...rtc.pcs.values()].every((pc) => pc.signalingState === 'closed')).toBe(true);
+  });
+
+  it('signalling errors from races (peer just left) are counted, not surfaced', async () => {
+    const { server, a, roomA, roomB } = await pair();
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    const errors = [];
+    a.on('error', (e) => errors.push(e));
+    const [socketA] = server.open;
+    const signal = socketA.sent.find((f) => f.t === 'signal');
+    socketA.deliver({ t: 'error', code: 'not_in_room', message: 'gone', ref: signal.id });
+    socketA.deliver({ t: 'error', code: 'not_in_room', message: 'unrelated' });
+    await settle();
+    expect(a.stats().signalErrors).toBe(1);
+    expect(errors.map((e) => e.message)).toEqual(['unrelated']);
+  });
+
+  it('a dropped socket closes its peer connections without reporting them', async () => {
+    const { server, rtc, a, roomA, roomB } = await pair();
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    const resultsBefore = server.framesOf('p2p-result').length;
+    server.accepting = false;
+    server.sockets.find((s) => s.session === a.session).drop(1001);
+    await settle();
+    expect(roomA.peers()).toEqual([]);
+    expect([...rtc.pcs.values()].some((pc) => pc.signalingState === 'closed')).toBe(true);
+    expect(server.framesOf('p2p-result').length).toBe(resultsBefore);
   });
 });
