@@ -263,12 +263,16 @@ describe('P2P between two clients (fake RTCPeerConnection)', () => {
   it('a dropped socket closes its peer connections without reporting them', async () => {
     const { server, rtc, a, roomA, roomB } = await pair();
     await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
-    const resultsBefore = server.framesOf('p2p-result').length;
+    const socketA = server.sockets.find((s) => s.session === a.session);
+    const resultsOfA = () => server.log.filter(([s, f]) => s === socketA && f.t === 'p2p-result').length;
+    const before = resultsOfA();
     server.accepting = false;
-    server.sockets.find((s) => s.session === a.session).drop(1001);
+    socketA.drop(1001);
     await settle();
     expect(roomA.peers()).toEqual([]);
     expect([...rtc.pcs.values()].some((pc) => pc.signalingState === 'closed')).toBe(true);
-    expect(server.framesOf('p2p-result').length).toBe(resultsBefore);
+    expect(resultsOfA()).toBe(before);
+    // B's side saw its channel close while its own socket is up: it reports the relay fallback
+    await waitFor(() => roomB.peers()[0]?.path === 'relay');
   });
 });
