@@ -1,7 +1,7 @@
 // The signal client: one WebSocket for every room. It owns the session (hello/welcome with
 // resume), heartbeat, reconnect (backoff + jitter, circuit breaker, close codes, online/offline)
 // and request/response correlation by id. It knows nothing about rooms beyond the resume map.
-import { nextRetryDelay, CircuitBreaker, DEFAULT_BACKOFF } from './backoff.js';
+import { nextRetryDelay, CircuitBreaker } from './backoff.js';
 import { systemClock } from './clock.js';
 import { Emitter } from './emitter.js';
 import { ErrorCode, SwitchboardError } from './errors.js';
@@ -289,7 +289,7 @@ export class Connection extends Emitter {
 
   #retry() {
     if (!this.network.onLine) return this.#setState(State.OFFLINE);
-    const delay = nextRetryDelay(this.#attempt++, { ...DEFAULT_BACKOFF, ...this.opts.reconnect }, this.opts.random);
+    const delay = nextRetryDelay(this.#attempt++, this.opts.reconnect, this.opts.random);
     this.#setState(State.RECONNECTING, delay);
     this.#retryTimer = this.clock.setTimeout(() => this.#open(), delay);
   }

@@ -61,11 +61,6 @@ export class SmartMessageWindow extends Emitter {
     return this.#items.find((m) => m.seq != null)?.seq;
   }
 
-  /** The held object for a message, if it is in the slice. */
-  get(m) {
-    return this.#byKey.get(messageKey(m));
-  }
-
   /**
    * A live message, or a change to one (seq learned, status). Away from the newest end, newer
    * messages are not pulled into memory; `hasNewer` tells the UI there is more below.
