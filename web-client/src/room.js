@@ -152,9 +152,11 @@ export class Room extends Emitter {
     for (const p of frame.peers) this.#addPeer(p);
     if (frame.recovered === false) {
       // More was missed than the server replays: keep no false continuity in window or cache.
-      await this.client.cache.dropBelow(this.name, frame.replayFrom ?? frame.head);
+      // The window is reset before any await: the replayed messages follow this frame at once.
+      const from = frame.replayFrom ?? frame.head + 1;
       this.window.reset(this.window.items.filter((m) => m.seq == null), { hasOlder: true });
-      this.lastSeq = (frame.replayFrom ?? frame.head + 1) - 1;
+      this.lastSeq = from - 1;
+      await this.client.cache.dropBelow(this.name, from);
     }
     if (requested && this.mode === 'active') await this.#catchUp();
     this._flushOutbox();
@@ -441,8 +443,11 @@ export class Room extends Emitter {
     this.client.cache.put(this.name, messages);
     if (missing > size) {
       // A hole between the cache and this page: drop the older cache part rather than bridge it.
+      // Live messages that arrived during the request are newer than the page: keep them.
+      const newest = messages.at(-1)?.seq ?? 0;
+      const live = this.window.items.filter((m) => m.seq == null || m.seq > newest);
+      this.window.reset([...messages, ...live], { hasOlder: page.hasMore });
       await this.client.cache.dropBelow(this.name, messages[0]?.seq ?? this.head);
-      this.window.reset([...messages, ...this.window.items.filter((m) => m.seq == null)], { hasOlder: page.hasMore });
     } else {
       for (const m of fresh) this.window.upsert(m);
     }
