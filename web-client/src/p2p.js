@@ -142,6 +142,7 @@ export class PeerLink extends Emitter {
   #pings = new Map();
   #pingN = 0;
   #closed = false;
+  #signals = Promise.resolve();
 
   /**
    * @param {{peer: string, user: string, mode: 'p2p'|'turn', polite: boolean, iceServers?: RTCIceServer[]}} steer
@@ -199,8 +200,16 @@ export class PeerLink extends Emitter {
     }
   }
 
-  /** `signal.data` from the peer (forwarded by the server, so untrusted in shape). */
-  async onSignal(data) {
+  /**
+   * `signal.data` from the peer (forwarded by the server, so untrusted in shape). Handled one at a
+   * time, in arrival order, so a description is applied before the candidates that follow it.
+   */
+  onSignal(data) {
+    this.#signals = this.#signals.then(() => this.#handleSignal(data));
+    return this.#signals;
+  }
+
+  async #handleSignal(data) {
     if (this.#closed || !this.#pc) return;
     const pc = this.#pc;
     try {

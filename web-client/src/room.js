@@ -8,6 +8,8 @@ import { isBodyText, utf8Bytes } from './protocol.js';
 import { SmartMessageWindow, messageKey } from './window.js';
 
 const REMEMBERED = 2000;
+/** Signals kept per peer that arrive before this side's steer (an offer plus its candidates). */
+const EARLY_SIGNALS = 32;
 
 /**
  * @typedef {'p2p'|'turn'|'relay'} Path
@@ -54,6 +56,8 @@ export class Room extends Emitter {
   /** @type {Recent<string, Path>} */
   #paths = new Recent();
   #retryTimer = null;
+  /** @type {Map<string, object[]>} */
+  #earlySignals = new Map();
   joined = false;
 
   /** @param {import('./client.js').Client} client @param {string} name */
@@ -282,12 +286,18 @@ export class Room extends Emitter {
     link.on('dropped', () => this.client.counters.droppedPeerFrames++);
     this.#peerChanged(info);
     link.start();
+    for (const data of this.#earlySignals.get(frame.peer) ?? []) link.onSignal(data);
+    this.#earlySignals.delete(frame.peer);
   }
 
   _signal(frame) {
     const link = this.#peers.get(frame.from)?.link;
-    if (link) link.onSignal(frame.data);
-    else this.client.counters.droppedSignals++;
+    if (link) return link.onSignal(frame.data);
+    // The peer may have acted on its steer before ours arrived: keep a few signals for the link.
+    const early = this.#earlySignals.get(frame.from) ?? [];
+    if (early.length >= EARLY_SIGNALS) return this.client.counters.droppedSignals++;
+    early.push(frame.data);
+    this.#earlySignals.set(frame.from, early);
   }
 
   /**
@@ -416,6 +426,7 @@ export class Room extends Emitter {
 
   #dropPeer(peer, info, quiet = false) {
     info.link?.close();
+    this.#earlySignals.delete(peer);
     this.#peers.delete(peer);
     const stillHere = [...this.#peers.values()].some((p) => p.user === info.user) || info.user === this.client.user;
     if (!stillHere) this.members = this.members.filter((u) => u !== info.user);

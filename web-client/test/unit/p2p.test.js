@@ -76,7 +76,7 @@ describe('P2P between two clients (fake RTCPeerConnection)', () => {
     clients = [];
   });
 
-  async function pair({ filter, reachable, steerMode = 'p2p' } = {}) {
+  async function pair({ filter, reachable, steerMode = 'p2p', steerB = true, politeA = false } = {}) {
     const server = new FakeServer();
     server.decodeBatch = decodeBatch;
     const rtc = fakeRtc({ reachable });
@@ -92,9 +92,11 @@ describe('P2P between two clients (fake RTCPeerConnection)', () => {
     const roomB = await b.join('lobby');
     await settle();
     const [sa, sb] = server.open;
-    sa.deliver({ t: 'steer', room: 'lobby', peer: b.session, mode: steerMode, polite: false, iceServers: [], reason: 'hole-punch' });
-    sb.deliver({ t: 'steer', room: 'lobby', peer: a.session, mode: steerMode, polite: true, iceServers: [], reason: 'hole-punch' });
-    return { server, rtc, clock, a, b, roomA, roomB };
+    const steer = (socket, peer, polite) => socket.deliver({ t: 'steer', room: 'lobby', peer, mode: steerMode, polite, iceServers: [], reason: 'hole-punch' });
+    steer(sa, b.session, politeA);
+    const steerNowB = () => steer(sb, a.session, !politeA);
+    if (steerB) steerNowB();
+    return { server, rtc, clock, a, b, roomA, roomB, steerNowB };
   }
 
   it('negotiates through glare, opens the channel and reports p2p-result', async () => {
@@ -274,5 +276,14 @@ describe('P2P between two clients (fake RTCPeerConnection)', () => {
     expect(resultsOfA()).toBe(before);
     // B's side saw its channel close while its own socket is up: it reports the relay fallback
     await waitFor(() => roomB.peers()[0]?.path === 'relay');
+  });
+
+  it.each([false, true])('signals that arrive before this side\'s steer are kept for its link (A polite: %s)', async (politeA) => {
+    const { server, b, roomA, roomB, steerNowB } = await pair({ steerB: false, politeA });
+    await waitFor(() => server.framesOf('signal').some((f) => f.data.description?.type === 'offer'));
+    await settle();
+    steerNowB();
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    expect(b.stats().droppedSignals).toBe(0);
   });
 });
