@@ -7,7 +7,10 @@ import { PeerLink } from './p2p.js';
 import { isBodyText, utf8Bytes } from './protocol.js';
 import { SmartMessageWindow, messageKey } from './window.js';
 
-const REMEMBERED = 2000;
+// Bounds on what a room remembers beyond its window: keys of settled messages (for dedupe) and
+// messages still waiting for their seq or storage (kept whole: they must be updated in place).
+const REMEMBERED_KEYS = 2000;
+const UNSETTLED = 500;
 /** Signals kept per peer that arrive before this side's steer (an offer plus its candidates). */
 const EARLY_SIGNALS = 32;
 
@@ -30,10 +33,15 @@ export const RoomEvent = Object.freeze({
 
 /** A Map that forgets its oldest entries beyond a bound. */
 class Recent extends Map {
+  constructor(max) {
+    super();
+    this.max = max;
+  }
+
   set(key, value) {
     this.delete(key);
     super.set(key, value);
-    if (this.size > REMEMBERED) this.delete(this.keys().next().value);
+    if (this.size > this.max) this.delete(this.keys().next().value);
     return this;
   }
 }
@@ -51,10 +59,12 @@ export class Room extends Emitter {
   members = [];
   /** @type {Map<string, PeerInfo & {link: PeerLink|null}>} */
   #peers = new Map();
-  /** @type {Recent<string, Message>} (from, cid) → message, for dedupe and late seqs */
-  #known = new Recent();
+  /** @type {Recent<string, Message>} (from, cid) → message not yet stored with a seq */
+  #unsettled = new Recent(UNSETTLED);
+  /** @type {Recent<string, true>} (from, cid) of settled messages, so late copies are not shown twice */
+  #seen = new Recent(REMEMBERED_KEYS);
   /** @type {Recent<string, Path>} */
-  #paths = new Recent();
+  #paths = new Recent(REMEMBERED_KEYS);
   #retryTimer = null;
   /** @type {Map<string, object[]>} */
   #earlySignals = new Map();
@@ -172,19 +182,18 @@ export class Room extends Emitter {
       if ((rec.path === 'p2p' || rec.path === 'turn') && rec.sent && this.client.batchSupported) {
         this.client.batcher.add(this.name, rec.cid, rec.body);
       } else {
-        this.#sendOnRelay(rec, this.#known.get(messageKey({ from: this.client.user, cid: rec.cid })), true);
+        this.#sendOnRelay(rec, this.#unsettled.get(messageKey({ from: this.client.user, cid: rec.cid })), true);
       }
     }
   }
 
   _msg(frame) {
     this.#advance(frame.seq);
-    const known = this.#known.get(messageKey(frame));
-    if (known) {
-      // Already here over a DataChannel (or our own): only the seq is news.
-      if (known.seq == null) this.#settle(known, frame.seq, 'stored', frame.ts);
-      return;
-    }
+    const key = messageKey(frame);
+    const known = this.#unsettled.get(key);
+    // Already here over a DataChannel (or our own): only the seq is news.
+    if (known) return this.#settle(known, frame.seq, 'stored', frame.ts);
+    if (this.#seen.has(key)) return;
     const m = {
       seq: frame.seq, cid: frame.cid, from: frame.from, body: frame.body, ts: frame.ts,
       path: 'relay', status: 'stored', mine: frame.from === this.client.user,
@@ -199,7 +208,7 @@ export class Room extends Emitter {
   _ack(frame) {
     this.#advance(frame.seq);
     const rec = this.client.outbox.get(frame.cid);
-    const m = this.#known.get(messageKey({ from: this.client.user, cid: frame.cid }));
+    const m = this.#unsettled.get(messageKey({ from: this.client.user, cid: frame.cid }));
     this.client.batcher.acked(this.name, frame.cid);
     if (m) this.#settle(m, frame.seq, frame.stored ? 'stored' : 'sent');
     if (!rec) return;
@@ -217,9 +226,11 @@ export class Room extends Emitter {
       }, this.client.options.syncIntervalMs);
       return;
     }
-    const m = this.#known.get(messageKey({ from: this.client.user, cid }));
+    const key = messageKey({ from: this.client.user, cid });
+    const m = this.#unsettled.get(key);
     this.client.outbox.remove(cid);
     if (m) {
+      this.#unsettled.delete(key);
       m.status = 'failed';
       this.emit(RoomEvent.UPDATE, m);
     }
@@ -366,7 +377,7 @@ export class Room extends Emitter {
 
   #peerMessage(link, pm) {
     const key = messageKey(pm);
-    if (this.#known.has(key)) return;
+    if (this.#unsettled.has(key) || this.#seen.has(key)) return;
     const path = link.path === 'turn' || link.steer.mode === 'turn' ? 'turn' : 'p2p';
     const m = { seq: null, cid: pm.cid, from: pm.from, body: pm.body, ts: this.client.clock.now(), path, status: 'sent', mine: false };
     this.#remember(m);
@@ -380,6 +391,11 @@ export class Room extends Emitter {
     m.seq = seq;
     if (m.status !== 'stored') m.status = status;
     if (ts !== undefined) m.ts = ts;
+    if (m.seq != null && m.status === 'stored') {
+      const key = messageKey(m);
+      this.#unsettled.delete(key);
+      this.#seen.set(key, true);
+    }
     if (!changed) return;
     this.client.cache.put(this.name, [m]);
     this.window.upsert(m);
@@ -387,7 +403,8 @@ export class Room extends Emitter {
   }
 
   #remember(m) {
-    this.#known.set(messageKey(m), m);
+    if (m.seq != null && m.status === 'stored') this.#seen.set(messageKey(m), true);
+    else this.#unsettled.set(messageKey(m), m);
     if (m.path) this.#paths.set(m.cid, m.path);
   }
 
@@ -402,10 +419,10 @@ export class Room extends Emitter {
     return { seq: null, cid: rec.cid, from: this.client.user, body: rec.body, ts: rec.ts, path, status, mine: true };
   }
 
-  /** A message from cache or a history page; the held object when this room already knows it. */
+  /** A message from cache or a history page; the held object when it was waiting for this seq. */
   #stored(m) {
-    const known = this.#known.get(messageKey(m));
-    if (known && known.seq == null && m.seq != null) this.#settle(known, m.seq, 'stored', m.ts);
+    const known = this.#unsettled.get(messageKey(m));
+    if (known && m.seq != null) this.#settle(known, m.seq, 'stored', m.ts);
     return known ?? { ...m, path: m.path ?? 'relay', status: 'stored', mine: m.from === this.client.user };
   }
 
@@ -449,7 +466,7 @@ export class Room extends Emitter {
     const size = this.window.size;
     const page = await this.client._history(this.name, undefined, Math.min(size, missing));
     const messages = page.messages.map((m) => this.#stored(m));
-    const fresh = messages.filter((m) => !this.#known.has(messageKey(m)));
+    const fresh = messages.filter((m) => !this.#seen.has(messageKey(m)));
     for (const m of fresh) this.#remember(m);
     this.client.cache.put(this.name, messages);
     if (missing > size) {
