@@ -1,5 +1,6 @@
 // Every message the app sends lives here, persisted, from before it touches a wire until the
 // server confirms it is stored (`ack stored:true`). A reload rebuilds it from storage.
+import { newCid } from './uuid.js';
 
 /**
  * @typedef {import('./storage.js').OutboxRecord} OutboxRecord
@@ -12,11 +13,9 @@ export class Outbox {
 
   /**
    * @param {import('./storage.js').MemoryStorage} storage either backend of storage.js
-   * @param {() => string} [newCid]
    */
-  constructor(storage, newCid = () => globalThis.crypto.randomUUID()) {
+  constructor(storage) {
     this.storage = storage;
-    this.newCid = newCid;
   }
 
   /** Loads what a previous page (or client) left unconfirmed. */
@@ -37,7 +36,7 @@ export class Outbox {
    * @returns {Promise<OutboxRecord>}
    */
   async add(room, body, ts) {
-    const rec = { cid: this.newCid(), room, body, ts, order: ++this.#order, path: null, sent: false };
+    const rec = { cid: newCid(), room, body, ts, order: ++this.#order, path: null, sent: false };
     await this.storage.outboxPut(rec);
     this.#records.set(rec.cid, rec);
     return rec;

@@ -125,3 +125,16 @@ describe('offline and reload delivery', () => {
     expect(server.room('lobby').messages.map((x) => x.body)).toEqual(['patience']);
   });
 });
+
+describe('client message ids', async () => {
+  const { newCid } = await import('../../src/uuid.js');
+  const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+  it('are v4 UUIDs, also where randomUUID is missing (plain http pages)', () => {
+    expect(newCid()).toMatch(UUID_V4);
+    const insecure = { getRandomValues: (a) => globalThis.crypto.getRandomValues(a) };
+    const ids = new Set(Array.from({ length: 100 }, () => newCid(insecure)));
+    expect(ids.size).toBe(100);
+    for (const id of ids) expect(id).toMatch(UUID_V4);
+  });
+});
