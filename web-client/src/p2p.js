@@ -6,6 +6,7 @@ import { encodePeerMessage, parsePeerFrame } from './peer-frame.js';
 
 const PING_EVERY_MS = 5000;
 const FIRST_RTT_WAIT_MS = 1000;
+const POLITE_WAIT_MS = 1000;
 const hrNow = () => globalThis.performance?.now?.() ?? Date.now();
 
 /**
@@ -138,6 +139,7 @@ export class PeerLink extends Emitter {
   #settingRemoteAnswer = false;
   #startedAt;
   #timer;
+  #politeTimer;
   #pinger;
   #pings = new Map();
   #pingN = 0;
@@ -166,7 +168,6 @@ export class PeerLink extends Emitter {
     };
     if (this.steer.mode === 'turn') config.iceTransportPolicy = 'relay';
     const pc = (this.#pc = new this.opts.RTCPeerConnection(config));
-    const channel = (this.#channel = pc.createDataChannel('switchboard', { negotiated: true, id: 0, ordered: true }));
     pc.onnegotiationneeded = () => this.#offer();
     pc.onicecandidate = ({ candidate }) => {
       if (!candidate?.candidate) return;
@@ -176,11 +177,23 @@ export class PeerLink extends Emitter {
     pc.onconnectionstatechange = () => {
       if (pc.connectionState === 'failed' || pc.connectionState === 'closed') this.#fallBack();
     };
+    this.#timer = clock.setTimeout(() => this.#fallBack(), this.opts.p2pConnectTimeoutMs);
+    // The impolite side offers at once. The polite side waits for that offer before adding its
+    // channel, so the first negotiation has no glare: Chromium often stalls ICE gathering after
+    // rolling back a first offer. If no offer comes, it offers itself and perfect negotiation
+    // settles any collision.
+    if (!this.steer.polite) this.#createChannel();
+    else this.#politeTimer = clock.setTimeout(() => this.#createChannel(), Math.min(POLITE_WAIT_MS, this.opts.p2pConnectTimeoutMs / 4));
+    return this;
+  }
+
+  #createChannel() {
+    if (this.#channel || this.#closed) return;
+    this.opts.clock.clearTimeout(this.#politeTimer);
+    const channel = (this.#channel = this.#pc.createDataChannel('switchboard', { negotiated: true, id: 0, ordered: true }));
     channel.onopen = () => this.#opened();
     channel.onclose = () => this.#fallBack();
     channel.onmessage = (ev) => this.#receive(ev.data);
-    this.#timer = clock.setTimeout(() => this.#fallBack(), this.opts.p2pConnectTimeoutMs);
-    return this;
   }
 
   /** Whether messages can go over this link now. */
@@ -220,8 +233,12 @@ export class PeerLink extends Emitter {
         this.#ignoreOffer = !this.steer.polite && collision;
         if (this.#ignoreOffer) return;
         this.#settingRemoteAnswer = description.type === 'answer';
+        // Explicit rollback: Chromium's implicit one can leave the answer's ICE gathering stalled
+        // when our own offer had not started gathering yet (seen with negotiated channels).
+        if (collision) await pc.setLocalDescription({ type: 'rollback' }).catch(() => {});
         await pc.setRemoteDescription({ type: description.type, sdp: filterSdp(description.sdp, this.filter) });
         this.#settingRemoteAnswer = false;
+        this.#createChannel();
         if (description.type === 'offer') {
           await pc.setLocalDescription();
           this.#sendDescription();
@@ -355,6 +372,7 @@ export class PeerLink extends Emitter {
   #teardown() {
     const { clock } = this.opts;
     clock.clearTimeout(this.#timer);
+    clock.clearTimeout(this.#politeTimer);
     clock.clearInterval(this.#pinger);
     if (this.#channel) this.#channel.onopen = this.#channel.onclose = this.#channel.onmessage = null;
     if (this.#pc) {

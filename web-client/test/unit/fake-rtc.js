@@ -1,5 +1,5 @@
 // An in-memory RTCPeerConnection with just the behaviour the SDK relies on: offer/answer state
-// machine with implicit rollback (so perfect negotiation can be exercised with real glare),
+// machine with explicit and implicit rollback (so perfect negotiation meets real glare),
 // trickled candidates that are refused before a remote description, negotiated channels that open
 // once both ends agree and share a usable candidate, getStats with a selected pair.
 
@@ -55,13 +55,23 @@ export function fakeRtc({ reachable = () => true } = {}) {
 
     createDataChannel(label, opts) {
       this.channel = new FakeDataChannel(this, label, opts);
-      setTimeout(() => this.onnegotiationneeded?.(), 0);
+      // As in browsers: only a channel the session does not describe yet needs negotiation.
+      setTimeout(() => {
+        if (this.signalingState === 'stable' && !this.remoteDescription) this.onnegotiationneeded?.();
+      }, 0);
       return this.channel;
     }
 
     async setLocalDescription(desc) {
       await tick();
       if (this.signalingState === 'closed') throw new Error('InvalidStateError: closed');
+      if (desc?.type === 'rollback') {
+        if (this.signalingState !== 'have-local-offer') throw new Error('InvalidStateError: rollback in ' + this.signalingState);
+        this.signalingState = 'stable';
+        this.localDescription = null;
+        this.rollbacks = (this.rollbacks ?? 0) + 1;
+        return;
+      }
       const type = desc?.type ?? (this.signalingState === 'have-remote-offer' ? 'answer' : 'offer');
       if (type === 'offer' && this.signalingState !== 'stable') throw new Error('InvalidStateError: offer in ' + this.signalingState);
       if (type === 'answer' && this.signalingState !== 'have-remote-offer') throw new Error('InvalidStateError: answer in ' + this.signalingState);

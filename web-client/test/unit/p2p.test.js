@@ -99,19 +99,44 @@ describe('P2P between two clients (fake RTCPeerConnection)', () => {
     return { server, rtc, clock, a, b, roomA, roomB, steerNowB };
   }
 
-  it('negotiates through glare, opens the channel and reports p2p-result', async () => {
-    const { server, a, b, roomA, roomB } = await pair();
+  it('opens the channel (only the impolite side offers first) and reports p2p-result', async () => {
+    const { server, rtc, a, b, roomA, roomB } = await pair();
     await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
     expect(roomA.peers()[0]).toMatchObject({ peer: b.session, user: b.user, mode: 'p2p', path: 'p2p' });
     expect(roomA.peers()[0].rttMs).toBeGreaterThanOrEqual(0);
-    // both sides offered (negotiated channels fire negotiationneeded on both): glare, resolved
-    const offers = server.framesOf('signal').filter((f) => f.data.description?.type === 'offer');
-    expect(offers.length).toBe(2);
+    const descriptions = server.log.filter(([, f]) => f.t === 'signal' && f.data.description).map(([s, f]) => [s.session, f.data.description.type]);
+    expect(descriptions).toEqual([[a.session, 'offer'], [b.session, 'answer']]);
+    expect([...rtc.pcs.values()].every((pc) => !pc.rollbacks)).toBe(true);
     const results = server.framesOf('p2p-result');
     expect(results).toHaveLength(2);
     expect(results[0]).toMatchObject({ room: 'lobby', path: 'p2p' });
     expect(results[0].setupMs).toBeGreaterThanOrEqual(0);
     expect(a.stats().droppedPeerFrames + b.stats().droppedPeerFrames).toBe(0);
+  });
+
+  it('settles real glare (both offered before seeing the other) with perfect negotiation', async () => {
+    const held = [];
+    const server = new FakeServer();
+    const rtc = fakeRtc();
+    const clock = new ManualClock();
+    const opts = { WebSocket: server.WebSocket, storage: 'memory', clock, idle: (fn) => fn(), RTCPeerConnection: rtc.RTCPeerConnection };
+    const a = await connect('ws://t/ws', opts);
+    const b = await connect('ws://t/ws', opts);
+    clients.push(a, b);
+    const roomA = await a.join('lobby');
+    const roomB = await b.join('lobby');
+    server.handlers.signal = (socket, f) => held.push([socket, f]) > 0;
+    const [sa, sb] = server.open;
+    sa.deliver({ t: 'steer', room: 'lobby', peer: b.session, mode: 'p2p', polite: false, iceServers: [] });
+    sb.deliver({ t: 'steer', room: 'lobby', peer: a.session, mode: 'p2p', polite: true, iceServers: [] });
+    await settle();
+    await clock.advance(1000); // the polite side stops waiting and offers too
+    await waitFor(() => held.filter(([, f]) => f.data.description?.type === 'offer').length === 2);
+    server.handlers.signal = undefined;
+    for (const [socket, f] of held) server.receive(socket, f);
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    // the polite side rolled its own offer back explicitly (Chromium stalls on the implicit one)
+    expect([...rtc.pcs.values()].map((pc) => pc.rollbacks ?? 0).sort()).toEqual([0, 1]);
   });
 
   it('sends over the channel, batches to the server, and the receiver shows it once and learns its seq', async () => {
@@ -279,7 +304,9 @@ describe('P2P between two clients (fake RTCPeerConnection)', () => {
   });
 
   it.each([false, true])('signals that arrive before this side\'s steer are kept for its link (A polite: %s)', async (politeA) => {
-    const { server, b, roomA, roomB, steerNowB } = await pair({ steerB: false, politeA });
+    const { server, clock, b, roomA, roomB, steerNowB } = await pair({ steerB: false, politeA });
+    await settle();
+    await clock.advance(1000); // a polite A offers once it stops waiting for B's offer
     await waitFor(() => server.framesOf('signal').some((f) => f.data.description?.type === 'offer'));
     await settle();
     steerNowB();
