@@ -1,10 +1,6 @@
 package io.switchboard.protocol;
 
 import java.util.Arrays;
-import java.util.HashMap;
-import java.util.HashSet;
-import java.util.Map;
-import java.util.Set;
 import java.util.function.IntUnaryOperator;
 
 /**
@@ -66,24 +62,26 @@ public final class LzString {
     BitWriter out = new BitWriter(bitsPerChar, toChar);
     // Phrases are identified by their code; a phrase plus one char is keyed (code + 1) << 16 | char,
     // a single char by the char alone.
-    Map<Long, Integer> dictionary = new HashMap<>();
-    Set<Character> notYetWritten = new HashSet<>();
+    CodeTable dictionary = new CodeTable();
+    Literals notYetWritten = new Literals();
     int nextCode = 3; // 0, 1 and 2 announce an 8-bit literal, a 16-bit literal and the end
     Codes codes = new Codes(2, 2); // the first literal does not count towards widening
     int phrase = -1;
     int phraseStart = 0;
     for (int i = 0; i < input.length(); i++) {
       char c = input.charAt(i);
-      if (!dictionary.containsKey((long) c)) {
-        dictionary.put((long) c, nextCode++);
-        notYetWritten.add(c);
+      int single = dictionary.get(c);
+      if (single < 0) {
+        single = nextCode++;
+        dictionary.put(c, single);
+        notYetWritten.add(single);
       }
       if (phrase < 0) {
-        phrase = dictionary.get((long) c);
+        phrase = single;
         continue;
       }
-      Integer extended = dictionary.get(phraseKey(phrase, c));
-      if (extended != null) {
+      int extended = dictionary.get(phraseKey(phrase, c));
+      if (extended >= 0) {
         phrase = extended;
         continue;
       }
@@ -92,7 +90,7 @@ public final class LzString {
         dictionary.put(phraseKey(phrase, c), nextCode);
       }
       nextCode++;
-      phrase = dictionary.get((long) c);
+      phrase = single;
       phraseStart = i;
     }
     if (phrase >= 0) {
@@ -108,9 +106,9 @@ public final class LzString {
 
   /** A char seen for the first time goes out as a literal; anything else as its dictionary code. */
   private static void writePhrase(BitWriter out, Codes codes, String input, int start, int length, int code,
-      Set<Character> notYetWritten) {
+      Literals notYetWritten) {
     char first = input.charAt(start);
-    if (length == 1 && notYetWritten.remove(first)) {
+    if (length == 1 && notYetWritten.remove(code)) {
       if (first < 256) {
         out.write(LITERAL_8, codes.width);
         out.write(first, 8);
@@ -123,6 +121,78 @@ public final class LzString {
       out.write(code, codes.width);
     }
     codes.countOne();
+  }
+
+  /** Codes of single chars seen but not yet written as literals. */
+  private static final class Literals {
+    private boolean[] pending = new boolean[64];
+
+    void add(int code) {
+      if (code >= pending.length) {
+        pending = Arrays.copyOf(pending, Math.max(code + 1, 2 * pending.length));
+      }
+      pending[code] = true;
+    }
+
+    boolean remove(int code) {
+      boolean was = code < pending.length && pending[code];
+      if (was) {
+        pending[code] = false;
+      }
+      return was;
+    }
+  }
+
+  /** Open-addressing map from non-negative long keys to codes, without boxing (compression's hot path). */
+  private static final class CodeTable {
+    private long[] keys = new long[64]; // key + 1; 0 marks a free slot
+    private int[] codes = new int[64];
+    private int shift = 64 - 6;
+    private int size;
+
+    /** The code for {@code key}, or -1. */
+    int get(long key) {
+      int mask = keys.length - 1;
+      for (int slot = slot(key); keys[slot] != 0; slot = (slot + 1) & mask) {
+        if (keys[slot] == key + 1) {
+          return codes[slot];
+        }
+      }
+      return -1;
+    }
+
+    void put(long key, int code) {
+      if (2 * (size + 1) > keys.length) {
+        grow();
+      }
+      int mask = keys.length - 1;
+      int slot = slot(key);
+      while (keys[slot] != 0) {
+        slot = (slot + 1) & mask;
+      }
+      keys[slot] = key + 1;
+      codes[slot] = code;
+      size++;
+    }
+
+    private void grow() {
+      long[] oldKeys = keys;
+      int[] oldCodes = codes;
+      keys = new long[oldKeys.length * 2];
+      codes = new int[oldKeys.length * 2];
+      shift--;
+      size = 0;
+      for (int i = 0; i < oldKeys.length; i++) {
+        if (oldKeys[i] != 0) {
+          put(oldKeys[i] - 1, oldCodes[i]);
+        }
+      }
+    }
+
+    /** Fibonacci hashing: the top bits of the product depend on every bit of the key. */
+    private int slot(long key) {
+      return (int) ((key * 0x9E3779B97F4A7C15L) >>> shift);
+    }
   }
 
   /**
