@@ -38,6 +38,16 @@ class BatchTest extends RelayTestBase {
     return packed(id, room, items.encode());
   }
 
+  /** cid/body pairs {@code prefix0 … prefix(n-1)} for {@link #batch}. */
+  static String[] pairs(String prefix, int n) {
+    String[] pairs = new String[2 * n];
+    for (int i = 0; i < n; i++) {
+      pairs[2 * i] = prefix + i;
+      pairs[2 * i + 1] = "message " + i;
+    }
+    return pairs;
+  }
+
   static JsonObject packed(Object id, String room, String itemsText) {
     return new JsonObject().put("t", "batch").put("id", id).put("room", room).put("enc", "lz")
         .put("data", LzString.compressToBase64(itemsText));
