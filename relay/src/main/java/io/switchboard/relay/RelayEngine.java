@@ -406,7 +406,7 @@ public final class RelayEngine {
   private void whileStillJoined(Session session, String room, Object id, Runnable step) {
     if (session.memberships().get(room) == null) {
       reject(session, new ProtocolException(ErrorCode.NOT_JOINED,
-          "left room '" + room + "' before the send completed", id));
+          "left room '" + room + "' before its messages were sequenced", id));
       return;
     }
     try {
