@@ -258,7 +258,7 @@ public final class LzString {
    *     text would exceed {@code maxChars}
    */
   public static String decompress(String compressed, int maxChars) {
-    return decompress(compressed, compressed.length(), 16, compressed::charAt, maxChars);
+    return decompress(compressed.length(), 16, compressed::charAt, maxChars);
   }
 
   /**
@@ -281,7 +281,7 @@ public final class LzString {
         throw malformed("a character outside the Base64 alphabet at " + i);
       }
     }
-    return decompress(compressed, length, 6, i -> BASE64_VALUES[compressed.charAt(i)], maxChars);
+    return decompress(length, 6, i -> BASE64_VALUES[compressed.charAt(i)], maxChars);
   }
 
   /**
@@ -297,14 +297,11 @@ public final class LzString {
         throw malformed("a character outside the UTF-16 form's range at " + i);
       }
     }
-    return decompress(compressed, compressed.length(), 15, i -> compressed.charAt(i) - UTF16_OFFSET, maxChars);
+    return decompress(compressed.length(), 15, i -> compressed.charAt(i) - UTF16_OFFSET, maxChars);
   }
 
-  private static String decompress(String source, int length, int bitsPerChar, IntUnaryOperator valueAt,
-      int maxChars) {
-    if (maxChars < 0) {
-      throw new IllegalArgumentException("maxChars must be >= 0");
-    }
+  /** Reads {@code length} chars of {@code bitsPerChar} bits each, as {@code valueAt} gives them. */
+  private static String decompress(int length, int bitsPerChar, IntUnaryOperator valueAt, int maxChars) {
     if (length == 0) {
       throw malformed("no data");
     }

@@ -29,6 +29,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -393,7 +394,7 @@ public final class RelayEngine {
           if (raced != null) {
             duplicate(session, room, send.id(), send.cid(), raced);
           } else {
-            whileStillJoined(session, send.room(), send.id(), () -> accept(session, room, send));
+            whileStillJoined(session, send.room(), send.id(), current -> accept(session, current, send));
           }
         }
       });
@@ -402,15 +403,19 @@ public final class RelayEngine {
     }
   }
 
-  /** Runs a step that follows a storage lookup, unless the client left the room meanwhile. */
-  private void whileStillJoined(Session session, String room, Object id, Runnable step) {
-    if (session.memberships().get(room) == null) {
+  /**
+   * Runs a step that follows a storage lookup, unless the client left the room meanwhile; the step
+   * gets the room as it is now (it may have been unloaded and loaded again).
+   */
+  private void whileStillJoined(Session session, String room, Object id, Consumer<Room> step) {
+    Membership m = session.memberships().get(room);
+    if (m == null) {
       reject(session, new ProtocolException(ErrorCode.NOT_JOINED,
           "left room '" + room + "' before its messages were sequenced", id));
       return;
     }
     try {
-      step.run();
+      step.accept(m.room());
     } catch (ProtocolException e) {
       reject(session, e.withRef(id));
     }
@@ -486,7 +491,7 @@ public final class RelayEngine {
       if (ar.failed()) {
         fail(session, batch.id(), ar.cause());
       } else {
-        whileStillJoined(session, batch.room(), batch.id(), () -> sequenceBatch(session, room, batch, ar.result()));
+        whileStillJoined(session, batch.room(), batch.id(), current -> sequenceBatch(session, current, batch, ar.result()));
       }
     });
   }
