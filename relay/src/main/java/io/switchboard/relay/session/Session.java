@@ -133,6 +133,11 @@ public final class Session implements OutboundQueue.Sink {
     return bucket.tryAcquire(nowNanos);
   }
 
+  /** All {@code count} tokens from the frame bucket, or none (a batch costs one per item). */
+  public boolean tryAcquire(long nowNanos, int count) {
+    return bucket.tryAcquire(nowNanos, count);
+  }
+
   /**
    * Records a rejected frame; returns true when the last {@code maxErrors} errors, this one
    * included, all happened within {@code windowNanos}.
