@@ -20,7 +20,8 @@ const state = { client: null, rooms: new Map(), current: null, renderQueued: fal
 const idle = globalThis.requestIdleCallback ?? (fn => setTimeout(fn, 1));
 
 function options() {
-  const opts = {};
+  // The page opens from its cache and keeps the composer working while the server is unreachable.
+  const opts = { waitForServer: false };
   // ice=loopback keeps WebRTC on 127.0.0.1 (tests and local demos); p2p=off stays on the relay.
   if (params.get('ice') === 'loopback') opts.iceCandidateFilter = c => !c.candidate || / 127\.0\.0\.1 /.test(c.candidate);
   if (params.get('ice') === 'none') opts.iceCandidateFilter = () => false;

@@ -3,9 +3,9 @@
 import { SyncBatcher } from './batch.js';
 import { MessageCache } from './cache.js';
 import { systemClock } from './clock.js';
-import { Connection } from './connection.js';
+import { Connection, State } from './connection.js';
 import { Emitter } from './emitter.js';
-import { SwitchboardError } from './errors.js';
+import { ErrorCode, SwitchboardError } from './errors.js';
 import { resolveOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { probeNat } from './p2p.js';
@@ -109,7 +109,13 @@ export class Client extends Emitter {
     this.conn.on('close', () => {
       for (const room of this.rooms.values()) room._disconnected();
     });
-    await this.conn.start();
+    const started = this.conn.start();
+    if (o.waitForServer) {
+      await started;
+    } else {
+      // Offline-first: the app works from the outbox and cache while the connection keeps trying.
+      started.catch(() => {});
+    }
     this.batcher.start();
     return this;
   }
@@ -141,13 +147,37 @@ export class Client extends Emitter {
       this.emit(ClientEvent.ROOM, room);
       const frame = { t: 'join', room: room.name };
       if (mode !== 'active') frame.mode = mode;
-      const reply = await this.conn.request(frame);
+      const reply = await this.#requestUntilAnswered(frame);
       await room._joined(reply, { requested: true });
       return room;
     } catch (err) {
       if (this.rooms.get(room.name) === room) this.rooms.delete(room.name);
       throw err;
     }
+  }
+
+  /**
+   * A request that only times out while the server is reachable: offline, it waits for the
+   * connection (the room stays usable from the cache meanwhile).
+   */
+  async #requestUntilAnswered(frame) {
+    for (;;) {
+      try {
+        return await this.conn.request(frame);
+      } catch (err) {
+        if (err?.code !== ErrorCode.TIMEOUT || this.state === State.OPEN || this.state === State.CLOSED) throw err;
+      }
+    }
+  }
+
+  /** Uploads the sync batch now instead of at the next interval (e.g. before the page is hidden). */
+  sync() {
+    this.batcher?.flush();
+  }
+
+  /** Writes deferred cache entries now instead of in idle time. */
+  flushCache() {
+    return this.cache?.flush() ?? Promise.resolve();
   }
 
   /** Counters for tests and dashboards. */
@@ -229,6 +259,7 @@ export class Client extends Emitter {
 
   #opened(resumed) {
     if (resumed) this.counters.reconnects++;
+    for (const room of this.rooms.values()) room._identified(this.user);
     for (const room of this.rooms.values()) {
       if (room.joined && room.mode === 'background') this.conn.send({ t: 'mode', room: room.name, mode: 'background' });
     }

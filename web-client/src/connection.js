@@ -301,8 +301,29 @@ export class Connection extends Emitter {
     }
   };
 
+  // The browser says it has no network. A socket it still holds is dead or soon will be (browsers
+  // can take minutes to notice): drop it now, so sends wait in the outbox and the app shows it.
   #onOffline = () => {
-    if (this.state === State.RECONNECTING && !this.#ws) {
+    const ws = this.#ws;
+    if (ws && this.state === State.OPEN) {
+      this.#detach();
+      try {
+        ws.close(1000, 'offline');
+      } catch {
+        // already closing
+      }
+      this.#dropped(1006, 'offline');
+      return;
+    }
+    if (ws) {
+      this.#detach();
+      try {
+        ws.close(1000, 'offline');
+      } catch {
+        // already closing
+      }
+    }
+    if (this.state === State.RECONNECTING || this.state === State.CONNECTING) {
       this.#clearTimers();
       this.#setState(State.OFFLINE);
     }

@@ -121,6 +121,12 @@ export interface ConnectOptions {
   token?: string;
   storage?: 'indexeddb' | 'memory';
   dbName?: string;
+  /**
+   * true (default): connect() resolves after the server's welcome and rejects when it never comes.
+   * false: it resolves once the outbox and cache are open — rooms open from the cache and sends
+   * queue in the outbox while the connection keeps trying.
+   */
+  waitForServer?: boolean;
   /** Probe the network and follow the server's steers to DataChannels (default true). */
   p2p?: boolean;
   p2pConnectTimeoutMs?: number;
@@ -186,6 +192,10 @@ export declare class Client implements TypedEmitter<ClientEvents> {
   reconnect(): void;
   /** Empties the message cache (not the outbox). */
   clearCache(): Promise<void>;
+  /** Uploads the sync batch (P2P-delivered messages) now instead of at the next interval. */
+  sync(): void;
+  /** Writes deferred cache entries now instead of in idle time. */
+  flushCache(): Promise<void>;
   close(): Promise<void>;
   on<K extends keyof ClientEvents>(event: K, fn: (arg: ClientEvents[K]) => void): Unsubscribe;
   once<K extends keyof ClientEvents>(event: K, fn: (arg: ClientEvents[K]) => void): Unsubscribe;

@@ -9,6 +9,11 @@ export const DEFAULT_OPTIONS = Object.freeze({
   /** 'indexeddb' (default where available) or 'memory'. */
   storage: undefined,
   dbName: 'switchboard',
+  /**
+   * true: connect() resolves after the server's welcome (and rejects if it never comes);
+   * false: it resolves once the outbox and cache are open, so an app starts offline.
+   */
+  waitForServer: true,
   /** Profile the network and follow the server's steers to DataChannels. */
   p2p: true,
   p2pConnectTimeoutMs: 5000,

@@ -1,5 +1,7 @@
 // The wire format of docs/protocol.md, client side: names and body rules, a validator for the
 // frames the SDK sends (so a bug never costs a server error) and a decoder for what it receives.
+import LZString from 'lz-string';
+import { MAX_BATCH_ITEMS } from './codec.js';
 
 /** Defaults of `welcome.limits`; the server's values replace them once known. */
 export const DEFAULT_LIMITS = Object.freeze({
@@ -75,8 +77,8 @@ const CLIENT_FRAMES = {
   },
   signal: { room: isRoomName, to: isPeerId, data: isObj },
   'p2p-result': { room: isRoomName, peer: isPeerId, path: isPath, setupMs: isNonNegNum, 'rttMs?': isNonNegNum },
-  // Upload of P2P-delivered messages (being added to the server): data is LZ-String base64 of [{cid, body}].
-  batch: { room: isRoomName, enc: oneOf('lz'), data: (v) => isStr(v) && v.length > 0 },
+  // Upload of P2P-delivered messages: data is LZ-String base64 of [{cid, body}] (checked below).
+  batch: { room: isRoomName, enc: oneOf('lz'), data: (v) => isStr(v) && BASE64.test(v) },
 };
 
 /** Client frame types of protocol v1 (plus `batch`). */
@@ -112,6 +114,7 @@ export function validateClientFrame(frame, limits = DEFAULT_LIMITS) {
   if (frame.t === 'history' && frame.limit > limits.maxHistoryLimit) return bad('limit too large');
   if (frame.t === 'send' && utf8Bytes(frame.body) > limits.maxBodyBytes) return tooLarge('body');
   if (frame.t === 'signal' && utf8Bytes(JSON.stringify(frame.data)) > limits.maxSignalBytes) return tooLarge('signal data');
+  if (frame.t === 'batch') return checkBatchData(frame.data, limits);
   if (frame.t === 'hello' && frame.resume && Object.keys(frame.resume).length > limits.maxRooms) {
     return { code: 'too_many_rooms', message: 'too many rooms in resume' };
   }
@@ -132,6 +135,34 @@ export function validateClientText(text, limits = DEFAULT_LIMITS) {
   }
   if (hasDuplicateKeys(text)) return bad('duplicate key');
   return validateClientFrame(frame, limits);
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,3}$/;
+
+/** A batch's items as the server checks them: the whole batch is refused for any bad item. */
+function checkBatchData(data, limits) {
+  let json;
+  try {
+    json = LZString.decompressFromBase64(data);
+  } catch {
+    json = null;
+  }
+  if (!json) return bad('data is not an LZ-String stream');
+  if (json.length > 4 * limits.maxFrameBytes) return tooLarge('batch text');
+  let items;
+  try {
+    items = JSON.parse(json);
+  } catch {
+    return bad('batch text is not JSON');
+  }
+  if (!Array.isArray(items) || items.length === 0) return bad('batch must be a non-empty array');
+  if (items.length > MAX_BATCH_ITEMS) return tooLarge('batch');
+  if (hasDuplicateKeys(json)) return bad('duplicate key in a batch item');
+  for (const item of items) {
+    if (!isObj(item) || !isCid(item.cid) || !isBodyText(item.body)) return bad('invalid batch item');
+    if (utf8Bytes(item.body) > limits.maxBodyBytes) return tooLarge('batch item body');
+  }
+  return null;
 }
 
 const bad = (message) => ({ code: 'bad_request', message });

@@ -155,6 +155,22 @@ export class Room extends Emitter {
     await cache.touch(this.name);
   }
 
+  /**
+   * The server said who we are. Messages written before that (an app started offline) carry no
+   * `from` yet; acks and echoes find them by (user, cid), so they are keyed anew.
+   */
+  _identified(user) {
+    let changed = false;
+    for (const [key, m] of [...this.#unsettled]) {
+      if (!m.mine || m.from != null) continue;
+      this.#unsettled.delete(key);
+      m.from = user;
+      this.#unsettled.set(messageKey(m), m);
+      changed = true;
+    }
+    if (changed) this.window.rekey();
+  }
+
   /** `joined`, answering our join or after a resume. */
   async _joined(frame, { requested }) {
     this.joined = true;

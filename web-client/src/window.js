@@ -84,6 +84,11 @@ export class SmartMessageWindow extends Emitter {
     return true;
   }
 
+  /** Own messages written before the user was known got their `from` since: key them anew. */
+  rekey() {
+    this.#byKey = new Map(this.#items.map((m) => [messageKey(m), m]));
+  }
+
   /** Replaces the slice (a room opening: the cache's last page). */
   reset(messages, { hasOlder = false, hasNewer = false } = {}) {
     this.#byKey.clear();

@@ -190,3 +190,42 @@ describe('errors', () => {
     expect(errors).toEqual(['bad_request']);
   });
 });
+
+describe('offline-first start (waitForServer: false)', () => {
+  it('resolves with the server unreachable; sends queue in the outbox and the join completes once it is back', async () => {
+    const server = new FakeServer();
+    server.accepting = false;
+    const clock = new ManualClock();
+    const client = await start(server, { clock, waitForServer: false, requestTimeoutMs: 1000 });
+    expect(client.state).not.toBe('open');
+    const opened = [];
+    client.on('room', (r) => opened.push(r.name));
+    const joined = client.join('lobby');
+    await settle();
+    expect(opened).toEqual(['lobby']);
+    const room = client.rooms.get('lobby');
+    const m = await room.send('written offline');
+    expect(m.status).toBe('pending');
+    expect(client.stats().outbox).toBe(1);
+    // Longer than the request timeout: a join made offline waits for the connection instead of failing.
+    await clock.advance(5000);
+    server.accepting = true;
+    await clock.advance(60_000);
+    await joined;
+    await settle();
+    expect(client.state).toBe('open');
+    expect(server.room('lobby').messages.map((x) => x.body)).toEqual(['written offline']);
+    expect(m).toMatchObject({ status: 'stored', seq: 1, from: 'u-1', path: 'relay' });
+    expect(room.messages).toEqual([m]);
+  });
+
+  it('sync() uploads waiting P2P messages at once instead of at the next interval', async () => {
+    const server = new FakeServer();
+    const client = await start(server, { syncIntervalMs: 600_000 });
+    await client.join('lobby');
+    client.batcher.add('lobby', 'p-1', 'went over a DataChannel');
+    client.sync();
+    await settle();
+    expect(server.framesOf('batch')).toHaveLength(1);
+  });
+});

@@ -201,6 +201,24 @@ describe('Connection', () => {
     expect(conn.state).toBe('open');
   });
 
+  it('drops an open socket when the browser goes offline (it may linger, half dead) and resumes when back', async () => {
+    const server = new FakeServer();
+    const { conn } = open(server);
+    await conn.start();
+    const closes = [];
+    conn.on('close', (c) => closes.push(c));
+    conn.network.go(false);
+    await settle();
+    expect(conn.state).toBe('offline');
+    expect(closes).toHaveLength(1);
+    expect(server.open).toHaveLength(0);
+    expect(conn.send({ t: 'ping' })).toBe(false);
+    conn.network.go(true);
+    await settle();
+    expect(conn.state).toBe('open');
+    expect(server.framesOf('hello')).toHaveLength(2);
+  });
+
   it('retries hello without a token the server did not sign', async () => {
     const server = new FakeServer();
     server.handlers.hello = (socket, f) => {

@@ -3,6 +3,8 @@ import { describe, expect, it } from 'vitest';
 import {
   decodeServerFrame, hasDuplicateKeys, isBodyText, SERVER_TYPES, validateClientFrame, validateClientText,
 } from '../../src/protocol.js';
+import LZString from 'lz-string';
+import { encodeBatch } from '../../src/codec.js';
 import { parseWireExamples } from './wire-examples.js';
 
 const examples = parseWireExamples(readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8'));
@@ -45,7 +47,13 @@ describe('client frame validation beyond the examples', () => {
   });
 
   it('accepts the batch frame the SDK uploads P2P messages with', () => {
-    expect(validateClientFrame({ t: 'batch', id: 3, room: 'lobby', enc: 'lz', data: 'N4Ig' })).toBeNull();
+    const data = encodeBatch([{ cid: 'c-1', body: '안녕 👋' }, { cid: 'c-2', body: 'hi' }]);
+    expect(validateClientFrame({ t: 'batch', id: 3, room: 'lobby', enc: 'lz', data })).toBeNull();
+    expect(validateClientFrame({ t: 'batch', room: 'lobby', enc: 'lz', data: encodeBatch([{ cid: 'has space', body: 'x' }]) })?.code)
+      .toBe('bad_request');
+    const tooMany = Array.from({ length: 51 }, (_, i) => ({ cid: `c${i}`, body: 'x' }));
+    const fiftyOne = LZString.compressToBase64(JSON.stringify(tooMany));
+    expect(validateClientFrame({ t: 'batch', room: 'lobby', enc: 'lz', data: fiftyOne })?.code).toBe('too_large');
     expect(validateClientFrame({ t: 'batch', room: 'lobby', enc: 'gzip', data: 'x' })?.code).toBe('bad_request');
   });
 

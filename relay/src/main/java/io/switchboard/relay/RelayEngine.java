@@ -375,31 +375,65 @@ public final class RelayEngine {
   // --- messages ---------------------------------------------------------------------------------
 
   private void send(Session session, ClientFrame.Send send) {
+    membership(session, send.room());
+    inOrder(session, send.id(), () -> sendInOrder(session, send));
+  }
+
+  private void sendInOrder(Session session, ClientFrame.Send send) {
     Room room = membership(session, send.room()).room();
     Long known = room.knownSeq(session.user(), send.cid());
     if (known != null) {
       duplicate(session, room, send.id(), send.cid(), known);
     } else if (send.resend()) {
       // Beyond the memory window only storage knows; look there before sequencing.
+      session.messageOrder().suspend();
       store.findSeq(room.name(), session.user(), send.cid()).onComplete(ar -> {
-        if (session.isClosed()) {
-          return;
-        }
-        if (ar.failed()) {
-          fail(session, send.id(), ar.cause());
-        } else if (ar.result().isPresent()) {
-          duplicate(session, room, send.id(), send.cid(), ar.result().get());
-        } else {
-          Long raced = room.knownSeq(session.user(), send.cid());
-          if (raced != null) {
-            duplicate(session, room, send.id(), send.cid(), raced);
-          } else {
-            whileStillJoined(session, send.room(), send.id(), current -> accept(session, current, send));
+        try {
+          if (session.isClosed()) {
+            return;
           }
+          if (ar.failed()) {
+            fail(session, send.id(), ar.cause());
+          } else if (ar.result().isPresent()) {
+            duplicate(session, room, send.id(), send.cid(), ar.result().get());
+          } else {
+            Long raced = room.knownSeq(session.user(), send.cid());
+            if (raced != null) {
+              duplicate(session, room, send.id(), send.cid(), raced);
+            } else {
+              whileStillJoined(session, send.room(), send.id(), current -> accept(session, current, send));
+            }
+          }
+        } finally {
+          session.messageOrder().resume();
         }
       });
     } else {
       accept(session, room, send);
+    }
+  }
+
+  /**
+   * Runs a send or batch in the connection's arrival order (see {@link MessageOrder}). A step that
+   * had to wait runs from a storage callback, so it reports its own errors.
+   */
+  private void inOrder(Session session, Object id, Runnable step) {
+    boolean taken = session.messageOrder().submit(() -> {
+      if (session.isClosed()) {
+        return;
+      }
+      try {
+        step.run();
+      } catch (ProtocolException e) {
+        reject(session, e.withRef(id));
+      } catch (RuntimeException e) {
+        LOG.error("bug handling a message of session {}", session.id(), e);
+        reject(session, new ProtocolException(ErrorCode.INTERNAL, "internal error; the frame had no effect", id));
+      }
+    });
+    if (!taken) {
+      throw new ProtocolException(ErrorCode.RATE_LIMITED,
+          "too many messages are waiting behind a storage lookup; resend later");
     }
   }
 
@@ -472,26 +506,36 @@ public final class RelayEngine {
    * nothing of it happens.
    */
   private void batch(Session session, ClientFrame.Batch batch) {
-    Room room = membership(session, batch.room()).room();
+    membership(session, batch.room());
     int items = batch.items().size();
     if (items > 1 && !session.tryAcquire(nanoClock.getAsLong(), items - 1)) {
       throw new ProtocolException(ErrorCode.RATE_LIMITED,
           "a batch of " + items + " takes " + items + " frame tokens and fewer are left; retry it later");
     }
+    inOrder(session, batch.id(), () -> batchInOrder(session, batch));
+  }
+
+  private void batchInOrder(Session session, ClientFrame.Batch batch) {
+    Room room = membership(session, batch.room()).room();
     List<String> unknown = batch.items().stream().map(ClientFrame.BatchItem::cid)
         .filter(cid -> room.knownSeq(session.user(), cid) == null).distinct().toList();
     if (unknown.isEmpty()) {
       sequenceBatch(session, room, batch, Map.of());
       return;
     }
+    session.messageOrder().suspend();
     store.findSeqs(room.name(), session.user(), unknown).onComplete(ar -> {
-      if (session.isClosed()) {
-        return;
-      }
-      if (ar.failed()) {
-        fail(session, batch.id(), ar.cause());
-      } else {
-        whileStillJoined(session, batch.room(), batch.id(), current -> sequenceBatch(session, current, batch, ar.result()));
+      try {
+        if (session.isClosed()) {
+          return;
+        }
+        if (ar.failed()) {
+          fail(session, batch.id(), ar.cause());
+        } else {
+          whileStillJoined(session, batch.room(), batch.id(), current -> sequenceBatch(session, current, batch, ar.result()));
+        }
+      } finally {
+        session.messageOrder().resume();
       }
     });
   }
