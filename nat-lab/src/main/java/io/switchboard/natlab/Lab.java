@@ -163,12 +163,12 @@ public final class Lab implements AutoCloseable {
     Side side;
     if (type == NatType.NONE) {
       side = new Side(id, type, null, client, "203.0.113.2" + n, null);
+      sides.add(side);
       ns(client);
       ip(INET, "link", "add", "v" + id, "type", "veth", "peer", "name", "eth0", "netns", client);
       ip(INET, "link", "set", "v" + id, "master", "br0", "up");
       ip(client, "addr", "add", side.clientIp() + "/24", "dev", "eth0");
       ip(client, "link", "set", "eth0", "up");
-      sides.add(side);
       netem(INET, "v" + id);
       netem(client, "eth0");
       return side;
@@ -200,6 +200,10 @@ public final class Lab implements AutoCloseable {
 
   public void removeSide(Side side) {
     sides.remove(side);
+    // Delete the bridge port now: a namespace dies asynchronously after `ip netns del`, and its veth
+    // (with it the next pair's interface name) would linger. Forget the old MAC of the side's address.
+    Sh.run("ip", "-n", INET, "link", "del", "v" + side.id());
+    Sh.run("ip", "-n", INET, "neigh", "flush", "dev", "br0");
     deleteNs(side.clientNs());
     if (side.routerNs() != null) {
       deleteNs(side.routerNs());

@@ -191,36 +191,41 @@ public final class JavaPeerMain {
 
   // ---------------------------------------------------------------- STUN
 
-  /** Two-port mapping on one socket, RFC 5780 mapping on the same socket, filtering on a second. */
+  /**
+   * Two-port mapping on one socket, RFC 5780 mapping on the same socket, filtering on a second.
+   * Everything STUN runs on one event-loop context: StunProbe sets its retransmission timer from the
+   * caller's thread and cancels it from the socket's, and an answer arriving while a non-Vert.x thread
+   * is still inside setTimer made cancelTimer throw (a lost answer: udp=false for a working NAT).
+   */
   private JsonObject probe(JsonArray probeUrls) throws Exception {
+    io.vertx.core.Context ctx = vertx.getOrCreateContext();
     InetSocketAddress primary = stunAddress(probeUrls.getString(0));
     InetSocketAddress alt = stunAddress(probeUrls.getString(1));
     JsonObject profile = new JsonObject().put("t", "profile").put("host", new JsonArray().add(host));
-    DatagramSocket socket = vertx.createDatagramSocket();
-    DatagramSocket filterSocket = vertx.createDatagramSocket();
+    DatagramSocket socket = onLoop(ctx, () -> vertx.createDatagramSocket().listen(0, host));
+    DatagramSocket filterSocket = onLoop(ctx, () -> vertx.createDatagramSocket().listen(0, host));
     try {
-      await(socket.listen(0, host));
-      await(filterSocket.listen(0, host));
-      StunProbe stun = new StunProbe(vertx, socket, 200, 3);
+      StunProbe stun = onLoop(ctx, () -> io.vertx.core.Future.succeededFuture(new StunProbe(vertx, socket, 200, 3)));
       StunProbe.Binding first;
       try {
-        first = await(stun.bind(primary));
+        first = onLoop(ctx, () -> stun.bind(primary));
       } catch (ExecutionException e) {
         log.info("{}: no STUN answer over UDP ({}): udp=false", name, e.getCause().getMessage());
         // The Java peer's TURN client is UDP-only (peer/README): without UDP it cannot get a relay candidate.
         return profile.put("udp", false).put("turn", false);
       }
-      StunProbe.Binding second = await(stun.bind(alt));
+      StunProbe.Binding second = onLoop(ctx, () -> stun.bind(alt));
       profile.put("udp", true).put("mapped", new JsonArray().add(text(first.mapped())).add(text(second.mapped())));
       String mapping = "unknown";
       String filtering = "unknown";
       if (first.otherAddress() != null) {
         InetSocketAddress other = first.otherAddress();
-        StunProbe.Binding test2 = await(stun.bind(new InetSocketAddress(other.getAddress(), primary.getPort())));
+        StunProbe.Binding test2 = onLoop(ctx, () -> stun.bind(new InetSocketAddress(other.getAddress(), primary.getPort())));
         MappingBehaviour m = test2.mapped().equals(first.mapped()) ? MappingBehaviour.ENDPOINT_INDEPENDENT
-            : MappingBehaviour.rfc5780(first.mapped(), test2.mapped(), await(stun.bind(other)).mapped());
+            : MappingBehaviour.rfc5780(first.mapped(), test2.mapped(), onLoop(ctx, () -> stun.bind(other)).mapped());
         mapping = m.name().toLowerCase().replace('_', '-');
-        filtering = filtering(new StunProbe(vertx, filterSocket, 100, 3), primary);
+        StunProbe filter = onLoop(ctx, () -> io.vertx.core.Future.succeededFuture(new StunProbe(vertx, filterSocket, 100, 3)));
+        filtering = filtering(ctx, filter, primary);
       }
       profile.put("mapping", mapping).put("filtering", filtering)
           .put("candidates", new JsonArray().add("host").add("srflx"));
@@ -231,28 +236,43 @@ public final class JavaPeerMain {
     }
   }
 
+  /** RFC 5780 §4.4 on a socket that has talked to nobody: tests I, II (change IP+port), III (change port). */
+  private String filtering(io.vertx.core.Context ctx, StunProbe stun, InetSocketAddress server) throws Exception {
+    onLoop(ctx, () -> stun.bind(server));
+    if (answers(ctx, () -> stun.bind(server, true, true))) {
+      return "endpoint-independent";
+    }
+    return answers(ctx, () -> stun.bind(server, false, true)) ? "address-dependent" : "address-and-port-dependent";
+  }
+
+  private static boolean answers(io.vertx.core.Context ctx, java.util.function.Supplier<io.vertx.core.Future<StunProbe.Binding>> test)
+      throws InterruptedException {
+    try {
+      onLoop(ctx, test);
+      return true;
+    } catch (ExecutionException e) {
+      return false;
+    }
+  }
+
   private static JsonObject reportOf(JsonObject profile) {
     JsonObject copy = profile.copy();
     copy.remove("t");
     return copy;
   }
 
-  /** RFC 5780 §4.4 on a socket that has talked to nobody: tests I, II (change IP+port), III (change port). */
-  private String filtering(StunProbe stun, InetSocketAddress server) throws Exception {
-    await(stun.bind(server));
-    if (answers(stun.bind(server, true, true))) {
-      return "endpoint-independent";
-    }
-    return answers(stun.bind(server, false, true)) ? "address-dependent" : "address-and-port-dependent";
-  }
-
-  private static boolean answers(io.vertx.core.Future<StunProbe.Binding> test) throws InterruptedException {
-    try {
-      await(test);
-      return true;
-    } catch (ExecutionException e) {
-      return false;
-    }
+  /** Runs {@code action} on {@code ctx}'s event loop and waits for its future. */
+  private static <T> T onLoop(io.vertx.core.Context ctx, java.util.function.Supplier<io.vertx.core.Future<T>> action)
+      throws InterruptedException, ExecutionException {
+    io.vertx.core.Promise<T> promise = io.vertx.core.Promise.promise();
+    ctx.runOnContext(v -> {
+      try {
+        action.get().onComplete(promise);
+      } catch (RuntimeException e) {
+        promise.fail(e);
+      }
+    });
+    return await(promise.future());
   }
 
   private static InetSocketAddress stunAddress(String url) {
