@@ -112,6 +112,9 @@ public final class Lab implements AutoCloseable {
     ip(INET, "addr", "add", RELAY_IP + "/24", "dev", "br0");
     ip(INET, "addr", "add", ALT_IP + "/24", "dev", "br0");
     ip(INET, "link", "set", "br0", "up");
+    if (options.netem() != null) {
+      checkNetem();
+    }
 
     String secret = HexFormat.of().formatHex(new SecureRandom().generateSeed(16));
     Path turnDir = Files.createDirectories(work.resolve("coturn"));
@@ -157,7 +160,10 @@ public final class Lab implements AutoCloseable {
   // ---------------------------------------------------------------- sides
 
   /** Builds side {@code id} ("a" or "b") with the given NAT type; fractions of a second. */
-  public Side side(String id, NatType type) {
+  public synchronized Side side(String id, NatType type) {
+    if (closed) {
+      throw new IllegalStateException("the lab is shut down");
+    }
     int n = id.equals("a") ? 1 : 2;
     String client = PREFIX + id + "-peer";
     Side side;
@@ -198,7 +204,7 @@ public final class Lab implements AutoCloseable {
     return side;
   }
 
-  public void removeSide(Side side) {
+  public synchronized void removeSide(Side side) {
     sides.remove(side);
     // Delete the bridge port now: a namespace dies asynchronously after `ip netns del`, and its veth
     // (with it the next pair's interface name) would linger. Forget the old MAC of the side's address.
@@ -208,6 +214,19 @@ public final class Lab implements AutoCloseable {
     if (side.routerNs() != null) {
       deleteNs(side.routerNs());
     }
+  }
+
+  /** Fails early, and clearly, when the kernel has no netem qdisc or tc rejects the spec. */
+  private void checkNetem() {
+    List<String> cmd = Sh.list("ip", "netns", "exec", INET, "tc", "qdisc", "add", "dev", "lo", "root", "netem");
+    cmd.addAll(List.of(options.netem().trim().split("\\s+")));
+    Sh.Result r = Sh.run(10_000, null, cmd);
+    if (!r.ok()) {
+      throw new IllegalStateException(r.err().contains("unknown") ? "--netem: this kernel has no netem qdisc "
+          + "(CONFIG_NET_SCH_NETEM, module sch_netem; `modprobe sch_netem` where modules exist)"
+          : "--netem '" + options.netem() + "' rejected by tc: " + r.err().strip());
+    }
+    Sh.run("ip", "netns", "exec", INET, "tc", "qdisc", "del", "dev", "lo", "root");
   }
 
   private void netem(String ns, String dev) {
@@ -320,8 +339,9 @@ public final class Lab implements AutoCloseable {
 
   // ---------------------------------------------------------------- teardown
 
+  /** Also the shutdown hook (Ctrl-C): waits for a side being built, after which no new one starts. */
   @Override
-  public void close() {
+  public synchronized void close() {
     if (closed) {
       return;
     }

@@ -47,13 +47,16 @@ public enum NatType {
     return summary;
   }
 
-  /** Configured mapping behaviour; {@code NONE} maps nothing (endpoint-independent), udp-blocked has none. */
+  /** What RFC 5780 discovery reports when no STUN answer comes back over UDP. */
+  public static final String NO_UDP = "no UDP answer";
+
+  /** Configured mapping behaviour; {@code NONE} maps nothing (endpoint-independent), udp-blocked answers nothing. */
   public String mapping() {
-    return this == NONE ? Behaviour.EI.wire : mapping == null ? "-" : mapping.wire;
+    return this == NONE ? Behaviour.EI.wire : mapping == null ? NO_UDP : mapping.wire;
   }
 
   public String filtering() {
-    return this == NONE ? Behaviour.EI.wire : filtering == null ? "-" : filtering.wire;
+    return this == NONE ? Behaviour.EI.wire : filtering == null ? NO_UDP : filtering.wire;
   }
 
   /** The class the relay's STUN service/profile classification must give a client behind this NAT. */

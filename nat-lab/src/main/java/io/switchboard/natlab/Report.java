@@ -60,7 +60,7 @@ public final class Report {
     NatType[] types = NatType.values();
     int cell = 120;
     int label = 130;
-    int top = 60;
+    int top = -60; // the column labels need one line, not a label's width
     int legend = 70;
     int size = label + cell * types.length + 20;
     BufferedImage img = new BufferedImage(size, top + label + cell * types.length + legend, BufferedImage.TYPE_INT_RGB);
@@ -71,7 +71,7 @@ public final class Report {
     g.fillRect(0, 0, img.getWidth(), img.getHeight());
     g.setColor(Color.BLACK);
     g.setFont(new Font(Font.SANS_SERIF, Font.BOLD, 18));
-    g.drawString("Switchboard NAT lab: path per NAT pair", 10, 30);
+    g.drawString("Switchboard NAT lab: path per NAT pair (rows natA, columns natB)", 10, 30);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 13));
     for (int i = 0; i < types.length; i++) {
       centered(g, types[i].wire(), label + i * cell, top + label - 20, cell);

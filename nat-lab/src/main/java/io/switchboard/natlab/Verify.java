@@ -51,6 +51,8 @@ public final class Verify {
         }
         for (int k = 0; k < sides.size(); k++) {
           String raw = PairRunner.join(discovery.get(k));
+          java.nio.file.Files.writeString(lab.options().logDir().resolve("verify-" + sides.get(k).type().wire()
+              + "-natdiscovery.out"), raw);
           JsonObject probe = PairRunner.parse(PairRunner.join(probes.get(k)), "probe");
           out.add(new Truth(sides.get(k).type(), mapping(raw), filtering(raw), probe.getString("class", "-"),
               probe.getString("classMapping", "-"), probe.getString("classFiltering", "-"), raw));
@@ -67,19 +69,34 @@ public final class Verify {
 
   /** natdiscovery's wording ("NAT with Endpoint Independent Mapping!") in RFC 4787's wire names. */
   static String mapping(String raw) {
-    if (raw.contains("No NAT") || raw.toLowerCase(Locale.ROOT).contains("no nat")) {
+    String section = section(raw, "Mapping Behavior", "Filtering Behavior");
+    if (section.toLowerCase(Locale.ROOT).contains("no nat")) {
       return NatType.Behaviour.EI.wire;
     }
-    return behaviour(MAPPING.matcher(raw));
+    return behaviour(MAPPING.matcher(section), section);
   }
 
   static String filtering(String raw) {
-    return behaviour(FILTERING.matcher(raw));
+    String section = section(raw, "Filtering Behavior", null);
+    if (section.toLowerCase(Locale.ROOT).contains("no nat")) {
+      return NatType.Behaviour.EI.wire;
+    }
+    return behaviour(FILTERING.matcher(section), section);
   }
 
-  private static String behaviour(Matcher m) {
+  private static String section(String raw, String from, String to) {
+    int start = raw.indexOf(from);
+    if (start < 0) {
+      return "";
+    }
+    int end = to == null ? -1 : raw.indexOf(to, start);
+    return end < 0 ? raw.substring(start) : raw.substring(start, end);
+  }
+
+  private static String behaviour(Matcher m, String section) {
     if (!m.find()) {
-      return "-";
+      // natdiscovery prints only this when no answer came back over UDP.
+      return section.contains("STUN receive timeout") ? NatType.NO_UDP : "-";
     }
     String s = m.group(1).toLowerCase(Locale.ROOT);
     if (s.contains("endpoint independent")) {

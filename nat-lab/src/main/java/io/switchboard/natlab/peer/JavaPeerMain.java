@@ -127,7 +127,12 @@ public final class JavaPeerMain {
         ice.close();
       }
       if (ws != null) {
-        ws.close();
+        try {
+          // Let the last frames (done, p2p-result) reach the relay before System.exit.
+          ws.close().toCompletionStage().toCompletableFuture().get(3, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          log.debug("{}: close: {}", name, e.toString());
+        }
       }
     }
     return 0;
@@ -459,12 +464,17 @@ public final class JavaPeerMain {
     return answer;
   }
 
-  private void signal(JsonObject data) {
-    send(new JsonObject().put("t", "signal").put("room", room).put("to", other).put("data", data));
+  /** Signals are waited for by the other side: each is written out before the peer goes on. */
+  private void signal(JsonObject data) throws InterruptedException {
+    try {
+      await(send(new JsonObject().put("t", "signal").put("room", room).put("to", other).put("data", data)));
+    } catch (ExecutionException e) {
+      throw new IllegalStateException("signal not written: " + e.getCause(), e.getCause());
+    }
   }
 
-  private void send(JsonObject frame) {
-    ws.writeTextMessage(frame.encode());
+  private io.vertx.core.Future<Void> send(JsonObject frame) {
+    return ws.writeTextMessage(frame.encode());
   }
 
   private static <T> T await(io.vertx.core.Future<T> future) throws InterruptedException, ExecutionException {
