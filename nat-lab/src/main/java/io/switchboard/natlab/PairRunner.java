@@ -34,8 +34,11 @@ public final class PairRunner {
     Lab.Side b = null;
     JsonObject ra;
     JsonObject rb;
+    long upMs;
+    long downStart;
     try {
       b = lab.side("b", natB);
+      upMs = (System.nanoTime() - start) / 1_000_000;
       String room = "natlab-" + n;
       CompletableFuture<String> outA = lab.runIn(a.clientNs(), kind.command(launch(room, "a", a, false)), tag + "-a",
           PEER_DEADLINE_MS + 5000);
@@ -44,11 +47,14 @@ public final class PairRunner {
       ra = parse(join(outA), tag + "-a");
       rb = parse(join(outB), tag + "-b");
     } finally {
+      downStart = System.nanoTime();
       lab.removeSide(a);
       if (b != null) {
         lab.removeSide(b);
       }
     }
+    long downMs = (System.nanoTime() - downStart) / 1_000_000;
+    ra.put("labUpMs", upMs).put("labDownMs", downMs);
     return row(natA, natB, ra, rb, (System.nanoTime() - start) / 1_000_000);
   }
 

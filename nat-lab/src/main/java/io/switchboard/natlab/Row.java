@@ -60,6 +60,7 @@ public record Row(NatType natA, NatType natB, String path, String predicted, Str
         .put("classA", classA).put("classB", classB).put("candidates", candidates)
         .put("expected", expected == null ? null : expected.path()).put("ok", ok())
         .put("problems", new JsonArray(problems())).put("pairMs", pairMs)
+        .put("labUpMs", peerA.getLong("labUpMs")).put("labDownMs", peerA.getLong("labDownMs"))
         .put("peers", new JsonObject().put("a", peerA).put("b", peerB));
   }
 }

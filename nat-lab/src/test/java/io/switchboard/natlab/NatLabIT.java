@@ -72,6 +72,40 @@ class NatLabIT {
   }
 
   @Test
+  void theLabHasNoRouteOutAndASideIsBuiltAndRemovedInUnderASecond() {
+    long start = System.nanoTime();
+    Lab.Side a = lab.side("a", NatType.SYMMETRIC);
+    Lab.Side b = lab.side("b", NatType.NONE);
+    long upMs = (System.nanoTime() - start) / 1_000_000;
+    try {
+      // Nothing in the lab knows a way to any address outside it: routers and the internet namespace have
+      // no default route, and a NATed client's default route ends at its router.
+      for (String ns : List.of(Lab.INET, a.routerNs(), b.clientNs())) {
+        Sh.Result r = Sh.run("ip", "-n", ns, "route", "get", "198.18.0.1");
+        assertThat(r.ok()).as("%s routes 198.18.0.1: %s", ns, r.out()).isFalse();
+        assertThat(r.err()).contains("unreachable");
+      }
+      assertThat(Sh.run("ip", "-n", a.clientNs(), "route", "get", "198.18.0.1").out()).contains("via 198.51.100.1 dev eth0");
+      // Every lab interface's peer is in a lab namespace: nothing is linked to the host's.
+      for (String ns : Lab.leftovers()) {
+        String links = Sh.run("ip", "-n", ns, "-o", "link", "show", "type", "veth").out();
+        for (String line : links.split("\n")) {
+          if (!line.isBlank()) {
+            assertThat(line).as("%s: %s", ns, line).contains("link-netns " + Lab.PREFIX);
+          }
+        }
+      }
+    } finally {
+      long downStart = System.nanoTime();
+      lab.removeSide(a);
+      lab.removeSide(b);
+      long downMs = (System.nanoTime() - downStart) / 1_000_000;
+      System.err.printf("natlab: two sides up in %d ms, down in %d ms%n", upMs, downMs);
+      assertThat(upMs + downMs).isLessThan(3_000);
+    }
+  }
+
+  @Test
   void natdiscoveryAndTheRelaysClassificationSeeWhatTheLabConfigured() throws Exception {
     List<Verify.Truth> truths = Verify.run(lab, runner, List.of(NatType.values()));
     System.err.println(Verify.markdown(truths));
