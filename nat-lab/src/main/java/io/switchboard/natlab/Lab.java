@@ -61,16 +61,12 @@ public final class Lab implements AutoCloseable {
   private Lab(Options options) throws IOException {
     this.options = options;
     lockChannel = FileChannel.open(LOCK, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
-    lock = lockChannel.tryLock();
-    if (lock == null) {
-      lockChannel.close();
-      throw new IllegalStateException("another natlab run holds " + LOCK + " (one lab per machine at a time)");
-    }
+    lock = awaitLock(lockChannel);
     Runtime.getRuntime().addShutdownHook(hook);
     List<String> leftovers = leftovers();
     if (!leftovers.isEmpty()) {
       System.err.println("natlab: leftovers of a crashed run found " + leftovers + ": cleaning them first");
-      clean();
+      cleanLocked();
     }
     work = Files.createTempDirectory(Path.of("/tmp"), PREFIX + "natlab-");
     Files.createDirectories(options.logDir());
@@ -392,10 +388,43 @@ public final class Lab implements AutoCloseable {
   }
 
   /**
-   * Stops every process inside a {@value #PREFIX}… namespace (by PID) and deletes the namespaces and
-   * the temp folders of earlier runs. Safe when nothing is left.
+   * One lab per machine (the namespace names are fixed): waits, bounded by {@code NATLAB_LOCK_WAIT_S}
+   * (default 600 s), while another run (another engineer's, on a shared machine) holds the lock.
    */
-  public static List<String> clean() {
+  private static FileLock awaitLock(FileChannel channel) throws IOException {
+    long waitS = Long.parseLong(System.getenv().getOrDefault("NATLAB_LOCK_WAIT_S", "600"));
+    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(waitS);
+    boolean said = false;
+    while (true) {
+      FileLock l = channel.tryLock();
+      if (l != null) {
+        return l;
+      }
+      if (System.nanoTime() > until) {
+        channel.close();
+        throw new IllegalStateException("another natlab run has held " + LOCK + " for " + waitS + " s (one lab per machine at a time)");
+      }
+      if (!said) {
+        System.err.println("natlab: another natlab run is active (" + LOCK + "): waiting for it");
+        said = true;
+      }
+      sleep(500);
+    }
+  }
+
+  /**
+   * Stops every process inside a {@value #PREFIX}… namespace (by PID) and deletes the namespaces and
+   * the temp folders of earlier runs. Safe when nothing is left. Takes the lab lock, so it never
+   * tears down a live run's lab (it waits for that run instead).
+   */
+  public static List<String> clean() throws IOException {
+    try (FileChannel channel = FileChannel.open(LOCK, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+         FileLock ignored = awaitLock(channel)) {
+      return cleanLocked();
+    }
+  }
+
+  private static List<String> cleanLocked() {
     List<String> names = leftovers();
     // Clients and routers before the internet, so its bridge loses its ports first.
     names.sort(Comparator.comparing((String n) -> n.equals(INET)));

@@ -66,7 +66,7 @@ public final class Main {
     return 0;
   }
 
-  private static int clean() {
+  private static int clean() throws java.io.IOException {
     if (!Prerequisites.isRoot()) {
       throw new IllegalStateException("natlab clean needs root (it deletes network namespaces)");
     }
