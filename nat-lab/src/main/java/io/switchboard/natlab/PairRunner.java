@@ -26,6 +26,10 @@ public final class PairRunner {
     this.expected = expected;
   }
 
+  public Expected expected() {
+    return expected;
+  }
+
   public Row run(NatType natA, NatType natB) throws IOException {
     long start = System.nanoTime();
     int n = ++counter;
