@@ -171,6 +171,10 @@ public final class Lab implements AutoCloseable {
       ip(INET, "link", "set", "v" + id, "master", "br0", "up");
       ip(client, "addr", "add", side.clientIp() + "/24", "dev", "eth0");
       ip(client, "link", "set", "eth0", "up");
+      // A default route, as any host on the internet has (Chromium gathers no host candidate without
+      // one, and the relay then cannot see "no NAT"). It ends at the internet namespace, which does not
+      // forward and has no route of its own: still no way out of the lab.
+      ip(client, "route", "add", "default", "via", RELAY_IP);
       netem(INET, "v" + id);
       netem(client, "eth0");
       return side;

@@ -26,6 +26,10 @@ public final class PairRunner {
     this.expected = expected;
   }
 
+  public Expected expected() {
+    return expected;
+  }
+
   public Row run(NatType natA, NatType natB) throws IOException {
     long start = System.nanoTime();
     int n = ++counter;
@@ -39,7 +43,7 @@ public final class PairRunner {
     try {
       b = lab.side("b", natB);
       upMs = (System.nanoTime() - start) / 1_000_000;
-      String room = "natlab-" + n;
+      String room = "natlab-" + kind.name() + "-" + n;  // unique per kind: two runners may share a lab
       CompletableFuture<String> outA = lab.runIn(a.clientNs(), kind.command(launch(room, "a", a, false)), tag + "-a",
           PEER_DEADLINE_MS + 5000);
       CompletableFuture<String> outB = lab.runIn(b.clientNs(), kind.command(launch(room, "b", b, false)), tag + "-b",
@@ -60,7 +64,7 @@ public final class PairRunner {
 
   /** One peer alone in a room: STUN probe and the relay's classification only. */
   public CompletableFuture<String> probe(Lab.Side side, String tag) throws IOException {
-    return lab.runIn(side.clientNs(), kind.command(launch("natlab-probe-" + (++counter), side.id(), side, true)), tag,
+    return lab.runIn(side.clientNs(), kind.command(launch("natlab-probe-" + kind.name() + "-" + (++counter), side.id(), side, true)), tag,
         PEER_DEADLINE_MS);
   }
 
@@ -113,7 +117,8 @@ public final class PairRunner {
     return new Row(natA, natB, pathA, predicted, ra.getJsonObject("steer", new JsonObject()).getString("reason", "-"),
         ra.getInteger("sent", 0) + rb.getInteger("sent", 0), ra.getInteger("delivered", 0) + rb.getInteger("delivered", 0),
         ra.getInteger("duplicates", 0) + rb.getInteger("duplicates", 0), setup, rtt,
-        ra.getString("class", "-"), rb.getString("class", "-"), candidates, expected.get(natA, natB), pairMs, errors,
+        ra.getString("class", "-"), rb.getString("class", "-"), candidates, expected.get(natA, natB),
+        expected.expectedClass(natA), expected.expectedClass(natB), pairMs, errors,
         ra, rb);
   }
 

@@ -11,7 +11,8 @@ import java.util.List;
  */
 public record Row(NatType natA, NatType natB, String path, String predicted, String reason, int sent, int delivered,
                   int duplicates, Long setupMs, Double rttMs, String classA, String classB, String candidates,
-                  Expected.Pair expected, long pairMs, List<String> errors, JsonObject peerA, JsonObject peerB) {
+                  Expected.Pair expected, String wantClassA, String wantClassB, long pairMs, List<String> errors,
+                  JsonObject peerA, JsonObject peerB) {
 
   /** The path the peers ended on is the one steering predicted. */
   public boolean matched() {
@@ -19,7 +20,7 @@ public record Row(NatType natA, NatType natB, String path, String predicted, Str
   }
 
   public boolean classesMatch() {
-    return natA.expectedClass().equals(classA) && natB.expectedClass().equals(classB);
+    return wantClassA.equals(classA) && wantClassB.equals(classB);
   }
 
   public boolean exactlyOnce() {
@@ -30,7 +31,7 @@ public record Row(NatType natA, NatType natB, String path, String predicted, Str
   public List<String> problems() {
     List<String> p = new ArrayList<>(errors);
     if (!classesMatch()) {
-      p.add("classified " + classA + "/" + classB + ", configured " + natA.expectedClass() + "/" + natB.expectedClass());
+      p.add("classified " + classA + "/" + classB + ", expected " + wantClassA + "/" + wantClassB);
     }
     if (!exactlyOnce()) {
       p.add("delivered " + delivered + " of " + sent + " with " + duplicates + " duplicate(s)");

@@ -36,10 +36,35 @@ class CliTest {
   }
 
   @Test
-  void browserPeersAreNotAvailableYetAndSaySo() {
-    assertThat(stderrOf("matrix", "--peers", "browser")).contains("--peers browser is not available yet")
-        .contains("PeerKind");
+  void browserPeersRunTheNodeScriptWithTheSameContractAndUnknownKindsAreRefused() {
+    assertThat(Main.parse(new String[] {"matrix", "--peers", "browser"}).peers()).isEqualTo("browser");
+    PeerKind kind = PeerKind.parse("browser", java.nio.file.Path.of("/x/nat-lab/target/natlab.jar"));
+    assertThat(kind.name()).isEqualTo("browser");
+    assertThat(kind.command(new PeerKind.Launch("ws://203.0.113.1:8080/ws", "r1", "a", "198.51.100.10", 20, 45_000, false)))
+        .contains("/x/nat-lab/browser-peer/peer.mjs", "--relay", "ws://203.0.113.1:8080/ws", "--room", "r1", "--name", "a",
+            "--host", "198.51.100.10", "--messages", "20", "--deadline-ms", "45000")
+        .doesNotContain("--probe-only");
     assertThat(stderrOf("matrix", "--peers", "carrier-pigeon")).contains("unknown peer kind 'carrier-pigeon'; valid: java, browser");
+  }
+
+  @Test
+  void theBrowserMatrixCoversEveryPairAndDiffersFromJavaOnlyWhereBrowsersDo() {
+    Expected java = Expected.load();
+    Expected browser = Expected.load("browser");
+    assertThat(browser.size()).isEqualTo(21);
+    for (NatType[] p : Main.allPairs()) {
+      Expected.Pair b = browser.get(p[0], p[1]);
+      Expected.Pair j = java.get(p[0], p[1]);
+      assertThat(b).as("%s|%s", p[0], p[1]).isNotNull();
+      boolean blocked = p[0] == NatType.UDP_BLOCKED || p[1] == NatType.UDP_BLOCKED;
+      // TURN over TCP instead of the server relay; everything else ends where the Java peers end.
+      assertThat(b.path()).as("%s|%s", p[0], p[1]).isEqualTo(blocked ? "turn" : j.path());
+    }
+    // The browser cannot measure filtering: port-restricted ↔ symmetric is steered direct and ends on TURN.
+    assertThat(browser.get(NatType.PORT_RESTRICTED, NatType.SYMMETRIC).predicted()).isEqualTo("direct");
+    assertThat(browser.expectedClass(NatType.SYMMETRIC)).isEqualTo("symmetric");
+    assertThat(browser.expectedClass(NatType.FULL_CONE)).isNotEqualTo(NatType.FULL_CONE.expectedClass());
+    assertThat(java.expectedClass(NatType.FULL_CONE)).isEqualTo("full-cone");
   }
 
   @Test

@@ -26,6 +26,17 @@ final class LabGate {
     return Path.of(System.getProperty("natlab.out", "target/natlab"));
   }
 
+  /** The lab's prerequisites plus node, Debian's Chromium and playwright-core for the browser peer. */
+  static PeerKind.BrowserPeers requireBrowser() {
+    require();
+    PeerKind.BrowserPeers kind = (PeerKind.BrowserPeers) PeerKind.parse("browser", labJar());
+    String missing = kind.missing();
+    if (missing != null) {
+      skipOrFail("browser peer: " + missing);
+    }
+    return kind;
+  }
+
   static void require() {
     String missing = Prerequisites.missing(false);
     if (missing == null && !Files.isRegularFile(relayJar())) {
@@ -37,6 +48,10 @@ final class LabGate {
     if (missing == null) {
       return;
     }
+    skipOrFail(missing);
+  }
+
+  private static void skipOrFail(String missing) {
     if ("true".equals(System.getenv("CI"))) {
       fail("CI=true and the NAT lab cannot run: " + missing);
     }

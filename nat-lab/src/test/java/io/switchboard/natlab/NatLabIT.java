@@ -79,13 +79,16 @@ class NatLabIT {
     long upMs = (System.nanoTime() - start) / 1_000_000;
     try {
       // Nothing in the lab knows a way to any address outside it: routers and the internet namespace have
-      // no default route, and a NATed client's default route ends at its router.
-      for (String ns : List.of(Lab.INET, a.routerNs(), b.clientNs())) {
+      // no default route, a NATed client's default route ends at its router, a "none" client's at the
+      // internet namespace, which does not forward.
+      for (String ns : List.of(Lab.INET, a.routerNs())) {
         Sh.Result r = Sh.run("ip", "-n", ns, "route", "get", "198.18.0.1");
         assertThat(r.ok()).as("%s routes 198.18.0.1: %s", ns, r.out()).isFalse();
         assertThat(r.err()).contains("unreachable");
       }
       assertThat(Sh.run("ip", "-n", a.clientNs(), "route", "get", "198.18.0.1").out()).contains("via 198.51.100.1 dev eth0");
+      assertThat(Sh.run("ip", "-n", b.clientNs(), "route", "get", "198.18.0.1").out()).contains("via " + Lab.RELAY_IP + " dev eth0");
+      assertThat(Sh.run("ip", "netns", "exec", Lab.INET, "sysctl", "-n", "net.ipv4.ip_forward").out().strip()).isEqualTo("0");
       // Every lab interface's peer is in a lab namespace: nothing is linked to the host's.
       for (String ns : Lab.leftovers()) {
         String links = Sh.run("ip", "-n", ns, "-o", "link", "show", "type", "veth").out();
