@@ -474,7 +474,7 @@ public final class LoadDriver {
     while (System.nanoTime() < measureFrom) {
       Thread.sleep(Math.max(1, Math.min(1000, (measureFrom - System.nanoTime()) / 1_000_000)));
     }
-    bytesOutAtStart = socketio || admin.isEmpty() ? -1 : wireBytesWritten();
+    bytesOutAtStart = wireBytesRead();
     boolean wireSampled = bytesOutAtStart >= 0;
     while (System.nanoTime() < sendUntil) {
       long left = sendUntil - System.nanoTime();
@@ -493,7 +493,7 @@ public final class LoadDriver {
     }
     double drainSeconds = (System.nanoTime() - drainStart) / 1e9;
     ChatAccounting.Snapshot s = acc.snapshot();
-    long bytesOutAtEnd = socketio || !wireSampled ? -1 : wireBytesWritten();
+    long bytesOutAtEnd = wireSampled ? wireBytesRead() : -1;
     sampler.stop();
     Map<String, String> serverMetrics = scrapeMetrics();
 
@@ -507,14 +507,14 @@ public final class LoadDriver {
 
     JsonObject result = report(s, sampler, serverMetrics, connected, connectSeconds, drainSeconds, rooms, startedAt);
     long wire = bytesOutAtStart >= 0 && bytesOutAtEnd >= 0 ? bytesOutAtEnd - bytesOutAtStart : -1;
-    // the relay's bytes written to client sockets from the end of warm-up to the end of the drain
     double wireMinutes = (durationS + drainSeconds) / 60.0;
     result.getJsonObject("bandwidth")
         .put("compression", compression)
-        .put("serverWireBytesPerUserPerMinute", wire < 0 || connected == 0 ? -1 : Math.round(wire / (double) connected / wireMinutes))
-        .put("wireNote", "serverWireBytesPerUserPerMinute: the relay's vertx_http_server_bytes_written (WebSocket"
-            + " frames as written to the sockets, after permessage-deflate when negotiated) from the end of warm-up"
-            + " to the end of the drain, per connected user per minute; -1 when not available");
+        .put("wireReceivedBytesPerUserPerMinute", wire < 0 || connected == 0 ? -1 : Math.round(wire / (double) connected / wireMinutes))
+        .put("wireNote", "wireReceivedBytesPerUserPerMinute: TCP payload bytes the driver's sockets received from the"
+            + " server (kernel bytes_received from ss -tin: WebSocket frames as on the wire, after permessage-deflate"
+            + " when negotiated; TCP/IP headers excluded) from the end of warm-up to the end of the drain, per"
+            + " connected user per minute; -1 without ss");
     return result;
   }
 
@@ -526,8 +526,7 @@ public final class LoadDriver {
           .compose(req -> req.send().compose(resp -> resp.body()))
           .toCompletionStage().toCompletableFuture().get(3, TimeUnit.SECONDS).toString();
       for (String line : body.split("\n")) {
-        if (line.startsWith("switchboard_") || line.startsWith("vertx_pool") || line.startsWith("jvm_memory_used_bytes")
-            || line.startsWith("vertx_http_server_bytes_written")) {
+        if (line.startsWith("switchboard_") || line.startsWith("vertx_pool") || line.startsWith("jvm_memory_used_bytes")) {
           int sp = line.lastIndexOf(' ');
           if (sp > 0) {
             m.put(line.substring(0, sp), line.substring(sp + 1));
@@ -648,7 +647,7 @@ public final class LoadDriver {
         .put("bandwidth", new JsonObject()
             .put("receivedBytesPerUserPerMinute", bytesPerUserPerMin)
             .put("sentBytesPerUserPerMinute", sentBytesPerUserPerMin)
-            .put("note", "UTF-8 payload bytes of WebSocket text frames, uncompressed (the driver does not offer"
+            .put("note", "UTF-8 payload bytes of WebSocket text frames after inflating (whether or not the driver offered"
                 + " permessage-deflate), without WebSocket/TCP framing; received = frames arriving inside the"
                 + " measured window"))
         .put("targets", socketio ? new JsonObject() : targets);
@@ -687,28 +686,43 @@ public final class LoadDriver {
     sb.append(String.format("  server max RSS %d MB  CPU %.1f s  max DB connections %d  max rows/s %d%n",
         srv.getLong("maxRssMb"), srv.getDouble("cpuSeconds"), srv.getLong("maxDbConnections"),
         srv.getLong("rowsPerSecondMax")));
-    sb.append(String.format("  received %d B/user/min (payload); server wrote %d B/user/min on the wire (compression %s)%n",
-        bw.getLong("receivedBytesPerUserPerMinute"), bw.getLong("serverWireBytesPerUserPerMinute", -1L),
+    sb.append(String.format("  received %d B/user/min of payload, %d B/user/min on the wire (compression %s)%n",
+        bw.getLong("receivedBytesPerUserPerMinute"), bw.getLong("wireReceivedBytesPerUserPerMinute", -1L),
         bw.getBoolean("compression", false)));
     sb.append("  targets ").append(r.getJsonObject("targets").encode());
     return sb.toString();
   }
 
-  /** Bytes the relay's HTTP server wrote to its sockets so far (all connections), or -1. */
-  long wireBytesWritten() {
-    Map<String, String> m = scrapeMetrics();
-    double sum = 0;
-    boolean found = false;
-    for (Map.Entry<String, String> e : m.entrySet()) {
-      String k = e.getKey();
-      // the public server only (the admin server is another local port)
-      if ((k.startsWith("vertx_http_server_bytes_written_total") || k.startsWith("vertx_http_server_bytes_written_sum"))
-          && k.contains(":" + URI.create(url).getPort() + "\"")) {
-        sum += Double.parseDouble(e.getValue());
-        found = true;
+  /**
+   * TCP payload bytes the driver's sockets have received from the server so far: the kernel's
+   * {@code bytes_received} of every established connection to the server's port ({@code ss -tin}),
+   * i.e. WebSocket frames as on the wire, after permessage-deflate when negotiated, TCP/IP headers
+   * excluded. -1 when {@code ss} (iproute2) is missing.
+   */
+  long wireBytesRead() {
+    return tcpBytesReceived(URI.create(url).getPort());
+  }
+
+  static long tcpBytesReceived(int port) {
+    try {
+      Process p = new ProcessBuilder("ss", "-tinH", "state", "established", "( dport = :" + port + " )")
+          .redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        return -1;
       }
+      long sum = 0;
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("bytes_received:(\\d+)").matcher(out);
+      while (m.find()) {
+        sum += Long.parseLong(m.group(1));
+      }
+      return sum;
+    } catch (java.io.IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
     }
-    return found ? (long) sum : -1;
   }
 
   void close() {
