@@ -69,12 +69,23 @@ public final class Bench {
               "need 0 <= --outage-at and --outage-at + --outage-for <= --duration");
         } else {
           o.require(!o.s("dialect").equals("socketio") || o.has("url"), "--dialect socketio needs --url");
+          o.require(o.has("url") || o.d("rate") <= 40 || o.i("relay-rate") >= o.d("rate") + 10,
+              "--rate " + o.s("rate") + " is over the relay's 50 frames/s per connection (pings count too):"
+              + " add --relay-rate " + (int) Math.ceil(o.d("rate") * 1.5 + 10));
         }
       }
       case "idle" -> o.require(o.i("connections") >= 1 && o.i("steps") >= 1, "need --connections >= 1, --steps >= 1");
-      case "signaling" -> o.require(o.i("pairs") >= 1 && o.i("rounds") >= 1 && o.i("candidates") >= 0
-          && o.i("sdp-bytes") >= 10 && o.i("sdp-bytes") <= 12_000, "need --pairs >= 1, --rounds >= 1,"
-          + " --candidates >= 0, 10 <= --sdp-bytes <= 12000 (the relay's signal limit is 16384 bytes)");
+      case "signaling" -> {
+        o.require(o.i("pairs") >= 1 && o.i("rounds") >= 1 && o.i("candidates") >= 0 && o.i("warmup-rounds") >= 0
+            && o.i("sdp-bytes") >= 10 && o.i("sdp-bytes") <= 12_000 && o.i("interval-ms") >= 1, "need --pairs >= 1,"
+            + " --rounds >= 1, --warmup-rounds >= 0, --candidates >= 0, --interval-ms >= 1,"
+            + " 10 <= --sdp-bytes <= 12000 (the relay's signal limit is 16384 bytes)");
+        // each side sends 1 + candidates signals per round; the relay's signal bucket is 20/s (burst 60)
+        double perSecond = (1 + o.i("candidates")) * 1000.0 / o.i("interval-ms");
+        o.require(perSecond <= 20 && 1 + o.i("candidates") <= 60, String.format("%d signals every %d ms is %.1f/s"
+            + " per peer: over the relay's signal rate (20/s, burst 60); raise --interval-ms",
+            1 + o.i("candidates"), o.i("interval-ms"), perSecond));
+      }
       case "history" -> o.require(o.i("rooms") >= 2 && o.i("rooms") <= 100 && o.i("messages") >= 1
           && o.i("loads") >= 1 && o.i("page") >= 1 && o.i("page") <= 100,
           "need 2 <= --rooms <= 100, --messages >= 1, --loads >= 1, 1 <= --page <= 100");
