@@ -56,6 +56,7 @@ final class RelayProcess implements AutoCloseable {
     Files.copy(relayJar, jar);
     this.dataDir = dir.resolve("data");
     this.log = dir.resolve("server.log");
+    shareEmbeddedPostgresBinaries(dataDir);
     this.javaOpts = javaOpts;
     this.env = new LinkedHashMap<>(env);
     int[] ports = freePorts(3);
@@ -63,6 +64,23 @@ final class RelayProcess implements AutoCloseable {
     this.adminPort = ports[1];
     this.pgPort = ports[2];
     Runtime.getRuntime().addShutdownHook(hook);
+  }
+
+  /**
+   * The relay unpacks the embedded Postgres binaries (~80 MB, xz) into {@code <dataDir>/pg-bin} on
+   * every fresh data dir: seconds of CPU per start on this machine. The bench points that folder at
+   * one cache in the temp dir instead (the library skips what is already unpacked there, one
+   * sub-folder per binary version). {@code SWITCHBOARD_BENCH_PG_BIN_CACHE=off} turns this off.
+   */
+  private static void shareEmbeddedPostgresBinaries(Path dataDir) throws IOException {
+    String opt = System.getenv().getOrDefault("SWITCHBOARD_BENCH_PG_BIN_CACHE", "");
+    if (opt.equals("off")) {
+      return;
+    }
+    Path cache = opt.isEmpty() ? Path.of(System.getProperty("java.io.tmpdir"), "switchboard-bench-pg-bin") : Path.of(opt);
+    Files.createDirectories(cache);
+    Files.createDirectories(dataDir);
+    Files.createSymbolicLink(dataDir.resolve("pg-bin"), cache);
   }
 
   /** The relay jar: the option, else relay/target/switchboard.jar from the repo root or bench/. */

@@ -116,7 +116,7 @@ final class SignalingScenario {
     errorsC = errors;
     candidatesN = candidates;
     sdpText = sdp;
-    measureFrom = Long.MAX_VALUE;
+    firstMeasuredRound = warmupRounds;
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(LoadDriver.eventLoops(o.asMap())));
     List<Peer> peers = new ArrayList<>();
     ServerSampler sampler = new ServerSampler(vertx, pid, -1, null);
@@ -192,8 +192,6 @@ final class SignalingScenario {
       }
 
       long start = System.nanoTime();
-      // rounds before this are traffic only: both servers (and the driver) warm up first
-      measureFrom = start + (long) warmupRounds * intervalMs * 1_000_000L;
       List<Peer> offerers = new ArrayList<>();
       for (Peer p : peers) {
         if (p.idx % 2 == 0 && p.ready.future().succeeded() && p.other.ready.future().succeeded()) {
@@ -209,10 +207,11 @@ final class SignalingScenario {
               vertx.cancelTimer(id);
               return;
             }
+            int round = done[0] - 1;
             a.offerSentNanos = System.nanoTime();
-            send(a, peerjs, "offer", sdp, sent, bytesSent);
+            send(a, peerjs, "offer", sdp, round, sent, bytesSent);
             for (int c = 0; c < candidates; c++) {
-              send(a, peerjs, "candidate", candidate(a, c), sent, bytesSent);
+              send(a, peerjs, "candidate", candidate(a, c), round, sent, bytesSent);
             }
           });
         });
@@ -278,7 +277,8 @@ final class SignalingScenario {
   private static volatile ConcurrentHashMap<String, LongAdder> errorsC;
   private static volatile int candidatesN;
   private static volatile String sdpText;
-  private static volatile long measureFrom;
+  /** Rounds before this one are traffic only: both servers (and the driver) warm up first. */
+  private static volatile int firstMeasuredRound;
 
   private static void onSwitchboard(Peer p, JsonObject m, long now) {
     switch (m.getString("t", "")) {
@@ -313,17 +313,19 @@ final class SignalingScenario {
       return;
     }
     long sentAt = data.getLong("bench");
-    if (sentAt >= measureFrom) {
+    int round = data.getInteger("round", 0);
+    boolean measured = round >= firstMeasuredRound;
+    if (measured) {
       latencyH.recordValue(Math.max(0, Math.min(MAX, now - sentAt)));
     }
     deliveredC.increment();
     String type = peerjs ? data.getString("kind") : kindOf(data);
     if ("offer".equals(type)) {
-      send(p, peerjs, "answer", sdpText, sentC, bytesC);
+      send(p, peerjs, "answer", sdpText, round, sentC, bytesC);
       for (int c = 0; c < candidatesN; c++) {
-        send(p, peerjs, "candidate", candidate(p, c), sentC, bytesC);
+        send(p, peerjs, "candidate", candidate(p, c), round, sentC, bytesC);
       }
-    } else if ("answer".equals(type) && p.offerSentNanos >= measureFrom) {
+    } else if ("answer".equals(type) && measured) {
       offerAnswerH.recordValue(Math.max(0, Math.min(MAX, now - p.offerSentNanos)));
     }
   }
@@ -334,12 +336,13 @@ final class SignalingScenario {
   }
 
   /** One signal from {@code p} to its partner, shaped as each client library sends it. */
-  private static void send(Peer p, boolean peerjs, String kind, String text, LongAdder sent, LongAdder bytes) {
+  private static void send(Peer p, boolean peerjs, String kind, String text, int round, LongAdder sent,
+      LongAdder bytes) {
     long n = System.nanoTime();
     String frame;
     if (peerjs) {
       JsonObject payload = new JsonObject().put("type", "data").put("connectionId", "dc_" + p.room).put("kind", kind)
-          .put("bench", n);
+          .put("bench", n).put("round", round);
       if (kind.equals("candidate")) {
         payload.put("candidate", new JsonObject().put("candidate", text).put("sdpMid", "0").put("sdpMLineIndex", 0));
       } else {
@@ -353,7 +356,7 @@ final class SignalingScenario {
       } else {
         data.put("description", new JsonObject().put("type", kind).put("sdp", text));
       }
-      data.put("bench", n);
+      data.put("bench", n).put("round", round);
       frame = new JsonObject().put("t", "signal").put("room", p.room).put("to", p.other.id).put("data", data).encode();
     }
     p.ws.writeTextMessage(frame);

@@ -59,7 +59,7 @@ class ScenarioSmokeTest {
   @Timeout(120)
   void chatCountsADroppedMessageAsLostAndADuplicateAsDuplicated() throws Exception {
     JsonObject r = run("chat", "--users", "4", "--room-size", "2", "--rate", "5", "--duration", "2",
-        "--warmup", "0", "--drain", "3", "--drop-every", "7", "--duplicate-every", "5",
+        "--warmup", "0", "--drain", "2", "--drop-every", "7", "--duplicate-every", "5",
         "--compare", Boolean.toString(node)).result();
     JsonObject ours = node ? r.getJsonObject("switchboard") : r;
     long expected = ours.getLong("expectedDeliveries");
