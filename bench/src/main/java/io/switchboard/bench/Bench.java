@@ -233,7 +233,9 @@ public final class Bench {
         "compare", "true", "charts", "false")));
     JsonObject sig = SignalingScenario.run(o.with("signaling", Map.of("pairs", o.s("pairs"), "rounds", o.s("rounds"),
         "compare", "true")));
-    return new JsonObject().put("scenario", "compare").put("chat", chat).put("idle", idle).put("signaling", sig);
+    return new JsonObject().put("scenario", "compare").put("chat", chat).put("idle", idle).put("signaling", sig)
+        .put("invalid", chat.getBoolean("invalid", false) || idle.getBoolean("invalid", false)
+            || sig.getBoolean("invalid", false));
   }
 
   record Ratio(String label, String path) {}
