@@ -20,7 +20,8 @@ const state = { client: null, rooms: new Map(), current: null, renderQueued: fal
 const idle = globalThis.requestIdleCallback ?? (fn => setTimeout(fn, 1));
 
 function options() {
-  const opts = {};
+  // The page opens from its cache and keeps the composer working while the server is unreachable.
+  const opts = { waitForServer: false };
   // ice=loopback keeps WebRTC on 127.0.0.1 (tests and local demos); p2p=off stays on the relay.
   if (params.get('ice') === 'loopback') opts.iceCandidateFilter = c => !c.candidate || / 127\.0\.0\.1 /.test(c.candidate);
   if (params.get('ice') === 'none') opts.iceCandidateFilter = () => false;
@@ -92,38 +93,65 @@ function setUnread(name, count) {
   if (entry) entry.item.querySelector('.unread').textContent = count > 0 ? String(count) : '';
 }
 
-async function open(name) {
-  if (state.rooms.has(name)) return state.rooms.get(name);
+/**
+ * Joins a room; resolves as soon as the room is usable — from the cache, before the server
+ * answers, when the SDK has it cached.
+ */
+async function open(name, mode) {
+  if (state.rooms.has(name)) return state.rooms.get(name).ready;
   const entry = { name, room: null, item: roomItem(name) };
   state.rooms.set(name, entry);
-  entry.room = await state.client.join(name, { mode: 'background' });
-  const room = entry.room;
-  room.on('message', () => name === state.current ? queueRender() : undefined);
-  room.on('update', m => name === state.current ? list.refresh(m) : undefined);
-  room.on('unread', u => setUnread(name, u.count));
-  room.on('peer', () => name === state.current ? renderPeers() : undefined);
-  room.on('presence', () => name === state.current ? renderPeers() : undefined);
-  saveRooms();
-  return entry;
+  const client = state.client;
+  const fromCache = new Promise(resolve => {
+    const onRoom = room => {
+      if (room.name !== name) return;
+      client.off('room', onRoom);
+      resolve(room);
+    };
+    client.on('room', onRoom);
+  });
+  const joined = client.join(name, { mode });
+  joined.catch(err => console.warn(`join ${name}:`, err.code, err.message));
+  entry.ready = Promise.race([fromCache, joined]).then(room => {
+    entry.room = room;
+    room.on('message', () => name === state.current ? queueRender() : undefined);
+    room.on('window', () => name === state.current ? queueRender() : undefined);
+    room.on('update', m => name === state.current ? list.refresh(m) : undefined);
+    room.on('unread', u => setUnread(name, u.count));
+    room.on('peer', () => name === state.current ? renderPeers() : undefined);
+    room.on('presence', () => name === state.current ? renderPeers() : undefined);
+    saveRooms();
+    return entry;
+  });
+  return entry.ready;
 }
 
 async function show(name) {
-  const entry = await open(name);
   if (state.current === name) return;
+  const fresh = !state.rooms.has(name);
+  if (fresh) {
+    performance.mark(`open:${name}`);
+    state.measuring = name;
+  }
   const previous = state.rooms.get(state.current);
   state.current = name;
   for (const li of ui.rooms.children) li.setAttribute('aria-current', String(li.dataset.room === name));
   ui.title.textContent = name;
-  setUnread(name, 0);
   history.replaceState(null, '', `?${new URLSearchParams({ ...Object.fromEntries(params), room: name })}`);
-  await Promise.all([previous?.room.setMode('background'), entry.room.setMode('active')]);
+  const entry = await open(name, 'active');
+  if (state.current !== name) return;
+  setUnread(name, 0);
   list.stickToBottom = true;
   render();
   renderPeers();
+  // Mode changes are requests to the server: they must not hold the screen back.
+  previous?.room?.setMode('background').catch(() => {});
+  if (!fresh) entry.room.setMode('active').catch(() => {});
 }
 
 // --- messages -----------------------------------------------------------------------------------
 
+const FIRST_PAGE = 50;
 const STATUS_MARK = { pending: '🕓', sent: '✓', stored: '✓✓', failed: '⚠' };
 const PATH_LABEL = { p2p: 'P2P', turn: 'TURN', relay: 'relay' };
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
@@ -158,9 +186,9 @@ const list = new VirtualList(ui.viewport, ui.canvas, {
 let paging = false;
 async function page(direction) {
   const entry = state.rooms.get(state.current);
-  if (!entry || paging) return;
+  if (!entry?.room || paging) return;
   const room = entry.room;
-  const more = direction === 'older' ? room.hasOlder : room.hasNewer;
+  const more = direction === 'older' ? room.window.hasOlder : room.window.hasNewer;
   if (!more) return;
   paging = true;
   try {
@@ -182,12 +210,19 @@ function queueRender() {
 
 function render() {
   const entry = state.rooms.get(state.current);
-  list.setItems(entry ? [...entry.room.messages] : []);
+  const items = entry?.room ? [...entry.room.messages] : [];
+  list.setItems(items);
+  if (entry && state.measuring === entry.name && (items.length >= FIRST_PAGE || (items.length > 0 && !entry.room.window.hasOlder))) {
+    // Time to the first full page on screen: after the next frame is painted.
+    const name = entry.name;
+    state.measuring = null;
+    requestAnimationFrame(() => setTimeout(() => performance.measure(`first-page:${name}`, `open:${name}`)));
+  }
 }
 
 function renderPeers() {
   const entry = state.rooms.get(state.current);
-  const peers = entry ? entry.room.peers() : [];
+  const peers = entry?.room ? entry.room.peers() : [];
   const items = peers.map(p => {
     const li = document.createElement('li');
     const path = p.path ?? p.mode ?? 'relay';
@@ -206,7 +241,7 @@ function renderPeers() {
 async function sendCurrent() {
   const body = ui.text.value;
   const entry = state.rooms.get(state.current);
-  if (!entry || body.trim() === '') return;
+  if (!entry?.room || body.trim() === '') return;
   ui.text.value = '';
   list.stickToBottom = true;
   await entry.room.send(body);
@@ -240,14 +275,17 @@ async function main() {
   state.client = client;
   globalThis.switchboardDemo = { client, rooms: state.rooms, list, show };
   showState(client.state);
-  client.on('state', ({ state: s, retryInMs }) => showState(s, retryInMs));
+  client.on('state', ({ state: s, retryInMs }) => {
+    showState(s, retryInMs);
+    if (client.user) ui.me.textContent = `you are ${client.user}`;
+  });
   client.on('error', err => console.warn('switchboard:', err.code, err.message));
-  ui.me.textContent = `you are ${client.user}`;
+  if (client.user) ui.me.textContent = `you are ${client.user}`;
   const first = params.get('room');
   const names = [...new Set([...(first && ROOM_NAME.test(first) ? [first] : []), ...savedRooms()])];
   if (names.length === 0) names.push('lobby');
   await show(names[0]);
-  await Promise.all(names.slice(1).map(open));
+  await Promise.all(names.slice(1).map(name => open(name, 'background')));
   document.body.dataset.ready = 'true';
 }
 

@@ -30,6 +30,19 @@ public sealed interface ClientFrame {
    */
   record Send(Object id, String room, String cid, String body, boolean resend) implements ClientFrame {}
 
+  /**
+   * Messages a peer already delivered over a DataChannel, uploaded so history is complete; already
+   * decoded from {@code data} and validated like {@code send}s, in the order the client sent them.
+   */
+  record Batch(Object id, String room, List<BatchItem> items) implements ClientFrame {
+    public Batch {
+      items = List.copyOf(items);
+    }
+  }
+
+  /** One message of a {@link Batch}: the sender's {@code cid} and the text. */
+  record BatchItem(String cid, String body) {}
+
   /** {@code before} is exclusive; null means the newest page. */
   record History(Object id, String room, Long before, int limit) implements ClientFrame {}
 

@@ -64,6 +64,7 @@ public final class FrameParser {
       case "leave" -> new ClientFrame.Leave(id, room(f));
       case "mode" -> new ClientFrame.SetMode(id, room(f), mode(f, true));
       case "send" -> new ClientFrame.Send(id, room(f), cid(f), body(f), bool(f, "resend"));
+      case "batch" -> batch(f, id);
       case "history" -> new ClientFrame.History(id, room(f), before(f), limit(f));
       case "ping" -> new ClientFrame.Ping(id);
       case "profile" -> profile(f, id);
@@ -74,19 +75,30 @@ public final class FrameParser {
   }
 
   private static Map<String, Object> readObject(String text) {
-    try (JsonParser p = JSON.createParser(text)) {
+    return readJson(text, "frame", p -> {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         throw new ProtocolException(ErrorCode.BAD_REQUEST, "frame must be a JSON object");
       }
-      Map<String, Object> fields = readTopFields(p, text);
+      return readTopFields(p, text);
+    });
+  }
+
+  private interface JsonReader<T> {
+    T read(JsonParser p) throws IOException;
+  }
+
+  /** Reads one JSON value with {@code reader}; anything after it, or invalid JSON, is a bad request. */
+  private static <T> T readJson(String text, String what, JsonReader<T> reader) {
+    try (JsonParser p = JSON.createParser(text)) {
+      T value = reader.read(p);
       if (p.nextToken() != null) {
-        throw new ProtocolException(ErrorCode.BAD_REQUEST, "trailing data after the frame");
+        throw new ProtocolException(ErrorCode.BAD_REQUEST, "trailing data after the " + what);
       }
-      return fields;
+      return value;
     } catch (JsonProcessingException e) {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "invalid JSON: " + clip(e.getOriginalMessage()));
     } catch (IOException e) {
-      throw new ProtocolException(ErrorCode.BAD_REQUEST, "unreadable frame");
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "unreadable " + what);
     }
   }
 
@@ -218,6 +230,45 @@ public final class FrameParser {
       throw new ProtocolException(ErrorCode.TOO_LARGE, "body exceeds " + limits.maxBodyBytes() + " bytes");
     }
     return body;
+  }
+
+  /**
+   * Decodes and validates every item before the relay sees the batch, so a bad item refuses the
+   * whole batch and nothing of it is sequenced.
+   */
+  private ClientFrame.Batch batch(Map<String, Object> f, Object id) {
+    String room = room(f);
+    if (!Limits.BATCH_ENCODING.equals(requiredString(f, "enc"))) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field enc must be '" + Limits.BATCH_ENCODING + "'");
+    }
+    String json = LzString.decompressFromBase64(requiredString(f, "data"), limits.maxBatchChars());
+    List<?> raw = readJson(json, "batch items", p -> {
+      JsonToken first = p.nextToken();
+      if (first != JsonToken.START_ARRAY) {
+        throw new ProtocolException(ErrorCode.BAD_REQUEST, "batch data must be a JSON array of {cid, body}");
+      }
+      return (List<?>) readValue(p, first);
+    });
+    if (raw.isEmpty()) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "a batch needs at least one item");
+    }
+    if (raw.size() > Limits.MAX_BATCH_ITEMS) {
+      throw new ProtocolException(ErrorCode.TOO_LARGE, "a batch holds at most " + Limits.MAX_BATCH_ITEMS + " items");
+    }
+    List<ClientFrame.BatchItem> items = new ArrayList<>(raw.size());
+    for (int i = 0; i < raw.size(); i++) {
+      try {
+        if (!(raw.get(i) instanceof Map<?, ?> item)) {
+          throw new ProtocolException(ErrorCode.BAD_REQUEST, "must be an object {cid, body}");
+        }
+        @SuppressWarnings("unchecked")
+        Map<String, Object> fields = (Map<String, Object>) item;
+        items.add(new ClientFrame.BatchItem(cid(fields), body(fields)));
+      } catch (ProtocolException e) {
+        throw new ProtocolException(e.code(), "items[" + i + "]: " + e.getMessage());
+      }
+    }
+    return new ClientFrame.Batch(id, room, items);
   }
 
   private static RoomMode mode(Map<String, Object> f, boolean required) {

@@ -23,6 +23,10 @@ public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, i
   public static final int MAX_PEER_LENGTH = 64;
   /** Entries in a profile's address and candidate-type lists. */
   public static final int MAX_PROFILE_ITEMS = 8;
+  /** Messages in one {@code batch}: a peer uploads every 2 s, so 50 is 25 messages a second. */
+  public static final int MAX_BATCH_ITEMS = 50;
+  /** The only {@code batch.enc}: LZ-String's Base64 form of the items' JSON text. */
+  public static final String BATCH_ENCODING = "lz";
   /** A DataChannel that takes longer than ten minutes to open did not open. */
   public static final long MAX_SETUP_MS = 600_000;
 
@@ -34,6 +38,14 @@ public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, i
   public static Limits defaults() {
     return new Limits(DEFAULT_MAX_FRAME_BYTES, DEFAULT_MAX_BODY_BYTES, DEFAULT_MAX_HISTORY_LIMIT,
         DEFAULT_MAX_RESUME_ROOMS, DEFAULT_MAX_SIGNAL_BYTES);
+  }
+
+  /**
+   * Characters a {@code batch}'s data may decompress to: four frames' worth, so an honest batch of
+   * chat text fits and a decompression bomb stops early.
+   */
+  public int maxBatchChars() {
+    return (int) Math.min(Integer.MAX_VALUE, 4L * maxFrameBytes);
   }
 
   public Limits {

@@ -23,11 +23,13 @@ import io.switchboard.relay.store.StoredMessage;
 import io.switchboard.relay.store.WriteListener;
 import io.vertx.core.Future;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -176,6 +178,9 @@ public final class RelayEngine {
     if (frame instanceof ClientFrame.Send send) {
       metrics.frameIn("send");
       send(session, send);
+    } else if (frame instanceof ClientFrame.Batch batch) {
+      metrics.frameIn("batch");
+      batch(session, batch);
     } else if (frame instanceof ClientFrame.Join join) {
       metrics.frameIn("join");
       join(session, join);
@@ -370,34 +375,37 @@ public final class RelayEngine {
   // --- messages ---------------------------------------------------------------------------------
 
   private void send(Session session, ClientFrame.Send send) {
+    membership(session, send.room());
+    inOrder(session, send.id(), () -> sendInOrder(session, send));
+  }
+
+  private void sendInOrder(Session session, ClientFrame.Send send) {
     Room room = membership(session, send.room()).room();
     Long known = room.knownSeq(session.user(), send.cid());
     if (known != null) {
-      duplicate(session, room, send, known);
+      duplicate(session, room, send.id(), send.cid(), known);
     } else if (send.resend()) {
       // Beyond the memory window only storage knows; look there before sequencing.
+      session.messageOrder().suspend();
       store.findSeq(room.name(), session.user(), send.cid()).onComplete(ar -> {
-        if (session.isClosed()) {
-          return;
-        }
-        if (ar.failed()) {
-          fail(session, send.id(), ar.cause());
-        } else if (ar.result().isPresent()) {
-          duplicate(session, room, send, ar.result().get());
-        } else {
-          Long raced = room.knownSeq(session.user(), send.cid());
-          if (raced != null) {
-            duplicate(session, room, send, raced);
-          } else if (session.memberships().get(send.room()) == null) {
-            reject(session, new ProtocolException(ErrorCode.NOT_JOINED,
-                "left room '" + send.room() + "' before the send completed", send.id()));
+        try {
+          if (session.isClosed()) {
+            return;
+          }
+          if (ar.failed()) {
+            fail(session, send.id(), ar.cause());
+          } else if (ar.result().isPresent()) {
+            duplicate(session, room, send.id(), send.cid(), ar.result().get());
           } else {
-            try {
-              accept(session, room, send);
-            } catch (ProtocolException e) {
-              reject(session, e.withRef(send.id()));
+            Long raced = room.knownSeq(session.user(), send.cid());
+            if (raced != null) {
+              duplicate(session, room, send.id(), send.cid(), raced);
+            } else {
+              whileStillJoined(session, send.room(), send.id(), current -> accept(session, current, send));
             }
           }
+        } finally {
+          session.messageOrder().resume();
         }
       });
     } else {
@@ -405,24 +413,76 @@ public final class RelayEngine {
     }
   }
 
-  private void duplicate(Session session, Room room, ClientFrame.Send send, long seq) {
+  /**
+   * Runs a send or batch in the connection's arrival order (see {@link MessageOrder}). A step that
+   * had to wait runs from a storage callback, so it reports its own errors.
+   */
+  private void inOrder(Session session, Object id, Runnable step) {
+    boolean taken = session.messageOrder().submit(() -> {
+      if (session.isClosed()) {
+        return;
+      }
+      try {
+        step.run();
+      } catch (ProtocolException e) {
+        reject(session, e.withRef(id));
+      } catch (RuntimeException e) {
+        LOG.error("bug handling a message of session {}", session.id(), e);
+        reject(session, new ProtocolException(ErrorCode.INTERNAL, "internal error; the frame had no effect", id));
+      }
+    });
+    if (!taken) {
+      throw new ProtocolException(ErrorCode.RATE_LIMITED,
+          "too many messages are waiting behind a storage lookup; resend later");
+    }
+  }
+
+  /**
+   * Runs a step that follows a storage lookup, unless the client left the room meanwhile; the step
+   * gets the room as it is now (it may have been unloaded and loaded again).
+   */
+  private void whileStillJoined(Session session, String room, Object id, Consumer<Room> step) {
+    Membership m = session.memberships().get(room);
+    if (m == null) {
+      reject(session, new ProtocolException(ErrorCode.NOT_JOINED,
+          "left room '" + room + "' before its messages were sequenced", id));
+      return;
+    }
+    try {
+      step.accept(m.room());
+    } catch (ProtocolException e) {
+      reject(session, e.withRef(id));
+    }
+  }
+
+  private void duplicate(Session session, Room room, Object id, String cid, long seq) {
     metrics.duplicate();
     Room.Unstored pending = room.unstored(seq);
     if (pending != null) {
-      pending.redirectAck(session, send.id());
+      pending.redirectAck(session, id);
     }
-    session.send(new ServerFrame.Ack(send.id(), room.name(), send.cid(), seq, pending == null));
+    session.send(new ServerFrame.Ack(id, room.name(), cid, seq, pending == null));
   }
 
   private void accept(Session session, Room room, ClientFrame.Send send) {
+    requireCapacity(1);
+    sequence(session, room, send.id(), send.cid(), send.body());
+  }
+
+  /** Refuses new messages while draining or when storage could not take all {@code messages} of them. */
+  private void requireCapacity(int messages) {
     if (draining) {
       throw new ProtocolException(ErrorCode.SHUTTING_DOWN, "server is shutting down; resend after reconnecting");
     }
-    if (!writer.hasCapacity()) {
+    if (!writer.hasCapacity(messages)) {
       throw new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE,
           "storage is down and its queue is full; keep the message and resend later");
     }
-    Room.Unstored pending = room.sequence(session, send.id(), send.cid(), send.body(), System.currentTimeMillis());
+  }
+
+  /** Assigns the next seq, fans the message out and queues it for storage; its ack follows the write. */
+  private void sequence(Session session, Room room, Object id, String cid, String body) {
+    Room.Unstored pending = room.sequence(session, id, cid, body, System.currentTimeMillis());
     Message m = pending.message();
     metrics.message(room.fanout(m, session));
     writer.offer(new PendingWrite(new StoredMessage(m.room(), m.seq(), m.from(), m.cid(), m.body(), m.ts()),
@@ -438,6 +498,76 @@ public final class RelayEngine {
             ack(pending, storedSeq, true);
           }
         }));
+  }
+
+  /**
+   * Messages a peer already delivered over a DataChannel. Every item is a send with resend semantics,
+   * but the batch is admitted whole: rate tokens for every item, storage room for every new one, or
+   * nothing of it happens.
+   */
+  private void batch(Session session, ClientFrame.Batch batch) {
+    membership(session, batch.room());
+    int items = batch.items().size();
+    if (items > 1 && !session.tryAcquire(nanoClock.getAsLong(), items - 1)) {
+      throw new ProtocolException(ErrorCode.RATE_LIMITED,
+          "a batch of " + items + " takes " + items + " frame tokens and fewer are left; retry it later");
+    }
+    inOrder(session, batch.id(), () -> batchInOrder(session, batch));
+  }
+
+  private void batchInOrder(Session session, ClientFrame.Batch batch) {
+    Room room = membership(session, batch.room()).room();
+    List<String> unknown = batch.items().stream().map(ClientFrame.BatchItem::cid)
+        .filter(cid -> room.knownSeq(session.user(), cid) == null).distinct().toList();
+    if (unknown.isEmpty()) {
+      sequenceBatch(session, room, batch, Map.of());
+      return;
+    }
+    session.messageOrder().suspend();
+    store.findSeqs(room.name(), session.user(), unknown).onComplete(ar -> {
+      try {
+        if (session.isClosed()) {
+          return;
+        }
+        if (ar.failed()) {
+          fail(session, batch.id(), ar.cause());
+        } else {
+          whileStillJoined(session, batch.room(), batch.id(), current -> sequenceBatch(session, current, batch, ar.result()));
+        }
+      } finally {
+        session.messageOrder().resume();
+      }
+    });
+  }
+
+  /**
+   * Memory is asked again here, not only before the storage lookup: a send or another batch may
+   * have sequenced some of these cids meanwhile. Items are handled in array order, so a cid twice in
+   * one batch is sequenced once and the second is its duplicate.
+   */
+  private void sequenceBatch(Session session, Room room, ClientFrame.Batch batch, Map<String, Long> stored) {
+    String user = session.user();
+    Set<String> fresh = new HashSet<>();
+    for (ClientFrame.BatchItem item : batch.items()) {
+      if (room.knownSeq(user, item.cid()) == null && !stored.containsKey(item.cid())) {
+        fresh.add(item.cid());
+      }
+    }
+    if (!fresh.isEmpty()) {
+      requireCapacity(fresh.size());
+    }
+    for (ClientFrame.BatchItem item : batch.items()) {
+      Long known = room.knownSeq(user, item.cid());
+      if (known == null) {
+        known = stored.get(item.cid());
+      }
+      if (known != null) {
+        duplicate(session, room, batch.id(), item.cid(), known);
+      } else {
+        sequence(session, room, batch.id(), item.cid(), item.body());
+      }
+    }
+    metrics.batch(fresh.size());
   }
 
   private void ack(Room.Unstored pending, long seq, boolean stored) {

@@ -190,7 +190,7 @@ class HttpApiTest extends RelayTestBase {
   @Test
   @Order(5)
   void unknownPathsAre404Json() {
-    for (String path : new String[] {"/api/nope", "/api/rooms/x", "/api/rooms/x/messages/1", "/"}) {
+    for (String path : new String[] {"/api/nope", "/api/rooms/x", "/api/rooms/x/messages/1", "/nope"}) {
       HttpResponse<byte[]> r = api(path);
       assertThat(r.statusCode()).as(path).isEqualTo(404);
       assertThat(header(r, "content-type")).as(path).startsWith("application/json");

@@ -115,4 +115,30 @@ class RateLimitAndAbuseTest extends RelayTestBase {
     assertThat(members.getJsonArray("members")).as("the closed one left the room").containsExactly(good.user());
   }
 
+  @Test
+  void aBatchTakesOneTokenPerItemAndIsRefusedWholeWhenTheBucketIsShort() {
+    TestClient alice = member("rl-batch"); // hello + join: 2 tokens of BURST
+    TestClient bob = member("rl-batch");
+    int items = 25;
+    alice.send(BatchTest.batch(1, "rl-batch", BatchTest.pairs("a", items)));
+    for (int i = 0; i < items; i++) {
+      alice.await(f -> "ack".equals(f.getString("t")) && f.getInteger("id") == 1 && f.getBoolean("stored"));
+      assertThat(bob.await("msg").getString("cid")).isEqualTo("a" + i);
+    }
+
+    // Only a few tokens are left (plus what ~0.1 s refills): the next 25 cannot all be paid for.
+    JsonObject refused = alice.request(BatchTest.batch(null, "rl-batch", BatchTest.pairs("b", items)));
+    assertThat(refused.getString("code")).as("%s", refused).isEqualTo("rate_limited");
+    assertThat(bob.poll(Duration.ofMillis(200))).as("nothing of the refused batch is delivered").isNull();
+    assertThat(count("SELECT count(*) FROM messages WHERE room = 'rl-batch' AND cid LIKE 'b%'")).isZero();
+
+    // Once the bucket has refilled, the same batch goes through whole.
+    JsonObject retry = BatchTest.batch(null, "rl-batch", BatchTest.pairs("b", items));
+    await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(700))
+        .until(() -> "ack".equals(alice.request(retry).getString("t")));
+    for (int i = 0; i < items; i++) {
+      assertThat(bob.await("msg").getString("cid")).isEqualTo("b" + i);
+    }
+    assertThat(alice.isClosed()).isFalse();
+  }
 }

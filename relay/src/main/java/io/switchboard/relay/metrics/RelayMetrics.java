@@ -26,6 +26,8 @@ public final class RelayMetrics {
   private final Counter messagesIn;
   private final Counter deliveries;
   private final Counter duplicates;
+  private final Counter batches;
+  private final Counter batchedMessages;
   private final Counter unreadSent;
   private final DistributionSummary fanout;
   private final Counter signalsForwarded;
@@ -38,7 +40,7 @@ public final class RelayMetrics {
   public RelayMetrics(MeterRegistry registry) {
     this.registry = registry;
     for (String type : new String[] {"hello", "join", "leave", "mode", "send", "history", "ping", "profile",
-        "signal", "p2p-result", "invalid"}) {
+        "signal", "p2p-result", "batch", "invalid"}) {
       framesIn.put(type, Counter.builder("switchboard.frames.in").description("Client frames received, by type")
           .tag("type", type).register(registry));
     }
@@ -46,8 +48,12 @@ public final class RelayMetrics {
       errors.put(code, Counter.builder("switchboard.errors").description("Error frames sent, by code")
           .tag("code", code.wire()).register(registry));
     }
-    messagesIn = Counter.builder("switchboard.messages.in").description("Messages sequenced (sends accepted)")
+    messagesIn = Counter.builder("switchboard.messages.in")
+        .description("Messages sequenced (sends accepted and new batch items)").register(registry);
+    batches = Counter.builder("switchboard.batches.in").description("batch frames accepted (every item acked)")
         .register(registry);
+    batchedMessages = Counter.builder("switchboard.messages.batched")
+        .description("Messages sequenced from batches (items the server had not seen)").register(registry);
     deliveries = Counter.builder("switchboard.messages.out").description("msg frames handed to connections")
         .register(registry);
     duplicates = Counter.builder("switchboard.messages.duplicates")
@@ -122,6 +128,12 @@ public final class RelayMetrics {
     messagesIn.increment();
     deliveries.increment(receivers);
     fanout.record(receivers);
+  }
+
+  /** An accepted batch and how many of its items were new (the rest were duplicates). */
+  public void batch(int sequenced) {
+    batches.increment();
+    batchedMessages.increment(sequenced);
   }
 
   public void duplicate() {

@@ -37,6 +37,7 @@ public final class Session implements OutboundQueue.Sink {
   private NatProfile profile;
   private long profileChangedAtMs;
   private TokenBucket signalBucket;
+  private final MessageOrder messageOrder = new MessageOrder(MessageOrder.DEFAULT_MAX_HELD);
 
   public Session(String id, Connection connection, OutboundQueue out, TokenBucket bucket, int maxErrors,
       long nowNanos) {
@@ -52,6 +53,11 @@ public final class Session implements OutboundQueue.Sink {
 
   public String id() {
     return id;
+  }
+
+  /** Sends and batches of this connection, sequenced in the order they arrived. */
+  public MessageOrder messageOrder() {
+    return messageOrder;
   }
 
   public Identity identity() {
@@ -131,6 +137,11 @@ public final class Session implements OutboundQueue.Sink {
 
   public boolean tryAcquire(long nowNanos) {
     return bucket.tryAcquire(nowNanos);
+  }
+
+  /** All {@code count} tokens from the frame bucket, or none (a batch costs one per item). */
+  public boolean tryAcquire(long nowNanos, int count) {
+    return bucket.tryAcquire(nowNanos, count);
   }
 
   /**

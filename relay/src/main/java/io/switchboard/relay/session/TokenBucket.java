@@ -18,13 +18,18 @@ public final class TokenBucket {
   }
 
   public boolean tryAcquire(long nowNanos) {
+    return tryAcquire(nowNanos, 1);
+  }
+
+  /** Takes {@code count} tokens, or none when fewer are there. */
+  public boolean tryAcquire(long nowNanos, int count) {
     long elapsed = nowNanos - lastNanos;
     if (elapsed > 0) {
       tokens = Math.min(burst, tokens + elapsed * ratePerNano);
       lastNanos = nowNanos;
     }
-    if (tokens >= 1) {
-      tokens -= 1;
+    if (tokens >= count) {
+      tokens -= count;
       return true;
     }
     return false;

@@ -111,7 +111,12 @@ public final class BatchWriter {
    * retry, or after {@link #flushAndClose}. Check before assigning a seq.
    */
   public boolean hasCapacity() {
-    return pending < retryQueueMax && closing == null;
+    return hasCapacity(1);
+  }
+
+  /** Whether {@code messages} more can be offered now: a batch of messages is taken whole or not at all. */
+  public boolean hasCapacity(int messages) {
+    return pending + messages <= retryQueueMax && closing == null;
   }
 
   /** True while the breaker is not closed or failed batches wait for retry. */

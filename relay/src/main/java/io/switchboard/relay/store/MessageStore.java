@@ -8,7 +8,9 @@ import io.vertx.sqlclient.Tuple;
 
 import java.util.ArrayList;
 import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -62,6 +64,17 @@ public final class MessageStore {
     return pool.preparedQuery("SELECT seq FROM messages WHERE room = $1 AND sender = $2 AND cid = $3")
       .execute(Tuple.of(room, sender, cid))
       .map(rows -> rows.size() == 0 ? Optional.empty() : Optional.of(rows.iterator().next().getLong(0)));
+  }
+
+  /** The seqs already stored for some of a sender's cids (a batch's), by cid; absent cids are new. */
+  public Future<Map<String, Long>> findSeqs(String room, String sender, List<String> cids) {
+    return pool.preparedQuery("SELECT cid, seq FROM messages WHERE room = $1 AND sender = $2 AND cid = ANY($3)")
+      .execute(Tuple.of(room, sender, cids.toArray(String[]::new)))
+      .map(rows -> {
+        Map<String, Long> seqs = new HashMap<>();
+        rows.forEach(row -> seqs.put(row.getString(0), row.getLong(1)));
+        return seqs;
+      });
   }
 
   /** Round trip to the database, for readiness checks. */

@@ -27,4 +27,14 @@ class TokenBucketTest {
     }
     assertThat(granted).isEqualTo(3);
   }
+
+  @Test
+  void manyTokensAreTakenAllOrNone() {
+    TokenBucket bucket = new TokenBucket(10, 10, 0);
+    assertThat(bucket.tryAcquire(0, 8)).isTrue();
+    assertThat(bucket.tryAcquire(0, 3)).as("2 left: none taken").isFalse();
+    assertThat(bucket.tryAcquire(0, 2)).isTrue();
+    assertThat(bucket.tryAcquire(SECOND / 2, 6)).as("5 refilled").isFalse();
+    assertThat(bucket.tryAcquire(SECOND / 2, 5)).isTrue();
+  }
 }

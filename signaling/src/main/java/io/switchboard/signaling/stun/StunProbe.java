@@ -170,9 +170,11 @@ public final class StunProbe {
       }
       return;
     }
+    // The timer first: an answer can arrive (on the socket's thread) before send() returns to a
+    // caller on another thread, and must find the timer it cancels.
+    tx.timer = vertx.setTimer(rtoMs << attempt, id -> transmit(tx, attempt + 1));
     // a failed send is a lost packet: the next timer retransmits
     socket.send(tx.request, tx.server.getPort(), tx.server.getAddress().getHostAddress());
-    tx.timer = vertx.setTimer(rtoMs << attempt, id -> transmit(tx, attempt + 1));
   }
 
   private void onPacket(DatagramPacket packet) {

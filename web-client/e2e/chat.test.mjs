@@ -1,0 +1,163 @@
+// Two real Chromium users chat through the demo page against the real relay jar.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, newUser, startRelay, suiteOptions, until } from './harness.mjs';
+
+const opts = suiteOptions();
+
+/** Opens the demo as a new user; resolves once it joined `room`. */
+async function openDemo(browser, relay, room, query = {}) {
+  const user = await newUser(browser, relay);
+  const q = new URLSearchParams({ room, ice: 'loopback', ...query });
+  await user.page.goto(`/?${q}`);
+  await user.page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+  return user;
+}
+
+async function type(page, text) {
+  await page.fill('#text', text);
+  await page.press('#text', 'Enter');
+}
+
+/** The rows the page shows, in screen order: {cid, body, path, seq}. */
+function rows(page) {
+  return page.$$eval('#canvas .row', els => els
+    .map(el => ({ top: new DOMMatrix(getComputedStyle(el).transform).m42, cid: el.dataset.cid,
+      body: el.firstChild.textContent, path: el.dataset.path, seq: el.dataset.seq }))
+    .sort((a, b) => a.top - b.top)
+    .map(({ top, ...row }) => row));
+}
+
+async function waitForRow(page, body, timeout = 15_000) {
+  await page.waitForFunction(b => [...document.querySelectorAll('#canvas .row')].some(r => r.firstChild.textContent === b),
+    body, { timeout, polling: 50 });
+  return (await rows(page)).find(r => r.body === body);
+}
+
+/** How the demo currently reaches `peerUser` in the shown room: 'p2p'|'turn'|'relay'|'connecting'. */
+function peerPath(page) {
+  return page.$eval('#peers', ul => ul.firstElementChild?.dataset.path ?? null);
+}
+
+describe('chat in Chromium', opts, () => {
+  let relay;
+  let browser;
+
+  before(async () => {
+    relay = await startRelay();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await relay?.stop();
+  });
+
+  test('two browsers chat over a DataChannel; the server stores the message once, from the sync batch', async () => {
+    const room = 'e2e-p2p';
+    // A long sync interval: while it runs the server has never seen the message, so Bob can only
+    // have received it over the DataChannel.
+    const alice = await openDemo(browser, relay, room, { sync: '600000' });
+    const bob = await openDemo(browser, relay, room);
+    await until(alice.page, () => document.querySelector('#peers li')?.dataset.path === 'p2p', null, 20_000);
+    await until(bob.page, () => document.querySelector('#peers li')?.dataset.path === 'p2p', null, 20_000);
+
+    await type(alice.page, '안녕 over the DataChannel 👋');
+    const got = await waitForRow(bob.page, '안녕 over the DataChannel 👋');
+    assert.equal(got.path, 'p2p');
+    assert.equal((await relay.history(room)).messages.length, 0, 'the server has not seen it yet');
+    const stats = await bob.page.evaluate(() => globalThis.switchboardDemo.client.stats());
+    assert.equal(stats.received.p2p, 1);
+    assert.equal(stats.received.relay, 0);
+
+    await alice.page.evaluate(() => globalThis.switchboardDemo.client.sync());
+    await until(alice.page, cid => globalThis.switchboardDemo.rooms.get('e2e-p2p').room.messages
+      .find(m => m.cid === cid)?.status === 'stored', got.cid);
+    const stored = (await relay.history(room)).messages;
+    assert.deepEqual(stored.map(m => [m.cid, m.body]), [[got.cid, '안녕 over the DataChannel 👋']]);
+    // Bob learns the seq from the server's fanout of the batch, without a second row.
+    await until(bob.page, () => document.querySelector('#canvas .row')?.dataset.seq === '1');
+    assert.equal((await rows(bob.page)).length, 1);
+    await alice.context.close();
+    await bob.context.close();
+  });
+
+  test('P2P blocked: the same chat works over the relay and the failed attempt is reported', async () => {
+    const room = 'e2e-blocked';
+    const alice = await openDemo(browser, relay, room, { ice: 'none', p2pTimeout: '1500' });
+    const bob = await openDemo(browser, relay, room, { ice: 'none', p2pTimeout: '1500' });
+    // Steered to p2p (both profiled, loopback), yet no candidate ever reaches the other side: the
+    // attempt times out and the pair falls back to the relay.
+    for (const u of [alice, bob]) {
+      await until(u.page, r => {
+        const peer = globalThis.switchboardDemo.rooms.get(r)?.room?.peers()[0];
+        return peer?.mode === 'p2p' && peer.path === 'relay';
+      }, room, 20_000);
+    }
+    await type(alice.page, 'over the relay');
+    const got = await waitForRow(bob.page, 'over the relay');
+    assert.equal(got.path, 'relay');
+    await type(bob.page, 'and back');
+    assert.equal((await waitForRow(alice.page, 'and back')).path, 'relay');
+    const stats = await alice.page.evaluate(() => globalThis.switchboardDemo.client.stats());
+    assert.deepEqual([stats.sent.p2p, stats.sent.relay], [0, 1]);
+    const steering = await relay.admin('/steering');
+    const counted = steering.pairs.find(p => p.steered === 'p2p');
+    assert.equal(counted?.totals.relay, 1, JSON.stringify(steering));
+    await alice.context.close();
+    await bob.context.close();
+  });
+
+  test('offline: five messages written offline arrive once each, in order, and are stored once', async () => {
+    const room = 'e2e-offline';
+    const alice = await openDemo(browser, relay, room, { p2p: 'off' });
+    const bob = await openDemo(browser, relay, room, { p2p: 'off' });
+    await alice.context.setOffline(true);
+    await alice.page.waitForSelector('#banner:not([hidden])');
+    const bodies = [1, 2, 3, 4, 5].map(i => `offline ${i} 오프라인`);
+    for (const body of bodies) await type(alice.page, body);
+    await waitForRow(alice.page, bodies[4]);
+    const shown = await rows(alice.page);
+    assert.deepEqual(shown.map(r => r.body), bodies, 'shown at once');
+    assert.ok(shown.every(r => r.seq === ''), 'none has a seq while offline');
+    await alice.context.setOffline(false);
+    for (const body of bodies) await waitForRow(bob.page, body, 30_000);
+    assert.deepEqual((await rows(bob.page)).map(r => r.body), bodies);
+    await until(alice.page, () => [...document.querySelectorAll('#canvas .row')].every(r => r.dataset.meta.endsWith('✓✓')));
+    const stored = (await relay.history(room)).messages;
+    assert.deepEqual(stored.map(m => m.body), bodies);
+    assert.deepEqual(stored.map(m => m.seq), [1, 2, 3, 4, 5]);
+    await alice.context.close();
+    await bob.context.close();
+  });
+
+  test('reload: history shows from IndexedDB before the network answers', async () => {
+    const room = 'e2e-reload';
+    const alice = await openDemo(browser, relay, room, { p2p: 'off' });
+    const bodies = ['first', 'second', 'third'];
+    for (const body of bodies) await type(alice.page, body);
+    await until(alice.page, () => [...document.querySelectorAll('#canvas .row')].every(r => r.dataset.meta.endsWith('✓✓')));
+    // The socket is now answered by nobody: whatever shows comes from the page's own cache.
+    await alice.page.routeWebSocket(/\/ws$/, () => {});
+    await alice.page.reload();
+    for (const body of bodies) await waitForRow(alice.page, body, 10_000);
+    assert.notEqual(await alice.page.$eval('#conn', el => el.dataset.state), 'open');
+    await alice.context.close();
+  });
+
+  test('an HTML or script body renders inert, as text', async () => {
+    const room = 'e2e-html';
+    const alice = await openDemo(browser, relay, room, { p2p: 'off' });
+    const bob = await openDemo(browser, relay, room, { p2p: 'off' });
+    const evil = '<img src=x onerror="window.__pwned=1"><b>bold</b><script>window.__pwned=2</script>';
+    await type(alice.page, evil);
+    const got = await waitForRow(bob.page, evil);
+    assert.equal(got.body, evil);
+    for (const page of [alice.page, bob.page]) {
+      assert.equal(await page.$$eval('#canvas img, #canvas b, #canvas script', els => els.length), 0);
+      assert.equal(await page.evaluate(() => globalThis.__pwned), undefined);
+    }
+    await alice.context.close();
+    await bob.context.close();
+  });
+});

@@ -1,0 +1,122 @@
+// Recent messages per room, bodies LZ-packed, so a room opens from disk before the network
+// answers. Bounded per room and in rooms (least recently used room evicted); writes are batched
+// into idle time because rendering matters more than persisting a copy of server data.
+import { packBody, unpackBody } from './codec.js';
+
+export const DEFAULT_CACHE = Object.freeze({ maxMessagesPerRoom: 500, maxRooms: 50 });
+
+const defaultIdle = (fn) =>
+  typeof globalThis.requestIdleCallback === 'function'
+    ? globalThis.requestIdleCallback(fn, { timeout: 1000 })
+    : setTimeout(fn, 0);
+
+/** @typedef {{seq: number, cid: string, from: string, body: string, ts: number, path?: string}} StoredMessage */
+
+export class MessageCache {
+  /** @type {Map<string, Map<number, StoredMessage>>} */
+  #pending = new Map();
+  #scheduled = false;
+  /** @type {Promise<void>} */
+  #writing = Promise.resolve();
+
+  /**
+   * @param {import('./storage.js').MemoryStorage} storage either backend of storage.js
+   * @param {{maxMessagesPerRoom?: number, maxRooms?: number, idle?: (fn: () => void) => void, now?: () => number}} [opts]
+   */
+  constructor(storage, opts = {}) {
+    this.storage = storage;
+    this.opts = { ...DEFAULT_CACHE, ...opts };
+    this.idle = opts.idle ?? defaultIdle;
+    this.now = opts.now ?? Date.now;
+  }
+
+  /** Queues messages that have a seq for writing. */
+  put(room, messages) {
+    let queue = this.#pending.get(room);
+    if (!queue) this.#pending.set(room, (queue = new Map()));
+    for (const m of messages) if (m.seq != null) queue.set(m.seq, m);
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.idle(() => this.flush());
+    }
+  }
+
+  /** Writes everything queued; resolves when it is in storage. */
+  flush() {
+    this.#scheduled = false;
+    const batch = this.#pending;
+    this.#pending = new Map();
+    this.#writing = this.#writing.then(() => this.#write(batch)).catch(() => {});
+    return this.#writing;
+  }
+
+  async #write(batch) {
+    for (const [room, queue] of batch) {
+      if (queue.size === 0) continue;
+      const records = [...queue.values()].map((m) => ({
+        room, seq: m.seq, cid: m.cid, from: m.from, ts: m.ts, p: m.path, b: packBody(m.body),
+      }));
+      await this.storage.messagesPut(records);
+      const meta = await this.storage.roomGet(room);
+      const lastSeq = Math.max(meta?.lastSeq ?? 0, ...records.map((r) => r.seq));
+      await this.storage.roomPut({ room, lastSeq, used: this.now() });
+      await this.storage.messagesTrim(room, this.opts.maxMessagesPerRoom);
+    }
+    await this.#evictRooms();
+  }
+
+  async #evictRooms() {
+    const rooms = await this.storage.roomsAll();
+    if (rooms.length <= this.opts.maxRooms) return;
+    rooms.sort((a, b) => a.used - b.used);
+    for (const meta of rooms.slice(0, rooms.length - this.opts.maxRooms)) await this.storage.roomDelete(meta.room);
+  }
+
+  /** Marks a room as used now (LRU). */
+  async touch(room) {
+    await this.flush();
+    const meta = await this.storage.roomGet(room);
+    if (meta) await this.storage.roomPut({ ...meta, used: this.now() });
+  }
+
+  /** Highest seq cached for the room (0 when none). */
+  async lastSeq(room) {
+    await this.flush();
+    return (await this.storage.roomGet(room))?.lastSeq ?? 0;
+  }
+
+  /** @returns {Promise<StoredMessage[]>} the newest `limit` messages with seq < before, ascending */
+  async before(room, before, limit) {
+    return this.#read(room, { below: before ?? undefined, limit, newest: true });
+  }
+
+  /** @returns {Promise<StoredMessage[]>} the oldest `limit` messages with seq > after, ascending */
+  async after(room, after, limit) {
+    return this.#read(room, { above: after, limit });
+  }
+
+  async #read(room, range) {
+    await this.flush();
+    const out = [];
+    for (const r of await this.storage.messagesRange(room, range)) {
+      const body = unpackBody(r.b);
+      if (body !== null) out.push({ seq: r.seq, cid: r.cid, from: r.from, body, ts: r.ts, path: r.p });
+    }
+    return out;
+  }
+
+  /**
+   * Forgets messages below `seq`: used when the server could not replay everything missed, so the
+   * cache never claims to be contiguous across a hole.
+   */
+  async dropBelow(room, seq) {
+    await this.flush();
+    await this.storage.messagesDelete(room, seq);
+  }
+
+  /** Forgets everything cached (messages and room bookkeeping). */
+  async clear() {
+    await this.flush();
+    await this.storage.clearCache();
+  }
+}

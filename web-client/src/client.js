@@ -1,0 +1,351 @@
+// The engine: one Connection, the outbox, cache and sync batch shared by every Room, and the
+// dispatcher that routes each server frame to its room.
+import { SyncBatcher } from './batch.js';
+import { MessageCache } from './cache.js';
+import { systemClock } from './clock.js';
+import { Connection, State } from './connection.js';
+import { Emitter } from './emitter.js';
+import { ErrorCode, SwitchboardError } from './errors.js';
+import { resolveOptions } from './options.js';
+import { Outbox } from './outbox.js';
+import { probeNat } from './p2p.js';
+import { isRoomName } from './protocol.js';
+import { Room } from './room.js';
+import { openStorage } from './storage.js';
+
+/** Events a Client emits. */
+export const ClientEvent = Object.freeze({
+  STATE: 'state',
+  ERROR: 'error',
+  PROFILE: 'profile',
+  /** A joining room has opened from the cache (before the server answered): render it now. */
+  ROOM: 'room',
+});
+
+export class Client extends Emitter {
+  /** @type {Map<string, Room>} */
+  rooms = new Map();
+  counters = {
+    sent: { p2p: 0, turn: 0, relay: 0 },
+    received: { p2p: 0, turn: 0, relay: 0 },
+    droppedPeerFrames: 0,
+    droppedSignals: 0,
+    signalErrors: 0,
+    reconnects: 0,
+  };
+  /** False once the server answered a `batch` with unknown_type: P2P messages are then re-sent as `send`. */
+  batchSupported = true;
+  /** The server's classification of this client's network (the `profile` answer). */
+  profile = null;
+  /** @type {Map<number, {room: string, cid: string}>} send frame id → message, to route its errors */
+  #sends = new Map();
+  #probe = null;
+  /** @type {Set<number>} ids of signalling frames, whose errors are only counted */
+  #quiet = new Set();
+
+  /** @param {string} url @param {ReturnType<typeof resolveOptions>} options */
+  constructor(url, options) {
+    super();
+    this.url = url;
+    this.options = options;
+    this.clock = options.clock ?? systemClock;
+  }
+
+  get state() {
+    return this.conn?.state ?? 'connecting';
+  }
+
+  get user() {
+    return this.conn?.user ?? null;
+  }
+
+  get session() {
+    return this.conn?.session ?? null;
+  }
+
+  get limits() {
+    return this.conn.limits;
+  }
+
+  get RTCPeerConnection() {
+    return this.options.p2p ? this.options.RTCPeerConnection ?? globalThis.RTCPeerConnection : undefined;
+  }
+
+  async _start() {
+    const o = this.options;
+    this.storage = await openStorage(o);
+    this.outbox = await new Outbox(this.storage).load();
+    this.cache = new MessageCache(this.storage, { ...o.cache, idle: o.idle, now: () => this.clock.now() });
+    const tokenKey = `token:${this.url}`;
+    const token = o.token ?? (await this.storage.kvGet(tokenKey)) ?? null;
+    this.conn = new Connection(this.url, {
+      WebSocket: o.WebSocket,
+      token,
+      getResume: () => this.#resume(),
+      reconnect: o.reconnect,
+      breaker: o.breaker,
+      heartbeatMs: o.heartbeatMs,
+      connectTimeoutMs: o.connectTimeoutMs,
+      requestTimeoutMs: o.requestTimeoutMs,
+      clock: this.clock,
+      random: o.random,
+      network: o.network,
+    });
+    this.batcher = new SyncBatcher({
+      send: (frame) => this.conn.send(frame),
+      nextId: () => this.conn.nextId(),
+      intervalMs: o.syncIntervalMs,
+      maxFrameBytes: () => this.conn.limits.maxFrameBytes,
+      clock: this.clock,
+    });
+    this.conn.on('state', (s) => this.emit(ClientEvent.STATE, s));
+    this.conn.on('error', (e) => this.emit(ClientEvent.ERROR, e));
+    this.conn.on('token', (t) => {
+      if (o.token !== undefined) return;
+      (t ? this.storage.kvSet(tokenKey, t) : this.storage.kvDelete(tokenKey)).catch(() => {});
+    });
+    this.conn.on('open', ({ resumed }) => this.#opened(resumed));
+    this.conn.on('frame', (f) => this.#dispatch(f));
+    this.conn.on('close', () => {
+      for (const room of this.rooms.values()) room._disconnected();
+    });
+    const started = this.conn.start();
+    if (o.waitForServer) {
+      await started;
+    } else {
+      // Offline-first: the app works from the outbox and cache while the connection keeps trying.
+      started.catch(() => {});
+    }
+    this.batcher.start();
+    return this;
+  }
+
+  /**
+   * Joins a room (or changes the mode of one already joined). The room opens from the cache
+   * first; the promise resolves once the server answered `joined` and the gap since the cached
+   * messages is fetched.
+   * @param {string} name
+   * @param {{mode?: 'active'|'background'}} [opts]
+   */
+  async join(name, { mode = 'active' } = {}) {
+    if (!isRoomName(name)) throw new SwitchboardError('bad_request', `invalid room name ${JSON.stringify(name)}`);
+    const existing = this.rooms.get(name);
+    if (existing) {
+      await existing._ready;
+      if (existing.mode !== mode) await existing.setMode(mode);
+      return existing;
+    }
+    const room = new Room(this, name);
+    this.rooms.set(name, room);
+    room._ready = this.#join(room, mode);
+    return room._ready;
+  }
+
+  async #join(room, mode) {
+    try {
+      await room._openFromCache();
+      this.emit(ClientEvent.ROOM, room);
+      const frame = { t: 'join', room: room.name };
+      if (mode !== 'active') frame.mode = mode;
+      const reply = await this.#requestUntilAnswered(frame);
+      await room._joined(reply, { requested: true });
+      return room;
+    } catch (err) {
+      if (this.rooms.get(room.name) === room) this.rooms.delete(room.name);
+      throw err;
+    }
+  }
+
+  /**
+   * A request that only times out while the server is reachable: offline, it waits for the
+   * connection (the room stays usable from the cache meanwhile).
+   */
+  async #requestUntilAnswered(frame) {
+    for (;;) {
+      try {
+        return await this.conn.request(frame);
+      } catch (err) {
+        if (err?.code !== ErrorCode.TIMEOUT || this.state === State.OPEN || this.state === State.CLOSED) throw err;
+      }
+    }
+  }
+
+  /** Uploads the sync batch now instead of at the next interval (e.g. before the page is hidden). */
+  sync() {
+    this.batcher?.flush();
+  }
+
+  /** Writes deferred cache entries now instead of in idle time. */
+  flushCache() {
+    return this.cache?.flush() ?? Promise.resolve();
+  }
+
+  /** Counters for tests and dashboards. */
+  stats() {
+    const c = this.counters;
+    return {
+      state: this.state,
+      sent: { ...c.sent },
+      received: { ...c.received },
+      droppedPeerFrames: c.droppedPeerFrames,
+      droppedSignals: c.droppedSignals,
+      signalErrors: c.signalErrors,
+      outbox: this.outbox?.size ?? 0,
+      batchPending: this.batcher?.size ?? 0,
+      batchesSent: this.batcher?.sent ?? 0,
+      reconnects: c.reconnects,
+      rooms: this.rooms.size,
+      storage: this.storage?.kind ?? null,
+    };
+  }
+
+  /** Retries connecting now (after 'suspended', or to skip a backoff wait). */
+  reconnect() {
+    this.conn.reconnect();
+  }
+
+  /** Empties the message cache (the outbox is kept: unsent messages are the user's words). */
+  clearCache() {
+    return this.cache.clear();
+  }
+
+  async close() {
+    for (const room of [...this.rooms.values()]) room._closed();
+    this.batcher?.stop();
+    this.conn?.close();
+    if (this.cache) await this.cache.flush();
+    this.storage?.close();
+  }
+
+  // ——— for Room ———
+
+  _history(room, before, limit) {
+    const frame = { t: 'history', room, limit: Math.min(limit, this.limits.maxHistoryLimit) };
+    if (before !== undefined) frame.before = before;
+    return this.conn.request(frame);
+  }
+
+  _trackSend(id, room, cid) {
+    this.#sends.set(id, { room, cid });
+    if (this.#sends.size > 4096) this.#sends.delete(this.#sends.keys().next().value);
+  }
+
+  /**
+   * Sends signalling frames (signal, p2p-result) whose errors are expected in races (the peer just
+   * left: not_in_room; signal bucket: rate_limited): counted, not surfaced.
+   */
+  _sendQuiet(frame) {
+    const id = this.conn.nextId();
+    try {
+      if (this.conn.send({ ...frame, id })) this.#quiet.add(id);
+    } catch {
+      this.counters.signalErrors++; // refused locally, e.g. an SDP over the signal limit
+    }
+    if (this.#quiet.size > 1000) this.#quiet.delete(this.#quiet.values().next().value);
+  }
+
+  _forget(room) {
+    if (this.rooms.get(room.name) === room) this.rooms.delete(room.name);
+    this.batcher.take(room.name);
+  }
+
+  // ——— internals ———
+
+  #resume() {
+    const resume = {};
+    for (const room of this.rooms.values()) if (room.joined) resume[room.name] = room.lastSeq;
+    return resume;
+  }
+
+  #opened(resumed) {
+    if (resumed) this.counters.reconnects++;
+    for (const room of this.rooms.values()) room._identified(this.user);
+    for (const room of this.rooms.values()) {
+      if (room.joined && room.mode === 'background') this.conn.send({ t: 'mode', room: room.name, mode: 'background' });
+    }
+    this.#sendProfile();
+  }
+
+  /** Probes the NAT once per client (again per connection would only repeat the answer). */
+  async #sendProfile() {
+    const probeUrls = this.conn.welcome?.p2p?.probe;
+    const RTC = this.RTCPeerConnection;
+    if (!RTC || !Array.isArray(probeUrls) || probeUrls.length === 0) return;
+    try {
+      this.#probe ??= probeNat(RTC, probeUrls, { timeoutMs: this.options.probeTimeoutMs, clock: this.clock });
+      const profile = await this.#probe;
+      const answer = await this.conn.request({ t: 'profile', ...profile });
+      this.profile = answer;
+      this.emit(ClientEvent.PROFILE, answer);
+    } catch (err) {
+      this.#probe = null;
+      this.emit(ClientEvent.ERROR, err instanceof SwitchboardError ? err : new SwitchboardError('p2p_unavailable', String(err), { cause: err }));
+    }
+  }
+
+  #dispatch(frame) {
+    if (frame.t === 'error') return this.#error(frame);
+    const room = frame.room !== undefined ? this.rooms.get(frame.room) : undefined;
+    if (!room) return;
+    switch (frame.t) {
+      case 'joined':
+        // A reply to our join is handled by join(); this is a room rejoined by hello.resume.
+        if (frame.id === undefined) room._joined(frame, { requested: false }).catch((e) => this.emit(ClientEvent.ERROR, e));
+        break;
+      case 'msg':
+        return room._msg(frame);
+      case 'ack':
+        return room._ack(frame);
+      case 'presence':
+        return room._presence(frame);
+      case 'unread':
+        return room._unread(frame);
+      case 'steer':
+        return room._steer(frame);
+      case 'signal':
+        return room._signal(frame);
+      default:
+      // left, mode and page answer requests; their callers handle them.
+    }
+  }
+
+  #error(frame) {
+    const err = SwitchboardError.fromFrame(frame);
+    if (this.#quiet.delete(frame.ref)) {
+      this.counters.signalErrors++;
+      return;
+    }
+    const send = frame.ref !== undefined ? this.#sends.get(frame.ref) : undefined;
+    if (send) {
+      this.#sends.delete(frame.ref);
+      return this.rooms.get(send.room)?._sendFailed(send.cid, err);
+    }
+    if (frame.ref !== undefined && this.batcher.ownsId(frame.ref)) {
+      if (frame.code !== 'unknown_type') return; // retried on the next tick
+      // A server without `batch`: P2P messages reach history as resends instead.
+      this.batchSupported = false;
+      for (const name of this.batcher.rooms()) {
+        this.batcher.take(name);
+        this.rooms.get(name)?._flushOutbox();
+      }
+      return;
+    }
+    this.emit(ClientEvent.ERROR, err);
+  }
+}
+
+/**
+ * Connects and resolves once the server said `welcome`.
+ * @param {string} url e.g. 'ws://localhost:8080/ws'
+ * @param {Partial<typeof import('./options.js').DEFAULT_OPTIONS>} [options]
+ */
+export async function connect(url, options = {}) {
+  const client = new Client(url, resolveOptions(options));
+  try {
+    await client._start();
+  } catch (err) {
+    await client.close();
+    throw err;
+  }
+  return client;
+}

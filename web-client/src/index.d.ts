@@ -1,0 +1,319 @@
+// Types of the Switchboard browser SDK (src/index.js). Hand-written; keep in step with the JSDoc.
+
+export declare const version: string;
+
+export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'offline' | 'suspended' | 'closed';
+export type Path = 'p2p' | 'turn' | 'relay';
+export type RoomMode = 'active' | 'background';
+export type MessageStatus = 'pending' | 'sent' | 'stored' | 'failed';
+
+export declare const State: Readonly<{
+  CONNECTING: 'connecting'; OPEN: 'open'; RECONNECTING: 'reconnecting';
+  OFFLINE: 'offline'; SUSPENDED: 'suspended'; CLOSED: 'closed';
+}>;
+
+/** A chat message. The SDK mutates the same object as it learns more ('update' events). */
+export interface Message {
+  /** Room sequence number; null until the server has assigned it (pending, or P2P not yet batched). */
+  seq: number | null;
+  /** Client message id (a UUID for messages sent by this SDK). */
+  cid: string;
+  /** User id of the sender. */
+  from: string;
+  body: string;
+  /** Milliseconds since the epoch (server time once known; local time before). */
+  ts: number;
+  /** How it reached this client (received) or left it (sent); null while not yet sent. */
+  path: Path | null;
+  /** pending → sent (relay delivered or every DataChannel took it) → stored (server ack stored:true); failed when refused for good. */
+  status: MessageStatus;
+  /** Sent by this user (from this or another device). */
+  mine: boolean;
+}
+
+export interface PresenceEvent {
+  room: string;
+  event: 'join' | 'leave' | 'profile';
+  peer: string;
+  user: string;
+  profile?: NatProfile;
+}
+
+export interface NatProfile {
+  class: 'none' | 'full-cone' | 'restricted-cone' | 'port-restricted' | 'cone' | 'symmetric' | 'udp-blocked' | 'unknown';
+  udp: boolean;
+  turn?: boolean;
+}
+
+export interface PeerInfo {
+  /** The other connection's session id. */
+  peer: string;
+  user: string;
+  profile?: NatProfile;
+  /** What the server steered this pair to. */
+  mode: Path;
+  /** Where the pair is now. */
+  path: Path | 'connecting';
+  /** DataChannel round trip (app-level ping), when open. */
+  rttMs?: number;
+  /** Set on the last event of a peer that left. */
+  gone?: true;
+}
+
+export interface UnreadEvent {
+  count: number;
+  lastSeq: number;
+  preview?: string;
+}
+
+export interface StateEvent {
+  state: ConnectionState;
+  previous: ConnectionState;
+  /** Present when a retry is scheduled (reconnecting) or the breaker is open (suspended). */
+  retryInMs?: number;
+}
+
+export interface WindowChange {
+  items: Message[];
+  hasOlder: boolean;
+  hasNewer: boolean;
+}
+
+export interface Stats {
+  state: ConnectionState;
+  sent: Record<Path, number>;
+  received: Record<Path, number>;
+  /** Malformed DataChannel frames dropped. */
+  droppedPeerFrames: number;
+  /** Signals for peers this client has no connection with. */
+  droppedSignals: number;
+  /** Messages not yet confirmed stored. */
+  outbox: number;
+  /** P2P-delivered messages waiting for their batch ack. */
+  batchPending: number;
+  batchesSent: number;
+  reconnects: number;
+  rooms: number;
+  storage: 'indexeddb' | 'memory' | null;
+}
+
+export interface Limits {
+  maxFrameBytes: number;
+  maxBodyBytes: number;
+  maxRooms: number;
+  maxHistoryLimit: number;
+  maxSignalBytes: number;
+}
+
+export interface Clock {
+  now(): number;
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+  setInterval(fn: () => void, ms: number): unknown;
+  clearInterval(handle: unknown): void;
+}
+
+export interface BackoffOptions { baseMs: number; maxMs: number; factor: number; jitter: number }
+export interface BreakerOptions { failures: number; openMs: number }
+
+export interface ConnectOptions {
+  /** Guest token from a previous session; by default stored per URL so a reload keeps the user. */
+  token?: string;
+  storage?: 'indexeddb' | 'memory';
+  dbName?: string;
+  /**
+   * true (default): connect() resolves after the server's welcome and rejects when it never comes.
+   * false: it resolves once the outbox and cache are open — rooms open from the cache and sends
+   * queue in the outbox while the connection keeps trying.
+   */
+  waitForServer?: boolean;
+  /** Probe the network and follow the server's steers to DataChannels (default true). */
+  p2p?: boolean;
+  p2pConnectTimeoutMs?: number;
+  syncIntervalMs?: number;
+  maxP2pBodyBytes?: number;
+  /** Applied to local candidates before they are signalled and to remote ones before they are added. */
+  iceCandidateFilter?: (candidate: RTCIceCandidateInit) => boolean;
+  rtcConfiguration?: RTCConfiguration;
+  reconnect?: Partial<BackoffOptions>;
+  breaker?: Partial<BreakerOptions>;
+  /** Client ping interval; default: the server's welcome.heartbeatMs. */
+  heartbeatMs?: number;
+  connectTimeoutMs?: number;
+  requestTimeoutMs?: number;
+  probeTimeoutMs?: number;
+  cache?: { maxMessagesPerRoom?: number; maxRooms?: number };
+  windowSize?: number;
+  WebSocket?: typeof WebSocket;
+  RTCPeerConnection?: typeof RTCPeerConnection;
+  indexedDB?: IDBFactory;
+  IDBKeyRange?: typeof IDBKeyRange;
+  clock?: Clock;
+  random?: () => number;
+  network?: { onLine: boolean; addEventListener(type: string, fn: () => void): void; removeEventListener(type: string, fn: () => void): void };
+  /** Schedules deferred cache writes (default requestIdleCallback, else setTimeout). */
+  idle?: (fn: () => void) => void;
+}
+
+export declare const DEFAULT_OPTIONS: Readonly<Required<Pick<ConnectOptions,
+  'dbName' | 'p2p' | 'p2pConnectTimeoutMs' | 'syncIntervalMs' | 'maxP2pBodyBytes' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'probeTimeoutMs' | 'windowSize'>>
+  & { reconnect: BackoffOptions; breaker: BreakerOptions; cache: { maxMessagesPerRoom: number; maxRooms: number } }>;
+
+type Unsubscribe = () => void;
+
+interface TypedEmitter<E> {
+  on<K extends keyof E>(event: K, fn: (arg: E[K]) => void): Unsubscribe;
+  once<K extends keyof E>(event: K, fn: (arg: E[K]) => void): Unsubscribe;
+  off<K extends keyof E>(event: K, fn: (arg: E[K]) => void): void;
+}
+
+export interface ClientEvents {
+  state: StateEvent;
+  error: SwitchboardError;
+  /** The server's classification of this client's network. */
+  profile: NatProfile & { mapping: string; filtering: string };
+  /** A joining room opened from the cache, before the server answered. */
+  room: Room;
+}
+
+export declare const ClientEvent: Readonly<{ STATE: 'state'; ERROR: 'error'; PROFILE: 'profile'; ROOM: 'room' }>;
+
+export declare class Client implements TypedEmitter<ClientEvents> {
+  readonly state: ConnectionState;
+  readonly user: string | null;
+  readonly session: string | null;
+  readonly limits: Limits;
+  readonly rooms: Map<string, Room>;
+  readonly profile: (NatProfile & { mapping: string; filtering: string }) | null;
+  /** Joins (or changes the mode of a joined room); resolves on `joined` plus the catch-up since the cache. */
+  join(room: string, options?: { mode?: RoomMode }): Promise<Room>;
+  stats(): Stats;
+  /** Try now, skipping a backoff wait or an open breaker. */
+  reconnect(): void;
+  /** Empties the message cache (not the outbox). */
+  clearCache(): Promise<void>;
+  /** Uploads the sync batch (P2P-delivered messages) now instead of at the next interval. */
+  sync(): void;
+  /** Writes deferred cache entries now instead of in idle time. */
+  flushCache(): Promise<void>;
+  close(): Promise<void>;
+  on<K extends keyof ClientEvents>(event: K, fn: (arg: ClientEvents[K]) => void): Unsubscribe;
+  once<K extends keyof ClientEvents>(event: K, fn: (arg: ClientEvents[K]) => void): Unsubscribe;
+  off<K extends keyof ClientEvents>(event: K, fn: (arg: ClientEvents[K]) => void): void;
+}
+
+export interface RoomEvents {
+  message: Message;
+  update: Message;
+  presence: PresenceEvent;
+  peer: PeerInfo;
+  unread: UnreadEvent;
+  /** The window's slice changed. */
+  window: WindowChange;
+}
+
+export declare const RoomEvent: Readonly<{
+  MESSAGE: 'message'; UPDATE: 'update'; PRESENCE: 'presence'; PEER: 'peer'; UNREAD: 'unread'; WINDOW: 'window';
+}>;
+
+export declare class Room implements TypedEmitter<RoomEvents> {
+  readonly name: string;
+  readonly mode: RoomMode;
+  /** Newest seq the server reported. */
+  readonly head: number;
+  /** Highest seq this client holds (sent in hello.resume). */
+  readonly lastSeq: number;
+  /** Messages since the room went to the background. */
+  readonly unread: number;
+  readonly members: string[];
+  readonly joined: boolean;
+  /** The current slice (≤ 50), ordered by seq; unsequenced messages last by local time. */
+  readonly messages: Message[];
+  readonly window: SmartMessageWindow<Message>;
+  /** Saves to the outbox, then sends over DataChannels or the relay; resolves with the optimistic message. */
+  send(body: string): Promise<Message>;
+  loadOlder(): Promise<number>;
+  loadNewer(): Promise<number>;
+  peers(): PeerInfo[];
+  pathOf(cid: string): Path | undefined;
+  setMode(mode: RoomMode): Promise<void>;
+  leave(): Promise<void>;
+  on<K extends keyof RoomEvents>(event: K, fn: (arg: RoomEvents[K]) => void): Unsubscribe;
+  once<K extends keyof RoomEvents>(event: K, fn: (arg: RoomEvents[K]) => void): Unsubscribe;
+  off<K extends keyof RoomEvents>(event: K, fn: (arg: RoomEvents[K]) => void): void;
+}
+
+export interface WindowPage<M> { messages: M[]; hasMore: boolean }
+export interface WindowLoader<M> {
+  older(beforeSeq: number | undefined, limit: number): Promise<WindowPage<M>>;
+  newer(afterSeq: number, limit: number): Promise<WindowPage<M>>;
+  latest(limit: number): Promise<WindowPage<M>>;
+}
+
+type WindowItem = { seq: number | null; cid: string; from: string; ts: number };
+
+export declare class SmartMessageWindow<M extends WindowItem = Message> {
+  constructor(loader: WindowLoader<M>, options?: { size?: number; pageSize?: number });
+  readonly size: number;
+  readonly pageSize: number;
+  readonly items: M[];
+  hasOlder: boolean;
+  hasNewer: boolean;
+  upsert(message: M): boolean;
+  reset(messages: M[], flags?: { hasOlder?: boolean; hasNewer?: boolean }): void;
+  loadOlder(): Promise<number>;
+  loadNewer(): Promise<number>;
+  jumpToLatest(): Promise<void>;
+  on(event: 'change', fn: (change: { items: M[]; hasOlder: boolean; hasNewer: boolean }) => void): Unsubscribe;
+  off(event: 'change', fn: (change: { items: M[]; hasOlder: boolean; hasNewer: boolean }) => void): void;
+}
+
+export declare function compareMessages(a: WindowItem, b: WindowItem): number;
+
+export declare class SwitchboardError extends Error {
+  constructor(code: string, message?: string, extra?: { ref?: string | number; cause?: unknown });
+  /** Stable code: a server error code (protocol.md) or one of ErrorCode. */
+  readonly code: string;
+  /** The id of the request the server refused. */
+  readonly ref?: string | number;
+  static fromFrame(frame: { code: string; message?: string; ref?: string | number }): SwitchboardError;
+}
+
+export declare const ErrorCode: Readonly<{
+  CLOSED: 'closed'; TIMEOUT: 'timeout'; POLICY: 'policy_violation'; UNAVAILABLE: 'unavailable'; BAD_FRAME: 'bad_frame';
+}>;
+
+export declare function connect(url: string, options?: ConnectOptions): Promise<Client>;
+
+export declare function nextRetryDelay(attempt: number, options?: Partial<BackoffOptions>, random?: () => number): number;
+export declare const DEFAULT_BACKOFF: Readonly<BackoffOptions>;
+export declare const DEFAULT_BREAKER: Readonly<BreakerOptions>;
+
+export declare class CircuitBreaker {
+  constructor(options?: Partial<BreakerOptions>, now?: () => number);
+  readonly state: 'closed' | 'open' | 'half-open';
+  readonly failures: number;
+  canAttempt(): boolean;
+  remainingOpenMs(): number;
+  recordSuccess(): void;
+  /** True when this failure opened the breaker. */
+  recordFailure(): boolean;
+  reset(): void;
+}
+
+export declare const DEFAULT_LIMITS: Readonly<Limits>;
+export declare const CLIENT_TYPES: readonly string[];
+export declare const SERVER_TYPES: readonly string[];
+export declare function utf8Bytes(text: string): number;
+/** Decodes a server text frame; throws an Error with code 'bad_frame' or 'unknown_type'. */
+export declare function decodeServerFrame(text: string): { t: string; [field: string]: unknown };
+/** null when the SDK would send it; else the code the server would answer. */
+export declare function validateClientFrame(frame: unknown, limits?: Limits): { code: string; message: string } | null;
+export declare function validateClientText(text: string, limits?: Limits): { code: string; message: string } | null;
+/** Parses one DataChannel message; null means drop it. */
+export declare function parsePeerFrame(data: unknown, expect: { maxBodyBytes: number; from: string }):
+  | { t: 'm'; cid: string; from: string; body: string; ts: number }
+  | { t: 'ping' | 'pong'; n: number }
+  | null;
+export declare function encodeBatch(items: { cid: string; body: string }[]): string;
+export declare function decodeBatch(data: string): { cid: string; body: string }[];

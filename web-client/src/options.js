@@ -1,0 +1,59 @@
+// Options: full internal defaults, partial public overrides (nested groups merged one level deep).
+import { DEFAULT_BACKOFF, DEFAULT_BREAKER } from './backoff.js';
+import { DEFAULT_CACHE } from './cache.js';
+import { WINDOW_SIZE } from './window.js';
+
+export const DEFAULT_OPTIONS = Object.freeze({
+  /** Guest token from a previous welcome; by default kept in storage per URL. */
+  token: undefined,
+  /** 'indexeddb' (default where available) or 'memory'. */
+  storage: undefined,
+  dbName: 'switchboard',
+  /**
+   * true: connect() resolves after the server's welcome (and rejects if it never comes);
+   * false: it resolves once the outbox and cache are open, so an app starts offline.
+   */
+  waitForServer: true,
+  /** Profile the network and follow the server's steers to DataChannels. */
+  p2p: true,
+  p2pConnectTimeoutMs: 5000,
+  /** How often P2P-delivered messages are uploaded (the sync batch). */
+  syncIntervalMs: 2000,
+  /** Larger bodies go over the relay even when every DataChannel is open. */
+  maxP2pBodyBytes: 16000,
+  /** (candidateInit) => boolean, applied to local candidates before signalling and to remote ones. */
+  iceCandidateFilter: undefined,
+  /** Merged into every RTCPeerConnection's configuration (the steer's iceServers come first). */
+  rtcConfiguration: {},
+  reconnect: DEFAULT_BACKOFF,
+  breaker: DEFAULT_BREAKER,
+  /** Client ping interval; the server's `welcome.heartbeatMs` when unset. */
+  heartbeatMs: undefined,
+  connectTimeoutMs: 10000,
+  requestTimeoutMs: 30000,
+  /** How long the NAT probe may gather candidates. */
+  probeTimeoutMs: 3000,
+  cache: DEFAULT_CACHE,
+  windowSize: WINDOW_SIZE,
+  // Injection points for tests and non-browser hosts.
+  WebSocket: undefined,
+  RTCPeerConnection: undefined,
+  indexedDB: undefined,
+  IDBKeyRange: undefined,
+  /** @type {import('./clock.js').Clock|undefined} */
+  clock: undefined,
+  random: undefined,
+  network: undefined,
+  idle: undefined,
+});
+
+const NESTED = ['reconnect', 'breaker', 'cache'];
+
+export function resolveOptions(overrides = {}) {
+  const out = { ...DEFAULT_OPTIONS };
+  for (const [key, value] of Object.entries(overrides)) {
+    if (value === undefined) continue;
+    out[key] = NESTED.includes(key) ? { ...DEFAULT_OPTIONS[key], ...value } : value;
+  }
+  return out;
+}

@@ -1,0 +1,248 @@
+// The wire format of docs/protocol.md, client side: names and body rules, a validator for the
+// frames the SDK sends (so a bug never costs a server error) and a decoder for what it receives.
+import LZString from 'lz-string';
+import { MAX_BATCH_ITEMS } from './codec.js';
+
+/** Defaults of `welcome.limits`; the server's values replace them once known. */
+export const DEFAULT_LIMITS = Object.freeze({
+  maxFrameBytes: 65536,
+  maxBodyBytes: 16384,
+  maxRooms: 100,
+  maxHistoryLimit: 100,
+  maxSignalBytes: 16384,
+});
+
+const ROOM = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/;
+const CID = /^[A-Za-z0-9._:-]{1,64}$/;
+// A lone surrogate: a high one not followed by a low one, or a low one not preceded by a high one.
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+
+const encoder = new TextEncoder();
+
+/** UTF-8 byte length of a string. */
+export function utf8Bytes(s) {
+  return encoder.encode(s).length;
+}
+
+export const isRoomName = (v) => typeof v === 'string' && ROOM.test(v);
+export const isCid = (v) => typeof v === 'string' && CID.test(v);
+
+/** A body the server would store: non-empty text, no NUL, no lone surrogate. Size is checked apart. */
+export function isBodyText(v) {
+  return typeof v === 'string' && v.length > 0 && !v.includes('\u0000') && !LONE_SURROGATE.test(v);
+}
+
+const isInt = (v) => Number.isSafeInteger(v);
+const isNonNegInt = (v) => isInt(v) && v >= 0;
+const isNonNegNum = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
+const isStr = (v) => typeof v === 'string';
+const isBool = (v) => typeof v === 'boolean';
+const isObj = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isId = (v) => (isStr(v) && v.length >= 1 && v.length <= 64) || isNonNegInt(v);
+const isPeerId = (v) => isStr(v) && v.length >= 1 && v.length <= 64;
+const oneOf = (...values) => (v) => values.includes(v);
+const isMode = oneOf('active', 'background');
+const isPath = oneOf('p2p', 'turn', 'relay');
+const isBehaviour = oneOf('endpoint-independent', 'address-dependent', 'address-and-port-dependent', 'unknown');
+const isCandidateType = oneOf('host', 'srflx', 'prflx', 'relay');
+const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
+const isIpv6 = (s) => /^[0-9A-Fa-f:.]+$/.test(s) && s.includes(':');
+const isIp = (s) => isStr(s) && (IPV4.test(s) || isIpv6(s));
+function isAddress(s) {
+  if (!isStr(s)) return false;
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(s);
+  if (!m) return false;
+  const port = Number(m[3]);
+  return port >= 1 && port <= 65535 && (m[1] ? isIpv6(m[1]) : IPV4.test(m[2]));
+}
+const arrayOf = (check, max = Infinity) => (v) => Array.isArray(v) && v.length <= max && v.every(check);
+
+// field → [required, check]; '?' suffix marks an optional field.
+const CLIENT_FRAMES = {
+  hello: { 'token?': isStr, 'resume?': (v) => isObj(v) && Object.entries(v).every(([r, s]) => isRoomName(r) && isNonNegInt(s)) },
+  ping: {},
+  join: { room: isRoomName, 'mode?': isMode },
+  leave: { room: isRoomName },
+  mode: { room: isRoomName, mode: isMode },
+  send: { room: isRoomName, cid: isCid, body: isBodyText, 'resend?': isBool },
+  history: { room: isRoomName, 'before?': (v) => isInt(v) && v >= 1, 'limit?': (v) => isInt(v) && v >= 1 },
+  profile: {
+    udp: isBool,
+    'mapped?': arrayOf(isAddress, 8),
+    'host?': arrayOf(isIp, 8),
+    'mapping?': isBehaviour,
+    'filtering?': isBehaviour,
+    'turn?': isBool,
+    'candidates?': arrayOf(isCandidateType),
+  },
+  signal: { room: isRoomName, to: isPeerId, data: isObj },
+  'p2p-result': { room: isRoomName, peer: isPeerId, path: isPath, setupMs: isNonNegNum, 'rttMs?': isNonNegNum },
+  // Upload of P2P-delivered messages: data is LZ-String base64 of [{cid, body}] (checked below).
+  batch: { room: isRoomName, enc: oneOf('lz'), data: (v) => isStr(v) && BASE64.test(v) },
+};
+
+/** Client frame types of protocol v1 (plus `batch`). */
+export const CLIENT_TYPES = Object.freeze(Object.keys(CLIENT_FRAMES));
+
+function checkFields(frame, spec) {
+  for (const [key, check] of Object.entries(spec)) {
+    const optional = key.endsWith('?');
+    const name = optional ? key.slice(0, -1) : key;
+    const value = frame[name];
+    if (value === undefined && optional) continue;
+    if (value === undefined) return `missing ${name}`;
+    if (!check(value)) return `invalid ${name}`;
+  }
+  return null;
+}
+
+/**
+ * Checks a client frame object as the server would, as far as the client can know.
+ * Server-side state (joined rooms, peers in a room, rate buckets, hello order) is not checked.
+ * @param {object} frame
+ * @param {typeof DEFAULT_LIMITS} [limits]
+ * @returns {{code: string, message: string} | null} null when valid
+ */
+export function validateClientFrame(frame, limits = DEFAULT_LIMITS) {
+  if (!isObj(frame)) return bad('frame is not an object');
+  if (!isStr(frame.t)) return bad('t must be a string');
+  const spec = CLIENT_FRAMES[frame.t];
+  if (!spec) return { code: 'unknown_type', message: `unknown type ${frame.t}` };
+  if ('id' in frame && !isId(frame.id)) return bad('invalid id');
+  const problem = checkFields(frame, spec);
+  if (problem) return bad(problem);
+  if (frame.t === 'history' && frame.limit > limits.maxHistoryLimit) return bad('limit too large');
+  if (frame.t === 'send' && utf8Bytes(frame.body) > limits.maxBodyBytes) return tooLarge('body');
+  if (frame.t === 'signal' && utf8Bytes(JSON.stringify(frame.data)) > limits.maxSignalBytes) return tooLarge('signal data');
+  if (frame.t === 'batch') return checkBatchData(frame.data, limits);
+  if (frame.t === 'hello' && frame.resume && Object.keys(frame.resume).length > limits.maxRooms) {
+    return { code: 'too_many_rooms', message: 'too many rooms in resume' };
+  }
+  return null;
+}
+
+/**
+ * Checks a client frame as text: valid JSON without duplicate keys, within the frame limit, then
+ * {@link validateClientFrame}.
+ */
+export function validateClientText(text, limits = DEFAULT_LIMITS) {
+  if (utf8Bytes(text) > limits.maxFrameBytes) return tooLarge('frame');
+  let frame;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    return bad('invalid JSON');
+  }
+  if (hasDuplicateKeys(text)) return bad('duplicate key');
+  return validateClientFrame(frame, limits);
+}
+
+const BASE64 = /^[A-Za-z0-9+/]+={0,3}$/;
+
+/** A batch's items as the server checks them: the whole batch is refused for any bad item. */
+function checkBatchData(data, limits) {
+  let json;
+  try {
+    json = LZString.decompressFromBase64(data);
+  } catch {
+    json = null;
+  }
+  if (!json) return bad('data is not an LZ-String stream');
+  if (json.length > 4 * limits.maxFrameBytes) return tooLarge('batch text');
+  let items;
+  try {
+    items = JSON.parse(json);
+  } catch {
+    return bad('batch text is not JSON');
+  }
+  if (!Array.isArray(items) || items.length === 0) return bad('batch must be a non-empty array');
+  if (items.length > MAX_BATCH_ITEMS) return tooLarge('batch');
+  if (hasDuplicateKeys(json)) return bad('duplicate key in a batch item');
+  for (const item of items) {
+    if (!isObj(item) || !isCid(item.cid) || !isBodyText(item.body)) return bad('invalid batch item');
+    if (utf8Bytes(item.body) > limits.maxBodyBytes) return tooLarge('batch item body');
+  }
+  return null;
+}
+
+const bad = (message) => ({ code: 'bad_request', message });
+const tooLarge = (what) => ({ code: 'too_large', message: `${what} too large` });
+
+/** True when some object in the (already valid) JSON text repeats a key; JSON.parse keeps the last. */
+export function hasDuplicateKeys(text) {
+  const stack = [];
+  let expectKey = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (c === '"') {
+      let j = i + 1;
+      while (text[j] !== '"') j += text[j] === '\\' ? 2 : 1;
+      const keys = stack[stack.length - 1];
+      if (expectKey && keys) {
+        const key = JSON.parse(text.slice(i, j + 1));
+        if (keys.has(key)) return true;
+        keys.add(key);
+        expectKey = false;
+      }
+      i = j;
+    } else if (c === '{') {
+      stack.push(new Set());
+      expectKey = true;
+    } else if (c === '[') {
+      stack.push(null);
+    } else if (c === '}' || c === ']') {
+      stack.pop();
+    } else if (c === ',') {
+      expectKey = stack[stack.length - 1] !== null;
+    }
+  }
+  return false;
+}
+
+const message = { room: isStr, seq: isNonNegInt, cid: isStr, from: isStr, body: isStr, ts: isNonNegNum };
+const pageMessage = (v) => isObj(v) && checkFields(v, { seq: isNonNegInt, cid: isStr, from: isStr, body: isStr, ts: isNonNegNum }) === null;
+
+const SERVER_FRAMES = {
+  welcome: { session: isStr, user: isStr, token: isStr, heartbeatMs: (v) => isInt(v) && v > 0, 'limits?': isObj, 'p2p?': isObj },
+  pong: {},
+  joined: { room: isStr, head: isNonNegInt, mode: isMode, members: arrayOf(isStr), peers: arrayOf(isObj), 'recovered?': isBool, 'replayFrom?': isNonNegInt },
+  left: { room: isStr },
+  mode: { room: isStr, mode: isMode, head: isNonNegInt },
+  unread: { room: isStr, count: isNonNegInt, lastSeq: isNonNegInt, 'preview?': isStr },
+  msg: message,
+  ack: { room: isStr, cid: isStr, seq: isNonNegInt, stored: isBool },
+  page: { room: isStr, messages: arrayOf(pageMessage), hasMore: isBool },
+  error: { code: isStr, message: isStr },
+  presence: { room: isStr, event: oneOf('join', 'leave', 'profile'), peer: isStr, user: isStr, 'profile?': isObj },
+  profile: { class: isStr },
+  steer: { room: isStr, peer: isStr, mode: isPath, polite: isBool, 'iceServers?': Array.isArray, 'reason?': isStr },
+  signal: { room: isStr, from: isStr, data: isObj },
+};
+
+/** Server frame types the SDK understands. */
+export const SERVER_TYPES = Object.freeze(Object.keys(SERVER_FRAMES));
+
+/**
+ * Decodes one server text frame.
+ * @param {string} text
+ * @returns {{t: string} & Record<string, any>}
+ * @throws {Error} with `.code` 'bad_frame' (not JSON, not an object, wrong fields) or 'unknown_type'
+ */
+export function decodeServerFrame(text) {
+  let frame;
+  try {
+    frame = JSON.parse(text);
+  } catch {
+    throw frameError('bad_frame', 'invalid JSON');
+  }
+  if (!isObj(frame) || !isStr(frame.t)) throw frameError('bad_frame', 'not a frame');
+  const spec = SERVER_FRAMES[frame.t];
+  if (!spec) throw frameError('unknown_type', `unknown server frame ${frame.t}`);
+  const problem = checkFields(frame, spec);
+  if (problem) throw frameError('bad_frame', `${frame.t}: ${problem}`);
+  return frame;
+}
+
+function frameError(code, message) {
+  return Object.assign(new Error(message), { code });
+}

@@ -1,0 +1,537 @@
+// The public room API. A Room turns frames (relay) and DataChannel messages (P2P) into one
+// message stream, keeps the SmartMessageWindow and its loaders, and decides per message which
+// path it takes. Wire details stay in Connection; peer connections in PeerLink.
+import { Emitter } from './emitter.js';
+import { SwitchboardError } from './errors.js';
+import { PeerLink } from './p2p.js';
+import { isBodyText, utf8Bytes } from './protocol.js';
+import { SmartMessageWindow, messageKey } from './window.js';
+
+// Bounds on what a room remembers beyond its window: keys of settled messages (for dedupe) and
+// messages still waiting for their seq or storage (kept whole: they must be updated in place).
+const REMEMBERED_KEYS = 2000;
+const UNSETTLED = 500;
+/** Signals kept per peer that arrive before this side's steer (an offer plus its candidates). */
+const EARLY_SIGNALS = 32;
+
+/**
+ * @typedef {'p2p'|'turn'|'relay'} Path
+ * @typedef {{seq: number|null, cid: string, from: string, body: string, ts: number,
+ *   path: Path|null, status: 'pending'|'sent'|'stored'|'failed', mine: boolean}} Message
+ * @typedef {{peer: string, user: string, profile?: object, mode: Path, path: Path|'connecting', rttMs?: number}} PeerInfo
+ */
+
+/** Events a Room emits. */
+export const RoomEvent = Object.freeze({
+  MESSAGE: 'message',
+  UPDATE: 'update',
+  PRESENCE: 'presence',
+  PEER: 'peer',
+  UNREAD: 'unread',
+  WINDOW: 'window',
+});
+
+/** A Map that forgets its oldest entries beyond a bound. */
+class Recent extends Map {
+  constructor(max) {
+    super();
+    this.max = max;
+  }
+
+  set(key, value) {
+    this.delete(key);
+    super.set(key, value);
+    if (this.size > this.max) this.delete(this.keys().next().value);
+    return this;
+  }
+}
+
+export class Room extends Emitter {
+  /** @type {'active'|'background'} */
+  mode = 'active';
+  /** Newest seq the server reported for the room. */
+  head = 0;
+  /** Highest seq this client holds (what `hello.resume` sends). */
+  lastSeq = 0;
+  /** Messages that arrived while the room was in the background (from `unread`). */
+  unread = 0;
+  /** @type {string[]} users in the room */
+  members = [];
+  /** @type {Map<string, PeerInfo & {link: PeerLink|null}>} */
+  #peers = new Map();
+  /** @type {Recent<string, Message>} (from, cid) → message not yet stored with a seq */
+  #unsettled = new Recent(UNSETTLED);
+  /** @type {Recent<string, true>} (from, cid) of settled messages, so late copies are not shown twice */
+  #seen = new Recent(REMEMBERED_KEYS);
+  /** @type {Recent<string, Path>} */
+  #paths = new Recent(REMEMBERED_KEYS);
+  #retryTimer = null;
+  /** @type {Map<string, object[]>} */
+  #earlySignals = new Map();
+  joined = false;
+
+  /** @param {import('./client.js').Client} client @param {string} name */
+  constructor(client, name) {
+    super();
+    this.client = client;
+    this.name = name;
+    this.window = new SmartMessageWindow(this.#loader(), { size: client.options.windowSize });
+    this.window.on('change', (w) => this.emit(RoomEvent.WINDOW, w));
+  }
+
+  /** The window's current slice (≤ 50), ordered by seq, unsequenced last. */
+  get messages() {
+    return this.window.items;
+  }
+
+  /**
+   * Sends a message. Resolves as soon as it is saved in the outbox, with the optimistic message
+   * (`status:'pending'`, or `'sent'` when it already went over every DataChannel); later changes
+   * arrive as 'update' events on the same object.
+   * @param {string} body
+   * @returns {Promise<Message>}
+   */
+  async send(body) {
+    if (!isBodyText(body)) throw new SwitchboardError('bad_request', 'body must be non-empty text without NUL or lone surrogates');
+    if (utf8Bytes(body) > this.client.limits.maxBodyBytes) throw new SwitchboardError('too_large', 'body too large');
+    const rec = await this.client.outbox.add(this.name, body, this.client.clock.now());
+    const m = this.#pendingMessage(rec);
+    this.#remember(m);
+    this.window.upsert(m);
+    this.emit(RoomEvent.MESSAGE, m);
+    this.#transmit(rec, m);
+    return m;
+  }
+
+  /** Pages older messages into the window (cache first, then server). */
+  loadOlder() {
+    return this.window.loadOlder();
+  }
+
+  /** Pages newer messages into the window after scrolling up. */
+  loadNewer() {
+    return this.window.loadNewer();
+  }
+
+  /** @returns {PeerInfo[]} the other connections in the room and how this client reaches each */
+  peers() {
+    return [...this.#peers.values()].map(({ link, ...info }) => ({ ...info }));
+  }
+
+  /** How a message travelled, sent or received (undefined when unknown or not yet sent). */
+  pathOf(cid) {
+    return this.#paths.get(cid);
+  }
+
+  /** 'background' stops `msg` frames (only `unread` counts); 'active' catches up. */
+  async setMode(mode) {
+    const reply = await this.client.conn.request({ t: 'mode', room: this.name, mode });
+    this.mode = reply.mode;
+    this.head = Math.max(this.head, reply.head);
+    if (this.mode === 'active') {
+      this.unread = 0;
+      this.emit(RoomEvent.UNREAD, { count: 0, lastSeq: this.head });
+      await this.#catchUp();
+    }
+  }
+
+  /** Leaves the room; its cache stays for the next visit. */
+  async leave() {
+    await this.client.conn.request({ t: 'leave', room: this.name });
+    this._closed();
+  }
+
+  // ——— called by the client ———
+
+  /** Before `join` goes out: the cache's last page and the outbox's unconfirmed messages. */
+  async _openFromCache() {
+    const cache = this.client.cache;
+    const size = this.window.size;
+    const cached = (await cache.before(this.name, undefined, size)).map((m) => this.#stored(m));
+    const pending = this.client.outbox.forRoom(this.name).map((rec) => this.#pendingMessage(rec));
+    for (const m of [...cached, ...pending]) this.#remember(m);
+    this.lastSeq = await cache.lastSeq(this.name);
+    this.window.reset([...cached, ...pending], { hasOlder: cached.length > 0 && cached[0].seq > 1 });
+    await cache.touch(this.name);
+  }
+
+  /**
+   * The server said who we are. Messages written before that (an app started offline) carry no
+   * `from` yet; acks and echoes find them by (user, cid), so they are keyed anew.
+   */
+  _identified(user) {
+    let changed = false;
+    for (const [key, m] of [...this.#unsettled]) {
+      if (!m.mine || m.from != null) continue;
+      this.#unsettled.delete(key);
+      m.from = user;
+      this.#unsettled.set(messageKey(m), m);
+      changed = true;
+    }
+    if (changed) this.window.rekey();
+  }
+
+  /** `joined`, answering our join or after a resume. */
+  async _joined(frame, { requested }) {
+    this.joined = true;
+    this.mode = frame.mode;
+    this.members = [...frame.members];
+    this.head = Math.max(this.head, frame.head);
+    const present = new Set(frame.peers.map((p) => p.peer));
+    for (const [peer, info] of this.#peers) if (!present.has(peer)) this.#dropPeer(peer, info);
+    for (const p of frame.peers) this.#addPeer(p);
+    if (frame.recovered === false) {
+      // More was missed than the server replays: keep no false continuity in window or cache.
+      // The window is reset before any await: the replayed messages follow this frame at once.
+      const from = frame.replayFrom ?? frame.head + 1;
+      this.window.reset(this.window.items.filter((m) => m.seq == null), { hasOlder: true });
+      this.lastSeq = from - 1;
+      await this.client.cache.dropBelow(this.name, from);
+    }
+    if (requested && this.mode === 'active') await this.#catchUp();
+    this._flushOutbox();
+  }
+
+  /** Re-sends unconfirmed messages in order: relay ones with resend:true, P2P ones via the batch. */
+  _flushOutbox() {
+    for (const rec of this.client.outbox.forRoom(this.name)) {
+      if ((rec.path === 'p2p' || rec.path === 'turn') && rec.sent && this.client.batchSupported) {
+        this.client.batcher.add(this.name, rec.cid, rec.body);
+      } else {
+        this.#sendOnRelay(rec, this.#unsettled.get(messageKey({ from: this.client.user, cid: rec.cid })), true);
+      }
+    }
+  }
+
+  _msg(frame) {
+    this.#advance(frame.seq);
+    const key = messageKey(frame);
+    const known = this.#unsettled.get(key);
+    // Already here over a DataChannel (or our own): only the seq is news.
+    if (known) return this.#settle(known, frame.seq, 'stored', frame.ts);
+    if (this.#seen.has(key)) return;
+    const m = {
+      seq: frame.seq, cid: frame.cid, from: frame.from, body: frame.body, ts: frame.ts,
+      path: 'relay', status: 'stored', mine: frame.from === this.client.user,
+    };
+    this.#remember(m);
+    this.client.counters.received.relay++;
+    this.client.cache.put(this.name, [m]);
+    this.window.upsert(m);
+    this.emit(RoomEvent.MESSAGE, m);
+  }
+
+  _ack(frame) {
+    this.#advance(frame.seq);
+    const rec = this.client.outbox.get(frame.cid);
+    const m = this.#unsettled.get(messageKey({ from: this.client.user, cid: frame.cid }));
+    this.client.batcher.acked(this.name, frame.cid);
+    if (m) this.#settle(m, frame.seq, frame.stored ? 'stored' : 'sent');
+    if (!rec) return;
+    if (frame.stored) this.client.outbox.remove(frame.cid);
+    else this.client.outbox.update(frame.cid, { sent: true });
+  }
+
+  /** A send of ours failed with `error`. */
+  _sendFailed(cid, err) {
+    if (err.code === 'storage_unavailable' || err.code === 'rate_limited' || err.code === 'not_joined') {
+      // Not delivered, still in the outbox: try again shortly.
+      this.#retryTimer ??= this.client.clock.setTimeout(() => {
+        this.#retryTimer = null;
+        if (this.joined && this.client.conn.state === 'open') this._flushOutbox();
+      }, this.client.options.syncIntervalMs);
+      return;
+    }
+    const key = messageKey({ from: this.client.user, cid });
+    const m = this.#unsettled.get(key);
+    this.client.outbox.remove(cid);
+    if (m) {
+      this.#unsettled.delete(key);
+      m.status = 'failed';
+      this.emit(RoomEvent.UPDATE, m);
+    }
+    this.client.emit('error', err);
+  }
+
+  _presence(frame) {
+    if (frame.event === 'join') this.#addPeer(frame);
+    else if (frame.event === 'leave') {
+      const info = this.#peers.get(frame.peer);
+      if (info) this.#dropPeer(frame.peer, info);
+    } else {
+      const info = this.#peers.get(frame.peer);
+      if (info) info.profile = frame.profile;
+    }
+    const { room, event, peer, user, profile } = frame;
+    this.emit(RoomEvent.PRESENCE, profile === undefined ? { room, event, peer, user } : { room, event, peer, user, profile });
+  }
+
+  _unread(frame) {
+    this.unread = frame.count;
+    this.head = Math.max(this.head, frame.lastSeq);
+    this.emit(RoomEvent.UNREAD, { count: frame.count, lastSeq: frame.lastSeq, preview: frame.preview });
+  }
+
+  _steer(frame) {
+    const info = this.#peers.get(frame.peer) ?? this.#addPeer({ peer: frame.peer, user: undefined });
+    const same = info.mode === frame.mode && info.link && info.link.path !== 'relay';
+    info.mode = frame.mode;
+    if (same) return;
+    info.link?.close();
+    info.link = null;
+    info.rttMs = undefined;
+    const opts = this.client.options;
+    if (frame.mode === 'relay' || !this.client.RTCPeerConnection) {
+      info.path = 'relay';
+      if (frame.mode !== 'relay') this.client._sendQuiet({ t: 'p2p-result', room: this.name, peer: frame.peer, path: 'relay', setupMs: 0 });
+      return this.#peerChanged(info);
+    }
+    const link = new PeerLink(
+      { peer: frame.peer, user: info.user, mode: frame.mode, polite: frame.polite, iceServers: frame.iceServers },
+      (data) => this.#signal(frame.peer, data),
+      {
+        RTCPeerConnection: this.client.RTCPeerConnection,
+        rtcConfiguration: opts.rtcConfiguration,
+        iceCandidateFilter: opts.iceCandidateFilter,
+        p2pConnectTimeoutMs: opts.p2pConnectTimeoutMs,
+        maxBodyBytes: Math.min(opts.maxP2pBodyBytes, this.client.limits.maxBodyBytes),
+        clock: this.client.clock,
+      },
+    );
+    info.link = link;
+    info.path = 'connecting';
+    link.on('path', ({ path, rttMs }) => {
+      if (info.link !== link) return;
+      info.path = path;
+      info.rttMs = rttMs;
+      this.#peerChanged(info);
+    });
+    link.on('result', (r) => {
+      if (info.link === link) this.client._sendQuiet({ t: 'p2p-result', room: this.name, peer: frame.peer, ...r });
+    });
+    link.on('message', (pm) => this.#peerMessage(link, pm));
+    link.on('dropped', () => this.client.counters.droppedPeerFrames++);
+    this.#peerChanged(info);
+    link.start();
+    for (const data of this.#earlySignals.get(frame.peer) ?? []) link.onSignal(data);
+    this.#earlySignals.delete(frame.peer);
+  }
+
+  _signal(frame) {
+    const link = this.#peers.get(frame.from)?.link;
+    if (link) return link.onSignal(frame.data);
+    // The peer may have acted on its steer before ours arrived: keep a few signals for the link.
+    const early = this.#earlySignals.get(frame.from) ?? [];
+    if (early.length >= EARLY_SIGNALS) return this.client.counters.droppedSignals++;
+    early.push(frame.data);
+    this.#earlySignals.set(frame.from, early);
+  }
+
+  /**
+   * The socket dropped: this session's peer connections are gone for the other side too (it sees
+   * us leave), so close them quietly; the resumed `joined` lists the peers anew.
+   */
+  _disconnected() {
+    for (const [peer, info] of this.#peers) this.#dropPeer(peer, info);
+  }
+
+  /** Room left or client closed: peer connections go, the object stops changing. */
+  _closed() {
+    this.joined = false;
+    this.client.clock.clearTimeout(this.#retryTimer);
+    for (const [peer, info] of this.#peers) this.#dropPeer(peer, info, true);
+    this.client._forget(this);
+  }
+
+  // ——— internals ———
+
+  #transmit(rec, m) {
+    const links = [...this.#peers.values()].map((p) => p.link);
+    // The relay socket does not have to be up: P2P delivery works without it, the batch waits.
+    const p2pOk =
+      links.length > 0 &&
+      links.every((l) => l?.open) &&
+      utf8Bytes(rec.body) <= this.client.options.maxP2pBodyBytes;
+    if (p2pOk) {
+      const wire = { cid: rec.cid, from: this.client.user, body: rec.body, ts: rec.ts };
+      if (links.every((l) => l.sendMessage(wire))) {
+        const path = links.some((l) => l.path === 'turn') ? 'turn' : 'p2p';
+        this.client.counters.sent[path]++;
+        this.client.outbox.update(rec.cid, { path, sent: true });
+        this.client.batcher.add(this.name, rec.cid, rec.body);
+        this.#paths.set(rec.cid, path);
+        m.path = path;
+        m.status = 'sent';
+        this.emit(RoomEvent.UPDATE, m);
+        return;
+      }
+      // A channel broke mid-send: the relay delivers to everyone; peers that already got it dedupe.
+    }
+    this.#sendOnRelay(rec, m, false);
+  }
+
+  #sendOnRelay(rec, m, resend) {
+    const frame = { t: 'send', id: this.client.conn.nextId(), room: this.name, cid: rec.cid, body: rec.body };
+    if (resend) frame.resend = true;
+    this.client._trackSend(frame.id, this.name, rec.cid);
+    try {
+      if (!this.client.conn.send(frame)) return;
+    } catch (err) {
+      // Refused locally (e.g. the server's body limit shrank since it was written): it never can go.
+      return this._sendFailed(rec.cid, err);
+    }
+    if (!resend) this.client.counters.sent.relay++;
+    // A message that already went P2P keeps that path; the relay copy only feeds history.
+    if (rec.path === 'p2p' || rec.path === 'turn') return;
+    this.#paths.set(rec.cid, 'relay');
+    if (rec.path !== 'relay') this.client.outbox.update(rec.cid, { path: 'relay' });
+    if (m && m.path !== 'relay') {
+      m.path = 'relay';
+      this.emit(RoomEvent.UPDATE, m);
+    }
+  }
+
+  #peerMessage(link, pm) {
+    const key = messageKey(pm);
+    if (this.#unsettled.has(key) || this.#seen.has(key)) return;
+    const path = link.path === 'turn' || link.steer.mode === 'turn' ? 'turn' : 'p2p';
+    const m = { seq: null, cid: pm.cid, from: pm.from, body: pm.body, ts: this.client.clock.now(), path, status: 'sent', mine: false };
+    this.#remember(m);
+    this.client.counters.received[path]++;
+    this.window.upsert(m);
+    this.emit(RoomEvent.MESSAGE, m);
+  }
+
+  #settle(m, seq, status, ts) {
+    const changed = m.seq !== seq || m.status !== status;
+    m.seq = seq;
+    if (m.status !== 'stored') m.status = status;
+    if (ts !== undefined) m.ts = ts;
+    if (m.seq != null && m.status === 'stored') {
+      const key = messageKey(m);
+      this.#unsettled.delete(key);
+      this.#seen.set(key, true);
+    }
+    if (!changed) return;
+    this.client.cache.put(this.name, [m]);
+    this.window.upsert(m);
+    this.emit(RoomEvent.UPDATE, m);
+  }
+
+  #remember(m) {
+    if (m.seq != null && m.status === 'stored') this.#seen.set(messageKey(m), true);
+    else this.#unsettled.set(messageKey(m), m);
+    if (m.path) this.#paths.set(m.cid, m.path);
+  }
+
+  #advance(seq) {
+    this.head = Math.max(this.head, seq);
+    this.lastSeq = Math.max(this.lastSeq, seq);
+  }
+
+  #pendingMessage(rec) {
+    const path = rec.path ?? null;
+    const status = rec.sent ? 'sent' : 'pending';
+    return { seq: null, cid: rec.cid, from: this.client.user, body: rec.body, ts: rec.ts, path, status, mine: true };
+  }
+
+  /** A message from cache or a history page; the held object when it was waiting for this seq. */
+  #stored(m) {
+    const known = this.#unsettled.get(messageKey(m));
+    if (known && m.seq != null) this.#settle(known, m.seq, 'stored', m.ts);
+    return known ?? { ...m, path: m.path ?? 'relay', status: 'stored', mine: m.from === this.client.user };
+  }
+
+  #addPeer({ peer, user, profile }) {
+    let info = this.#peers.get(peer);
+    if (!info) {
+      info = { peer, user, mode: 'relay', path: 'relay', link: null };
+      this.#peers.set(peer, info);
+    }
+    if (user !== undefined) {
+      info.user = user;
+      if (info.link) info.link.steer.user = user;
+    }
+    if (profile !== undefined) info.profile = profile;
+    if (user && !this.members.includes(user)) this.members.push(user);
+    return info;
+  }
+
+  #dropPeer(peer, info, quiet = false) {
+    info.link?.close();
+    this.#earlySignals.delete(peer);
+    this.#peers.delete(peer);
+    const stillHere = [...this.#peers.values()].some((p) => p.user === info.user) || info.user === this.client.user;
+    if (!stillHere) this.members = this.members.filter((u) => u !== info.user);
+    if (!quiet) this.emit(RoomEvent.PEER, { peer, user: info.user, mode: 'relay', path: 'relay', gone: true });
+  }
+
+  #peerChanged(info) {
+    const { link, ...rest } = info;
+    this.emit(RoomEvent.PEER, { ...rest });
+  }
+
+  #signal(peer, data) {
+    this.client._sendQuiet({ t: 'signal', room: this.name, to: peer, data });
+  }
+
+  /** Fetches what the server has beyond lastSeq (after a join or back from the background). */
+  async #catchUp() {
+    const missing = this.head - this.lastSeq;
+    if (missing <= 0) return;
+    const size = this.window.size;
+    const page = await this.client._history(this.name, undefined, Math.min(size, missing));
+    const messages = page.messages.map((m) => this.#stored(m));
+    const fresh = messages.filter((m) => !this.#seen.has(messageKey(m)));
+    for (const m of fresh) this.#remember(m);
+    this.client.cache.put(this.name, messages);
+    if (missing > size) {
+      // A hole between the cache and this page: drop the older cache part rather than bridge it.
+      // Live messages that arrived during the request are newer than the page: keep them.
+      const newest = messages.at(-1)?.seq ?? 0;
+      const live = this.window.items.filter((m) => m.seq == null || m.seq > newest);
+      this.window.reset([...messages, ...live], { hasOlder: page.hasMore });
+      await this.client.cache.dropBelow(this.name, messages[0]?.seq ?? this.head);
+    } else {
+      for (const m of fresh) this.window.upsert(m);
+    }
+    for (const m of messages) this.#advance(m.seq);
+  }
+
+  /** Cache first, then the server, for the window's pages. */
+  #loader() {
+    const fromServer = async (before, limit) => {
+      const page = await this.client._history(this.name, before, limit);
+      const messages = page.messages.map((m) => this.#stored(m));
+      this.client.cache.put(this.name, messages);
+      return { messages, hasMore: page.hasMore };
+    };
+    return {
+      older: async (before, limit) => {
+        const cached = (await this.client.cache.before(this.name, before, limit)).map((m) => this.#stored(m));
+        if (cached.length === limit || cached[0]?.seq === 1) return { messages: cached, hasMore: cached[0].seq > 1 };
+        if (this.client.conn.state !== 'open') return { messages: cached, hasMore: true };
+        const rest = await fromServer(cached[0]?.seq ?? before, limit - cached.length);
+        return { messages: [...rest.messages, ...cached], hasMore: rest.hasMore };
+      },
+      newer: async (after, limit) => {
+        const cached = (await this.client.cache.after(this.name, after, limit)).map((m) => this.#stored(m));
+        const last = cached.at(-1)?.seq ?? after;
+        if (cached.length === limit || last >= this.head || this.client.conn.state !== 'open') {
+          return { messages: cached, hasMore: last < this.head };
+        }
+        const rest = await fromServer(Math.min(last + limit - cached.length + 1, this.head + 1), limit - cached.length);
+        const newer = rest.messages.filter((m) => m.seq > last);
+        const end = newer.at(-1)?.seq ?? last;
+        return { messages: [...cached, ...newer], hasMore: end < this.head };
+      },
+      latest: async (limit) => {
+        const cached = (await this.client.cache.before(this.name, undefined, limit)).map((m) => this.#stored(m));
+        if (cached.at(-1)?.seq >= this.head || this.client.conn.state !== 'open') {
+          return { messages: cached, hasMore: (cached[0]?.seq ?? 1) > 1 };
+        }
+        return fromServer(undefined, limit);
+      },
+    };
+  }
+}

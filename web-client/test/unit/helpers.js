@@ -1,0 +1,228 @@
+// Test doubles: a manual clock, a fake WebSocket wired to a scriptable in-memory server, and a
+// tick helper for fake-indexeddb (which schedules with setImmediate).
+
+/** A clock whose time moves only when the test says so. */
+export class ManualClock {
+  t = 1_000_000;
+  #timers = new Map();
+  #next = 1;
+
+  now = () => this.t;
+  setTimeout = (fn, ms) => {
+    const id = this.#next++;
+    this.#timers.set(id, { at: this.t + Math.max(0, ms), fn });
+    return id;
+  };
+  clearTimeout = (id) => {
+    this.#timers.delete(id);
+  };
+  setInterval = (fn, ms) => {
+    const id = this.#next++;
+    const tick = () => {
+      this.#timers.set(id, { at: this.t + ms, fn: tick });
+      fn();
+    };
+    this.#timers.set(id, { at: this.t + ms, fn: tick });
+    return id;
+  };
+  clearInterval = (id) => {
+    this.#timers.delete(id);
+  };
+
+  /** Moves time forward, running due timers in order (and letting promises settle between them). */
+  async advance(ms) {
+    const end = this.t + ms;
+    for (;;) {
+      let due = null;
+      for (const [id, timer] of this.#timers) if (timer.at <= end && (!due || timer.at < due[1].at)) due = [id, timer];
+      if (!due) break;
+      this.#timers.delete(due[0]);
+      this.t = Math.max(this.t, due[1].at);
+      due[1].fn();
+      await settle();
+    }
+    this.t = end;
+    await settle();
+  }
+
+  get pending() {
+    return this.#timers.size;
+  }
+}
+
+/** Lets pending promises, IndexedDB requests and setImmediate callbacks run. */
+export async function settle(rounds = 10) {
+  for (let i = 0; i < rounds; i++) await new Promise((r) => setImmediate(r));
+}
+
+/**
+ * An in-memory server speaking enough of docs/protocol.md for the SDK: sessions, rooms with seq
+ * and history, acks (with dedupe by (room, user, cid)), batch, presence, signal forwarding.
+ * Tests reach into it to drop sockets, inject frames or change behaviour (`handlers`).
+ */
+export class FakeServer {
+  sockets = [];
+  /** @type {Map<string, {seq: number, messages: any[], members: Map<FakeWebSocket, string>}>} */
+  rooms = new Map();
+  /** frames every socket received from clients, in order: [socket, frame] */
+  log = [];
+  accepting = true;
+  heartbeatMs = 15000;
+  sessions = 0;
+  /** t → (socket, frame) => boolean: return true when handled (overrides the default) */
+  handlers = {};
+  /** when false, `send` gets no ack (storage "slow") */
+  autoAck = true;
+
+  WebSocket = makeWebSocketClass(this);
+
+  room(name) {
+    if (!this.rooms.has(name)) this.rooms.set(name, { seq: 0, messages: [], members: new Map(), cids: new Map() });
+    return this.rooms.get(name);
+  }
+
+  /** Adds a message as if another user had sent it; returns its frame. */
+  append(name, from, body, cid = `c-${Math.random().toString(36).slice(2)}`) {
+    const r = this.room(name);
+    const m = { seq: ++r.seq, cid, from, body, ts: 1764043200000 + r.seq };
+    r.messages.push(m);
+    r.cids.set(`${from}|${cid}`, m.seq);
+    return m;
+  }
+
+  get open() {
+    return this.sockets.filter((s) => s.readyState === 1);
+  }
+
+  framesOf(t) {
+    return this.log.filter(([, f]) => f.t === t).map(([, f]) => f);
+  }
+
+  receive(socket, frame) {
+    this.log.push([socket, frame]);
+    if (this.handlers[frame.t]?.(socket, frame)) return;
+    const reply = (f) => socket.deliver(frame.id === undefined ? f : { ...f, id: frame.id });
+    switch (frame.t) {
+      case 'hello': {
+        socket.session = `s-${++this.sessions}`;
+        socket.user = frame.token?.startsWith('tok-') ? frame.token.slice(4) : `u-${this.sessions}`;
+        reply({ t: 'welcome', session: socket.session, user: socket.user, token: `tok-${socket.user}`, heartbeatMs: this.heartbeatMs, limits: { maxFrameBytes: 65536, maxBodyBytes: 16384, maxRooms: 100, maxHistoryLimit: 100 } });
+        for (const [name, last] of Object.entries(frame.resume ?? {})) {
+          const r = this.room(name);
+          r.members.set(socket, socket.user);
+          socket.deliver({ t: 'joined', room: name, head: r.seq, mode: 'active', members: [...new Set(r.members.values())], peers: [], recovered: true, replayFrom: last + 1 });
+          for (const m of r.messages) if (m.seq > last) socket.deliver({ t: 'msg', room: name, ...m });
+        }
+        return;
+      }
+      case 'ping':
+        return reply({ t: 'pong', ts: 1 });
+      case 'join': {
+        const r = this.room(frame.room);
+        const peers = [...r.members].filter(([s]) => s !== socket).map(([s, user]) => ({ peer: s.session, user }));
+        for (const [s] of r.members) if (s !== socket) s.deliver({ t: 'presence', room: frame.room, event: 'join', peer: socket.session, user: socket.user });
+        r.members.set(socket, socket.user);
+        return reply({ t: 'joined', room: frame.room, head: r.seq, mode: frame.mode ?? 'active', members: [...new Set(r.members.values())], peers });
+      }
+      case 'leave':
+        this.room(frame.room).members.delete(socket);
+        return reply({ t: 'left', room: frame.room });
+      case 'mode':
+        return reply({ t: 'mode', room: frame.room, mode: frame.mode, head: this.room(frame.room).seq });
+      case 'send':
+        return this.#store(socket, frame.room, frame.cid, frame.body, reply);
+      case 'batch': {
+        for (const item of this.decodeBatch(frame.data)) this.#store(socket, frame.room, item.cid, item.body, (f) => socket.deliver(f));
+        return;
+      }
+      case 'history': {
+        const r = this.room(frame.room);
+        const below = r.messages.filter((m) => frame.before === undefined || m.seq < frame.before);
+        const limit = frame.limit ?? 50;
+        return reply({ t: 'page', room: frame.room, messages: below.slice(-limit), hasMore: below.length > limit });
+      }
+      case 'signal': {
+        const target = [...this.room(frame.room).members.keys()].find((s) => s.session === frame.to);
+        target?.deliver({ t: 'signal', room: frame.room, from: socket.session, data: frame.data });
+        return;
+      }
+      default:
+    }
+  }
+
+  /** Set by tests that use batch (the codec lives in src/codec.js). */
+  decodeBatch = () => [];
+
+  #store(socket, room, cid, body, reply) {
+    const r = this.room(room);
+    const key = `${socket.user}|${cid}`;
+    let seq = r.cids.get(key);
+    if (seq === undefined) {
+      seq = ++r.seq;
+      const m = { seq, cid, from: socket.user, body, ts: 1764043200000 + seq };
+      r.messages.push(m);
+      r.cids.set(key, seq);
+      for (const [s] of r.members) if (s !== socket) s.deliver({ t: 'msg', room, ...m });
+    }
+    if (this.autoAck) reply({ t: 'ack', room, cid, seq, stored: true });
+  }
+}
+
+function makeWebSocketClass(server) {
+  return class FakeWebSocket {
+    readyState = 0;
+    constructor(url) {
+      this.url = url;
+      this.sent = [];
+      server.sockets.push(this);
+      const accept = server.accepting;
+      queueMicrotask(() => {
+        if (this.readyState !== 0) return;
+        if (accept) {
+          this.readyState = 1;
+          this.onopen?.({});
+        } else {
+          this.readyState = 3;
+          this.onclose?.({ code: 1006, reason: '' });
+        }
+      });
+    }
+
+    send(text) {
+      if (this.readyState !== 1) throw new Error('not open');
+      const frame = JSON.parse(text);
+      this.sent.push(frame);
+      server.receive(this, frame);
+    }
+
+    close(code = 1000, reason = '') {
+      if (this.readyState >= 2) return;
+      this.readyState = 3;
+      queueMicrotask(() => this.onclose?.({ code, reason }));
+    }
+
+    /** Server → client. */
+    deliver(frame) {
+      if (this.readyState !== 1) return;
+      const text = typeof frame === 'string' ? frame : JSON.stringify(frame);
+      queueMicrotask(() => this.onmessage?.({ data: text }));
+    }
+
+    /** The server drops the connection with a close code. */
+    drop(code = 1001, reason = '') {
+      if (this.readyState >= 2) return;
+      this.readyState = 3;
+      for (const r of server.rooms.values()) r.members.delete(this);
+      queueMicrotask(() => this.onclose?.({ code, reason }));
+    }
+  };
+}
+
+/** Polls (real time) until cond() is truthy; fails the test after timeoutMs. */
+export async function waitFor(cond, timeoutMs = 2000) {
+  const end = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`condition not met in ${timeoutMs} ms: ${cond}`);
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}

@@ -1,0 +1,86 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import {
+  decodeServerFrame, hasDuplicateKeys, isBodyText, SERVER_TYPES, validateClientFrame, validateClientText,
+} from '../../src/protocol.js';
+import LZString from 'lz-string';
+import { encodeBatch } from '../../src/codec.js';
+import { parseWireExamples } from './wire-examples.js';
+
+const examples = parseWireExamples(readFileSync(new URL('../../../docs/protocol.md', import.meta.url), 'utf8'));
+const of = (kind) => examples.filter((e) => e.kind === kind).map((e) => [e.line, e]);
+
+describe('docs/protocol.md wire examples', () => {
+  it('has examples of every kind', () => {
+    expect(of('C').length).toBeGreaterThan(10);
+    expect(of('S').length).toBeGreaterThan(15);
+    expect(of('X').length).toBeGreaterThan(30);
+  });
+
+  it.each(of('S'))('S> line %i decodes to a known server frame', (_, e) => {
+    const frame = decodeServerFrame(e.text);
+    expect(SERVER_TYPES).toContain(frame.t);
+  });
+
+  it.each(of('C'))('C> line %i is a frame the SDK would send', (_, e) => {
+    expect(validateClientText(e.text)).toBeNull();
+  });
+
+  // Every X> example is about the frame itself, so the client can check all of them; what it cannot
+  // check is server state (joined rooms, peers in a room, rate buckets, hello order), and no
+  // example depends on it.
+  it.each(of('X'))('X> line %i is rejected with its code', (_, e) => {
+    expect(validateClientText(e.text)?.code).toBe(e.code);
+  });
+});
+
+describe('client frame validation beyond the examples', () => {
+  it('rejects bodies over the limit as too_large, counted in UTF-8 bytes', () => {
+    const limits = { maxFrameBytes: 65536, maxBodyBytes: 10, maxRooms: 100, maxHistoryLimit: 100, maxSignalBytes: 100 };
+    expect(validateClientFrame({ t: 'send', room: 'r', cid: 'c', body: '가나다' }, limits)).toBeNull(); // 9 bytes
+    expect(validateClientFrame({ t: 'send', room: 'r', cid: 'c', body: '가나다라' }, limits)?.code).toBe('too_large');
+  });
+
+  it('rejects frames over the frame limit', () => {
+    const limits = { maxFrameBytes: 50, maxBodyBytes: 16384, maxRooms: 100, maxHistoryLimit: 100, maxSignalBytes: 100 };
+    expect(validateClientText(JSON.stringify({ t: 'send', room: 'r', cid: 'c', body: 'x'.repeat(60) }), limits)?.code).toBe('too_large');
+  });
+
+  it('accepts the batch frame the SDK uploads P2P messages with', () => {
+    const data = encodeBatch([{ cid: 'c-1', body: '안녕 👋' }, { cid: 'c-2', body: 'hi' }]);
+    expect(validateClientFrame({ t: 'batch', id: 3, room: 'lobby', enc: 'lz', data })).toBeNull();
+    expect(validateClientFrame({ t: 'batch', room: 'lobby', enc: 'lz', data: encodeBatch([{ cid: 'has space', body: 'x' }]) })?.code)
+      .toBe('bad_request');
+    const tooMany = Array.from({ length: 51 }, (_, i) => ({ cid: `c${i}`, body: 'x' }));
+    const fiftyOne = LZString.compressToBase64(JSON.stringify(tooMany));
+    expect(validateClientFrame({ t: 'batch', room: 'lobby', enc: 'lz', data: fiftyOne })?.code).toBe('too_large');
+    expect(validateClientFrame({ t: 'batch', room: 'lobby', enc: 'gzip', data: 'x' })?.code).toBe('bad_request');
+  });
+
+  it('finds duplicate keys at any depth only', () => {
+    expect(hasDuplicateKeys('{"a":{"b":1,"c":{"b":2}},"b":[{"a":1},{"a":2}]}')).toBe(false);
+    expect(hasDuplicateKeys('{"a":{"b":1,"b":2}}')).toBe(true);
+    expect(hasDuplicateKeys('{"a":"\\"a\\":","a":1}')).toBe(true);
+  });
+
+  it('knows which bodies the server stores', () => {
+    expect(isBodyText('안녕 👋')).toBe(true);
+    expect(isBodyText('')).toBe(false);
+    expect(isBodyText('a\u0000b')).toBe(false);
+    expect(isBodyText('\ud83d')).toBe(false);
+    expect(isBodyText('\ude4b x')).toBe(false);
+  });
+});
+
+describe('server frame decoding', () => {
+  it('rejects what is not a valid frame', () => {
+    expect(() => decodeServerFrame('{')).toThrow(expect.objectContaining({ code: 'bad_frame' }));
+    expect(() => decodeServerFrame('[1]')).toThrow(expect.objectContaining({ code: 'bad_frame' }));
+    expect(() => decodeServerFrame('{"t":"msg","room":"r","seq":"1","cid":"c","from":"u","body":"b","ts":1}')).toThrow(/seq/);
+    expect(() => decodeServerFrame('{"t":"teleport"}')).toThrow(expect.objectContaining({ code: 'unknown_type' }));
+  });
+
+  it('ignores unknown fields (newer servers)', () => {
+    expect(decodeServerFrame('{"t":"pong","id":"p1","ts":1,"future":true}').t).toBe('pong');
+  });
+});
