@@ -21,9 +21,6 @@ import org.openjdk.jmh.annotations.Warmup;
  * would batch them, compressed with {@code LzString.compressToBase64} and decompressed with
  * {@code LzString.decompressFromBase64(s, maxChars)} (npm lz-string 1.5.0 compatible API).
  *
- * <p>EXCLUDED FROM COMPILATION (bench/pom.xml, compiler excludes) until {@code
- * io.switchboard.protocol.LzString} from branch {@code lz} is merged; then delete the exclude.
- *
  * <pre>java -cp bench/target/switchboard-bench.jar org.openjdk.jmh.Main LzStringBench</pre>
  */
 @State(Scope.Thread)
