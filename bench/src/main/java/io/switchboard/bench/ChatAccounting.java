@@ -45,6 +45,8 @@ public final class ChatAccounting {
   private final LongAdder ackedTotal = new LongAdder();
   private final LongAdder bytesReceived = new LongAdder();
   private final LongAdder bytesSent = new LongAdder();
+  private final LongAdder rejected = new LongAdder();
+  private volatile boolean expectAcks = true;
   private final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, LongAdder> closes = new ConcurrentHashMap<>();
 
@@ -86,6 +88,27 @@ public final class ChatAccounting {
     if (measured(sendNanos)) {
       sent.increment();
       expected.add(expectedReceivers);
+    }
+  }
+
+  /** Whether {@link #complete()} waits for acks (a stock Socket.IO server sends none). */
+  public void expectAcks(boolean expect) {
+    this.expectAcks = expect;
+  }
+
+  /**
+   * The server refused a send ({@code storage_unavailable}): it was neither delivered nor stored,
+   * so it no longer counts as sent or expected (it is counted as rejected instead).
+   */
+  public void rejected(String cid, int expectedReceivers) {
+    Long sendNanos = sendNanosOf(cid);
+    if (sendNanos == null) {
+      return;
+    }
+    rejected.increment();
+    if (measured(sendNanos)) {
+      sent.decrement();
+      expected.add(-expectedReceivers);
     }
   }
 
@@ -177,7 +200,7 @@ public final class ChatAccounting {
 
   /** True once every measured message reached every receiver and every measured send was acked. */
   public boolean complete() {
-    return delivered.sum() >= expected.sum() && acked.sum() >= sent.sum();
+    return delivered.sum() >= expected.sum() && (!expectAcks || acked.sum() >= sent.sum());
   }
 
   public Snapshot snapshot() {
@@ -189,14 +212,14 @@ public final class ChatAccounting {
     long del = delivered.sum();
     return new Snapshot(sentTotal.sum(), sent.sum(), exp, del, Math.max(0, exp - del), deliveredTotal.sum(),
         duplicated.sum(), outOfOrder.sum(), foreign.sum(), acked.sum(), ackedNotStored.sum(),
-        ackedTotal.sum(), bytesReceived.sum(), bytesSent.sum(), errs, cls,
+        ackedTotal.sum(), bytesReceived.sum(), bytesSent.sum(), rejected.sum(), errs, cls,
         deliveryLatency.copy(), ackLatency.copy(), pingLatency.copy());
   }
 
   /** Counters at one instant; {@code lost} = expected − delivered (measured messages only). */
   public record Snapshot(long sentTotal, long sent, long expected, long delivered, long lost,
       long deliveredTotal, long duplicated, long outOfOrder, long foreign, long acked, long ackedNotStored,
-      long ackedTotal, long bytesReceived, long bytesSent, Map<String, Long> errors,
+      long ackedTotal, long bytesReceived, long bytesSent, long rejected, Map<String, Long> errors,
       Map<String, Long> unexpectedCloses, Histogram deliveryLatency, Histogram ackLatency,
       Histogram pingLatency) {
 

@@ -13,8 +13,6 @@ import io.vertx.core.http.WebSocketConnectOptions;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.URI;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -27,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
 import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
@@ -58,8 +57,19 @@ public final class LoadDriver {
   private final String admin;
   private final long serverPid;
   private final int pgPort;
-  private final Path out;
   private final long seed;
+  /** switchboard, or socketio (Engine.IO v4 / Socket.IO v5 packets over a plain WebSocket). */
+  private final boolean socketio;
+  private final boolean compression;
+  private final int dropEvery;
+  private final int duplicateEvery;
+  private final AtomicLong msgFrames = new AtomicLong();
+  /** outage: sends carry id = cid so a storage_unavailable error can be matched to its send. */
+  private final boolean sendIds;
+  /** outage: every cid acked stored:true, to check against the database afterwards. */
+  final java.util.Set<String> ackedStoredCids = ConcurrentHashMap.newKeySet();
+  private volatile Runnable onSendingStarted = () -> { };
+  private volatile ServerSampler sampler;
 
   private final Vertx vertx;
   // Vert.x 5 closes unreferenced clients when they are garbage-collected: keep them in fields.
@@ -95,26 +105,53 @@ public final class LoadDriver {
     this.admin = opts.getOrDefault("admin", "http://127.0.0.1:8081");
     this.serverPid = Long.parseLong(opts.getOrDefault("server-pid", "-1"));
     this.pgPort = intOpt("pg-port", -1);
-    this.out = opts.containsKey("out") ? Path.of(opts.get("out")) : null;
-    this.seed = Long.parseLong(opts.getOrDefault("seed", Long.toString(System.nanoTime())));
+    String seedOpt = opts.getOrDefault("seed", "");
+    this.seed = seedOpt.isEmpty() ? System.nanoTime() : Long.parseLong(seedOpt);
+    this.socketio = "socketio".equals(opts.getOrDefault("dialect", "switchboard"));
+    this.compression = Boolean.parseBoolean(opts.getOrDefault("compression", "false"));
+    this.dropEvery = intOpt("drop-every", 0);
+    this.duplicateEvery = intOpt("duplicate-every", 0);
+    this.sendIds = Boolean.parseBoolean(opts.getOrDefault("send-ids", "false"));
+    if (socketio) {
+      acc.expectAcks(false); // a stock Socket.IO server stores nothing and acks nothing
+    }
     if (users < 2 || roomSize < 2 || rate <= 0 || durationS < 1 || warmupS < 0 || drainS < 0) {
       throw new IllegalArgumentException("need users >= 2, room-size >= 2, rate > 0, duration >= 1, warmup/drain >= 0");
     }
     requireLoopback(url);
-    requireLoopback(admin);
+    if (!admin.isEmpty()) {
+      requireLoopback(admin);
+    }
     this.text = new ChatText(seed, 2000);
     // default 2 x cores; fewer loops = fewer runnable threads competing with the server's CPU
-    int loops = intOpt("event-loops", 2 * Runtime.getRuntime().availableProcessors());
+    int loops = eventLoops(opts);
     this.vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setEventLoopPoolSize(loops));
     this.wsClient = vertx.createWebSocketClient(new WebSocketClientOptions()
         // maxConnections defaults to 50 per host: excess handshakes would queue behind them
         .setMaxConnections(users + CONNECT_CONCURRENCY)
-        .setConnectTimeout(10_000).setMaxFrameSize(1 << 20).setMaxMessageSize(4 << 20));
+        .setConnectTimeout(10_000).setMaxFrameSize(1 << 20).setMaxMessageSize(4 << 20)
+        .setTryUsePerMessageCompression(compression));
     this.httpClient = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(2000));
   }
 
   private int intOpt(String name, int def) {
-    return Integer.parseInt(opts.getOrDefault(name, Integer.toString(def)));
+    String v = opts.getOrDefault(name, "");
+    return v.isEmpty() ? def : Integer.parseInt(v);
+  }
+
+  static int eventLoops(Map<String, String> opts) {
+    int n = Integer.parseInt(opts.getOrDefault("event-loops", "0"));
+    return n > 0 ? n : 2 * Runtime.getRuntime().availableProcessors();
+  }
+
+  /** Runs once every user is sending (the outage scenario times its Postgres stop from here). */
+  void onSendingStarted(Runnable r) {
+    this.onSendingStarted = r;
+  }
+
+  /** The sampler of this run (the outage scenario adds its own events to the JSON). */
+  ServerSampler sampler() {
+    return sampler;
   }
 
   /** The network rule: this tool only ever talks to 127.0.0.1. */
@@ -149,6 +186,10 @@ public final class LoadDriver {
     void onText(String frame) {
       long now = System.nanoTime();
       acc.received(utf8Length(frame), now);
+      if (socketio) {
+        onSocketIo(frame, now);
+        return;
+      }
       JsonObject o;
       try {
         o = new JsonObject(frame);
@@ -159,13 +200,14 @@ public final class LoadDriver {
       String t = o.getString("t", "?");
       framesIn.computeIfAbsent(t, k -> new LongAdder()).increment();
       switch (t) {
-        case "msg" -> {
-          String cid = o.getString("cid");
-          if (rx.msg(o.getString("room"), o.getLong("seq", -1L), cid, now)) {
-            legs(cid, o.getLong("ts"), now);
+        case "msg" -> onMsg(o, now);
+        case "ack" -> {
+          boolean stored = Boolean.TRUE.equals(o.getBoolean("stored"));
+          acc.ack(o.getString("cid"), stored, now);
+          if (stored && sendIds) {
+            ackedStoredCids.add(o.getString("cid"));
           }
         }
-        case "ack" -> acc.ack(o.getString("cid"), Boolean.TRUE.equals(o.getBoolean("stored")), now);
         case "welcome" -> {
           heartbeatMs = o.getLong("heartbeatMs", heartbeatMs);
           ws.writeTextMessage(new JsonObject().put("t", "join").put("id", "j").put("room", room).encode());
@@ -183,11 +225,69 @@ public final class LoadDriver {
           if (loggedErrors.incrementAndGet() <= MAX_LOGGED_ERRORS) {
             LOG.warn("user {}: error frame {}", idx, frame);
           }
-          if ("j".equals(String.valueOf(o.getValue("ref")))) {
+          Object ref = o.getValue("ref");
+          if ("j".equals(String.valueOf(ref))) {
             joined.tryFail("join failed: " + frame);
+          } else if (sendIds && ref instanceof String cid && "storage_unavailable".equals(code)) {
+            acc.rejected(cid, expectedReceivers); // not delivered, not stored: the client keeps it
           }
         }
         default -> { }
+      }
+    }
+
+    private void onMsg(JsonObject o, long now) {
+      long k = msgFrames.incrementAndGet();
+      if (dropEvery > 0 && k % dropEvery == 0) {
+        return; // harness self-test: as if the frame never arrived
+      }
+      String cid = o.getString("cid");
+      if (rx.msg(o.getString("room"), o.getLong("seq", -1L), cid, now)) {
+        legs(cid, o.getLong("ts"), now);
+      }
+      if (duplicateEvery > 0 && k % duplicateEvery == 0) {
+        rx.msg(o.getString("room"), o.getLong("seq", -1L), cid, now); // as if it arrived twice
+      }
+    }
+
+    /** Engine.IO v4 packets: 0 open, 2 ping, 4 message; Socket.IO v5 inside: 0 connect, 2 event. */
+    private void onSocketIo(String frame, long now) {
+      if (frame.isEmpty()) {
+        return;
+      }
+      char eio = frame.charAt(0);
+      switch (eio) {
+        case '0' -> ws.writeTextMessage("40"); // connect to the main namespace
+        case '2' -> ws.writeTextMessage("3"); // engine ping -> pong (the heartbeat)
+        case '4' -> {
+          if (frame.startsWith("40")) {
+            framesIn.computeIfAbsent("connect", k -> new LongAdder()).increment();
+            ws.writeTextMessage("42" + new JsonArray().add("join").add(room).encode());
+          } else if (frame.startsWith("42")) {
+            JsonArray ev;
+            try {
+              ev = new JsonArray(frame.substring(2));
+            } catch (RuntimeException e) {
+              acc.error("driver:unparseable");
+              return;
+            }
+            String name = ev.getString(0);
+            framesIn.computeIfAbsent(name, k -> new LongAdder()).increment();
+            switch (name) {
+              case "msg" -> onMsg(ev.getJsonObject(1), now);
+              case "joined" -> joined.tryComplete();
+              case "echoed" -> {
+                String sid = ev.getString(1);
+                acc.pong(Long.parseLong(sid, 1, sid.length(), 10), now);
+              }
+              default -> { }
+            }
+          } else if (frame.startsWith("44")) {
+            acc.error("socketio:connect_error");
+            joined.tryFail("connect_error " + frame);
+          }
+        }
+        default -> framesIn.computeIfAbsent("eio" + eio, k -> new LongAdder()).increment();
       }
     }
 
@@ -224,7 +324,8 @@ public final class LoadDriver {
         long pingEvery = Math.max(1000, heartbeatMs / 3);
         pingTimer = vertx.setPeriodic(delay + pingEvery / 2, pingEvery, id -> {
           if (!closing) {
-            ws.writeTextMessage("{\"t\":\"ping\",\"id\":\"p" + System.nanoTime() + "\"}");
+            ws.writeTextMessage(socketio ? "42[\"echo\",\"p" + System.nanoTime() + "\"]"
+                : "{\"t\":\"ping\",\"id\":\"p" + System.nanoTime() + "\"}");
           }
         });
       });
@@ -233,8 +334,17 @@ public final class LoadDriver {
     void send(long nowNanos) {
       // the send time is taken when the frame is built, a microsecond or so before the write
       String cid = ChatAccounting.cid(idx, ++n, nowNanos);
-      String frame = new JsonObject().put("t", "send").put("room", room).put("cid", cid)
-          .put("body", text.next(random)).encode();
+      String frame;
+      if (socketio) {
+        frame = "42" + new JsonArray().add("send")
+            .add(new JsonObject().put("room", room).put("cid", cid).put("body", text.next(random))).encode();
+      } else {
+        JsonObject f = new JsonObject().put("t", "send");
+        if (sendIds) {
+          f.put("id", cid);
+        }
+        frame = f.put("room", room).put("cid", cid).put("body", text.next(random)).encode();
+      }
       long sendNanos = nowNanos;
       boolean measured = acc.measured(sendNanos);
       ws.writeTextMessage(frame).onComplete(ar -> {
@@ -276,9 +386,14 @@ public final class LoadDriver {
     return bytes;
   }
 
+  Vertx vertx() {
+    return vertx;
+  }
+
   JsonObject run() throws Exception {
     String runId = Long.toString(Math.abs(seed) % 1_000_000, 36);
-    ServerSampler sampler = new ServerSampler(vertx, serverPid, pgPort);
+    ServerSampler sampler = new ServerSampler(vertx, serverPid, pgPort, socketio ? null : admin);
+    this.sampler = sampler;
     sampler.start();
 
     // 1. connect and join, at most CONNECT_CONCURRENCY handshakes in flight
@@ -307,7 +422,9 @@ public final class LoadDriver {
             LOG.warn("user {}: socket closed by server: {} {}", u.idx, ws.closeStatusCode(), ws.closeReason());
           }
         });
-        ws.writeTextMessage("{\"t\":\"hello\"}");
+        if (!socketio) {
+          ws.writeTextMessage("{\"t\":\"hello\"}"); // socket.io: the server speaks first (open packet)
+        }
       }).onFailure(e -> u.joined.tryFail(e));
     }
     int connected = 0;
@@ -352,6 +469,13 @@ public final class LoadDriver {
       }
     }
     Instant startedAt = Instant.now();
+    long bytesOutAtStart = -1;
+    vertx.setTimer(Math.max(1, (start - System.nanoTime()) / 1_000_000), id -> onSendingStarted.run());
+    while (System.nanoTime() < measureFrom) {
+      Thread.sleep(Math.max(1, Math.min(1000, (measureFrom - System.nanoTime()) / 1_000_000)));
+    }
+    bytesOutAtStart = wireBytesRead();
+    boolean wireSampled = bytesOutAtStart >= 0;
     while (System.nanoTime() < sendUntil) {
       long left = sendUntil - System.nanoTime();
       Thread.sleep(Math.max(1, Math.min(5000, left / 1_000_000)));
@@ -369,6 +493,7 @@ public final class LoadDriver {
     }
     double drainSeconds = (System.nanoTime() - drainStart) / 1e9;
     ChatAccounting.Snapshot s = acc.snapshot();
+    long bytesOutAtEnd = wireSampled ? wireBytesRead() : -1;
     sampler.stop();
     Map<String, String> serverMetrics = scrapeMetrics();
 
@@ -381,13 +506,15 @@ public final class LoadDriver {
     Thread.sleep(300);
 
     JsonObject result = report(s, sampler, serverMetrics, connected, connectSeconds, drainSeconds, rooms, startedAt);
-    if (out != null) {
-      if (out.getParent() != null) {
-        Files.createDirectories(out.getParent());
-      }
-      Files.writeString(out, result.encodePrettily() + "\n");
-    }
-    System.out.println(summary(result));
+    long wire = bytesOutAtStart >= 0 && bytesOutAtEnd >= 0 ? bytesOutAtEnd - bytesOutAtStart : -1;
+    double wireMinutes = (durationS + drainSeconds) / 60.0;
+    result.getJsonObject("bandwidth")
+        .put("compression", compression)
+        .put("wireReceivedBytesPerUserPerMinute", wire < 0 || connected == 0 ? -1 : Math.round(wire / (double) connected / wireMinutes))
+        .put("wireNote", "wireReceivedBytesPerUserPerMinute: TCP payload bytes the driver's sockets received from the"
+            + " server (kernel bytes_received from ss -tin: WebSocket frames as on the wire, after permessage-deflate"
+            + " when negotiated; TCP/IP headers excluded) from the end of warm-up to the end of the drain, per"
+            + " connected user per minute; -1 without ss");
     return result;
   }
 
@@ -453,12 +580,9 @@ public final class LoadDriver {
 
     Map<String, Long> frames = new TreeMap<>();
     framesIn.forEach((k, v) -> frames.put(k, v.sum()));
-    JsonArray series = new JsonArray();
-    for (long[] p : sampler.series()) {
-      series.add(new JsonArray().add(p[0]).add(p[1]).add(p[2]));
-    }
     JsonObject targets = new JsonObject()
-        .put("p99_below_5ms", ms(d.getValueAtPercentile(99)) < 5.0)
+        .put("p99_below_10ms", ms(d.getValueAtPercentile(99)) < 10.0)
+        .put("nothing_duplicated", s.duplicated() == 0)
         .put("nothing_lost", s.lost() == 0 && s.expected() > 0)
         .put("rss_below_300MB", maxRssMb >= 0 && maxRssMb < 300)
         .put("db_connections_at_most_4", sampler.maxDbConnections() >= 0 && sampler.maxDbConnections() <= 4);
@@ -474,7 +598,13 @@ public final class LoadDriver {
     params.put("serverPid", serverPid);
     params.put("pgPort", pgPort);
     params.put("seed", seed);
-    params.put("eventLoops", intOpt("event-loops", 2 * Runtime.getRuntime().availableProcessors()));
+    params.put("eventLoops", eventLoops(opts));
+    params.put("dialect", socketio ? "socketio" : "switchboard");
+    params.put("compression", compression);
+    if (dropEvery > 0 || duplicateEvery > 0) {
+      params.put("dropEvery", dropEvery);
+      params.put("duplicateEvery", duplicateEvery);
+    }
     return new JsonObject()
         .put("scenario", "chat")
         .put("startedAt", startedAt.toString())
@@ -489,6 +619,7 @@ public final class LoadDriver {
         .put("expectedDeliveries", s.expected())
         .put("delivered", s.delivered())
         .put("lost", s.lost())
+        .put("rejectedStorageUnavailable", s.rejected())
         .put("duplicated", s.duplicated())
         .put("outOfOrder", s.outOfOrder())
         .put("deliveredIncludingWarmup", s.deliveredTotal())
@@ -500,6 +631,7 @@ public final class LoadDriver {
         .put("framesReceivedByType", new JsonObject(new LinkedHashMap<>(frames)))
         .put("latencyMs", new JsonObject()
             .put("sendToReceive", latency(d))
+            .put("sendToReceiveCdf", Charts.cdf(d))
             .put("sendToAckStored", latency(s.ackLatency()))
             .put("pingToPongBaseline", latency(s.pingLatency()))
             .put("splitAtServerTs", legsJson())
@@ -508,15 +640,17 @@ public final class LoadDriver {
             .put("maxRssMb", maxRssMb)
             .put("maxDbConnections", sampler.maxDbConnections())
             .put("dbSamplerError", sampler.pgError())
-            .put("samples_sec_rssKb_dbConns", series)
+            .put("samples", sampler.samplesJson())
+            .put("cpuSeconds", sampler.cpuSeconds())
+            .put("rowsPerSecondMax", sampler.maxRowsPerSecond())
             .put("metricsAtEnd", new JsonObject(new LinkedHashMap<>(serverMetrics))))
         .put("bandwidth", new JsonObject()
             .put("receivedBytesPerUserPerMinute", bytesPerUserPerMin)
             .put("sentBytesPerUserPerMinute", sentBytesPerUserPerMin)
-            .put("note", "UTF-8 payload bytes of WebSocket text frames, uncompressed (the driver does not offer"
+            .put("note", "UTF-8 payload bytes of WebSocket text frames after inflating (whether or not the driver offered"
                 + " permessage-deflate), without WebSocket/TCP framing; received = frames arriving inside the"
                 + " measured window"))
-        .put("targets", targets);
+        .put("targets", socketio ? new JsonObject() : targets);
   }
 
   static String summary(JsonObject r) {
@@ -525,9 +659,10 @@ public final class LoadDriver {
     JsonObject a = r.getJsonObject("latencyMs").getJsonObject("sendToAckStored");
     JsonObject srv = r.getJsonObject("server");
     StringBuilder sb = new StringBuilder();
-    sb.append(String.format("chat: %d users (%d connected), rooms of %d, %.2f msg/s/user, %d s (+%d s warmup)%n",
-        p.getInteger("users"), r.getInteger("connected"), p.getInteger("roomSize"), p.getDouble("ratePerUser"),
-        p.getInteger("durationS"), p.getInteger("warmupS")));
+    sb.append(String.format("%s: %d users (%d connected), rooms of %d, %.2f msg/s/user, %d s (+%d s warmup)%s%n",
+        r.getString("scenario"), p.getInteger("users"), r.getInteger("connected"), p.getInteger("roomSize"),
+        p.getDouble("ratePerUser"), p.getInteger("durationS"), p.getInteger("warmupS"),
+        "socketio".equals(p.getString("dialect")) ? " against a stock Socket.IO 4.8 rooms server" : ""));
     sb.append(String.format("  send->receive ms  p50 %.3f  p95 %.3f  p99 %.3f  max %.3f  (n=%d)%n",
         l.getDouble("p50"), l.getDouble("p95"), l.getDouble("p99"), l.getDouble("max"), l.getLong("count")));
     sb.append(String.format("  send->ack(stored) p50 %.3f  p95 %.3f  p99 %.3f  max %.3f  (n=%d)%n",
@@ -547,67 +682,54 @@ public final class LoadDriver {
         r.getLong("lost"), r.getLong("duplicated"), r.getDouble("deliveriesPerSecond")));
     sb.append(String.format("  errors %s  error rate %.4f%%  unexpected closes %s%n",
         r.getJsonObject("errorFrames").encode(), r.getDouble("errorRate") * 100, r.getJsonObject("unexpectedCloses").encode()));
-    sb.append(String.format("  server max RSS %d MB  max DB connections %d  received %d B/user/min (payload)%n",
-        srv.getLong("maxRssMb"), srv.getLong("maxDbConnections"),
-        r.getJsonObject("bandwidth").getLong("receivedBytesPerUserPerMinute")));
+    JsonObject bw = r.getJsonObject("bandwidth");
+    sb.append(String.format("  server max RSS %d MB  CPU %.1f s  max DB connections %d  max rows/s %d%n",
+        srv.getLong("maxRssMb"), srv.getDouble("cpuSeconds"), srv.getLong("maxDbConnections"),
+        srv.getLong("rowsPerSecondMax")));
+    sb.append(String.format("  received %d B/user/min of payload, %d B/user/min on the wire (compression %s)%n",
+        bw.getLong("receivedBytesPerUserPerMinute"), bw.getLong("wireReceivedBytesPerUserPerMinute", -1L),
+        bw.getBoolean("compression", false)));
     sb.append("  targets ").append(r.getJsonObject("targets").encode());
     return sb.toString();
   }
 
-  static Map<String, String> parseArgs(String[] args) {
-    Map<String, String> m = new HashMap<>();
-    int i = 0;
-    if (args.length > 0 && !args[0].startsWith("--")) {
-      m.put("scenario", args[0]);
-      i = 1;
-    }
-    for (; i < args.length; i++) {
-      String a = args[i];
-      if (!a.startsWith("--")) {
-        throw new IllegalArgumentException("unexpected argument " + a);
-      }
-      String key = a.substring(2);
-      String value;
-      int eq = key.indexOf('=');
-      if (eq >= 0) {
-        value = key.substring(eq + 1);
-        key = key.substring(0, eq);
-      } else if (i + 1 < args.length) {
-        value = args[++i];
-      } else {
-        throw new IllegalArgumentException("missing value for " + a);
-      }
-      m.put(key, value); // later occurrences win, so wrapper scripts can put defaults first
-    }
-    return m;
+  /**
+   * TCP payload bytes the driver's sockets have received from the server so far: the kernel's
+   * {@code bytes_received} of every established connection to the server's port ({@code ss -tin}),
+   * i.e. WebSocket frames as on the wire, after permessage-deflate when negotiated, TCP/IP headers
+   * excluded. -1 when {@code ss} (iproute2) is missing.
+   */
+  long wireBytesRead() {
+    return tcpBytesReceived(URI.create(url).getPort());
   }
 
-  public static void main(String[] args) {
-    int status = 0;
-    LoadDriver driver = null;
+  static long tcpBytesReceived(int port) {
     try {
-      Map<String, String> opts = parseArgs(args);
-      String scenario = opts.getOrDefault("scenario", "chat");
-      if (!scenario.equals("chat")) {
-        throw new IllegalArgumentException("unknown scenario " + scenario + " (known: chat)");
+      Process p = new ProcessBuilder("ss", "-tinH", "state", "established", "( dport = :" + port + " )")
+          .redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+      if (!p.waitFor(10, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        return -1;
       }
-      driver = new LoadDriver(opts);
-      driver.run();
-    } catch (IllegalArgumentException e) {
-      System.err.println("bench: " + e.getMessage());
-      status = 2;
-    } catch (Exception e) {
-      LOG.error("bench failed", e);
-      status = 1;
-    } finally {
-      if (driver != null) {
-        try {
-          driver.vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
-        } catch (Exception ignored) {
-          // exit anyway
-        }
+      long sum = 0;
+      java.util.regex.Matcher m = java.util.regex.Pattern.compile("bytes_received:(\\d+)").matcher(out);
+      while (m.find()) {
+        sum += Long.parseLong(m.group(1));
       }
+      return sum;
+    } catch (java.io.IOException e) {
+      return -1;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      return -1;
     }
-    System.exit(status);
+  }
+
+  void close() {
+    try {
+      vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
+    } catch (Exception ignored) {
+      // exit anyway
+    }
   }
 }
