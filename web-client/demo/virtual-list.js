@@ -15,7 +15,7 @@ export class VirtualList {
   constructor(viewport, canvas, options) {
     this.viewport = viewport;
     this.canvas = canvas;
-    this.options = { estimate: DEFAULT_ESTIMATE, overscanPx: 240, edgePx: 120, maxPool: 64, ...options };
+    this.options = { estimate: DEFAULT_ESTIMATE, overscanPx: 120, edgePx: 120, maxPool: 8, ...options };
     this.items = [];
     this.offsets = [0];
     this.heights = new Map();

@@ -36,10 +36,22 @@ export class Outbox {
    * @returns {Promise<OutboxRecord>}
    */
   async add(room, body, ts) {
+    const rec = this.create(room, body, ts);
+    await this.persist(rec);
+    return rec;
+  }
+
+  /** A new record, held in memory only until {@link persist} resolves. */
+  create(room, body, ts) {
     const rec = { cid: newCid(), room, body, ts, order: ++this.#order, path: null, sent: false };
-    await this.storage.outboxPut(rec);
     this.#records.set(rec.cid, rec);
     return rec;
+  }
+
+  /** Writes a record made by {@link create}; a record the ack removed meanwhile stays removed. */
+  async persist(rec) {
+    await this.storage.outboxPut(rec);
+    if (!this.#records.has(rec.cid)) await this.storage.outboxDelete(rec.cid);
   }
 
   get(cid) {

@@ -65,16 +65,20 @@ export function profileFromCandidates(gathered, probeUrls = [], { complete = fal
   const profile = { udp: byBase.size > 0, candidates: [...types].filter((t) => ['host', 'srflx', 'prflx', 'relay'].includes(t)) };
   // One local socket's answers from both ports: what the server needs to tell EIM from APDM.
   const best = [...byBase.values()].sort((a, b) => b.size - a.size)[0];
+  const bothPortsAnswered = complete && probeUrls.length >= 2 && !probeUrls.some((u) => failedUrls.includes(u));
   if (best) {
     const byUrl = probeUrls.filter((u) => best.has(u)).map((u) => best.get(u));
-    profile.mapped = (byUrl.length === 2 ? byUrl : [...new Set(best.values())]).slice(0, 2);
+    const mapped = (byUrl.length === 2 ? byUrl : [...new Set(best.values())]).slice(0, 2);
+    // Chromium gathers one srflx per distinct mapping: both ports answering with the same one
+    // (endpoint-independent mapping) leave a single candidate. Found by the NAT lab.
+    profile.mapped = mapped.length === 1 && bothPortsAnswered ? [mapped[0], mapped[0]] : mapped;
   }
   if (hosts.size) profile.host = [...hosts].slice(0, 8);
   // Browsers drop a reflexive candidate equal to its host candidate (no NAT, or STUN on the same
   // host as in tests). If gathering finished and no probe port failed, STUN did answer: the
   // mapping is the host address itself.
   const udpHost = gathered.map((g) => parseCandidate(g.candidate)).find((c) => c?.type === 'host' && c.protocol === 'udp' && !c.address.endsWith('.local'));
-  if (!best && complete && probeUrls.length > 0 && !probeUrls.some((u) => failedUrls.includes(u)) && udpHost) {
+  if (!best && bothPortsAnswered && udpHost) {
     const mapped = udpHost.address.includes(':') ? `[${udpHost.address}]:${udpHost.port}` : `${udpHost.address}:${udpHost.port}`;
     profile.udp = true;
     profile.mapped = [mapped, mapped];

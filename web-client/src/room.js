@@ -94,12 +94,23 @@ export class Room extends Emitter {
   async send(body) {
     if (!isBodyText(body)) throw new SwitchboardError('bad_request', 'body must be non-empty text without NUL or lone surrogates');
     if (utf8Bytes(body) > this.client.limits.maxBodyBytes) throw new SwitchboardError('too_large', 'body too large');
-    const rec = await this.client.outbox.add(this.name, body, this.client.clock.now());
+    const outbox = this.client.outbox;
+    const rec = outbox.create(this.name, body, this.client.clock.now());
+    const persisted = outbox.persist(rec);
     const m = this.#pendingMessage(rec);
     this.#remember(m);
     this.window.upsert(m);
     this.emit(RoomEvent.MESSAGE, m);
-    this.#transmit(rec, m);
+    if (this.#p2pReady(rec)) {
+      // Over DataChannels the message does not wait for IndexedDB (a few ms, the whole P2P round
+      // trip otherwise): the write is already under way, and until it commits the sync batch
+      // holds the message in memory.
+      this.#transmit(rec, m);
+      await persisted;
+    } else {
+      await persisted;
+      this.#transmit(rec, m);
+    }
     return m;
   }
 
@@ -147,12 +158,14 @@ export class Room extends Emitter {
   async _openFromCache() {
     const cache = this.client.cache;
     const size = this.window.size;
-    const cached = (await cache.before(this.name, undefined, size)).map((m) => this.#stored(m));
+    const [page, lastSeq] = await Promise.all([cache.before(this.name, undefined, size), cache.lastSeq(this.name)]);
+    const cached = page.map((m) => this.#stored(m));
     const pending = this.client.outbox.forRoom(this.name).map((rec) => this.#pendingMessage(rec));
     for (const m of [...cached, ...pending]) this.#remember(m);
-    this.lastSeq = await cache.lastSeq(this.name);
+    this.lastSeq = lastSeq;
     this.window.reset([...cached, ...pending], { hasOlder: cached.length > 0 && cached[0].seq > 1 });
-    await cache.touch(this.name);
+    // Only eviction order: the screen need not wait for this write.
+    cache.touch(this.name).catch(() => {});
   }
 
   /**
@@ -345,14 +358,16 @@ export class Room extends Emitter {
 
   // ——— internals ———
 
+  /** Every other connection of the room has an open channel and the body fits one. */
+  #p2pReady(rec) {
+    const links = [...this.#peers.values()].map((p) => p.link);
+    return links.length > 0 && links.every((l) => l?.open) && utf8Bytes(rec.body) <= this.client.options.maxP2pBodyBytes;
+  }
+
   #transmit(rec, m) {
     const links = [...this.#peers.values()].map((p) => p.link);
     // The relay socket does not have to be up: P2P delivery works without it, the batch waits.
-    const p2pOk =
-      links.length > 0 &&
-      links.every((l) => l?.open) &&
-      utf8Bytes(rec.body) <= this.client.options.maxP2pBodyBytes;
-    if (p2pOk) {
+    if (this.#p2pReady(rec)) {
       const wire = { cid: rec.cid, from: this.client.user, body: rec.body, ts: rec.ts };
       if (links.every((l) => l.sendMessage(wire))) {
         const path = links.some((l) => l.path === 'turn') ? 'turn' : 'p2p';

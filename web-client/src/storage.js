@@ -86,8 +86,16 @@ class IdbStorage {
   async messagesRange(room, { above = -1, below, limit, newest = false }) {
     const range = this.#range(room, above, below);
     if (!newest) return this.db.getAll('messages', range, limit);
+    const store = this.db.transaction('messages').store;
+    let cursor = await store.openCursor(range, 'prev');
+    if (!cursor) return [];
+    // A room's cached messages are contiguous (a hole drops the older part), so the newest page is
+    // one key range: one getAll instead of a request per message (a room opens from here).
+    const top = cursor.value.seq;
+    const lowest = Math.max(above + 1, top - limit + 1);
+    const page = await store.getAll(this.#range(room, lowest - 1, top + 1), limit);
+    if (page.length === limit || lowest === above + 1) return page;
     const out = [];
-    let cursor = await this.db.transaction('messages').store.openCursor(range, 'prev');
     while (cursor && out.length < limit) {
       out.push(cursor.value);
       cursor = await cursor.continue();

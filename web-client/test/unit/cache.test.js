@@ -37,6 +37,15 @@ describe('MessageCache (IndexedDB)', () => {
     expect((await cache.before('r', undefined, 3)).map((m) => m.seq)).toEqual([28, 29, 30]);
   });
 
+  it('finds the newest page in one range when contiguous, and across a hole when not', async () => {
+    const { cache } = await fresh();
+    cache.put('h', [...Array.from({ length: 10 }, (_, i) => msg(i + 1)), ...Array.from({ length: 6 }, (_, i) => msg(i + 20))]);
+    expect((await cache.before('h', undefined, 4)).map((m) => m.seq)).toEqual([22, 23, 24, 25]);
+    expect((await cache.before('h', undefined, 8)).map((m) => m.seq)).toEqual([9, 10, 20, 21, 22, 23, 24, 25]);
+    expect((await cache.before('h', 21, 3)).map((m) => m.seq)).toEqual([9, 10, 20]);
+    expect((await cache.before('h', undefined, 100)).map((m) => m.seq)).toHaveLength(16);
+  });
+
   it('keeps rooms apart', async () => {
     const { cache } = await fresh();
     cache.put('a', [msg(1)]);

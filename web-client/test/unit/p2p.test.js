@@ -59,6 +59,18 @@ describe('candidate helpers', () => {
     expect(profileFromCandidates([gathered[0]], [])).toEqual({ udp: false, candidates: ['host'], host: ['192.168.1.20'] });
   });
 
+  it('profileFromCandidates reads one srflx from a completed two-port probe as the same mapping twice (EIM)', () => {
+    const urls = ['stun:s:3490', 'stun:s:3491'];
+    const one = [
+      { candidate: 'candidate:1 1 udp 1 192.168.1.20 5000 typ host' },
+      { candidate: 'candidate:2 1 udp 1 198.51.100.7 40000 typ srflx raddr 192.168.1.20 rport 5000', url: 'stun:s:3490' },
+    ];
+    expect(profileFromCandidates(one, urls, { complete: true }).mapped).toEqual(['198.51.100.7:40000', '198.51.100.7:40000']);
+    // one answer only, or gathering cut short: the server must not be told the mapping is stable
+    expect(profileFromCandidates(one, urls, { complete: true, failedUrls: [urls[1]] }).mapped).toEqual(['198.51.100.7:40000']);
+    expect(profileFromCandidates(one, urls, { complete: false }).mapped).toEqual(['198.51.100.7:40000']);
+  });
+
   it('profileFromCandidates infers "mapped = host" when STUN answered but the browser dropped the redundant srflx', () => {
     const urls = ['stun:127.0.0.1:3490', 'stun:127.0.0.1:3491'];
     const hostOnly = [{ candidate: 'candidate:1 1 udp 1 127.0.0.1 5000 typ host' }];
@@ -112,6 +124,33 @@ describe('P2P between two clients (fake RTCPeerConnection)', () => {
     expect(results[0]).toMatchObject({ room: 'lobby', path: 'p2p' });
     expect(results[0].setupMs).toBeGreaterThanOrEqual(0);
     expect(a.stats().droppedPeerFrames + b.stats().droppedPeerFrames).toBe(0);
+  });
+
+  it('a P2P send goes out before its IndexedDB write commits; a relay send waits for it', async () => {
+    const { server, a, roomA, roomB } = await pair();
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    let release;
+    const gate = new Promise((r) => { release = r; });
+    const put = a.storage.outboxPut.bind(a.storage);
+    a.storage.outboxPut = async (rec) => { await gate; return put(rec); };
+    const got = [];
+    roomB.on('message', (m) => got.push(m.body));
+    const sentP2p = roomA.send('straight onto the channel');
+    await waitFor(() => got.length === 1);
+    expect(got).toEqual(['straight onto the channel']);
+    release();
+    await expect(sentP2p).resolves.toMatchObject({ path: 'p2p' });
+    // Over the relay nothing goes on the wire before the outbox holds it.
+    let releaseRelay;
+    const relayGate = new Promise((r) => { releaseRelay = r; });
+    a.storage.outboxPut = async (rec) => { await relayGate; return put(rec); };
+    const big = 'x'.repeat(a.options.maxP2pBodyBytes + 1);
+    const sentRelay = roomA.send(big);
+    await settle();
+    expect(server.framesOf('send').filter((f) => f.body === big)).toHaveLength(0);
+    releaseRelay();
+    await sentRelay;
+    await waitFor(() => server.framesOf('send').some((f) => f.body === big));
   });
 
   it('settles real glare (both offered before seeing the other) with perfect negotiation', async () => {
