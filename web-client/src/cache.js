@@ -44,6 +44,8 @@ export class MessageCache {
   /** Writes everything queued; resolves when it is in storage. */
   flush() {
     this.#scheduled = false;
+    // Reads flush first; with nothing queued they only wait for writes under way (no eviction scan).
+    if (this.#pending.size === 0) return this.#writing;
     const batch = this.#pending;
     this.#pending = new Map();
     this.#writing = this.#writing.then(() => this.#write(batch)).catch(() => {});
