@@ -305,16 +305,7 @@ export class Connection extends Emitter {
   // can take minutes to notice): drop it now, so sends wait in the outbox and the app shows it.
   #onOffline = () => {
     const ws = this.#ws;
-    if (ws && this.state === State.OPEN) {
-      this.#detach();
-      try {
-        ws.close(1000, 'offline');
-      } catch {
-        // already closing
-      }
-      this.#dropped(1006, 'offline');
-      return;
-    }
+    const wasOpen = this.state === State.OPEN;
     if (ws) {
       this.#detach();
       try {
@@ -323,6 +314,7 @@ export class Connection extends Emitter {
         // already closing
       }
     }
+    if (ws && wasOpen) return this.#dropped(1006, 'offline');
     if (this.state === State.RECONNECTING || this.state === State.CONNECTING) {
       this.#clearTimers();
       this.#setState(State.OFFLINE);

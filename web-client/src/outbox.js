@@ -1,5 +1,6 @@
-// Every message the app sends lives here, persisted, from before it touches a wire until the
-// server confirms it is stored (`ack stored:true`). A reload rebuilds it from storage.
+// Every message the app sends lives here, persisted (before the relay socket sees it; a P2P send
+// does not wait for the write) until the server confirms it is stored (`ack stored:true`). A
+// reload rebuilds it from storage.
 import { newCid } from './uuid.js';
 
 /**
