@@ -49,6 +49,9 @@ class WebAppTest extends RelayTestBase {
     assertThat(header(r, "cross-origin-opener-policy")).isEqualTo("same-origin");
     assertThat(header(r, "cross-origin-embedder-policy")).isEqualTo("require-corp");
     assertThat(header(r, "x-content-type-options")).isEqualTo("nosniff");
+    HttpResponse<byte[]> head = call("HEAD", relay.port(), "/");
+    assertThat(head.statusCode()).isEqualTo(200);
+    assertThat(header(head, "content-security-policy")).isEqualTo(csp);
   }
 
   @Test

@@ -33,8 +33,10 @@ public final class WebApp {
 
   public static void mount(Router router) {
     // A static handler serves paths relative to its route's mount point: one per folder.
-    router.route(HttpMethod.GET, "/sdk/*").handler(WebApp::sdkHeaders).handler(files(ROOT + "/sdk"));
-    router.route(HttpMethod.GET, "/*").handler(WebApp::pageHeaders).handler(files(ROOT));
+    router.route("/sdk/*").method(HttpMethod.GET).method(HttpMethod.HEAD)
+        .handler(WebApp::sdkHeaders).handler(files(ROOT + "/sdk"));
+    router.route("/*").method(HttpMethod.GET).method(HttpMethod.HEAD)
+        .handler(WebApp::pageHeaders).handler(files(ROOT));
   }
 
   private static StaticHandler files(String root) {
