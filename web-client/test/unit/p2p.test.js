@@ -242,8 +242,7 @@ describe('P2P between two clients (fake RTCPeerConnection)', () => {
 
   it('the candidate filter applies to signalled candidates and SDP; blocking all falls back to relay after the bound', async () => {
     const { server, clock, a, roomA, roomB } = await pair({ filter: () => false });
-    await settle();
-    await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => server.framesOf('signal').some((s) => s.data.description?.type === 'answer'));
     const signals = server.framesOf('signal');
     expect(signals.some((s) => s.data.candidate)).toBe(false);
     expect(signals.every((s) => !s.data.description || !s.data.description.sdp.includes('a=candidate'))).toBe(true);

@@ -1,9 +1,11 @@
 package io.switchboard.natlab;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -29,11 +31,9 @@ class TeardownIT {
   }
 
   /** Waits (bounded) until a pair's client namespaces exist: the lab is mid-run. */
-  private static void awaitPairRunning() throws InterruptedException {
-    long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
-    while (!Lab.leftovers().contains(Lab.PREFIX + "b-peer") && System.nanoTime() < until) {
-      Thread.sleep(50);
-    }
+  private static void awaitPairRunning() {
+    await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50))
+        .until(() -> Lab.leftovers().contains(Lab.PREFIX + "b-peer"));
     assertThat(Lab.leftovers()).contains(Lab.PREFIX + "b-peer", Lab.INET);
   }
 

@@ -73,6 +73,8 @@ public final class JavaPeerMain {
   private final AtomicInteger repeatsSeen = new AtomicInteger();
   private final Set<Integer> acked = ConcurrentHashMap.newKeySet();
   private final Map<Integer, Long> echoes = new ConcurrentHashMap<>();
+  /** Notified whenever a message, ack or echo arrives, so waiting loops wake on it rather than poll. */
+  private final Object progress = new Object();
 
   private JavaPeerMain(Map<String, String> args) {
     this.args = args;
@@ -363,6 +365,24 @@ public final class JavaPeerMain {
     } else if (text.startsWith("a|")) {
       acked.add(seq);
     }
+    progressed();
+  }
+
+  private void progressed() {
+    synchronized (progress) {
+      progress.notifyAll();
+    }
+  }
+
+  /** Waits until something arrives or {@code untilNanos} passes, whichever is first. */
+  private void awaitProgress(long untilNanos) throws InterruptedException {
+    long waitMs = TimeUnit.NANOSECONDS.toMillis(untilNanos - System.nanoTime());
+    if (waitMs <= 0) {
+      return;
+    }
+    synchronized (progress) {
+      progress.wait(waitMs);
+    }
   }
 
   // ---------------------------------------------------------------- relay
@@ -375,7 +395,7 @@ public final class JavaPeerMain {
       send(new JsonObject().put("t", "send").put("room", room).put("cid", name + "-rtt-" + i).put("body", "rtt:" + i));
       long until = Math.min(deadline, sent + TimeUnit.SECONDS.toNanos(2));
       while (!echoes.containsKey(i) && System.nanoTime() < until) {
-        Thread.sleep(1);
+        awaitProgress(until);
       }
       if (echoes.containsKey(i)) {
         samples.add((echoes.get(i) - sent) / 1e6);
@@ -412,11 +432,11 @@ public final class JavaPeerMain {
           }
           nextRound = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(300);
         }
-        Thread.sleep(2);
+        awaitProgress(Math.min(until, nextRound));
       }
     }
     while (delivered.size() < messages && System.nanoTime() < until) {
-      Thread.sleep(2);
+      awaitProgress(until);
     }
     result.put("sent", messages).put("delivered", delivered.size()).put("duplicates", duplicates.get())
         .put("retransmits", retransmits).put("repeatsSeen", repeatsSeen.get()).put("exchangeMs", ms(start));
@@ -442,6 +462,7 @@ public final class JavaPeerMain {
           duplicates.incrementAndGet();
         }
       }
+      progressed();
       return;
     }
     if ("error".equals(t)) {
