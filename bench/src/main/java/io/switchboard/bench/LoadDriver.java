@@ -180,7 +180,7 @@ public final class LoadDriver {
     User(int idx, String room) {
       this.idx = idx;
       this.room = room;
-      this.random = new Random(seed * 31 + idx);
+      this.random = Bench.clientRandom(seed, idx);
     }
 
     void onText(String frame) {

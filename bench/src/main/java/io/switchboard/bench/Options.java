@@ -67,7 +67,7 @@ final class Options {
     scenario("signaling", "pairs of peers in rooms of 2 exchanging offer/answer/candidate bursts",
         integer("pairs", "100", "peer pairs (each pair alone in its room)"),
         integer("rounds", "10", "measured negotiations per pair"),
-        integer("warmup-rounds", "3", "negotiations per pair before measuring (JIT warm-up on both sides)"),
+        integer("warmup-rounds", "20", "negotiations per pair before measuring (JIT warm-up on both sides)"),
         integer("candidates", "8", "ICE candidates each side sends per round"),
         integer("sdp-bytes", "2500", "size of the offer and answer SDP"),
         integer("interval-ms", "1000", "time between a pair's rounds (the relay allows 20 signals/s, burst 60)"),
@@ -95,7 +95,8 @@ final class Options {
         integer("connections", "2000", "idle connections"),
         integer("hold", "10", "idle seconds before measuring"),
         integer("pairs", "50", "signaling pairs"),
-        integer("rounds", "10", "signaling rounds per pair"));
+        integer("rounds", "10", "signaling rounds per pair"),
+        integer("warmup-rounds", "30", "signaling rounds per pair before measuring, for each server"));
   }
 
   private static void scenario(String name, String help, Spec... specs) {

@@ -87,7 +87,7 @@ final class SignalingScenario {
     Peer(int idx, String room, long seed) {
       this.idx = idx;
       this.room = room;
-      this.random = new Random(seed * 31 + idx);
+      this.random = Bench.clientRandom(seed, idx);
     }
   }
 
