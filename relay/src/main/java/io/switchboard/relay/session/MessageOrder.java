@@ -12,7 +12,8 @@ public final class MessageOrder {
   public static final int DEFAULT_MAX_HELD = 512;
 
   private final int maxHeld;
-  private final ArrayDeque<Runnable> held = new ArrayDeque<>();
+  /** Created on the first wait: almost no connection ever needs one. */
+  private ArrayDeque<Runnable> held;
   private boolean suspended;
 
   public MessageOrder(int maxHeld) {
@@ -32,6 +33,9 @@ public final class MessageOrder {
       step.run();
       return true;
     }
+    if (held == null) {
+      held = new ArrayDeque<>();
+    }
     if (held.size() >= maxHeld) {
       return false;
     }
@@ -47,12 +51,12 @@ public final class MessageOrder {
   /** The suspended step is done: runs the waiting ones in order until one suspends again. */
   public void resume() {
     suspended = false;
-    while (!suspended && !held.isEmpty()) {
+    while (!suspended && held != null && !held.isEmpty()) {
       held.poll().run();
     }
   }
 
   public int held() {
-    return held.size();
+    return held == null ? 0 : held.size();
   }
 }

@@ -16,18 +16,15 @@ public final class OutboundQueue {
     void write(String text);
   }
 
+  private static final int PRIORITIES = Priority.values().length;
+
   private final long maxChars;
-  private final ArrayDeque<String>[] queues;
+  /** Created on the first frame that has to wait: most sockets always have room, idle ones always. */
+  private ArrayDeque<String>[] queues;
   private long queuedChars;
 
-  @SuppressWarnings("unchecked")
   public OutboundQueue(long maxChars) {
     this.maxChars = maxChars;
-    Priority[] priorities = Priority.values();
-    this.queues = new ArrayDeque[priorities.length];
-    for (int i = 0; i < priorities.length; i++) {
-      queues[i] = new ArrayDeque<>();
-    }
   }
 
   /**
@@ -43,14 +40,29 @@ public final class OutboundQueue {
     if (queuedChars + text.length() > maxChars) {
       return false;
     }
+    if (queues == null) {
+      queues = newQueues();
+    }
     queues[priority.ordinal()].addLast(text);
     queuedChars += text.length();
     drain(sink);
     return true;
   }
 
+  @SuppressWarnings("unchecked")
+  private static ArrayDeque<String>[] newQueues() {
+    ArrayDeque<String>[] queues = new ArrayDeque[PRIORITIES];
+    for (int i = 0; i < PRIORITIES; i++) {
+      queues[i] = new ArrayDeque<>();
+    }
+    return queues;
+  }
+
   /** Moves frames to the sink, most urgent first, until it is full or nothing waits. */
   public void drain(Sink sink) {
+    if (queues == null) {
+      return;
+    }
     for (ArrayDeque<String> queue : queues) {
       while (!queue.isEmpty()) {
         if (sink.full()) {
@@ -65,6 +77,9 @@ public final class OutboundQueue {
 
   /** Hands every waiting frame to the sink regardless of its watermark (used just before a close). */
   public void flushAll(Sink sink) {
+    if (queues == null) {
+      return;
+    }
     for (ArrayDeque<String> queue : queues) {
       String text;
       while ((text = queue.pollFirst()) != null) {
@@ -79,9 +94,7 @@ public final class OutboundQueue {
   }
 
   public void clear() {
-    for (ArrayDeque<String> queue : queues) {
-      queue.clear();
-    }
+    queues = null;
     queuedChars = 0;
   }
 }

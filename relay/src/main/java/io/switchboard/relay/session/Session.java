@@ -23,7 +23,9 @@ public final class Session implements OutboundQueue.Sink {
   private final Connection connection;
   private final OutboundQueue out;
   private final TokenBucket bucket;
-  private final long[] errorTimes;
+  private final int maxErrors;
+  /** Times of the last {@code maxErrors} rejected frames, created on the first one. */
+  private long[] errorTimes;
   private final Map<String, Membership> memberships = new HashMap<>();
   private final long connectedNanos;
   private Identity identity;
@@ -45,8 +47,7 @@ public final class Session implements OutboundQueue.Sink {
     this.connection = connection;
     this.out = out;
     this.bucket = bucket;
-    this.errorTimes = new long[maxErrors];
-    java.util.Arrays.fill(errorTimes, Long.MIN_VALUE);
+    this.maxErrors = maxErrors;
     this.connectedNanos = nowNanos;
     this.lastSeenNanos = nowNanos;
   }
@@ -149,6 +150,10 @@ public final class Session implements OutboundQueue.Sink {
    * included, all happened within {@code windowNanos}.
    */
   public boolean strike(long nowNanos, long windowNanos) {
+    if (errorTimes == null) {
+      errorTimes = new long[maxErrors];
+      java.util.Arrays.fill(errorTimes, Long.MIN_VALUE);
+    }
     errorTimes[errorIndex] = nowNanos;
     errorIndex = (errorIndex + 1) % errorTimes.length;
     long oldest = errorTimes[errorIndex];

@@ -46,6 +46,11 @@ public final class WebSocketTransport {
         // Vert.x 5.0.8 can send gzip-labelled plain bodies over h2c (eclipse-vertx/vert.x#5896);
         // browsers never use h2c, so HTTP/1.1 it is.
         .setHttp2ClearTextEnabled(false)
+        // Everything that writes to a connection runs on the relay's one event loop. Strict mode lets
+        // Vert.x skip the cross-thread outbound queue it otherwise gives every HTTP connection, whose
+        // first chunk alone is ~4 KB of heap per WebSocket (a quarter of an idle one's cost);
+        // an off-thread write would now throw instead of being queued.
+        .setStrictThreadMode(true)
         .setPerMessageWebSocketCompressionSupported(true)
         .setPerFrameWebSocketCompressionSupported(false)
         .setMaxWebSocketFrameSize(hardLimit)
