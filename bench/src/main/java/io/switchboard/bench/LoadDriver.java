@@ -64,8 +64,8 @@ public final class LoadDriver {
   private final int dropEvery;
   private final int duplicateEvery;
   private final AtomicLong msgFrames = new AtomicLong();
-  /** outage: sends carry id = cid so a storage_unavailable error can be matched to its send. */
-  private final boolean sendIds;
+  /** outage: remember every cid acked stored:true. */
+  private final boolean trackStored;
   /** outage: every cid acked stored:true, to check against the database afterwards. */
   final java.util.Set<String> ackedStoredCids = ConcurrentHashMap.newKeySet();
   private volatile Runnable onSendingStarted = () -> { };
@@ -111,7 +111,7 @@ public final class LoadDriver {
     this.compression = Boolean.parseBoolean(opts.getOrDefault("compression", "false"));
     this.dropEvery = intOpt("drop-every", 0);
     this.duplicateEvery = intOpt("duplicate-every", 0);
-    this.sendIds = Boolean.parseBoolean(opts.getOrDefault("send-ids", "false"));
+    this.trackStored = Boolean.parseBoolean(opts.getOrDefault("track-stored", "false"));
     if (socketio) {
       acc.expectAcks(false); // a stock Socket.IO server stores nothing and acks nothing
     }
@@ -204,7 +204,7 @@ public final class LoadDriver {
         case "ack" -> {
           boolean stored = Boolean.TRUE.equals(o.getBoolean("stored"));
           acc.ack(o.getString("cid"), stored, now);
-          if (stored && sendIds) {
+          if (stored && trackStored) {
             ackedStoredCids.add(o.getString("cid"));
           }
         }
@@ -228,7 +228,7 @@ public final class LoadDriver {
           Object ref = o.getValue("ref");
           if ("j".equals(String.valueOf(ref))) {
             joined.tryFail("join failed: " + frame);
-          } else if (sendIds && ref instanceof String cid && "storage_unavailable".equals(code)) {
+          } else if (ref instanceof String cid && "storage_unavailable".equals(code)) {
             acc.rejected(cid, expectedReceivers); // not delivered, not stored: the client keeps it
           }
         }
@@ -339,11 +339,9 @@ public final class LoadDriver {
         frame = "42" + new JsonArray().add("send")
             .add(new JsonObject().put("room", room).put("cid", cid).put("body", text.next(random))).encode();
       } else {
-        JsonObject f = new JsonObject().put("t", "send");
-        if (sendIds) {
-          f.put("id", cid);
-        }
-        frame = f.put("room", room).put("cid", cid).put("body", text.next(random)).encode();
+        // id = cid, as the SDK sends an id: a storage_unavailable refusal names its send
+        frame = new JsonObject().put("t", "send").put("id", cid).put("room", room).put("cid", cid)
+            .put("body", text.next(random)).encode();
       }
       long sendNanos = nowNanos;
       boolean measured = acc.measured(sendNanos);
@@ -677,9 +675,10 @@ public final class LoadDriver {
     JsonObject wr = r.getJsonObject("latencyMs").getJsonObject("sendToWrittenDriverSide");
     sb.append(String.format("  send->written (driver socket write done) p50 %.3f p99 %.3f max %.3f%n",
         wr.getDouble("p50"), wr.getDouble("p99"), wr.getDouble("max")));
-    sb.append(String.format("  sent %d  acked %d  expected %d  delivered %d  lost %d  dup %d  deliveries/s %.1f%n",
+    sb.append(String.format("  sent %d  acked %d  expected %d  delivered %d  lost %d  dup %d  refused %d  deliveries/s %.1f%n",
         r.getLong("sent"), r.getLong("acked"), r.getLong("expectedDeliveries"), r.getLong("delivered"),
-        r.getLong("lost"), r.getLong("duplicated"), r.getDouble("deliveriesPerSecond")));
+        r.getLong("lost"), r.getLong("duplicated"), r.getLong("rejectedStorageUnavailable"),
+        r.getDouble("deliveriesPerSecond")));
     sb.append(String.format("  errors %s  error rate %.4f%%  unexpected closes %s%n",
         r.getJsonObject("errorFrames").encode(), r.getDouble("errorRate") * 100, r.getJsonObject("unexpectedCloses").encode()));
     JsonObject bw = r.getJsonObject("bandwidth");

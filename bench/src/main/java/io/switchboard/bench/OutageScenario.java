@@ -41,7 +41,7 @@ final class OutageScenario {
       m.put("server-pid", Long.toString(relay.pid()));
       m.put("pg-port", Integer.toString(relay.pgPort));
       m.put("warmup", "0");
-      m.put("send-ids", "true");
+      m.put("track-stored", "true");
       LoadDriver d = new LoadDriver(m);
       Thread outage = new Thread(() -> {
         try {
