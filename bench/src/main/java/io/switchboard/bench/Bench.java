@@ -211,8 +211,15 @@ public final class Bench {
     }
   }
 
+  /**
+   * The heap flags of the documented run command (README, docs/operations.md): the relay is measured
+   * as operators run it. A scenario's own flags and --server-java-opts come later and win.
+   */
+  static final List<String> RELAY_RUN_FLAGS = List.of("-Xms32m", "-Xmx1g");
+
   static RelayProcess startRelay(Options o, List<String> extraJavaOpts, Map<String, String> env) throws Exception {
-    List<String> javaOpts = new ArrayList<>(extraJavaOpts);
+    List<String> javaOpts = new ArrayList<>(RELAY_RUN_FLAGS);
+    javaOpts.addAll(extraJavaOpts);
     if (!o.s("server-java-opts").isBlank()) {
       javaOpts.addAll(Arrays.asList(o.s("server-java-opts").trim().split("\\s+")));
     }
