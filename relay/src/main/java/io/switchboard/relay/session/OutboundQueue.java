@@ -94,7 +94,13 @@ public final class OutboundQueue {
   }
 
   public void clear() {
-    queues = null;
+    if (queues != null) {
+      // emptied, not just dropped: a drain loop running on the old array must stop too
+      for (ArrayDeque<String> queue : queues) {
+        queue.clear();
+      }
+      queues = null;
+    }
     queuedChars = 0;
   }
 }

@@ -9,7 +9,7 @@ import org.junit.jupiter.api.Test;
 
 class OutboundQueueTest {
   /** A socket whose write buffer takes {@code room} frames until drained by the test. */
-  static final class TestSink implements OutboundQueue.Sink {
+  static class TestSink implements OutboundQueue.Sink {
     final List<String> written = new ArrayList<>();
     int room;
 
@@ -76,5 +76,38 @@ class OutboundQueueTest {
     q.flushAll(sink);
     assertThat(sink.written).containsExactly("m0", "m1", "m2", "m3", "m4");
     assertThat(q.queuedChars()).isZero();
+  }
+
+  @Test
+  void aWriteThatClosesTheConnectionStopsTheDrain() {
+    OutboundQueue q = new OutboundQueue(1000);
+    TestSink closing = new TestSink(0) {
+      @Override
+      public void write(String text) {
+        super.write(text);
+        q.clear(); // the socket failed on this write and the session closed
+      }
+    };
+    for (int i = 0; i < 3; i++) {
+      q.offer("m" + i, Priority.LIVE, closing);
+    }
+    closing.room = 100;
+    q.drain(closing);
+    assertThat(closing.written).containsExactly("m0");
+    assertThat(q.queuedChars()).isZero();
+  }
+
+  @Test
+  void queuesAgainAfterAClear() {
+    OutboundQueue q = new OutboundQueue(1000);
+    TestSink sink = new TestSink(0);
+    q.offer("old", Priority.LIVE, sink);
+    q.clear();
+    q.drain(sink);
+    q.offer("new", Priority.LIVE, sink);
+    assertThat(q.queuedChars()).isEqualTo(3);
+    sink.room = 10;
+    q.drain(sink);
+    assertThat(sink.written).containsExactly("new");
   }
 }
