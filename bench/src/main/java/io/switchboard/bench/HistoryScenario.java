@@ -163,6 +163,8 @@ final class HistoryScenario {
       Histogram coldWs = new Histogram(MAX, 3);
       Histogram coldJoin = new Histogram(MAX, 3);
       Histogram coldHttp = new Histogram(MAX, 3);
+      JsonArray coldWsInOrder = new JsonArray();
+      JsonArray coldHttpInOrder = new JsonArray();
       Ws cold = connect(wsc, relay.wsUrl());
       for (int i = 1; i < rooms; i++) {
         if (i % 2 == 1) {
@@ -174,10 +176,13 @@ final class HistoryScenario {
           check(p, page, expectedLast, badPages);
           coldJoin.recordValue(Math.min(MAX, t1 - t0));
           coldWs.recordValue(Math.min(MAX, t2 - t1));
+          coldWsInOrder.add(ms(t2 - t1));
         } else {
           long t0 = System.nanoTime();
           JsonObject p = httpPage(http, relay, room(run, i), page);
-          coldHttp.recordValue(Math.min(MAX, System.nanoTime() - t0));
+          long t1 = System.nanoTime();
+          coldHttp.recordValue(Math.min(MAX, t1 - t0));
+          coldHttpInOrder.add(ms(t1 - t0));
           check(p, page, expectedLast, badPages);
         }
       }
@@ -187,6 +192,8 @@ final class HistoryScenario {
       r.put("cold", new JsonObject().put("ws", SignalingScenario.latencyJson(coldWs))
           .put("wsJoin", SignalingScenario.latencyJson(coldJoin))
           .put("http", SignalingScenario.latencyJson(coldHttp))
+          // the few cold samples in load order: tells a slow first request from a real tail
+          .put("wsMsInOrder", coldWsInOrder).put("httpMsInOrder", coldHttpInOrder)
           .put("note", "one sample per room: first load after a relay restart (a cold JVM as well as cold rooms);"
               + " the WebSocket load comes after a join, which is timed apart (wsJoin)"));
       r.put("cdf", new JsonObject().put("warm ws", Charts.cdf(warmWs)).put("warm http", Charts.cdf(warmHttp))
