@@ -9,6 +9,7 @@ import io.switchboard.relay.http.HistoryApi;
 import io.switchboard.relay.http.JsonResponses;
 import io.switchboard.relay.http.WebApp;
 import io.switchboard.relay.config.P2pOptions;
+import io.switchboard.relay.metrics.EventLoopLag;
 import io.switchboard.relay.metrics.RelayMetrics;
 import io.switchboard.relay.p2p.ConfiguredIceServers;
 import io.switchboard.relay.p2p.IceServers;
@@ -34,6 +35,7 @@ import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -45,6 +47,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RelayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(RelayVerticle.class);
+
+  private static final long LAG_PROBE_MS = 100;
 
   private final RelayOptions options;
   private final PrometheusMeterRegistry registry;
@@ -113,9 +117,19 @@ public final class RelayVerticle extends VerticleBase {
   }
 
   private void startTimers() {
+    probeLag(new EventLoopLag(registry, System::nanoTime));
     vertx.setPeriodic(Math.max(100, options.getHeartbeatMs() / 2), id -> engine.heartbeatTick());
     vertx.setPeriodic(options.getUnreadIntervalMs(), id -> engine.unreadTick());
     vertx.setPeriodic(Math.max(1000, options.getRoomIdleMs() / 4), id -> engine.evictTick());
+  }
+
+  /** A one-shot timer re-armed each time, so each firing measures its own lateness. */
+  private void probeLag(EventLoopLag lag) {
+    lag.armed(TimeUnit.MILLISECONDS.toNanos(LAG_PROBE_MS));
+    vertx.setTimer(LAG_PROBE_MS, id -> {
+      lag.fired();
+      probeLag(lag);
+    });
   }
 
   private Future<HttpServer> listenPublic(MessageStore store) {

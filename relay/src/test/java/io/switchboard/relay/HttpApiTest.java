@@ -268,7 +268,8 @@ class HttpApiTest extends RelayTestBase {
     String text = new String(metrics.body(), StandardCharsets.UTF_8);
     assertThat(text).contains("switchboard_connections", "switchboard_rooms", "switchboard_messages_in_total",
         "switchboard_frames_in_total", "switchboard_errors_total", "switchboard_store_batch_size",
-        "switchboard_store_rows_written_total", "switchboard_store_pending");
+        "switchboard_store_rows_written_total", "switchboard_store_pending", "switchboard_eventloop_lag_seconds_max",
+        "switchboard_eventloop_lag_seconds{quantile=\"0.99\"}");
     assertThat(metricValue(text, "switchboard_messages_in_total")).isGreaterThanOrEqualTo(1);
     assertThat(metricValue(text, "switchboard_connections")).isGreaterThanOrEqualTo(1);
     // JVM binders are bound in Main only, not by the verticle the tests start.
