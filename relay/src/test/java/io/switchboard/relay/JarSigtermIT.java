@@ -115,8 +115,9 @@ class JarSigtermIT {
 
   private Process start(int port, int adminPort) throws Exception {
     assertThat(JAR).as("run `./mvnw package` first").exists();
+    // the heap flags of the README's run command too: the jar must start and drain within them
     ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-jar", JAR.toString());
+        "-Xms32m", "-Xmx1g", "-jar", JAR.toString());
     pb.environment().put("SWITCHBOARD_HOST", "127.0.0.1");
     pb.environment().put("SWITCHBOARD_PORT", Integer.toString(port));
     pb.environment().put("SWITCHBOARD_ADMIN_HOST", "127.0.0.1");
