@@ -2,6 +2,8 @@ package io.switchboard.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.micrometer.core.instrument.Gauge;
+import io.vertx.core.Context;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayInputStream;
@@ -16,6 +18,8 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.zip.GZIPInputStream;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -278,6 +282,27 @@ class HttpApiTest extends RelayTestBase {
     assertThat(api("/metrics").statusCode()).isEqualTo(404);
     assertThat(get(relay.adminPort(), "/nope").statusCode()).isEqualTo(404);
     assertThat(json(get(relay.adminPort(), "/nope")).getString("code")).isEqualTo("not_found");
+  }
+
+  @Test
+  @Order(9)
+  void metricsRenderOffTheEventLoop() {
+    AtomicReference<String> renderedOn = new AtomicReference<>();
+    AtomicBoolean onEventLoop = new AtomicBoolean(true);
+    Gauge probe = Gauge.builder("test_scrape_probe", () -> {
+      renderedOn.set(Thread.currentThread().getName());
+      onEventLoop.set(Context.isOnEventLoopThread());
+      return 1;
+    }).register(registry);
+    try {
+      HttpResponse<byte[]> metrics = get(relay.adminPort(), "/metrics");
+      assertThat(metrics.statusCode()).isEqualTo(200);
+      assertThat(new String(metrics.body(), StandardCharsets.UTF_8)).contains("test_scrape_probe 1.0");
+      assertThat(renderedOn.get()).as("a scrape must not hold up the relay's event loop").isNotNull();
+      assertThat(onEventLoop.get()).as("rendered on " + renderedOn.get()).isFalse();
+    } finally {
+      registry.remove(probe);
+    }
   }
 
   private static double metricValue(String text, String name) {

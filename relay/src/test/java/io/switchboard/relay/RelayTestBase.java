@@ -34,6 +34,7 @@ public abstract class RelayTestBase {
   protected static RelayVerticle relay;
   protected static String deployment;
   protected static RelayOptions options;
+  protected static PrometheusMeterRegistry registry;
   private final List<TestClient> clients = new ArrayList<>();
 
   /** Subclasses override to change settings; ports and data folder are set afterwards. */
@@ -58,7 +59,8 @@ public abstract class RelayTestBase {
         .setStunAltPort(0);
     options = new RelayOptions(relayOptions).setHost("127.0.0.1").setPort(0).setAdminHost("127.0.0.1")
         .setAdminPort(0).setStore(store).setP2p(p2p);
-    relay = new RelayVerticle(options, new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+    registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    relay = new RelayVerticle(options, registry);
     deployment = TestClient.sync(vertx.deployVerticle(relay), 60);
   }
 

@@ -78,6 +78,9 @@ public final class WebSocketTransport {
     if (ws.authority() != null) {
       session.host(ws.authority().host());
     }
+    // Vert.x keeps the upgrade request's headers for the socket's whole life; nothing reads them after
+    // the handshake. A browser sends ~15 (user agent, cookies, languages…): a KB or more per connection.
+    ws.headers().clear();
     engine.opened(session);
     ws.textMessageHandler(text -> engine.onText(session, text));
     ws.binaryMessageHandler(data -> engine.onBinary(session));
