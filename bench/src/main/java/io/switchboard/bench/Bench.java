@@ -148,6 +148,7 @@ public final class Bench {
             new Ratio("max send->receive", "latencyMs.sendToReceive.max"),
             new Ratio("server max RSS", "server.maxRssMb"),
             new Ratio("server CPU seconds", "server.cpuSeconds"),
+            new Ratio("server CPU seconds, measured window", "server.cpuSecondsMeasured"),
             new Ratio("deliveries/s", "deliveriesPerSecond"))))
         .put("invalid", ours.getBoolean("invalid", false));
   }

@@ -70,6 +70,10 @@ public final class LoadDriver {
   final java.util.Set<String> ackedStoredCids = ConcurrentHashMap.newKeySet();
   private volatile Runnable onSendingStarted = () -> { };
   private volatile ServerSampler sampler;
+  private long cpuAtMeasureStart = -1;
+  private long cpuAtMeasureEnd = -1;
+  private long jitAtMeasureStart = -1;
+  private long jitAtMeasureEnd = -1;
 
   private final Vertx vertx;
   // Vert.x 5 closes unreferenced clients when they are garbage-collected: keep them in fields.
@@ -474,6 +478,8 @@ public final class LoadDriver {
     }
     bytesOutAtStart = wireBytesRead();
     boolean wireSampled = bytesOutAtStart >= 0;
+    cpuAtMeasureStart = ServerSampler.readCpuTicks(serverPid);
+    jitAtMeasureStart = ServerSampler.readThreadCpuTicks(serverPid, ServerSampler.JIT_THREADS);
     while (System.nanoTime() < sendUntil) {
       long left = sendUntil - System.nanoTime();
       Thread.sleep(Math.max(1, Math.min(5000, left / 1_000_000)));
@@ -482,6 +488,9 @@ public final class LoadDriver {
           s.sentTotal(), s.delivered(), s.expected(), s.acked(), s.errorFrames(),
           sampler.maxRssKb() / 1024, sampler.maxDbConnections());
     }
+
+    cpuAtMeasureEnd = ServerSampler.readCpuTicks(serverPid);
+    jitAtMeasureEnd = ServerSampler.readThreadCpuTicks(serverPid, ServerSampler.JIT_THREADS);
 
     // 3. drain: until every measured message arrived and was acked, or the drain bound
     long drainStart = System.nanoTime();
@@ -563,6 +572,11 @@ public final class LoadDriver {
         .put("mean", Math.round(h.getMean() / 1000.0) / 1000.0);
   }
 
+  /** Seconds of CPU between two tick readings, or -1 when either is missing. */
+  private static double ticksBetween(long from, long to) {
+    return from < 0 || to < 0 ? -1 : (to - from) / ServerSampler.CLOCK_TICKS;
+  }
+
   private static double ms(long nanos) {
     return Math.round(nanos / 1000.0) / 1000.0;
   }
@@ -640,6 +654,9 @@ public final class LoadDriver {
             .put("dbSamplerError", sampler.pgError())
             .put("samples", sampler.samplesJson())
             .put("cpuSeconds", sampler.cpuSeconds())
+            .put("cpuSecondsMeasured", ticksBetween(cpuAtMeasureStart, cpuAtMeasureEnd))
+            // a JVM still compiling hot code competes with its own event loop (and the driver) for the cores
+            .put("jitCpuSecondsMeasured", ticksBetween(jitAtMeasureStart, jitAtMeasureEnd))
             .put("rowsPerSecondMax", sampler.maxRowsPerSecond())
             .put("metricsAtEnd", new JsonObject(new LinkedHashMap<>(serverMetrics))))
         .put("bandwidth", new JsonObject()
@@ -682,9 +699,11 @@ public final class LoadDriver {
     sb.append(String.format("  errors %s  error rate %.4f%%  unexpected closes %s%n",
         r.getJsonObject("errorFrames").encode(), r.getDouble("errorRate") * 100, r.getJsonObject("unexpectedCloses").encode()));
     JsonObject bw = r.getJsonObject("bandwidth");
-    sb.append(String.format("  server max RSS %d MB  CPU %.1f s  max DB connections %d  max rows/s %d%n",
-        srv.getLong("maxRssMb"), srv.getDouble("cpuSeconds"), srv.getLong("maxDbConnections"),
-        srv.getLong("rowsPerSecondMax")));
+    sb.append(String.format("  server max RSS %d MB  CPU %.1f s (measured window %.2f s, of it JIT compilers %s)"
+            + "  max DB connections %d  max rows/s %d%n",
+        srv.getLong("maxRssMb"), srv.getDouble("cpuSeconds"), srv.getDouble("cpuSecondsMeasured", -1.0),
+        srv.getDouble("jitCpuSecondsMeasured", -1.0) < 0 ? "n/a" : String.format("%.2f s", srv.getDouble("jitCpuSecondsMeasured")),
+        srv.getLong("maxDbConnections"), srv.getLong("rowsPerSecondMax")));
     sb.append(String.format("  received %d B/user/min of payload, %d B/user/min on the wire (compression %s)%n",
         bw.getLong("receivedBytesPerUserPerMinute"), bw.getLong("wireReceivedBytesPerUserPerMinute", -1L),
         bw.getBoolean("compression", false)));

@@ -207,12 +207,46 @@ final class ServerSampler {
   /** utime + stime of {@code /proc/PID/stat} in clock ticks, or -1. */
   static long readCpuTicks(long pid) {
     try {
-      String stat = Files.readString(Path.of("/proc", Long.toString(pid), "stat"));
-      // the command may contain spaces and parentheses: fields start after the last ')'
-      String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
-      return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of proc(5)
+      return cpuTicksOfStat(Files.readString(Path.of("/proc", Long.toString(pid), "stat")));
     } catch (IOException | RuntimeException e) {
       return -1;
     }
+  }
+
+  /** Names HotSpot gives its JIT compiler threads, as {@code comm} shows them (cut to 15 chars). */
+  static final List<String> JIT_THREADS = List.of("C1 CompilerThre", "C2 CompilerThre");
+
+  /**
+   * utime + stime in clock ticks of the process's threads named in {@code names} (their
+   * {@code /proc/PID/task/TID/stat}), or -1 when none is found (not a HotSpot JVM, or gone). A
+   * thread that exits between two readings takes its ticks with it: HotSpot keeps its compiler
+   * threads for the JVM's life by default.
+   */
+  static long readThreadCpuTicks(long pid, List<String> names) {
+    long sum = 0;
+    boolean found = false;
+    try (var tasks = Files.newDirectoryStream(Path.of("/proc", Long.toString(pid), "task"))) {
+      for (Path task : tasks) {
+        try {
+          String stat = Files.readString(task.resolve("stat"));
+          String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+          if (names.contains(comm)) {
+            sum += cpuTicksOfStat(stat);
+            found = true;
+          }
+        } catch (IOException | RuntimeException e) {
+          // the thread ended while listing
+        }
+      }
+    } catch (IOException | RuntimeException e) {
+      return -1;
+    }
+    return found ? sum : -1;
+  }
+
+  static long cpuTicksOfStat(String stat) {
+    // the command may contain spaces and parentheses: fields start after the last ')'
+    String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]); // fields 14 and 15 of proc(5)
   }
 }

@@ -74,6 +74,9 @@ class ScenarioSmokeTest {
     assertThat(ours.getJsonObject("targets").getBoolean("nothing_lost")).isFalse();
     assertThat(ours.getJsonObject("server").getLong("maxRssMb")).isGreaterThan(0);
     assertThat(ours.getJsonObject("server").getDouble("cpuSeconds")).isGreaterThan(0);
+    assertThat(ours.getJsonObject("server").getDouble("cpuSecondsMeasured")).isGreaterThan(0);
+    // the relay is a HotSpot JVM: its compiler threads are found (a 2 s window may not compile anything)
+    assertThat(ours.getJsonObject("server").getDouble("jitCpuSecondsMeasured")).isGreaterThanOrEqualTo(0);
     assertThat(ours.getJsonObject("server").getLong("maxDbConnections")).isBetween(1L, 4L);
     assertThat(ours.getJsonObject("bandwidth").getLong("wireReceivedBytesPerUserPerMinute")).isGreaterThan(0);
     assertThat(ours.getLong("acked")).isEqualTo(ours.getLong("sent"));
