@@ -46,6 +46,7 @@ public final class ChatAccounting {
   private final LongAdder bytesReceived = new LongAdder();
   private final LongAdder bytesSent = new LongAdder();
   private final LongAdder rejected = new LongAdder();
+  private final LongAdder rejectedMeasured = new LongAdder();
   private volatile boolean expectAcks = true;
   private final ConcurrentHashMap<String, LongAdder> errors = new ConcurrentHashMap<>();
   private final ConcurrentHashMap<String, LongAdder> closes = new ConcurrentHashMap<>();
@@ -107,6 +108,7 @@ public final class ChatAccounting {
     }
     rejected.increment();
     if (measured(sendNanos)) {
+      rejectedMeasured.increment();
       sent.decrement();
       expected.add(-expectedReceivers);
     }
@@ -159,26 +161,30 @@ public final class ChatAccounting {
 
   /** One connection's view: which (room, seq) it has seen. Not thread-safe; confine to one loop. */
   public final class Receiver {
-    private final Map<String, BitSet> seen = new HashMap<>();
-    private final Map<String, Long> lastSeq = new HashMap<>();
+    /** Seqs seen, and the highest, per room: one lookup per delivery (a user is in one room). */
+    private final Map<String, RoomSeen> seen = new HashMap<>();
+
+    private static final class RoomSeen {
+      final BitSet seqs = new BitSet();
+      long last = -1;
+    }
 
     /** A {@code msg} frame arrived. Returns false when it was a duplicate. */
     public boolean msg(String room, long seq, String cid, long nowNanos) {
-      BitSet bits = seen.computeIfAbsent(room, r -> new BitSet());
+      RoomSeen r = seen.computeIfAbsent(room, k -> new RoomSeen());
       if (seq < 0 || seq > Integer.MAX_VALUE) {
         foreign.increment();
         return true;
       }
-      if (bits.get((int) seq)) {
+      if (r.seqs.get((int) seq)) {
         duplicated.increment();
         return false;
       }
-      bits.set((int) seq);
-      Long last = lastSeq.get(room);
-      if (last != null && seq < last) {
+      r.seqs.set((int) seq);
+      if (seq < r.last) {
         outOfOrder.increment();
       } else {
-        lastSeq.put(room, seq);
+        r.last = seq;
       }
       deliveredTotal.increment();
       Long sendNanos = sendNanosOf(cid);
@@ -212,14 +218,14 @@ public final class ChatAccounting {
     long del = delivered.sum();
     return new Snapshot(sentTotal.sum(), sent.sum(), exp, del, Math.max(0, exp - del), deliveredTotal.sum(),
         duplicated.sum(), outOfOrder.sum(), foreign.sum(), acked.sum(), ackedNotStored.sum(),
-        ackedTotal.sum(), bytesReceived.sum(), bytesSent.sum(), rejected.sum(), errs, cls,
+        ackedTotal.sum(), bytesReceived.sum(), bytesSent.sum(), rejected.sum(), rejectedMeasured.sum(), errs, cls,
         deliveryLatency.copy(), ackLatency.copy(), pingLatency.copy());
   }
 
   /** Counters at one instant; {@code lost} = expected − delivered (measured messages only). */
   public record Snapshot(long sentTotal, long sent, long expected, long delivered, long lost,
       long deliveredTotal, long duplicated, long outOfOrder, long foreign, long acked, long ackedNotStored,
-      long ackedTotal, long bytesReceived, long bytesSent, long rejected, Map<String, Long> errors,
+      long ackedTotal, long bytesReceived, long bytesSent, long rejected, long rejectedMeasured, Map<String, Long> errors,
       Map<String, Long> unexpectedCloses, Histogram deliveryLatency, Histogram ackLatency,
       Histogram pingLatency) {
 

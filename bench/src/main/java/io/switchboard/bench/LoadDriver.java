@@ -194,45 +194,43 @@ public final class LoadDriver {
         onSocketIo(frame, now);
         return;
       }
-      JsonObject o;
+      FrameFields o;
       try {
-        o = new JsonObject(frame);
+        o = FrameFields.ofObject(frame);
       } catch (RuntimeException e) {
         acc.error("driver:unparseable");
         return;
       }
-      String t = o.getString("t", "?");
+      String t = o.t == null ? "?" : o.t;
       framesIn.computeIfAbsent(t, k -> new LongAdder()).increment();
       switch (t) {
         case "msg" -> onMsg(o, now);
         case "ack" -> {
-          boolean stored = Boolean.TRUE.equals(o.getBoolean("stored"));
-          acc.ack(o.getString("cid"), stored, now);
+          boolean stored = Boolean.TRUE.equals(o.stored);
+          acc.ack(o.cid, stored, now);
           if (stored && trackStored) {
-            ackedStoredCids.add(o.getString("cid"));
+            ackedStoredCids.add(o.cid);
           }
         }
         case "welcome" -> {
-          heartbeatMs = o.getLong("heartbeatMs", heartbeatMs);
+          heartbeatMs = o.heartbeatMs == null ? heartbeatMs : o.heartbeatMs;
           ws.writeTextMessage(new JsonObject().put("t", "join").put("id", "j").put("room", room).encode());
         }
         case "joined" -> joined.tryComplete();
         case "pong" -> {
-          Object id = o.getValue("id");
-          if (id instanceof String sid && sid.startsWith("p")) {
+          if (o.id instanceof String sid && sid.startsWith("p")) {
             acc.pong(Long.parseLong(sid, 1, sid.length(), 10), now);
           }
         }
         case "error" -> {
-          String code = o.getString("code");
+          String code = o.code;
           acc.error(code);
           if (loggedErrors.incrementAndGet() <= MAX_LOGGED_ERRORS) {
             LOG.warn("user {}: error frame {}", idx, frame);
           }
-          Object ref = o.getValue("ref");
-          if ("j".equals(String.valueOf(ref))) {
+          if ("j".equals(String.valueOf(o.ref))) {
             joined.tryFail("join failed: " + frame);
-          } else if (ref instanceof String cid && "storage_unavailable".equals(code)) {
+          } else if (o.ref instanceof String cid && "storage_unavailable".equals(code)) {
             acc.rejected(cid, expectedReceivers); // not delivered, not stored: the client keeps it
           }
         }
@@ -240,17 +238,16 @@ public final class LoadDriver {
       }
     }
 
-    private void onMsg(JsonObject o, long now) {
+    private void onMsg(FrameFields o, long now) {
       long k = msgFrames.incrementAndGet();
       if (dropEvery > 0 && k % dropEvery == 0) {
         return; // harness self-test: as if the frame never arrived
       }
-      String cid = o.getString("cid");
-      if (rx.msg(o.getString("room"), o.getLong("seq", -1L), cid, now)) {
-        legs(cid, o.getLong("ts"), now);
+      if (rx.msg(o.room, o.seq, o.cid, now)) {
+        legs(o.cid, o.ts, now);
       }
       if (duplicateEvery > 0 && k % duplicateEvery == 0) {
-        rx.msg(o.getString("room"), o.getLong("seq", -1L), cid, now); // as if it arrived twice
+        rx.msg(o.room, o.seq, o.cid, now); // as if it arrived twice
       }
     }
 
@@ -268,21 +265,28 @@ public final class LoadDriver {
             framesIn.computeIfAbsent("connect", k -> new LongAdder()).increment();
             ws.writeTextMessage("42" + new JsonArray().add("join").add(room).encode());
           } else if (frame.startsWith("42")) {
-            JsonArray ev;
+            FrameFields.Event ev;
             try {
-              ev = new JsonArray(frame.substring(2));
+              ev = FrameFields.ofSocketIoEvent(frame.substring(2));
             } catch (RuntimeException e) {
               acc.error("driver:unparseable");
               return;
             }
-            String name = ev.getString(0);
-            framesIn.computeIfAbsent(name, k -> new LongAdder()).increment();
-            switch (name) {
-              case "msg" -> onMsg(ev.getJsonObject(1), now);
+            framesIn.computeIfAbsent(ev.name(), k -> new LongAdder()).increment();
+            switch (ev.name()) {
+              case "msg" -> {
+                if (ev.fields() == null) {
+                  acc.error("driver:unparseable");
+                } else {
+                  onMsg(ev.fields(), now);
+                }
+              }
               case "joined" -> joined.tryComplete();
               case "echoed" -> {
-                String sid = ev.getString(1);
-                acc.pong(Long.parseLong(sid, 1, sid.length(), 10), now);
+                String sid = ev.text();
+                if (sid != null && sid.length() > 1) {
+                  acc.pong(Long.parseLong(sid, 1, sid.length(), 10), now);
+                }
               }
               default -> { }
             }
@@ -632,6 +636,7 @@ public final class LoadDriver {
         .put("delivered", s.delivered())
         .put("lost", s.lost())
         .put("rejectedStorageUnavailable", s.rejected())
+        .put("rejectedStorageUnavailableMeasured", s.rejectedMeasured())
         .put("duplicated", s.duplicated())
         .put("outOfOrder", s.outOfOrder())
         .put("deliveredIncludingWarmup", s.deliveredTotal())
@@ -692,10 +697,11 @@ public final class LoadDriver {
     JsonObject wr = r.getJsonObject("latencyMs").getJsonObject("sendToWrittenDriverSide");
     sb.append(String.format("  send->written (driver socket write done) p50 %.3f p99 %.3f max %.3f%n",
         wr.getDouble("p50"), wr.getDouble("p99"), wr.getDouble("max")));
-    sb.append(String.format("  sent %d  acked %d  expected %d  delivered %d  lost %d  dup %d  refused %d  deliveries/s %.1f%n",
+    sb.append(String.format("  sent %d  acked %d  expected %d  delivered %d  lost %d  dup %d  refused %d (%d of them in the"
+            + " measured window)  deliveries/s %.1f%n",
         r.getLong("sent"), r.getLong("acked"), r.getLong("expectedDeliveries"), r.getLong("delivered"),
         r.getLong("lost"), r.getLong("duplicated"), r.getLong("rejectedStorageUnavailable"),
-        r.getDouble("deliveriesPerSecond")));
+        r.getLong("rejectedStorageUnavailableMeasured", -1L), r.getDouble("deliveriesPerSecond")));
     sb.append(String.format("  errors %s  error rate %.4f%%  unexpected closes %s%n",
         r.getJsonObject("errorFrames").encode(), r.getDouble("errorRate") * 100, r.getJsonObject("unexpectedCloses").encode()));
     JsonObject bw = r.getJsonObject("bandwidth");

@@ -92,6 +92,24 @@ class ChatAccountingTest {
   }
 
   @Test
+  void refusalsLeaveSentAndExpectedAndAreCountedApartInTheWindow() {
+    ChatAccounting acc = new ChatAccounting();
+    acc.window(100 * MS, 200 * MS);
+    acc.sent(50 * MS, 9, 10);
+    acc.sent(150 * MS, 9, 10);
+    acc.sent(160 * MS, 9, 10);
+    acc.rejected(ChatAccounting.cid(0, 1, 50 * MS), 9); // during warm-up
+    acc.rejected(ChatAccounting.cid(0, 2, 150 * MS), 9); // measured
+    acc.rejected("not-a-bench-cid", 9);
+
+    ChatAccounting.Snapshot s = acc.snapshot();
+    assertThat(s.rejected()).isEqualTo(2);
+    assertThat(s.rejectedMeasured()).isEqualTo(1);
+    assertThat(s.sent()).isEqualTo(1);
+    assertThat(s.expected()).isEqualTo(9);
+  }
+
+  @Test
   void acksRecordStoredLatencyOnlyAndCompleteTheRun() {
     ChatAccounting acc = new ChatAccounting();
     acc.window(0, 1000 * MS);
