@@ -55,8 +55,8 @@ public final class AdminApi {
   }
 
   /**
-   * Rendering every meter takes milliseconds (3–5 ms for ~190 series, more with many rooms'
-   * summaries); on the event loop that would hold up every connection's frames once per scrape.
+   * Rendering every meter takes milliseconds (3–5 ms for the ~190 series of a test run);
+   * on the event loop that would hold up every connection's frames once per scrape.
    */
   private void metrics(RoutingContext ctx) {
     vertx.executeBlocking(registry::scrape, false)
