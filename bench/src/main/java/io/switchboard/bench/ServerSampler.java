@@ -219,8 +219,9 @@ final class ServerSampler {
   /**
    * utime + stime in clock ticks of the process's threads named in {@code names} (their
    * {@code /proc/PID/task/TID/stat}), or -1 when none is found (not a HotSpot JVM, or gone). A
-   * thread that exits between two readings takes its ticks with it: HotSpot keeps its compiler
-   * threads for the JVM's life by default.
+   * thread that exits between two readings takes its ticks with it: HotSpot keeps one compiler
+   * thread of each tier for the JVM's life (all there are on 2 cores); on bigger machines the extra
+   * ones it starts may exit again, so there the figure is a lower bound.
    */
   static long readThreadCpuTicks(long pid, List<String> names) {
     long sum = 0;
