@@ -206,7 +206,7 @@ final class IdleScenario {
           .put("rssAfterMb", after[1] / 1024)
           .put("rssPerConnectionBytes", connected == 0 ? -1 : (after[1] - base[1]) * 1024 / connected)
           .put("holdSeconds", o.i("hold"))
-          .put("cpuSecondsDuringHold", cpu0 < 0 || cpu1 < 0 ? -1 : (cpu1 - cpu0) / ServerSampler.CLOCK_TICKS)
+          .put("cpuSecondsDuringHold", ServerSampler.secondsBetween(cpu0, cpu1))
           .put("heartbeatAnswers", pongs.sum())
           .put("errorFrames", errors.sum())
           .put("unexpectedCloses", closes(closes))

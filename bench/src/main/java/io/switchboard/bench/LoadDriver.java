@@ -576,11 +576,6 @@ public final class LoadDriver {
         .put("mean", Math.round(h.getMean() / 1000.0) / 1000.0);
   }
 
-  /** Seconds of CPU between two tick readings, or -1 when either is missing. */
-  private static double ticksBetween(long from, long to) {
-    return from < 0 || to < 0 ? -1 : (to - from) / ServerSampler.CLOCK_TICKS;
-  }
-
   private static double ms(long nanos) {
     return Math.round(nanos / 1000.0) / 1000.0;
   }
@@ -659,9 +654,9 @@ public final class LoadDriver {
             .put("dbSamplerError", sampler.pgError())
             .put("samples", sampler.samplesJson())
             .put("cpuSeconds", sampler.cpuSeconds())
-            .put("cpuSecondsMeasured", ticksBetween(cpuAtMeasureStart, cpuAtMeasureEnd))
+            .put("cpuSecondsMeasured", ServerSampler.secondsBetween(cpuAtMeasureStart, cpuAtMeasureEnd))
             // a JVM still compiling hot code competes with its own event loop (and the driver) for the cores
-            .put("jitCpuSecondsMeasured", ticksBetween(jitAtMeasureStart, jitAtMeasureEnd))
+            .put("jitCpuSecondsMeasured", ServerSampler.secondsBetween(jitAtMeasureStart, jitAtMeasureEnd))
             .put("rowsPerSecondMax", sampler.maxRowsPerSecond())
             .put("metricsAtEnd", new JsonObject(new LinkedHashMap<>(serverMetrics))))
         .put("bandwidth", new JsonObject()

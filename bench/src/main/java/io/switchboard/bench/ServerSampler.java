@@ -166,7 +166,12 @@ final class ServerSampler {
   }
 
   double cpuSeconds() {
-    return firstCpuTicks < 0 ? -1 : (lastCpuTicks - firstCpuTicks) / CLOCK_TICKS;
+    return secondsBetween(firstCpuTicks, lastCpuTicks);
+  }
+
+  /** Seconds of CPU between two tick readings, or -1 when either is missing. */
+  static double secondsBetween(long fromTicks, long toTicks) {
+    return fromTicks < 0 || toTicks < 0 ? -1 : (toTicks - fromTicks) / CLOCK_TICKS;
   }
 
   /** Samples as {t, rssKb, cpuTicks, heapUsedBytes, dbConnections, rows} (rows: a count at that second). */
