@@ -61,7 +61,7 @@ export class MessageCache {
       await this.storage.messagesPut(records);
       const meta = await this.storage.roomGet(room);
       const lastSeq = Math.max(meta?.lastSeq ?? 0, ...records.map((r) => r.seq));
-      await this.storage.roomPut({ room, lastSeq, used: this.now() });
+      await this.storage.roomPut({ ...meta, room, lastSeq, used: this.now() });
       await this.storage.messagesTrim(room, this.opts.maxMessagesPerRoom);
     }
     await this.#evictRooms();
@@ -85,6 +85,58 @@ export class MessageCache {
   async lastSeq(room) {
     await this.flush();
     return (await this.storage.roomGet(room))?.lastSeq ?? 0;
+  }
+
+  /** @returns {Promise<{lastSeq: number, epoch: string|null}>} what a reload resumes the room from */
+  async roomState(room) {
+    await this.flush();
+    const meta = await this.storage.roomGet(room);
+    return { lastSeq: meta?.lastSeq ?? 0, epoch: meta?.epoch ?? null };
+  }
+
+  /** Records the room's epoch (from `joined`), after the writes already queued. */
+  setEpoch(room, epoch) {
+    return this.#afterWrites(async () => {
+      const meta = await this.storage.roomGet(room);
+      if (meta?.epoch === epoch) return;
+      await this.storage.roomPut({ room, lastSeq: 0, used: this.now(), ...meta, epoch });
+    });
+  }
+
+  /**
+   * The room's messages after seq `after` may not exist (the relay started a new epoch): forgets
+   * them and records the new epoch. Queued writes above `after` are dropped now, so replayed
+   * messages put after this call are kept; stored ones go once the writes under way are done.
+   * @returns {Promise<StoredMessage[]>} what was forgotten, to match against the server's answer
+   */
+  diverge(room, after, epoch) {
+    const dropped = [];
+    const queue = this.#pending.get(room);
+    for (const [seq, m] of queue ?? []) {
+      if (seq <= after) continue;
+      queue.delete(seq);
+      dropped.push({ seq: m.seq, cid: m.cid, from: m.from, body: m.body, ts: m.ts, path: m.path });
+    }
+    return this.#afterWrites(async () => {
+      const stored = [];
+      for (const r of await this.storage.messagesRange(room, { above: after })) {
+        const body = unpackBody(r.b);
+        if (body !== null) stored.push({ seq: r.seq, cid: r.cid, from: r.from, body, ts: r.ts, path: r.p });
+      }
+      await this.storage.messagesDelete(room, undefined, after);
+      const meta = await this.storage.roomGet(room);
+      await this.storage.roomPut({ used: this.now(), ...meta, room, lastSeq: Math.min(meta?.lastSeq ?? 0, after), epoch });
+      return stored;
+    }).then((stored) => [...(stored ?? []), ...dropped]);
+  }
+
+  /** Runs `op` after everything queued so far is written, before anything queued later. */
+  #afterWrites(op) {
+    const batch = this.#pending;
+    this.#pending = new Map();
+    const result = this.#writing.then(() => batch.size > 0 && this.#write(batch)).then(op);
+    this.#writing = result.then(() => {}, () => {});
+    return result.catch(() => undefined);
   }
 
   /** @returns {Promise<StoredMessage[]>} the newest `limit` messages with seq < before, ascending */

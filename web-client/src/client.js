@@ -3,13 +3,14 @@
 import { SyncBatcher } from './batch.js';
 import { MessageCache } from './cache.js';
 import { systemClock } from './clock.js';
+import { nextRetryDelay } from './backoff.js';
 import { Connection, State } from './connection.js';
 import { Emitter } from './emitter.js';
 import { ErrorCode, SwitchboardError } from './errors.js';
 import { resolveOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { probeNat } from './p2p.js';
-import { isRoomName } from './protocol.js';
+import { isEpoch, isRoomName } from './protocol.js';
 import { Room } from './room.js';
 import { openStorage } from './storage.js';
 
@@ -32,6 +33,8 @@ export class Client extends Emitter {
     droppedSignals: 0,
     signalErrors: 0,
     reconnects: 0,
+    /** Joins answered (or rooms dropped) with room_unavailable, each retried after a backoff. */
+    roomUnavailable: 0,
   };
   /** False once the server answered a `batch` with unknown_type: P2P messages are then re-sent as `send`. */
   batchSupported = true;
@@ -147,7 +150,7 @@ export class Client extends Emitter {
       this.emit(ClientEvent.ROOM, room);
       const frame = { t: 'join', room: room.name };
       if (mode !== 'active') frame.mode = mode;
-      const reply = await this.#requestUntilAnswered(frame);
+      const reply = await this.#joinUntilAvailable(room, frame);
       await room._joined(reply, { requested: true });
       return room;
     } catch (err) {
@@ -168,6 +171,43 @@ export class Client extends Emitter {
         if (err?.code !== ErrorCode.TIMEOUT || this.state === State.OPEN || this.state === State.CLOSED) throw err;
       }
     }
+  }
+
+  /**
+   * `room_unavailable` is retryable: another relay sequences the room, or took it over and is
+   * loading it. Try again with the reconnect backoff while the room is still wanted.
+   */
+  async #joinUntilAvailable(room, frame) {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#requestUntilAnswered(frame);
+      } catch (err) {
+        if (err?.code !== 'room_unavailable') throw err;
+        this.counters.roomUnavailable++;
+        await this.#sleep(nextRetryDelay(attempt, this.options.reconnect, this.options.random));
+        if (this.rooms.get(room.name) !== room || this.state === State.CLOSED) throw err;
+      }
+    }
+  }
+
+  /** The relay dropped us from a joined room (room_unavailable): rejoin it as join() would. */
+  async #rejoin(room) {
+    room._unavailable();
+    this.counters.roomUnavailable++;
+    try {
+      await this.#sleep(nextRetryDelay(0, this.options.reconnect, this.options.random));
+      if (this.rooms.get(room.name) !== room || this.state === State.CLOSED) return;
+      const frame = { t: 'join', room: room.name };
+      if (room.mode !== 'active') frame.mode = room.mode;
+      const reply = await this.#joinUntilAvailable(room, frame);
+      if (this.rooms.get(room.name) === room) await room._joined(reply, { requested: true });
+    } catch (err) {
+      if (this.state !== State.CLOSED) this.emit(ClientEvent.ERROR, err);
+    }
+  }
+
+  #sleep(ms) {
+    return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
   }
 
   /** Uploads the sync batch now instead of at the next interval (e.g. before the page is hidden). */
@@ -194,6 +234,7 @@ export class Client extends Emitter {
       batchPending: this.batcher?.size ?? 0,
       batchesSent: this.batcher?.sent ?? 0,
       reconnects: c.reconnects,
+      roomUnavailable: c.roomUnavailable,
       rooms: this.rooms.size,
       storage: this.storage?.kind ?? null,
     };
@@ -253,7 +294,10 @@ export class Client extends Emitter {
 
   #resume() {
     const resume = {};
-    for (const room of this.rooms.values()) if (room.joined) resume[room.name] = room.lastSeq;
+    for (const room of this.rooms.values()) {
+      // With the epoch the server can tell whether what we hold still exists (else it assumes not).
+      if (room.joined) resume[room.name] = isEpoch(room.epoch) ? { seq: room.lastSeq, epoch: room.epoch } : room.lastSeq;
+    }
     return resume;
   }
 
@@ -313,6 +357,11 @@ export class Client extends Emitter {
     const err = SwitchboardError.fromFrame(frame);
     if (this.#quiet.delete(frame.ref)) {
       this.counters.signalErrors++;
+      return;
+    }
+    if (frame.code === 'room_unavailable' && frame.ref === undefined && frame.room !== undefined) {
+      const room = this.rooms.get(frame.room);
+      if (room?.joined) this.#rejoin(room);
       return;
     }
     const send = frame.ref !== undefined ? this.#sends.get(frame.ref) : undefined;

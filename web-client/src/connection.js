@@ -30,7 +30,7 @@ const defaultNetwork = () => ({
 
 /**
  * @typedef {{
- *   WebSocket?: typeof WebSocket, token?: string|null, getResume?: () => Record<string, number>,
+ *   WebSocket?: typeof WebSocket, token?: string|null, getResume?: () => Record<string, number|{seq: number, epoch: string}>,
  *   reconnect?: Partial<import('./backoff.js').BackoffOptions>, breaker?: Partial<import('./backoff.js').BreakerOptions>,
  *   heartbeatMs?: number, connectTimeoutMs?: number, requestTimeoutMs?: number,
  *   clock?: import('./clock.js').Clock, random?: () => number,

@@ -56,10 +56,17 @@ function isAddress(s) {
   return port >= 1 && port <= 65535 && (m[1] ? isIpv6(m[1]) : IPV4.test(m[2]));
 }
 const arrayOf = (check, max = Infinity) => (v) => Array.isArray(v) && v.length <= max && v.every(check);
+const EPOCH = /^[A-Za-z0-9]{1,16}$/;
+/** A room epoch as `joined` carries it (and the SDK sends back in `hello.resume`). */
+export const isEpoch = (v) => isStr(v) && EPOCH.test(v);
+// A `hello.resume` value: the last seq held (legacy, epoch unknown) or {seq, epoch}, nothing else.
+const isResumePoint = (v) =>
+  isNonNegInt(v) ||
+  (isObj(v) && Object.keys(v).length === 2 && isNonNegInt(v.seq) && isEpoch(v.epoch));
 
 // field → [required, check]; '?' suffix marks an optional field.
 const CLIENT_FRAMES = {
-  hello: { 'token?': isStr, 'resume?': (v) => isObj(v) && Object.entries(v).every(([r, s]) => isRoomName(r) && isNonNegInt(s)) },
+  hello: { 'token?': isStr, 'resume?': (v) => isObj(v) && Object.entries(v).every(([r, s]) => isRoomName(r) && isResumePoint(s)) },
   ping: {},
   join: { room: isRoomName, 'mode?': isMode },
   leave: { room: isRoomName },
@@ -205,14 +212,18 @@ const pageMessage = (v) => isObj(v) && checkFields(v, { seq: isNonNegInt, cid: i
 const SERVER_FRAMES = {
   welcome: { session: isStr, user: isStr, token: isStr, heartbeatMs: (v) => isInt(v) && v > 0, 'limits?': isObj, 'p2p?': isObj },
   pong: {},
-  joined: { room: isStr, head: isNonNegInt, mode: isMode, members: arrayOf(isStr), peers: arrayOf(isObj), 'recovered?': isBool, 'replayFrom?': isNonNegInt },
+  joined: {
+    room: isStr, head: isNonNegInt, mode: isMode, members: arrayOf(isStr), peers: arrayOf(isObj),
+    'epoch?': isEpoch, 'recovered?': isBool, 'replayFrom?': isNonNegInt, 'divergedAfter?': isNonNegInt,
+  },
   left: { room: isStr },
   mode: { room: isStr, mode: isMode, head: isNonNegInt },
   unread: { room: isStr, count: isNonNegInt, lastSeq: isNonNegInt, 'preview?': isStr },
   msg: message,
   ack: { room: isStr, cid: isStr, seq: isNonNegInt, stored: isBool },
   page: { room: isStr, messages: arrayOf(pageMessage), hasMore: isBool },
-  error: { code: isStr, message: isStr },
+  // `room` on an unsolicited error names a room this connection was dropped from (room_unavailable).
+  error: { code: isStr, message: isStr, 'room?': isStr },
   presence: { room: isStr, event: oneOf('join', 'leave', 'profile'), peer: isStr, user: isStr, 'profile?': isObj },
   profile: { class: isStr },
   steer: { room: isStr, peer: isStr, mode: isPath, polite: isBool, 'iceServers?': Array.isArray, 'reason?': isStr },
@@ -240,6 +251,10 @@ export function decodeServerFrame(text) {
   if (!spec) throw frameError('unknown_type', `unknown server frame ${frame.t}`);
   const problem = checkFields(frame, spec);
   if (problem) throw frameError('bad_frame', `${frame.t}: ${problem}`);
+  // Reconciliation needs both ends: held messages after divergedAfter, replayed ones from replayFrom.
+  if (frame.t === 'joined' && frame.divergedAfter !== undefined && !(frame.replayFrom > frame.divergedAfter)) {
+    throw frameError('bad_frame', 'joined: divergedAfter needs a replayFrom above it');
+  }
   return frame;
 }
 

@@ -13,12 +13,23 @@ const REMEMBERED_KEYS = 2000;
 const UNSETTLED = 500;
 /** Signals kept per peer that arrive before this side's steer (an offer plus its candidates). */
 const EARLY_SIGNALS = 32;
+/**
+ * History pages read to check held messages after a divergence when the replay does not cover
+ * them (as many messages as the server's replay bound at 100 a page). Beyond, the rest is
+ * treated as gone.
+ */
+const RECONCILE_PAGES = 10;
 
 /**
  * @typedef {'p2p'|'turn'|'relay'} Path
  * @typedef {{seq: number|null, cid: string, from: string, body: string, ts: number,
  *   path: Path|null, status: 'pending'|'sent'|'stored'|'failed', mine: boolean}} Message
  * @typedef {{peer: string, user: string, profile?: object, mode: Path, path: Path|'connecting', rttMs?: number}} PeerInfo
+ * @typedef {{room: string, divergedAfter: number, removed: Message[], moved: Message[]}} Diverged
+ * @typedef {{
+ *   after: number, end: number, provisional: Map<string, Message>, arrived: Set<string>,
+ *   moved: Message[], replayDone: boolean, loaded: boolean, forgotten?: Promise<object[]>,
+ * }} Reconciliation held messages after `after` that may not exist, until the server's answer is in
  */
 
 /** Events a Room emits. */
@@ -29,6 +40,12 @@ export const RoomEvent = Object.freeze({
   PEER: 'peer',
   UNREAD: 'unread',
   WINDOW: 'window',
+  /**
+   * The relay lost messages it had delivered (a crash before they were stored): held messages
+   * after `divergedAfter` were checked against the server; `removed` do not exist (already taken
+   * out of the window and cache), `moved` exist under a new seq (each also had an 'update').
+   */
+  DIVERGED: 'diverged',
 });
 
 /** A Map that forgets its oldest entries beyond a bound. */
@@ -53,6 +70,8 @@ export class Room extends Emitter {
   head = 0;
   /** Highest seq this client holds (what `hello.resume` sends). */
   lastSeq = 0;
+  /** The room's epoch from the last `joined` (kept in the cache's room meta); null when unknown. */
+  epoch = null;
   /** Messages that arrived while the room was in the background (from `unread`). */
   unread = 0;
   /** @type {string[]} users in the room */
@@ -68,6 +87,8 @@ export class Room extends Emitter {
   #retryTimer = null;
   /** @type {Map<string, object[]>} */
   #earlySignals = new Map();
+  /** @type {Reconciliation|null} */
+  #recon = null;
   joined = false;
 
   /** @param {import('./client.js').Client} client @param {string} name */
@@ -158,11 +179,12 @@ export class Room extends Emitter {
   async _openFromCache() {
     const cache = this.client.cache;
     const size = this.window.size;
-    const [page, lastSeq] = await Promise.all([cache.before(this.name, undefined, size), cache.lastSeq(this.name)]);
+    const [page, { lastSeq, epoch }] = await Promise.all([cache.before(this.name, undefined, size), cache.roomState(this.name)]);
     const cached = page.map((m) => this.#stored(m));
     const pending = this.client.outbox.forRoom(this.name).map((rec) => this.#pendingMessage(rec));
     for (const m of [...cached, ...pending]) this.#remember(m);
     this.lastSeq = lastSeq;
+    this.epoch = epoch;
     this.window.reset([...cached, ...pending], { hasOlder: cached.length > 0 && cached[0].seq > 1 });
     // Only eviction order: the screen need not wait for this write.
     cache.touch(this.name).catch(() => {});
@@ -193,7 +215,16 @@ export class Room extends Emitter {
     const present = new Set(frame.peers.map((p) => p.peer));
     for (const [peer, info] of this.#peers) if (!present.has(peer)) this.#dropPeer(peer, info);
     for (const p of frame.peers) this.#addPeer(p);
-    if (frame.recovered === false) {
+    const previous = this.epoch;
+    if (frame.epoch !== undefined) this.epoch = frame.epoch;
+    if (frame.divergedAfter !== undefined) {
+      // Resumed across an unclean takeover: the replay follows at once; it settles what we hold.
+      this.#diverge(frame.divergedAfter, frame.replayFrom, frame.head);
+    } else if (requested && previous !== null && frame.epoch !== undefined && frame.epoch !== previous) {
+      // A join (reload, rejoin after room_unavailable) into a new epoch: the server cannot tell
+      // where our copy diverged, so everything held is checked against history.
+      await this.#verifyHeld(frame.head);
+    } else if (frame.recovered === false) {
       // More was missed than the server replays: keep no false continuity in window or cache.
       // The window is reset before any await: the replayed messages follow this frame at once.
       const from = frame.replayFrom ?? frame.head + 1;
@@ -201,6 +232,7 @@ export class Room extends Emitter {
       this.lastSeq = from - 1;
       await this.client.cache.dropBelow(this.name, from);
     }
+    if (frame.epoch !== undefined && frame.divergedAfter === undefined) this.client.cache.setEpoch(this.name, frame.epoch);
     if (requested && this.mode === 'active') await this.#catchUp();
     this._flushOutbox();
   }
@@ -218,6 +250,15 @@ export class Room extends Emitter {
 
   _msg(frame) {
     this.#advance(frame.seq);
+    const recon = this.#recon;
+    if (recon && frame.seq > recon.after) {
+      this.#reconciled(recon, frame, true);
+      if (frame.seq >= recon.end) {
+        recon.replayDone = true;
+        this.#maybeFinish(recon);
+      }
+      return;
+    }
     const key = messageKey(frame);
     const known = this.#unsettled.get(key);
     // Already here over a DataChannel (or our own): only the seq is news.
@@ -247,7 +288,7 @@ export class Room extends Emitter {
 
   /** A send of ours failed with `error`. */
   _sendFailed(cid, err) {
-    if (err.code === 'storage_unavailable' || err.code === 'rate_limited' || err.code === 'not_joined') {
+    if (err.code === 'storage_unavailable' || err.code === 'rate_limited' || err.code === 'not_joined' || err.code === 'room_unavailable') {
       // Not delivered, still in the outbox: try again shortly.
       this.#retryTimer ??= this.client.clock.setTimeout(() => {
         this.#retryTimer = null;
@@ -351,9 +392,19 @@ export class Room extends Emitter {
   /** Room left or client closed: peer connections go, the object stops changing. */
   _closed() {
     this.joined = false;
+    this.#recon = null;
     this.client.clock.clearTimeout(this.#retryTimer);
     for (const [peer, info] of this.#peers) this.#dropPeer(peer, info, true);
     this.client._forget(this);
+  }
+
+  /**
+   * The relay dropped us from the room (`room_unavailable`: another relay sequences it now). Peer
+   * links go (the other side lost the room too); the client rejoins with backoff.
+   */
+  _unavailable() {
+    this.joined = false;
+    for (const [peer, info] of this.#peers) this.#dropPeer(peer, info);
   }
 
   // ——— internals ———
@@ -511,6 +562,149 @@ export class Room extends Emitter {
       for (const m of fresh) this.window.upsert(m);
     }
     for (const m of messages) this.#advance(m.seq);
+  }
+
+  // ——— reconciliation after a new epoch ———
+
+  /** `joined` with divergedAfter D: held seqs > D may not exist; the replay starts at `from`. */
+  #diverge(after, from, head) {
+    const bound = RECONCILE_PAGES * this.client.limits.maxHistoryLimit;
+    const recon = this.#startRecon(after, head);
+    const gap = from - 1 - recon.after;
+    recon.replayDone = head < from;
+    if (gap > bound) {
+      // Too far behind to bridge: as recovered:false, the window restarts at the replay; the pages
+      // read below only match held messages, they fill neither window nor cache.
+      this.window.reset(this.window.items.filter((m) => m.seq == null), { hasOlder: true });
+      this.client.cache.dropBelow(this.name, from).catch(() => {});
+    }
+    this.lastSeq = from - 1;
+    this.#runSources(recon, this.#sweep(recon, recon.after, Math.min(from - 1, recon.after + bound), gap <= bound));
+  }
+
+  /** A join into a new epoch: everything held is checked against history from its oldest seq. */
+  async #verifyHeld(head) {
+    const seqs = this.window.items.filter((m) => m.seq != null).map((m) => m.seq);
+    if (seqs.length === 0) {
+      // Nothing on screen: forget the cached copy rather than check it.
+      this.client.cache.diverge(this.name, 0, this.epoch);
+      this.lastSeq = 0;
+      return;
+    }
+    const recon = this.#startRecon(Math.min(...seqs) - 1, head);
+    // Older cached messages are off screen: dropped unchecked (history pages them in again).
+    this.client.cache.dropBelow(this.name, recon.after + 1).catch(() => {});
+    recon.replayDone = true;
+    this.lastSeq = recon.after;
+    const covered = Math.min(head, recon.after + RECONCILE_PAGES * this.client.limits.maxHistoryLimit);
+    await this.#runSources(recon, this.#sweep(recon, recon.after, covered, true));
+    // Not bridged up to head: the catch-up that follows fetches the newest page across the hole.
+    if (covered < head) this.lastSeq = covered;
+  }
+
+  /**
+   * Marks held messages after `after` provisional (synchronously: replayed messages follow the
+   * `joined` at once). Our own not yet stored ones go back to pending: the outbox re-sends them.
+   */
+  #startRecon(after, end) {
+    const prior = this.#recon;
+    if (prior) after = Math.min(after, prior.after);
+    /** @type {Reconciliation} */
+    const recon = {
+      after, end, provisional: new Map(prior?.provisional), arrived: new Set(), moved: [], replayDone: false, loaded: false,
+    };
+    this.#recon = recon;
+    for (const m of this.window.items) {
+      if (m.seq == null || m.seq <= after) continue;
+      const key = messageKey(m);
+      if (m.mine && this.client.outbox.get(m.cid)) {
+        m.seq = null;
+        m.status = 'pending';
+        this.#seen.delete(key);
+        this.#unsettled.set(key, m);
+        this.window.upsert(m);
+        this.emit(RoomEvent.UPDATE, m);
+      } else {
+        recon.provisional.set(key, m);
+      }
+    }
+    recon.forgotten = this.client.cache.diverge(this.name, after, this.epoch);
+    return recon;
+  }
+
+  /** Waits for the cache's forgotten messages (they join the provisional set) and the history sweep. */
+  async #runSources(recon, sweep) {
+    const [forgotten] = await Promise.all([
+      recon.forgotten,
+      sweep.catch((err) => this.client.emit('error', err)),
+    ]);
+    for (const m of forgotten ?? []) {
+      const key = messageKey(m);
+      if (recon.arrived.has(key) || recon.provisional.has(key) || (m.from === this.client.user && this.client.outbox.get(m.cid))) continue;
+      recon.provisional.set(key, { ...m, path: m.path ?? 'relay', status: 'stored', mine: m.from === this.client.user });
+    }
+    recon.loaded = true;
+    this.#maybeFinish(recon);
+  }
+
+  /** Reads history for seqs in (from, to], bounded, matching each message against what is held. */
+  async #sweep(recon, from, to, keep) {
+    const limit = this.client.limits.maxHistoryLimit;
+    for (let start = from + 1, pages = 0; start <= to && pages < RECONCILE_PAGES && this.#recon === recon; pages++) {
+      const before = Math.min(start + limit, to + 1);
+      const page = await this.client._history(this.name, before, before - start);
+      for (const m of page.messages) if (m.seq > from && this.#recon === recon) this.#reconciled(recon, m, keep);
+      start = before;
+    }
+  }
+
+  /** A message the server has (replay or page) while reconciling. keep: it belongs in window and cache. */
+  #reconciled(recon, m, keep) {
+    const key = messageKey(m);
+    recon.arrived.add(key);
+    const held = recon.provisional.get(key);
+    if (held) {
+      recon.provisional.delete(key);
+      const moved = held.seq !== m.seq;
+      held.seq = m.seq;
+      held.ts = m.ts;
+      held.status = 'stored';
+      this.#remember(held);
+      if (keep) {
+        this.client.cache.put(this.name, [held]);
+        this.window.upsert(held);
+      }
+      if (moved) {
+        recon.moved.push(held);
+        this.emit(RoomEvent.UPDATE, held);
+      }
+      return;
+    }
+    if (!keep) return;
+    const wasSeen = this.#seen.has(key);
+    const known = this.#unsettled.get(key);
+    const s = this.#stored({ seq: m.seq, cid: m.cid, from: m.from, body: m.body, ts: m.ts });
+    this.#remember(s);
+    this.#advance(m.seq);
+    if (known) return; // settled: cached, upserted and announced by #settle
+    if (!wasSeen) this.client.counters.received.relay++;
+    this.client.cache.put(this.name, [s]);
+    this.window.upsert(s);
+    // One we had shown and no longer hold as an object (cache only, or long ago): a new seq at most.
+    this.emit(wasSeen ? RoomEvent.UPDATE : RoomEvent.MESSAGE, s);
+  }
+
+  #maybeFinish(recon) {
+    if (this.#recon !== recon || !recon.replayDone || !recon.loaded) return;
+    this.#recon = null;
+    const removed = [...recon.provisional.values()];
+    for (const m of removed) {
+      const key = messageKey(m);
+      this.#seen.delete(key);
+      this.#unsettled.delete(key);
+    }
+    this.window.remove(removed);
+    this.emit(RoomEvent.DIVERGED, { room: this.name, divergedAfter: recon.after, removed, moved: recon.moved });
   }
 
   /** Cache first, then the server, for the window's pages. */

@@ -7,8 +7,8 @@ const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 /**
  * @typedef {{cid: string, room: string, body: string, ts: number, order: number, path?: string|null, sent?: boolean}} OutboxRecord
  * @typedef {{room: string, seq: number, cid: string, from: string, ts: number, b: string}} CachedMessage body LZ-packed in b
- * @typedef {{room: string, lastSeq: number, used: number}} RoomMeta
- * @typedef {{above?: number, below?: number, limit: number, newest?: boolean}} SeqRange
+ * @typedef {{room: string, lastSeq: number, used: number, epoch?: string}} RoomMeta epoch: the room's, from the last `joined`
+ * @typedef {{above?: number, below?: number, limit?: number, newest?: boolean}} SeqRange no limit: all
  */
 
 /**
@@ -119,9 +119,9 @@ class IdbStorage {
     await tx.done;
   }
 
-  /** Deletes messages of `room` with seq < below (or all of the room without below). */
-  async messagesDelete(room, below = MAX_SEQ + 1) {
-    await this.db.delete('messages', this.#range(room, -1, below));
+  /** Deletes messages of `room` with above < seq < below (all of the room without bounds). */
+  async messagesDelete(room, below = MAX_SEQ + 1, above = -1) {
+    await this.db.delete('messages', this.#range(room, above, below));
   }
 
   roomGet(room) {
@@ -210,8 +210,8 @@ export class MemoryStorage {
     for (const r of all.slice(0, Math.max(0, all.length - keep))) this.#messages.get(room).delete(r.seq);
   }
 
-  async messagesDelete(room, below = MAX_SEQ + 1) {
-    for (const r of this.#sorted(room)) if (r.seq < below) this.#messages.get(room).delete(r.seq);
+  async messagesDelete(room, below = MAX_SEQ + 1, above = -1) {
+    for (const r of this.#sorted(room)) if (r.seq < below && r.seq > above) this.#messages.get(room).delete(r.seq);
   }
 
   async roomGet(room) {

@@ -89,6 +89,17 @@ export class SmartMessageWindow extends Emitter {
     this.#byKey = new Map(this.#items.map((m) => [messageKey(m), m]));
   }
 
+  /** Takes messages out of the slice (they turned out not to exist). @returns {boolean} whether it changed */
+  remove(messages) {
+    const keys = new Set(messages.map(messageKey));
+    const before = this.#items.length;
+    this.#items = this.#items.filter((m) => !keys.has(messageKey(m)));
+    for (const key of keys) this.#byKey.delete(key);
+    if (this.#items.length === before) return false;
+    this.#changed();
+    return true;
+  }
+
   /** Replaces the slice (a room opening: the cache's last page). */
   reset(messages, { hasOlder = false, hasNewer = false } = {}) {
     this.#byKey.clear();
