@@ -73,12 +73,48 @@ export class FakeServer {
   handlers = {};
   /** when false, `send` gets no ack (storage "slow") */
   autoAck = true;
+  /** when false, acks say stored:false (fanned out, not yet written: what a crash loses) */
+  ackStored = true;
+  /** Room epochs as the relay keeps them: off by default (a server from before epochs). */
+  epochs = false;
+  replayMax = 1000;
 
   WebSocket = makeWebSocketClass(this);
 
   room(name) {
-    if (!this.rooms.has(name)) this.rooms.set(name, { seq: 0, messages: [], members: new Map(), cids: new Map() });
+    if (!this.rooms.has(name)) {
+      const history = this.epochs ? [{ epoch: 'ep1', since: 0 }] : [];
+      this.rooms.set(name, { seq: 0, messages: [], members: new Map(), cids: new Map(), history, epoch: history[0]?.epoch });
+    }
     return this.rooms.get(name);
+  }
+
+  /**
+   * An unclean takeover (relay killed, room loaded by the next one): messages after `stored` were
+   * fanned out but never written, so they are gone; new seqs start above `stored`; a new epoch
+   * starts with since = stored.
+   */
+  takeOver(name, stored, epoch = `ep${this.room(name).history.length + 1}`) {
+    const r = this.room(name);
+    for (const m of r.messages.filter((x) => x.seq > stored)) r.cids.delete(`${m.from}|${m.cid}`);
+    r.messages = r.messages.filter((m) => m.seq <= stored);
+    r.seq = stored;
+    r.history.push({ epoch, since: stored });
+    r.epoch = epoch;
+  }
+
+  /** Where a client holding (last, epoch) diverged: the relay's rule; Infinity when it did not. */
+  divergedAfter(r, last, epoch) {
+    if (!r.epoch || epoch === r.epoch) return Infinity;
+    const i = epoch === undefined ? 0 : r.history.findIndex((h) => h.epoch === epoch);
+    const later = r.history.slice(Math.max(i, 0) + 1).map((h) => h.since);
+    const d = later.length ? Math.min(...later) : Infinity;
+    return last > d ? d : Infinity;
+  }
+
+  /** Sends a message to every member as the relay fans out (before storing). */
+  fanOut(name, m) {
+    for (const [s] of this.room(name).members) s.deliver({ t: 'msg', room: name, ...m });
   }
 
   /** Adds a message as if another user had sent it; returns its frame. */
@@ -107,11 +143,18 @@ export class FakeServer {
         socket.session = `s-${++this.sessions}`;
         socket.user = frame.token?.startsWith('tok-') ? frame.token.slice(4) : `u-${this.sessions}`;
         reply({ t: 'welcome', session: socket.session, user: socket.user, token: `tok-${socket.user}`, heartbeatMs: this.heartbeatMs, limits: { maxFrameBytes: 65536, maxBodyBytes: 16384, maxRooms: 100, maxHistoryLimit: 100 } });
-        for (const [name, last] of Object.entries(frame.resume ?? {})) {
+        for (const [name, point] of Object.entries(frame.resume ?? {})) {
+          const { seq: last, epoch } = typeof point === 'number' ? { seq: point } : point;
           const r = this.room(name);
           r.members.set(socket, socket.user);
-          socket.deliver({ t: 'joined', room: name, head: r.seq, mode: 'active', members: [...new Set(r.members.values())], peers: [], recovered: true, replayFrom: last + 1 });
-          for (const m of r.messages) if (m.seq > last) socket.deliver({ t: 'msg', room: name, ...m });
+          const joined = { t: 'joined', room: name, head: r.seq, mode: 'active', members: [...new Set(r.members.values())], peers: [] };
+          if (r.epoch) joined.epoch = r.epoch;
+          const d = this.divergedAfter(r, last, epoch);
+          const from = d === Infinity ? last + 1 : Math.max(d + 1, r.seq - this.replayMax + 1);
+          if (d === Infinity) Object.assign(joined, { recovered: true, replayFrom: from });
+          else Object.assign(joined, { recovered: false, divergedAfter: d, replayFrom: from });
+          socket.deliver(joined);
+          for (const m of r.messages) if (m.seq >= from) socket.deliver({ t: 'msg', room: name, ...m });
         }
         return;
       }
@@ -122,7 +165,9 @@ export class FakeServer {
         const peers = [...r.members].filter(([s]) => s !== socket).map(([s, user]) => ({ peer: s.session, user }));
         for (const [s] of r.members) if (s !== socket) s.deliver({ t: 'presence', room: frame.room, event: 'join', peer: socket.session, user: socket.user });
         r.members.set(socket, socket.user);
-        return reply({ t: 'joined', room: frame.room, head: r.seq, mode: frame.mode ?? 'active', members: [...new Set(r.members.values())], peers });
+        const joined = { t: 'joined', room: frame.room, head: r.seq, mode: frame.mode ?? 'active', members: [...new Set(r.members.values())], peers };
+        if (r.epoch) joined.epoch = r.epoch;
+        return reply(joined);
       }
       case 'leave':
         this.room(frame.room).members.delete(socket);
@@ -164,7 +209,7 @@ export class FakeServer {
       r.cids.set(key, seq);
       for (const [s] of r.members) if (s !== socket) s.deliver({ t: 'msg', room, ...m });
     }
-    if (this.autoAck) reply({ t: 'ack', room, cid, seq, stored: true });
+    if (this.autoAck) reply({ t: 'ack', room, cid, seq, stored: this.ackStored });
   }
 }
 
