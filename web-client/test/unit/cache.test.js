@@ -84,6 +84,32 @@ describe('MessageCache (IndexedDB)', () => {
     expect(await cache.lastSeq('r')).toBe(0);
   });
 
+  it('keeps the room epoch across later writes', async () => {
+    const { cache } = await fresh();
+    cache.put('r', [msg(1)]);
+    await cache.setEpoch('r', 'k3f9a2x1');
+    cache.put('r', [msg(2)]);
+    expect(await cache.roomState('r')).toEqual({ lastSeq: 2, epoch: 'k3f9a2x1' });
+    expect(await cache.roomState('other')).toEqual({ lastSeq: 0, epoch: null });
+  });
+
+  for (const kind of ['indexeddb', 'memory']) {
+    it(`diverge forgets what is after the divergence, queued or stored, but not what is put later (${kind})`, async () => {
+      const storage = await openStorage({ storage: kind, dbName: `cache-${++n}` });
+      const cache = new MessageCache(storage, { idle: () => {}, now: () => 1 });
+      cache.put('r', [msg(1), msg(2), msg(3), msg(4)]);
+      await cache.flush();
+      cache.put('r', [msg(5)]); // queued, not yet written
+      cache.put('s', [msg(4)]);
+      const forgotten = cache.diverge('r', 2, 'ep2');
+      cache.put('r', [msg(3, 'replayed')]); // the replay follows the joined at once
+      expect((await forgotten).map((m) => m.seq).sort()).toEqual([3, 4, 5]);
+      expect((await cache.after('r', 0, 10)).map((m) => `${m.seq}:${m.body}`)).toEqual(['1:m1', '2:m2', '3:replayed']);
+      expect(await cache.roomState('r')).toEqual({ lastSeq: 3, epoch: 'ep2' });
+      expect((await cache.after('s', 0, 10)).map((m) => m.seq)).toEqual([4]);
+    });
+  }
+
   it('defers writes to idle time', async () => {
     const idle = [];
     const { cache, storage } = await fresh({ idle: (fn) => idle.push(fn) });

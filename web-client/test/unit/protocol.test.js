@@ -72,6 +72,40 @@ describe('client frame validation beyond the examples', () => {
   });
 });
 
+describe('room epochs', () => {
+  it('hello.resume takes the last seq or {seq, epoch}, nothing else', () => {
+    const resume = (v) => validateClientFrame({ t: 'hello', resume: { lobby: v } });
+    expect(resume(41)).toBeNull();
+    expect(resume({ seq: 41, epoch: 'k3f9a2x1' })).toBeNull();
+    expect(resume({ seq: 0, epoch: 'A'.repeat(16) })).toBeNull();
+    for (const bad of [
+      { seq: 41 }, { epoch: 'k3f9a2x1' }, { seq: -1, epoch: 'k3f9a2x1' }, { seq: 1.5, epoch: 'k3f9a2x1' },
+      { seq: 41, epoch: '' }, { seq: 41, epoch: 'A'.repeat(17) }, { seq: 41, epoch: 'k3f-9a2' }, { seq: 41, epoch: 7 },
+      { seq: 41, epoch: 'k3f9a2x1', extra: true }, [41], '41', null,
+    ]) {
+      expect(resume(bad)?.code, JSON.stringify(bad)).toBe('bad_request');
+    }
+  });
+
+  it('joined carries the epoch, and after a divergence where to reconcile from', () => {
+    const joined = decodeServerFrame(
+      '{"t":"joined","room":"lobby","head":45,"mode":"active","members":["u-ab12"],"peers":[],"epoch":"q8w2e4r6","recovered":false,"divergedAfter":40,"replayFrom":41}',
+    );
+    expect(joined).toMatchObject({ epoch: 'q8w2e4r6', divergedAfter: 40, replayFrom: 41 });
+    const base = { t: 'joined', room: 'lobby', head: 45, mode: 'active', members: [], peers: [] };
+    expect(decodeServerFrame(JSON.stringify(base)).epoch).toBeUndefined(); // a relay before epochs
+    expect(() => decodeServerFrame(JSON.stringify({ ...base, epoch: 'no-dash' }))).toThrow(/epoch/);
+    expect(() => decodeServerFrame(JSON.stringify({ ...base, epoch: 'e1', divergedAfter: -1, replayFrom: 1 }))).toThrow(/divergedAfter/);
+    expect(() => decodeServerFrame(JSON.stringify({ ...base, epoch: 'e1', divergedAfter: 40 }))).toThrow(/replayFrom/);
+    expect(() => decodeServerFrame(JSON.stringify({ ...base, epoch: 'e1', divergedAfter: 40, replayFrom: 40 }))).toThrow(/replayFrom/);
+  });
+
+  it('an unsolicited room_unavailable names its room', () => {
+    expect(decodeServerFrame('{"t":"error","code":"room_unavailable","message":"sequenced elsewhere","room":"lobby"}').room).toBe('lobby');
+    expect(() => decodeServerFrame('{"t":"error","code":"room_unavailable","message":"x","room":7}')).toThrow(/room/);
+  });
+});
+
 describe('server frame decoding', () => {
   it('rejects what is not a valid frame', () => {
     expect(() => decodeServerFrame('{')).toThrow(expect.objectContaining({ code: 'bad_frame' }));
