@@ -73,6 +73,21 @@ export interface StateEvent {
   retryInMs?: number;
 }
 
+/**
+ * The relay lost messages it had already delivered (it stopped uncleanly before storing them) and
+ * the room started a new epoch. Every message this client held after `divergedAfter` was checked
+ * against the server (the resume replay, or history pages).
+ */
+export interface DivergedEvent {
+  room: string;
+  /** Held messages with a seq above this one may not have existed; those up to it did. */
+  divergedAfter: number;
+  /** Held messages the server does not have: already out of the window and the cache. */
+  removed: Message[];
+  /** Held messages stored under another seq (the same objects, updated; each had an 'update'). */
+  moved: Message[];
+}
+
 export interface WindowChange {
   items: Message[];
   hasOlder: boolean;
@@ -93,6 +108,8 @@ export interface Stats {
   batchPending: number;
   batchesSent: number;
   reconnects: number;
+  /** Joins refused and rooms dropped with room_unavailable (each retried after a backoff). */
+  roomUnavailable: number;
   rooms: number;
   storage: 'indexeddb' | 'memory' | null;
 }
@@ -210,10 +227,13 @@ export interface RoomEvents {
   unread: UnreadEvent;
   /** The window's slice changed. */
   window: WindowChange;
+  /** Held messages were reconciled after the room's epoch changed. */
+  diverged: DivergedEvent;
 }
 
 export declare const RoomEvent: Readonly<{
   MESSAGE: 'message'; UPDATE: 'update'; PRESENCE: 'presence'; PEER: 'peer'; UNREAD: 'unread'; WINDOW: 'window';
+  DIVERGED: 'diverged';
 }>;
 
 export declare class Room implements TypedEmitter<RoomEvents> {
@@ -223,6 +243,8 @@ export declare class Room implements TypedEmitter<RoomEvents> {
   readonly head: number;
   /** Highest seq this client holds (sent in hello.resume). */
   readonly lastSeq: number;
+  /** The room's epoch from the last `joined` (kept in the cache); null when unknown or a relay without epochs. */
+  readonly epoch: string | null;
   /** Messages since the room went to the background. */
   readonly unread: number;
   readonly members: string[];
@@ -260,6 +282,8 @@ export declare class SmartMessageWindow<M extends WindowItem = Message> {
   hasOlder: boolean;
   hasNewer: boolean;
   upsert(message: M): boolean;
+  /** Takes messages out of the slice; true when it changed. */
+  remove(messages: M[]): boolean;
   reset(messages: M[], flags?: { hasOlder?: boolean; hasNewer?: boolean }): void;
   loadOlder(): Promise<number>;
   loadNewer(): Promise<number>;
