@@ -158,6 +158,72 @@ describe('divergence after an unclean takeover', () => {
     expect(await cached(client, 'lobby')).toEqual(all);
   });
 
+  it('too far behind to bridge: the window restarts at the replay, pages only settle what was held', async () => {
+    const server = new FakeServer();
+    server.limits = { ...server.limits, maxHistoryLimit: 2 }; // 10 pages reach 20 seqs past D
+    const scene = crashScene(server);
+    server.replayMax = 3;
+    const clock = new ManualClock();
+    const client = await start(server, { clock });
+    const room = await client.join('lobby');
+    scene.fanOutUnstored();
+    await waitFor(() => room.lastSeq === 5);
+    server.open[0].drop(1001);
+    scene.takeOver();
+    for (let i = 7; i <= 30; i++) server.append('lobby', 'u-y', `new ${i}`);
+    const diverged = [];
+    room.on('diverged', (d) => diverged.push(d));
+    await settle();
+    await clock.advance(500);
+    await waitFor(() => diverged.length === 1);
+
+    expect(view(room)).toEqual(['28:new 28', '29:new 29', '30:new 30']);
+    expect(room.window.hasOlder).toBe(true);
+    expect(diverged[0].removed.map((m) => m.body)).toEqual(['lost']);
+    expect(diverged[0].moved.map((m) => `${m.seq}:${m.body}`)).toEqual(['6:moves']);
+    expect(server.framesOf('history').slice(1)).toHaveLength(10); // the bound, not the 24 seqs of the gap
+    expect(await cached(client, 'lobby')).toEqual(['28:new 28', '29:new 29', '30:new 30']);
+    await room.loadOlder();
+    expect(room.messages[0].seq).toBeLessThan(28);
+    expect(view(room).every((e) => !e.includes('lost'))).toBe(true);
+  });
+
+  it('a socket lost in the middle of the replay: the next resume finishes the reconciliation', async () => {
+    const server = new FakeServer();
+    const scene = crashScene(server);
+    const clock = new ManualClock();
+    const client = await start(server, { clock });
+    const room = await client.join('lobby');
+    scene.fanOutUnstored();
+    await waitFor(() => room.lastSeq === 5);
+    server.open[0].drop(1001);
+    scene.takeOver();
+    // This relay's first resume answer stops after the first replayed message.
+    server.handlers.hello = (socket, f) => {
+      server.handlers.hello = undefined;
+      const deliver = socket.deliver.bind(socket);
+      let msgs = 0;
+      socket.deliver = (frame) => (frame.t !== 'msg' || ++msgs <= 1) && deliver(frame);
+      server.receive(socket, f);
+      socket.deliver = deliver;
+      socket.drop(1001);
+      return true;
+    };
+    const diverged = [];
+    room.on('diverged', (d) => diverged.push(d));
+    await settle();
+    await clock.advance(500);
+    await waitFor(() => room.lastSeq === 4);
+    expect(diverged).toEqual([]);
+    await clock.advance(500);
+    await waitFor(() => diverged.length === 1);
+    const resumes = server.framesOf('hello').slice(1).map((h) => h.resume);
+    expect(resumes[0]).toEqual({ lobby: { seq: 5, epoch: 'ep1' } });
+    expect(resumes.at(-1)).toEqual({ lobby: { seq: 4, epoch: 'ep2' } }); // same epoch now: no new divergence
+    expect(diverged[0].removed.map((m) => m.body)).toEqual(['lost']);
+    expect(view(room)).toEqual(['1:a', '2:b', '3:c', '4:new 4', '5:new 5', '6:moves']);
+  });
+
   it('an own message acked stored:false goes back to pending and is re-sent, never shown under a reused seq', async () => {
     const server = new FakeServer();
     server.epochs = true;

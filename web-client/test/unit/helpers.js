@@ -78,6 +78,8 @@ export class FakeServer {
   /** Room epochs as the relay keeps them: off by default (a server from before epochs). */
   epochs = false;
   replayMax = 1000;
+  /** welcome.limits */
+  limits = { maxFrameBytes: 65536, maxBodyBytes: 16384, maxRooms: 100, maxHistoryLimit: 100 };
 
   WebSocket = makeWebSocketClass(this);
 
@@ -142,7 +144,7 @@ export class FakeServer {
       case 'hello': {
         socket.session = `s-${++this.sessions}`;
         socket.user = frame.token?.startsWith('tok-') ? frame.token.slice(4) : `u-${this.sessions}`;
-        reply({ t: 'welcome', session: socket.session, user: socket.user, token: `tok-${socket.user}`, heartbeatMs: this.heartbeatMs, limits: { maxFrameBytes: 65536, maxBodyBytes: 16384, maxRooms: 100, maxHistoryLimit: 100 } });
+        reply({ t: 'welcome', session: socket.session, user: socket.user, token: `tok-${socket.user}`, heartbeatMs: this.heartbeatMs, limits: this.limits });
         for (const [name, point] of Object.entries(frame.resume ?? {})) {
           const { seq: last, epoch } = typeof point === 'number' ? { seq: point } : point;
           const r = this.room(name);
