@@ -216,23 +216,27 @@ export class Room extends Emitter {
     for (const [peer, info] of this.#peers) if (!present.has(peer)) this.#dropPeer(peer, info);
     for (const p of frame.peers) this.#addPeer(p);
     const previous = this.epoch;
+    const newEpoch = frame.epoch !== undefined && frame.epoch !== previous;
     if (frame.epoch !== undefined) this.epoch = frame.epoch;
+    // Both reconciliations record the epoch in the cache together with what they forget.
     if (frame.divergedAfter !== undefined) {
       // Resumed across an unclean takeover: the replay follows at once; it settles what we hold.
       this.#diverge(frame.divergedAfter, frame.replayFrom, frame.head);
-    } else if (requested && previous !== null && frame.epoch !== undefined && frame.epoch !== previous) {
+    } else if (requested && newEpoch && previous !== null) {
       // A join (reload, rejoin after room_unavailable) into a new epoch: the server cannot tell
       // where our copy diverged, so everything held is checked against history.
       await this.#verifyHeld(frame.head);
-    } else if (frame.recovered === false) {
-      // More was missed than the server replays: keep no false continuity in window or cache.
-      // The window is reset before any await: the replayed messages follow this frame at once.
-      const from = frame.replayFrom ?? frame.head + 1;
-      this.window.reset(this.window.items.filter((m) => m.seq == null), { hasOlder: true });
-      this.lastSeq = from - 1;
-      await this.client.cache.dropBelow(this.name, from);
+    } else {
+      if (newEpoch) this.client.cache.setEpoch(this.name, frame.epoch);
+      if (frame.recovered === false) {
+        // More was missed than the server replays: keep no false continuity in window or cache.
+        // The window is reset before any await: the replayed messages follow this frame at once.
+        const from = frame.replayFrom ?? frame.head + 1;
+        this.window.reset(this.window.items.filter((m) => m.seq == null), { hasOlder: true });
+        this.lastSeq = from - 1;
+        await this.client.cache.dropBelow(this.name, from);
+      }
     }
-    if (frame.epoch !== undefined && frame.divergedAfter === undefined) this.client.cache.setEpoch(this.name, frame.epoch);
     if (requested && this.mode === 'active') await this.#catchUp();
     this._flushOutbox();
   }
@@ -591,7 +595,8 @@ export class Room extends Emitter {
       this.lastSeq = 0;
       return;
     }
-    const recon = this.#startRecon(Math.min(...seqs) - 1, head);
+    // Seqs above head do not exist in this epoch at all.
+    const recon = this.#startRecon(Math.min(Math.min(...seqs) - 1, head), head);
     // Older cached messages are off screen: dropped unchecked (history pages them in again).
     this.client.cache.dropBelow(this.name, recon.after + 1).catch(() => {});
     recon.replayDone = true;
@@ -611,7 +616,7 @@ export class Room extends Emitter {
     if (prior) after = Math.min(after, prior.after);
     /** @type {Reconciliation} */
     const recon = {
-      after, end, provisional: new Map(prior?.provisional), arrived: new Set(), moved: [], replayDone: false, loaded: false,
+      after, end, provisional: new Map(prior?.provisional), arrived: new Set(), moved: [...(prior?.moved ?? [])], replayDone: false, loaded: false,
     };
     this.#recon = recon;
     for (const m of this.window.items) {
@@ -632,11 +637,15 @@ export class Room extends Emitter {
     return recon;
   }
 
-  /** Waits for the cache's forgotten messages (they join the provisional set) and the history sweep. */
+  /**
+   * Waits for the cache's forgotten messages (they join the provisional set) and the history sweep.
+   * A sweep that failed (timeout, closed) still ends the reconciliation: what it could not find is
+   * treated as gone rather than left on screen unconfirmed.
+   */
   async #runSources(recon, sweep) {
     const [forgotten] = await Promise.all([
       recon.forgotten,
-      sweep.catch((err) => this.client.emit('error', err)),
+      sweep.catch((err) => this.#recon === recon && this.client.emit('error', err)),
     ]);
     for (const m of forgotten ?? []) {
       const key = messageKey(m);
@@ -704,6 +713,8 @@ export class Room extends Emitter {
       this.#unsettled.delete(key);
     }
     this.window.remove(removed);
+    // Everything on screen was gone: what does exist is older, for loadOlder to page in.
+    if (removed.length > 0 && !this.window.items.some((m) => m.seq != null)) this.window.hasOlder = this.lastSeq > 0;
     this.emit(RoomEvent.DIVERGED, { room: this.name, divergedAfter: recon.after, removed, moved: recon.moved });
   }
 

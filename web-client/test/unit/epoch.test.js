@@ -286,6 +286,32 @@ describe('divergence after an unclean takeover', () => {
   });
 });
 
+describe('a join into a new epoch whose head is below everything on screen', () => {
+  it('empties the window and pages the real history in', async () => {
+    const server = new FakeServer();
+    server.epochs = true;
+    for (let i = 1; i <= 5; i++) server.append('lobby', 'u-x', `m${i}`);
+    const dbName = `epoch-${Math.random()}`;
+    const opts = { storage: 'indexeddb', dbName, clock: new ManualClock(), windowSize: 2 };
+    const first = await start(server, opts);
+    await first.join('lobby');
+    await first.close();
+    server.takeOver('lobby', 2); // 3..5 were never stored
+
+    const second = await start(server, opts);
+    const diverged = [];
+    second.on('room', (r) => r.on('diverged', (d) => diverged.push(d)));
+    const room = await second.join('lobby');
+    expect(view(room)).toEqual([]);
+    expect(diverged[0].removed.map((m) => m.seq)).toEqual([4, 5]); // what it held: the newest page
+    expect(room.lastSeq).toBe(2);
+    await room.loadOlder();
+    expect(view(room)).toEqual(['2:m2']);
+    await room.loadOlder();
+    expect(view(room)).toEqual(['1:m1', '2:m2']);
+  });
+});
+
 describe('room_unavailable', () => {
   it('dropped from a room: rejoins after a backoff, into the new epoch, and sends what waited', async () => {
     const server = new FakeServer();
