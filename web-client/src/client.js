@@ -359,7 +359,9 @@ export class Client extends Emitter {
       this.counters.signalErrors++;
       return;
     }
-    if (frame.code === 'room_unavailable' && frame.ref === undefined && frame.room !== undefined) {
+    // Unsolicited, or answering the hello that resumed the room: the membership is gone. (A join's
+    // answer never gets here: its request takes it.)
+    if (frame.code === 'room_unavailable' && frame.room !== undefined && !this.#sends.has(frame.ref)) {
       const room = this.rooms.get(frame.room);
       if (room?.joined) this.#rejoin(room);
       return;

@@ -347,6 +347,31 @@ describe('room_unavailable', () => {
     expect(client.stats().roomUnavailable).toBe(1);
   });
 
+  it('a resume refused with room_unavailable (the hello\'s ref) rejoins too', async () => {
+    const server = new FakeServer();
+    server.epochs = true;
+    server.append('lobby', 'u-x', 'a');
+    const clock = new ManualClock();
+    const client = await start(server, { clock });
+    const errors = [];
+    client.on('error', (e) => errors.push(e));
+    const room = await client.join('lobby');
+    server.open[0].drop(1001);
+    server.handlers.hello = (socket, f) => {
+      server.handlers.hello = undefined;
+      server.receive(socket, { ...f, resume: {} });
+      socket.deliver({ t: 'error', code: 'room_unavailable', message: 'busy', ref: f.id, room: 'lobby' });
+      return true;
+    };
+    await settle();
+    await clock.advance(500); // reconnect
+    expect(room.joined).toBe(false);
+    await clock.advance(500); // rejoin backoff
+    await waitFor(() => room.joined);
+    expect(server.framesOf('join')).toHaveLength(2);
+    expect(errors).toEqual([]);
+  });
+
   it('a join answered room_unavailable is retried with backoff', async () => {
     const server = new FakeServer();
     server.epochs = true;
