@@ -177,8 +177,8 @@ export class Client extends Emitter {
    * `room_unavailable` is retryable: another relay sequences the room, or took it over and is
    * loading it. Try again with the reconnect backoff while the room is still wanted.
    */
-  async #joinUntilAvailable(room, frame) {
-    for (let attempt = 0; ; attempt++) {
+  async #joinUntilAvailable(room, frame, firstAttempt = 0) {
+    for (let attempt = firstAttempt; ; attempt++) {
       try {
         return await this.#requestUntilAnswered(frame);
       } catch (err) {
@@ -199,7 +199,7 @@ export class Client extends Emitter {
       if (this.rooms.get(room.name) !== room || this.state === State.CLOSED) return;
       const frame = { t: 'join', room: room.name };
       if (room.mode !== 'active') frame.mode = room.mode;
-      const reply = await this.#joinUntilAvailable(room, frame);
+      const reply = await this.#joinUntilAvailable(room, frame, 1);
       if (this.rooms.get(room.name) === room) await room._joined(reply, { requested: true });
     } catch (err) {
       if (this.state !== State.CLOSED) this.emit(ClientEvent.ERROR, err);
