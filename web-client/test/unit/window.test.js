@@ -26,6 +26,19 @@ function loaderOver(total) {
 const seqs = (w) => w.items.map((m) => m.seq);
 
 describe('SmartMessageWindow', () => {
+  it('remove takes messages out by (from, cid) and reports a change only when one was there', () => {
+    const w = new SmartMessageWindow(loaderOver(0));
+    for (let s = 1; s <= 4; s++) w.upsert(msg(s));
+    const changes = [];
+    w.on('change', (c) => changes.push(c.items.map((m) => m.seq)));
+    expect(w.remove([{ ...msg(2) }, msg(3)])).toBe(true);
+    expect(seqs(w)).toEqual([1, 4]);
+    expect(w.remove([msg(9)])).toBe(false);
+    expect(changes).toEqual([[1, 4]]);
+    w.upsert(msg(2));
+    expect(seqs(w)).toEqual([1, 2, 4]);
+  });
+
   it('never holds more than 50 messages; live messages push the oldest out', () => {
     const w = new SmartMessageWindow(loaderOver(0));
     for (let s = 1; s <= 120; s++) w.upsert(msg(s));
