@@ -27,7 +27,7 @@ const RECONCILE_PAGES = 10;
  * @typedef {{peer: string, user: string, profile?: object, mode: Path, path: Path|'connecting', rttMs?: number}} PeerInfo
  * @typedef {{room: string, divergedAfter: number, removed: Message[], moved: Message[]}} Diverged
  * @typedef {{
- *   after: number, end: number, provisional: Map<string, Message>, arrived: Set<string>,
+ *   after: number, end: number, provisional: Map<string, Message>, arrived: Set<string>, own: Set<string>,
  *   moved: Message[], replayDone: boolean, loaded: boolean, forgotten?: Promise<object[]>,
  * }} Reconciliation held messages after `after` that may not exist, until the server's answer is in
  */
@@ -89,6 +89,12 @@ export class Room extends Emitter {
   #earlySignals = new Map();
   /** @type {Reconciliation|null} */
   #recon = null;
+  /**
+   * Window and cache hold everything from this seq up to lastSeq (0: from the start). After a hole
+   * (more missed than replayed) it is the hole's top: a message settling below it (our own re-send
+   * the server dedupes to its old seq) is left to history pages, so the cache never gets a hole.
+   */
+  #floor = 0;
   joined = false;
 
   /** @param {import('./client.js').Client} client @param {string} name */
@@ -234,6 +240,7 @@ export class Room extends Emitter {
         const from = frame.replayFrom ?? frame.head + 1;
         this.window.reset(this.window.items.filter((m) => m.seq == null), { hasOlder: true });
         this.lastSeq = from - 1;
+        this.#floor = from;
         await this.client.cache.dropBelow(this.name, from);
       }
     }
@@ -473,6 +480,7 @@ export class Room extends Emitter {
   }
 
   #settle(m, seq, status, ts) {
+    this.#recon?.arrived.add(messageKey(m));
     const changed = m.seq !== seq || m.status !== status;
     m.seq = seq;
     if (m.status !== 'stored') m.status = status;
@@ -483,8 +491,12 @@ export class Room extends Emitter {
       this.#seen.set(key, true);
     }
     if (!changed) return;
-    this.client.cache.put(this.name, [m]);
-    this.window.upsert(m);
+    if (m.seq != null && m.seq < this.#floor) {
+      this.window.remove([m]);
+    } else {
+      this.client.cache.put(this.name, [m]);
+      this.window.upsert(m);
+    }
     this.emit(RoomEvent.UPDATE, m);
   }
 
@@ -561,7 +573,8 @@ export class Room extends Emitter {
       const newest = messages.at(-1)?.seq ?? 0;
       const live = this.window.items.filter((m) => m.seq == null || m.seq > newest);
       this.window.reset([...messages, ...live], { hasOlder: page.hasMore });
-      await this.client.cache.dropBelow(this.name, messages[0]?.seq ?? this.head);
+      this.#floor = messages[0]?.seq ?? this.head;
+      await this.client.cache.dropBelow(this.name, this.#floor);
     } else {
       for (const m of fresh) this.window.upsert(m);
     }
@@ -580,6 +593,7 @@ export class Room extends Emitter {
       // Too far behind to bridge: as recovered:false, the window restarts at the replay; the pages
       // read below only match held messages, they fill neither window nor cache.
       this.window.reset(this.window.items.filter((m) => m.seq == null), { hasOlder: true });
+      this.#floor = from;
       this.client.cache.dropBelow(this.name, from).catch(() => {});
     }
     this.lastSeq = from - 1;
@@ -598,7 +612,8 @@ export class Room extends Emitter {
     // Seqs above head do not exist in this epoch at all.
     const recon = this.#startRecon(Math.min(Math.min(...seqs) - 1, head), head);
     // Older cached messages are off screen: dropped unchecked (history pages them in again).
-    this.client.cache.dropBelow(this.name, recon.after + 1).catch(() => {});
+    this.#floor = recon.after + 1;
+    this.client.cache.dropBelow(this.name, this.#floor).catch(() => {});
     recon.replayDone = true;
     this.lastSeq = recon.after;
     const covered = Math.min(head, recon.after + RECONCILE_PAGES * this.client.limits.maxHistoryLimit);
@@ -616,13 +631,15 @@ export class Room extends Emitter {
     if (prior) after = Math.min(after, prior.after);
     /** @type {Reconciliation} */
     const recon = {
-      after, end, provisional: new Map(prior?.provisional), arrived: new Set(), moved: [...(prior?.moved ?? [])], replayDone: false, loaded: false,
+      after, end, provisional: new Map(prior?.provisional), arrived: new Set(), own: new Set(prior?.own),
+      moved: [...(prior?.moved ?? [])], replayDone: false, loaded: false,
     };
     this.#recon = recon;
     for (const m of this.window.items) {
       if (m.seq == null || m.seq <= after) continue;
       const key = messageKey(m);
       if (m.mine && this.client.outbox.get(m.cid)) {
+        recon.own.add(key);
         m.seq = null;
         m.status = 'pending';
         this.#seen.delete(key);
@@ -649,7 +666,10 @@ export class Room extends Emitter {
     ]);
     for (const m of forgotten ?? []) {
       const key = messageKey(m);
-      if (recon.arrived.has(key) || recon.provisional.has(key) || (m.from === this.client.user && this.client.outbox.get(m.cid))) continue;
+      // The cache's copy only stands for messages held nowhere else: not for ones the server
+      // vouched for since, nor our own ones that went back to the outbox (acked meanwhile or not).
+      if (recon.arrived.has(key) || recon.provisional.has(key) || recon.own.has(key)) continue;
+      if (m.from === this.client.user && this.client.outbox.get(m.cid)) continue;
       recon.provisional.set(key, { ...m, path: m.path ?? 'relay', status: 'stored', mine: m.from === this.client.user });
     }
     recon.loaded = true;
@@ -732,6 +752,8 @@ export class Room extends Emitter {
         if (cached.length === limit || cached[0]?.seq === 1) return { messages: cached, hasMore: cached[0].seq > 1 };
         if (this.client.conn.state !== 'open') return { messages: cached, hasMore: true };
         const rest = await fromServer(cached[0]?.seq ?? before, limit - cached.length);
+        // The page adjoins what is held: the contiguous part reaches down with it.
+        this.#floor = rest.hasMore ? Math.min(this.#floor, rest.messages[0]?.seq ?? this.#floor) : 0;
         return { messages: [...rest.messages, ...cached], hasMore: rest.hasMore };
       },
       newer: async (after, limit) => {

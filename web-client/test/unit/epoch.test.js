@@ -262,6 +262,38 @@ describe('divergence after an unclean takeover', () => {
     expect(server.room('lobby').messages.filter((m) => m.cid === mine.cid)).toHaveLength(1);
   });
 
+  it('an own re-send that lands inside a hole leaves the window; paging back shows everything once', async () => {
+    const server = new FakeServer();
+    server.epochs = true;
+    server.limits = { ...server.limits, maxHistoryLimit: 2 }; // the sweep reaches 20 seqs
+    server.replayMax = 5;
+    for (const body of ['a', 'b', 'c']) server.append('lobby', 'u-x', body);
+    const clock = new ManualClock();
+    const client = await start(server, { clock });
+    const room = await client.join('lobby');
+    server.ackStored = false; // acked before its row was written...
+    const mine = await room.send('mine');
+    await waitFor(() => mine.seq === 4);
+    server.fanOut('lobby', server.append('lobby', 'u-ghost', 'lost'));
+    await waitFor(() => room.lastSeq === 5);
+    server.open[0].drop(1001);
+    server.takeOver('lobby', 4); // ...but it was written; 'lost' was not
+    server.ackStored = true;
+    for (let i = 5; i <= 34; i++) server.append('lobby', 'u-y', `n${i}`);
+    await settle();
+    await clock.advance(500);
+    await waitFor(() => mine.status === 'stored' && room.lastSeq === 34);
+    await settle();
+
+    expect(mine.seq).toBe(4); // the server deduped the re-send to the row it had
+    expect(room.messages.map((m) => m.seq)).toEqual([30, 31, 32, 33, 34]); // not [4, 30, …]: no hole on screen
+    while (room.window.hasOlder) await room.loadOlder();
+    expect(room.messages.map((m) => m.seq)).toEqual(Array.from({ length: 34 }, (_, i) => i + 1));
+    expect(room.messages.filter((m) => m.cid === mine.cid)).toHaveLength(1);
+    await client.flushCache();
+    expect((await client.cache.after('lobby', 0, 100)).map((m) => m.seq)).toEqual(Array.from({ length: 34 }, (_, i) => i + 1));
+  });
+
   it('a reload into a new epoch checks the cached messages against history', async () => {
     const server = new FakeServer();
     const scene = crashScene(server);
