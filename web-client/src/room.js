@@ -561,7 +561,8 @@ export class Room extends Emitter {
   async #catchUp() {
     const missing = this.head - this.lastSeq;
     if (missing <= 0) return;
-    const size = this.window.size;
+    // One page: as much as the window holds, or the server gives.
+    const size = Math.min(this.window.size, this.client.limits.maxHistoryLimit);
     const page = await this.client._history(this.name, undefined, Math.min(size, missing));
     const messages = page.messages.map((m) => this.#stored(m));
     const fresh = messages.filter((m) => !this.#seen.has(messageKey(m)));
@@ -597,7 +598,7 @@ export class Room extends Emitter {
       this.client.cache.dropBelow(this.name, from).catch(() => {});
     }
     this.lastSeq = from - 1;
-    this.#runSources(recon, this.#sweep(recon, recon.after, Math.min(from - 1, recon.after + bound), gap <= bound));
+    this.#runSources(recon, () => this.#sweep(recon, recon.after, Math.min(from - 1, recon.after + bound), gap <= bound));
   }
 
   /** A join into a new epoch: everything held is checked against history from its oldest seq. */
@@ -617,7 +618,12 @@ export class Room extends Emitter {
     recon.replayDone = true;
     this.lastSeq = recon.after;
     const covered = Math.min(head, recon.after + RECONCILE_PAGES * this.client.limits.maxHistoryLimit);
-    await this.#runSources(recon, this.#sweep(recon, recon.after, covered, true));
+    await this.#runSources(recon, async () => {
+      const pages = await this.#sweep(recon, recon.after, covered, true);
+      // Not knowing where the copy diverged, a held message may have been stored again below
+      // what was on screen: look further down while pages are left.
+      await this.#sweepDown(recon, recon.after + 1, RECONCILE_PAGES - pages);
+    });
     // Not bridged up to head: the catch-up that follows fetches the newest page across the hole.
     if (covered < head) this.lastSeq = covered;
   }
@@ -655,16 +661,12 @@ export class Room extends Emitter {
   }
 
   /**
-   * Waits for the cache's forgotten messages (they join the provisional set) and the history sweep.
-   * A sweep that failed (timeout, closed) still ends the reconciliation: what it could not find is
+   * Adds the cache's forgotten messages to the provisional set, then runs the history sweep. A
+   * sweep that failed (timeout, closed) still ends the reconciliation: what it could not find is
    * treated as gone rather than left on screen unconfirmed.
    */
   async #runSources(recon, sweep) {
-    const [forgotten] = await Promise.all([
-      recon.forgotten,
-      sweep.catch((err) => this.#recon === recon && this.client.emit('error', err)),
-    ]);
-    for (const m of forgotten ?? []) {
+    for (const m of (await recon.forgotten) ?? []) {
       const key = messageKey(m);
       // The cache's copy only stands for messages held nowhere else: not for ones the server
       // vouched for since, nor our own ones that went back to the outbox (acked meanwhile or not).
@@ -672,18 +674,39 @@ export class Room extends Emitter {
       if (m.from === this.client.user && this.client.outbox.get(m.cid)) continue;
       recon.provisional.set(key, { ...m, path: m.path ?? 'relay', status: 'stored', mine: m.from === this.client.user });
     }
+    try {
+      await sweep();
+    } catch (err) {
+      if (this.#recon === recon) this.client.emit('error', err);
+    }
     recon.loaded = true;
     this.#maybeFinish(recon);
   }
 
-  /** Reads history for seqs in (from, to], bounded, matching each message against what is held. */
+  /**
+   * Reads history for seqs in (from, to], bounded, matching each message against what is held.
+   * @returns {Promise<number>} pages read
+   */
   async #sweep(recon, from, to, keep) {
     const limit = this.client.limits.maxHistoryLimit;
-    for (let start = from + 1, pages = 0; start <= to && pages < RECONCILE_PAGES && this.#recon === recon; pages++) {
+    let pages = 0;
+    for (let start = from + 1; start <= to && pages < RECONCILE_PAGES && this.#recon === recon; pages++) {
       const before = Math.min(start + limit, to + 1);
       const page = await this.client._history(this.name, before, before - start);
       for (const m of page.messages) if (m.seq > from && this.#recon === recon) this.#reconciled(recon, m, keep);
       start = before;
+    }
+    return pages;
+  }
+
+  /** Reads history below `before`, newest first, while held messages are unmatched; only matches. */
+  async #sweepDown(recon, before, pages) {
+    const limit = this.client.limits.maxHistoryLimit;
+    for (; before > 1 && pages > 0 && recon.provisional.size > 0 && this.#recon === recon; pages--) {
+      const page = await this.client._history(this.name, before, limit);
+      for (const m of page.messages) if (this.#recon === recon) this.#reconciled(recon, m, false);
+      if (!page.hasMore || page.messages.length === 0) return;
+      before = page.messages[0].seq;
     }
   }
 
@@ -702,6 +725,8 @@ export class Room extends Emitter {
       if (keep) {
         this.client.cache.put(this.name, [held]);
         this.window.upsert(held);
+      } else {
+        this.window.remove([held]); // stored below what window and cache hold: history pages it in
       }
       if (moved) {
         recon.moved.push(held);

@@ -404,6 +404,44 @@ describe('room_unavailable', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a rejoin finds a held message stored again below what was on screen', async () => {
+    const server = new FakeServer();
+    server.epochs = true;
+    for (const body of ['a', 'b', 'c']) server.append('lobby', 'u-x', body);
+    const clock = new ManualClock();
+    const client = await start(server, { clock, windowSize: 3 });
+    const room = await client.join('lobby');
+    server.fanOut('lobby', server.append('lobby', 'u-ghost', 'lost'));
+    server.fanOut('lobby', server.append('lobby', 'u-ghost', 'gone'));
+    server.fanOut('lobby', server.append('lobby', 'u-b', 'moves', 'c-moves'));
+    server.fanOut('lobby', server.append('lobby', 'u-ghost', 'gone too'));
+    await waitFor(() => room.lastSeq === 7);
+    expect(view(room)).toEqual(['5:gone', '6:moves', '7:gone too']);
+    const moves = room.messages[1];
+
+    server.takeOver('lobby', 3);
+    server.append('lobby', 'u-b', 'moves', 'c-moves'); // u-b's outbox: seq 4 now, below the screen
+    server.append('lobby', 'u-y', 'new 5');
+    server.append('lobby', 'u-y', 'new 6');
+    const socket = server.open[0];
+    server.room('lobby').members.delete(socket);
+    const diverged = [];
+    room.on('diverged', (d) => diverged.push(d));
+    socket.deliver({ t: 'error', code: 'room_unavailable', message: 'moved', room: 'lobby' });
+    await settle();
+    await clock.advance(500);
+    await waitFor(() => diverged.length === 1);
+
+    expect(diverged[0].removed.map((m) => m.body).sort()).toEqual(['gone', 'gone too']);
+    expect(diverged[0].moved).toEqual([moves]);
+    expect(moves.seq).toBe(4);
+    // (Provisional rows took window room while the check ran; what is left is the newest end.)
+    expect(view(room)).toEqual(['6:new 6']);
+    expect(room.window.hasOlder).toBe(true);
+    await room.loadOlder();
+    expect(view(room)).toEqual(['4:moves', '5:new 5', '6:new 6']);
+  });
+
   it('a join answered room_unavailable is retried with backoff', async () => {
     const server = new FakeServer();
     server.epochs = true;
