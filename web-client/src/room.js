@@ -25,7 +25,6 @@ const RECONCILE_PAGES = 10;
  * @typedef {{seq: number|null, cid: string, from: string, body: string, ts: number,
  *   path: Path|null, status: 'pending'|'sent'|'stored'|'failed', mine: boolean}} Message
  * @typedef {{peer: string, user: string, profile?: object, mode: Path, path: Path|'connecting', rttMs?: number}} PeerInfo
- * @typedef {{room: string, divergedAfter: number, removed: Message[], moved: Message[]}} Diverged
  * @typedef {{
  *   after: number, end: number, provisional: Map<string, Message>, arrived: Set<string>, own: Set<string>,
  *   moved: Message[], replayDone: boolean, loaded: boolean, forgotten?: Promise<object[]>,

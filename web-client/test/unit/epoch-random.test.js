@@ -1,6 +1,7 @@
 // Seeded random crash scenarios against the FakeServer's epoch rule: whatever was fanned out,
 // stored, lost and re-sent, after the resume the room's window and cache say exactly what the
 // server holds, and the 'diverged' event names only messages that do not exist.
+import 'fake-indexeddb/auto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/index.js';
 import { FakeServer, ManualClock, settle, waitFor } from './helpers.js';
@@ -22,7 +23,7 @@ function rng(seed) {
   };
 }
 
-// 60 in the suite (~1 s); SEEDS=2000 for a longer hunt (2,000 passed).
+// 60 in the suite (~2 s); SEEDS=3000 for a longer hunt.
 const SEEDS = Array.from({ length: Number(process.env.SEEDS ?? 60) }, (_, i) => i + 1);
 const sig = (m) => `${m.seq}|${m.from}|${m.cid}|${m.body}`;
 
@@ -34,13 +35,18 @@ describe('random crash scenarios', () => {
     server.epochs = true;
     server.limits = { ...server.limits, maxHistoryLimit: int(2, 5) };
     for (let i = int(0, 6); i > 0; i--) server.append('lobby', 'u-x', `old ${i}`);
+    // How the client meets the new epoch: the socket drops and the room is resumed (divergedAfter);
+    // this relay loses the room and the client joins it again; or the page reloads (IndexedDB) and
+    // joins. The last two check what they hold against history.
+    const how = ['resume', 'rejoin', 'reload'][int(0, 2)];
     const clock = new ManualClock();
-    const client = await connect('ws://t/ws', {
-      WebSocket: server.WebSocket, storage: 'memory', p2p: false, idle: (fn) => fn(), random: () => 0, clock,
-      windowSize: int(3, 50),
-    });
+    const options = {
+      WebSocket: server.WebSocket, p2p: false, idle: (fn) => fn(), random: () => 0, clock, windowSize: int(3, 50),
+      ...(how === 'reload' ? { storage: 'indexeddb', dbName: `random-${seed}-${Math.random()}` } : { storage: 'memory' }),
+    };
+    let client = await connect('ws://t/ws', options);
     clients.push(client);
-    const room = await client.join('lobby');
+    let room = await client.join('lobby');
     const stored = server.room('lobby').seq;
 
     // Fanned out, not stored: others' messages, some of which their senders will re-send, and ours.
@@ -58,11 +64,9 @@ describe('random crash scenarios', () => {
     }
     const fannedHead = server.room('lobby').seq;
     await waitFor(() => room.lastSeq === fannedHead && mine.every((m) => m.seq !== null));
-    // Either the socket drops and the room is resumed (divergedAfter), or this relay loses the
-    // room and the client joins it again (the join path checks what it holds against history).
-    const rejoin = r() < 0.35;
     const socket = server.open[0];
-    if (!rejoin) socket.drop(1001);
+    if (how === 'resume') socket.drop(1001);
+    if (how === 'reload') await client.close();
 
     // The next relay: a prefix of the fanned-out messages had been written before the crash.
     const written = int(stored, fannedHead);
@@ -77,8 +81,15 @@ describe('random crash scenarios', () => {
       else server.append('lobby', 'u-y', `new ${i}`);
     }
     const diverged = [];
-    room.on('diverged', (d) => diverged.push(d));
-    if (rejoin) {
+    if (how === 'reload') {
+      client = await connect('ws://t/ws', options);
+      clients.push(client);
+      client.on('room', (opened) => opened.on('diverged', (d) => diverged.push(d)));
+      room = await client.join('lobby');
+    } else {
+      room.on('diverged', (d) => diverged.push(d));
+    }
+    if (how === 'rejoin') {
       server.room('lobby').members.delete(socket);
       socket.deliver({ t: 'error', code: 'room_unavailable', message: 'moved', room: 'lobby' });
     }
@@ -110,7 +121,7 @@ describe('random crash scenarios', () => {
     }
     for (const m of mine) {
       expect(server.room('lobby').messages.filter((x) => x.cid === m.cid)).toHaveLength(1);
-      expect(m.status).toBe('stored');
+      if (how !== 'reload') expect(m.status).toBe('stored'); // (a reload's objects are new ones)
     }
   });
 });
