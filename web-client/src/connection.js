@@ -47,6 +47,9 @@ export class Connection extends Emitter {
   #attempt = 0;
   #nextId = 1;
   #helloId = null;
+  /** The server refused `{seq, epoch}` resume values (a relay from before epochs): send numbers. */
+  #numericResume = false;
+  #helloHadEpochs = false;
   /** @type {Map<number, {frame: object, resolve: (f: any) => void, reject: (e: Error) => void, timer: any}>} */
   #pending = new Map();
   #retryTimer = null;
@@ -177,7 +180,10 @@ export class Connection extends Emitter {
   #hello() {
     this.#lastRx = this.clock.now();
     this.#helloId = this.nextId();
-    const frame = { t: 'hello', id: this.#helloId, resume: this.opts.getResume?.() ?? {} };
+    let resume = this.opts.getResume?.() ?? {};
+    if (this.#numericResume) resume = Object.fromEntries(Object.entries(resume).map(([room, v]) => [room, v?.seq ?? v]));
+    this.#helloHadEpochs = Object.values(resume).some((v) => typeof v === 'object');
+    const frame = { t: 'hello', id: this.#helloId, resume };
     if (this.token) frame.token = this.token;
     this.#ws.send(this.#encode(frame));
   }
@@ -192,10 +198,17 @@ export class Connection extends Emitter {
       return this.#badFrame(err);
     }
     if (frame.t === 'welcome') return this.#welcomed(frame);
+    if (frame.t === 'joined' && frame.epoch !== undefined) this.#numericResume = false; // a relay with epochs again
     if (frame.t === 'error' && frame.ref === this.#helloId && frame.code === 'unauthorized' && this.token) {
       // A token this server did not sign (new secret, other server): start over as a new guest.
       this.token = null;
       this.emit('token', null);
+      return this.#hello();
+    }
+    if (frame.t === 'error' && frame.ref === this.#helloId && frame.code === 'bad_request' && this.#helloHadEpochs) {
+      // An older relay (rolled back, or mid-upgrade) does not know the {seq, epoch} form: the
+      // number form still resumes, only without the divergence check.
+      this.#numericResume = true;
       return this.#hello();
     }
     const pending = frame.id !== undefined ? this.#pending.get(frame.id) : frame.t === 'error' ? this.#pending.get(frame.ref) : undefined;

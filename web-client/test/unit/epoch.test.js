@@ -94,6 +94,35 @@ describe('resume carries the epoch', () => {
   });
 });
 
+describe('a relay from before epochs (rolled back)', () => {
+  it('refuses {seq, epoch} with bad_request: the hello goes again with numbers, and the room resumes', async () => {
+    const server = new FakeServer();
+    server.epochs = true;
+    server.append('lobby', 'u-x', 'a');
+    const clock = new ManualClock();
+    const client = await start(server, { clock });
+    const errors = [];
+    client.on('error', (e) => errors.push(e));
+    const room = await client.join('lobby');
+    server.open[0].drop(1001);
+    // The old relay's parser: resume values must be numbers.
+    server.epochs = false;
+    server.room('lobby').epoch = undefined;
+    server.handlers.hello = (socket, f) => {
+      if (Object.values(f.resume ?? {}).every((v) => typeof v === 'number')) return false;
+      socket.deliver({ t: 'error', code: 'bad_request', message: 'resume.lobby must be an integer >= 0', ref: f.id });
+      return true;
+    };
+    server.append('lobby', 'u-x', 'b');
+    await settle();
+    await clock.advance(500);
+    await waitFor(() => room.lastSeq === 2);
+    expect(server.framesOf('hello').slice(1).map((h) => h.resume)).toEqual([{ lobby: { seq: 1, epoch: 'ep1' } }, { lobby: 1 }]);
+    expect(view(room)).toEqual(['1:a', '2:b']);
+    expect(errors).toEqual([]);
+  });
+});
+
 describe('divergence after an unclean takeover', () => {
   it('a resume removes the unstored message and moves the re-sequenced one', async () => {
     const server = new FakeServer();
