@@ -2,9 +2,19 @@ package io.switchboard.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import static org.awaitility.Awaitility.await;
+
+import io.micrometer.core.instrument.Counter;
 import io.vertx.core.json.JsonObject;
+import io.vertx.core.net.NetClientOptions;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -34,6 +44,10 @@ class SlowConsumerTest extends RelayTestBase {
       alice.send(new JsonObject().put("t", "send").put("room", "slow").put("cid", "s" + i)
           .put("body", System.nanoTime() + " " + body));
     }
+    // A peer that resumes reading soon enough still gets the close frame; past the force-close
+    // window its connection is reset instead (aRawClientThatNeverReads… below).
+    await().atMost(Duration.ofSeconds(10)).until(() -> slowConsumerCuts() >= 1);
+    stalled.socket().resume();
     long previous = 0;
     for (int i = 0; i < MESSAGES; i++) {
       JsonObject msg = bob.await("msg");
@@ -43,7 +57,6 @@ class SlowConsumerTest extends RelayTestBase {
       latenciesMs.add((System.nanoTime() - sentNanos) / 1_000_000);
     }
     // 1000 × 12 KB ≈ 12 MB is far beyond the 256 KB queue plus socket buffers: the stalled client is gone.
-    stalled.socket().resume();
     assertThat(stalled.awaitClose()).isTrue();
     stalled.close();
     assertThat(stalled.closeCode()).isEqualTo((short) 1013);
@@ -55,4 +68,57 @@ class SlowConsumerTest extends RelayTestBase {
     assertThat(scrapeMetrics()).contains("switchboard_disconnects_total{reason=\"slow_consumer\"} 1.0");
   }
 
+  @Test
+  void aRawClientThatNeverReadsHasItsTcpConnectionClosedWithinTwoSecondsOfTheDecision() {
+    TestClient alice = member("busy");
+    try (RawWebSocket raw = RawWebSocket.connect(vertx, relay.port(), new NetClientOptions().setReceiveBufferSize(4096))) {
+      raw.sendText("{\"t\":\"hello\"}");
+      raw.sendText("{\"t\":\"join\",\"room\":\"busy\"}");
+      await().atMost(Duration.ofSeconds(5)).until(() -> raw.serverFrames().size() >= 2); // welcome, joined
+      raw.pause();
+      int sessions = relay.engine().sessionCount();
+      double cutBefore = slowConsumerCuts();
+      String body = "y".repeat(12_000);
+      // Sends until the relay decides (bounded: 3,000 × 12 KB is far past the 256 KB bound and kernel buffers).
+      for (int i = 0; i < 3_000 && slowConsumerCuts() == cutBefore; i++) {
+        alice.send(new JsonObject().put("t", "send").put("room", "busy").put("cid", "b" + i).put("body", body));
+      }
+      await().atMost(Duration.ofSeconds(10)).until(() -> slowConsumerCuts() > cutBefore);
+      long decidedAt = System.nanoTime();
+      await("the session leaves at once").atMost(Duration.ofMillis(500)).pollInterval(Duration.ofMillis(5))
+          .until(() -> relay.engine().sessionCount() == sessions - 1);
+      assertThat(relay.engine().rooms().get("busy").members()).hasSize(1);
+      // The client reads nothing, so the close frame cannot flush: the server must drop the TCP connection itself.
+      await("the server's end of the TCP connection is closed").atMost(Duration.ofSeconds(4))
+          .pollInterval(Duration.ofMillis(20)).until(() -> !established(relay.port(), raw.localPort()));
+      long afterMs = Duration.ofNanos(System.nanoTime() - decidedAt).toMillis();
+      assertThat(afterMs).as("closed %d ms after the decision", afterMs).isLessThanOrEqualTo(2_500);
+      raw.resume();
+      assertThat(raw.awaitClosed(5_000)).as("the client sees the connection end").isTrue();
+    }
+  }
+
+  private static double slowConsumerCuts() {
+    Counter c = registry.find("switchboard.disconnects").tag("reason", "slow_consumer").counter();
+    return c == null ? 0 : c.count();
+  }
+
+  /** Whether the kernel has an ESTABLISHED TCP socket bound to {@code localPort} talking to {@code remotePort}. */
+  static boolean established(int localPort, int remotePort) {
+    String local = String.format(Locale.ROOT, ":%04X", localPort);
+    String remote = String.format(Locale.ROOT, ":%04X", remotePort);
+    for (String table : List.of("/proc/net/tcp", "/proc/net/tcp6")) {
+      try {
+        for (String line : Files.readAllLines(Path.of(table))) {
+          String[] f = line.trim().split("\\s+");
+          if (f.length > 3 && f[1].endsWith(local) && f[2].endsWith(remote) && "01".equals(f[3])) {
+            return true;
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    }
+    return false;
+  }
 }

@@ -202,6 +202,11 @@ public final class Session implements OutboundQueue.Sink {
     return out.queuedChars();
   }
 
+  /** Queued characters plus bytes the socket still holds: what the outbound bound limits. */
+  public long heldBytes() {
+    return out.held(this);
+  }
+
   public void ping() {
     if (closeReason == null) {
       connection.ping();
@@ -233,6 +238,11 @@ public final class Session implements OutboundQueue.Sink {
   @Override
   public boolean full() {
     return connection.writeQueueFull();
+  }
+
+  @Override
+  public long pendingBytes() {
+    return connection.pendingBytes();
   }
 
   @Override
