@@ -93,6 +93,11 @@ public final class RelayEngine {
     return sessions.size();
   }
 
+  /** What open connections hold on the way out (queued plus unflushed in Netty), per connection. */
+  public java.util.LongSummaryStatistics outboundHeld() {
+    return sessions.stream().mapToLong(Session::heldBytes).summaryStatistics();
+  }
+
   public boolean draining() {
     return draining;
   }

@@ -14,6 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LongSummaryStatistics;
 import java.util.Locale;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -95,6 +96,64 @@ class SlowConsumerTest extends RelayTestBase {
       assertThat(afterMs).as("closed %d ms after the decision", afterMs).isLessThanOrEqualTo(2_500);
       raw.resume();
       assertThat(raw.awaitClosed(5_000)).as("the client sees the connection end").isTrue();
+    }
+  }
+
+  @Test
+  void nonReadingClientsAskingForHistoryPagesCostTheRelayAtMostTheBoundEach() {
+    TestClient author = member("pages");
+    for (int i = 0; i < 100; i++) {
+      author.send(new JsonObject().put("t", "send").put("room", "pages").put("cid", "p" + i).put("body", "z".repeat(16_000)));
+    }
+    await().atMost(Duration.ofSeconds(10)).until(() -> relay.engine().rooms().get("pages").head() == 100);
+    int bound = options.getOutboundQueueMaxChars();
+    long page = 100 * 16_000;
+    double cutBefore = slowConsumerCuts();
+    List<RawWebSocket> readers = new ArrayList<>();
+    try {
+      for (int c = 0; c < 4; c++) {
+        RawWebSocket raw = RawWebSocket.connect(vertx, relay.port(), new NetClientOptions().setReceiveBufferSize(4096));
+        readers.add(raw);
+        raw.sendText("{\"t\":\"hello\"}");
+        raw.sendText("{\"t\":\"join\",\"room\":\"pages\"}");
+        await().atMost(Duration.ofSeconds(5)).until(() -> raw.serverFrames().size() >= 2);
+        raw.pause();
+        // five pages of 1.6 MB: more than the kernel's send buffer (≤ 4 MB here) takes, then a page
+        // sits in Netty's buffer and the next one passes the 256 KB bound
+        for (int p = 0; p < 5; p++) {
+          raw.sendText("{\"t\":\"history\",\"room\":\"pages\",\"limit\":100}");
+        }
+      }
+      await("every request answered or its reader cut").atMost(Duration.ofSeconds(5))
+          .until(SlowConsumerTest::settled);
+      LongSummaryStatistics held = heldNow();
+      // a frame that finds nothing waiting is written whatever its size: one page past the bound at most
+      assertThat(held.getMax()).as("what the relay holds for any one open connection")
+          .isLessThanOrEqualTo(Math.max(bound, 64 * 1024 + page + 1_000));
+      assertThat(slowConsumerCuts() - cutBefore).as("every reader was cut").isEqualTo(readers.size());
+      await("and its TCP connection closed").atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(20))
+          .until(() -> readers.stream().noneMatch(r -> established(relay.port(), r.localPort())));
+      assertThat(heldNow().getSum()).as("held for the author alone").isLessThan(64 * 1024);
+    } finally {
+      readers.forEach(RawWebSocket::close);
+    }
+  }
+
+  /** True once what the relay holds stops changing for a moment (its pages are all written, queued or cut). */
+  private static boolean settled() throws InterruptedException {
+    long before = heldNow().getSum();
+    Thread.sleep(200);
+    return heldNow().getSum() == before;
+  }
+
+  /** Read from the test thread while the event loop may be adding or removing a session: retried then. */
+  private static LongSummaryStatistics heldNow() {
+    while (true) {
+      try {
+        return relay.engine().outboundHeld();
+      } catch (java.util.ConcurrentModificationException e) {
+        Thread.onSpinWait();
+      }
     }
   }
 
