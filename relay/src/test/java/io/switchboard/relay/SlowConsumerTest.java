@@ -30,6 +30,7 @@ class SlowConsumerTest extends RelayTestBase {
 
   @Test
   void aStalledReaderIsDisconnectedAndTheOthersKeepReceiving() {
+    double cutBefore = slowConsumerCuts();
     TestClient alice = member("slow");
     TestClient bob = member("slow");
     // A small TCP receive window, so kernel buffers cannot absorb what the server's queue bound should catch.
@@ -41,14 +42,18 @@ class SlowConsumerTest extends RelayTestBase {
 
     String body = "x".repeat(12_000);
     List<Long> latenciesMs = new ArrayList<>();
+    // A peer that resumes reading soon enough still gets the close frame; past the force-close
+    // window its connection is reset instead (aRawClientThatNeverReads… below).
+    boolean resumed = false;
     for (int i = 0; i < MESSAGES; i++) {
       alice.send(new JsonObject().put("t", "send").put("room", "slow").put("cid", "s" + i)
           .put("body", System.nanoTime() + " " + body));
+      if (!resumed && slowConsumerCuts() > cutBefore) {
+        stalled.socket().resume();
+        resumed = true;
+      }
     }
-    // A peer that resumes reading soon enough still gets the close frame; past the force-close
-    // window its connection is reset instead (aRawClientThatNeverReads… below).
-    await().atMost(Duration.ofSeconds(10)).until(() -> slowConsumerCuts() >= 1);
-    stalled.socket().resume();
+    assertThat(resumed).as("cut while alice was sending").isTrue();
     long previous = 0;
     for (int i = 0; i < MESSAGES; i++) {
       JsonObject msg = bob.await("msg");
@@ -66,7 +71,8 @@ class SlowConsumerTest extends RelayTestBase {
     // Generous on a shared machine: the point is that bob is not held hostage by the stalled reader.
     assertThat(latenciesMs.get(latenciesMs.size() - 1)).as("bob's worst latency, ms").isLessThan(5_000);
     assertThat(bob.isClosed()).isFalse();
-    assertThat(scrapeMetrics()).contains("switchboard_disconnects_total{reason=\"slow_consumer\"} 1.0");
+    assertThat(slowConsumerCuts() - cutBefore).as("switchboard_disconnects_total{reason=slow_consumer}").isEqualTo(1);
+    assertThat(scrapeMetrics()).contains("switchboard_disconnects_total{reason=\"slow_consumer\"}");
   }
 
   @Test
