@@ -27,6 +27,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.LongSummaryStatistics;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -94,7 +95,7 @@ public final class RelayEngine {
   }
 
   /** What open connections hold on the way out (queued plus unflushed in Netty), per connection. */
-  public java.util.LongSummaryStatistics outboundHeld() {
+  public LongSummaryStatistics outboundHeld() {
     return sessions.stream().mapToLong(Session::heldBytes).summaryStatistics();
   }
 

@@ -3,6 +3,7 @@ package io.switchboard.relay.transport;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.ChannelOption;
+import io.netty.channel.ChannelOutboundBuffer;
 import io.switchboard.relay.session.Connection;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
@@ -20,7 +21,8 @@ final class WebSocketConnection implements Connection {
    * once the close frame is flushed, which never happens when the peer stops reading: the socket
    * and everything Netty holds for it would stay until the kernel gives up (minutes). Past this,
    * the connection is reset. Longer than the 1 s closing timeout, so a peer that reads gets the
-   * normal close handshake.
+   * normal close handshake. (Vert.x 5.0.8 then logs one "promise already done" warning from its
+   * own closing timeout, armed by the failed close-frame write after the connection was gone.)
    */
   static final long FORCE_CLOSE_MS = 1_500;
   private static final Buffer EMPTY = Buffer.buffer();
@@ -52,8 +54,9 @@ final class WebSocketConnection implements Connection {
 
   @Override
   public long pendingBytes() {
-    // Netty's count of bytes written to the channel and not yet taken by the kernel; null once closed.
-    io.netty.channel.ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer();
+    // Netty's exact count (after compression) of bytes written and not yet taken by the kernel. Read
+    // only: no public Channel method gives the number, only the distance to a watermark.
+    ChannelOutboundBuffer buffer = channel.unsafe().outboundBuffer(); // null once closed
     return buffer == null ? 0 : buffer.totalPendingWriteBytes();
   }
 
