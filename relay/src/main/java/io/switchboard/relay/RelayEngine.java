@@ -337,7 +337,9 @@ public final class RelayEngine {
       throw new ProtocolException(ErrorCode.TOO_MANY_ROOMS,
           "at most " + options.getMaxRoomsPerConnection() + " rooms per connection");
     }
-    admitRoomLoad(session, join.room());
+    if (!admitRoomLoad(session, join)) {
+      return;
+    }
     session.pendingJoins(1);
     rooms.open(join.room(), nanoClock.getAsLong()).onComplete(ar -> {
       session.pendingJoins(-1);
@@ -368,20 +370,28 @@ public final class RelayEngine {
   /**
    * A join that would load a room not in memory: each costs heap until the room unloads, so a
    * connection may load only so many per second, and the node only so many at all.
+   *
+   * @return false when refused (the client has been told)
    */
-  private void admitRoomLoad(Session session, String room) {
+  private boolean admitRoomLoad(Session session, ClientFrame.Join join) {
+    String room = join.room();
     if (rooms.loadedOrLoading(room)) {
-      return;
+      return true;
     }
     if (rooms.sizeWithLoading() >= options.getMaxRooms()) {
       throw serverBusy(room);
     }
     long now = nanoClock.getAsLong();
-    if (!session.tryAcquireRoomLoad(now,
+    if (session.tryAcquireRoomLoad(now,
         t -> new TokenBucket(options.getRoomLoadsPerSecond(), options.getRoomLoadBurst(), t))) {
-      throw new ProtocolException(ErrorCode.RATE_LIMITED, "more than " + options.getRoomLoadsPerSecond()
-          + " joins/s of rooms not in memory; join '" + room + "' again later");
+      return true;
     }
+    // Not a strike towards the abuse limit: an app joining its 100 rooms at start-up paces badly,
+    // it does not abuse, and the refusal costs the server nothing.
+    metrics.error(ErrorCode.RATE_LIMITED);
+    session.send(new ServerFrame.Error(ErrorCode.RATE_LIMITED, "more than " + options.getRoomLoadsPerSecond()
+        + " joins/s of rooms not in memory; join '" + room + "' again later", join.id()));
+    return false;
   }
 
   private ProtocolException serverBusy(String room) {
