@@ -13,6 +13,7 @@ public enum ErrorCode {
   UNAUTHORIZED("unauthorized"),
   NOT_FOUND("not_found"),
   SHUTTING_DOWN("shutting_down"),
+  SERVER_BUSY("server_busy"),
   INTERNAL("internal");
 
   private final String wire;

@@ -16,6 +16,7 @@ import io.switchboard.relay.room.Membership;
 import io.switchboard.relay.room.Room;
 import io.switchboard.relay.room.RoomRegistry;
 import io.switchboard.relay.session.Session;
+import io.switchboard.relay.session.TokenBucket;
 import io.switchboard.relay.store.BatchWriter;
 import io.switchboard.relay.store.MessageStore;
 import io.switchboard.relay.store.PendingWrite;
@@ -26,6 +27,7 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.LongSummaryStatistics;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
@@ -92,6 +94,11 @@ public final class RelayEngine {
     return sessions.size();
   }
 
+  /** What open connections hold on the way out (queued plus unflushed in Netty), per connection. */
+  public LongSummaryStatistics outboundHeld() {
+    return sessions.stream().mapToLong(Session::heldBytes).summaryStatistics();
+  }
+
   public boolean draining() {
     return draining;
   }
@@ -112,6 +119,7 @@ public final class RelayEngine {
     // Every room first, then presence: room state never depends on reaching the others.
     for (Membership m : memberships) {
       m.room().leave(m, now);
+      rooms.emptied(m.room(), now);
       unreadDue.remove(m);
     }
     for (Membership m : memberships) {
@@ -220,7 +228,8 @@ public final class RelayEngine {
 
   /** Only the client's own mistakes count towards the abuse limit, never the server's trouble. */
   private static boolean isClientFault(ErrorCode code) {
-    return code != ErrorCode.STORAGE_UNAVAILABLE && code != ErrorCode.SHUTTING_DOWN && code != ErrorCode.INTERNAL;
+    return code != ErrorCode.STORAGE_UNAVAILABLE && code != ErrorCode.SHUTTING_DOWN && code != ErrorCode.INTERNAL
+        && code != ErrorCode.SERVER_BUSY;
   }
 
   private void fail(Session session, Object id, Throwable cause) {
@@ -269,6 +278,12 @@ public final class RelayEngine {
   }
 
   private void resume(Session session, String roomName, long lastSeq) {
+    if (!rooms.loadedOrLoading(roomName) && rooms.sizeWithLoading() >= options.getMaxRooms()) {
+      // Resumes draw on no per-connection load rate: a client that reconnects after a restart finds
+      // all its rooms unloaded, and one hello per connection bounds them already.
+      fail(session, null, serverBusy(roomName));
+      return;
+    }
     session.pendingJoins(1);
     rooms.open(roomName, nanoClock.getAsLong()).onComplete(ar -> {
       session.pendingJoins(-1);
@@ -322,6 +337,9 @@ public final class RelayEngine {
       throw new ProtocolException(ErrorCode.TOO_MANY_ROOMS,
           "at most " + options.getMaxRoomsPerConnection() + " rooms per connection");
     }
+    if (!admitRoomLoad(session, join)) {
+      return;
+    }
     session.pendingJoins(1);
     rooms.open(join.room(), nanoClock.getAsLong()).onComplete(ar -> {
       session.pendingJoins(-1);
@@ -349,6 +367,38 @@ public final class RelayEngine {
     });
   }
 
+  /**
+   * A join that would load a room not in memory: each costs heap until the room unloads, so a
+   * connection may load only so many per second, and the node only so many at all.
+   *
+   * @return false when refused (the client has been told)
+   */
+  private boolean admitRoomLoad(Session session, ClientFrame.Join join) {
+    String room = join.room();
+    if (rooms.loadedOrLoading(room)) {
+      return true;
+    }
+    if (rooms.sizeWithLoading() >= options.getMaxRooms()) {
+      throw serverBusy(room);
+    }
+    long now = nanoClock.getAsLong();
+    if (session.tryAcquireRoomLoad(now,
+        t -> new TokenBucket(options.getRoomLoadsPerSecond(), options.getRoomLoadBurst(), t))) {
+      return true;
+    }
+    // Not a strike towards the abuse limit: an app joining its 100 rooms at start-up paces badly,
+    // it does not abuse, and the refusal costs the server nothing.
+    metrics.error(ErrorCode.RATE_LIMITED);
+    session.send(new ServerFrame.Error(ErrorCode.RATE_LIMITED, "more than " + options.getRoomLoadsPerSecond()
+        + " joins/s of rooms not in memory; join '" + room + "' again later", join.id()));
+    return false;
+  }
+
+  private ProtocolException serverBusy(String room) {
+    return new ProtocolException(ErrorCode.SERVER_BUSY,
+        "the server holds " + options.getMaxRooms() + " rooms and cannot load '" + room + "'; retry later");
+  }
+
   private Membership membership(Session session, String room) {
     Membership m = session.memberships().get(room);
     if (m == null) {
@@ -360,7 +410,9 @@ public final class RelayEngine {
   private void leave(Session session, ClientFrame.Leave leave) {
     Membership m = membership(session, leave.room());
     session.memberships().remove(leave.room());
-    m.room().leave(m, nanoClock.getAsLong());
+    long now = nanoClock.getAsLong();
+    m.room().leave(m, now);
+    rooms.emptied(m.room(), now);
     unreadDue.remove(m);
     session.send(new ServerFrame.Left(leave.id(), leave.room()));
     peers.left(m);
@@ -633,6 +685,11 @@ public final class RelayEngine {
 
   public void evictTick() {
     rooms.evictIdle(nanoClock.getAsLong(), TimeUnit.MILLISECONDS.toNanos(options.getRoomIdleMs()));
+  }
+
+  /** Unloads rooms that stayed empty with nothing ever written (every second; looks only at candidates). */
+  public void blankRoomTick() {
+    rooms.evictBlank(nanoClock.getAsLong());
   }
 
   /**

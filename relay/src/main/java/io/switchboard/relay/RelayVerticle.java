@@ -121,6 +121,7 @@ public final class RelayVerticle extends VerticleBase {
     vertx.setPeriodic(Math.max(100, options.getHeartbeatMs() / 2), id -> engine.heartbeatTick());
     vertx.setPeriodic(options.getUnreadIntervalMs(), id -> engine.unreadTick());
     vertx.setPeriodic(Math.max(1000, options.getRoomIdleMs() / 4), id -> engine.evictTick());
+    vertx.setPeriodic(1000, id -> engine.blankRoomTick());
   }
 
   /** A one-shot timer re-armed each time, so each firing measures its own lateness. */

@@ -4,6 +4,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.net.NetClient;
+import io.vertx.core.net.NetClientOptions;
 import io.vertx.core.net.NetSocket;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -36,7 +37,12 @@ final class RawWebSocket implements AutoCloseable {
   }
 
   static RawWebSocket connect(Vertx vertx, int port) {
-    NetClient client = vertx.createNetClient();
+    return connect(vertx, port, new NetClientOptions());
+  }
+
+  /** With client options, e.g. a small receive buffer so kernel buffers absorb little of what the server sends. */
+  static RawWebSocket connect(Vertx vertx, int port, NetClientOptions options) {
+    NetClient client = vertx.createNetClient(options);
     NetSocket socket = TestClient.sync(client.connect(port, "127.0.0.1"), 10);
     RawWebSocket raw = new RawWebSocket(client, socket);
     socket.handler(raw::onData);
@@ -121,6 +127,15 @@ final class RawWebSocket implements AutoCloseable {
   /** Stops reading: TCP back-pressure then fills the server's send buffer. */
   void pause() {
     socket.pause();
+  }
+
+  void resume() {
+    socket.resume();
+  }
+
+  /** This end's TCP port, to find the connection in the kernel's table. */
+  int localPort() {
+    return socket.localAddress().port();
   }
 
   boolean awaitClosed(long millis) {

@@ -31,6 +31,14 @@ public final class RelayOptions {
   public static final int DEFAULT_RESUME_MAX_REPLAY = 1000;
   public static final long DEFAULT_UNREAD_INTERVAL_MS = 1000;
   public static final long DEFAULT_ROOM_IDLE_MS = 300_000;
+  /** Joins per connection that load a room not in memory: a client joins its few rooms at once, never thousands. */
+  public static final int DEFAULT_ROOM_LOADS_PER_SECOND = 10;
+  public static final int DEFAULT_ROOM_LOAD_BURST = 20;
+  /**
+   * Rooms loaded at once: ~0.45 KB each when empty, ~1 KB more once written to (the ring) plus its
+   * messages; 100,000 such rooms fit -Xmx1g with room to spare.
+   */
+  public static final int DEFAULT_MAX_ROOMS = 100_000;
   public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
 
   private String host = DEFAULT_HOST;
@@ -54,6 +62,9 @@ public final class RelayOptions {
   private int resumeMaxReplay = DEFAULT_RESUME_MAX_REPLAY;
   private long unreadIntervalMs = DEFAULT_UNREAD_INTERVAL_MS;
   private long roomIdleMs = DEFAULT_ROOM_IDLE_MS;
+  private int roomLoadsPerSecond = DEFAULT_ROOM_LOADS_PER_SECOND;
+  private int roomLoadBurst = DEFAULT_ROOM_LOAD_BURST;
+  private int maxRooms = DEFAULT_MAX_ROOMS;
   private long shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
   private String secret;
   private StoreOptions store = new StoreOptions();
@@ -95,6 +106,9 @@ public final class RelayOptions {
     setResumeMaxReplay(json.getInteger("resumeMaxReplay", resumeMaxReplay));
     setUnreadIntervalMs(json.getLong("unreadIntervalMs", unreadIntervalMs));
     setRoomIdleMs(json.getLong("roomIdleMs", roomIdleMs));
+    setRoomLoadsPerSecond(json.getInteger("roomLoadsPerSecond", roomLoadsPerSecond));
+    setRoomLoadBurst(json.getInteger("roomLoadBurst", roomLoadBurst));
+    setMaxRooms(json.getInteger("maxRooms", maxRooms));
     setShutdownGraceMs(json.getLong("shutdownGraceMs", shutdownGraceMs));
     setSecret(json.getString("secret", secret));
     if (json.getValue("store") != null) {
@@ -117,6 +131,7 @@ public final class RelayOptions {
         .put("abuseMaxErrors", abuseMaxErrors).put("abuseWindowMs", abuseWindowMs)
         .put("ringSize", ringSize).put("dedupeWindow", dedupeWindow).put("resumeMaxReplay", resumeMaxReplay)
         .put("unreadIntervalMs", unreadIntervalMs).put("roomIdleMs", roomIdleMs)
+        .put("roomLoadsPerSecond", roomLoadsPerSecond).put("roomLoadBurst", roomLoadBurst).put("maxRooms", maxRooms)
         .put("shutdownGraceMs", shutdownGraceMs)
         .put("secret", secret)
         .put("store", store.toJson())
@@ -192,6 +207,12 @@ public final class RelayOptions {
   public RelayOptions setUnreadIntervalMs(long v) { this.unreadIntervalMs = positive("unreadIntervalMs", v); return this; }
   public long getRoomIdleMs() { return roomIdleMs; }
   public RelayOptions setRoomIdleMs(long v) { this.roomIdleMs = positive("roomIdleMs", v); return this; }
+  public int getRoomLoadsPerSecond() { return roomLoadsPerSecond; }
+  public RelayOptions setRoomLoadsPerSecond(int v) { this.roomLoadsPerSecond = positive("roomLoadsPerSecond", v); return this; }
+  public int getRoomLoadBurst() { return roomLoadBurst; }
+  public RelayOptions setRoomLoadBurst(int v) { this.roomLoadBurst = positive("roomLoadBurst", v); return this; }
+  public int getMaxRooms() { return maxRooms; }
+  public RelayOptions setMaxRooms(int v) { this.maxRooms = positive("maxRooms", v); return this; }
   public long getShutdownGraceMs() { return shutdownGraceMs; }
   public RelayOptions setShutdownGraceMs(long v) { this.shutdownGraceMs = positive("shutdownGraceMs", v); return this; }
   public String getSecret() { return secret; }

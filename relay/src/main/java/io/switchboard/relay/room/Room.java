@@ -180,6 +180,11 @@ public final class Room {
     return pending == null ? null : pending.message();
   }
 
+  /** No member, and nothing was ever sequenced here since it loaded: unloading it loses nothing. */
+  public boolean blank() {
+    return members.isEmpty() && unstoredBySeq.isEmpty() && ring.isEmpty();
+  }
+
   public boolean evictable(long nowNanos, long idleNanos) {
     return members.isEmpty() && unstoredBySeq.isEmpty() && nowNanos - idleSinceNanos >= idleNanos;
   }

@@ -5,6 +5,9 @@ public interface Connection {
   /** True while the socket's own write buffer is past its high-water mark. */
   boolean writeQueueFull();
 
+  /** Bytes already handed to the socket and not yet taken by the kernel (Netty's outbound buffer). */
+  long pendingBytes();
+
   void write(String text);
 
   /** Sends a WebSocket ping control frame; browsers answer with a pong automatically. */

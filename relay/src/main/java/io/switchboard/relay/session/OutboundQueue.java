@@ -5,13 +5,20 @@ import java.util.ArrayDeque;
 
 /**
  * Frames waiting for a connection's socket, one FIFO per {@link Priority}: control frames overtake
- * live messages, which overtake history pages. Bounded in characters so a slow consumer costs at
- * most {@code maxChars} of memory before it is cut off.
+ * live messages, which overtake history pages. Bounded: what waits here plus what the socket's
+ * Netty buffer still holds (bytes written, not yet taken by the kernel) never passes
+ * {@code maxChars} when a frame has to wait — past it the consumer is cut off. The one exception
+ * is a frame that finds nothing waiting and the socket under its high-water mark: it is written
+ * whatever its size, so a history page bigger than the bound still reaches a client that reads.
+ * Per connection the relay therefore holds at most max(maxChars, high-water mark + one frame).
  */
 public final class OutboundQueue {
   /** Where frames go; {@link #full()} mirrors the socket's own write queue (Netty's watermark). */
   public interface Sink {
     boolean full();
+
+    /** Bytes the socket holds that it has not handed to the kernel yet. */
+    long pendingBytes();
 
     void write(String text);
   }
@@ -37,7 +44,7 @@ public final class OutboundQueue {
       sink.write(text);
       return true;
     }
-    if (queuedChars + text.length() > maxChars) {
+    if (queuedChars + sink.pendingBytes() + text.length() > maxChars) {
       return false;
     }
     if (queues == null) {
@@ -91,6 +98,11 @@ public final class OutboundQueue {
 
   public long queuedChars() {
     return queuedChars;
+  }
+
+  /** What this connection costs on the way out: queued characters plus the socket's unflushed bytes. */
+  public long held(Sink sink) {
+    return queuedChars + sink.pendingBytes();
   }
 
   public void clear() {

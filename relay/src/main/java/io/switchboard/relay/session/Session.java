@@ -39,6 +39,7 @@ public final class Session implements OutboundQueue.Sink {
   private NatProfile profile;
   private long profileChangedAtMs;
   private TokenBucket signalBucket;
+  private TokenBucket roomLoadBucket;
   private final MessageOrder messageOrder = new MessageOrder(MessageOrder.DEFAULT_MAX_HELD);
 
   public Session(String id, Connection connection, OutboundQueue out, TokenBucket bucket, int maxErrors,
@@ -98,6 +99,14 @@ public final class Session implements OutboundQueue.Sink {
       signalBucket = create.apply(nowNanos);
     }
     return signalBucket.tryAcquire(nowNanos);
+  }
+
+  /** Loads of rooms not in memory have their own bucket, created on the first one. */
+  public boolean tryAcquireRoomLoad(long nowNanos, java.util.function.LongFunction<TokenBucket> create) {
+    if (roomLoadBucket == null) {
+      roomLoadBucket = create.apply(nowNanos);
+    }
+    return roomLoadBucket.tryAcquire(nowNanos);
   }
 
   public String user() {
@@ -202,6 +211,11 @@ public final class Session implements OutboundQueue.Sink {
     return out.queuedChars();
   }
 
+  /** Queued characters plus bytes the socket still holds: what the outbound bound limits. */
+  public long heldBytes() {
+    return out.held(this);
+  }
+
   public void ping() {
     if (closeReason == null) {
       connection.ping();
@@ -233,6 +247,11 @@ public final class Session implements OutboundQueue.Sink {
   @Override
   public boolean full() {
     return connection.writeQueueFull();
+  }
+
+  @Override
+  public long pendingBytes() {
+    return connection.pendingBytes();
   }
 
   @Override

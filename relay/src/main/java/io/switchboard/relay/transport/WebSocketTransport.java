@@ -6,6 +6,7 @@ import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.session.OutboundQueue;
 import io.switchboard.relay.session.Session;
 import io.switchboard.relay.session.TokenBucket;
+import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
@@ -71,10 +72,12 @@ public final class WebSocketTransport {
 
   public void accept(ServerWebSocket ws) {
     long now = nanoClock.getAsLong();
-    Session session = new Session(sessionPrefix + Long.toString(++sessionCounter, 36), new WebSocketConnection(ws),
+    WebSocketConnection connection = new WebSocketConnection(ws, Vertx.currentContext());
+    Session session = new Session(sessionPrefix + Long.toString(++sessionCounter, 36), connection,
         new OutboundQueue(options.getOutboundQueueMaxChars()),
         new TokenBucket(options.getRateFramesPerSecond(), options.getRateBurst(), now),
         options.getAbuseMaxErrors(), now);
+    connection.onClosing(() -> engine.closed(session));
     if (ws.authority() != null) {
       session.host(ws.authority().host());
     }

@@ -12,6 +12,7 @@ class OutboundQueueTest {
   static class TestSink implements OutboundQueue.Sink {
     final List<String> written = new ArrayList<>();
     int room;
+    long pending;
 
     TestSink(int room) {
       this.room = room;
@@ -20,6 +21,11 @@ class OutboundQueueTest {
     @Override
     public boolean full() {
       return room <= 0;
+    }
+
+    @Override
+    public long pendingBytes() {
+      return pending;
     }
 
     @Override
@@ -109,5 +115,25 @@ class OutboundQueueTest {
     sink.room = 10;
     q.drain(sink);
     assertThat(sink.written).containsExactly("new");
+  }
+
+  @Test
+  void bytesTheSocketStillHoldsCountAgainstTheBound() {
+    OutboundQueue q = new OutboundQueue(100);
+    TestSink sink = new TestSink(0);
+    sink.pending = 95; // a big frame written while the socket had room, not flushed yet
+    assertThat(q.offer("12345", Priority.CONTROL, sink)).isTrue();
+    assertThat(q.offer("1", Priority.CONTROL, sink)).as("95 in the socket + 5 queued + 1 > 100").isFalse();
+    assertThat(q.held(sink)).isEqualTo(100);
+  }
+
+  @Test
+  void aFrameBiggerThanTheBoundStillGoesToASocketWithNothingWaiting() {
+    OutboundQueue q = new OutboundQueue(100);
+    TestSink sink = new TestSink(1);
+    assertThat(q.offer("x".repeat(500), Priority.BULK, sink)).isTrue();
+    assertThat(sink.written).hasSize(1);
+    sink.pending = 500;
+    assertThat(q.offer("ack", Priority.CONTROL, sink)).as("nothing more while the socket holds 500").isFalse();
   }
 }

@@ -7,12 +7,18 @@ import java.util.List;
 public final class RecordingConnection implements Connection {
   public final List<String> written = new ArrayList<>();
   public boolean full;
+  public long pendingBytes;
   public short closeCode;
   public String closeReason;
 
   @Override
   public boolean writeQueueFull() {
     return full;
+  }
+
+  @Override
+  public long pendingBytes() {
+    return pendingBytes;
   }
 
   @Override
