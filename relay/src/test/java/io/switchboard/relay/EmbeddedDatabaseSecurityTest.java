@@ -118,7 +118,6 @@ class EmbeddedDatabaseSecurityTest extends RelayTestBase {
       });
     }
     assertThat(writable).as("group/other-writable under pg-bin").isEmpty();
-    assertThat(mode(dataDir).charAt(7)).as("data folder not writable by others").isEqualTo('-');
 
     TestClient alice = member("locked");
     assertThat(alice.sendMessage("locked", "c1", "hello").getBoolean("stored")).isTrue();

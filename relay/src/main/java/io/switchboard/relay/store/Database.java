@@ -183,7 +183,7 @@ public final class Database {
       }
       OrphanedPostgres.stop(dataDir, ORPHAN_STOP_TIMEOUT);
       EmbeddedLockdown.Password pw = EmbeddedLockdown.loadOrCreatePassword(root);
-      EmbeddedLockdown.dropGroupOtherWrite(root);
+      EmbeddedLockdown.warnIfWritableByOthers(root);
       Path binaries = ZonkyBinaries.unpack(binDir);
       EmbeddedLockdown.notWritableByOthers(binDir);
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()

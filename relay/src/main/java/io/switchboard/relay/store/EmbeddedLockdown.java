@@ -152,8 +152,23 @@ final class EmbeddedLockdown {
     }
   }
 
-  /** Whoever may write a folder may rename what is in it: the data folder holds pg-bin. */
-  static void dropGroupOtherWrite(Path p) throws IOException {
+  /**
+   * Whoever may write the data folder may rename pg-bin and plant other binaries. It is only
+   * warned about: the folder may be shared on purpose (and chmod on, say, /tmp would break it).
+   */
+  static void warnIfWritableByOthers(Path dir) throws IOException {
+    try {
+      Set<PosixFilePermission> perms = Files.getPosixFilePermissions(dir);
+      if (perms.contains(PosixFilePermission.GROUP_WRITE) || perms.contains(PosixFilePermission.OTHERS_WRITE)) {
+        LOG.warn("The data folder {} is writable by group or others ({}): they could replace the database's "
+            + "binaries in pg-bin; chmod go-w it", dir, PosixFilePermissions.toString(perms));
+      }
+    } catch (UnsupportedOperationException ignored) {
+      // not a POSIX file system
+    }
+  }
+
+  private static void dropGroupOtherWrite(Path p) throws IOException {
     try {
       Set<PosixFilePermission> perms = Files.getPosixFilePermissions(p, LinkOption.NOFOLLOW_LINKS);
       if (perms.removeAll(GROUP_OTHER_WRITE)) {
