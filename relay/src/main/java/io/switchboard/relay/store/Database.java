@@ -174,7 +174,7 @@ public final class Database {
     /** True when a server should be running (started, not stopped on purpose) but its postmaster is gone. */
     boolean died() {
       ProcessHandle p = postmaster;
-      return wanted && (server == null || p == null || !p.isAlive());
+      return wanted && (server == null || p == null || !OrphanedPostgres.running(p));
     }
 
     private void startLocked() throws Exception {
