@@ -186,6 +186,12 @@ public final class Database {
       EmbeddedLockdown.warnIfWritableByOthers(root);
       Path binaries = ZonkyBinaries.unpack(binDir);
       EmbeddedLockdown.notWritableByOthers(binDir);
+      // An existing cluster is locked down here: a failure inside zonky's start, after it took its
+      // folder lock, would keep that lock for the life of this JVM and fail every restart.
+      boolean fresh = !java.nio.file.Files.exists(dataDir.resolve("postgresql.conf"));
+      if (!fresh) {
+        EmbeddedLockdown.lockCluster(dataDir, binaries, pw);
+      }
       EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
         .setDataDirectory(dataDir)
         .setCleanDataDirectory(false)
@@ -201,7 +207,9 @@ public final class Database {
         // zonky's initdb trusts everyone: after initdb, before the first listen, lock it down
         .setDataDirectoryCustomizer(dir -> {
           try {
-            EmbeddedLockdown.lockCluster(dir.toPath(), binaries, pw);
+            if (fresh) {
+              EmbeddedLockdown.lockCluster(dir.toPath(), binaries, pw);
+            }
           } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
           }

@@ -85,8 +85,8 @@ final class EmbeddedLockdown {
   }
 
   /**
-   * Runs after initdb and before the postmaster starts (zonky's data directory customizer): the
-   * folder stays 0700, and unless pg_hba.conf is already ours and the password not new, the
+   * Runs before the postmaster starts (for a new cluster after zonky's initdb): the folder stays
+   * 0700, and unless pg_hba.conf is already ours and the password not new, the
    * password is set in single-user mode (no listening socket, so no window in which the old trust
    * rules are reachable) and pg_hba.conf replaced.
    */
