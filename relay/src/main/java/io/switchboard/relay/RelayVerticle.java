@@ -26,6 +26,7 @@ import io.switchboard.relay.store.BatchWriter;
 import io.switchboard.relay.store.Database;
 import io.switchboard.relay.store.MessageStore;
 import io.switchboard.relay.transport.WebSocketTransport;
+import io.vertx.core.CompositeFuture;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -84,7 +85,7 @@ public final class RelayVerticle extends VerticleBase {
         // Stop whatever got up (Postgres, STUN, a listening server) and say which port was taken.
         .recover(failure -> stop().transform(x -> vertx.executeBlocking(
             () -> PortConflicts.explain(failure, PortConflicts.configured(options)), false))
-            .compose(explained -> Future.<io.vertx.core.CompositeFuture>failedFuture(explained)))
+            .compose(explained -> Future.<CompositeFuture>failedFuture(explained)))
         .onSuccess(v -> LOG.info("relay up: ws://{}:{}{} (admin :{}), database {}, STUN {}", options.getHost(), port(),
             WebSocketTransport.PATH, adminPort(), database.embedded() ? "embedded" : "external",
             stun == null ? "off" : stun.endpoints()));

@@ -68,7 +68,6 @@ final class EmbeddedLockdown {
     Files.createDirectories(dataDir);
     byte[] random = new byte[32];
     new SecureRandom().nextBytes(random);
-    // URL-safe: no quote or backslash can reach the ALTER ROLE statement
     String value = Base64.getUrlEncoder().withoutPadding().encodeToString(random);
     Path tmp = dataDir.resolve(PASSWORD_FILE + ".tmp");
     Files.deleteIfExists(tmp);
@@ -114,7 +113,9 @@ final class EmbeddedLockdown {
         "-c", "password_encryption=scram-sha-256", "-c", "log_statement=none", SUPERUSER));
     Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
     try (OutputStream stdin = process.getOutputStream()) {
-      stdin.write(("ALTER ROLE " + SUPERUSER + " WITH PASSWORD '" + password + "'\n").getBytes(StandardCharsets.UTF_8));
+      // a generated password has no quote; one written by hand might
+      String literal = "'" + password.replace("'", "''") + "'";
+      stdin.write(("ALTER ROLE " + SUPERUSER + " WITH PASSWORD " + literal + "\n").getBytes(StandardCharsets.UTF_8));
     }
     // the output echoes the statement: read it so the pipe never fills, log only a failure's tail
     String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
