@@ -24,6 +24,9 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
  * environment variables (docs/operations.md). SIGTERM drains gracefully.
  */
 public final class Main {
+  /** Exit status when the drain ended with messages unwritten (or did not end in time). */
+  static final int EXIT_UNCLEAN_SHUTDOWN = 3;
+
   private Main() {
   }
 
@@ -59,6 +62,7 @@ public final class Main {
     try {
       deployment = vertx.deployVerticle(relay).await();
     } catch (Exception e) {
+      // names the port taken, if that was it; everything started has been stopped
       log.error("relay failed to start: {}", e.getMessage(), e);
       vertx.close();
       System.exit(1);
@@ -67,10 +71,13 @@ public final class Main {
     long graceMs = options.getShutdownGraceMs() + 5000;
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
       log.info("shutting down: draining connections and pending writes");
+      boolean clean = true;
       try {
         vertx.undeploy(deployment).toCompletionStage().toCompletableFuture().get(graceMs, TimeUnit.MILLISECONDS);
       } catch (Exception e) {
-        log.error("unclean shutdown: {}", e.toString());
+        // e.g. "N messages unwritten after ... ms": acked messages that are not stored
+        log.error("unclean shutdown: {}", e.getCause() != null ? e.getCause().getMessage() : e.toString());
+        clean = false;
         // Never leave an embedded Postgres running behind a dead JVM.
         relay.database().close().toCompletionStage().toCompletableFuture().join();
       }
@@ -78,6 +85,10 @@ public final class Main {
         vertx.close().toCompletionStage().toCompletableFuture().get(5, TimeUnit.SECONDS);
       } catch (Exception e) {
         log.warn("vert.x did not close cleanly: {}", e.toString());
+      }
+      if (!clean) {
+        // a signal's exit status (143) would look like a clean drain to a supervisor
+        Runtime.getRuntime().halt(EXIT_UNCLEAN_SHUTDOWN);
       }
     }, "switchboard-shutdown"));
   }

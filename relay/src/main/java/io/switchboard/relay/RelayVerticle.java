@@ -26,6 +26,7 @@ import io.switchboard.relay.store.BatchWriter;
 import io.switchboard.relay.store.Database;
 import io.switchboard.relay.store.MessageStore;
 import io.switchboard.relay.transport.WebSocketTransport;
+import io.vertx.core.CompositeFuture;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
@@ -79,10 +80,12 @@ public final class RelayVerticle extends VerticleBase {
               System::nanoTime);
           return store;
         }))
-        .compose(store -> {
-          startTimers();
-          return Future.all(listenPublic(store), listenAdmin(store));
-        })
+        .compose(store -> Future.all(listenPublic(store), listenAdmin(store)))
+        .onSuccess(v -> startTimers())
+        // Stop whatever got up (Postgres, STUN, a listening server) and say which port was taken.
+        .recover(failure -> stop().transform(x -> vertx.executeBlocking(
+            () -> PortConflicts.explain(failure, PortConflicts.configured(options)), false))
+            .compose(explained -> Future.<CompositeFuture>failedFuture(explained)))
         .onSuccess(v -> LOG.info("relay up: ws://{}:{}{} (admin :{}), database {}, STUN {}", options.getHost(), port(),
             WebSocketTransport.PATH, adminPort(), database.embedded() ? "embedded" : "external",
             stun == null ? "off" : stun.endpoints()));
@@ -149,7 +152,7 @@ public final class RelayVerticle extends VerticleBase {
   private Future<HttpServer> listenAdmin(MessageStore store) {
     adminServer = vertx.createHttpServer(new HttpServerOptions().setHost(options.getAdminHost())
             .setPort(options.getAdminPort()).setCompressionSupported(true).setHttp2ClearTextEnabled(false))
-        .requestHandler(new AdminApi(vertx, engine, store, registry).router());
+        .requestHandler(new AdminApi(vertx, engine, store, registry, database::healthProblem).router());
     return adminServer.listen();
   }
 

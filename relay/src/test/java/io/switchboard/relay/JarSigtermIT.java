@@ -16,6 +16,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -113,7 +115,49 @@ class JarSigtermIT {
     assertThat(server.waitFor(30, TimeUnit.SECONDS)).isTrue();
   }
 
+  @Test
+  void sigtermWithTheDatabaseFrozenSaysHowManyAreUnwrittenAndExitsNonZero() throws Exception {
+    int port = freePort();
+    server = start(port, freePort(), Map.of("SWITCHBOARD_SHUTDOWN_GRACE_MS", "1500"));
+    TestClient alice = TestClient.connect(vertx, port);
+    alice.hello();
+    alice.join("frozen");
+    assertThat(alice.sendMessage("frozen", "f0", "stored").getBoolean("stored")).isTrue();
+    long pid = Long.parseLong(Files.readAllLines(dataDir.resolve("pg/postmaster.pid")).get(0).trim());
+    ProcessHandle postmaster = ProcessHandle.of(pid).orElseThrow();
+    // the whole server frozen (its backends serve the pool's connections): alive but not answering,
+    // so nothing to restart, and the writes just wait
+    List<ProcessHandle> frozen = Stream.concat(Stream.of(postmaster), postmaster.descendants()).toList();
+    signal("STOP", frozen);
+    try {
+      for (int i = 1; i <= 5; i++) {
+        alice.send(new JsonObject().put("t", "send").put("room", "frozen").put("cid", "f" + i).put("body", "b"));
+      }
+      alice.request(new JsonObject().put("t", "ping")); // frames are handled in order: all five are sequenced
+      server.destroy(); // SIGTERM
+      await().atMost(Duration.ofSeconds(20)).failFast(() -> !server.isAlive()).until(() -> log().contains("messages unwritten"));
+    } catch (RuntimeException e) {
+      System.err.println("SERVER LOG\n" + log());
+      throw e;
+    } finally {
+      signal("CONT", frozen);
+    }
+    assertThat(server.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(log()).contains("unclean shutdown: 5 messages unwritten after 1500 ms");
+    assertThat(server.exitValue()).as("not the clean drain's 143").isEqualTo(Main.EXIT_UNCLEAN_SHUTDOWN);
+  }
+
+  private static void signal(String signal, List<ProcessHandle> processes) throws Exception {
+    List<String> command = new java.util.ArrayList<>(List.of("kill", "-" + signal));
+    processes.forEach(p -> command.add(Long.toString(p.pid())));
+    new ProcessBuilder(command).start().waitFor();
+  }
+
   private Process start(int port, int adminPort) throws Exception {
+    return start(port, adminPort, Map.of());
+  }
+
+  private Process start(int port, int adminPort, Map<String, String> env) throws Exception {
     assertThat(JAR).as("run `./mvnw package` first").exists();
     // the heap flags of the README's run command too: the jar must start and drain within them
     ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -126,6 +170,7 @@ class JarSigtermIT {
     pb.environment().put("SWITCHBOARD_P2P_STUN_ADDRESSES", "127.0.0.1");
     pb.environment().put("SWITCHBOARD_P2P_STUN_PORT", "0");
     pb.environment().put("SWITCHBOARD_P2P_STUN_ALT_PORT", "0");
+    pb.environment().putAll(env);
     pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("server.log").toFile()));
     Process p = pb.start();
     try {

@@ -9,9 +9,11 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
+import java.util.function.Supplier;
 
 /**
- * The private port: {@code /health} (process up), {@code /ready} (database reachable), {@code /metrics},
+ * The private port: {@code /health} (the process is fit to go on: 503 when an embedded Postgres
+ * died and could not be restarted), {@code /ready} (database reachable, not draining), {@code /metrics},
  * {@code /steering} (P2P outcome rates per NAT class pair).
  */
 public final class AdminApi {
@@ -22,17 +24,21 @@ public final class AdminApi {
   private final RelayEngine engine;
   private final MessageStore store;
   private final PrometheusMeterRegistry registry;
+  private final Supplier<String> healthProblem;
 
-  public AdminApi(Vertx vertx, RelayEngine engine, MessageStore store, PrometheusMeterRegistry registry) {
+  /** @param healthProblem why the process should be restarted, or null (e.g. {@code Database::healthProblem}) */
+  public AdminApi(Vertx vertx, RelayEngine engine, MessageStore store, PrometheusMeterRegistry registry,
+      Supplier<String> healthProblem) {
     this.vertx = vertx;
     this.engine = engine;
     this.store = store;
     this.registry = registry;
+    this.healthProblem = healthProblem;
   }
 
   public Router router() {
     Router router = Router.router(vertx);
-    router.get("/health").handler(ctx -> JsonResponses.json(ctx, 200, new JsonObject().put("status", "up")));
+    router.get("/health").handler(this::health);
     router.get("/ready").handler(this::ready);
     router.get("/metrics").handler(this::metrics);
     router.get("/steering").handler(ctx -> JsonResponses.json(ctx, 200, steering()));
@@ -62,6 +68,15 @@ public final class AdminApi {
     vertx.executeBlocking(registry::scrape, false)
         .onSuccess(text -> ctx.response().putHeader("content-type", PROMETHEUS_TEXT).end(text))
         .onFailure(ctx::fail);
+  }
+
+  private void health(RoutingContext ctx) {
+    String problem = healthProblem.get();
+    if (problem == null) {
+      JsonResponses.json(ctx, 200, new JsonObject().put("status", "up"));
+    } else {
+      JsonResponses.json(ctx, 503, new JsonObject().put("status", "down").put("reason", problem));
+    }
   }
 
   private void ready(RoutingContext ctx) {

@@ -22,11 +22,20 @@ public final class Database {
   private final Vertx vertx;
   private final Pool pool;
   private final Embedded embedded;
+  private final PostmasterWatchdog watchdog;
+  private final long watchTimer;
 
-  private Database(Vertx vertx, Pool pool, Embedded embedded) {
+  private Database(Vertx vertx, Pool pool, Embedded embedded, StoreOptions o) {
     this.vertx = vertx;
     this.pool = pool;
     this.embedded = embedded;
+    if (embedded == null) {
+      watchdog = null;
+      watchTimer = -1;
+    } else {
+      watchdog = new PostmasterWatchdog(o.getEmbeddedRestartMaxFailures(), embedded::died, () -> embedded.restart(vertx));
+      watchTimer = vertx.setPeriodic(o.getEmbeddedWatchMs(), id -> watchdog.tick());
+    }
   }
 
   /** Starts the embedded server if needed, opens the pool and applies pending migrations. */
@@ -42,9 +51,11 @@ public final class Database {
       return open(vertx, o, connect, null);
     }
     Path dataDir = Path.of(o.getDataDir()).toAbsolutePath();
-    Embedded embedded = new Embedded(dataDir.resolve("pg"), dataDir.resolve("pg-bin"), o.getEmbeddedPort());
+    Embedded embedded = new Embedded(dataDir, o.getEmbeddedPort());
     return embedded.start(vertx).compose(v -> open(vertx, o,
-      StoreOptions.statementMode(embedded.connectOptions(), false), embedded));
+      StoreOptions.statementMode(embedded.connectOptions(), false), embedded)
+      // a failed migration must not leave the server running
+      .recover(err -> embedded.stop(vertx).transform(x -> Future.failedFuture(err))));
   }
 
   /** Requests waiting for a connection; the relay also caps its own concurrent reads well below this. */
@@ -59,15 +70,14 @@ public final class Database {
       .connectingTo(connect)
       .using(vertx)
       .build();
-    Database db = new Database(vertx, pool, embedded);
     return Migrations.apply(vertx, pool)
       .map(applied -> {
         if (!applied.isEmpty()) {
           log.info("Applied schema migrations {}", applied);
         }
-        return db;
+        return new Database(vertx, pool, embedded, o);
       })
-      .recover(err -> db.close().transform(ignored -> Future.failedFuture(err)));
+      .recover(err -> pool.close().transform(ignored -> Future.failedFuture(err)));
   }
 
   public Pool pool() {
@@ -78,8 +88,18 @@ public final class Database {
     return embedded != null;
   }
 
+  /**
+   * Why the process is unhealthy, or null: set when an embedded postmaster died and could not be
+   * restarted {@code embeddedRestartMaxFailures} times in a row. An external database's outages
+   * are {@code /ready}'s business, not the process's.
+   */
+  public String healthProblem() {
+    return watchdog == null ? null : watchdog.problem();
+  }
+
   /** Closes the pool, then stops the embedded server if there is one. Flush the {@link BatchWriter} first. */
   public Future<Void> close() {
+    vertx.cancelTimer(watchTimer);
     return pool.close().transform(ar -> embedded != null ? embedded.stop(vertx) : Future.<Void>succeededFuture());
   }
 
@@ -104,14 +124,21 @@ public final class Database {
   private static final class Embedded {
     private static final java.time.Duration ORPHAN_STOP_TIMEOUT = java.time.Duration.ofSeconds(30);
 
+    private final Path root;
     private final Path dataDir;
     private final Path binDir;
     private volatile int port;
     private volatile EmbeddedPostgres server;
+    // between start and a deliberate stop: a server that should be running
+    private volatile boolean wanted;
+    private volatile String password;
+    // the running postmaster, to notice its death without a query
+    private volatile ProcessHandle postmaster;
 
-    Embedded(Path dataDir, Path binDir, int port) {
-      this.dataDir = dataDir;
-      this.binDir = binDir;
+    Embedded(Path root, int port) {
+      this.root = root;
+      this.dataDir = root.resolve("pg");
+      this.binDir = root.resolve("pg-bin");
       this.port = port;
     }
 
@@ -119,38 +146,104 @@ public final class Database {
       // initdb (first run) and pg_ctl start block for seconds
       return vertx.executeBlocking(() -> {
         synchronized (this) {
-          if (server == null) {
-            OrphanedPostgres.stop(dataDir, ORPHAN_STOP_TIMEOUT);
-            EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
-              .setDataDirectory(dataDir)
-              .setCleanDataDirectory(false)
-              // unpack the binaries once next to the data, not under /tmp at every start
-              .setOverrideWorkingDirectory(binDir.toFile())
-              // zonky's own hook would stop Postgres while the relay still flushes on SIGTERM;
-              // the relay closes it after draining instead.
-              .setRegisterShutdownHook(false)
-              // zonky's defaults are for throwaway test databases (-F = no fsync, async commit):
-              // acked means on disk, so both go back on. Batching pays for the fsyncs.
-              .setServerConfig("fsync", "on")
-              .setServerConfig("synchronous_commit", "on");
-            if (port != 0) {
-              builder.setPort(port);
-            }
-            server = builder.start();
-            port = server.getPort();
-          }
+          wanted = true;
+          startLocked();
         }
         return null;
       });
     }
 
+    /** Replaces a server whose postmaster died with a new one on the same port and data folder. */
+    Future<Void> restart(Vertx vertx) {
+      return vertx.executeBlocking(() -> {
+        synchronized (this) {
+          if (!died()) {
+            return null;
+          }
+          if (server != null) {
+            // releases zonky's folder lock; its pg_ctl stop fails on the dead pid and logs so
+            server.close();
+            server = null;
+          }
+          startLocked();
+        }
+        return null;
+      });
+    }
+
+    /** True when a server should be running (started, not stopped on purpose) but its postmaster is gone. */
+    boolean died() {
+      ProcessHandle p = postmaster;
+      return wanted && (server == null || p == null || !OrphanedPostgres.running(p));
+    }
+
+    private void startLocked() throws Exception {
+      if (server != null) {
+        return;
+      }
+      OrphanedPostgres.stop(dataDir, ORPHAN_STOP_TIMEOUT);
+      EmbeddedLockdown.Password pw = EmbeddedLockdown.loadOrCreatePassword(root);
+      EmbeddedLockdown.warnIfWritableByOthers(root);
+      Path binaries = ZonkyBinaries.unpack(binDir);
+      EmbeddedLockdown.notWritableByOthers(binDir);
+      // An existing cluster is locked down here: a failure inside zonky's start, after it took its
+      // folder lock, would keep that lock for the life of this JVM and fail every restart.
+      boolean fresh = !java.nio.file.Files.exists(dataDir.resolve("postgresql.conf"));
+      if (!fresh) {
+        EmbeddedLockdown.lockCluster(dataDir, binaries, pw);
+      }
+      EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+        .setDataDirectory(dataDir)
+        .setCleanDataDirectory(false)
+        // unpack the binaries once next to the data, not under /tmp at every start
+        .setOverrideWorkingDirectory(binDir.toFile())
+        // zonky's own hook would stop Postgres while the relay still flushes on SIGTERM;
+        // the relay closes it after draining instead.
+        .setRegisterShutdownHook(false)
+        // zonky's defaults are for throwaway test databases (-F = no fsync, async commit):
+        // acked means on disk, so both go back on. Batching pays for the fsyncs.
+        .setServerConfig("fsync", "on")
+        .setServerConfig("synchronous_commit", "on")
+        // zonky's initdb trusts everyone: after initdb, before the first listen, lock it down
+        .setDataDirectoryCustomizer(dir -> {
+          try {
+            if (fresh) {
+              EmbeddedLockdown.lockCluster(dir.toPath(), binaries, pw);
+            }
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        })
+        .setServerConfig("listen_addresses", "127.0.0.1")
+        // no Unix socket (zonky's binaries put a 0777 one in /tmp): nothing here needs it
+        .setServerConfig("unix_socket_directories", "")
+        .setServerConfig("password_encryption", "scram-sha-256")
+        .setConnectConfig("password", pw.value());
+      if (port != 0) {
+        builder.setPort(port);
+      }
+      try {
+        server = builder.start();
+      } catch (Exception | Error e) {
+        // zonky may have started a postmaster it then gave up waiting for
+        OrphanedPostgres.stop(dataDir, ORPHAN_STOP_TIMEOUT);
+        throw e;
+      }
+      port = server.getPort();
+      password = pw.value();
+      postmaster = OrphanedPostgres.find(dataDir).orElse(null);
+    }
+
     Future<Void> stop(Vertx vertx) {
       return vertx.executeBlocking(() -> {
         synchronized (this) {
+          wanted = false;
           if (server != null) {
             server.close();
             server = null;
           }
+          // a postmaster zonky's stop could not end (or one it lost track of) must not outlive us
+          OrphanedPostgres.stop(dataDir, ORPHAN_STOP_TIMEOUT);
         }
         return null;
       });
@@ -160,7 +253,8 @@ public final class Database {
       return new PgConnectOptions()
         .setHost("127.0.0.1")
         .setPort(port)
-        .setUser("postgres")
+        .setUser(EmbeddedLockdown.SUPERUSER)
+        .setPassword(password)
         .setDatabase("postgres");
     }
   }

@@ -56,7 +56,27 @@ final class OrphanedPostgres {
     }
     // A stale file whose pid is dead (or reused by another program) is Postgres's own business.
     return ProcessHandle.of(pid)
-        .filter(ProcessHandle::isAlive)
+        .filter(OrphanedPostgres::running)
         .filter(p -> p.info().command().map(c -> c.endsWith("/postgres")).orElse(false));
+  }
+
+  /**
+   * Alive and not a zombie. {@link ProcessHandle#isAlive} counts zombies as alive, and a killed
+   * postmaster stays one when the PID 1 that adopted it never reaps (a JVM as a container's
+   * entrypoint does not).
+   */
+  static boolean running(ProcessHandle p) {
+    if (!p.isAlive()) {
+      return false;
+    }
+    try {
+      String stat = Files.readString(Path.of("/proc", Long.toString(p.pid()), "stat"));
+      // "pid (comm) S ...": the state follows the last ')', as comm may contain one
+      int close = stat.lastIndexOf(')');
+      return close < 0 || close + 2 >= stat.length() || stat.charAt(close + 2) != 'Z';
+    } catch (IOException e) {
+      // no /proc (not Linux) or gone meanwhile
+      return p.isAlive();
+    }
   }
 }

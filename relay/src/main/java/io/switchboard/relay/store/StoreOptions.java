@@ -32,6 +32,8 @@ public class StoreOptions {
   public static final int DEFAULT_BREAKER_MAX_FAILURES = 3;
   public static final long DEFAULT_BREAKER_RESET_TIMEOUT_MS = 2_000;
   public static final long DEFAULT_WRITE_TIMEOUT_MS = 5_000;
+  public static final long DEFAULT_EMBEDDED_WATCH_MS = 1_000;
+  public static final int DEFAULT_EMBEDDED_RESTART_MAX_FAILURES = 3;
 
   private String databaseUrl;
   private String dataDir;
@@ -44,6 +46,8 @@ public class StoreOptions {
   private int breakerMaxFailures;
   private long breakerResetTimeoutMs;
   private long writeTimeoutMs;
+  private long embeddedWatchMs;
+  private int embeddedRestartMaxFailures;
 
   public StoreOptions() {
     databaseUrl = DEFAULT_DATABASE_URL;
@@ -57,6 +61,8 @@ public class StoreOptions {
     breakerMaxFailures = DEFAULT_BREAKER_MAX_FAILURES;
     breakerResetTimeoutMs = DEFAULT_BREAKER_RESET_TIMEOUT_MS;
     writeTimeoutMs = DEFAULT_WRITE_TIMEOUT_MS;
+    embeddedWatchMs = DEFAULT_EMBEDDED_WATCH_MS;
+    embeddedRestartMaxFailures = DEFAULT_EMBEDDED_RESTART_MAX_FAILURES;
   }
 
   public StoreOptions(StoreOptions other) {
@@ -71,6 +77,8 @@ public class StoreOptions {
     breakerMaxFailures = other.breakerMaxFailures;
     breakerResetTimeoutMs = other.breakerResetTimeoutMs;
     writeTimeoutMs = other.writeTimeoutMs;
+    embeddedWatchMs = other.embeddedWatchMs;
+    embeddedRestartMaxFailures = other.embeddedRestartMaxFailures;
   }
 
   /** Missing keys keep their defaults; values go through the setters, so bad ones are rejected. */
@@ -87,6 +95,8 @@ public class StoreOptions {
     setBreakerMaxFailures(json.getInteger("breakerMaxFailures", breakerMaxFailures));
     setBreakerResetTimeoutMs(json.getLong("breakerResetTimeoutMs", breakerResetTimeoutMs));
     setWriteTimeoutMs(json.getLong("writeTimeoutMs", writeTimeoutMs));
+    setEmbeddedWatchMs(json.getLong("embeddedWatchMs", embeddedWatchMs));
+    setEmbeddedRestartMaxFailures(json.getInteger("embeddedRestartMaxFailures", embeddedRestartMaxFailures));
   }
 
   public JsonObject toJson() {
@@ -104,7 +114,9 @@ public class StoreOptions {
       .put("transactionPooler", transactionPooler)
       .put("breakerMaxFailures", breakerMaxFailures)
       .put("breakerResetTimeoutMs", breakerResetTimeoutMs)
-      .put("writeTimeoutMs", writeTimeoutMs);
+      .put("writeTimeoutMs", writeTimeoutMs)
+      .put("embeddedWatchMs", embeddedWatchMs)
+      .put("embeddedRestartMaxFailures", embeddedRestartMaxFailures);
   }
 
   public String getDatabaseUrl() {
@@ -232,6 +244,28 @@ public class StoreOptions {
   public StoreOptions setWriteTimeoutMs(long writeTimeoutMs) {
     requirePositive("writeTimeoutMs", writeTimeoutMs);
     this.writeTimeoutMs = writeTimeoutMs;
+    return this;
+  }
+
+  public long getEmbeddedWatchMs() {
+    return embeddedWatchMs;
+  }
+
+  /** How often the embedded postmaster is checked for being alive (and restarted when it died). */
+  public StoreOptions setEmbeddedWatchMs(long embeddedWatchMs) {
+    requirePositive("embeddedWatchMs", embeddedWatchMs);
+    this.embeddedWatchMs = embeddedWatchMs;
+    return this;
+  }
+
+  public int getEmbeddedRestartMaxFailures() {
+    return embeddedRestartMaxFailures;
+  }
+
+  /** Failed restarts of a dead embedded postmaster in a row after which {@code /health} answers 503. */
+  public StoreOptions setEmbeddedRestartMaxFailures(int embeddedRestartMaxFailures) {
+    requirePositive("embeddedRestartMaxFailures", embeddedRestartMaxFailures);
+    this.embeddedRestartMaxFailures = embeddedRestartMaxFailures;
     return this;
   }
 

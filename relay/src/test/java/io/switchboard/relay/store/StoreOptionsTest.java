@@ -41,8 +41,12 @@ class StoreOptionsTest {
       .setTransactionPooler(true)
       .setBreakerMaxFailures(5)
       .setBreakerResetTimeoutMs(1_000)
-      .setWriteTimeoutMs(3_000);
+      .setWriteTimeoutMs(3_000)
+      .setEmbeddedWatchMs(250)
+      .setEmbeddedRestartMaxFailures(9);
     JsonObject json = o.toJson();
+    assertThat(json.getLong("embeddedWatchMs")).isEqualTo(250);
+    assertThat(json.getInteger("embeddedRestartMaxFailures")).isEqualTo(9);
     assertThat(json.getString("databaseUrl")).isEqualTo(o.getDatabaseUrl());
     assertThat(json.getInteger("poolSize")).isEqualTo(7);
     assertThat(json.getBoolean("transactionPooler")).isTrue();
@@ -68,6 +72,8 @@ class StoreOptionsTest {
     assertThatThrownBy(() -> o.setBreakerMaxFailures(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> o.setBreakerResetTimeoutMs(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> o.setWriteTimeoutMs(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> o.setEmbeddedWatchMs(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> o.setEmbeddedRestartMaxFailures(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> o.setEmbeddedPort(65536)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> o.setEmbeddedPort(-1)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> o.setDataDir("")).isInstanceOf(IllegalArgumentException.class);
