@@ -103,9 +103,9 @@ public class StunOptions {
 
   /**
    * One or two IP literals (no host names: a STUN server must know exactly which address it
-   * answers from). One address may be the wildcard: {@code 0.0.0.0} serves every IPv4 address of
-   * the host's up interfaces, {@code ::} every IPv4 and IPv6 one (link-local IPv6 excepted), each
-   * from its own sockets, as found at start. Two addresses enable RFC 5780 and must then be two
+   * answers from). One address may be the wildcard ({@code 0.0.0.0} or {@code ::}, the same): it
+   * serves every IPv4 and IPv6 address of the host's up interfaces (link-local IPv6 excepted),
+   * each from its own sockets, as found at start. Two addresses enable RFC 5780 and must then be two
    * different, concrete addresses of the same family.
    */
   public StunOptions setAddresses(List<String> addresses) {

@@ -34,7 +34,7 @@ import java.util.function.LongSupplier;
  * requests with the sender's reflexive address (RFC 5389/8489), plus RFC 5780 behaviour
  * discovery when two addresses are configured. Unauthenticated, like public STUN servers.
  * <p>
- * A wildcard address is expanded at start into every local address of its family (see
+ * A wildcard address is expanded at start into every local address (see
  * {@link #localAddresses}), each with its own pair of sockets on the same two ports: a socket
  * bound to the wildcard answers from whatever source address routing picks (e.g. the interface
  * address for a request sent to 127.0.0.1), and browsers ignore an answer from an address they
@@ -129,7 +129,7 @@ public final class StunServer {
     if (configured.get(0).isAnyLocalAddress()) {
       List<InetAddress> local;
       try {
-        local = localAddresses(configured.get(0) instanceof Inet6Address);
+        local = localAddresses();
       } catch (IOException e) {
         return Future.failedFuture(e);
       }
@@ -214,11 +214,13 @@ public final class StunServer {
   }
 
   /**
-   * The addresses a wildcard stands for, found now: every IPv4 address of every interface that is
-   * up (loopback included, first), and with {@code ipv6} also every IPv6 one except link-local
-   * addresses (they need a scope, and ICE does not use them).
+   * The addresses a wildcard stands for, found now: every address of every interface that is up,
+   * loopback first, except link-local IPv6 ones (they need a scope, and browsers do not gather
+   * them). Both families for either wildcard: a browser probes STUN from its IPv6 sockets too
+   * (to {@code localhost} that is {@code ::1}), and its candidate gathering waits for those
+   * answers; without them it ends only when the requests time out, after the SDK's probe.
    */
-  static List<InetAddress> localAddresses(boolean ipv6) throws IOException {
+  static List<InetAddress> localAddresses() throws IOException {
     List<InetAddress> loopback = new ArrayList<>();
     List<InetAddress> others = new ArrayList<>();
     for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
@@ -226,7 +228,7 @@ public final class StunServer {
         continue;
       }
       for (InetAddress address : Collections.list(nif.getInetAddresses())) {
-        boolean wanted = address instanceof Inet4Address || (ipv6 && !address.isLinkLocalAddress());
+        boolean wanted = address instanceof Inet4Address || !address.isLinkLocalAddress();
         if (wanted) {
           // no scope id: the socket binds the plain address
           InetAddress plain = InetAddress.getByAddress(address.getAddress());

@@ -2,6 +2,8 @@ package io.switchboard.signaling.stun;
 
 import io.vertx.core.datagram.DatagramSocket;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import java.net.BindException;
 import java.net.Inet4Address;
@@ -138,7 +140,7 @@ class StunServerTest extends StunTestBase {
     assertThat(server.endpoints()).containsExactly(new InetSocketAddress("0.0.0.0", port),
       new InetSocketAddress("0.0.0.0", altPort));
     List<InetSocketAddress> expected = new ArrayList<>();
-    for (InetAddress address : localIpv4()) {
+    for (InetAddress address : localAddresses()) {
       expected.add(new InetSocketAddress(address, port));
       expected.add(new InetSocketAddress(address, altPort));
     }
@@ -146,10 +148,14 @@ class StunServerTest extends StunTestBase {
     assertThat(server.boundEndpoints().get(0).getAddress().isLoopbackAddress()).isTrue();
   }
 
-  /** {@code ::} serves IPv6 too: a request to ::1 is answered from ::1 (and 127.0.0.1 from itself). */
-  @Test
-  void ipv6WildcardAnswersFromTheAddressAsked() throws Exception {
-    start(unlimited(new StunOptions().setAddresses(List.of("::")).setPort(0).setAltPort(0)));
+  /**
+   * Either wildcard serves IPv6 too: a request to ::1 is answered from ::1 (and 127.0.0.1 from
+   * itself). Browsers probe from their IPv6 sockets as well and wait for those answers.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"0.0.0.0", "::"})
+  void wildcardsServeIpv6Too(String wildcard) throws Exception {
+    start(unlimited(new StunOptions().setAddresses(List.of(wildcard)).setPort(0).setAltPort(0)));
 
     for (String host : List.of("::1", "127.0.0.1")) {
       DatagramSocket client = await(vertx.createDatagramSocket(
@@ -264,6 +270,28 @@ class StunServerTest extends StunTestBase {
       }
     }
     return out;
+  }
+
+  /** Every address of an up interface but link-local IPv6 ones. */
+  private static List<InetAddress> localAddresses() throws SocketException {
+    List<InetAddress> out = new ArrayList<>();
+    for (NetworkInterface nif : Collections.list(NetworkInterface.getNetworkInterfaces())) {
+      if (nif.isUp()) {
+        Collections.list(nif.getInetAddresses()).stream()
+          .filter(a -> a instanceof Inet4Address || !a.isLinkLocalAddress())
+          .map(a -> a instanceof java.net.Inet6Address ? stripScope(a) : a)
+          .forEach(out::add);
+      }
+    }
+    return out;
+  }
+
+  private static InetAddress stripScope(InetAddress address) {
+    try {
+      return InetAddress.getByAddress(address.getAddress());
+    } catch (java.net.UnknownHostException e) {
+      throw new IllegalStateException(e);
+    }
   }
 
   private static int freePort(String host) throws SocketException {
