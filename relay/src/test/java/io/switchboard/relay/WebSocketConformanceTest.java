@@ -111,6 +111,7 @@ class WebSocketConformanceTest extends RelayTestBase {
     TestClient c = TestClient.connect(vertx, relay.port(),
         new WebSocketClientOptions().setTryUsePerMessageCompression(true));
     try {
+      assertThat(c.socket().headers().get("sec-websocket-extensions")).as("negotiated").contains("permessage-deflate");
       c.hello();
       String pad = "compressible ".repeat(60);
       c.send(new JsonObject().put("t", "ping").put("id", "z").put("pad", pad));
