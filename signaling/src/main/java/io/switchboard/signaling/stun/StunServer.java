@@ -146,15 +146,29 @@ public final class StunServer {
     for (List<InetAddress> addresses : groupAddresses) {
       // every group takes the two ports the first one got (RFC 5780 §6: the same two ports on both
       // addresses; with a wildcard, one stun: URL port for every address)
-      chain = chain.compose(v -> bindGroup(vertx, addresses,
-          groups.isEmpty() ? options.getPort() : groups.get(0).bound().get(0).getPort(),
-          groups.isEmpty() ? options.getAltPort() : groups.get(0).bound().get(1).getPort())
-        .map(group -> {
-          groups.add(group);
-          return null;
-        }));
+      chain = chain.compose(v -> {
+        Future<Void> bound = bindGroup(vertx, addresses,
+            groups.isEmpty() ? options.getPort() : groups.get(0).bound().get(0).getPort(),
+            groups.isEmpty() ? options.getAltPort() : groups.get(0).bound().get(1).getPort())
+          .map(group -> {
+            groups.add(group);
+            return null;
+          });
+        if (groupAddresses.size() > 1 && addresses.get(0) instanceof Inet6Address) {
+          // a wildcard's IPv6 address may not be bindable yet (duplicate address detection still
+          // running after a network change): serve the others rather than refuse to start
+          return bound.recover(e -> {
+            LOG.warn("STUN: not serving {} ({}); requests sent to it go unanswered until a restart",
+              addresses.get(0).getHostAddress(), e.toString());
+            return Future.succeededFuture();
+          });
+        }
+        return bound;
+      });
     }
     return chain
+      .compose(v -> groups.isEmpty() ? Future.failedFuture(new IllegalStateException(
+        "STUN: no local address could be bound for " + configured.get(0))) : Future.succeededFuture())
       .map(v -> {
         List<InetSocketAddress> endpoints = new ArrayList<>();
         for (int i = 0; i < groups.get(0).bound().size(); i++) {

@@ -172,6 +172,22 @@ class StunServerTest extends StunTestBase {
     }
   }
 
+  /** A wildcard's IPv6 address that cannot be bound is left out (logged); the rest is served. */
+  @Test
+  void anUnbindableIpv6AddressIsSkipped() throws Exception {
+    try (java.net.DatagramSocket squatter = new java.net.DatagramSocket(new InetSocketAddress("::1", 0))) {
+      int port = squatter.getLocalPort();
+      start(unlimited(new StunOptions().setAddresses(List.of("0.0.0.0")).setPort(port).setAltPort(0)));
+
+      assertThat(server.boundEndpoints()).extracting(InetSocketAddress::getAddress)
+        .doesNotContain(InetAddress.getByName("::1"))
+        .contains(InetAddress.getByName("127.0.0.1"));
+      DatagramSocket client = clientSocket();
+      assertThat(await(probe(client).bind(new InetSocketAddress("127.0.0.1", port))).mapped())
+        .isEqualTo(localAddress(client));
+    }
+  }
+
   /** Finding 7 of issue 12 (STUN part): one source past its bucket gets no answers; others still do. */
   @Test
   void aSourceOverItsRateIsDroppedAndCounted() throws Exception {
