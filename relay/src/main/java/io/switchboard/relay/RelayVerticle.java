@@ -100,8 +100,7 @@ public final class RelayVerticle extends VerticleBase {
       IceServers none = new ConfiguredIceServers(p2p.getPublicHost(), List.of(), List.of(), null);
       return Future.succeededFuture(coordinator(steering, none));
     }
-    StunOptions stunOptions = new StunOptions().setAddresses(p2p.stunAddressList()).setPort(p2p.getStunPort())
-        .setAltPort(p2p.getStunAltPort());
+    StunOptions stunOptions = p2p.stunOptions();
     TurnOptions turnOptions = p2p.turnOptions();
     Future<TurnCredentials> turn = !turnOptions.isEnabled() ? Future.succeededFuture(null)
         : vertx.executeBlocking(() -> new TurnCredentials(TurnSecret.loadOrCreate(turnOptions.getSecret(), dataDir),

@@ -105,13 +105,25 @@ final class RawWebSocket implements AutoCloseable {
 
   /** Writes one masked text frame without waiting (usable on the socket's own event loop); under 64 KiB. */
   Future<Void> writeText(String text) {
-    byte[] payload = text.getBytes(StandardCharsets.UTF_8);
+    return writeFrame(0x81, text.getBytes(StandardCharsets.UTF_8));
+  }
+
+  /**
+   * Sends one masked frame with any first byte (FIN, RSV1-3, opcode: e.g. 0x01 a non-final text
+   * fragment, 0x80 a final continuation, 0xC1 a final text frame with RSV1) and any payload
+   * under 64 KiB, and waits until it is written.
+   */
+  void sendFrame(int firstByte, byte[] payload) {
+    TestClient.sync(writeFrame(firstByte, payload), 10);
+  }
+
+  private Future<Void> writeFrame(int firstByte, byte[] payload) {
     if (payload.length > 0xffff) {
       throw new IllegalArgumentException("keep it under 64 KiB");
     }
     byte[] mask = new byte[4];
     random.nextBytes(mask);
-    Buffer frame = Buffer.buffer().appendByte((byte) 0x81);
+    Buffer frame = Buffer.buffer().appendByte((byte) firstByte);
     if (payload.length < 126) {
       frame.appendByte((byte) (0x80 | payload.length));
     } else {

@@ -1,6 +1,7 @@
 package io.switchboard.relay.config;
 
 import io.switchboard.signaling.steer.SteeringOptions;
+import io.switchboard.signaling.stun.StunOptions;
 import io.switchboard.signaling.turn.TurnOptions;
 import io.vertx.core.json.JsonObject;
 import java.util.Arrays;
@@ -12,11 +13,17 @@ import java.util.List;
  * ({@code SWITCHBOARD_P2P_TURN_URLS=turn:a:3478?transport=udp,turn:a:3478?transport=tcp}).
  */
 public final class P2pOptions {
+  /** STUN datagrams per second from one source IP (see StunOptions); past it they are dropped. */
+  public static final int DEFAULT_STUN_RATE_PER_SOURCE = StunOptions.DEFAULT_RATE_PER_SOURCE;
+  public static final int DEFAULT_STUN_BURST_PER_SOURCE = StunOptions.DEFAULT_BURST_PER_SOURCE;
+
   private boolean enabled = true;
   private String publicHost = "";
   private String stunAddresses = "0.0.0.0";
   private int stunPort = 3490;
   private int stunAltPort = 3491;
+  private int stunRatePerSource = DEFAULT_STUN_RATE_PER_SOURCE;
+  private int stunBurstPerSource = DEFAULT_STUN_BURST_PER_SOURCE;
   private String turnUrls = "";
   private String turnSecret;
   private long turnTtlSeconds = 3600;
@@ -43,6 +50,8 @@ public final class P2pOptions {
     stunAddresses = json.getString("stunAddresses", stunAddresses);
     stunPort = json.getInteger("stunPort", stunPort);
     stunAltPort = json.getInteger("stunAltPort", stunAltPort);
+    stunRatePerSource = json.getInteger("stunRatePerSource", stunRatePerSource);
+    stunBurstPerSource = json.getInteger("stunBurstPerSource", stunBurstPerSource);
     turnUrls = json.getString("turnUrls", turnUrls);
     turnSecret = json.getString("turnSecret", turnSecret);
     turnTtlSeconds = json.getLong("turnTtlSeconds", turnTtlSeconds);
@@ -59,6 +68,7 @@ public final class P2pOptions {
   public JsonObject toJson() {
     return new JsonObject().put("enabled", enabled).put("publicHost", publicHost)
         .put("stunAddresses", stunAddresses).put("stunPort", stunPort).put("stunAltPort", stunAltPort)
+        .put("stunRatePerSource", stunRatePerSource).put("stunBurstPerSource", stunBurstPerSource)
         .put("turnUrls", turnUrls).put("turnSecret", turnSecret).put("turnTtlSeconds", turnTtlSeconds)
         .put("meshMax", meshMax).put("minSamples", minSamples).put("minSuccessRate", minSuccessRate)
         .put("learningWindowMs", learningWindowMs).put("maxSignalBytes", maxSignalBytes)
@@ -73,11 +83,20 @@ public final class P2pOptions {
     if (stunAddressList().isEmpty() || stunAddressList().size() > 2) {
       throw new IllegalArgumentException("p2p.stunAddresses takes one or two IP addresses");
     }
+    if (stunRatePerSource < 1 || stunBurstPerSource < 1) {
+      throw new IllegalArgumentException("p2p.stunRatePerSource and stunBurstPerSource must be positive");
+    }
     turnOptions().validate();
     steeringOptions().validate();
     if (signalRatePerSecond < 1 || signalBurst < 1 || maxSignalBytes < 2) {
       throw new IllegalArgumentException("p2p.signalRatePerSecond, signalBurst and maxSignalBytes must be positive");
     }
+  }
+
+  /** The STUN part, in the form (and with the checks) of the signaling module. */
+  public StunOptions stunOptions() {
+    return new StunOptions().setAddresses(stunAddressList()).setPort(stunPort).setAltPort(stunAltPort)
+        .setRatePerSource(stunRatePerSource).setBurstPerSource(stunBurstPerSource);
   }
 
   /** The TURN part, in the form (and with the checks) of the signaling module. */
@@ -107,6 +126,10 @@ public final class P2pOptions {
   public P2pOptions setStunPort(int stunPort) { this.stunPort = stunPort; validate(); return this; }
   public int getStunAltPort() { return stunAltPort; }
   public P2pOptions setStunAltPort(int stunAltPort) { this.stunAltPort = stunAltPort; validate(); return this; }
+  public int getStunRatePerSource() { return stunRatePerSource; }
+  public P2pOptions setStunRatePerSource(int stunRatePerSource) { this.stunRatePerSource = stunRatePerSource; validate(); return this; }
+  public int getStunBurstPerSource() { return stunBurstPerSource; }
+  public P2pOptions setStunBurstPerSource(int stunBurstPerSource) { this.stunBurstPerSource = stunBurstPerSource; validate(); return this; }
   public String getTurnUrls() { return turnUrls; }
   public List<String> turnUrlList() { return list(turnUrls); }
   public P2pOptions setTurnUrls(String turnUrls) { this.turnUrls = turnUrls; validate(); return this; }

@@ -1,6 +1,8 @@
 package io.switchboard.relay.transport;
 
+import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.switchboard.relay.RelayEngine;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.session.OutboundQueue;
@@ -10,6 +12,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.http.ServerWebSocketHandshake;
+import io.vertx.core.internal.http.WebSocketInternal;
 import java.security.SecureRandom;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -89,11 +92,17 @@ public final class WebSocketTransport {
     ws.binaryMessageHandler(data -> engine.onBinary(session));
     ws.pongHandler(data -> engine.onPong(session));
     ws.drainHandler(v -> session.onDrain());
+    FrameConformance.install(((WebSocketInternal) ws).channelHandlerContext().pipeline(),
+        options.getMaxFrameBytes() * HARD_FRAME_LIMIT_FACTOR);
     ws.exceptionHandler(e -> {
       LOG.debug("socket {}: {}", session.id(), e.toString());
       if (e instanceof CorruptedWebSocketFrameException corrupted) {
-        // e.g. a frame past the hard size limit: say why (1009) instead of just dropping the TCP connection
+        // a frame past the hard size limit (1009), bad UTF-8 (1007), reserved bits (1002): say why
+        // instead of just dropping the TCP connection
         session.close((short) corrupted.closeStatus().code(), corrupted.closeStatus().reasonText());
+      } else if (e instanceof TooLongFrameException) {
+        // fragments adding up past the hard limit (FrameConformance's aggregator)
+        session.close((short) WebSocketCloseStatus.MESSAGE_TOO_BIG.code(), WebSocketCloseStatus.MESSAGE_TOO_BIG.reasonText());
       }
     });
     ws.closeHandler(v -> engine.closed(session));

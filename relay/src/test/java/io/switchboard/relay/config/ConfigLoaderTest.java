@@ -83,6 +83,17 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void stunPerSourceLimitReachesTheStunService() {
+    RelayOptions o = ConfigLoader.load(Map.of("SWITCHBOARD_P2P_STUN_RATE_PER_SOURCE", "5",
+        "SWITCHBOARD_P2P_STUN_BURST_PER_SOURCE", "9"), null);
+    assertThat(o.getP2p().stunOptions().getRatePerSource()).isEqualTo(5);
+    assertThat(o.getP2p().stunOptions().getBurstPerSource()).isEqualTo(9);
+    assertThat(new P2pOptions(o.getP2p().toJson()).toJson()).isEqualTo(o.getP2p().toJson());
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_P2P_STUN_RATE_PER_SOURCE", "0"), null))
+        .hasMessageContaining("stunRatePerSource");
+  }
+
+  @Test
   void envNames() {
     assertThat(ConfigLoader.envName("SWITCHBOARD_", "maxBodyBytes")).isEqualTo("SWITCHBOARD_MAX_BODY_BYTES");
     assertThat(ConfigLoader.envName("SWITCHBOARD_STORE_", "poolSize")).isEqualTo("SWITCHBOARD_STORE_POOL_SIZE");

@@ -61,7 +61,8 @@ final class BindingHandler {
   );
 
   enum Result {
-    ANSWERED, ERROR, DROPPED;
+    /** RATE_LIMITED is decided before the handler, by the server's per-source limit. */
+    ANSWERED, ERROR, DROPPED, RATE_LIMITED;
 
     /** The metric tag value. */
     String tag() {
@@ -79,6 +80,10 @@ final class BindingHandler {
 
     static Outcome drop(String reason) {
       return new Outcome(Result.DROPPED, null, -1, reason, null);
+    }
+
+    static Outcome rateLimited() {
+      return new Outcome(Result.RATE_LIMITED, null, -1, "over the per-source rate", null);
     }
   }
 
@@ -202,17 +207,13 @@ final class BindingHandler {
   private Outcome answer(Request request, InetSocketAddress source, int arrivedOn, int sendFrom) {
     TransportAddress mapped = new TransportAddress(source.getAddress(), source.getPort(), Transport.UDP);
     Response response = MessageFactory.createBindingResponse(request, mapped);
-    // RFC 5780 §6.1: "The server MUST include both MAPPED-ADDRESS and XOR-MAPPED-ADDRESS"; old
-    // RFC 3489-era clients read only the former, and every RFC 5389 client knows it
-    response.putAttribute(AttributeFactory.createMappedAddressAttribute(mapped));
-    InetSocketAddress origin = endpoints.get(sendFrom);
-    if (!origin.getAddress().isAnyLocalAddress()) {
-      // RFC 5780 §6.1 / §7.3. A wildcard socket cannot tell which address the reply leaves from,
-      // and a RESPONSE-ORIGIN of 0.0.0.0 would be a lie
-      response.putAttribute(StunWire.addressAttribute(StunWire.RESPONSE_ORIGIN, origin));
-    }
     if (rfc5780) {
-      // RFC 5780 §6.1: Ca:Cp, "regardless of the value of the CHANGE-REQUEST flags"
+      // RFC 5780 §6.1: "The server MUST include both MAPPED-ADDRESS and XOR-MAPPED-ADDRESS", plus
+      // RESPONSE-ORIGIN and OTHER-ADDRESS (Ca:Cp, "regardless of the value of the CHANGE-REQUEST
+      // flags"). Without a second address they serve no test a client can run, and every byte
+      // past XOR-MAPPED-ADDRESS is amplification a spoofed request gets for free: left out.
+      response.putAttribute(AttributeFactory.createMappedAddressAttribute(mapped));
+      response.putAttribute(StunWire.addressAttribute(StunWire.RESPONSE_ORIGIN, endpoints.get(sendFrom)));
       response.putAttribute(StunWire.addressAttribute(StunWire.OTHER_ADDRESS, endpoints.get(arrivedOn ^ 3)));
     }
     return new Outcome(Result.ANSWERED, encode(request, response), sendFrom, null, null);

@@ -8,12 +8,13 @@ import java.util.Map;
 
 /**
  * The STUN service's meters (Micrometer dotted; Prometheus shows
- * {@code switchboard_stun_requests_total{result="answered|error|dropped"}}). Every datagram that
- * reaches a STUN socket counts exactly once:
+ * {@code switchboard_stun_requests_total{result="answered|error|dropped|rate_limited"}}). Every
+ * datagram that reaches a STUN socket counts exactly once:
  * <ul>
  *   <li>{@code answered} - a Binding success response was sent;</li>
  *   <li>{@code error} - a Binding error response was sent (420 Unknown Attribute, 400 Bad Request);</li>
- *   <li>{@code dropped} - no response: not STUN, malformed, oversized, or not a Binding request.</li>
+ *   <li>{@code dropped} - no response: not STUN, malformed, oversized, or not a Binding request;</li>
+ *   <li>{@code rate_limited} - no response: its source IP was over {@code ratePerSource}.</li>
  * </ul>
  */
 public final class StunMetrics {
@@ -23,7 +24,7 @@ public final class StunMetrics {
 
   private final Map<BindingHandler.Result, Counter> counters = new EnumMap<>(BindingHandler.Result.class);
 
-  /** Registers the three counters up front (they show as 0 before the first datagram). */
+  /** Registers the counters up front (they show as 0 before the first datagram). */
   StunMetrics(MeterRegistry registry) {
     for (BindingHandler.Result result : BindingHandler.Result.values()) {
       counters.put(result, Counter.builder(REQUESTS)

@@ -24,17 +24,27 @@ public class StunOptions {
   public static final List<String> DEFAULT_ADDRESSES = List.of("0.0.0.0");
   public static final int DEFAULT_PORT = 3490;
   public static final int DEFAULT_ALT_PORT = 3491;
+  /**
+   * Binding requests per second answered per source IP. A browser sends a handful per page load
+   * (ICE gathering plus retransmissions); a NAT with many users behind one address stays far below.
+   */
+  public static final int DEFAULT_RATE_PER_SOURCE = 20;
+  public static final int DEFAULT_BURST_PER_SOURCE = 40;
 
   private boolean enabled;
   private List<String> addresses;
   private int port;
   private int altPort;
+  private int ratePerSource;
+  private int burstPerSource;
 
   public StunOptions() {
     enabled = DEFAULT_ENABLED;
     addresses = DEFAULT_ADDRESSES;
     port = DEFAULT_PORT;
     altPort = DEFAULT_ALT_PORT;
+    ratePerSource = DEFAULT_RATE_PER_SOURCE;
+    burstPerSource = DEFAULT_BURST_PER_SOURCE;
   }
 
   public StunOptions(StunOptions other) {
@@ -42,6 +52,8 @@ public class StunOptions {
     addresses = other.addresses;
     port = other.port;
     altPort = other.altPort;
+    ratePerSource = other.ratePerSource;
+    burstPerSource = other.burstPerSource;
   }
 
   /** Missing keys keep their defaults; values go through the setters, so bad ones are rejected. */
@@ -61,6 +73,8 @@ public class StunOptions {
     }
     setPort(json.getInteger("port", port));
     setAltPort(json.getInteger("altPort", altPort));
+    setRatePerSource(json.getInteger("ratePerSource", ratePerSource));
+    setBurstPerSource(json.getInteger("burstPerSource", burstPerSource));
   }
 
   public JsonObject toJson() {
@@ -68,7 +82,9 @@ public class StunOptions {
       .put("enabled", enabled)
       .put("addresses", new JsonArray(new ArrayList<>(addresses)))
       .put("port", port)
-      .put("altPort", altPort);
+      .put("altPort", altPort)
+      .put("ratePerSource", ratePerSource)
+      .put("burstPerSource", burstPerSource);
   }
 
   public boolean isEnabled() {
@@ -87,8 +103,10 @@ public class StunOptions {
 
   /**
    * One or two IP literals (no host names: a STUN server must know exactly which address it
-   * answers from). One address may be the wildcard ({@code 0.0.0.0} or {@code ::}); two addresses
-   * enable RFC 5780 and must then be two different, concrete addresses of the same family.
+   * answers from). One address may be the wildcard ({@code 0.0.0.0} or {@code ::}, the same): it
+   * serves every IPv4 and IPv6 address of the host's up interfaces (link-local IPv6 excepted),
+   * each from its own sockets, as found at start. Two addresses enable RFC 5780 and must then be two
+   * different, concrete addresses of the same family.
    */
   public StunOptions setAddresses(List<String> addresses) {
     if (addresses == null || addresses.isEmpty() || addresses.size() > 2) {
@@ -139,6 +157,30 @@ public class StunOptions {
     return this;
   }
 
+  public int getRatePerSource() {
+    return ratePerSource;
+  }
+
+  /**
+   * Datagrams per second accepted from one source IP (a token bucket each); past it they are
+   * dropped unanswered and counted as {@code rate_limited}, so the service cannot be used to
+   * amplify traffic at a spoofed victim.
+   */
+  public StunOptions setRatePerSource(int ratePerSource) {
+    this.ratePerSource = requirePositive("ratePerSource", ratePerSource);
+    return this;
+  }
+
+  public int getBurstPerSource() {
+    return burstPerSource;
+  }
+
+  /** The bucket size of {@link #setRatePerSource}: datagrams one source may send at once. */
+  public StunOptions setBurstPerSource(int burstPerSource) {
+    this.burstPerSource = requirePositive("burstPerSource", burstPerSource);
+    return this;
+  }
+
   /** Checks what no single setter can; {@link StunServer#start} calls it. */
   void validate() {
     if (port != 0 && port == altPort) {
@@ -156,6 +198,13 @@ public class StunOptions {
       throw new IllegalArgumentException("not an IP literal: " + address);
     }
     return parsed;
+  }
+
+  private static int requirePositive(String name, int value) {
+    if (value < 1) {
+      throw new IllegalArgumentException(name + " must be positive, got " + value);
+    }
+    return value;
   }
 
   private static int requirePort(String name, int value) {

@@ -26,10 +26,11 @@ class StunOptionsTest {
   @Test
   void jsonRoundTripAndCopy() {
     StunOptions o = new StunOptions().setEnabled(false).setAddresses(List.of("192.0.2.1", "192.0.2.2"))
-      .setPort(4000).setAltPort(4001);
+      .setPort(4000).setAltPort(4001).setRatePerSource(5).setBurstPerSource(7);
     JsonObject json = o.toJson();
     assertThat(json).isEqualTo(new JsonObject().put("enabled", false)
-      .put("addresses", new JsonArray().add("192.0.2.1").add("192.0.2.2")).put("port", 4000).put("altPort", 4001));
+      .put("addresses", new JsonArray().add("192.0.2.1").add("192.0.2.2")).put("port", 4000).put("altPort", 4001)
+      .put("ratePerSource", 5).put("burstPerSource", 7));
     assertThat(new StunOptions(json).toJson()).isEqualTo(json);
     StunOptions copy = new StunOptions(o);
     o.setPort(5000).setAddresses(List.of("::1"));
@@ -62,6 +63,15 @@ class StunOptionsTest {
     StunOptions same = new StunOptions().setPort(3491);
     assertRejected(same::validate);
     same.setAltPort(3492).validate();
+  }
+
+  @Test
+  void perSourceLimitIsPositive() {
+    StunOptions o = new StunOptions();
+    assertThat(o.getRatePerSource()).isEqualTo(StunOptions.DEFAULT_RATE_PER_SOURCE);
+    assertThat(o.getBurstPerSource()).isEqualTo(StunOptions.DEFAULT_BURST_PER_SOURCE);
+    assertRejected(() -> o.setRatePerSource(0));
+    assertRejected(() -> o.setBurstPerSource(-1));
   }
 
   private static void assertRejected(Runnable setter) {

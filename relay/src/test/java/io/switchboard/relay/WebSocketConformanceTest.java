@@ -1,0 +1,149 @@
+package io.switchboard.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.vertx.core.http.WebSocketClientOptions;
+import io.vertx.core.json.JsonObject;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * RFC 6455 conformance on hand-built frames (issue 12, finding 8): invalid UTF-8 closes with 1007,
+ * reserved bits nobody negotiated with 1002, a fragmented message past the hard limit with 1009.
+ * Valid fragmented messages and permessage-deflate keep working.
+ */
+class WebSocketConformanceTest extends RelayTestBase {
+  private static final int MAX_FRAME = 1024;
+  private static final int HARD_LIMIT = 4 * MAX_FRAME;
+
+  @BeforeAll
+  static void start() {
+    startRelay(baseOptions().setMaxFrameBytes(MAX_FRAME).setMaxBodyBytes(512));
+  }
+
+  /** RFC 6455 §8.1: a text message that is not valid UTF-8 fails the connection with 1007. */
+  @Test
+  void invalidUtf8InATextFrameClosesWith1007() {
+    try (RawWebSocket raw = helloed()) {
+      raw.sendFrame(0x81, concat(ascii("{\"t\":\"ping\",\"id\":\""), new byte[] {(byte) 0xC3, 0x28}, ascii("\"}")));
+
+      assertClosedWith(raw, "8:1007");
+      assertThat(raw.serverFrames()).as("no reply to the bad frame").containsExactly("1", "8:1007");
+    }
+  }
+
+  /** A sequence cut at the end of a fragmented message is as invalid as one inside a frame. */
+  @Test
+  void utf8CutAtTheEndOfAFragmentedMessageClosesWith1007() {
+    try (RawWebSocket raw = helloed()) {
+      raw.sendFrame(0x01, ascii("{\"t\":\"ping\",\"id\":\"x\"}"));
+      raw.sendFrame(0x80, new byte[] {(byte) 0xE2, (byte) 0x82});
+
+      assertClosedWith(raw, "8:1007");
+    }
+  }
+
+  /** RFC 6455 §5.2: RSV1 without a negotiated extension (this client offered none) fails with 1002. */
+  @Test
+  void rsv1WithoutAnExtensionClosesWith1002() {
+    try (RawWebSocket raw = helloed()) {
+      raw.sendFrame(0xC1, ascii("{\"t\":\"ping\",\"id\":\"r\"}"));
+
+      assertClosedWith(raw, "8:1002");
+      assertThat(raw.text()).doesNotContain("\"pong\"");
+    }
+  }
+
+  @Test
+  void rsv2ClosesWith1002() {
+    try (RawWebSocket raw = helloed()) {
+      raw.sendFrame(0xA1, ascii("{\"t\":\"ping\",\"id\":\"r\"}"));
+
+      assertClosedWith(raw, "8:1002");
+    }
+  }
+
+  /**
+   * protocol.md promises 1009 past 4× the frame limit; fragments each under the frame limit that
+   * add up past it were dropped silently, the socket left open.
+   */
+  @Test
+  void aFragmentedMessagePastTheHardLimitClosesWith1009() {
+    try (RawWebSocket raw = helloed()) {
+      byte[] fragment = ascii("x".repeat(MAX_FRAME - 24));
+      raw.sendFrame(0x01, ascii("{\"t\":\"ping\",\"pad\":\""));
+      for (int sent = 0; sent <= HARD_LIMIT; sent += fragment.length) {
+        raw.sendFrame(0x00, fragment);
+      }
+      raw.sendFrame(0x80, ascii("\"}"));
+
+      assertClosedWith(raw, "8:1009");
+      assertThat(raw.text()).doesNotContain("\"pong\"");
+    }
+  }
+
+  /** Under the hard limit a fragmented message is one message: too big for a frame, answered. */
+  @Test
+  void aFragmentedMessageUnderTheHardLimitIsStillOneMessage() {
+    try (RawWebSocket raw = helloed()) {
+      raw.sendFrame(0x01, ascii("{\"t\":\"ping\",\"id\":\"big\",\"pad\":\""));
+      raw.sendFrame(0x00, ascii("x".repeat(MAX_FRAME)));
+      raw.sendFrame(0x80, ascii("\"}"));
+      assertThat(raw.awaitServerFrame("1", 5_000)).isNotEqualTo(-1L);
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+          .until(() -> raw.text().contains("\"too_large\""));
+
+      // and a small one, a character split between fragments, reaches the engine whole
+      byte[] e = "é".getBytes(StandardCharsets.UTF_8);
+      raw.sendFrame(0x01, concat(ascii("{\"t\":\"ping\",\"id\":\"caf"), new byte[] {e[0]}));
+      raw.sendFrame(0x80, concat(new byte[] {e[1]}, ascii("\"}")));
+      String pong = "\"t\":\"pong\",\"id\":\"caf" + new String(e, StandardCharsets.ISO_8859_1) + "\"";
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5)).until(() -> raw.text().contains(pong));
+      assertThat(raw.serverFrames()).doesNotContainAnyElementsOf(java.util.List.of("8:1002", "8:1007", "8:1009"));
+    }
+  }
+
+  /** permessage-deflate sets RSV1 on compressed frames: those are fine when it was negotiated. */
+  @Test
+  void compressedFramesPassWhenDeflateIsNegotiated() {
+    TestClient c = TestClient.connect(vertx, relay.port(),
+        new WebSocketClientOptions().setTryUsePerMessageCompression(true));
+    try {
+      assertThat(c.socket().headers().get("sec-websocket-extensions")).as("negotiated").contains("permessage-deflate");
+      c.hello();
+      String pad = "compressible ".repeat(60);
+      c.send(new JsonObject().put("t", "ping").put("id", "z").put("pad", pad));
+      JsonObject pong = c.await("pong");
+      assertThat(pong.getString("id")).isEqualTo("z");
+    } finally {
+      c.close();
+    }
+  }
+
+  private RawWebSocket helloed() {
+    RawWebSocket raw = RawWebSocket.connect(vertx, relay.port());
+    raw.sendText("{\"t\":\"hello\"}");
+    assertThat(raw.awaitServerFrame("1", 5_000)).as("welcome").isNotEqualTo(-1L);
+    return raw;
+  }
+
+  private static void assertClosedWith(RawWebSocket raw, String closeFrame) {
+    assertThat(raw.awaitServerFrame(closeFrame, 5_000)).as("server frames %s", raw.serverFrames()).isNotEqualTo(-1L);
+    // this client never answers the close: the server drops the TCP connection on its own
+    assertThat(raw.awaitClosed(5_000)).as("TCP closed").isTrue();
+  }
+
+  private static byte[] ascii(String s) {
+    return s.getBytes(StandardCharsets.US_ASCII);
+  }
+
+  private static byte[] concat(byte[]... parts) {
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    for (byte[] part : parts) {
+      out.writeBytes(part);
+    }
+    return out.toByteArray();
+  }
+}
