@@ -10,6 +10,7 @@ import io.switchboard.protocol.ServerFrame.Message;
 import io.switchboard.relay.auth.Authenticator;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.history.RoomHistory;
+import io.switchboard.relay.limits.AddressLimits;
 import io.switchboard.relay.metrics.RelayMetrics;
 import io.switchboard.relay.p2p.PeerCoordinator;
 import io.switchboard.relay.room.Membership;
@@ -53,14 +54,16 @@ public final class RelayEngine {
   private final RelayMetrics metrics;
   private final LongSupplier nanoClock;
   private final PeerCoordinator peers;
+  private final AddressLimits limits;
   private final Set<Session> sessions = new LinkedHashSet<>();
   private final Set<Membership> unreadDue = new LinkedHashSet<>();
   private final ServerFrame.ClientLimits clientLimits;
   private boolean draining;
 
   public RelayEngine(RelayOptions options, Authenticator authenticator, MessageStore store, BatchWriter writer,
-      RelayMetrics metrics, PeerCoordinator peers, LongSupplier nanoClock) {
+      RelayMetrics metrics, PeerCoordinator peers, AddressLimits limits, LongSupplier nanoClock) {
     this.peers = peers;
+    this.limits = limits;
     this.options = options;
     this.parser = new FrameParser(options.limits());
     this.authenticator = authenticator;
@@ -269,6 +272,10 @@ public final class RelayEngine {
   }
 
   private void resume(Session session, String roomName, long lastSeq) {
+    if (rooms.get(roomName) == null && !limits.tryRoomLoad(session.address())) {
+      reject(session, new ProtocolException(ErrorCode.RATE_LIMITED, limits.roomLoadMessage() + " ('" + roomName + "' not resumed)"));
+      return;
+    }
     session.pendingJoins(1);
     rooms.open(roomName, nanoClock.getAsLong()).onComplete(ar -> {
       session.pendingJoins(-1);
@@ -321,6 +328,9 @@ public final class RelayEngine {
     if (session.memberships().size() + session.pendingJoins() >= options.getMaxRoomsPerConnection()) {
       throw new ProtocolException(ErrorCode.TOO_MANY_ROOMS,
           "at most " + options.getMaxRoomsPerConnection() + " rooms per connection");
+    }
+    if (rooms.get(join.room()) == null && !limits.tryRoomLoad(session.address())) {
+      throw new ProtocolException(ErrorCode.RATE_LIMITED, limits.roomLoadMessage());
     }
     session.pendingJoins(1);
     rooms.open(join.room(), nanoClock.getAsLong()).onComplete(ar -> {

@@ -5,10 +5,12 @@ import io.switchboard.relay.auth.GuestAuthenticator;
 import io.switchboard.relay.auth.Secrets;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.http.AdminApi;
+import io.switchboard.relay.http.ApiRateLimit;
 import io.switchboard.relay.http.HistoryApi;
 import io.switchboard.relay.http.JsonResponses;
 import io.switchboard.relay.http.WebApp;
 import io.switchboard.relay.config.P2pOptions;
+import io.switchboard.relay.limits.AddressLimits;
 import io.switchboard.relay.metrics.EventLoopLag;
 import io.switchboard.relay.metrics.RelayMetrics;
 import io.switchboard.relay.p2p.ConfiguredIceServers;
@@ -28,6 +30,7 @@ import io.switchboard.relay.store.MessageStore;
 import io.switchboard.relay.transport.WebSocketTransport;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -55,6 +58,7 @@ public final class RelayVerticle extends VerticleBase {
   private Database database;
   private RelayEngine engine;
   private RelayMetrics metrics;
+  private AddressLimits limits;
   private StunServer stun;
   private HttpServer publicServer;
   private HttpServer adminServer;
@@ -66,6 +70,7 @@ public final class RelayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    limits = new AddressLimits(options.getLimits(), System::nanoTime, registry);
     Path dataDir = Path.of(options.getStore().getDataDir());
     return Database.start(vertx, options.getStore())
         .compose(db -> {
@@ -76,7 +81,7 @@ public final class RelayVerticle extends VerticleBase {
           MessageStore store = new MessageStore(database.pool());
           BatchWriter writer = new BatchWriter(vertx, database.pool(), options.getStore(), registry);
           engine = new RelayEngine(options, new GuestAuthenticator(secret), store, writer, metrics, peers,
-              System::nanoTime);
+              limits, System::nanoTime);
           return store;
         }))
         .compose(store -> {
@@ -133,15 +138,14 @@ public final class RelayVerticle extends VerticleBase {
   }
 
   private Future<HttpServer> listenPublic(MessageStore store) {
-    WebSocketTransport transport = new WebSocketTransport(engine, options, System::nanoTime);
+    WebSocketTransport transport = new WebSocketTransport(engine, options, limits, System::nanoTime);
     Router router = Router.router(vertx);
-    new HistoryApi(engine.rooms(), engine.history(), store, options.getMaxHistoryLimit()).mount(router);
+    router.route(HttpMethod.GET, WebSocketTransport.PATH).handler(transport::upgrade);
+    ApiRateLimit.mount(router, limits);
+    new HistoryApi(engine.rooms(), engine.history(), store, options.getMaxHistoryLimit(), limits).mount(router);
     WebApp.mount(router);
     JsonResponses.install(router);
-    publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options))
-        .webSocketHandshakeHandler(transport::handshake)
-        .webSocketHandler(transport::accept)
-        .requestHandler(router);
+    publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options)).requestHandler(router);
     return publicServer.listen();
   }
 
