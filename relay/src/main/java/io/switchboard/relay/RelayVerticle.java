@@ -21,6 +21,7 @@ import io.switchboard.signaling.steer.SteeringOptions;
 import io.switchboard.signaling.steer.SteeringPolicy;
 import io.switchboard.signaling.stun.StunOptions;
 import io.switchboard.signaling.stun.StunServer;
+import io.switchboard.signaling.turn.CredentialCache;
 import io.switchboard.signaling.turn.TurnCredentials;
 import io.switchboard.signaling.turn.TurnOptions;
 import io.switchboard.signaling.turn.TurnSecret;
@@ -99,7 +100,7 @@ public final class RelayVerticle extends VerticleBase {
     metrics = new RelayMetrics(registry);
     SteeringOptions steering = p2p.steeringOptions();
     if (!p2p.isEnabled()) {
-      IceServers none = new ConfiguredIceServers(p2p.getPublicHost(), List.of(), List.of(), null);
+      IceServers none = new ConfiguredIceServers(p2p.getPublicHost(), List.of(), List.of(), null, address -> false);
       return Future.succeededFuture(coordinator(steering, none));
     }
     StunOptions stunOptions = new StunOptions().setAddresses(p2p.stunAddressList()).setPort(p2p.getStunPort())
@@ -111,7 +112,10 @@ public final class RelayVerticle extends VerticleBase {
     return turn.compose(credentials -> StunServer.start(vertx, stunOptions, registry).map(server -> {
       stun = server;
       List<Integer> ports = server.endpoints().stream().limit(2).map(InetSocketAddress::getPort).toList();
-      return coordinator(steering, new ConfiguredIceServers(p2p.getPublicHost(), ports, turnOptions.getUrls(), credentials));
+      CredentialCache turnCache = credentials == null ? null
+          : new CredentialCache(credentials, Clock.systemUTC(), options.getLimits().getMaxTrackedAddresses());
+      return coordinator(steering, new ConfiguredIceServers(p2p.getPublicHost(), ports, turnOptions.getUrls(), turnCache,
+          limits::tryTurnCredential));
     }));
   }
 

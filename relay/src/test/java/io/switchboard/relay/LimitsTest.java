@@ -3,6 +3,7 @@ package io.switchboard.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.switchboard.relay.config.LimitsOptions;
+import io.switchboard.relay.config.P2pOptions;
 import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
@@ -29,6 +30,7 @@ class LimitsTest extends RelayTestBase {
   private static final int HANDSHAKE_BURST = 20;
   private static final int HTTP_BURST = 5;
   private static final int ROOM_LOAD_BURST = 3;
+  private static final int TURN_BURST = 3;
   private static final String PROXY = "127.0.0.7";
 
   @BeforeAll
@@ -37,7 +39,10 @@ class LimitsTest extends RelayTestBase {
         .setHandshakesPerAddressPerSecond(1).setHandshakeBurst(HANDSHAKE_BURST)
         .setHttpRequestsPerAddressPerSecond(1).setHttpBurst(HTTP_BURST)
         .setRoomLoadsPerAddressPerSecond(1).setRoomLoadBurst(ROOM_LOAD_BURST)
-        .setTrustedProxies(PROXY + ", 10.0.0.0/8")));
+        .setTurnCredentialsPerAddressPerMinute(1).setTurnCredentialBurst(TURN_BURST)
+        .setTrustedProxies(PROXY + ", 10.0.0.0/8"))
+        // Listed in welcomes only; nothing here connects to it.
+        .setP2p(new P2pOptions().setTurnUrls("turn:127.0.0.1:3478?transport=udp")));
   }
 
   /** One HTTP/1.1 exchange from a chosen loopback source. */
@@ -243,5 +248,37 @@ class LimitsTest extends RelayTestBase {
       assertThat(exchange(from, "/ws").status()).isBetween(400, 499);
     }
     assertThat(upgrade(from).status()).isEqualTo(101);
+  }
+
+  private static JsonObject turnServer(JsonObject welcome) {
+    return welcome.getJsonObject("p2p").getJsonArray("iceServers").stream().map(JsonObject.class::cast)
+        .filter(s -> s.containsKey("username")).findFirst().orElse(null);
+  }
+
+  @Test
+  void anonymousHellosFromOneAddressMintFewTurnUsersAndAReturningUserKeepsItsCredential() {
+    String from = "127.0.0.12";
+    List<String> turnUsers = new ArrayList<>();
+    String firstToken = null;
+    for (int i = 0; i < TURN_BURST + 5; i++) {
+      TestClient c = clientFrom(from);
+      JsonObject welcome = c.hello();
+      JsonObject turn = turnServer(welcome);
+      if (turn == null) {
+        assertThat(welcome.getJsonObject("p2p").getString("turnWithheld")).isEqualTo("rate_limited");
+      } else {
+        // expiry:user with the real user id, so coturn's user-quota counts this user
+        assertThat(turn.getString("username")).endsWith(":" + welcome.getString("user"));
+        turnUsers.add(turn.getString("username"));
+        if (firstToken == null) {
+          firstToken = welcome.getString("token");
+        }
+      }
+      c.close();
+    }
+    assertThat(turnUsers).hasSizeBetween(TURN_BURST, TURN_BURST + 1);
+    // The first user comes back with its token over the exhausted address: same credential, no token needed.
+    JsonObject again = clientFrom(from).hello(firstToken, null);
+    assertThat(turnServer(again).getString("username")).isEqualTo(turnUsers.get(0));
   }
 }

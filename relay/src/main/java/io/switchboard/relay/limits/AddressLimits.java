@@ -25,6 +25,7 @@ public final class AddressLimits {
   private final KeyedBuckets handshakes;
   private final KeyedBuckets httpRequests;
   private final KeyedBuckets roomLoads;
+  private final KeyedBuckets turnCredentials;
   private final ConcurrencyGate historyReads;
   private final MeterRegistry registry;
   private final Map<String, Counter> refused = new HashMap<>();
@@ -38,6 +39,8 @@ public final class AddressLimits {
     this.handshakes = new KeyedBuckets(options.getHandshakesPerAddressPerSecond(), options.getHandshakeBurst(), maxKeys);
     this.httpRequests = new KeyedBuckets(options.getHttpRequestsPerAddressPerSecond(), options.getHttpBurst(), maxKeys);
     this.roomLoads = new KeyedBuckets(options.getRoomLoadsPerAddressPerSecond(), options.getRoomLoadBurst(), maxKeys);
+    this.turnCredentials = new KeyedBuckets(options.getTurnCredentialsPerAddressPerMinute() / 60.0,
+        options.getTurnCredentialBurst(), maxKeys);
     this.historyReads = new ConcurrencyGate(options.getMaxConcurrentHistoryReads());
   }
 
@@ -85,6 +88,15 @@ public final class AddressLimits {
     return false;
   }
 
+  /** Whether {@code key} may be issued one more new TURN credential (users reuse theirs meanwhile). */
+  public boolean tryTurnCredential(String key) {
+    if (turnCredentials.tryAcquire(key, nanoClock.getAsLong())) {
+      return true;
+    }
+    refused("turn_credentials").increment();
+    return false;
+  }
+
   /** A history read that needs the database: null when admitted, then {@link #historyReadDone()} follows. */
   public Refusal startHistoryRead() {
     if (historyReads.tryEnter()) {
@@ -103,7 +115,7 @@ public final class AddressLimits {
 
   /** Addresses with per-address rate state (each bucket map is bounded by maxTrackedAddresses). */
   public int trackedAddresses() {
-    return Math.max(handshakes.size(), Math.max(httpRequests.size(), roomLoads.size()));
+    return Math.max(Math.max(handshakes.size(), turnCredentials.size()), Math.max(httpRequests.size(), roomLoads.size()));
   }
 
   public String roomLoadMessage() {

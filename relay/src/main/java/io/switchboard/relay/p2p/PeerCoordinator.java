@@ -72,7 +72,7 @@ public final class PeerCoordinator {
   }
 
   public ServerFrame.P2pConfig welcome(Session session) {
-    return options.isEnabled() ? iceServers.welcome(session.user(), session.host()) : null;
+    return options.isEnabled() ? iceServers.welcome(session.user(), session.host(), session.address()) : null;
   }
 
   /** The other connections in a room, for {@code joined.peers}. */
@@ -262,6 +262,6 @@ public final class PeerCoordinator {
 
   private ServerFrame.Steer steer(Room room, Session to, Session peer, Decision decision, boolean polite) {
     return new ServerFrame.Steer(room.name(), peer.id(), decision.mode(), polite,
-        iceServers.forMode(decision.mode(), to.user(), to.host()), decision.reason());
+        iceServers.forMode(decision.mode(), to.user(), to.host(), to.address()), decision.reason());
   }
 }

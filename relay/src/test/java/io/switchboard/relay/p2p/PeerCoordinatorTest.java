@@ -34,7 +34,7 @@ class PeerCoordinatorTest {
   private final SteeringOptions steering = new SteeringOptions();
   private final PeerCoordinator coordinator = new PeerCoordinator(new P2pOptions(),
       new SteeringPolicy(steering, false, new OutcomeStats(steering)),
-      new ConfiguredIceServers("", List.of(3490, 3491), List.of(), null),
+      new ConfiguredIceServers("", List.of(3490, 3491), List.of(), null, address -> false),
       new RelayMetrics(new SimpleMeterRegistry()), () -> 0L, QUEUE_MAX);
   private final List<RecordingConnection> sockets = new ArrayList<>();
 
