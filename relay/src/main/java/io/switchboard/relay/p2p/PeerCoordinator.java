@@ -145,7 +145,7 @@ public final class PeerCoordinator {
   }
 
   public void result(Session session, Membership from, ClientFrame.P2pResult result) {
-    peer(from.room(), session, result.peer());
+    Session peer = peer(from.room(), session, result.peer());
     Map<PairKey, PairState> roomPairs = pairs.get(from.room());
     PairState state = roomPairs == null ? null : roomPairs.get(PairKey.of(session.id(), result.peer()));
     if (state == null || !state.awaitingResult) {
@@ -153,7 +153,12 @@ public final class PeerCoordinator {
       return;
     }
     state.awaitingResult = false;
-    policy.stats().record(state.classes, state.decision.mode(), result.path(), clockMs.getAsLong());
+    // Once per pair of users and learning window, however often they rejoin and are steered again.
+    if (!policy.stats().recordOnce(state.classes, session.user(), peer.user(), state.decision.mode(), result.path(),
+        clockMs.getAsLong())) {
+      metrics.p2pResultIgnored();
+      return;
+    }
     metrics.p2pResult(state.classes.key(), state.decision.mode(), result.path(), result.setupMs());
   }
 

@@ -6,12 +6,19 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
 /**
  * What steered pairs reported, per NAT class pair and steered mode: a bounded window of recent
  * outcomes for the learning rule, and running totals for operators. Confined to one thread.
+ *
+ * <p>Each pair of users counts at most once per learning window ({@link #recordOnce}): one client
+ * leaving and rejoining a room gets a fresh steer every time, and would otherwise swing its class
+ * pair for everyone with a handful of reports. The set of counted pairs is bounded
+ * ({@link SteeringOptions#getMaxCountedPairs()}), oldest forgotten first.
  */
 public final class OutcomeStats {
   /** Successes among the samples in the learning window. */
@@ -28,14 +35,51 @@ public final class OutcomeStats {
 
   private record Key(ClassPair pair, PeerPath steered) {}
 
+  /** Unordered: (a, b) and (b, a) are one pair of users. */
+  private record UserPair(String low, String high) {
+    static UserPair of(String a, String b) {
+      return a.compareTo(b) <= 0 ? new UserPair(a, b) : new UserPair(b, a);
+    }
+  }
+
   private final int window;
   private final long learningWindowMs;
   private final Map<Key, ArrayDeque<Outcome>> recent = new HashMap<>();
   private final Map<Key, EnumMap<PeerPath, Long>> totals = new HashMap<>();
+  /** When each user pair was counted, oldest first (insertion order is time order). */
+  private final LinkedHashMap<UserPair, Long> counted = new LinkedHashMap<>();
+  private final int maxCountedPairs;
 
   public OutcomeStats(SteeringOptions options) {
     this.window = options.getWindow();
     this.learningWindowMs = options.getLearningWindowMs();
+    this.maxCountedPairs = options.getMaxCountedPairs();
+  }
+
+  /**
+   * Records the outcome unless this pair of users already had one counted within the learning
+   * window; returns whether it counted.
+   */
+  public boolean recordOnce(ClassPair pair, String user, String peerUser, PeerPath steered, PeerPath path, long nowMs) {
+    Iterator<Map.Entry<UserPair, Long>> oldest = counted.entrySet().iterator();
+    while (oldest.hasNext() && nowMs - oldest.next().getValue() > learningWindowMs) {
+      oldest.remove();
+    }
+    if (counted.putIfAbsent(UserPair.of(user, peerUser), nowMs) != null) {
+      return false;
+    }
+    if (counted.size() > maxCountedPairs) {
+      Iterator<UserPair> first = counted.keySet().iterator();
+      first.next();
+      first.remove();
+    }
+    record(pair, steered, path, nowMs);
+    return true;
+  }
+
+  /** User pairs currently remembered as counted. */
+  public int countedPairs() {
+    return counted.size();
   }
 
   public void record(ClassPair pair, PeerPath steered, PeerPath path, long nowMs) {
