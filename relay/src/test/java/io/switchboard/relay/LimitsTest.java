@@ -281,4 +281,27 @@ class LimitsTest extends RelayTestBase {
     JsonObject again = clientFrom(from).hello(firstToken, null);
     assertThat(turnServer(again).getString("username")).isEqualTo(turnUsers.get(0));
   }
+
+  @Test
+  void aResumeNamingManyUnloadedRoomsIsHeldToTheSameRoomLoadRate() {
+    TestClient c = clientFrom("127.0.0.14");
+    JsonObject resume = new JsonObject();
+    for (int i = 0; i < ROOM_LOAD_BURST + 2; i++) {
+      resume.put("cold-" + i, 0);
+    }
+    c.hello(null, resume);
+    int joined = 0;
+    int refused = 0;
+    for (int i = 0; i < ROOM_LOAD_BURST + 2; i++) {
+      JsonObject f = c.await(x -> "joined".equals(x.getString("t")) || "error".equals(x.getString("t")));
+      if ("joined".equals(f.getString("t"))) {
+        joined++;
+      } else {
+        assertThat(f.getString("code")).isEqualTo("rate_limited");
+        refused++;
+      }
+    }
+    assertThat(joined).isEqualTo(ROOM_LOAD_BURST);
+    assertThat(refused).isEqualTo(2);
+  }
 }
