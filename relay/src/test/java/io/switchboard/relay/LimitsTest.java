@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.switchboard.relay.config.LimitsOptions;
 import io.switchboard.relay.config.P2pOptions;
-import io.vertx.core.http.WebSocketClientOptions;
 import io.vertx.core.json.JsonObject;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
@@ -108,29 +107,6 @@ class LimitsTest extends RelayTestBase {
 
   private static Answer upgrade(String from) {
     return exchange(from, "/ws", UPGRADE);
-  }
-
-  private TestClient clientFrom(String from) {
-    return track(TestClient.connect(vertx, relay.port(), new WebSocketClientOptions().setLocalAddress(from)));
-  }
-
-  private final List<TestClient> mine = new ArrayList<>();
-
-  private TestClient track(TestClient c) {
-    mine.add(c);
-    return c;
-  }
-
-  @org.junit.jupiter.api.AfterEach
-  void closeMine() {
-    for (TestClient c : mine) {
-      try {
-        c.close();
-      } catch (RuntimeException ignored) {
-        // the server closed it
-      }
-    }
-    mine.clear();
   }
 
   @Test

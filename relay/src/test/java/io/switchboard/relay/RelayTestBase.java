@@ -115,6 +115,14 @@ public abstract class RelayTestBase {
     return c;
   }
 
+  /** A client connecting from another loopback address (Linux routes all of 127.0.0.0/8 to lo). */
+  protected TestClient clientFrom(String localAddress) {
+    TestClient c = TestClient.connect(vertx, relay.port(),
+        new io.vertx.core.http.WebSocketClientOptions().setLocalAddress(localAddress));
+    clients.add(c);
+    return c;
+  }
+
   /** A client that said hello and joined the given rooms. */
   protected TestClient member(String... rooms) {
     TestClient c = client();

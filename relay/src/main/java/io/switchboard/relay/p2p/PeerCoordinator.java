@@ -153,9 +153,9 @@ public final class PeerCoordinator {
       return;
     }
     state.awaitingResult = false;
-    // Once per pair of users and learning window, however often they rejoin and are steered again.
-    if (!policy.stats().recordOnce(state.classes, session.user(), peer.user(), state.decision.mode(), result.path(),
-        clockMs.getAsLong())) {
+    // Once per pair of users (and of addresses) and learning window, however often they rejoin.
+    if (!policy.stats().recordOnce(state.classes, new OutcomeStats.Party(session.user(), session.address()),
+        new OutcomeStats.Party(peer.user(), peer.address()), state.decision.mode(), result.path(), clockMs.getAsLong())) {
       metrics.p2pResultIgnored();
       return;
     }

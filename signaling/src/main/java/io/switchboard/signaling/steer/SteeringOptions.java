@@ -71,7 +71,7 @@ public final class SteeringOptions {
     return this;
   }
 
-  /** User pairs remembered as counted in the learning window (each counts once); oldest forgotten first. */
+  /** User and address pairs remembered as counted in the learning window (each counts once); oldest forgotten first. */
   public int getMaxCountedPairs() {
     return maxCountedPairs;
   }
