@@ -134,6 +134,13 @@ final class RelayProcess implements AutoCloseable {
     e.put("SWITCHBOARD_P2P_STUN_PORT", "0");
     e.put("SWITCHBOARD_P2P_STUN_ALT_PORT", "0");
     e.remove("DATABASE_URL"); // always the embedded database: the bench samples it
+    // Every bench client connects from 127.0.0.1: per-address limits would turn the load into 429s.
+    // The global cap on concurrent history reads stays at its default; the history bench reads in turn.
+    for (String limit : List.of("MAX_CONNECTIONS_PER_ADDRESS", "HANDSHAKES_PER_ADDRESS_PER_SECOND", "HANDSHAKE_BURST",
+        "HTTP_REQUESTS_PER_ADDRESS_PER_SECOND", "HTTP_BURST", "ROOM_LOADS_PER_ADDRESS_PER_SECOND", "ROOM_LOAD_BURST",
+        "TURN_CREDENTIALS_PER_ADDRESS_PER_MINUTE", "TURN_CREDENTIAL_BURST")) {
+      e.put("SWITCHBOARD_LIMITS_" + limit, "1000000");
+    }
     e.putAll(env);
     process = pb.start();
     LOG.info("relay pid {}: ws 127.0.0.1:{} admin 127.0.0.1:{} pg 127.0.0.1:{} dir {}", process.pid(), port,

@@ -14,6 +14,7 @@ public enum ErrorCode {
   NOT_FOUND("not_found"),
   SHUTTING_DOWN("shutting_down"),
   SERVER_BUSY("server_busy"),
+  OVERLOADED("overloaded"),
   INTERNAL("internal");
 
   private final String wire;

@@ -38,6 +38,9 @@ public final class FrameEncoder {
           }
           g.writeEndArray();
           iceServers(g, w.p2p().iceServers());
+          if (w.p2p().turnWithheld() != null) {
+            g.writeStringField("turnWithheld", w.p2p().turnWithheld());
+          }
           g.writeEndObject();
         }
       } else if (frame instanceof ServerFrame.Joined j) {

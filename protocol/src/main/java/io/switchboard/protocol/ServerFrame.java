@@ -30,10 +30,15 @@ public sealed interface ServerFrame {
   }
 
   /** The STUN endpoints to probe for a NAT profile (primary port first) and ICE servers with fresh TURN credentials. */
-  record P2pConfig(List<String> probe, List<IceServer> iceServers) {
+  /** {@code turnWithheld}: why no TURN server is listed although the server has one (null: not withheld). */
+  record P2pConfig(List<String> probe, List<IceServer> iceServers, String turnWithheld) {
     public P2pConfig {
       probe = List.copyOf(probe);
       iceServers = List.copyOf(iceServers);
+    }
+
+    public P2pConfig(List<String> probe, List<IceServer> iceServers) {
+      this(probe, iceServers, null);
     }
   }
 

@@ -10,6 +10,7 @@ import io.switchboard.protocol.ServerFrame.Message;
 import io.switchboard.relay.auth.Authenticator;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.history.RoomHistory;
+import io.switchboard.relay.limits.AddressLimits;
 import io.switchboard.relay.metrics.RelayMetrics;
 import io.switchboard.relay.p2p.PeerCoordinator;
 import io.switchboard.relay.room.Membership;
@@ -55,14 +56,16 @@ public final class RelayEngine {
   private final RelayMetrics metrics;
   private final LongSupplier nanoClock;
   private final PeerCoordinator peers;
+  private final AddressLimits limits;
   private final Set<Session> sessions = new LinkedHashSet<>();
   private final Set<Membership> unreadDue = new LinkedHashSet<>();
   private final ServerFrame.ClientLimits clientLimits;
   private boolean draining;
 
   public RelayEngine(RelayOptions options, Authenticator authenticator, MessageStore store, BatchWriter writer,
-      RelayMetrics metrics, PeerCoordinator peers, LongSupplier nanoClock) {
+      RelayMetrics metrics, PeerCoordinator peers, AddressLimits limits, LongSupplier nanoClock) {
     this.peers = peers;
+    this.limits = limits;
     this.options = options;
     this.parser = new FrameParser(options.limits());
     this.authenticator = authenticator;
@@ -284,6 +287,10 @@ public final class RelayEngine {
       fail(session, null, serverBusy(roomName));
       return;
     }
+    if (!rooms.loadedOrLoading(roomName) && !limits.tryRoomLoad(session.address())) {
+      reject(session, new ProtocolException(ErrorCode.RATE_LIMITED, limits.roomLoadMessage() + " ('" + roomName + "' not resumed)"));
+      return;
+    }
     session.pendingJoins(1);
     rooms.open(roomName, nanoClock.getAsLong()).onComplete(ar -> {
       session.pendingJoins(-1);
@@ -382,15 +389,21 @@ public final class RelayEngine {
       throw serverBusy(room);
     }
     long now = nanoClock.getAsLong();
-    if (session.tryAcquireRoomLoad(now,
+    String refusal = null;
+    if (!session.tryAcquireRoomLoad(now,
         t -> new TokenBucket(options.getRoomLoadsPerSecond(), options.getRoomLoadBurst(), t))) {
+      refusal = "more than " + options.getRoomLoadsPerSecond() + " joins/s of rooms not in memory; join '" + room
+          + "' again later";
+    } else if (!limits.tryRoomLoad(session.address())) {
+      refusal = limits.roomLoadMessage();
+    }
+    if (refusal == null) {
       return true;
     }
     // Not a strike towards the abuse limit: an app joining its 100 rooms at start-up paces badly,
     // it does not abuse, and the refusal costs the server nothing.
     metrics.error(ErrorCode.RATE_LIMITED);
-    session.send(new ServerFrame.Error(ErrorCode.RATE_LIMITED, "more than " + options.getRoomLoadsPerSecond()
-        + " joins/s of rooms not in memory; join '" + room + "' again later", join.id()));
+    session.send(new ServerFrame.Error(ErrorCode.RATE_LIMITED, refusal, join.id()));
     return false;
   }
 

@@ -5,10 +5,12 @@ import io.switchboard.relay.auth.GuestAuthenticator;
 import io.switchboard.relay.auth.Secrets;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.http.AdminApi;
+import io.switchboard.relay.http.ApiRateLimit;
 import io.switchboard.relay.http.HistoryApi;
 import io.switchboard.relay.http.JsonResponses;
 import io.switchboard.relay.http.WebApp;
 import io.switchboard.relay.config.P2pOptions;
+import io.switchboard.relay.limits.AddressLimits;
 import io.switchboard.relay.metrics.EventLoopLag;
 import io.switchboard.relay.metrics.RelayMetrics;
 import io.switchboard.relay.p2p.ConfiguredIceServers;
@@ -19,6 +21,7 @@ import io.switchboard.signaling.steer.SteeringOptions;
 import io.switchboard.signaling.steer.SteeringPolicy;
 import io.switchboard.signaling.stun.StunOptions;
 import io.switchboard.signaling.stun.StunServer;
+import io.switchboard.signaling.turn.CredentialCache;
 import io.switchboard.signaling.turn.TurnCredentials;
 import io.switchboard.signaling.turn.TurnOptions;
 import io.switchboard.signaling.turn.TurnSecret;
@@ -29,6 +32,7 @@ import io.switchboard.relay.transport.WebSocketTransport;
 import io.vertx.core.CompositeFuture;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -56,6 +60,7 @@ public final class RelayVerticle extends VerticleBase {
   private Database database;
   private RelayEngine engine;
   private RelayMetrics metrics;
+  private AddressLimits limits;
   private StunServer stun;
   private HttpServer publicServer;
   private HttpServer adminServer;
@@ -67,6 +72,7 @@ public final class RelayVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
+    limits = new AddressLimits(options.getLimits(), System::nanoTime, registry);
     Path dataDir = Path.of(options.getStore().getDataDir());
     return Database.start(vertx, options.getStore())
         .compose(db -> {
@@ -77,7 +83,7 @@ public final class RelayVerticle extends VerticleBase {
           MessageStore store = new MessageStore(database.pool());
           BatchWriter writer = new BatchWriter(vertx, database.pool(), options.getStore(), registry);
           engine = new RelayEngine(options, new GuestAuthenticator(secret), store, writer, metrics, peers,
-              System::nanoTime);
+              limits, System::nanoTime);
           return store;
         }))
         .compose(store -> Future.all(listenPublic(store), listenAdmin(store)))
@@ -97,7 +103,7 @@ public final class RelayVerticle extends VerticleBase {
     metrics = new RelayMetrics(registry);
     SteeringOptions steering = p2p.steeringOptions();
     if (!p2p.isEnabled()) {
-      IceServers none = new ConfiguredIceServers(p2p.getPublicHost(), List.of(), List.of(), null);
+      IceServers none = new ConfiguredIceServers(p2p.getPublicHost(), List.of(), List.of(), null, address -> false);
       return Future.succeededFuture(coordinator(steering, none));
     }
     StunOptions stunOptions = p2p.stunOptions();
@@ -108,7 +114,10 @@ public final class RelayVerticle extends VerticleBase {
     return turn.compose(credentials -> StunServer.start(vertx, stunOptions, registry).map(server -> {
       stun = server;
       List<Integer> ports = server.endpoints().stream().limit(2).map(InetSocketAddress::getPort).toList();
-      return coordinator(steering, new ConfiguredIceServers(p2p.getPublicHost(), ports, turnOptions.getUrls(), credentials));
+      CredentialCache turnCache = credentials == null ? null
+          : new CredentialCache(credentials, Clock.systemUTC(), options.getLimits().getMaxTrackedAddresses());
+      return coordinator(steering, new ConfiguredIceServers(p2p.getPublicHost(), ports, turnOptions.getUrls(), turnCache,
+          limits::tryTurnCredential));
     }));
   }
 
@@ -136,15 +145,14 @@ public final class RelayVerticle extends VerticleBase {
   }
 
   private Future<HttpServer> listenPublic(MessageStore store) {
-    WebSocketTransport transport = new WebSocketTransport(engine, options, System::nanoTime);
+    WebSocketTransport transport = new WebSocketTransport(engine, options, limits, System::nanoTime);
     Router router = Router.router(vertx);
-    new HistoryApi(engine.rooms(), engine.history(), store, options.getMaxHistoryLimit()).mount(router);
+    router.route(HttpMethod.GET, WebSocketTransport.PATH).handler(transport::upgrade);
+    ApiRateLimit.mount(router, limits);
+    new HistoryApi(engine.rooms(), engine.history(), store, options.getMaxHistoryLimit(), limits).mount(router);
     WebApp.mount(router);
     JsonResponses.install(router);
-    publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options))
-        .webSocketHandshakeHandler(transport::handshake)
-        .webSocketHandler(transport::accept)
-        .requestHandler(router);
+    publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options)).requestHandler(router);
     return publicServer.listen();
   }
 

@@ -189,11 +189,16 @@ class PeerToPeerTest extends RelayTestBase {
 
   @Test
   void oneResultCountsPerSteerAndFailingClassPairsAreSteeredPastDirect() {
-    // Two cone <-> symmetric pairs report that direct failed (minSamples is 2 here).
+    // Two cone <-> symmetric pairs report that direct failed (minSamples is 2 here). An outcome
+    // counts once per pair of client addresses too, so each pair connects from its own two.
     for (int i = 0; i < 2; i++) {
       String room = "learn-" + i;
-      TestClient a = member(room);
-      TestClient b = member(room);
+      TestClient a = clientFrom("127.0.2." + (2 * i + 1));
+      a.hello();
+      a.join(room);
+      TestClient b = clientFrom("127.0.2." + (2 * i + 2));
+      b.hello();
+      b.join(room);
       a.request(cone());
       b.request(symmetric());
       assertThat(steerFor(a, b.session()).getString("mode")).isEqualTo("p2p");

@@ -2,6 +2,7 @@ package io.switchboard.relay;
 
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.relay.config.LimitsOptions;
 import io.switchboard.relay.config.P2pOptions;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.store.StoreOptions;
@@ -39,7 +40,17 @@ public abstract class RelayTestBase {
 
   /** Subclasses override to change settings; ports and data folder are set afterwards. */
   protected static RelayOptions baseOptions() {
-    return new RelayOptions().setRateFramesPerSecond(10_000).setRateBurst(10_000);
+    return new RelayOptions().setRateFramesPerSecond(10_000).setRateBurst(10_000).setLimits(generousLimits());
+  }
+
+  /** Every test client connects from 127.0.0.1: per-address limits high enough for any test but LimitsTest. */
+  protected static LimitsOptions generousLimits() {
+    return new LimitsOptions().setMaxConnectionsPerAddress(100_000)
+        .setHandshakesPerAddressPerSecond(100_000).setHandshakeBurst(100_000)
+        .setHttpRequestsPerAddressPerSecond(100_000).setHttpBurst(100_000)
+        .setRoomLoadsPerAddressPerSecond(100_000).setRoomLoadBurst(100_000)
+        .setTurnCredentialsPerAddressPerMinute(100_000).setTurnCredentialBurst(100_000)
+        .setMaxConcurrentHistoryReads(1_000);
   }
 
   protected static void startRelay(RelayOptions relayOptions) {
@@ -100,6 +111,14 @@ public abstract class RelayTestBase {
 
   protected TestClient client() {
     TestClient c = TestClient.connect(vertx, relay.port());
+    clients.add(c);
+    return c;
+  }
+
+  /** A client connecting from another loopback address (Linux routes all of 127.0.0.0/8 to lo). */
+  protected TestClient clientFrom(String localAddress) {
+    TestClient c = TestClient.connect(vertx, relay.port(),
+        new io.vertx.core.http.WebSocketClientOptions().setLocalAddress(localAddress));
     clients.add(c);
     return c;
   }

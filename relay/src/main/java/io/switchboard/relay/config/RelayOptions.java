@@ -69,6 +69,7 @@ public final class RelayOptions {
   private String secret;
   private StoreOptions store = new StoreOptions();
   private P2pOptions p2p = new P2pOptions();
+  private LimitsOptions limits = new LimitsOptions();
 
   public RelayOptions() {
   }
@@ -117,6 +118,9 @@ public final class RelayOptions {
     if (json.getValue("p2p") != null) {
       setP2p(new P2pOptions(json.getJsonObject("p2p")));
     }
+    if (json.getValue("limits") != null) {
+      setLimits(new LimitsOptions(json.getJsonObject("limits")));
+    }
   }
 
   public JsonObject toJson() {
@@ -135,7 +139,8 @@ public final class RelayOptions {
         .put("shutdownGraceMs", shutdownGraceMs)
         .put("secret", secret)
         .put("store", store.toJson())
-        .put("p2p", p2p.toJson());
+        .put("p2p", p2p.toJson())
+        .put("limits", limits.toJson());
   }
 
   /** The protocol limits these settings imply. */
@@ -227,4 +232,6 @@ public final class RelayOptions {
   public RelayOptions setStore(StoreOptions store) { this.store = java.util.Objects.requireNonNull(store, "store"); return this; }
   public P2pOptions getP2p() { return p2p; }
   public RelayOptions setP2p(P2pOptions p2p) { this.p2p = java.util.Objects.requireNonNull(p2p, "p2p"); return this; }
+  public LimitsOptions getLimits() { return limits; }
+  public RelayOptions setLimits(LimitsOptions limits) { this.limits = java.util.Objects.requireNonNull(limits, "limits"); return this; }
 }

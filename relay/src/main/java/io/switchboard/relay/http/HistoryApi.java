@@ -5,6 +5,7 @@ import io.switchboard.protocol.FrameEncoder;
 import io.switchboard.protocol.Limits;
 import io.switchboard.protocol.ServerFrame.Message;
 import io.switchboard.relay.history.RoomHistory;
+import io.switchboard.relay.limits.AddressLimits;
 import io.switchboard.relay.room.Room;
 import io.switchboard.relay.room.RoomRegistry;
 import io.switchboard.relay.store.MessageStore;
@@ -26,8 +27,10 @@ public final class HistoryApi {
   private final RoomHistory history;
   private final MessageStore store;
   private final int maxLimit;
+  private final AddressLimits limits;
 
-  public HistoryApi(RoomRegistry rooms, RoomHistory history, MessageStore store, int maxLimit) {
+  public HistoryApi(RoomRegistry rooms, RoomHistory history, MessageStore store, int maxLimit, AddressLimits limits) {
+    this.limits = limits;
     this.rooms = rooms;
     this.history = history;
     this.store = store;
@@ -54,6 +57,13 @@ public final class HistoryApi {
       JsonResponses.error(ctx, 400, ErrorCode.BAD_REQUEST, e.getMessage());
       return;
     }
+    // Reads share the database pool with chat's writes: a global cap keeps a flood of them from
+    // queueing in front of every stored:true ack.
+    AddressLimits.Refusal busy = limits.startHistoryRead();
+    if (busy != null) {
+      JsonResponses.refuse(ctx, busy);
+      return;
+    }
     Room loaded = rooms.get(room);
     // Rooms nobody is in are read straight from storage, so scanning room names loads nothing into memory.
     Future<Long> head = loaded != null ? Future.succeededFuture(loaded.head()) : store.headSeq(room);
@@ -65,7 +75,8 @@ public final class HistoryApi {
         respond(ctx, room, h, before, limit, messages);
         return null;
       });
-    }).onFailure(e -> JsonResponses.error(ctx, 503, ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later"));
+    }).onComplete(ar -> limits.historyReadDone())
+        .onFailure(e -> JsonResponses.error(ctx, 503, ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later"));
   }
 
   private static void respond(RoutingContext ctx, String room, long head, Long before, int limit, List<Message> page) {

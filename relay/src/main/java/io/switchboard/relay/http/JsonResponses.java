@@ -1,6 +1,7 @@
 package io.switchboard.relay.http;
 
 import io.switchboard.protocol.ErrorCode;
+import io.switchboard.relay.limits.AddressLimits;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 
@@ -11,6 +12,12 @@ public final class JsonResponses {
 
   static void error(RoutingContext ctx, int status, ErrorCode code, String message) {
     json(ctx, status, new JsonObject().put("code", code.wire()).put("message", message));
+  }
+
+  /** A refusal by a limit: its status and code, and when to try again ({@code Retry-After}, seconds). */
+  public static void refuse(RoutingContext ctx, AddressLimits.Refusal refusal) {
+    ctx.response().putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()));
+    error(ctx, refusal.status(), refusal.code(), refusal.message());
   }
 
   /** A JSON answer that no cache keeps (errors, health, readiness). */

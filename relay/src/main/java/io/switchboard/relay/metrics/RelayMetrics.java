@@ -64,7 +64,7 @@ public final class RelayMetrics {
     signalsForwarded = Counter.builder("switchboard.signals.forwarded").description("signal frames forwarded to a peer")
         .register(registry);
     resultsIgnored = Counter.builder("switchboard.p2p.results.ignored")
-        .description("p2p-result frames not counted (no steer awaiting a result for the pair)").register(registry);
+        .description("p2p-result frames not counted (no steer awaiting a result for the pair, or this pair of users or addresses already counted in the learning window)").register(registry);
     for (PeerPath path : PeerPath.values()) {
       setup.put(path, Timer.builder("switchboard.p2p.setup").description("Reported pair setup time, by path reached")
           .tag("path", path.wire()).register(registry));

@@ -72,7 +72,7 @@ public final class PeerCoordinator {
   }
 
   public ServerFrame.P2pConfig welcome(Session session) {
-    return options.isEnabled() ? iceServers.welcome(session.user(), session.host()) : null;
+    return options.isEnabled() ? iceServers.welcome(session.user(), session.host(), session.address()) : null;
   }
 
   /** The other connections in a room, for {@code joined.peers}. */
@@ -145,7 +145,7 @@ public final class PeerCoordinator {
   }
 
   public void result(Session session, Membership from, ClientFrame.P2pResult result) {
-    peer(from.room(), session, result.peer());
+    Session peer = peer(from.room(), session, result.peer());
     Map<PairKey, PairState> roomPairs = pairs.get(from.room());
     PairState state = roomPairs == null ? null : roomPairs.get(PairKey.of(session.id(), result.peer()));
     if (state == null || !state.awaitingResult) {
@@ -153,7 +153,12 @@ public final class PeerCoordinator {
       return;
     }
     state.awaitingResult = false;
-    policy.stats().record(state.classes, state.decision.mode(), result.path(), clockMs.getAsLong());
+    // Once per pair of users (and of addresses) and learning window, however often they rejoin.
+    if (!policy.stats().recordOnce(state.classes, new OutcomeStats.Party(session.user(), session.address()),
+        new OutcomeStats.Party(peer.user(), peer.address()), state.decision.mode(), result.path(), clockMs.getAsLong())) {
+      metrics.p2pResultIgnored();
+      return;
+    }
     metrics.p2pResult(state.classes.key(), state.decision.mode(), result.path(), result.setupMs());
   }
 
@@ -262,6 +267,6 @@ public final class PeerCoordinator {
 
   private ServerFrame.Steer steer(Room room, Session to, Session peer, Decision decision, boolean polite) {
     return new ServerFrame.Steer(room.name(), peer.id(), decision.mode(), polite,
-        iceServers.forMode(decision.mode(), to.user(), to.host()), decision.reason());
+        iceServers.forMode(decision.mode(), to.user(), to.host(), to.address()), decision.reason());
   }
 }

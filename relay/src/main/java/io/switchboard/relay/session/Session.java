@@ -36,6 +36,7 @@ public final class Session implements OutboundQueue.Sink {
   private String closeReason;
   private Runnable onSlowConsumer = () -> { };
   private String host = "";
+  private String address = "";
   private NatProfile profile;
   private long profileChangedAtMs;
   private TokenBucket signalBucket;
@@ -68,6 +69,15 @@ public final class Session implements OutboundQueue.Sink {
 
   public void identity(Identity identity) {
     this.identity = identity;
+  }
+
+  /** The client's address key for per-address limits (an IPv6 client's /64). */
+  public String address() {
+    return address;
+  }
+
+  public void address(String address) {
+    this.address = address;
   }
 
   /** The host the client connected to (Host header), for URLs it must reach the same way. */

@@ -3,7 +3,11 @@ package io.switchboard.relay.transport;
 import io.netty.handler.codec.TooLongFrameException;
 import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
+import io.switchboard.protocol.ErrorCode;
 import io.switchboard.relay.RelayEngine;
+import io.switchboard.relay.http.ApiRateLimit;
+import io.switchboard.relay.http.JsonResponses;
+import io.switchboard.relay.limits.AddressLimits;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.session.OutboundQueue;
 import io.switchboard.relay.session.Session;
@@ -11,8 +15,8 @@ import io.switchboard.relay.session.TokenBucket;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
-import io.vertx.core.http.ServerWebSocketHandshake;
 import io.vertx.core.internal.http.WebSocketInternal;
+import io.vertx.ext.web.RoutingContext;
 import java.security.SecureRandom;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -29,10 +33,12 @@ public final class WebSocketTransport {
   private final RelayOptions options;
   private final LongSupplier nanoClock;
   private final String sessionPrefix;
+  private final AddressLimits limits;
   private long sessionCounter;
 
-  public WebSocketTransport(RelayEngine engine, RelayOptions options, LongSupplier nanoClock) {
+  public WebSocketTransport(RelayEngine engine, RelayOptions options, AddressLimits limits, LongSupplier nanoClock) {
     this.engine = engine;
+    this.limits = limits;
     this.options = options;
     this.nanoClock = nanoClock;
     byte[] node = new byte[4];
@@ -63,17 +69,34 @@ public final class WebSocketTransport {
         .setWebSocketClosingTimeout(1);
   }
 
-  public void handshake(ServerWebSocketHandshake handshake) {
-    if (!PATH.equals(handshake.path())) {
-      handshake.reject(404);
-    } else if (engine.draining()) {
-      handshake.reject(503);
-    } else {
-      handshake.accept();
+  /**
+   * {@code GET /ws}: per-address limits first (429, or 503 while draining, each with a JSON body and
+   * {@code Retry-After}), then the WebSocket handshake. Routed like any request, because a refusal
+   * through Vert.x's handshake hook can carry neither a body nor headers.
+   */
+  public void upgrade(RoutingContext ctx) {
+    if (engine.draining()) {
+      JsonResponses.refuse(ctx, new AddressLimits.Refusal(503, ErrorCode.SHUTTING_DOWN,
+          "server is shutting down; reconnect later", 5));
+      return;
     }
+    String address = ApiRateLimit.clientKey(ctx, limits);
+    AddressLimits.Refusal refusal = limits.admitConnection(address);
+    if (refusal != null) {
+      JsonResponses.refuse(ctx, refusal);
+      return;
+    }
+    ctx.request().toWebSocket().onComplete(ar -> {
+      if (ar.succeeded()) {
+        accept(ar.result(), address);
+      } else {
+        // Not an upgrade, or the handshake failed: Vert.x has answered (400) and no socket exists.
+        limits.connectionClosed(address);
+      }
+    });
   }
 
-  public void accept(ServerWebSocket ws) {
+  private void accept(ServerWebSocket ws, String address) {
     long now = nanoClock.getAsLong();
     WebSocketConnection connection = new WebSocketConnection(ws, Vertx.currentContext());
     Session session = new Session(sessionPrefix + Long.toString(++sessionCounter, 36), connection,
@@ -81,6 +104,7 @@ public final class WebSocketTransport {
         new TokenBucket(options.getRateFramesPerSecond(), options.getRateBurst(), now),
         options.getAbuseMaxErrors(), now);
     connection.onClosing(() -> engine.closed(session));
+    session.address(address);
     if (ws.authority() != null) {
       session.host(ws.authority().host());
     }
@@ -105,6 +129,9 @@ public final class WebSocketTransport {
         session.close((short) WebSocketCloseStatus.MESSAGE_TOO_BIG.code(), WebSocketCloseStatus.MESSAGE_TOO_BIG.reasonText());
       }
     });
-    ws.closeHandler(v -> engine.closed(session));
+    ws.closeHandler(v -> {
+      limits.connectionClosed(address);
+      engine.closed(session);
+    });
   }
 }

@@ -94,6 +94,24 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void limitsFromTheEnvironmentAndTheFile(@TempDir Path dir) throws IOException {
+    Path file = dir.resolve("relay.json");
+    Files.writeString(file, "{\"limits\": {\"httpBurst\": 7, \"trustedProxies\": \"10.0.0.0/8\"}}");
+    RelayOptions o = ConfigLoader.load(Map.of(
+        "SWITCHBOARD_LIMITS_MAX_CONNECTIONS_PER_ADDRESS", "5",
+        "SWITCHBOARD_LIMITS_TRUSTED_PROXIES", "192.0.2.1, 2001:db8::/32"), file);
+    assertThat(o.getLimits().getMaxConnectionsPerAddress()).isEqualTo(5);
+    assertThat(o.getLimits().getHttpBurst()).isEqualTo(7);
+    assertThat(o.getLimits().getTrustedProxies()).isEqualTo("192.0.2.1, 2001:db8::/32");
+    assertThat(new RelayOptions(o.toJson()).getLimits().toJson()).isEqualTo(o.getLimits().toJson());
+    assertThat(new RelayOptions().getLimits().getTrustedProxies()).isEmpty();
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_LIMITS_TRUSTED_PROXIES", "proxy.example"), null))
+        .hasMessageContaining("proxy.example");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_LIMITS_HTTP_BURST", "0"), null))
+        .hasMessageContaining("httpBurst");
+  }
+
+  @Test
   void envNames() {
     assertThat(ConfigLoader.envName("SWITCHBOARD_", "maxBodyBytes")).isEqualTo("SWITCHBOARD_MAX_BODY_BYTES");
     assertThat(ConfigLoader.envName("SWITCHBOARD_STORE_", "poolSize")).isEqualTo("SWITCHBOARD_STORE_POOL_SIZE");
@@ -110,11 +128,14 @@ class ConfigLoaderTest {
     var relay = new RelayOptions().toJson();
     var store = new StoreOptions().toJson();
     var p2p = new P2pOptions().toJson();
+    var limits = new LimitsOptions().toJson();
     Set<String> keys = new LinkedHashSet<>(relay.fieldNames());
     keys.remove("store");
     keys.remove("p2p");
+    keys.remove("limits");
     keys.addAll(store.fieldNames());
     keys.addAll(p2p.fieldNames());
+    keys.addAll(limits.fieldNames());
     keys.add("databaseUrl");
     assertThat(documented.keySet()).containsExactlyInAnyOrderElementsOf(keys);
     for (String key : relay.fieldNames()) {
@@ -125,6 +146,9 @@ class ConfigLoaderTest {
     }
     for (String key : store.fieldNames()) {
       assertThat(documented.get(key)).as(key).isEqualTo(store.getValue(key).toString());
+    }
+    for (String key : limits.fieldNames()) {
+      assertThat(documented.get(key)).as(key).isEqualTo(limits.getValue(key).toString());
     }
     for (String key : p2p.fieldNames()) {
       if (p2p.getValue(key) != null) {

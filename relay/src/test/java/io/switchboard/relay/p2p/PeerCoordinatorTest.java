@@ -7,6 +7,7 @@ import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import io.switchboard.protocol.ClientFrame;
 import io.switchboard.protocol.ErrorCode;
 import io.switchboard.protocol.NatBehaviour;
+import io.switchboard.protocol.PeerPath;
 import io.switchboard.protocol.ProtocolException;
 import io.switchboard.protocol.RoomMode;
 import io.switchboard.relay.auth.Identity;
@@ -34,7 +35,7 @@ class PeerCoordinatorTest {
   private final SteeringOptions steering = new SteeringOptions();
   private final PeerCoordinator coordinator = new PeerCoordinator(new P2pOptions(),
       new SteeringPolicy(steering, false, new OutcomeStats(steering)),
-      new ConfiguredIceServers("", List.of(3490, 3491), List.of(), null),
+      new ConfiguredIceServers("", List.of(3490, 3491), List.of(), null, address -> false),
       new RelayMetrics(new SimpleMeterRegistry()), () -> 0L, QUEUE_MAX);
   private final List<RecordingConnection> sockets = new ArrayList<>();
 
@@ -123,5 +124,32 @@ class PeerCoordinatorTest {
     coordinator.profile(a, cone());
     assertThat(sockets.get(1).written).hasSize(seenByB);
     assertThat(sockets.get(0).written).filteredOn(f -> f.startsWith("{\"t\":\"profile\"")).hasSize(3);
+  }
+
+  @Test
+  void oneClientRejoiningAndReportingRelayCannotFlipItsClassPairForEveryone() {
+    Room room = rooms.open("poison", 0).result();
+    Session attacker = session("a");
+    Session victim = session("b");
+    join(victim, room);
+    coordinator.profile(victim, cone());
+    Membership m = join(attacker, room);
+    coordinator.profile(attacker, cone());
+    // Five leave/rejoin cycles, each steered afresh and each answered with "relay".
+    for (int i = 0; i < 5; i++) {
+      coordinator.result(attacker, m, new ClientFrame.P2pResult(null, "poison", "b", PeerPath.RELAY, 5, null));
+      attacker.memberships().remove("poison");
+      room.leave(m, 0);
+      coordinator.left(m);
+      m = join(attacker, room);
+    }
+    // A newcomer of the same classes is still steered by the rule table, not by the poisoned stats.
+    Session newcomer = session("c");
+    join(newcomer, room);
+    coordinator.profile(newcomer, cone());
+    assertThat(sockets.get(2).written).filteredOn(f -> f.contains("\"t\":\"steer\""))
+        .isNotEmpty().allMatch(f -> f.contains("\"mode\":\"p2p\"") && !f.contains("learned"));
+    assertThat(coordinator.stats()).singleElement()
+        .satisfies(s -> assertThat(s.recent().samples()).isEqualTo(1));
   }
 }

@@ -7,6 +7,7 @@ public final class SteeringOptions {
   private double minSuccessRate = 0.2;
   private int window = 20;
   private long learningWindowMs = 3_600_000;
+  private int maxCountedPairs = 100_000;
 
   public SteeringOptions() {
   }
@@ -17,6 +18,7 @@ public final class SteeringOptions {
     this.minSuccessRate = other.minSuccessRate;
     this.window = other.window;
     this.learningWindowMs = other.learningWindowMs;
+    this.maxCountedPairs = other.maxCountedPairs;
   }
 
   /** Rooms with more connections than this stay on the relay: a full mesh costs n-1 channels per peer. */
@@ -69,6 +71,16 @@ public final class SteeringOptions {
     return this;
   }
 
+  /** User and address pairs remembered as counted in the learning window (each counts once); oldest forgotten first. */
+  public int getMaxCountedPairs() {
+    return maxCountedPairs;
+  }
+
+  public SteeringOptions setMaxCountedPairs(int maxCountedPairs) {
+    this.maxCountedPairs = maxCountedPairs;
+    return this;
+  }
+
   public void validate() {
     if (meshMax < 2) {
       throw new IllegalArgumentException("steering.meshMax must be >= 2");
@@ -78,6 +90,9 @@ public final class SteeringOptions {
     }
     if (!(minSuccessRate >= 0 && minSuccessRate <= 1)) {
       throw new IllegalArgumentException("steering.minSuccessRate must be within 0..1");
+    }
+    if (maxCountedPairs < 1) {
+      throw new IllegalArgumentException("steering.maxCountedPairs must be >= 1");
     }
     if (learningWindowMs < 1000) {
       throw new IllegalArgumentException("steering.learningWindowMs must be >= 1000");

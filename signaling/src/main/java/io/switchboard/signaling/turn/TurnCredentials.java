@@ -70,6 +70,10 @@ public final class TurnCredentials {
     this.clock = Objects.requireNonNull(clock, "clock");
   }
 
+  public long ttlSeconds() {
+    return ttlSeconds;
+  }
+
   /**
    * Issues a credential for {@code userId} that expires {@code ttlSeconds} from now.
    *

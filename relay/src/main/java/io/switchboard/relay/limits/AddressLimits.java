@@ -1,0 +1,135 @@
+package io.switchboard.relay.limits;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.MeterRegistry;
+import io.switchboard.protocol.ErrorCode;
+import io.switchboard.relay.config.LimitsOptions;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.LongSupplier;
+
+/**
+ * Every per-address limit of the public port in one place: who the client is (trusted proxies),
+ * connections open, handshakes, HTTP API requests and room loads per second, and the global cap on
+ * concurrent history reads. Time comes from the injected clock; runs on the relay's event loop.
+ */
+public final class AddressLimits {
+  /** Why something was refused: HTTP status, stable code, message and {@code Retry-After} seconds. */
+  public record Refusal(int status, ErrorCode code, String message, long retryAfterSeconds) {}
+
+  private final LimitsOptions options;
+  private final LongSupplier nanoClock;
+  private final ClientAddresses addresses;
+  private final ConnectionCounts connections = new ConnectionCounts();
+  private final KeyedBuckets handshakes;
+  private final KeyedBuckets httpRequests;
+  private final KeyedBuckets roomLoads;
+  private final KeyedBuckets turnCredentials;
+  private final ConcurrencyGate historyReads;
+  private final MeterRegistry registry;
+  private final Map<String, Counter> refused = new HashMap<>();
+
+  public AddressLimits(LimitsOptions options, LongSupplier nanoClock, MeterRegistry registry) {
+    this.options = options;
+    this.nanoClock = nanoClock;
+    this.registry = registry;
+    this.addresses = new ClientAddresses(options.trustedProxyList());
+    int maxKeys = options.getMaxTrackedAddresses();
+    this.handshakes = new KeyedBuckets(options.getHandshakesPerAddressPerSecond(), options.getHandshakeBurst(), maxKeys);
+    this.httpRequests = new KeyedBuckets(options.getHttpRequestsPerAddressPerSecond(), options.getHttpBurst(), maxKeys);
+    this.roomLoads = new KeyedBuckets(options.getRoomLoadsPerAddressPerSecond(), options.getRoomLoadBurst(), maxKeys);
+    this.turnCredentials = new KeyedBuckets(options.getTurnCredentialsPerAddressPerMinute() / 60.0,
+        options.getTurnCredentialBurst(), maxKeys);
+    this.historyReads = new ConcurrencyGate(options.getMaxConcurrentHistoryReads());
+  }
+
+  /** The limit key of a request's client (see {@link ClientAddresses}). */
+  public String clientKey(String peerHost, List<String> forwardedFor) {
+    return addresses.key(peerHost, forwardedFor);
+  }
+
+  /**
+   * A WebSocket handshake from {@code key}: null when admitted, and then one connection is counted
+   * for it until {@link #connectionClosed(String)}.
+   */
+  public Refusal admitConnection(String key) {
+    if (!handshakes.tryAcquire(key, nanoClock.getAsLong())) {
+      return refuse("handshake_rate", 429, "more than " + options.getHandshakesPerAddressPerSecond()
+          + " WebSocket handshakes/s from this address", handshakes.retryAfterSeconds());
+    }
+    if (!connections.tryOpen(key, options.getMaxConnectionsPerAddress())) {
+      // No token bucket to wait for: a connection of this address has to close first.
+      return refuse("connections", 429, "at most " + options.getMaxConnectionsPerAddress()
+          + " connections per address", 5);
+    }
+    return null;
+  }
+
+  public void connectionClosed(String key) {
+    connections.closed(key);
+  }
+
+  /** An HTTP API request from {@code key}: null when admitted. */
+  public Refusal admitApiRequest(String key) {
+    if (httpRequests.tryAcquire(key, nanoClock.getAsLong())) {
+      return null;
+    }
+    return refuse("http_rate", 429, "more than " + options.getHttpRequestsPerAddressPerSecond()
+        + " API requests/s from this address", httpRequests.retryAfterSeconds());
+  }
+
+  /** Whether {@code key} may make the relay load one more room that is not in memory. */
+  public boolean tryRoomLoad(String key) {
+    if (roomLoads.tryAcquire(key, nanoClock.getAsLong())) {
+      return true;
+    }
+    refused("room_load_rate").increment();
+    return false;
+  }
+
+  /** Whether {@code key} may be issued one more new TURN credential (users reuse theirs meanwhile). */
+  public boolean tryTurnCredential(String key) {
+    if (turnCredentials.tryAcquire(key, nanoClock.getAsLong())) {
+      return true;
+    }
+    refused("turn_credentials").increment();
+    return false;
+  }
+
+  /** A history read that needs the database: null when admitted, then {@link #historyReadDone()} follows. */
+  public Refusal startHistoryRead() {
+    if (historyReads.tryEnter()) {
+      return null;
+    }
+    return refuse("history_reads", 503, "too many history reads at once; retry shortly", 1);
+  }
+
+  public void historyReadDone() {
+    historyReads.exit();
+  }
+
+  public int connections(String key) {
+    return connections.count(key);
+  }
+
+  /** Addresses with per-address rate state (each bucket map is bounded by maxTrackedAddresses). */
+  public int trackedAddresses() {
+    return Math.max(Math.max(handshakes.size(), turnCredentials.size()), Math.max(httpRequests.size(), roomLoads.size()));
+  }
+
+  public String roomLoadMessage() {
+    return "more than " + options.getRoomLoadsPerAddressPerSecond() + " room loads/s from this address; join later";
+  }
+
+  private Refusal refuse(String limit, int status, String message, long retryAfter) {
+    refused(limit).increment();
+    return new Refusal(status, status == 503 ? ErrorCode.OVERLOADED : ErrorCode.RATE_LIMITED, message, retryAfter);
+  }
+
+  private Counter refused(String limit) {
+    return refused.computeIfAbsent(limit, l -> Counter.builder("switchboard.limits.refused")
+        .description("Requests refused by a per-address or global limit, by limit").tag("limit", l)
+        .register(registry));
+  }
+}

@@ -1,0 +1,119 @@
+package io.switchboard.relay.limits;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import io.switchboard.protocol.ErrorCode;
+import io.switchboard.relay.config.LimitsOptions;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+
+/** The limits with a hand-moved clock: no server, no sleeps. */
+class AddressLimitsTest {
+  private long now = 1_000_000_000L;
+  private final SimpleMeterRegistry registry = new SimpleMeterRegistry();
+
+  private AddressLimits limits(LimitsOptions options) {
+    return new AddressLimits(options, () -> now, registry);
+  }
+
+  @Test
+  void connectionsPerAddressAreCountedUntilClosedAndOtherAddressesAreUnaffected() {
+    AddressLimits l = limits(new LimitsOptions().setMaxConnectionsPerAddress(3).setHandshakeBurst(100));
+    for (int i = 0; i < 3; i++) {
+      assertThat(l.admitConnection("203.0.113.1")).isNull();
+    }
+    AddressLimits.Refusal refused = l.admitConnection("203.0.113.1");
+    assertThat(refused.status()).isEqualTo(429);
+    assertThat(refused.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+    assertThat(refused.retryAfterSeconds()).isPositive();
+    assertThat(l.admitConnection("203.0.113.2")).isNull();
+    l.connectionClosed("203.0.113.1");
+    assertThat(l.admitConnection("203.0.113.1")).isNull();
+    assertThat(l.connections("203.0.113.1")).isEqualTo(3);
+    for (int i = 0; i < 3; i++) {
+      l.connectionClosed("203.0.113.1");
+    }
+    assertThat(l.connections("203.0.113.1")).isZero();
+    assertThat(registry.get("switchboard.limits.refused").tag("limit", "connections").counter().count()).isEqualTo(1);
+  }
+
+  @Test
+  void handshakesPerAddressFollowTheirBucket() {
+    AddressLimits l = limits(new LimitsOptions().setHandshakesPerAddressPerSecond(20).setHandshakeBurst(50));
+    int admitted = 0;
+    for (int i = 0; i < 80; i++) {
+      if (l.admitConnection("198.51.100.1") == null) {
+        admitted++;
+        l.connectionClosed("198.51.100.1");
+      }
+    }
+    assertThat(admitted).isEqualTo(50);
+    now += TimeUnit.MILLISECONDS.toNanos(500); // 10 tokens back
+    admitted = 0;
+    for (int i = 0; i < 20; i++) {
+      if (l.admitConnection("198.51.100.1") == null) {
+        admitted++;
+      }
+    }
+    assertThat(admitted).isEqualTo(10);
+    assertThat(l.admitConnection("198.51.100.2")).isNull();
+  }
+
+  @Test
+  void apiRequestsAndRoomLoadsPerAddress() {
+    AddressLimits l = limits(new LimitsOptions().setHttpRequestsPerAddressPerSecond(50).setHttpBurst(100)
+        .setRoomLoadsPerAddressPerSecond(20).setRoomLoadBurst(100));
+    for (int i = 0; i < 100; i++) {
+      assertThat(l.admitApiRequest("a")).isNull();
+      assertThat(l.tryRoomLoad("a")).isTrue();
+    }
+    AddressLimits.Refusal refused = l.admitApiRequest("a");
+    assertThat(refused.status()).isEqualTo(429);
+    assertThat(refused.retryAfterSeconds()).isEqualTo(1);
+    assertThat(l.tryRoomLoad("a")).isFalse();
+    now += TimeUnit.MILLISECONDS.toNanos(100); // 5 requests, 2 room loads
+    assertThat(l.admitApiRequest("a")).isNull();
+    assertThat(l.tryRoomLoad("a")).isTrue();
+    assertThat(l.tryRoomLoad("a")).isTrue();
+    assertThat(l.tryRoomLoad("a")).isFalse();
+  }
+
+  @Test
+  void concurrentHistoryReadsHaveAGlobalCap() {
+    AddressLimits l = limits(new LimitsOptions().setMaxConcurrentHistoryReads(2));
+    assertThat(l.startHistoryRead()).isNull();
+    assertThat(l.startHistoryRead()).isNull();
+    AddressLimits.Refusal busy = l.startHistoryRead();
+    assertThat(busy.status()).isEqualTo(503);
+    assertThat(busy.code()).isEqualTo(ErrorCode.OVERLOADED);
+    l.historyReadDone();
+    assertThat(l.startHistoryRead()).isNull();
+  }
+
+  @Test
+  void aFloodOfAddressesKeepsBoundedState() {
+    AddressLimits l = limits(new LimitsOptions().setMaxTrackedAddresses(1000));
+    for (int i = 0; i < 50_000; i++) {
+      String key = "2001:db8:" + Integer.toHexString(i) + "::/64";
+      if (l.admitConnection(key) == null) {
+        l.connectionClosed(key);
+      }
+      l.admitApiRequest(key);
+      l.tryRoomLoad(key);
+    }
+    assertThat(l.trackedAddresses()).isEqualTo(1000);
+    assertThat(l.connections("2001:db8:0::/64")).isZero();
+  }
+
+  @Test
+  void theLeastRecentlyUsedAddressIsForgottenFirst() {
+    KeyedBuckets b = new KeyedBuckets(1, 1, 2);
+    assertThat(b.tryAcquire("hot", 0)).isTrue();
+    assertThat(b.tryAcquire("x", 0)).isTrue();
+    assertThat(b.tryAcquire("hot", 0)).isFalse(); // touched: now the most recent
+    assertThat(b.tryAcquire("y", 0)).isTrue();    // evicts "x", not "hot"
+    assertThat(b.tryAcquire("hot", 0)).isFalse();
+    assertThat(b.size()).isEqualTo(2);
+  }
+}
