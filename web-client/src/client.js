@@ -14,6 +14,9 @@ import { isEpoch, isRoomName } from './protocol.js';
 import { Room } from './room.js';
 import { openStorage } from './storage.js';
 
+/** Refusals of a join that say "later", not "no" (see #joinUntilAvailable). */
+const RETRYABLE_JOIN_ERRORS = new Set(['room_unavailable', 'rate_limited', 'server_busy']);
+
 /** Events a Client emits. */
 export const ClientEvent = Object.freeze({
   STATE: 'state',
@@ -174,16 +177,18 @@ export class Client extends Emitter {
   }
 
   /**
-   * `room_unavailable` is retryable: another relay sequences the room, or took it over and is
-   * loading it. Try again with the reconnect backoff while the room is still wanted.
+   * Retryable refusals of a join: `room_unavailable` (another relay sequences the room, or took it
+   * over and is loading it), `rate_limited` (rooms not in memory are loaded at a bounded rate per
+   * connection and per address) and `server_busy` (the relay holds as many rooms as it may). Try
+   * again with the reconnect backoff while the room is still wanted.
    */
   async #joinUntilAvailable(room, frame, firstAttempt = 0) {
     for (let attempt = firstAttempt; ; attempt++) {
       try {
         return await this.#requestUntilAnswered(frame);
       } catch (err) {
-        if (err?.code !== 'room_unavailable') throw err;
-        this.counters.roomUnavailable++;
+        if (!RETRYABLE_JOIN_ERRORS.has(err?.code)) throw err;
+        if (err.code === 'room_unavailable') this.counters.roomUnavailable++;
         await this.#sleep(nextRetryDelay(attempt, this.options.reconnect, this.options.random));
         if (this.rooms.get(room.name) !== room || this.state === State.CLOSED) throw err;
       }

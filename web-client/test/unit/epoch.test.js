@@ -497,4 +497,24 @@ describe('room_unavailable', () => {
     expect(server.framesOf('join')).toHaveLength(3);
     expect(joined.epoch).toBe('ep1');
   });
+  it.each(['rate_limited', 'server_busy'])('a join answered %s (room loads are rate-limited and capped) is retried too', async (code) => {
+    const server = new FakeServer();
+    server.epochs = true;
+    let refusals = 1;
+    server.handlers.join = (socket, f) => {
+      if (refusals-- <= 0) return false;
+      socket.deliver({ t: 'error', code, message: 'later', ref: f.id });
+      return true;
+    };
+    const clock = new ManualClock();
+    const client = await start(server, { clock });
+    let joined = null;
+    client.join('lobby').then((r) => (joined = r));
+    await settle();
+    expect(server.framesOf('join')).toHaveLength(1);
+    await clock.advance(500);
+    await waitFor(() => joined !== null);
+    expect(server.framesOf('join')).toHaveLength(2);
+    expect(client.stats().roomUnavailable).toBe(0);
+  });
 });

@@ -32,7 +32,6 @@ import io.switchboard.relay.transport.WebSocketTransport;
 import io.vertx.core.CompositeFuture;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -147,12 +146,11 @@ public final class RelayVerticle extends VerticleBase {
   private Future<HttpServer> listenPublic(MessageStore store) {
     WebSocketTransport transport = new WebSocketTransport(engine, options, limits, System::nanoTime);
     Router router = Router.router(vertx);
-    router.route(HttpMethod.GET, WebSocketTransport.PATH).handler(transport::upgrade);
     ApiRateLimit.mount(router, limits);
     new HistoryApi(engine.rooms(), engine.history(), store, options.getMaxHistoryLimit(), limits).mount(router);
     WebApp.mount(router);
     JsonResponses.install(router);
-    publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options)).requestHandler(router);
+    publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options)).requestHandler(transport.requestHandler(router));
     return publicServer.listen();
   }
 

@@ -74,10 +74,14 @@ class WebSocketConformanceTest extends RelayTestBase {
     try (RawWebSocket raw = helloed()) {
       byte[] fragment = ascii("x".repeat(MAX_FRAME - 24));
       raw.sendFrame(0x01, ascii("{\"t\":\"ping\",\"pad\":\""));
-      for (int sent = 0; sent <= HARD_LIMIT; sent += fragment.length) {
-        raw.sendFrame(0x00, fragment);
+      try {
+        for (int sent = 0; sent <= HARD_LIMIT; sent += fragment.length) {
+          raw.sendFrame(0x00, fragment);
+        }
+        raw.sendFrame(0x80, ascii("\"}"));
+      } catch (io.vertx.core.VertxException closedMeanwhile) {
+        // the fragment past the limit may close the connection before the rest is written
       }
-      raw.sendFrame(0x80, ascii("\"}"));
 
       assertClosedWith(raw, "8:1009");
       assertThat(raw.text()).doesNotContain("\"pong\"");

@@ -33,7 +33,7 @@ public final class RelayOptions {
   public static final long DEFAULT_ROOM_IDLE_MS = 300_000;
   /** Joins per connection that load a room not in memory: a client joins its few rooms at once, never thousands. */
   public static final int DEFAULT_ROOM_LOADS_PER_SECOND = 10;
-  public static final int DEFAULT_ROOM_LOAD_BURST = 20;
+  public static final int DEFAULT_ROOM_LOAD_BURST = 100;
   /**
    * Rooms loaded at once: ~0.45 KB each when empty, ~1 KB more once written to (the ring) plus its
    * messages; 100,000 such rooms fit -Xmx1g with room to spare.

@@ -5,8 +5,6 @@ import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
 import io.netty.handler.codec.http.websocketx.WebSocketCloseStatus;
 import io.switchboard.protocol.ErrorCode;
 import io.switchboard.relay.RelayEngine;
-import io.switchboard.relay.http.ApiRateLimit;
-import io.switchboard.relay.http.JsonResponses;
 import io.switchboard.relay.limits.AddressLimits;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.session.OutboundQueue;
@@ -16,7 +14,11 @@ import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.http.WebSocketInternal;
-import io.vertx.ext.web.RoutingContext;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
 import java.security.SecureRandom;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -70,23 +72,38 @@ public final class WebSocketTransport {
   }
 
   /**
-   * {@code GET /ws}: per-address limits first (429, or 503 while draining, each with a JSON body and
-   * {@code Retry-After}), then the WebSocket handshake. Routed like any request, because a refusal
-   * through Vert.x's handshake hook can carry neither a body nor headers.
+   * The public server's request handler: {@code GET /ws} is upgraded here, everything else goes to
+   * {@code router}. Not a route of the router, because vertx-web wraps the socket a routed request
+   * upgrades to, and the RFC 6455 checks and the forced close need core's socket and its channel.
    */
-  public void upgrade(RoutingContext ctx) {
+  public Handler<HttpServerRequest> requestHandler(Router router) {
+    return request -> {
+      if (request.method() == HttpMethod.GET && PATH.equals(request.path())) {
+        upgrade(request);
+      } else {
+        router.handle(request);
+      }
+    };
+  }
+
+  /**
+   * {@code GET /ws}: per-address limits first (429, or 503 while draining, each with a JSON body and
+   * {@code Retry-After}), then the WebSocket handshake; a refusal through Vert.x's handshake hook
+   * could carry neither a body nor headers.
+   */
+  private void upgrade(HttpServerRequest request) {
     if (engine.draining()) {
-      JsonResponses.refuse(ctx, new AddressLimits.Refusal(503, ErrorCode.SHUTTING_DOWN,
+      refuse(request, new AddressLimits.Refusal(503, ErrorCode.SHUTTING_DOWN,
           "server is shutting down; reconnect later", 5));
       return;
     }
-    String address = ApiRateLimit.clientKey(ctx, limits);
+    String address = limits.clientKey(request.remoteAddress().hostAddress(), request.headers().getAll("x-forwarded-for"));
     AddressLimits.Refusal refusal = limits.admitConnection(address);
     if (refusal != null) {
-      JsonResponses.refuse(ctx, refusal);
+      refuse(request, refusal);
       return;
     }
-    ctx.request().toWebSocket().onComplete(ar -> {
+    request.toWebSocket().onComplete(ar -> {
       if (ar.succeeded()) {
         accept(ar.result(), address);
       } else {
@@ -94,6 +111,14 @@ public final class WebSocketTransport {
         limits.connectionClosed(address);
       }
     });
+  }
+
+  private static void refuse(HttpServerRequest request, AddressLimits.Refusal refusal) {
+    request.response().setStatusCode(refusal.status())
+        .putHeader("content-type", "application/json")
+        .putHeader("cache-control", "no-store")
+        .putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()))
+        .end(new JsonObject().put("code", refusal.code().wire()).put("message", refusal.message()).encode());
   }
 
   private void accept(ServerWebSocket ws, String address) {
