@@ -47,7 +47,10 @@ public final class Bench {
       Outcome r = execute(o);
       System.out.println(r.markdown());
       System.err.println("results: " + r.json());
-      return r.result().getBoolean("invalid", false) ? 3 : 0;
+      if (r.result().getBoolean("invalid", false)) {
+        return 3;
+      }
+      return r.result().getLong("violations", 0L) > 0 ? 1 : 0; // chaos: a broken invariant fails the run
     } catch (Options.UsageError e) {
       System.err.println(e.getMessage());
       return 2;
@@ -76,6 +79,7 @@ public final class Bench {
               + " add --relay-rate " + (int) Math.ceil(o.d("rate") * 1.5 + 10));
         }
       }
+      case "chaos" -> ChaosScenario.validate(o);
       case "idle" -> o.require(o.i("connections") >= 1 && o.i("steps") >= 1, "need --connections >= 1, --steps >= 1");
       case "signaling" -> {
         o.require(o.i("pairs") >= 1 && o.i("rounds") >= 1 && o.i("candidates") >= 0 && o.i("warmup-rounds") >= 0
@@ -105,6 +109,7 @@ public final class Bench {
       case "signaling" -> SignalingScenario.run(o);
       case "history" -> HistoryScenario.run(o);
       case "outage" -> OutageScenario.run(o);
+      case "chaos" -> ChaosScenario.run(o);
       case "compare" -> compare(o);
       default -> throw new Options.UsageError(Options.usage(null));
     };
