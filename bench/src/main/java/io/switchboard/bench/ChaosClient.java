@@ -130,9 +130,10 @@ final class ChaosClient {
     ctx.runOnContext(v -> sending = on);
   }
 
-  /** Unacked sends left (read on the client's context). */
-  void outboxSize(java.util.function.IntConsumer to) {
-    ctx.runOnContext(v -> to.accept(outbox.size()));
+  /** Unacked sends left, and whether it is connected with every room joined and no history gap open. */
+  void progress(java.util.function.BiConsumer<Integer, Boolean> to) {
+    ctx.runOnContext(v -> to.accept(outbox.size(),
+        welcomed && allJoined() && state.values().stream().allMatch(s -> s.gapLow < 0)));
   }
 
   /** Stops reconnecting, closes the socket and hands the final views to the checker. */
@@ -149,10 +150,6 @@ final class ChaosClient {
       }
       done.run();
     });
-  }
-
-  int pending() {
-    return outbox.size();
   }
 
   private void connect() {
