@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * switchboard-bench.jar <scenario> ...}). Starts the relay (and, with {@code --compare}, the
  * competitor) itself on 127.0.0.1, runs the scenario, stops every process it started, and writes
  * {@code <out-dir>/<scenario>-<UTC timestamp>.json}, a markdown summary next to it (also printed)
- * and PNG charts. Exit status: 0 done, 2 usage error, 1 failure, 3 the relay died during the run.
+ * and PNG charts. Exit status: 0 done, 2 usage error, 1 failure (chaos: an invariant broken), 3 the
+ * relay died during the run.
  */
 public final class Bench {
   private static final Logger LOG = LoggerFactory.getLogger(Bench.class);

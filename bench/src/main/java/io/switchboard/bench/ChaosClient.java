@@ -24,12 +24,15 @@ import java.util.concurrent.atomic.AtomicLong;
  * relay has named an epoch, else the legacy number), reconciles a {@code joined.divergedAfter}
  * (drops what it holds past that point), fills a replay gap with {@code history}, and keeps an
  * outbox of sends not yet acked {@code stored:true}, re-sent with {@code resend:true} after each
- * (re)join and while unanswered. Everything it sees goes to the {@link InvariantChecker}. All state
+ * (re)join and while unanswered, paced under the relay's rate limit. Everything it sees goes to the {@link InvariantChecker}. All state
  * is confined to one Vert.x context.
  */
 final class ChaosClient {
   private static final long RESEND_AFTER_MS = 3000;
-  private static final int RESEND_PER_TICK = 10;
+  private static final long MAX_RESEND_AFTER_MS = 30_000;
+  /** Re-sends go out at most 8 per 250 ms (32/s): with the live sends under the relay's 50 frames/s. */
+  private static final long RESEND_TICK_MS = 250;
+  private static final int RESEND_PER_TICK = 8;
   private static final long JOIN_TIMEOUT_MS = 5000;
   private static final int MAX_GAP_PAGES = 20;
 
@@ -49,8 +52,15 @@ final class ChaosClient {
     }
   }
 
-  /** {@code accepted}: acked {@code stored:false}, a {@code stored:true} follows; only a rejoin re-sends it. */
-  private record Pending(String room, String body, long sentAtMs, boolean accepted) {}
+  /**
+   * {@code accepted}: acked {@code stored:false}, a {@code stored:true} follows; only a rejoin re-sends
+   * it. {@code tries}: re-sends since the last (re)join; each waits twice as long (3 s up to 30 s).
+   */
+  private record Pending(String room, String body, long sentAtMs, boolean accepted, int tries) {
+    long dueAtMs() {
+      return sentAtMs + Math.min(RESEND_AFTER_MS << Math.min(tries, 4), MAX_RESEND_AFTER_MS);
+    }
+  }
 
   /** Counters every client adds to (the scenario's summary). */
   static final class Totals {
@@ -121,7 +131,7 @@ final class ChaosClient {
     ctx.runOnContext(v -> {
       connect();
       vertx.setTimer(Math.max(1, phaseMs), t -> vertx.setPeriodic(periodMs, p -> sendOne()));
-      vertx.setPeriodic(1000, p -> resendOverdue());
+      vertx.setPeriodic(RESEND_TICK_MS, p -> resendOverdue());
       vertx.setPeriodic(10_000, p -> send(new JsonObject().put("t", "ping")));
     });
   }
@@ -141,6 +151,7 @@ final class ChaosClient {
     ctx.runOnContext(v -> {
       stopped = true;
       state.forEach((room, s) -> {
+        checker.currentEpoch(room, s.epoch);
         if (s.viewFrom != null) {
           checker.view("client " + idx + " (" + user + ")", room, s.viewFrom, new TreeMap<>(s.view), s.diverged);
         }
@@ -313,7 +324,7 @@ final class ChaosClient {
       long seq = m.getLong("seq");
       lowest = Math.min(lowest, seq);
       Msg msg = new Msg(m.getString("from"), m.getString("cid"), m.getString("body"));
-      checker.saw("client " + idx + " history", room, seq, msg);
+      checker.saw("client " + idx + " history", room, s.epoch, seq, msg);
       if (seq > s.viewFrom) {
         s.view.putIfAbsent(seq, msg);
       }
@@ -332,8 +343,11 @@ final class ChaosClient {
     RoomState s = state.get(room);
     long seq = f.getLong("seq", -1L);
     Msg msg = new Msg(f.getString("from"), f.getString("cid"), f.getString("body"));
-    checker.saw("client " + idx, room, seq, msg);
-    if (s != null && s.viewFrom != null && seq > s.viewFrom) {
+    if (s == null) {
+      return;
+    }
+    checker.saw("client " + idx, room, s.epoch, seq, msg);
+    if (s.viewFrom != null && seq > s.viewFrom) {
       s.view.putIfAbsent(seq, msg);
     }
   }
@@ -348,9 +362,12 @@ final class ChaosClient {
       return;
     }
     Msg own = new Msg(user, cid, body);
-    checker.saw("ack to client " + idx, room, seq, own);
     RoomState s = state.get(room);
-    if (s != null && s.viewFrom != null && seq > s.viewFrom) {
+    if (s == null) {
+      return;
+    }
+    checker.saw("ack to client " + idx, room, s.epoch, seq, own);
+    if (s.viewFrom != null && seq > s.viewFrom) {
       s.view.putIfAbsent(seq, own); // the sender gets no msg of its own: the ack puts it on screen
     }
     if (stored) {
@@ -359,7 +376,7 @@ final class ChaosClient {
       outbox.remove(cid);
     } else {
       totals.ackedUnstored.incrementAndGet();
-      outbox.computeIfPresent(cid, (k, p) -> new Pending(p.room(), p.body(), p.sentAtMs(), true));
+      outbox.computeIfPresent(cid, (k, p) -> new Pending(p.room(), p.body(), p.sentAtMs(), true, p.tries()));
     }
   }
 
@@ -384,16 +401,14 @@ final class ChaosClient {
     String cid = "c" + idx + "-" + n++;
     String body = text.next(new java.util.Random(idx * 1_000_003L + n));
     bodies.put(cid, body);
-    outbox.put(cid, new Pending(room, body, System.currentTimeMillis(), false));
+    outbox.put(cid, new Pending(room, body, System.currentTimeMillis(), false, 0));
     totals.sent.incrementAndGet();
     send(new JsonObject().put("t", "send").put("id", cid).put("room", room).put("cid", cid).put("body", body));
   }
 
+  /** After a (re)join every unacked send is due again, the accepted ones too (their stored ack may be lost). */
   private void flushOutbox() {
-    long now = System.currentTimeMillis();
-    for (Map.Entry<String, Pending> e : List.copyOf(outbox.entrySet())) {
-      resend(e.getKey(), e.getValue(), now);
-    }
+    outbox.replaceAll((cid, p) -> new Pending(p.room(), p.body(), -RESEND_AFTER_MS, false, 0)); // due now
   }
 
   private void resendOverdue() {
@@ -404,7 +419,7 @@ final class ChaosClient {
     int budget = RESEND_PER_TICK;
     for (Iterator<Map.Entry<String, Pending>> it = List.copyOf(outbox.entrySet()).iterator(); it.hasNext() && budget > 0; ) {
       Map.Entry<String, Pending> e = it.next();
-      if (!e.getValue().accepted() && now - e.getValue().sentAtMs() >= RESEND_AFTER_MS) {
+      if (!e.getValue().accepted() && now >= e.getValue().dueAtMs()) {
         resend(e.getKey(), e.getValue(), now);
         budget--;
       }
@@ -412,7 +427,7 @@ final class ChaosClient {
   }
 
   private void resend(String cid, Pending p, long now) {
-    outbox.put(cid, new Pending(p.room(), p.body(), now, false));
+    outbox.put(cid, new Pending(p.room(), p.body(), now, false, p.tries() + 1));
     totals.resent.incrementAndGet();
     send(new JsonObject().put("t", "send").put("id", cid).put("room", p.room()).put("cid", cid).put("body", p.body())
         .put("resend", true));

@@ -432,7 +432,7 @@ final class ChaosScenario {
         for (int i = 0; i < messages.size(); i++) {
           JsonObject m = messages.getJsonObject(i);
           newest = Math.max(newest, m.getLong("seq"));
-          checker.saw("page " + path, room, m.getLong("seq"),
+          checker.saw("page " + path, room, epochOf(etag), m.getLong("seq"),
               new InvariantChecker.Msg(m.getString("from"), m.getString("cid"), m.getString("body")));
         }
         String nearHead = base + "/api/rooms/" + room + "/messages?before=" + newest + "&limit=20";
@@ -458,6 +458,14 @@ final class ChaosScenario {
   }
 
   /** Waits (at most --drain s) until every outbox is empty and every client is back in all its rooms. */
+  private static final java.util.regex.Pattern ETAG_EPOCH = java.util.regex.Pattern.compile("^(?:W/)?\"e([a-z0-9]+)-");
+
+  /** The epoch an ETag names ({@code "e<epoch>-b<before>-l<limit>"}), or null (a relay without epochs). */
+  static String epochOf(String etag) {
+    java.util.regex.Matcher m = etag == null ? null : ETAG_EPOCH.matcher(etag);
+    return m != null && m.find() ? m.group(1) : null;
+  }
+
   private void drain(List<ChaosClient> all) throws InterruptedException {
     long until = System.nanoTime() + o.i("drain") * 1_000_000_000L;
     int left = -1;

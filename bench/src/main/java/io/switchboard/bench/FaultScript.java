@@ -6,7 +6,8 @@ import java.util.List;
 
 /**
  * The chaos scenario's faults: {@code AT:KIND[:ARG],...}, AT in seconds after the clients started
- * sending. Kinds (ARG and its default):
+ * sending; a process fault (kill, Postgres) starts when the one before it has ended if that is
+ * later, load faults run alongside. Kinds (ARG and its default):
  * <ul>
  *   <li>{@code kill-relay}: SIGKILL the relay's JVM, start it again on the same data folder;
  *   <li>{@code pg-freeze:S} (3): SIGSTOP the embedded postmaster and its children, SIGCONT after S s;
@@ -38,9 +39,12 @@ record FaultScript(List<Fault> faults) {
     }
   }
 
-  /** Loads of every kind, each twice where a repeat finds more (a second crash of a recovered room). */
-  static final String DEFAULT = "5:pg-freeze:3,12:kill-relay,17:slow-readers:10,19:churn:200,21:storm:200,"
-      + "25:pg-kill,33:kill-relay";
+  /**
+   * Every kind once, the relay killed twice (a second crash of recovered rooms), spaced for a busy
+   * 2-core machine where a restart takes 10-15 s; process faults wait for the one before to end.
+   */
+  static final String DEFAULT = "5:pg-freeze:3,12:kill-relay,24:slow-readers:10,26:churn:200,28:storm:200,"
+      + "32:pg-kill,48:kill-relay";
 
   /** Bounds that keep a typo from becoming a fork bomb or a day-long freeze. */
   static final int MAX_ARG = 5000;

@@ -22,7 +22,8 @@ import java.util.TreeMap;
  *   <li>{@code acked_stored_not_in_db} / {@code acked_stored_row_differs}: every {@code ack{stored:true}}
  *       is exactly one row (room, seq, sender, cid);
  *   <li>{@code seq_names_two_messages}: no (room, seq) names two different messages anywhere (what a
- *       client saw, an ack, a page, the database);
+ *       client saw, an ack, a page, the database) within one epoch of the room (relays without
+ *       epochs: at all);
  *   <li>{@code view_missing} / {@code view_not_in_db} / {@code view_differs}: every client's final view
  *       of a room (from its first join's head on, after any reconciliation it was told to do through
  *       {@code joined.divergedAfter}) equals the database over that range;
@@ -52,9 +53,11 @@ final class InvariantChecker {
 
   private final Map<String, Map<Long, Seen>> seen = new HashMap<>();
   private final Set<String> conflicted = new HashSet<>();
+  private final Map<String, String> currentEpochs = new HashMap<>();
   private final List<Ack> acks = new ArrayList<>();
   private final Map<String, NavigableMap<Long, Row>> db = new HashMap<>();
   private boolean dbRead;
+  private boolean dbCompared;
   /** url + " " + etag -> the body first served under it. */
   private final Map<String, String> etagBodies = new HashMap<>();
   private long pages;
@@ -64,13 +67,27 @@ final class InvariantChecker {
   private long maxRssKb = -1;
   private final Map<String, JsonObject> violations = new LinkedHashMap<>();
 
-  /** A message at (room, seq) as {@code source} saw it ("client 3", "ack 3", "page /api/...", "db"). */
-  synchronized void saw(String source, String room, long seq, Msg msg) {
-    Seen first = seen.computeIfAbsent(room, r -> new HashMap<>()).putIfAbsent(seq, new Seen(msg, source));
-    // counted once per (room, seq): one reused seq seen by every member is one violation
-    if (first != null && !first.msg().equals(msg) && conflicted.add(room + "\u0000" + seq)) {
-      violation("seq_names_two_messages", room + " seq " + seq + ": " + first.msg() + " (" + first.source() + ") vs "
+  /**
+   * A message at (room, seq) as {@code source} saw it ("client 3", "ack to client 3", "page /api/...")
+   * under {@code epoch}: the room's epoch the client had joined under, or the one an HTTP page's ETag
+   * names; null for a relay without epochs. A takeover may give the seqs past its divergence point
+   * to new messages in the next epoch (clients are told with divergedAfter), so seqs are unique per
+   * (room, epoch); the database is the room's current epoch ({@link #currentEpoch}).
+   */
+  synchronized void saw(String source, String room, String epoch, long seq, Msg msg) {
+    String key = room + (epoch == null ? "" : " epoch " + epoch);
+    Seen first = seen.computeIfAbsent(key, r -> new HashMap<>()).putIfAbsent(seq, new Seen(msg, source));
+    // counted once per (room, epoch, seq): one reused seq seen by every member is one violation
+    if (first != null && !first.msg().equals(msg) && conflicted.add(key + "\u0000" + seq)) {
+      violation("seq_names_two_messages", key + " seq " + seq + ": " + first.msg() + " (" + first.source() + ") vs "
           + msg + " (" + source + ")");
+    }
+  }
+
+  /** The epoch a client's last {@code joined} of {@code room} named: the epoch the database's rows are in. */
+  synchronized void currentEpoch(String room, String epoch) {
+    if (epoch != null) {
+      currentEpochs.put(room, epoch);
     }
   }
 
@@ -83,7 +100,6 @@ final class InvariantChecker {
   synchronized void dbRow(String room, long seq, String sender, String cid, String body) {
     dbRead = true;
     db.computeIfAbsent(room, r -> new TreeMap<>()).put(seq, new Row(sender, cid, body));
-    saw("db", room, seq, new Msg(sender, cid, body));
   }
 
   /** The database was read and had no rows at all. */
@@ -157,6 +173,11 @@ final class InvariantChecker {
   synchronized JsonObject verdict(long rssBoundMb) {
     if (!dbRead) {
       violation("database_not_read", "the database could not be read: nothing was checked against it");
+    }
+    if (!dbCompared) {
+      dbCompared = true;
+      db.forEach((room, rows) -> rows.forEach((seq, row) ->
+          saw("db", room, currentEpochs.get(room), seq, new Msg(row.sender(), row.cid(), row.body()))));
     }
     for (Ack a : acks) {
       Row row = db.getOrDefault(a.room(), new TreeMap<>()).get(a.seq());

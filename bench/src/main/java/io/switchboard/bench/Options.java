@@ -89,8 +89,8 @@ final class Options {
     scenario("chaos", "load plus scripted faults (kill -9, Postgres frozen/killed, slow readers, churn, storms), invariants checked",
         integer("clients", "20", "chat clients (one WebSocket each, resuming like the SDK)"),
         integer("rooms", "5", "rooms (every client in one, every third also in the next)"),
-        num("rate", "2", "messages per second per client"),
-        integer("duration", "40", "seconds of traffic; every fault starts before it ends"),
+        num("rate", "4", "messages per second per client"),
+        integer("duration", "60", "seconds of traffic; every fault starts before it ends"),
         integer("drain", "15", "seconds to wait afterwards for every outbox to empty"),
         text("faults", "default", "AT:KIND[:ARG],... kinds kill-relay, pg-freeze:S, pg-kill, slow-readers:N, churn:N,"
             + " storm:N; 'default' = " + FaultScript.DEFAULT + "; 'none'"),

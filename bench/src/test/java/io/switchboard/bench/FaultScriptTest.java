@@ -26,4 +26,11 @@ class FaultScriptTest {
     assertThatThrownBy(() -> FaultScript.parse("-1:pg-kill")).hasMessageContaining("AT >= 0");
     assertThatThrownBy(() -> FaultScript.parse("soon:pg-kill")).hasMessageContaining("not a number");
   }
+
+  @Test
+  void aBadScriptIsAUsageErrorBeforeAnythingStarts() {
+    assertThat(Bench.run(new String[] {"chaos", "--faults", "5:reboot"})).isEqualTo(2);
+    assertThat(Bench.run(new String[] {"chaos", "--faults", "50:kill-relay", "--duration", "40"})).isEqualTo(2);
+    assertThat(Bench.run(new String[] {"chaos", "--rooms", "30", "--clients", "20"})).isEqualTo(2);
+  }
 }

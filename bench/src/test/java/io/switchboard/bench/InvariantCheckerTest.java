@@ -38,8 +38,8 @@ class InvariantCheckerTest {
   @Test
   void aCleanRunHasNoViolations() {
     InvariantChecker c = withRows();
-    c.saw("client 1", "r", 2, B);
-    c.saw("ack to client 0", "r", 1, A);
+    c.saw("client 1", "r", null, 2, B);
+    c.saw("ack to client 0", "r", null, 1, A);
     c.ackedStored("u-a", "r", "c1", 1);
     c.ackedStored("u-a", "r", "c2", 3);
     c.page("/api/rooms/r/messages?before=3&limit=2", "\"b3-l2\"", "{\"messages\":[1,2]}");
@@ -66,14 +66,44 @@ class InvariantCheckerTest {
   @Test
   void oneSeqNamingTwoMessagesIsAViolationOncePerSeq() {
     InvariantChecker c = withRows();
-    c.saw("client 4", "r", 3, B); // the database has C at 3: a reused seq
-    c.saw("client 5", "r", 3, B); // the same reuse seen again: still one (room, seq)
-    c.saw("page /x", "other", 1, A);
-    c.saw("client 4", "other", 1, C);
+    c.saw("client 4", "r", null, 3, B); // the database has C at 3: a reused seq
+    c.saw("client 5", "r", null, 3, B); // the same reuse seen again: still one (room, seq)
+    c.saw("page /x", "other", null, 1, A);
+    c.saw("client 4", "other", null, 1, C);
     JsonObject k = kinds(c);
     assertThat(k.getJsonObject("seq_names_two_messages").getLong("count")).isEqualTo(2);
-    assertThat(k.getJsonObject("seq_names_two_messages").getJsonArray("examples").getString(0))
-        .contains("r seq 3").contains("u-a/c2").contains("u-b/c7");
+    assertThat(k.getJsonObject("seq_names_two_messages").getJsonArray("examples").encode())
+        .contains("r seq 3: u-b/c7").contains("(client 4) vs u-a/c2").contains("(db)");
+  }
+
+  @Test
+  void aTakeoverMayReuseSeqsInANewEpochButNeverWithinOne() {
+    InvariantChecker c = new InvariantChecker();
+    c.dbRow("r", 5, B.from(), B.cid(), B.body());
+    c.currentEpoch("r", "e2");
+    c.saw("client 1", "r", "e1", 5, A); // lost in the crash: the takeover gave seq 5 to B
+    c.saw("client 2", "r", "e2", 5, B);
+    c.saw("page /api/rooms/r/messages?before=6&limit=1", "r", "e2", 5, B);
+    assertThat(c.verdict(512).getLong("violations")).isZero();
+
+    InvariantChecker fresh = new InvariantChecker();
+    fresh.dbRow("r", 6, C.from(), C.cid(), C.body());
+    fresh.currentEpoch("r", "e2");
+    fresh.saw("client 4", "r", "e2", 6, A); // the database (epoch e2) has C at 6
+    fresh.saw("client 1", "r", "e1", 5, A);
+    fresh.saw("client 3", "r", "e1", 5, C); // two messages at seq 5 within epoch e1
+    JsonObject k = kinds(fresh);
+    assertThat(k.getJsonObject("seq_names_two_messages").getLong("count")).isEqualTo(2);
+    assertThat(k.getJsonObject("seq_names_two_messages").getJsonArray("examples").encode())
+        .contains("r epoch e1 seq 5").contains("r epoch e2 seq 6");
+  }
+
+  @Test
+  void theEpochOfAnETag() {
+    assertThat(ChaosScenario.epochOf("\"ep7m2q8zd-b9-l50\"")).isEqualTo("p7m2q8zd");
+    assertThat(ChaosScenario.epochOf("W/\"ek3f9a2x1-h41-l50\"")).isEqualTo("k3f9a2x1");
+    assertThat(ChaosScenario.epochOf("\"b9-l50\"")).isNull();
+    assertThat(ChaosScenario.epochOf(null)).isNull();
   }
 
   @Test
