@@ -153,16 +153,16 @@ final class ChaosScenario {
   // ---- faults -------------------------------------------------------------------------------
 
   /**
-   * Process faults (kill, Postgres) one after the other, each at its time or when the one before
-   * is over; load faults (slow readers, churn, storms) on their own threads, so they overlap with
-   * whatever else is going on.
+   * Kills (of the relay or the postmaster) one after the other, each at its time or when the one
+   * before is over; freezes and load faults (slow readers, churn, storms) on their own threads, so
+   * they overlap with whatever else is going on (a kill during a freeze loses unstored messages).
    */
   private void runFaults(Vertx vertx, WebSocketClient ws) throws InterruptedException {
     List<Thread> load = new ArrayList<>();
     for (FaultScript.Fault f : script.faults()) {
       sleepUntil(Math.round(f.atSeconds() * 1000));
       switch (f.kind()) {
-        case SLOW_READERS, CHURN, STORM -> {
+        case PG_FREEZE, SLOW_READERS, CHURN, STORM -> {
           Thread t = daemon("chaos-" + f.kind().label, () -> {
             try {
               runFault(vertx, ws, f);

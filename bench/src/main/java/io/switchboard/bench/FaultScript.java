@@ -6,8 +6,9 @@ import java.util.List;
 
 /**
  * The chaos scenario's faults: {@code AT:KIND[:ARG],...}, AT in seconds after the clients started
- * sending; a process fault (kill, Postgres) starts when the one before it has ended if that is
- * later, load faults run alongside. Kinds (ARG and its default):
+ * sending; {@code kill-relay} and {@code pg-kill} start when the one before them has ended if that
+ * is later; {@code pg-freeze} and the load faults run alongside (a kill during a freeze is the surest
+ * way to lose messages already fanned out). Kinds (ARG and its default):
  * <ul>
  *   <li>{@code kill-relay}: SIGKILL the relay's JVM, start it again on the same data folder;
  *   <li>{@code pg-freeze:S} (3): SIGSTOP the embedded postmaster and its children, SIGCONT after S s;
@@ -40,10 +41,11 @@ record FaultScript(List<Fault> faults) {
   }
 
   /**
-   * Every kind once, the relay killed twice (a second crash of recovered rooms), spaced for a busy
-   * 2-core machine where a restart takes 10-15 s; process faults wait for the one before to end.
+   * Every kind once, the relay killed twice: first while Postgres is frozen (so messages already
+   * fanned out are surely not stored yet), then again once the rooms have recovered. Spaced for a
+   * busy 2-core machine where a restart takes 10-20 s.
    */
-  static final String DEFAULT = "5:pg-freeze:3,12:kill-relay,24:slow-readers:10,26:churn:200,28:storm:200,"
+  static final String DEFAULT = "5:pg-freeze:4,7:kill-relay,24:slow-readers:10,26:churn:200,28:storm:200,"
       + "32:pg-kill,48:kill-relay";
 
   /** Bounds that keep a typo from becoming a fork bomb or a day-long freeze. */

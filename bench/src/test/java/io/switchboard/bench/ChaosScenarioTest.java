@@ -26,7 +26,7 @@ class ChaosScenarioTest {
   @Timeout(180)
   void killsAndFreezesBreakNoInvariant() throws Exception {
     Options o = Options.parse(new String[] {"chaos", "--clients", "10", "--rooms", "3", "--rate", "2",
-        "--duration", "15", "--drain", "10", "--faults", "3:pg-freeze:2,7:kill-relay,9:storm:50",
+        "--duration", "15", "--drain", "10", "--faults", "3:pg-freeze:4,5:kill-relay,9:storm:50",
         "--page-every", "3", "--out-dir", Path.of("target", "chaos-results").toString(), "--seed", "7",
         "--event-loops", "2"});
     Bench.validate(o);
