@@ -12,7 +12,8 @@
 # bench/competitors, installed with npm ci), stops every process it started (also on Ctrl-C), and
 # writes bench/results/<scenario>-<UTC timestamp>.json, .md and .png. BENCH_JAVA_OPTS adds driver
 # JVM flags (default -Xmx2g); BENCH_CPUS pins the driver (taskset list), e.g. to keep it off the
-# relay's CPU. Exit: 0 done, 2 usage error, 1 failure, 3 the relay died during the run.
+# relay's CPU. Exit: 0 done, 2 usage error, 1 failure (chaos: an invariant broken), 3 the relay died
+# during the run.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * switchboard-bench.jar <scenario> ...}). Starts the relay (and, with {@code --compare}, the
  * competitor) itself on 127.0.0.1, runs the scenario, stops every process it started, and writes
  * {@code <out-dir>/<scenario>-<UTC timestamp>.json}, a markdown summary next to it (also printed)
- * and PNG charts. Exit status: 0 done, 2 usage error, 1 failure, 3 the relay died during the run.
+ * and PNG charts. Exit status: 0 done, 2 usage error, 1 failure (chaos: an invariant broken), 3 the
+ * relay died during the run.
  */
 public final class Bench {
   private static final Logger LOG = LoggerFactory.getLogger(Bench.class);
@@ -47,7 +48,10 @@ public final class Bench {
       Outcome r = execute(o);
       System.out.println(r.markdown());
       System.err.println("results: " + r.json());
-      return r.result().getBoolean("invalid", false) ? 3 : 0;
+      if (r.result().getBoolean("invalid", false)) {
+        return 3;
+      }
+      return r.result().getLong("violations", 0L) > 0 ? 1 : 0; // chaos: a broken invariant fails the run
     } catch (Options.UsageError e) {
       System.err.println(e.getMessage());
       return 2;
@@ -76,6 +80,7 @@ public final class Bench {
               + " add --relay-rate " + (int) Math.ceil(o.d("rate") * 1.5 + 10));
         }
       }
+      case "chaos" -> ChaosScenario.validate(o);
       case "idle" -> o.require(o.i("connections") >= 1 && o.i("steps") >= 1, "need --connections >= 1, --steps >= 1");
       case "signaling" -> {
         o.require(o.i("pairs") >= 1 && o.i("rounds") >= 1 && o.i("candidates") >= 0 && o.i("warmup-rounds") >= 0
@@ -105,6 +110,7 @@ public final class Bench {
       case "signaling" -> SignalingScenario.run(o);
       case "history" -> HistoryScenario.run(o);
       case "outage" -> OutageScenario.run(o);
+      case "chaos" -> ChaosScenario.run(o);
       case "compare" -> compare(o);
       default -> throw new Options.UsageError(Options.usage(null));
     };

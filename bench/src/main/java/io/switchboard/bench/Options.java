@@ -86,6 +86,16 @@ final class Options {
         integer("outage-for", "5", "seconds Postgres stays down"),
         choice("outage-mode", "restart", "restart: SIGINT the postmaster (fast shutdown), start it again | freeze: SIGSTOP/SIGCONT all Postgres processes"),
         integer("drain", "30", "seconds to wait afterwards for the stored acks"));
+    scenario("chaos", "load plus scripted faults (kill -9, Postgres frozen/killed, slow readers, churn, storms), invariants checked",
+        integer("clients", "20", "chat clients (one WebSocket each, resuming like the SDK)"),
+        integer("rooms", "5", "rooms (every client in one, every third also in the next)"),
+        num("rate", "4", "messages per second per client"),
+        integer("duration", "60", "seconds of traffic; every fault starts before it ends"),
+        integer("drain", "15", "seconds to wait afterwards for every outbox to empty"),
+        text("faults", "default", "AT:KIND[:ARG],... kinds kill-relay, pg-freeze:S, pg-kill, slow-readers:N, churn:N,"
+            + " storm:N; 'default' = " + FaultScript.DEFAULT + "; 'none'"),
+        integer("rss-limit-mb", "512", "the relay's RSS bound (VmRSS, sampled every second)"),
+        integer("page-every", "5", "seconds between history page probes over HTTP"));
     scenario("compare", "chat and idle against Socket.IO, signaling against PeerJS, in one run",
         integer("users", "100", "chat users"),
         integer("room-size", "10", "chat room size"),

@@ -165,6 +165,18 @@ final class RelayProcess implements AutoCloseable {
     throw new IllegalStateException("relay not ready after 90 s:\n" + tail(40));
   }
 
+  /** SIGKILL, no drain: what a crash or the OOM killer does. The embedded postmaster lives on. */
+  void kill() throws InterruptedException {
+    if (process != null && process.isAlive()) {
+      process.destroyForcibly();
+      process.waitFor(10, java.util.concurrent.TimeUnit.SECONDS);
+    }
+  }
+
+  Path dataDir() {
+    return dataDir;
+  }
+
   /** Stops the relay and starts it again on the same ports and data dir (its rooms are then cold). */
   void restart() throws Exception {
     stopProcess();

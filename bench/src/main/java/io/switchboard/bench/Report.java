@@ -31,6 +31,7 @@ final class Report {
         block(sb, HistoryScenario.summary(r));
         targets(sb, r.getJsonObject("targets"));
       }
+      case "chaos" -> block(sb, ChaosScenario.summary(r));
       case "compare" -> {
         sb.append("## chat\n\n");
         chatSection(sb, r.getJsonObject("chat"));

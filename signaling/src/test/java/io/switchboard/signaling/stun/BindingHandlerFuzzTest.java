@@ -62,7 +62,7 @@ class BindingHandlerFuzzTest {
     assertThat(results.get(Result.ERROR)).isGreaterThan(1_000);
   }
 
-  private static void assertWellFormedAnswer(byte[] request, Outcome outcome, String context) {
+  static void assertWellFormedAnswer(byte[] request, Outcome outcome, String context) {
     byte[] response = outcome.response();
     assertThat(outcome.sendFrom()).as(context).isBetween(0, 3);
     assertThat(StunWire.frame(response, response.length)).as(context).isNotNull();
