@@ -13,6 +13,7 @@ public enum ErrorCode {
   UNAUTHORIZED("unauthorized"),
   NOT_FOUND("not_found"),
   SHUTTING_DOWN("shutting_down"),
+  ROOM_UNAVAILABLE("room_unavailable"),
   INTERNAL("internal");
 
   private final String wire;

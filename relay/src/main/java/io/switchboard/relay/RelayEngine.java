@@ -19,6 +19,7 @@ import io.switchboard.relay.session.Session;
 import io.switchboard.relay.store.BatchWriter;
 import io.switchboard.relay.store.MessageStore;
 import io.switchboard.relay.store.PendingWrite;
+import io.switchboard.relay.store.RoomLeases;
 import io.switchboard.relay.store.StoredMessage;
 import io.switchboard.relay.store.WriteListener;
 import io.vertx.core.Future;
@@ -59,7 +60,8 @@ public final class RelayEngine {
   private boolean draining;
 
   public RelayEngine(RelayOptions options, Authenticator authenticator, MessageStore store, BatchWriter writer,
-      RelayMetrics metrics, PeerCoordinator peers, LongSupplier nanoClock) {
+      RoomLeases leases, RoomRegistry.Timers timers, RelayMetrics metrics, PeerCoordinator peers,
+      LongSupplier nanoClock) {
     this.peers = peers;
     this.options = options;
     this.parser = new FrameParser(options.limits());
@@ -68,7 +70,18 @@ public final class RelayEngine {
     this.writer = writer;
     this.metrics = metrics;
     this.nanoClock = nanoClock;
-    this.rooms = new RoomRegistry(store::headSeq, options.getRingSize(), options.getDedupeWindow(),
+    this.rooms = new RoomRegistry(new RoomRegistry.Claimer() {
+      @Override
+      public Future<RoomLeases.Claim> claim(String room) {
+        return leases.claim(room);
+      }
+
+      @Override
+      public Future<Void> release(List<String> names, List<String> epochs, List<Long> heads) {
+        return leases.release(names, epochs, heads)
+            .onFailure(e -> LOG.warn("releasing {} rooms failed; their leases run out instead: {}", names.size(), e.toString()));
+      }
+    }, timers, nanoClock, leases.leaseMs(), options.getRingSize(), options.getDedupeWindow(),
         options.getResumeMaxReplay() + LIVE_HELD_DURING_RESUME_MAX, unreadDue::add);
     this.history = new RoomHistory(store::after);
     this.clientLimits = new ServerFrame.ClientLimits(options.getMaxFrameBytes(), options.getMaxBodyBytes(),
@@ -220,7 +233,8 @@ public final class RelayEngine {
 
   /** Only the client's own mistakes count towards the abuse limit, never the server's trouble. */
   private static boolean isClientFault(ErrorCode code) {
-    return code != ErrorCode.STORAGE_UNAVAILABLE && code != ErrorCode.SHUTTING_DOWN && code != ErrorCode.INTERNAL;
+    return code != ErrorCode.STORAGE_UNAVAILABLE && code != ErrorCode.SHUTTING_DOWN && code != ErrorCode.INTERNAL
+        && code != ErrorCode.ROOM_UNAVAILABLE;
   }
 
   private void fail(Session session, Object id, Throwable cause) {
@@ -233,6 +247,16 @@ public final class RelayEngine {
       LOG.warn("storage read failed: {}", cause.toString());
       metrics.error(ErrorCode.STORAGE_UNAVAILABLE);
       session.send(new ServerFrame.Error(ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later", id));
+    }
+  }
+
+  /** A room could not be opened; {@code room_unavailable} names the room, as when a room is dropped. */
+  private void failOpen(Session session, Object id, String room, Throwable cause) {
+    if (!session.isClosed() && cause instanceof ProtocolException pe && pe.code() == ErrorCode.ROOM_UNAVAILABLE) {
+      metrics.error(pe.code());
+      session.send(new ServerFrame.Error(pe.code(), pe.getMessage(), id, room));
+    } else {
+      fail(session, id, cause);
     }
   }
 
@@ -262,13 +286,13 @@ public final class RelayEngine {
       session.identity(ar.result());
       session.send(new ServerFrame.Welcome(hello.id(), session.id(), ar.result().user(), ar.result().token(),
           options.getHeartbeatMs(), clientLimits, peers.welcome(session)));
-      for (Map.Entry<String, Long> e : hello.resume().entrySet()) {
+      for (Map.Entry<String, ClientFrame.ResumePoint> e : hello.resume().entrySet()) {
         resume(session, e.getKey(), e.getValue());
       }
     });
   }
 
-  private void resume(Session session, String roomName, long lastSeq) {
+  private void resume(Session session, String roomName, ClientFrame.ResumePoint point) {
     session.pendingJoins(1);
     rooms.open(roomName, nanoClock.getAsLong()).onComplete(ar -> {
       session.pendingJoins(-1);
@@ -276,7 +300,7 @@ public final class RelayEngine {
         return;
       }
       if (ar.failed()) {
-        fail(session, null, ar.cause());
+        failOpen(session, null, roomName, ar.cause());
         return;
       }
       Room room = ar.result();
@@ -287,10 +311,23 @@ public final class RelayEngine {
         session.memberships().put(roomName, m);
       }
       long head = room.head();
-      long from = Math.max(lastSeq + 1, head - options.getResumeMaxReplay() + 1);
-      boolean recovered = from == lastSeq + 1 || lastSeq >= head;
+      long lastSeq = point.seq();
+      long shared = room.divergedAfter(point.epoch());
+      long oldest = head - options.getResumeMaxReplay() + 1;
+      long from;
+      boolean recovered;
+      Long divergedAfter = null;
+      if (lastSeq > shared) {
+        // the client may hold messages past `shared` that an unclean takeover lost: it replaces them
+        divergedAfter = shared;
+        from = Math.max(shared + 1, oldest);
+        recovered = false;
+      } else {
+        from = Math.max(lastSeq + 1, oldest);
+        recovered = from == lastSeq + 1 || lastSeq >= head;
+      }
       session.send(new ServerFrame.Joined(null, roomName, head, m.mode(), room.users(), peers.peers(room, session),
-          recovered, Math.min(from, head + 1)));
+          room.epoch(), recovered, divergedAfter, Math.min(from, head + 1)));
       if (isNew) {
         peers.joined(m);
       }
@@ -315,7 +352,7 @@ public final class RelayEngine {
       existing.mode(join.mode());
       Room room = existing.room();
       session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), join.mode(), room.users(),
-          peers.peers(room, session), null, null));
+          peers.peers(room, session), room.epoch(), null, null, null));
       return;
     }
     if (session.memberships().size() + session.pendingJoins() >= options.getMaxRoomsPerConnection()) {
@@ -329,7 +366,7 @@ public final class RelayEngine {
         return;
       }
       if (ar.failed()) {
-        fail(session, join.id(), ar.cause());
+        failOpen(session, join.id(), join.room(), ar.cause());
         return;
       }
       Room room = ar.result();
@@ -342,7 +379,7 @@ public final class RelayEngine {
         m.mode(join.mode());
       }
       session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), m.mode(), room.users(),
-          peers.peers(room, session), null, null));
+          peers.peers(room, session), room.epoch(), null, null, null));
       if (isNew) {
         peers.joined(m);
       }
@@ -486,7 +523,7 @@ public final class RelayEngine {
     Message m = pending.message();
     metrics.message(room.fanout(m, session));
     writer.offer(new PendingWrite(new StoredMessage(m.room(), m.seq(), m.from(), m.cid(), m.body(), m.ts()),
-        new WriteListener() {
+        room.epoch(), room.durableView(), new WriteListener() {
           @Override
           public void onDelayed() {
             ack(pending, m.seq(), false);
@@ -497,7 +534,38 @@ public final class RelayEngine {
             room.stored(pending, storedSeq);
             ack(pending, storedSeq, true);
           }
+
+          @Override
+          public void onFenced() {
+            takenOver(room);
+          }
         }));
+  }
+
+  /**
+   * Another relay sequences the room now: this node's copy and its unstored messages are dead.
+   * Members lose the membership and are told to join again (their client then reaches the room
+   * wherever it lives); senders of the unstored messages never get {@code stored:true}, so their
+   * outboxes resend.
+   */
+  private void takenOver(Room room) {
+    if (!rooms.drop(room)) {
+      return;
+    }
+    LOG.warn("room {} was taken over by another relay; dropping it here", room.name());
+    long now = nanoClock.getAsLong();
+    List<Membership> members = new ArrayList<>(room.members());
+    for (Membership m : members) {
+      m.session().memberships().remove(room.name(), m);
+      room.leave(m, now);
+      unreadDue.remove(m);
+    }
+    for (Membership m : members) {
+      peers.left(m);
+      metrics.error(ErrorCode.ROOM_UNAVAILABLE);
+      m.session().send(new ServerFrame.Error(ErrorCode.ROOM_UNAVAILABLE,
+          "room '" + room.name() + "' moved to another relay; join it again", null, room.name()));
+    }
   }
 
   /**
@@ -641,8 +709,13 @@ public final class RelayEngine {
    */
   public Future<Void> drain() {
     draining = true;
+    // Rooms are released only when everything was written: after a timed-out drain the next owner
+    // must see an unclean stop and start a new epoch.
     return writer.flushAndClose(options.getShutdownGraceMs())
-        .onFailure(e -> LOG.error("shutdown: {}", e.getMessage()))
+        .compose(v -> rooms.releaseAll(), e -> {
+          LOG.error("shutdown: {}; rooms stay claimed", e.getMessage());
+          return Future.succeededFuture();
+        })
         .eventually(() -> {
           for (Session s : new ArrayList<>(sessions)) {
             s.close(Session.GOING_AWAY, "server shutting down");

@@ -25,6 +25,7 @@ import io.switchboard.signaling.turn.TurnSecret;
 import io.switchboard.relay.store.BatchWriter;
 import io.switchboard.relay.store.Database;
 import io.switchboard.relay.store.MessageStore;
+import io.switchboard.relay.store.RoomLeases;
 import io.switchboard.relay.transport.WebSocketTransport;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -52,7 +53,11 @@ public final class RelayVerticle extends VerticleBase {
 
   private final RelayOptions options;
   private final PrometheusMeterRegistry registry;
+  // this process start's id in the rooms it claims: a restart on the same data is another owner
+  private final String incarnation = RoomLeases.newIncarnation();
   private Database database;
+  private RoomLeases leases;
+  private long renewTimer = -1;
   private RelayEngine engine;
   private RelayMetrics metrics;
   private StunServer stun;
@@ -74,9 +79,11 @@ public final class RelayVerticle extends VerticleBase {
         })
         .compose(secret -> startP2p(dataDir).map(peers -> {
           MessageStore store = new MessageStore(database.pool());
-          BatchWriter writer = new BatchWriter(vertx, database.pool(), options.getStore(), registry);
-          engine = new RelayEngine(options, new GuestAuthenticator(secret), store, writer, metrics, peers,
-              System::nanoTime);
+          // the embedded Postgres is this process's alone, so any other owner of a room is dead
+          leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded());
+          BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);
+          engine = new RelayEngine(options, new GuestAuthenticator(secret), store, writer, leases,
+              (delayMs, task) -> vertx.setTimer(delayMs, id -> task.run()), metrics, peers, System::nanoTime);
           return store;
         }))
         .compose(store -> {
@@ -121,6 +128,9 @@ public final class RelayVerticle extends VerticleBase {
     vertx.setPeriodic(Math.max(100, options.getHeartbeatMs() / 2), id -> engine.heartbeatTick());
     vertx.setPeriodic(options.getUnreadIntervalMs(), id -> engine.unreadTick());
     vertx.setPeriodic(Math.max(1000, options.getRoomIdleMs() / 4), id -> engine.evictTick());
+    // failures only log: while the database is unreachable nothing can be written or taken over anyway
+    renewTimer = vertx.setPeriodic(leases.leaseMs() / 3, id -> leases.renew()
+        .onFailure(e -> LOG.warn("renewing room leases failed: {}", e.toString())));
   }
 
   /** A one-shot timer re-armed each time, so each firing measures its own lateness. */
@@ -135,7 +145,7 @@ public final class RelayVerticle extends VerticleBase {
   private Future<HttpServer> listenPublic(MessageStore store) {
     WebSocketTransport transport = new WebSocketTransport(engine, options, System::nanoTime);
     Router router = Router.router(vertx);
-    new HistoryApi(engine.rooms(), engine.history(), store, options.getMaxHistoryLimit()).mount(router);
+    new HistoryApi(engine.rooms(), engine.history(), store, leases, options.getMaxHistoryLimit()).mount(router);
     WebApp.mount(router);
     JsonResponses.install(router);
     publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options))
@@ -157,6 +167,7 @@ public final class RelayVerticle extends VerticleBase {
   public Future<?> stop() {
     Future<Void> drained = engine == null ? Future.succeededFuture() : engine.drain();
     return drained
+        .andThen(done -> vertx.cancelTimer(renewTimer))
         .eventually(() -> publicServer == null ? Future.succeededFuture() : publicServer.close())
         .eventually(() -> adminServer == null ? Future.succeededFuture() : adminServer.close())
         .eventually(() -> stun == null ? Future.succeededFuture() : stun.close())
@@ -183,5 +194,9 @@ public final class RelayVerticle extends VerticleBase {
 
   public Database database() {
     return database;
+  }
+
+  public String incarnation() {
+    return incarnation;
   }
 }

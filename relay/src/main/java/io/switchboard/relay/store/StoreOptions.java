@@ -32,6 +32,7 @@ public class StoreOptions {
   public static final int DEFAULT_BREAKER_MAX_FAILURES = 3;
   public static final long DEFAULT_BREAKER_RESET_TIMEOUT_MS = 2_000;
   public static final long DEFAULT_WRITE_TIMEOUT_MS = 5_000;
+  public static final long DEFAULT_LEASE_MS = 15_000;
 
   private String databaseUrl;
   private String dataDir;
@@ -44,6 +45,7 @@ public class StoreOptions {
   private int breakerMaxFailures;
   private long breakerResetTimeoutMs;
   private long writeTimeoutMs;
+  private long leaseMs;
 
   public StoreOptions() {
     databaseUrl = DEFAULT_DATABASE_URL;
@@ -57,6 +59,7 @@ public class StoreOptions {
     breakerMaxFailures = DEFAULT_BREAKER_MAX_FAILURES;
     breakerResetTimeoutMs = DEFAULT_BREAKER_RESET_TIMEOUT_MS;
     writeTimeoutMs = DEFAULT_WRITE_TIMEOUT_MS;
+    leaseMs = DEFAULT_LEASE_MS;
   }
 
   public StoreOptions(StoreOptions other) {
@@ -71,6 +74,7 @@ public class StoreOptions {
     breakerMaxFailures = other.breakerMaxFailures;
     breakerResetTimeoutMs = other.breakerResetTimeoutMs;
     writeTimeoutMs = other.writeTimeoutMs;
+    leaseMs = other.leaseMs;
   }
 
   /** Missing keys keep their defaults; values go through the setters, so bad ones are rejected. */
@@ -87,6 +91,7 @@ public class StoreOptions {
     setBreakerMaxFailures(json.getInteger("breakerMaxFailures", breakerMaxFailures));
     setBreakerResetTimeoutMs(json.getLong("breakerResetTimeoutMs", breakerResetTimeoutMs));
     setWriteTimeoutMs(json.getLong("writeTimeoutMs", writeTimeoutMs));
+    setLeaseMs(json.getLong("leaseMs", leaseMs));
   }
 
   public JsonObject toJson() {
@@ -104,7 +109,8 @@ public class StoreOptions {
       .put("transactionPooler", transactionPooler)
       .put("breakerMaxFailures", breakerMaxFailures)
       .put("breakerResetTimeoutMs", breakerResetTimeoutMs)
-      .put("writeTimeoutMs", writeTimeoutMs);
+      .put("writeTimeoutMs", writeTimeoutMs)
+      .put("leaseMs", leaseMs);
   }
 
   public String getDatabaseUrl() {
@@ -232,6 +238,23 @@ public class StoreOptions {
   public StoreOptions setWriteTimeoutMs(long writeTimeoutMs) {
     requirePositive("writeTimeoutMs", writeTimeoutMs);
     this.writeTimeoutMs = writeTimeoutMs;
+    return this;
+  }
+
+  public long getLeaseMs() {
+    return leaseMs;
+  }
+
+  /**
+   * How long a room stays claimed by a node that stopped renewing it (renewed every third of it).
+   * Only matters with an external database shared by several relays: another relay waits this long
+   * before taking over a crashed relay's rooms. At least 300 ms.
+   */
+  public StoreOptions setLeaseMs(long leaseMs) {
+    if (leaseMs < 300) {
+      throw new IllegalArgumentException("leaseMs must be >= 300, got " + leaseMs);
+    }
+    this.leaseMs = leaseMs;
     return this;
   }
 

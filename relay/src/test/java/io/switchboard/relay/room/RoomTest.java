@@ -8,15 +8,13 @@ import io.switchboard.relay.session.OutboundQueue;
 import io.switchboard.relay.session.RecordingConnection;
 import io.switchboard.relay.session.Session;
 import io.switchboard.relay.session.TokenBucket;
-import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RoomTest {
   private final List<Membership> unreadDue = new ArrayList<>();
-  private final RoomRegistry registry = new RoomRegistry(name -> Future.succeededFuture(10L), 8, 16, 100,
-      unreadDue::add);
+  private final RoomRegistry registry = FixedClaims.registry(10, 8, 16, 100, unreadDue::add);
 
   private static Session session(String user, RecordingConnection sink) {
     Session s = new Session(user, sink, new OutboundQueue(1 << 20), new TokenBucket(100, 100, 0), 5, 0);
