@@ -290,20 +290,24 @@ public final class BatchWriter {
 
   private Future<Outcome> write(List<Entry> entries) {
     int n = entries.size();
-    // Per room and epoch, the watermark now (one supplier per room, so the first entry's will do).
-    // Two epochs of one room meet in a batch only when a room taken over was claimed back meanwhile.
-    Map<RoomEpoch, PendingWrite> byRoom = new LinkedHashMap<>();
+    // Per room and epoch, the watermark now (one supplier per room), carried on over this batch's
+    // seqs that continue it: they commit in the same statement. Two epochs of one room meet in a
+    // batch only when a room taken over was claimed back meanwhile.
+    Map<RoomEpoch, long[]> durable = new LinkedHashMap<>();
     for (Entry e : entries) {
-      byRoom.putIfAbsent(e.roomEpoch(), e.write);
+      long[] d = durable.computeIfAbsent(e.roomEpoch(), k -> new long[] {e.write.durable().getAsLong()});
+      if (e.write.message().seq() == d[0] + 1) {
+        d[0]++;
+      }
     }
-    String[] roomNames = new String[byRoom.size()];
-    String[] epochs = new String[byRoom.size()];
-    Long[] durables = new Long[byRoom.size()];
+    String[] roomNames = new String[durable.size()];
+    String[] epochs = new String[durable.size()];
+    Long[] durables = new Long[durable.size()];
     int r = 0;
-    for (PendingWrite w : byRoom.values()) {
-      roomNames[r] = w.message().room();
-      epochs[r] = w.epoch();
-      durables[r] = w.durable().getAsLong();
+    for (Map.Entry<RoomEpoch, long[]> d : durable.entrySet()) {
+      roomNames[r] = d.getKey().room();
+      epochs[r] = d.getKey().epoch();
+      durables[r] = d.getValue()[0];
       r++;
     }
     String[] rooms = new String[n];
