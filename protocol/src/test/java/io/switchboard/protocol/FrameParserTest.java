@@ -38,6 +38,24 @@ class FrameParserTest {
   }
 
   @Test
+  void resumeTakesALegacyNumberOrASeqWithItsEpoch() {
+    assertThat(parser.parse("{\"t\":\"hello\",\"resume\":{\"a\":{\"epoch\":\"k3f9a2x1\",\"seq\":41},\"b\":0}}"))
+        .isEqualTo(new ClientFrame.Hello(null, null, Map.of("a", new ClientFrame.ResumePoint(41, "k3f9a2x1"),
+            "b", new ClientFrame.ResumePoint(0, null))));
+    assertThat(parser.parse("{\"t\":\"hello\",\"resume\":{\"a\":{\"seq\":0,\"epoch\":\"" + "Z".repeat(16) + "\"}}}"))
+        .isEqualTo(new ClientFrame.Hello(null, null, Map.of("a", new ClientFrame.ResumePoint(0, "Z".repeat(16)))));
+    for (String bad : new String[] {"{\"seq\":1}", "{\"epoch\":\"e1\"}", "{\"seq\":1,\"epoch\":\"\"}",
+        "{\"seq\":1,\"epoch\":\"" + "a".repeat(17) + "\"}", "{\"seq\":1,\"epoch\":\"a-b\"}",
+        "{\"seq\":1,\"epoch\":7}", "{\"seq\":-1,\"epoch\":\"e1\"}", "{\"seq\":1.5,\"epoch\":\"e1\"}",
+        "{\"seq\":\"1\",\"epoch\":\"e1\"}", "{\"seq\":1,\"epoch\":\"e1\",\"x\":0}", "{\"seq\":1,\"epoch\":null}",
+        "[1]", "\"1\"", "true", "null"}) {
+      ProtocolException e = rejected("{\"t\":\"hello\",\"id\":3,\"resume\":{\"a\":" + bad + "}}");
+      assertThat(e.code()).as(bad).isEqualTo(ErrorCode.BAD_REQUEST);
+      assertThat(e.ref()).isEqualTo(3L);
+    }
+  }
+
+  @Test
   void parsesPeerToPeerFrames() {
     assertThat(parser.parse("{\"t\":\"signal\",\"room\":\"r\",\"to\":\"s-2\",\"data\": {\"c\" : [1, {\"x\":\"가\"}]} }"))
         .isEqualTo(new ClientFrame.Signal(null, "r", "s-2", "{\"c\" : [1, {\"x\":\"가\"}]}"));

@@ -100,6 +100,7 @@ class CrashRestartTest {
     }
     assertThat(alice.storedCids.size() + bob.storedCids.size()).isEqualTo(10);
     String epochBefore = carol.epoch;
+    long storedBefore = 10;
     HttpResponse<String> cachedPage = get(port, "/api/rooms/" + ROOM + "/messages?before=12&limit=50");
     String cachedTag = cachedPage.headers().firstValue("etag").orElseThrow();
 
@@ -113,25 +114,15 @@ class CrashRestartTest {
       assertThat(dave.absorb(dave.c.sendMessage(ROOM, "d" + i, "from dave " + i)).getBoolean("stored")).isTrue();
     }
 
-    // alice resumes the legacy way (a bare number), carol with the epoch she was told
-    alice.c = connect(port, alice.c.token(), new JsonObject().put(ROOM, alice.last()));
-    JsonObject aliceJoined = alice.absorb(alice.c.await("joined"));
-    assertThat(aliceJoined.getLong("divergedAfter")).as("alice holds seqs past what was stored: " + aliceJoined)
-        .isNotNull();
-    awaitHeld(alice, aliceJoined.getLong("head"));
-    carol.c = connect(port, carol.c.token(),
-        new JsonObject().put(ROOM, new JsonObject().put("seq", carol.last()).put("epoch", epochBefore)));
-    JsonObject carolJoined = carol.absorb(carol.c.await("joined"));
-    awaitHeld(carol, carolJoined.getLong("head"));
-    for (JsonObject joined : List.of(aliceJoined, carolJoined)) {
-      assertThat(joined.getLong("divergedAfter")).as("they hold seqs past what was stored: " + joined).isNotNull();
-      assertThat(joined.getBoolean("recovered")).isFalse();
-      assertThat(joined.getString("epoch")).isNotEqualTo(epochBefore);
-    }
+    // carol (who saw all 12) resumes the legacy way, a bare number; alice with the epoch she was told
+    carol.c = connect(port, carol.c.token(), new JsonObject().put(ROOM, carol.last()));
+    resumed(carol, storedBefore);
+    alice.c = connect(port, alice.c.token(),
+        new JsonObject().put(ROOM, new JsonObject().put("seq", alice.last()).put("epoch", epochBefore)));
+    resumed(alice, storedBefore);
     // bob resumes too; both senders resend from their outboxes what was never acked stored
     bob.c = connect(port, bob.c.token(), new JsonObject().put(ROOM, bob.last()));
-    JsonObject bobJoined = bob.absorb(bob.c.await("joined"));
-    awaitHeld(bob, bobJoined.getLong("head"));
+    resumed(bob, storedBefore);
     for (View sender : List.of(alice, bob)) {
       String prefix = sender == alice ? "a" : "b";
       for (int i = 1; i <= 6; i++) {
@@ -222,6 +213,20 @@ class CrashRestartTest {
       assertThat(f).as(v.c.user() + " never got seq " + seq + "; holds " + v.held).isNotNull();
       v.absorb(f);
     }
+  }
+
+  /** Reads a resumed room's joined and replay; a client holding seqs past what was stored must be told. */
+  private static void resumed(View v, long storedBefore) {
+    long held = v.last();
+    String epochBefore = v.epoch;
+    JsonObject joined = v.absorb(v.c.await("joined"));
+    if (held > storedBefore) {
+      assertThat(joined.getLong("divergedAfter")).as(v.c.user() + " holds seqs up to " + held + ", past the "
+          + storedBefore + " stored: " + joined).isNotNull().isLessThanOrEqualTo(storedBefore);
+      assertThat(joined.getBoolean("recovered")).isFalse();
+    }
+    assertThat(joined.getString("epoch")).isNotEqualTo(epochBefore);
+    awaitHeld(v, joined.getLong("head"));
   }
 
   /** Absorbs whatever arrives until the client has been quiet for a moment. */
