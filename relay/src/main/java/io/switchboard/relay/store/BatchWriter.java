@@ -20,7 +20,6 @@ import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -291,24 +290,36 @@ public final class BatchWriter {
   private Future<Outcome> write(List<Entry> entries) {
     int n = entries.size();
     // Per room and epoch, the watermark now (one supplier per room), carried on over this batch's
-    // seqs that continue it: they commit in the same statement. Two epochs of one room meet in a
-    // batch only when a room taken over was claimed back meanwhile.
-    Map<RoomEpoch, long[]> durable = new LinkedHashMap<>();
+    // seqs that continue it: they commit in the same statement.
+    Map<String, Fence> fences = new LinkedHashMap<>();
+    int pairs = 0;
     for (Entry e : entries) {
-      long[] d = durable.computeIfAbsent(e.roomEpoch(), k -> new long[] {e.write.durable().getAsLong()});
-      if (e.write.message().seq() == d[0] + 1) {
-        d[0]++;
+      PendingWrite w = e.write;
+      Fence f = fences.get(w.message().room());
+      while (f != null && !f.epoch.equals(w.epoch())) {
+        f = f.next;
       }
+      if (f == null) {
+        f = new Fence(w.message().room(), w.epoch(), w.durable().getAsLong(), fences.get(w.message().room()));
+        fences.put(f.room, f);
+        pairs++;
+      }
+      if (w.message().seq() == f.durable + 1) {
+        f.durable++;
+      }
+      e.fence = f;
     }
-    String[] roomNames = new String[durable.size()];
-    String[] epochs = new String[durable.size()];
-    Long[] durables = new Long[durable.size()];
+    String[] roomNames = new String[pairs];
+    String[] epochs = new String[pairs];
+    Long[] durables = new Long[pairs];
     int r = 0;
-    for (Map.Entry<RoomEpoch, long[]> d : durable.entrySet()) {
-      roomNames[r] = d.getKey().room();
-      epochs[r] = d.getKey().epoch();
-      durables[r] = d.getValue()[0];
-      r++;
+    for (Fence head : fences.values()) {
+      for (Fence f = head; f != null; f = f.next) {
+        roomNames[r] = f.room;
+        epochs[r] = f.epoch;
+        durables[r] = f.durable;
+        r++;
+      }
     }
     String[] rooms = new String[n];
     String[] messageEpochs = new String[n];
@@ -333,11 +344,12 @@ public final class BatchWriter {
       .compose(v -> conn.preparedQuery(INSERT_MESSAGES).execute(insertArgs))
       .compose(result -> {
         Map<Key, Long> seqByKey = new HashMap<>();
-        Set<RoomEpoch> owned = new HashSet<>();
         int insertedRows = 0;
         for (Row row : result) {
           if (row.getString(1) == null) {
-            owned.add(new RoomEpoch(row.getString(0), row.getString(2)));
+            for (Fence f = fences.get(row.getString(0)); f != null; f = f.next) {
+              f.owned |= f.epoch.equals(row.getString(2));
+            }
           } else {
             seqByKey.put(new Key(row.getString(0), row.getString(1), row.getString(2)), row.getLong(3));
             insertedRows++;
@@ -346,17 +358,17 @@ public final class BatchWriter {
         Set<Key> missing = new LinkedHashSet<>();
         for (Entry e : entries) {
           Key key = e.key();
-          if (owned.contains(e.roomEpoch()) && !seqByKey.containsKey(key)) {
+          if (e.fence.owned && !seqByKey.containsKey(key)) {
             missing.add(key);
           }
         }
         int inserted = insertedRows;
         if (missing.isEmpty()) {
-          return Future.succeededFuture(new Outcome(seqByKey, owned, inserted));
+          return Future.succeededFuture(new Outcome(seqByKey, inserted));
         }
         return lookup(conn, missing).map(found -> {
           seqByKey.putAll(found);
-          return new Outcome(seqByKey, owned, inserted);
+          return new Outcome(seqByKey, inserted);
         });
       }));
   }
@@ -389,7 +401,7 @@ public final class BatchWriter {
     int fenced = 0;
     for (Entry e : batch.entries) {
       StoredMessage m = e.write.message();
-      if (!outcome.owned.contains(e.roomEpoch())) {
+      if (!e.fence.owned) {
         fenced++;
         e.fenced();
         continue;
@@ -485,14 +497,28 @@ public final class BatchWriter {
   private record Key(String room, String sender, String cid) {
   }
 
-  /**
-   * The seq the table holds for each key of a batch (where it has one), the batch's rooms this node
-   * still owns, and how many rows were new.
-   */
-  private record Outcome(Map<Key, Long> seqByKey, Set<RoomEpoch> owned, int inserted) {
+  /** The seq the table holds for each key of a batch (where it has one), and how many rows were new. */
+  private record Outcome(Map<Key, Long> seqByKey, int inserted) {
   }
 
-  private record RoomEpoch(String room, String epoch) {
+  /**
+   * One (room, epoch) of a batch being written: the watermark to record and whether this node still
+   * owned it. Two epochs of one room meet in a batch only when a room taken over was claimed back
+   * meanwhile; they are chained.
+   */
+  private static final class Fence {
+    final String room;
+    final String epoch;
+    final Fence next;
+    long durable;
+    boolean owned;
+
+    Fence(String room, String epoch, long durable, Fence next) {
+      this.room = room;
+      this.epoch = epoch;
+      this.durable = durable;
+      this.next = next;
+    }
   }
 
   private record Batch(long no, List<Entry> entries) {
@@ -501,14 +527,12 @@ public final class BatchWriter {
   private static final class Entry {
 
     final PendingWrite write;
+    // the (room, epoch) of the write attempt in progress
+    Fence fence;
     private boolean delayed;
 
     Entry(PendingWrite write) {
       this.write = write;
-    }
-
-    RoomEpoch roomEpoch() {
-      return new RoomEpoch(write.message().room(), write.epoch());
     }
 
     Key key() {
