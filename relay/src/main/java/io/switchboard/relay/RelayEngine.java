@@ -51,6 +51,7 @@ public final class RelayEngine {
   private final RoomHistory history;
   private final MessageStore store;
   private final BatchWriter writer;
+  private final RoomLeases leases;
   private final RelayMetrics metrics;
   private final LongSupplier nanoClock;
   private final PeerCoordinator peers;
@@ -68,6 +69,7 @@ public final class RelayEngine {
     this.authenticator = authenticator;
     this.store = store;
     this.writer = writer;
+    this.leases = leases;
     this.metrics = metrics;
     this.nanoClock = nanoClock;
     this.rooms = new RoomRegistry(new RoomRegistry.Claimer() {
@@ -523,7 +525,7 @@ public final class RelayEngine {
     Message m = pending.message();
     metrics.message(room.fanout(m, session));
     writer.offer(new PendingWrite(new StoredMessage(m.room(), m.seq(), m.from(), m.cid(), m.body(), m.ts()),
-        room.epoch(), room.durableView(), new WriteListener() {
+        room.epoch(), new WriteListener() {
           @Override
           public void onDelayed() {
             ack(pending, m.seq(), false);
@@ -697,6 +699,19 @@ public final class RelayEngine {
         metrics.unread();
       }
     }
+  }
+
+  /** Renews this node's room leases, recording the loaded rooms' durable watermarks with them. */
+  public Future<Integer> renewLeases() {
+    List<String> names = new ArrayList<>(rooms.size());
+    List<String> epochs = new ArrayList<>(rooms.size());
+    List<Long> durables = new ArrayList<>(rooms.size());
+    for (Room room : rooms.rooms()) {
+      names.add(room.name());
+      epochs.add(room.epoch());
+      durables.add(room.durable());
+    }
+    return leases.renew(names, epochs, durables);
   }
 
   public void evictTick() {

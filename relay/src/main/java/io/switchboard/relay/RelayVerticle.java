@@ -129,7 +129,7 @@ public final class RelayVerticle extends VerticleBase {
     vertx.setPeriodic(options.getUnreadIntervalMs(), id -> engine.unreadTick());
     vertx.setPeriodic(Math.max(1000, options.getRoomIdleMs() / 4), id -> engine.evictTick());
     // failures only log: while the database is unreachable nothing can be written or taken over anyway
-    renewTimer = vertx.setPeriodic(leases.leaseMs() / 3, id -> leases.renew()
+    renewTimer = vertx.setPeriodic(leases.leaseMs() / 3, id -> engine.renewLeases()
         .onFailure(e -> LOG.warn("renewing room leases failed: {}", e.toString())));
   }
 

@@ -186,7 +186,7 @@ class FenceTest {
         .map(r -> r.getString(0)).toList()).containsExactly(alice.user() + "/a1", bob.user() + "/b1");
     assertThat(query("SELECT count(*) FROM room_epochs WHERE room = 'fence-lapse'").get(0).getLong(0)).isEqualTo(2);
     assertThat(query("SELECT since FROM room_epochs WHERE room = 'fence-lapse' AND epoch = $1",
-        taken.getString("epoch")).get(0).getLong(0)).isEqualTo(1);
+        taken.getString("epoch")).get(0).getLong(0)).as("A's watermark as its last renewal recorded it").isBetween(0L, 1L);
     assertThat(relayA.engine().rooms().get("fence-lapse")).isNull();
     assertThat(registryA.scrape()).containsPattern("switchboard_store_fenced_total(\\{[^}]*\\})? 1\\.0");
     // the membership is gone on A: a send there is not_joined until the client joins again

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
-import java.util.function.LongSupplier;
 
 /**
  * A room on this node: its sequencer ({@code head}) in its current {@code epoch}, members, recent
@@ -63,8 +62,6 @@ public final class Room {
   private final Consumer<Membership> unreadScheduler;
   private final String epoch;
   private final List<Epoch> epochs;
-  // the writer reads the watermark at flush time through this one object: no allocation per message
-  private final LongSupplier durableView = () -> this.durable;
   private long head;
   // every seq <= durable is stored, or a hole the claim left below head that is never reused
   private long durable;
@@ -99,10 +96,6 @@ public final class Room {
   /** The largest seq with every seq up to it stored (or a permanent hole). */
   public long durable() {
     return durable;
-  }
-
-  public LongSupplier durableView() {
-    return durableView;
   }
 
   /**

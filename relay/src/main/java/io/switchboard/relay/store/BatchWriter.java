@@ -39,26 +39,25 @@ import java.util.concurrent.TimeUnit;
  * on the primary key and on {@code (room, sender, cid)} turns it into a lookup.
  * <p>
  * Fence: a message is only inserted while its room's row names this node as owner in the
- * message's epoch, checked in the statement that inserts it; the same statement records each
- * room's durable watermark. Messages of rooms taken over are reported fenced, never retried.
+ * message's epoch, checked in the statement that inserts it. Messages of rooms taken over are
+ * reported fenced, never retried.
  */
 public final class BatchWriter {
 
   private static final Logger log = LoggerFactory.getLogger(BatchWriter.class);
 
-  // in name order, so concurrent flushes (and lease renewals) touching the same rooms never deadlock
-  private static final String LOCK_ROOMS =
-    "SELECT 1 FROM rooms WHERE name = ANY($1::text[]) ORDER BY name FOR UPDATE";
   // One statement shape whatever the batch size, so it is prepared once per connection. Rows with a
   // null sender are the (room, epoch) pairs this node owns, the epoch in the third column; the
-  // others are the inserted messages.
+  // others are the inserted messages. FOR KEY SHARE makes a takeover (SELECT ... FOR UPDATE) wait
+  // for this commit, and this statement wait for the takeover's and then see its owner; it does
+  // not conflict with other flushes or lease renewals, so flushes of one room still overlap.
   private static final String INSERT_MESSAGES =
-    "WITH owned AS (UPDATE rooms r SET durable_seq = greatest(r.durable_seq, u.durable)"
-      + " FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(name, epoch, durable)"
-      + " WHERE r.name = u.name AND r.epoch = u.epoch AND r.owner = $4 RETURNING r.name, r.epoch),"
+    "WITH owned AS (SELECT r.name, r.epoch FROM rooms r"
+      + " JOIN unnest($1::text[], $2::text[]) AS u(name, epoch) ON r.name = u.name AND r.epoch = u.epoch"
+      + " WHERE r.owner = $3 FOR KEY SHARE OF r),"
       + " inserted AS (INSERT INTO messages (room, seq, sender, cid, body, created_at)"
       + " SELECT m.room, m.seq, m.sender, m.cid, m.body, m.created_at"
-      + " FROM unnest($5::text[], $6::text[], $7::bigint[], $8::text[], $9::text[], $10::text[], $11::timestamptz[])"
+      + " FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])"
       + " AS m(room, epoch, seq, sender, cid, body, created_at)"
       + " WHERE (m.room, m.epoch) IN (SELECT name, epoch FROM owned)"
       + " ON CONFLICT DO NOTHING RETURNING room, sender, cid, seq)"
@@ -289,8 +288,6 @@ public final class BatchWriter {
 
   private Future<Outcome> write(List<Entry> entries) {
     int n = entries.size();
-    // Per room and epoch, the watermark now (one supplier per room), carried on over this batch's
-    // seqs that continue it: they commit in the same statement.
     Map<String, Fence> fences = new LinkedHashMap<>();
     int pairs = 0;
     for (Entry e : entries) {
@@ -300,24 +297,19 @@ public final class BatchWriter {
         f = f.next;
       }
       if (f == null) {
-        f = new Fence(w.message().room(), w.epoch(), w.durable().getAsLong(), fences.get(w.message().room()));
+        f = new Fence(w.message().room(), w.epoch(), fences.get(w.message().room()));
         fences.put(f.room, f);
         pairs++;
-      }
-      if (w.message().seq() == f.durable + 1) {
-        f.durable++;
       }
       e.fence = f;
     }
     String[] roomNames = new String[pairs];
     String[] epochs = new String[pairs];
-    Long[] durables = new Long[pairs];
     int r = 0;
     for (Fence head : fences.values()) {
       for (Fence f = head; f != null; f = f.next) {
         roomNames[r] = f.room;
         epochs[r] = f.epoch;
-        durables[r] = f.durable;
         r++;
       }
     }
@@ -338,10 +330,9 @@ public final class BatchWriter {
       bodies[i] = m.body();
       createdAt[i] = OffsetDateTime.ofInstant(Instant.ofEpochMilli(m.createdAtMillis()), ZoneOffset.UTC);
     }
-    Tuple insertArgs = Tuple.tuple().addValue(roomNames).addValue(epochs).addValue(durables).addValue(owner)
+    Tuple insertArgs = Tuple.tuple().addValue(roomNames).addValue(epochs).addValue(owner)
       .addValue(rooms).addValue(messageEpochs).addValue(seqs).addValue(senders).addValue(cids).addValue(bodies).addValue(createdAt);
-    return pool.withTransaction(conn -> conn.preparedQuery(LOCK_ROOMS).execute(Tuple.of(roomNames))
-      .compose(v -> conn.preparedQuery(INSERT_MESSAGES).execute(insertArgs))
+    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_MESSAGES).execute(insertArgs)
       .compose(result -> {
         Map<Key, Long> seqByKey = new HashMap<>();
         int insertedRows = 0;
@@ -502,21 +493,18 @@ public final class BatchWriter {
   }
 
   /**
-   * One (room, epoch) of a batch being written: the watermark to record and whether this node still
-   * owned it. Two epochs of one room meet in a batch only when a room taken over was claimed back
-   * meanwhile; they are chained.
+   * One (room, epoch) of a batch being written, and whether this node still owned it. Two epochs of
+   * one room meet in a batch only when a room taken over was claimed back meanwhile; they are chained.
    */
   private static final class Fence {
     final String room;
     final String epoch;
     final Fence next;
-    long durable;
     boolean owned;
 
-    Fence(String room, String epoch, long durable, Fence next) {
+    Fence(String room, String epoch, Fence next) {
       this.room = room;
       this.epoch = epoch;
-      this.durable = durable;
       this.next = next;
     }
   }

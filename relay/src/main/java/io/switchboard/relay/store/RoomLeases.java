@@ -15,7 +15,8 @@ import java.util.List;
  * room's epoch and durable watermark. A node claims a room before sequencing it, renews the leases
  * of all its rooms in one statement, and releases a room when it unloads it cleanly. An epoch
  * changes only when a node takes over a room whose owner stopped without releasing it: seqs past
- * the old owner's durable watermark may then have been shown to clients and lost.
+ * the old owner's durable watermark (recorded with every renewal and at release) may then have
+ * been shown to clients and lost.
  */
 public final class RoomLeases {
 
@@ -60,9 +61,12 @@ public final class RoomLeases {
   private static final String TAKE = "UPDATE rooms SET epoch = $2, owner = $3,"
       + " lease_until = now() + $4 * interval '1 millisecond', durable_seq = greatest(durable_seq, $5) WHERE name = $1";
   private static final String EPOCHS = "SELECT epoch, since FROM room_epochs WHERE room = $1 ORDER BY started_at, since";
-  // locks in name order, as the writer does, so renewals and flushes never deadlock
-  private static final String RENEW = "UPDATE rooms SET lease_until = now() + $2 * interval '1 millisecond'"
-      + " WHERE owner = $1 AND name IN (SELECT name FROM rooms WHERE owner = $1 ORDER BY name FOR UPDATE)";
+  // every room this node owns; the watermarks of those it lists too
+  private static final String RENEW = "UPDATE rooms r SET lease_until = now() + $2 * interval '1 millisecond',"
+      + " durable_seq = greatest(r.durable_seq, coalesce(u.durable, 0))"
+      + " FROM rooms o LEFT JOIN unnest($3::text[], $4::text[], $5::bigint[]) AS u(name, epoch, durable)"
+      + " ON u.name = o.name AND u.epoch = o.epoch"
+      + " WHERE o.owner = $1 AND r.name = o.name AND r.owner = $1";
   private static final String RELEASE = "UPDATE rooms r SET owner = NULL, lease_until = NULL,"
       + " durable_seq = greatest(r.durable_seq, u.head)"
       + " FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(name, epoch, head)"
@@ -158,9 +162,13 @@ public final class RoomLeases {
     });
   }
 
-  /** Extends the lease of every room this node owns; @return how many. */
-  public Future<Integer> renew() {
-    return pool.preparedQuery(RENEW).execute(Tuple.of(incarnation, leaseMs)).map(rows -> rows.rowCount());
+  /**
+   * Extends the lease of every room this node owns and records the durable watermark of the rooms
+   * listed (those loaded here), in one statement; @return how many rooms it renewed.
+   */
+  public Future<Integer> renew(List<String> rooms, List<String> epochs, List<Long> durables) {
+    return pool.preparedQuery(RENEW).execute(Tuple.of(incarnation, leaseMs, rooms.toArray(String[]::new),
+        epochs.toArray(String[]::new), durables.toArray(Long[]::new))).map(rows -> rows.rowCount());
   }
 
   /**

@@ -115,9 +115,13 @@ class RoomLeasesTest {
     assertThat(taken.head()).as("new seqs start above every stored one").isEqualTo(5);
     assertThat(taken.epochs()).containsExactly(new Epoch(first.epoch(), 0), new Epoch(taken.epoch(), 3));
     assertThat(count(db.pool(), "SELECT count(*) FROM rooms WHERE name = 'lapsed' AND owner = 'n-b4'")).isEqualTo(1);
-    // renewing extends only what a node owns
-    assertThat(a.renew().await()).isZero();
-    assertThat(b.renew().await()).isEqualTo(1);
+    // renewing extends only what a node owns, and records the watermarks it is given for those
+    assertThat(a.renew(List.of("lapsed"), List.of(first.epoch()), List.of(9L)).await()).isZero();
+    assertThat(b.renew(List.of("lapsed", "other"), List.of(first.epoch(), "x"), List.of(8L, 8L)).await())
+        .as("a watermark of another epoch is ignored").isEqualTo(1);
+    assertThat(count(db.pool(), "SELECT durable_seq FROM rooms WHERE name = 'lapsed'")).isEqualTo(5);
+    assertThat(b.renew(List.of("lapsed"), List.of(taken.epoch()), List.of(7L)).await()).isEqualTo(1);
+    assertThat(count(db.pool(), "SELECT durable_seq FROM rooms WHERE name = 'lapsed'")).isEqualTo(7);
   }
 
   @Test

@@ -57,9 +57,9 @@ final class StoreTestSupport {
       .execute(Tuple.of(rooms, EPOCH, OWNER)).await();
   }
 
-  /** A write in {@link #EPOCH} with a watermark of 0. */
+  /** A write in {@link #EPOCH}. */
   static PendingWrite write(StoredMessage message, WriteListener listener) {
-    return new PendingWrite(message, EPOCH, () -> 0L, listener);
+    return new PendingWrite(message, EPOCH, listener);
   }
 
   static StoredMessage message(String room, long seq) {
