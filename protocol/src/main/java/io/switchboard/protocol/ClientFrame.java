@@ -10,12 +10,18 @@ import java.util.Map;
 public sealed interface ClientFrame {
   Object id();
 
-  /** First frame on a socket. {@code resume} maps room → last seq the client has seen. */
-  record Hello(Object id, String token, Map<String, Long> resume) implements ClientFrame {
+  /** First frame on a socket. {@code resume} maps room → where the client's copy of it ends. */
+  record Hello(Object id, String token, Map<String, ResumePoint> resume) implements ClientFrame {
     public Hello {
       resume = resume == null ? Map.of() : Map.copyOf(resume);
     }
   }
+
+  /**
+   * The last seq a client holds of a room and the epoch it was sequenced in; {@code epoch} is null
+   * for a legacy resume that sent only the number.
+   */
+  record ResumePoint(long seq, String epoch) {}
 
   record Join(Object id, String room, RoomMode mode) implements ClientFrame {}
 

@@ -15,6 +15,7 @@ public enum ErrorCode {
   SHUTTING_DOWN("shutting_down"),
   SERVER_BUSY("server_busy"),
   OVERLOADED("overloaded"),
+  ROOM_UNAVAILABLE("room_unavailable"),
   INTERNAL("internal");
 
   private final String wire;

@@ -60,8 +60,14 @@ public final class FrameEncoder {
           g.writeEndObject();
         }
         g.writeEndArray();
+        if (j.epoch() != null) {
+          g.writeStringField("epoch", j.epoch());
+        }
         if (j.recovered() != null) {
           g.writeBooleanField("recovered", j.recovered());
+        }
+        if (j.divergedAfter() != null) {
+          g.writeNumberField("divergedAfter", j.divergedAfter());
         }
         if (j.replayFrom() != null) {
           g.writeNumberField("replayFrom", j.replayFrom());
@@ -99,6 +105,9 @@ public final class FrameEncoder {
         type(g, "error", null);
         g.writeStringField("code", e.code().wire());
         g.writeStringField("message", e.message());
+        if (e.room() != null) {
+          g.writeStringField("room", e.room());
+        }
         if (e.ref() != null) {
           g.writeFieldName("ref");
           id(g, e.ref());

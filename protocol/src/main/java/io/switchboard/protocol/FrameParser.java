@@ -316,7 +316,7 @@ public final class FrameParser {
     return n.intValue();
   }
 
-  private Map<String, Long> resume(Object raw) {
+  private Map<String, ClientFrame.ResumePoint> resume(Object raw) {
     if (raw == null) {
       return Map.of();
     }
@@ -326,15 +326,25 @@ public final class FrameParser {
     if (map.size() > limits.maxResumeRooms()) {
       throw new ProtocolException(ErrorCode.TOO_MANY_ROOMS, "resume names more than " + limits.maxResumeRooms() + " rooms");
     }
-    Map<String, Long> resume = new LinkedHashMap<>();
+    Map<String, ClientFrame.ResumePoint> resume = new LinkedHashMap<>();
     for (Map.Entry<?, ?> e : map.entrySet()) {
       String room = roomName((String) e.getKey());
-      if (!(e.getValue() instanceof Long seq) || seq < 0) {
-        throw new ProtocolException(ErrorCode.BAD_REQUEST, "resume." + room + " must be an integer >= 0");
-      }
-      resume.put(room, seq);
+      resume.put(room, resumePoint(room, e.getValue()));
     }
     return resume;
+  }
+
+  /** A bare number (legacy: epoch unknown) or exactly {@code {"seq": n, "epoch": "..."}}. */
+  private static ClientFrame.ResumePoint resumePoint(String room, Object value) {
+    if (value instanceof Long seq && seq >= 0) {
+      return new ClientFrame.ResumePoint(seq, null);
+    }
+    if (value instanceof Map<?, ?> point && point.size() == 2 && point.get("seq") instanceof Long seq && seq >= 0
+        && point.get("epoch") instanceof String epoch && Limits.EPOCH.matcher(epoch).matches()) {
+      return new ClientFrame.ResumePoint(seq, epoch);
+    }
+    throw new ProtocolException(ErrorCode.BAD_REQUEST, "resume." + room
+        + " must be an integer >= 0 or {\"seq\": integer >= 0, \"epoch\": 1-16 of A-Z a-z 0-9}");
   }
 
   private static String peer(Map<String, Object> f, String name) {

@@ -32,6 +32,8 @@ public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, i
 
   /** Room names: ASCII letters, digits and {@code . _ : @ -}, starting with a letter or digit. */
   public static final Pattern ROOM = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}");
+  /** A room's sequencing epoch as clients echo it in {@code hello.resume} (the server makes 8 of [a-z0-9]). */
+  public static final Pattern EPOCH = Pattern.compile("[A-Za-z0-9]{1,16}");
   /** Client message ids: UUIDs and similar opaque ASCII tokens. */
   public static final Pattern CID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
 

@@ -49,12 +49,14 @@ public sealed interface ServerFrame {
   record PeerInfo(String peer, String user, PeerProfile profile) {}
 
   /**
-   * Reply to {@code join}, and one per room resumed by {@code hello}. {@code recovered} is only set
-   * for resumed rooms: true when every missed message follows, false when the client must page
-   * history for messages older than {@code replayFrom}.
+   * Reply to {@code join}, and one per room resumed by {@code hello}. {@code epoch} names the room's
+   * current sequencing epoch. {@code recovered} is only set for resumed rooms: true when every missed
+   * message follows, false when the client must page history for messages older than
+   * {@code replayFrom}. {@code divergedAfter} (resume only, else null) says the client's copy past
+   * that seq may name messages that do not exist: it replaces them by the replay and history.
    */
   record Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
-      Boolean recovered, Long replayFrom) implements ServerFrame {
+      String epoch, Boolean recovered, Long divergedAfter, Long replayFrom) implements ServerFrame {
     public Joined {
       members = List.copyOf(members);
       peers = List.copyOf(peers);
@@ -97,7 +99,12 @@ public sealed interface ServerFrame {
     }
   }
 
-  record Error(ErrorCode code, String message, Object ref) implements ServerFrame {
+  /** {@code room} is set only for errors about a room as a whole ({@code room_unavailable}). */
+  record Error(ErrorCode code, String message, Object ref, String room) implements ServerFrame {
+    public Error(ErrorCode code, String message, Object ref) {
+      this(code, message, ref, null);
+    }
+
     public static Error of(ProtocolException e) {
       return new Error(e.code(), e.getMessage(), e.ref());
     }

@@ -37,8 +37,11 @@ class FrameEncoderTest {
         new ServerFrame.Pong("p1", 1764043200000L),
         new ServerFrame.Joined(2L, "lobby", 41, RoomMode.ACTIVE, List.of("u-ab12", "u-cd34"),
             List.of(new ServerFrame.PeerInfo("s-2", "u-cd34", new ServerFrame.PeerProfile(NatClass.CONE, true, true))),
-            null, null),
-        new ServerFrame.Joined(null, "lobby", 45, RoomMode.ACTIVE, List.of("u-ab12"), List.of(), true, 42L),
+            "k3f9a2x1", null, null, null),
+        new ServerFrame.Joined(null, "lobby", 45, RoomMode.ACTIVE, List.of("u-ab12"), List.of(), "k3f9a2x1", true, null,
+            42L),
+        new ServerFrame.Joined(null, "lobby", 47, RoomMode.ACTIVE, List.of("u-ab12"), List.of(), "p7m2q8zd", false, 38L,
+            39L),
         new ServerFrame.ModeSet(null, "team:7", RoomMode.ACTIVE, 9),
         new ServerFrame.Unread("team:7", 3, 12, "see you at 7"),
         new ServerFrame.Left("l", "lobby"),
@@ -50,7 +53,9 @@ class FrameEncoderTest {
         new ServerFrame.Page(5L, "lobby", List.of(
             new ServerFrame.Message("lobby", 40, "a", "u-cd34", "hi", 1764043100000L),
             new ServerFrame.Message("lobby", 41, "b", "u-ab12", "hello", 1764043101000L)), true),
-        new ServerFrame.Error(ErrorCode.NOT_JOINED, "join room 'lobby' first", 4L));
+        new ServerFrame.Error(ErrorCode.NOT_JOINED, "join room 'lobby' first", 4L),
+        new ServerFrame.Error(ErrorCode.ROOM_UNAVAILABLE, "room 'lobby' moved to another relay; join it again", null,
+            "lobby"));
     List<String> documented = ProtocolDocExamplesTest.wireLines().stream()
         .filter(l -> l.startsWith("S> ")).map(l -> l.substring(3)).toList();
     assertThat(frames.stream().map(FrameEncoder::encode).toList()).containsExactlyInAnyOrderElementsOf(documented);

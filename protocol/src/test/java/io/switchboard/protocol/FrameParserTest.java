@@ -21,7 +21,7 @@ class FrameParserTest {
   @Test
   void parsesEveryClientFrameType() {
     assertThat(parser.parse("{\"t\":\"hello\",\"token\":\"x\",\"resume\":{\"a\":3}}"))
-        .isEqualTo(new ClientFrame.Hello(null, "x", Map.of("a", 3L)));
+        .isEqualTo(new ClientFrame.Hello(null, "x", Map.of("a", new ClientFrame.ResumePoint(3, null))));
     assertThat(parser.parse("{\"t\":\"join\",\"id\":\"j\",\"room\":\"r1\"}"))
         .isEqualTo(new ClientFrame.Join("j", "r1", RoomMode.ACTIVE));
     assertThat(parser.parse("{\"t\":\"leave\",\"room\":\"r1\"}")).isEqualTo(new ClientFrame.Leave(null, "r1"));
@@ -35,6 +35,24 @@ class FrameParserTest {
         .isEqualTo(new ClientFrame.History(null, "r", null, Limits.DEFAULT_HISTORY_LIMIT));
     assertThat(parser.parse("{\"t\":\"ping\",\"extra\":{\"nested\":[1,2,{\"x\":null}]}}"))
         .isEqualTo(new ClientFrame.Ping(null));
+  }
+
+  @Test
+  void resumeTakesALegacyNumberOrASeqWithItsEpoch() {
+    assertThat(parser.parse("{\"t\":\"hello\",\"resume\":{\"a\":{\"epoch\":\"k3f9a2x1\",\"seq\":41},\"b\":0}}"))
+        .isEqualTo(new ClientFrame.Hello(null, null, Map.of("a", new ClientFrame.ResumePoint(41, "k3f9a2x1"),
+            "b", new ClientFrame.ResumePoint(0, null))));
+    assertThat(parser.parse("{\"t\":\"hello\",\"resume\":{\"a\":{\"seq\":0,\"epoch\":\"" + "Z".repeat(16) + "\"}}}"))
+        .isEqualTo(new ClientFrame.Hello(null, null, Map.of("a", new ClientFrame.ResumePoint(0, "Z".repeat(16)))));
+    for (String bad : new String[] {"{\"seq\":1}", "{\"epoch\":\"e1\"}", "{\"seq\":1,\"epoch\":\"\"}",
+        "{\"seq\":1,\"epoch\":\"" + "a".repeat(17) + "\"}", "{\"seq\":1,\"epoch\":\"a-b\"}",
+        "{\"seq\":1,\"epoch\":7}", "{\"seq\":-1,\"epoch\":\"e1\"}", "{\"seq\":1.5,\"epoch\":\"e1\"}",
+        "{\"seq\":\"1\",\"epoch\":\"e1\"}", "{\"seq\":1,\"epoch\":\"e1\",\"x\":0}", "{\"seq\":1,\"epoch\":null}",
+        "[1]", "\"1\"", "true", "null"}) {
+      ProtocolException e = rejected("{\"t\":\"hello\",\"id\":3,\"resume\":{\"a\":" + bad + "}}");
+      assertThat(e.code()).as(bad).isEqualTo(ErrorCode.BAD_REQUEST);
+      assertThat(e.ref()).isEqualTo(3L);
+    }
   }
 
   @Test

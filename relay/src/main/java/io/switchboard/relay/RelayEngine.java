@@ -21,6 +21,7 @@ import io.switchboard.relay.session.TokenBucket;
 import io.switchboard.relay.store.BatchWriter;
 import io.switchboard.relay.store.MessageStore;
 import io.switchboard.relay.store.PendingWrite;
+import io.switchboard.relay.store.RoomLeases;
 import io.switchboard.relay.store.StoredMessage;
 import io.switchboard.relay.store.WriteListener;
 import io.vertx.core.Future;
@@ -53,6 +54,7 @@ public final class RelayEngine {
   private final RoomHistory history;
   private final MessageStore store;
   private final BatchWriter writer;
+  private final RoomLeases leases;
   private final RelayMetrics metrics;
   private final LongSupplier nanoClock;
   private final PeerCoordinator peers;
@@ -63,7 +65,8 @@ public final class RelayEngine {
   private boolean draining;
 
   public RelayEngine(RelayOptions options, Authenticator authenticator, MessageStore store, BatchWriter writer,
-      RelayMetrics metrics, PeerCoordinator peers, AddressLimits limits, LongSupplier nanoClock) {
+      RoomLeases leases, RoomRegistry.Timers timers, RelayMetrics metrics, PeerCoordinator peers,
+      AddressLimits limits, LongSupplier nanoClock) {
     this.peers = peers;
     this.limits = limits;
     this.options = options;
@@ -71,9 +74,21 @@ public final class RelayEngine {
     this.authenticator = authenticator;
     this.store = store;
     this.writer = writer;
+    this.leases = leases;
     this.metrics = metrics;
     this.nanoClock = nanoClock;
-    this.rooms = new RoomRegistry(store::headSeq, options.getRingSize(), options.getDedupeWindow(),
+    this.rooms = new RoomRegistry(new RoomRegistry.Claimer() {
+      @Override
+      public Future<RoomLeases.Claim> claim(String room) {
+        return leases.claim(room);
+      }
+
+      @Override
+      public Future<Void> release(List<String> names, List<String> epochs, List<Long> heads) {
+        return leases.release(names, epochs, heads)
+            .onFailure(e -> LOG.warn("releasing {} rooms failed; their leases run out instead: {}", names.size(), e.toString()));
+      }
+    }, timers, nanoClock, leases.leaseMs(), options.getRingSize(), options.getDedupeWindow(),
         options.getResumeMaxReplay() + LIVE_HELD_DURING_RESUME_MAX, unreadDue::add);
     this.history = new RoomHistory(store::after);
     this.clientLimits = new ServerFrame.ClientLimits(options.getMaxFrameBytes(), options.getMaxBodyBytes(),
@@ -232,7 +247,7 @@ public final class RelayEngine {
   /** Only the client's own mistakes count towards the abuse limit, never the server's trouble. */
   private static boolean isClientFault(ErrorCode code) {
     return code != ErrorCode.STORAGE_UNAVAILABLE && code != ErrorCode.SHUTTING_DOWN && code != ErrorCode.INTERNAL
-        && code != ErrorCode.SERVER_BUSY;
+        && code != ErrorCode.SERVER_BUSY && code != ErrorCode.ROOM_UNAVAILABLE;
   }
 
   private void fail(Session session, Object id, Throwable cause) {
@@ -245,6 +260,16 @@ public final class RelayEngine {
       LOG.warn("storage read failed: {}", cause.toString());
       metrics.error(ErrorCode.STORAGE_UNAVAILABLE);
       session.send(new ServerFrame.Error(ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later", id));
+    }
+  }
+
+  /** A room could not be opened; {@code room_unavailable} names the room, as when a room is dropped. */
+  private void failOpen(Session session, Object id, String room, Throwable cause) {
+    if (!session.isClosed() && cause instanceof ProtocolException pe && pe.code() == ErrorCode.ROOM_UNAVAILABLE) {
+      metrics.error(pe.code());
+      session.send(new ServerFrame.Error(pe.code(), pe.getMessage(), id, room));
+    } else {
+      fail(session, id, cause);
     }
   }
 
@@ -274,13 +299,13 @@ public final class RelayEngine {
       session.identity(ar.result());
       session.send(new ServerFrame.Welcome(hello.id(), session.id(), ar.result().user(), ar.result().token(),
           options.getHeartbeatMs(), clientLimits, peers.welcome(session)));
-      for (Map.Entry<String, Long> e : hello.resume().entrySet()) {
+      for (Map.Entry<String, ClientFrame.ResumePoint> e : hello.resume().entrySet()) {
         resume(session, e.getKey(), e.getValue());
       }
     });
   }
 
-  private void resume(Session session, String roomName, long lastSeq) {
+  private void resume(Session session, String roomName, ClientFrame.ResumePoint point) {
     if (!rooms.loadedOrLoading(roomName) && rooms.sizeWithLoading() >= options.getMaxRooms()) {
       // Resumes draw on no per-connection load rate: a client that reconnects after a restart finds
       // all its rooms unloaded, and one hello per connection bounds them already.
@@ -298,7 +323,7 @@ public final class RelayEngine {
         return;
       }
       if (ar.failed()) {
-        fail(session, null, ar.cause());
+        failOpen(session, null, roomName, ar.cause());
         return;
       }
       Room room = ar.result();
@@ -309,10 +334,23 @@ public final class RelayEngine {
         session.memberships().put(roomName, m);
       }
       long head = room.head();
-      long from = Math.max(lastSeq + 1, head - options.getResumeMaxReplay() + 1);
-      boolean recovered = from == lastSeq + 1 || lastSeq >= head;
+      long lastSeq = point.seq();
+      long shared = room.divergedAfter(point.epoch());
+      long oldest = head - options.getResumeMaxReplay() + 1;
+      long from;
+      boolean recovered;
+      Long divergedAfter = null;
+      if (lastSeq > shared) {
+        // the client may hold messages past `shared` that an unclean takeover lost: it replaces them
+        divergedAfter = shared;
+        from = Math.max(shared + 1, oldest);
+        recovered = false;
+      } else {
+        from = Math.max(lastSeq + 1, oldest);
+        recovered = from == lastSeq + 1 || lastSeq >= head;
+      }
       session.send(new ServerFrame.Joined(null, roomName, head, m.mode(), room.users(), peers.peers(room, session),
-          recovered, Math.min(from, head + 1)));
+          room.epoch(), recovered, divergedAfter, Math.min(from, head + 1)));
       if (isNew) {
         peers.joined(m);
       }
@@ -337,7 +375,7 @@ public final class RelayEngine {
       existing.mode(join.mode());
       Room room = existing.room();
       session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), join.mode(), room.users(),
-          peers.peers(room, session), null, null));
+          peers.peers(room, session), room.epoch(), null, null, null));
       return;
     }
     if (session.memberships().size() + session.pendingJoins() >= options.getMaxRoomsPerConnection()) {
@@ -354,7 +392,7 @@ public final class RelayEngine {
         return;
       }
       if (ar.failed()) {
-        fail(session, join.id(), ar.cause());
+        failOpen(session, join.id(), join.room(), ar.cause());
         return;
       }
       Room room = ar.result();
@@ -367,7 +405,7 @@ public final class RelayEngine {
         m.mode(join.mode());
       }
       session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), m.mode(), room.users(),
-          peers.peers(room, session), null, null));
+          peers.peers(room, session), room.epoch(), null, null, null));
       if (isNew) {
         peers.joined(m);
       }
@@ -551,7 +589,7 @@ public final class RelayEngine {
     Message m = pending.message();
     metrics.message(room.fanout(m, session));
     writer.offer(new PendingWrite(new StoredMessage(m.room(), m.seq(), m.from(), m.cid(), m.body(), m.ts()),
-        new WriteListener() {
+        room.epoch(), new WriteListener() {
           @Override
           public void onDelayed() {
             ack(pending, m.seq(), false);
@@ -562,7 +600,38 @@ public final class RelayEngine {
             room.stored(pending, storedSeq);
             ack(pending, storedSeq, true);
           }
+
+          @Override
+          public void onFenced() {
+            takenOver(room);
+          }
         }));
+  }
+
+  /**
+   * Another relay sequences the room now: this node's copy and its unstored messages are dead.
+   * Members lose the membership and are told to join again (their client then reaches the room
+   * wherever it lives); senders of the unstored messages never get {@code stored:true}, so their
+   * outboxes resend.
+   */
+  private void takenOver(Room room) {
+    if (!rooms.drop(room)) {
+      return;
+    }
+    LOG.warn("room {} was taken over by another relay; dropping it here", room.name());
+    long now = nanoClock.getAsLong();
+    List<Membership> members = new ArrayList<>(room.members());
+    for (Membership m : members) {
+      m.session().memberships().remove(room.name(), m);
+      room.leave(m, now);
+      unreadDue.remove(m);
+    }
+    for (Membership m : members) {
+      peers.left(m);
+      metrics.error(ErrorCode.ROOM_UNAVAILABLE);
+      m.session().send(new ServerFrame.Error(ErrorCode.ROOM_UNAVAILABLE,
+          "room '" + room.name() + "' moved to another relay; join it again", null, room.name()));
+    }
   }
 
   /**
@@ -696,6 +765,19 @@ public final class RelayEngine {
     }
   }
 
+  /** Renews this node's room leases, recording the loaded rooms' durable watermarks with them. */
+  public Future<Integer> renewLeases() {
+    List<String> names = new ArrayList<>(rooms.size());
+    List<String> epochs = new ArrayList<>(rooms.size());
+    List<Long> durables = new ArrayList<>(rooms.size());
+    for (Room room : rooms.rooms()) {
+      names.add(room.name());
+      epochs.add(room.epoch());
+      durables.add(room.durable());
+    }
+    return leases.renew(names, epochs, durables);
+  }
+
   public void evictTick() {
     rooms.evictIdle(nanoClock.getAsLong(), TimeUnit.MILLISECONDS.toNanos(options.getRoomIdleMs()));
   }
@@ -711,8 +793,13 @@ public final class RelayEngine {
    */
   public Future<Void> drain() {
     draining = true;
+    // Rooms are released only when everything was written: after a timed-out drain the next owner
+    // must see an unclean stop and start a new epoch.
     return writer.flushAndClose(options.getShutdownGraceMs())
-        .onFailure(e -> LOG.error("shutdown: {}", e.getMessage()))
+        .compose(v -> rooms.releaseAll(), e -> {
+          LOG.error("shutdown: {}; rooms stay claimed", e.getMessage());
+          return Future.succeededFuture();
+        })
         .eventually(() -> {
           for (Session s : new ArrayList<>(sessions)) {
             s.close(Session.GOING_AWAY, "server shutting down");

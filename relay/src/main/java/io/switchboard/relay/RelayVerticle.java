@@ -28,6 +28,7 @@ import io.switchboard.signaling.turn.TurnSecret;
 import io.switchboard.relay.store.BatchWriter;
 import io.switchboard.relay.store.Database;
 import io.switchboard.relay.store.MessageStore;
+import io.switchboard.relay.store.RoomLeases;
 import io.switchboard.relay.transport.WebSocketTransport;
 import io.vertx.core.CompositeFuture;
 import io.vertx.core.Future;
@@ -56,7 +57,11 @@ public final class RelayVerticle extends VerticleBase {
 
   private final RelayOptions options;
   private final PrometheusMeterRegistry registry;
+  // this process start's id in the rooms it claims: a restart on the same data is another owner
+  private final String incarnation = RoomLeases.newIncarnation();
   private Database database;
+  private RoomLeases leases;
+  private long renewTimer = -1;
   private RelayEngine engine;
   private RelayMetrics metrics;
   private AddressLimits limits;
@@ -80,9 +85,12 @@ public final class RelayVerticle extends VerticleBase {
         })
         .compose(secret -> startP2p(dataDir).map(peers -> {
           MessageStore store = new MessageStore(database.pool());
-          BatchWriter writer = new BatchWriter(vertx, database.pool(), options.getStore(), registry);
-          engine = new RelayEngine(options, new GuestAuthenticator(secret), store, writer, metrics, peers,
-              limits, System::nanoTime);
+          // the embedded Postgres is this process's alone, so any other owner of a room is dead
+          leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded());
+          BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);
+          engine = new RelayEngine(options, new GuestAuthenticator(secret), store, writer, leases,
+              (delayMs, task) -> vertx.setTimer(delayMs, id -> task.run()), metrics, peers, limits,
+              System::nanoTime);
           return store;
         }))
         .compose(store -> Future.all(listenPublic(store), listenAdmin(store)))
@@ -132,6 +140,9 @@ public final class RelayVerticle extends VerticleBase {
     vertx.setPeriodic(options.getUnreadIntervalMs(), id -> engine.unreadTick());
     vertx.setPeriodic(Math.max(1000, options.getRoomIdleMs() / 4), id -> engine.evictTick());
     vertx.setPeriodic(1000, id -> engine.blankRoomTick());
+    // failures only log: while the database is unreachable nothing can be written or taken over anyway
+    renewTimer = vertx.setPeriodic(leases.leaseMs() / 3, id -> engine.renewLeases()
+        .onFailure(e -> LOG.warn("renewing room leases failed: {}", e.toString())));
   }
 
   /** A one-shot timer re-armed each time, so each firing measures its own lateness. */
@@ -147,7 +158,8 @@ public final class RelayVerticle extends VerticleBase {
     WebSocketTransport transport = new WebSocketTransport(engine, options, limits, System::nanoTime);
     Router router = Router.router(vertx);
     ApiRateLimit.mount(router, limits);
-    new HistoryApi(engine.rooms(), engine.history(), store, options.getMaxHistoryLimit(), limits).mount(router);
+    new HistoryApi(engine.rooms(), engine.history(), store, leases, options.getMaxHistoryLimit(), limits)
+        .mount(router);
     WebApp.mount(router);
     JsonResponses.install(router);
     publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options)).requestHandler(transport.requestHandler(router));
@@ -166,6 +178,7 @@ public final class RelayVerticle extends VerticleBase {
   public Future<?> stop() {
     Future<Void> drained = engine == null ? Future.succeededFuture() : engine.drain();
     return drained
+        .andThen(done -> vertx.cancelTimer(renewTimer))
         .eventually(() -> publicServer == null ? Future.succeededFuture() : publicServer.close())
         .eventually(() -> adminServer == null ? Future.succeededFuture() : adminServer.close())
         .eventually(() -> stun == null ? Future.succeededFuture() : stun.close())
@@ -192,5 +205,9 @@ public final class RelayVerticle extends VerticleBase {
 
   public Database database() {
     return database;
+  }
+
+  public String incarnation() {
+    return incarnation;
   }
 }

@@ -17,6 +17,8 @@ class RestartTest extends RelayTestBase {
     }
     String token = alice.token();
     String user = alice.user();
+    String epoch = alice.request(new JsonObject().put("t", "join").put("room", "durable")).getString("epoch");
+    assertThat(epoch).matches("[a-z0-9]{8}");
     alice.close();
     stopRelay();
 
@@ -36,5 +38,30 @@ class RestartTest extends RelayTestBase {
     JsonObject ack = again.await(f -> "ack".equals(f.getString("t")) && "r5".equals(f.getString("cid")));
     assertThat(ack.getLong("seq")).isEqualTo(5);
     assertThat(count("SELECT count(*) FROM messages WHERE room = 'durable'")).isEqualTo(13);
+    assertThat(joined.getString("epoch")).as("a clean stop releases the room: same epoch").isEqualTo(epoch);
+  }
+
+  @Test
+  void aResumeAcrossACleanRestartIsNotADivergence() {
+    stopRelay();
+    startRelay(baseOptions());
+    TestClient alice = member("calm");
+    for (int i = 1; i <= 3; i++) {
+      alice.sendMessage("calm", "c" + i, "m" + i);
+    }
+    String epoch = alice.request(new JsonObject().put("t", "join").put("room", "calm")).getString("epoch");
+    String token = alice.token();
+    alice.close();
+    stopRelay();
+
+    startRelay(baseOptions());
+    assertThat(count("SELECT count(*) FROM rooms WHERE name = 'calm' AND owner IS NULL AND durable_seq = 3"))
+        .as("released at shutdown").isEqualTo(1);
+    TestClient again = client();
+    again.hello(token, new JsonObject().put("calm", new JsonObject().put("seq", 3).put("epoch", epoch)));
+    JsonObject joined = again.await("joined");
+    assertThat(joined.getString("epoch")).isEqualTo(epoch);
+    assertThat(joined.getBoolean("recovered")).isTrue();
+    assertThat(joined.containsKey("divergedAfter")).isFalse();
   }
 }

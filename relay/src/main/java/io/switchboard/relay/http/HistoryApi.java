@@ -9,6 +9,8 @@ import io.switchboard.relay.limits.AddressLimits;
 import io.switchboard.relay.room.Room;
 import io.switchboard.relay.room.RoomRegistry;
 import io.switchboard.relay.store.MessageStore;
+import io.switchboard.relay.store.RoomLeases;
+import io.switchboard.relay.store.RoomLeases.Bound;
 import io.vertx.core.Future;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Router;
@@ -17,8 +19,9 @@ import java.util.List;
 
 /**
  * {@code GET /api/rooms/{room}/messages?before=&limit=} — the history pages of the WebSocket's
- * {@code history} frame over HTTP. Pages wholly below the head never change and are cacheable
- * forever; the newest page revalidates by ETag.
+ * {@code history} frame over HTTP. Pages wholly at or below the room's durable watermark never
+ * change and are cacheable forever; others revalidate by ETag. Every ETag names the room's epoch:
+ * an unclean takeover may give seqs past the old watermark to other messages.
  */
 public final class HistoryApi {
   private static final String IMMUTABLE = "public, max-age=31536000, immutable";
@@ -26,11 +29,14 @@ public final class HistoryApi {
   private final RoomRegistry rooms;
   private final RoomHistory history;
   private final MessageStore store;
+  private final RoomLeases leases;
   private final int maxLimit;
   private final AddressLimits limits;
 
-  public HistoryApi(RoomRegistry rooms, RoomHistory history, MessageStore store, int maxLimit, AddressLimits limits) {
+  public HistoryApi(RoomRegistry rooms, RoomHistory history, MessageStore store, RoomLeases leases, int maxLimit,
+      AddressLimits limits) {
     this.limits = limits;
+    this.leases = leases;
     this.rooms = rooms;
     this.history = history;
     this.store = store;
@@ -66,22 +72,27 @@ public final class HistoryApi {
     }
     Room loaded = rooms.get(room);
     // Rooms nobody is in are read straight from storage, so scanning room names loads nothing into memory.
-    Future<Long> head = loaded != null ? Future.succeededFuture(loaded.head()) : store.headSeq(room);
-    head.compose(h -> {
+    Future<Bound> bound = loaded != null
+        ? Future.succeededFuture(new Bound(loaded.epoch(), loaded.head(), loaded.durable()))
+        : leases.bound(room);
+    bound.compose(b -> {
+      long h = b.head();
       long effectiveBefore = before == null ? h + 1 : Math.min(before, h + 1);
       Future<List<Message>> page = loaded != null ? history.page(loaded, effectiveBefore, limit)
           : store.before(room, effectiveBefore, limit).map(rows -> rows.stream().map(RoomHistory::toMessage).toList());
       return page.map(messages -> {
-        respond(ctx, room, h, before, limit, messages);
+        respond(ctx, room, b, before, limit, messages);
         return null;
       });
     }).onComplete(ar -> limits.historyReadDone())
         .onFailure(e -> JsonResponses.error(ctx, 503, ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later"));
   }
 
-  private static void respond(RoutingContext ctx, String room, long head, Long before, int limit, List<Message> page) {
-    boolean immutable = before != null && before <= head;
-    String etag = immutable ? "\"b" + before + "-l" + limit + "\"" : "\"h" + head + "-l" + limit + "\"";
+  private static void respond(RoutingContext ctx, String room, Bound bound, Long before, int limit,
+      List<Message> page) {
+    // below the head, and every seq below `before` is stored or a hole no message will ever fill
+    boolean immutable = before != null && before <= bound.head() && before - 1 <= bound.immutableUpTo();
+    String etag = "\"e" + bound.epoch() + (immutable ? "-b" + before : "-h" + bound.head()) + "-l" + limit + "\"";
     ctx.response().putHeader("etag", etag)
         .putHeader("cache-control", immutable ? IMMUTABLE : "no-cache");
     if (etag.equals(ctx.request().getHeader("if-none-match"))) {

@@ -5,6 +5,7 @@ import io.switchboard.protocol.RoomMode;
 import io.switchboard.protocol.ServerFrame;
 import io.switchboard.protocol.ServerFrame.Message;
 import io.switchboard.relay.session.Session;
+import io.switchboard.relay.store.RoomLeases.Epoch;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
@@ -14,8 +15,9 @@ import java.util.Set;
 import java.util.function.Consumer;
 
 /**
- * A room on this node: its sequencer ({@code head}), members, recent ring, dedupe window and the
- * messages sequenced but not yet committed. Single-threaded on the relay's event loop.
+ * A room on this node: its sequencer ({@code head}) in its current {@code epoch}, members, recent
+ * ring, dedupe window, the messages sequenced but not yet committed and the durable watermark.
+ * Single-threaded on the relay's event loop.
  */
 public final class Room {
   /** A sequenced message waiting for its row to commit, and who to ack when it does. */
@@ -58,13 +60,20 @@ public final class Room {
   private final Map<String, Unstored> unstoredByKey = new HashMap<>();
   private final int catchUpMax;
   private final Consumer<Membership> unreadScheduler;
+  private final String epoch;
+  private final List<Epoch> epochs;
   private long head;
+  // every seq <= durable is stored, or a hole the claim left below head that is never reused
+  private long durable;
   private long idleSinceNanos;
 
-  Room(String name, long head, int ringSize, int dedupeWindow, int catchUpMax,
+  Room(String name, String epoch, List<Epoch> epochs, long head, int ringSize, int dedupeWindow, int catchUpMax,
       Consumer<Membership> unreadScheduler, long nowNanos) {
     this.name = name;
+    this.epoch = epoch;
+    this.epochs = List.copyOf(epochs);
     this.head = head;
+    this.durable = head;
     this.ring = new RecentRing(ringSize);
     this.dedupe = new DedupeWindow(dedupeWindow);
     this.catchUpMax = catchUpMax;
@@ -78,6 +87,37 @@ public final class Room {
 
   public long head() {
     return head;
+  }
+
+  public String epoch() {
+    return epoch;
+  }
+
+  /** The largest seq with every seq up to it stored (or a permanent hole). */
+  public long durable() {
+    return durable;
+  }
+
+  /**
+   * The last seq a client's copy sequenced in {@code clientEpoch} (null: unknown) surely shares with
+   * this room: the smallest {@code since} of the epochs that started after it, or
+   * {@link Long#MAX_VALUE} when none did (nothing diverged).
+   */
+  public long divergedAfter(String clientEpoch) {
+    int after = 1;
+    if (clientEpoch != null) {
+      for (int i = 0; i < epochs.size(); i++) {
+        if (epochs.get(i).epoch().equals(clientEpoch)) {
+          after = i + 1;
+          break;
+        }
+      }
+    }
+    long since = Long.MAX_VALUE;
+    for (int i = after; i < epochs.size(); i++) {
+      since = Math.min(since, epochs.get(i).since());
+    }
+    return since;
   }
 
   public List<Membership> members() {
@@ -167,6 +207,10 @@ public final class Room {
     unstoredByKey.remove(DedupeWindow.key(m.from(), m.cid()));
     if (storedSeq != m.seq()) {
       dedupe.remember(m.from(), m.cid(), storedSeq);
+    }
+    // writes commit mostly in seq order, so each seq is stepped over once: amortised O(1)
+    while (durable < head && !unstoredBySeq.containsKey(durable + 1)) {
+      durable++;
     }
   }
 

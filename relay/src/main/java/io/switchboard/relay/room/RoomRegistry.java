@@ -1,22 +1,44 @@
 package io.switchboard.relay.room;
 
+import io.switchboard.protocol.ErrorCode;
+import io.switchboard.protocol.ProtocolException;
+import io.switchboard.relay.store.RoomLeases.Busy;
+import io.switchboard.relay.store.RoomLeases.Claim;
+import io.switchboard.relay.store.RoomLeases.Claimed;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
-import java.util.function.Function;
+import java.util.function.LongSupplier;
 
 /**
- * The rooms this node sequences. A room is loaded (its head seq read from storage) on first use,
- * once however many joins wait for it, and evicted when idle with nothing left to write — or, when
- * nothing was ever written to it since it loaded, a few seconds after it was last empty.
+ * The rooms this node sequences. A room is claimed in storage (its epoch and head read there) on
+ * first use, once however many joins wait for it, and released when evicted idle with nothing left
+ * to write. A room another live relay owns is claimed again when its lease runs out, waiting at
+ * most 1.5 leases before the join fails with {@code room_unavailable}.
  */
 public final class RoomRegistry {
   /** How long a blank room stays after it was last seen empty: a leave and rejoin costs no reload. */
   public static final long BLANK_GRACE_NANOS = TimeUnit.SECONDS.toNanos(2);
+
+  /** Storage side of room ownership ({@link io.switchboard.relay.store.RoomLeases}). */
+  public interface Claimer {
+    Future<Claim> claim(String room);
+
+    Future<Void> release(List<String> rooms, List<String> epochs, List<Long> heads);
+  }
+
+  /** Runs a task on the registry's event loop after a delay. */
+  public interface Timers {
+    void schedule(long delayMs, Runnable task);
+  }
+
   private final Map<String, Room> rooms = new HashMap<>();
   /**
    * Rooms that may be blank, with when they were last seen empty, oldest first. The tick only
@@ -24,15 +46,23 @@ public final class RoomRegistry {
    */
   private final LinkedHashMap<Room, Long> blankSince = new LinkedHashMap<>();
   private final Map<String, Future<Room>> loading = new HashMap<>();
-  private final Function<String, Future<Long>> headLoader;
+  // a claim of a room must not overtake its release, or the release would undo the claim
+  private final Map<String, Future<Void>> releasing = new HashMap<>();
+  private final Claimer claimer;
+  private final Timers timers;
+  private final LongSupplier nanoClock;
+  private final long leaseMs;
   private final int ringSize;
   private final int dedupeWindow;
   private final int catchUpMax;
   private final Consumer<Membership> unreadScheduler;
 
-  public RoomRegistry(Function<String, Future<Long>> headLoader, int ringSize, int dedupeWindow, int catchUpMax,
-      Consumer<Membership> unreadScheduler) {
-    this.headLoader = headLoader;
+  public RoomRegistry(Claimer claimer, Timers timers, LongSupplier nanoClock, long leaseMs, int ringSize,
+      int dedupeWindow, int catchUpMax, Consumer<Membership> unreadScheduler) {
+    this.claimer = claimer;
+    this.timers = timers;
+    this.nanoClock = nanoClock;
+    this.leaseMs = leaseMs;
     this.ringSize = ringSize;
     this.dedupeWindow = dedupeWindow;
     this.catchUpMax = catchUpMax;
@@ -52,19 +82,36 @@ public final class RoomRegistry {
     if (pending != null) {
       return pending;
     }
-    Future<Room> load = headLoader.apply(name)
-        .map(head -> {
-          Room loaded = new Room(name, head, ringSize, dedupeWindow, catchUpMax, unreadScheduler, nowNanos);
-          rooms.put(name, loaded);
-          // a join that loaded it may never arrive (its connection closed meanwhile)
-          emptied(loaded, nowNanos);
-          return loaded;
-        })
-        .andThen(done -> loading.remove(name));
-    if (!load.isComplete()) {
-      loading.put(name, load);
-    }
-    return load;
+    Promise<Room> load = Promise.promise();
+    loading.put(name, load.future());
+    long deadline = nowNanos + TimeUnit.MILLISECONDS.toNanos(leaseMs * 3 / 2);
+    Future<Void> released = releasing.getOrDefault(name, Future.succeededFuture());
+    released.onComplete(v -> claim(name, load, nowNanos, deadline));
+    return load.future().andThen(done -> loading.remove(name));
+  }
+
+  private void claim(String name, Promise<Room> load, long openedNanos, long deadlineNanos) {
+    claimer.claim(name).onComplete(ar -> {
+      if (ar.failed()) {
+        load.fail(ar.cause());
+      } else if (ar.result() instanceof Claimed c) {
+        Room loaded = new Room(name, c.epoch(), c.epochs(), c.head(), ringSize, dedupeWindow, catchUpMax,
+            unreadScheduler, nanoClock.getAsLong());
+        rooms.put(name, loaded);
+        // a join that claimed it may never arrive (its connection closed meanwhile)
+        emptied(loaded, Math.max(openedNanos, nanoClock.getAsLong()));
+        load.complete(loaded);
+      } else {
+        long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - nanoClock.getAsLong());
+        if (leftMs <= 0) {
+          load.fail(new ProtocolException(ErrorCode.ROOM_UNAVAILABLE,
+              "room '" + name + "' is sequenced by another relay; retry later"));
+          return;
+        }
+        long wait = Math.min(Math.max(((Busy) ar.result()).retryInMs() + 10, 10), leftMs);
+        timers.schedule(wait, () -> claim(name, load, openedNanos, deadlineNanos));
+      }
+    });
   }
 
   public int size() {
@@ -90,13 +137,13 @@ public final class RoomRegistry {
   }
 
   /**
-   * Unloads rooms blank for {@link #BLANK_GRACE_NANOS}: reloading one costs a head read, keeping it
+   * Unloads rooms blank for {@link #BLANK_GRACE_NANOS}: reloading one costs a claim, keeping it
    * costs memory that any client could make grow by joining names at random.
    *
    * @return how many rooms were evicted
    */
   public int evictBlank(long nowNanos) {
-    int evicted = 0;
+    List<Room> evicted = new ArrayList<>();
     for (Iterator<Map.Entry<Room, Long>> it = blankSince.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Room, Long> e = it.next();
       Room room = e.getKey();
@@ -107,25 +154,69 @@ public final class RoomRegistry {
       it.remove();
       if (current) {
         rooms.remove(room.name());
-        evicted++;
+        evicted.add(room);
       }
     }
-    return evicted;
+    // released like any idle room: the next claim keeps its epoch
+    release(evicted);
+    return evicted.size();
   }
 
   public Iterable<Room> rooms() {
     return rooms.values();
   }
 
+  /**
+   * Forgets a room this node may no longer sequence (its lease was taken over); its members must
+   * be dropped by the caller. @return false when that room object was already gone
+   */
+  public boolean drop(Room room) {
+    return rooms.remove(room.name(), room);
+  }
+
   /** @return how many rooms were evicted */
   public int evictIdle(long nowNanos, long idleNanos) {
-    int evicted = 0;
+    List<Room> evicted = new ArrayList<>();
     for (Iterator<Room> it = rooms.values().iterator(); it.hasNext(); ) {
-      if (it.next().evictable(nowNanos, idleNanos)) {
+      Room room = it.next();
+      if (room.evictable(nowNanos, idleNanos)) {
         it.remove();
-        evicted++;
+        evicted.add(room);
       }
     }
-    return evicted;
+    release(evicted);
+    return evicted.size();
+  }
+
+  /** Releases every room with nothing left to write, in one statement; for a graceful shutdown. */
+  public Future<Void> releaseAll() {
+    List<Room> idle = new ArrayList<>();
+    for (Room room : rooms.values()) {
+      if (room.unstoredCount() == 0) {
+        idle.add(room);
+      }
+    }
+    return release(idle);
+  }
+
+  private Future<Void> release(List<Room> released) {
+    if (released.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    List<String> names = new ArrayList<>(released.size());
+    List<String> epochs = new ArrayList<>(released.size());
+    List<Long> heads = new ArrayList<>(released.size());
+    for (Room room : released) {
+      names.add(room.name());
+      epochs.add(room.epoch());
+      heads.add(room.head());
+    }
+    // a failed release only leaves the lease to run out (or, on the embedded database, an epoch change)
+    Future<Void> done = claimer.release(names, epochs, heads).recover(e -> Future.succeededFuture());
+    for (String name : names) {
+      releasing.put(name, done);
+    }
+    done.onComplete(v -> names.forEach(name -> releasing.remove(name, done)));
+    return done;
   }
 }

@@ -20,6 +20,7 @@ import java.time.ZoneOffset;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -36,19 +37,31 @@ import java.util.concurrent.TimeUnit;
  * {@link #hasCapacity()} and {@link #degraded()} read only volatile state and may be called
  * from anywhere. Re-trying a batch that did commit is harmless: {@code ON CONFLICT DO NOTHING}
  * on the primary key and on {@code (room, sender, cid)} turns it into a lookup.
+ * <p>
+ * Fence: a message is only inserted while its room's row names this node as owner in the
+ * message's epoch, checked in the statement that inserts it. Messages of rooms taken over are
+ * reported fenced, never retried.
  */
 public final class BatchWriter {
 
   private static final Logger log = LoggerFactory.getLogger(BatchWriter.class);
 
-  // sorted so that concurrent flushes creating the same rooms lock them in the same order
-  private static final String UPSERT_ROOMS =
-    "INSERT INTO rooms (name) SELECT DISTINCT unnest($1::text[]) ORDER BY 1 ON CONFLICT DO NOTHING";
-  // one statement shape whatever the batch size, so it is prepared once per connection
+  // One statement shape whatever the batch size, so it is prepared once per connection. Rows with a
+  // null sender are the (room, epoch) pairs this node owns, the epoch in the third column; the
+  // others are the inserted messages. FOR KEY SHARE makes a takeover (SELECT ... FOR UPDATE) wait
+  // for this commit, and this statement wait for the takeover's and then see its owner; it does
+  // not conflict with other flushes or lease renewals, so flushes of one room still overlap.
   private static final String INSERT_MESSAGES =
-    "INSERT INTO messages (room, seq, sender, cid, body, created_at)"
-      + " SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::text[], $6::timestamptz[])"
-      + " ON CONFLICT DO NOTHING RETURNING room, sender, cid, seq";
+    "WITH owned AS (SELECT r.name, r.epoch FROM rooms r"
+      + " JOIN unnest($1::text[], $2::text[]) AS u(name, epoch) ON r.name = u.name AND r.epoch = u.epoch"
+      + " WHERE r.owner = $3 FOR KEY SHARE OF r),"
+      + " inserted AS (INSERT INTO messages (room, seq, sender, cid, body, created_at)"
+      + " SELECT m.room, m.seq, m.sender, m.cid, m.body, m.created_at"
+      + " FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])"
+      + " AS m(room, epoch, seq, sender, cid, body, created_at)"
+      + " WHERE (m.room, m.epoch) IN (SELECT name, epoch FROM owned)"
+      + " ON CONFLICT DO NOTHING RETURNING room, sender, cid, seq)"
+      + " SELECT room, sender, cid, seq FROM inserted UNION ALL SELECT name, NULL, epoch, NULL FROM owned";
   private static final String LOOKUP_SEQS =
     "SELECT m.room, m.sender, m.cid, m.seq FROM messages m"
       + " JOIN unnest($1::text[], $2::text[], $3::text[]) AS k(room, sender, cid)"
@@ -57,6 +70,7 @@ public final class BatchWriter {
   private final Vertx vertx;
   private final Thread ownerThread;
   private final Pool pool;
+  private final String owner;
   private final int poolSize;
   private final int batchMaxMessages;
   private final long batchMaxDelayMs;
@@ -86,10 +100,12 @@ public final class BatchWriter {
   // between the breaker opening and closing again, for logging
   private boolean outage;
 
-  public BatchWriter(Vertx vertx, Pool pool, StoreOptions options, MeterRegistry registry) {
+  /** @param owner this process's incarnation id, as {@link RoomLeases} claims rooms with it */
+  public BatchWriter(Vertx vertx, Pool pool, String owner, StoreOptions options, MeterRegistry registry) {
     this.vertx = vertx;
     this.ownerThread = Thread.currentThread();
     this.pool = pool;
+    this.owner = owner;
     this.poolSize = options.getPoolSize();
     this.batchMaxMessages = options.getBatchMaxMessages();
     this.batchMaxDelayMs = options.getBatchMaxDelayMs();
@@ -272,7 +288,33 @@ public final class BatchWriter {
 
   private Future<Outcome> write(List<Entry> entries) {
     int n = entries.size();
+    Map<String, Fence> fences = new LinkedHashMap<>();
+    int pairs = 0;
+    for (Entry e : entries) {
+      PendingWrite w = e.write;
+      Fence f = fences.get(w.message().room());
+      while (f != null && !f.epoch.equals(w.epoch())) {
+        f = f.next;
+      }
+      if (f == null) {
+        f = new Fence(w.message().room(), w.epoch(), fences.get(w.message().room()));
+        fences.put(f.room, f);
+        pairs++;
+      }
+      e.fence = f;
+    }
+    String[] roomNames = new String[pairs];
+    String[] epochs = new String[pairs];
+    int r = 0;
+    for (Fence head : fences.values()) {
+      for (Fence f = head; f != null; f = f.next) {
+        roomNames[r] = f.room;
+        epochs[r] = f.epoch;
+        r++;
+      }
+    }
     String[] rooms = new String[n];
+    String[] messageEpochs = new String[n];
     Long[] seqs = new Long[n];
     String[] senders = new String[n];
     String[] cids = new String[n];
@@ -281,35 +323,43 @@ public final class BatchWriter {
     for (int i = 0; i < n; i++) {
       StoredMessage m = entries.get(i).write.message();
       rooms[i] = m.room();
+      messageEpochs[i] = entries.get(i).write.epoch();
       seqs[i] = m.seq();
       senders[i] = m.sender();
       cids[i] = m.cid();
       bodies[i] = m.body();
       createdAt[i] = OffsetDateTime.ofInstant(Instant.ofEpochMilli(m.createdAtMillis()), ZoneOffset.UTC);
     }
-    Tuple insertArgs = Tuple.tuple()
-      .addValue(rooms).addValue(seqs).addValue(senders).addValue(cids).addValue(bodies).addValue(createdAt);
-    return pool.withTransaction(conn -> conn.preparedQuery(UPSERT_ROOMS).execute(Tuple.of(rooms))
-      .compose(v -> conn.preparedQuery(INSERT_MESSAGES).execute(insertArgs))
-      .compose(inserted -> {
+    Tuple insertArgs = Tuple.tuple().addValue(roomNames).addValue(epochs).addValue(owner)
+      .addValue(rooms).addValue(messageEpochs).addValue(seqs).addValue(senders).addValue(cids).addValue(bodies).addValue(createdAt);
+    return pool.withTransaction(conn -> conn.preparedQuery(INSERT_MESSAGES).execute(insertArgs)
+      .compose(result -> {
         Map<Key, Long> seqByKey = new HashMap<>();
-        for (Row row : inserted) {
-          seqByKey.put(new Key(row.getString(0), row.getString(1), row.getString(2)), row.getLong(3));
+        int insertedRows = 0;
+        for (Row row : result) {
+          if (row.getString(1) == null) {
+            for (Fence f = fences.get(row.getString(0)); f != null; f = f.next) {
+              f.owned |= f.epoch.equals(row.getString(2));
+            }
+          } else {
+            seqByKey.put(new Key(row.getString(0), row.getString(1), row.getString(2)), row.getLong(3));
+            insertedRows++;
+          }
         }
         Set<Key> missing = new LinkedHashSet<>();
         for (Entry e : entries) {
           Key key = e.key();
-          if (!seqByKey.containsKey(key)) {
+          if (e.fence.owned && !seqByKey.containsKey(key)) {
             missing.add(key);
           }
         }
-        int insertedRows = inserted.size();
+        int inserted = insertedRows;
         if (missing.isEmpty()) {
-          return Future.succeededFuture(new Outcome(seqByKey, insertedRows));
+          return Future.succeededFuture(new Outcome(seqByKey, inserted));
         }
         return lookup(conn, missing).map(found -> {
           seqByKey.putAll(found);
-          return new Outcome(seqByKey, insertedRows);
+          return new Outcome(seqByKey, inserted);
         });
       }));
   }
@@ -339,8 +389,14 @@ public final class BatchWriter {
 
   private void stored(Batch batch, Outcome outcome, long nanos) {
     int collisions = 0;
+    int fenced = 0;
     for (Entry e : batch.entries) {
       StoredMessage m = e.write.message();
+      if (!e.fence.owned) {
+        fenced++;
+        e.fenced();
+        continue;
+      }
       Long seq = outcome.seqByKey.get(e.key());
       if (seq == null) {
         // the relay reused a seq: storing it would overwrite another message, so it is not stored
@@ -354,9 +410,13 @@ public final class BatchWriter {
     metrics.batchSize.record(batch.entries.size());
     metrics.flush.record(nanos, TimeUnit.NANOSECONDS);
     metrics.rowsWritten.increment(outcome.inserted);
-    metrics.dedupeConflicts.increment(batch.entries.size() - outcome.inserted - collisions);
+    metrics.dedupeConflicts.increment(batch.entries.size() - outcome.inserted - collisions - fenced);
     if (collisions > 0) {
       metrics.seqCollisions.increment(collisions);
+    }
+    if (fenced > 0) {
+      log.warn("{} messages not stored: their rooms were taken over by another relay", fenced);
+      metrics.fenced.increment(fenced);
     }
   }
 
@@ -432,12 +492,31 @@ public final class BatchWriter {
   private record Outcome(Map<Key, Long> seqByKey, int inserted) {
   }
 
+  /**
+   * One (room, epoch) of a batch being written, and whether this node still owned it. Two epochs of
+   * one room meet in a batch only when a room taken over was claimed back meanwhile; they are chained.
+   */
+  private static final class Fence {
+    final String room;
+    final String epoch;
+    final Fence next;
+    boolean owned;
+
+    Fence(String room, String epoch, Fence next) {
+      this.room = room;
+      this.epoch = epoch;
+      this.next = next;
+    }
+  }
+
   private record Batch(long no, List<Entry> entries) {
   }
 
   private static final class Entry {
 
     final PendingWrite write;
+    // the (room, epoch) of the write attempt in progress
+    Fence fence;
     private boolean delayed;
 
     Entry(PendingWrite write) {
@@ -457,6 +536,14 @@ public final class BatchWriter {
         } catch (RuntimeException e) {
           log.error("WriteListener.onDelayed threw", e);
         }
+      }
+    }
+
+    void fenced() {
+      try {
+        write.listener().onFenced();
+      } catch (RuntimeException e) {
+        log.error("WriteListener.onFenced threw", e);
       }
     }
 

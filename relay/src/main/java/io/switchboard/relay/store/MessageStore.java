@@ -27,12 +27,6 @@ public final class MessageStore {
     this.pool = pool;
   }
 
-  /** Highest stored seq of the room, 0 when it has none. */
-  public Future<Long> headSeq(String room) {
-    return pool.preparedQuery("SELECT coalesce(max(seq), 0) FROM messages WHERE room = $1")
-      .execute(Tuple.of(room))
-      .map(rows -> rows.iterator().next().getLong(0));
-  }
 
   /**
    * The newest {@code limit} messages with seq below {@code beforeSeq} ({@link Long#MAX_VALUE} for

@@ -21,6 +21,7 @@ public final class StoreMetrics {
   public static final String DEDUPE_CONFLICTS = "switchboard.store.dedupe.conflicts";
   public static final String FLUSH_FAILURES = "switchboard.store.flush.failures";
   public static final String SEQ_COLLISIONS = "switchboard.store.seq.collisions";
+  public static final String FENCED = "switchboard.store.fenced";
 
   final DistributionSummary batchSize;
   final Timer flush;
@@ -28,6 +29,7 @@ public final class StoreMetrics {
   final Counter dedupeConflicts;
   final Counter flushFailures;
   final Counter seqCollisions;
+  final Counter fenced;
 
   StoreMetrics(MeterRegistry registry, BatchWriter writer) {
     batchSize = DistributionSummary.builder(BATCH_SIZE)
@@ -47,6 +49,9 @@ public final class StoreMetrics {
       .register(registry);
     seqCollisions = Counter.builder(SEQ_COLLISIONS)
       .description("Messages not stored because their (room, seq) holds a different message")
+      .register(registry);
+    fenced = Counter.builder(FENCED)
+      .description("Messages not stored because their room's lease was taken over by another relay")
       .register(registry);
     Gauge.builder(PENDING, writer, BatchWriter::pending)
       .description("Messages queued, in flight or waiting for retry")

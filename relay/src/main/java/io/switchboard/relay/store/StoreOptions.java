@@ -34,6 +34,7 @@ public class StoreOptions {
   public static final long DEFAULT_WRITE_TIMEOUT_MS = 5_000;
   public static final long DEFAULT_EMBEDDED_WATCH_MS = 1_000;
   public static final int DEFAULT_EMBEDDED_RESTART_MAX_FAILURES = 3;
+  public static final long DEFAULT_LEASE_MS = 15_000;
 
   private String databaseUrl;
   private String dataDir;
@@ -48,6 +49,7 @@ public class StoreOptions {
   private long writeTimeoutMs;
   private long embeddedWatchMs;
   private int embeddedRestartMaxFailures;
+  private long leaseMs;
 
   public StoreOptions() {
     databaseUrl = DEFAULT_DATABASE_URL;
@@ -63,6 +65,7 @@ public class StoreOptions {
     writeTimeoutMs = DEFAULT_WRITE_TIMEOUT_MS;
     embeddedWatchMs = DEFAULT_EMBEDDED_WATCH_MS;
     embeddedRestartMaxFailures = DEFAULT_EMBEDDED_RESTART_MAX_FAILURES;
+    leaseMs = DEFAULT_LEASE_MS;
   }
 
   public StoreOptions(StoreOptions other) {
@@ -79,6 +82,7 @@ public class StoreOptions {
     writeTimeoutMs = other.writeTimeoutMs;
     embeddedWatchMs = other.embeddedWatchMs;
     embeddedRestartMaxFailures = other.embeddedRestartMaxFailures;
+    leaseMs = other.leaseMs;
   }
 
   /** Missing keys keep their defaults; values go through the setters, so bad ones are rejected. */
@@ -97,6 +101,7 @@ public class StoreOptions {
     setWriteTimeoutMs(json.getLong("writeTimeoutMs", writeTimeoutMs));
     setEmbeddedWatchMs(json.getLong("embeddedWatchMs", embeddedWatchMs));
     setEmbeddedRestartMaxFailures(json.getInteger("embeddedRestartMaxFailures", embeddedRestartMaxFailures));
+    setLeaseMs(json.getLong("leaseMs", leaseMs));
   }
 
   public JsonObject toJson() {
@@ -116,7 +121,8 @@ public class StoreOptions {
       .put("breakerResetTimeoutMs", breakerResetTimeoutMs)
       .put("writeTimeoutMs", writeTimeoutMs)
       .put("embeddedWatchMs", embeddedWatchMs)
-      .put("embeddedRestartMaxFailures", embeddedRestartMaxFailures);
+      .put("embeddedRestartMaxFailures", embeddedRestartMaxFailures)
+      .put("leaseMs", leaseMs);
   }
 
   public String getDatabaseUrl() {
@@ -266,6 +272,23 @@ public class StoreOptions {
   public StoreOptions setEmbeddedRestartMaxFailures(int embeddedRestartMaxFailures) {
     requirePositive("embeddedRestartMaxFailures", embeddedRestartMaxFailures);
     this.embeddedRestartMaxFailures = embeddedRestartMaxFailures;
+    return this;
+  }
+
+  public long getLeaseMs() {
+    return leaseMs;
+  }
+
+  /**
+   * How long a room stays claimed by a node that stopped renewing it (renewed every third of it).
+   * Only matters with an external database shared by several relays: another relay waits this long
+   * before taking over a crashed relay's rooms. At least 300 ms.
+   */
+  public StoreOptions setLeaseMs(long leaseMs) {
+    if (leaseMs < 300) {
+      throw new IllegalArgumentException("leaseMs must be >= 300, got " + leaseMs);
+    }
+    this.leaseMs = leaseMs;
     return this;
   }
 

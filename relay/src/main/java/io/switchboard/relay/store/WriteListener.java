@@ -12,9 +12,15 @@ public interface WriteListener {
   void onDelayed();
 
   /**
-   * Exactly once, when the row is committed or was already there: {@code seq} is the one the table
+   * Exactly once (unless fenced), when the row is committed or was already there: {@code seq} is the one the table
    * holds for the message's {@code (room, sender, cid)}, which differs from the offered seq when
    * this was a resend of an already stored message.
    */
   void onStored(long seq);
+
+  /**
+   * Exactly once instead of {@link #onStored}, when this node no longer owns the message's room in
+   * the message's epoch (another relay took it over): the message was not stored and never will be.
+   */
+  void onFenced();
 }

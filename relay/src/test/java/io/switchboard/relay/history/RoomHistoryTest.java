@@ -8,6 +8,7 @@ import io.switchboard.protocol.RoomMode;
 import io.switchboard.protocol.ServerFrame.Message;
 import io.switchboard.relay.auth.Identity;
 import io.switchboard.relay.room.Room;
+import io.switchboard.relay.room.FixedClaims;
 import io.switchboard.relay.room.RoomRegistry;
 import io.switchboard.relay.session.OutboundQueue;
 import io.switchboard.relay.session.RecordingConnection;
@@ -30,7 +31,7 @@ class RoomHistoryTest {
   });
 
   private Room roomWithStoredHead(long head) {
-    return new RoomRegistry(name -> Future.succeededFuture(head), 4, 16, 10, m -> { }).open("r", 0).result();
+    return FixedClaims.registry(head, 4, 16, 10, m -> { }).open("r", 0).result();
   }
 
   private static List<StoredMessage> rows(long from, long to) {

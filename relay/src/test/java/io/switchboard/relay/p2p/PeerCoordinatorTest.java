@@ -15,6 +15,7 @@ import io.switchboard.relay.config.P2pOptions;
 import io.switchboard.relay.metrics.RelayMetrics;
 import io.switchboard.relay.room.Membership;
 import io.switchboard.relay.room.Room;
+import io.switchboard.relay.room.FixedClaims;
 import io.switchboard.relay.room.RoomRegistry;
 import io.switchboard.relay.session.OutboundQueue;
 import io.switchboard.relay.session.RecordingConnection;
@@ -23,7 +24,6 @@ import io.switchboard.relay.session.TokenBucket;
 import io.switchboard.signaling.steer.OutcomeStats;
 import io.switchboard.signaling.steer.SteeringOptions;
 import io.switchboard.signaling.steer.SteeringPolicy;
-import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -31,7 +31,7 @@ import org.junit.jupiter.api.Test;
 /** The coordinator without a server: sessions over recording sockets, rooms from a registry. */
 class PeerCoordinatorTest {
   private static final int QUEUE_MAX = 10_000;
-  private final RoomRegistry rooms = new RoomRegistry(name -> Future.succeededFuture(0L), 8, 16, 100, m -> { });
+  private final RoomRegistry rooms = FixedClaims.registry(0, 8, 16, 100, m -> { });
   private final SteeringOptions steering = new SteeringOptions();
   private final PeerCoordinator coordinator = new PeerCoordinator(new P2pOptions(),
       new SteeringPolicy(steering, false, new OutcomeStats(steering)),

@@ -8,14 +8,13 @@ import io.switchboard.relay.session.OutboundQueue;
 import io.switchboard.relay.session.RecordingConnection;
 import io.switchboard.relay.session.Session;
 import io.switchboard.relay.session.TokenBucket;
-import io.vertx.core.Future;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /** Rooms nothing was written to unload seconds after they are empty, not after roomIdleMs; time is moved by hand. */
 class BlankRoomEvictionTest {
   private static final long SECOND = TimeUnit.SECONDS.toNanos(1);
-  private final RoomRegistry registry = new RoomRegistry(name -> Future.succeededFuture(7L), 8, 16, 100, m -> { });
+  private final RoomRegistry registry = FixedClaims.registry(7, 8, 16, 100, m -> { });
 
   private static Session session(String user) {
     Session s = new Session(user, new RecordingConnection(), new OutboundQueue(1 << 20), new TokenBucket(100, 100, 0),

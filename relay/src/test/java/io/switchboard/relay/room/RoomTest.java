@@ -8,15 +8,13 @@ import io.switchboard.relay.session.OutboundQueue;
 import io.switchboard.relay.session.RecordingConnection;
 import io.switchboard.relay.session.Session;
 import io.switchboard.relay.session.TokenBucket;
-import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class RoomTest {
   private final List<Membership> unreadDue = new ArrayList<>();
-  private final RoomRegistry registry = new RoomRegistry(name -> Future.succeededFuture(10L), 8, 16, 100,
-      unreadDue::add);
+  private final RoomRegistry registry = FixedClaims.registry(10, 8, 16, 100, unreadDue::add);
 
   private static Session session(String user, RecordingConnection sink) {
     Session s = new Session(user, sink, new OutboundQueue(1 << 20), new TokenBucket(100, 100, 0), 5, 0);
@@ -104,5 +102,45 @@ class RoomTest {
     room.stored(pending, pending.message().seq());
     assertThat(registry.evictIdle(1000, 10)).isEqualTo(1);
     assertThat(registry.get("r5")).isNull();
+  }
+
+  @Test
+  void theDurableWatermarkFollowsCommitsInAnyOrderButNeverPassesAnUnstoredSeq() {
+    Room room = registry.open("r6", 0).result();
+    Session alice = session("alice", new RecordingConnection());
+    room.join(alice, RoomMode.ACTIVE);
+    assertThat(room.durable()).as("starts at the claimed head").isEqualTo(10);
+    List<Room.Unstored> sent = new ArrayList<>();
+    for (int i = 0; i < 5; i++) {
+      sent.add(room.sequence(alice, (long) i, "w" + i, "x", 0)); // seqs 11..15
+    }
+    assertThat(room.durable()).isEqualTo(10);
+    room.stored(sent.get(1), 12);
+    room.stored(sent.get(2), 13);
+    assertThat(room.durable()).as("11 is not stored yet").isEqualTo(10);
+    room.stored(sent.get(0), 11);
+    assertThat(room.durable()).isEqualTo(13);
+    room.stored(sent.get(4), 15);
+    assertThat(room.durable()).isEqualTo(13);
+    room.stored(sent.get(3), 14);
+    assertThat(room.durable()).isEqualTo(15);
+  }
+
+  @Test
+  void divergenceIsTheSmallestSinceOfTheEpochsAfterTheClients() {
+    List<io.switchboard.relay.store.RoomLeases.Epoch> epochs = List.of(
+        new io.switchboard.relay.store.RoomLeases.Epoch("first", 0),
+        new io.switchboard.relay.store.RoomLeases.Epoch("second", 40),
+        new io.switchboard.relay.store.RoomLeases.Epoch("third", 35));
+    Room room = new Room("d", "third", epochs, 50, 8, 16, 100, m -> { }, 0);
+    assertThat(room.divergedAfter("third")).as("the current epoch").isEqualTo(Long.MAX_VALUE);
+    assertThat(room.divergedAfter("second")).isEqualTo(35);
+    assertThat(room.divergedAfter("first")).isEqualTo(35);
+    assertThat(room.divergedAfter(null)).as("unknown: every epoch after the first").isEqualTo(35);
+    assertThat(room.divergedAfter("stranger")).isEqualTo(35);
+    Room calm = new Room("c", "only", List.of(new io.switchboard.relay.store.RoomLeases.Epoch("only", 0)), 50, 8, 16,
+        100, m -> { }, 0);
+    assertThat(calm.divergedAfter(null)).as("never taken over uncleanly").isEqualTo(Long.MAX_VALUE);
+    assertThat(calm.divergedAfter("gone")).isEqualTo(Long.MAX_VALUE);
   }
 }

@@ -19,6 +19,9 @@ import static io.switchboard.relay.store.StoreTestSupport.awaitUntil;
 import static io.switchboard.relay.store.StoreTestSupport.count;
 import static io.switchboard.relay.store.StoreTestSupport.message;
 import static io.switchboard.relay.store.StoreTestSupport.onContext;
+import static io.switchboard.relay.store.StoreTestSupport.OWNER;
+import static io.switchboard.relay.store.StoreTestSupport.own;
+import static io.switchboard.relay.store.StoreTestSupport.write;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /** Database outages: the embedded server is stopped and started under the writer. */
@@ -38,6 +41,7 @@ class BatchWriterOutageTest {
       .setBatchMaxMessages(20).setBatchMaxDelayMs(10)
       .setBreakerMaxFailures(3).setBreakerResetTimeoutMs(200).setWriteTimeoutMs(2_000);
     db = Database.start(vertx, options).await();
+    own(db.pool(), "outage", "bounded", "unwritten");
   }
 
   @AfterAll
@@ -50,7 +54,7 @@ class BatchWriterOutageTest {
   void messagesOfferedDuringAnOutageAreDelayedThenStoredExactlyOnce() {
     Context ctx = vertx.getOrCreateContext();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), options, registry));
+    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), OWNER, options, registry));
     List<Recorder> recorders = new ArrayList<>();
     offer(ctx, writer, recorders, "outage", 1, 100);
     awaitUntil(() -> recorders.stream().allMatch(Recorder::done), Duration.ofSeconds(5), "first 100 stored");
@@ -87,7 +91,7 @@ class BatchWriterOutageTest {
   void capacityRunsOutAtTheBoundWhileTheDatabaseIsDown() {
     Context ctx = vertx.getOrCreateContext();
     StoreOptions o = new StoreOptions(options).setRetryQueueMax(50);
-    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), o, new SimpleMeterRegistry()));
+    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), OWNER, o, new SimpleMeterRegistry()));
     List<Recorder> recorders = new ArrayList<>();
 
     db.stopEmbedded().await();
@@ -97,7 +101,7 @@ class BatchWriterOutageTest {
         seq++;
         Recorder r = new Recorder(ctx);
         recorders.add(r);
-        writer.offer(new PendingWrite(message("bounded", seq), r));
+        writer.offer(write(message("bounded", seq), r));
       }
       return seq;
     });
@@ -115,7 +119,7 @@ class BatchWriterOutageTest {
   @Test
   void flushAndCloseGivesUpAfterItsTimeoutAndSaysHowManyAreUnwritten() {
     Context ctx = vertx.getOrCreateContext();
-    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), options, new SimpleMeterRegistry()));
+    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), OWNER, options, new SimpleMeterRegistry()));
     db.stopEmbedded().await();
     try {
       List<Recorder> recorders = new ArrayList<>();
@@ -133,7 +137,7 @@ class BatchWriterOutageTest {
       for (int seq = from; seq <= to; seq++) {
         Recorder r = new Recorder(ctx);
         recorders.add(r);
-        writer.offer(new PendingWrite(message(room, seq), r));
+        writer.offer(write(message(room, seq), r));
       }
     });
   }

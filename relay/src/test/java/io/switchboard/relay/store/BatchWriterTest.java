@@ -23,6 +23,9 @@ import static io.switchboard.relay.store.StoreTestSupport.awaitUntil;
 import static io.switchboard.relay.store.StoreTestSupport.count;
 import static io.switchboard.relay.store.StoreTestSupport.message;
 import static io.switchboard.relay.store.StoreTestSupport.onContext;
+import static io.switchboard.relay.store.StoreTestSupport.OWNER;
+import static io.switchboard.relay.store.StoreTestSupport.own;
+import static io.switchboard.relay.store.StoreTestSupport.write;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -42,6 +45,7 @@ class BatchWriterTest {
     vertx = Vertx.vertx();
     options = new StoreOptions().setDataDir(dataDir.toString()).setPoolSize(POOL_SIZE);
     db = Database.start(vertx, options).await();
+    own(db.pool(), "bulk", "lonely", "dedupe", "dup", "clash", "burst", "closing", "misuse");
   }
 
   @AfterAll
@@ -54,13 +58,13 @@ class BatchWriterTest {
   void thousandOffersGoOutInFewBatchesAndEachIsStoredOnce() {
     Context ctx = vertx.getOrCreateContext();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), options, registry));
+    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), OWNER, options, registry));
     List<Recorder> recorders = new ArrayList<>();
     onContext(ctx, () -> {
       for (int seq = 1; seq <= 1000; seq++) {
         Recorder r = new Recorder(ctx);
         recorders.add(r);
-        writer.offer(new PendingWrite(message("bulk", seq), r));
+        writer.offer(write(message("bulk", seq), r));
       }
     });
     awaitUntil(() -> recorders.stream().allMatch(Recorder::done), Duration.ofSeconds(10), "1000 onStored");
@@ -90,11 +94,11 @@ class BatchWriterTest {
   void singleMessageIsFlushedAfterTheBatchDelay() {
     Context ctx = vertx.getOrCreateContext();
     StoreOptions o = new StoreOptions(options).setBatchMaxDelayMs(150);
-    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), o, new SimpleMeterRegistry()));
+    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), OWNER, o, new SimpleMeterRegistry()));
     Recorder r = new Recorder(ctx);
     AtomicLong storedAfterMs = new AtomicLong(-1);
     long start = System.nanoTime();
-    onContext(ctx, () -> writer.offer(new PendingWrite(message("lonely", 1), new WriteListener() {
+    onContext(ctx, () -> writer.offer(write(message("lonely", 1), new WriteListener() {
       @Override
       public void onDelayed() {
         r.onDelayed();
@@ -104,6 +108,11 @@ class BatchWriterTest {
       public void onStored(long seq) {
         storedAfterMs.set((System.nanoTime() - start) / 1_000_000);
         r.onStored(seq);
+      }
+
+      @Override
+      public void onFenced() {
+        r.onFenced();
       }
     })));
     awaitUntil(r::done, Duration.ofSeconds(5), "onStored");
@@ -117,15 +126,15 @@ class BatchWriterTest {
     Context ctx = vertx.getOrCreateContext();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
     StoreOptions o = new StoreOptions(options).setBatchMaxDelayMs(5);
-    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), o, registry));
+    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), OWNER, o, registry));
     StoredMessage first = new StoredMessage("dedupe", 1, "ann", "c-1", "hello", 1_700_000_000_000L);
     StoredMessage resend = new StoredMessage("dedupe", 2, "ann", "c-1", "hello", 1_700_000_000_500L);
 
     Recorder r1 = new Recorder(ctx);
-    onContext(ctx, () -> writer.offer(new PendingWrite(first, r1)));
+    onContext(ctx, () -> writer.offer(write(first, r1)));
     awaitUntil(r1::done, Duration.ofSeconds(5), "first stored");
     Recorder r2 = new Recorder(ctx);
-    onContext(ctx, () -> writer.offer(new PendingWrite(resend, r2)));
+    onContext(ctx, () -> writer.offer(write(resend, r2)));
     awaitUntil(r2::done, Duration.ofSeconds(5), "resend reported");
 
     assertThat(r1.stored).containsExactly(1L);
@@ -138,12 +147,12 @@ class BatchWriterTest {
   @Test
   void duplicateWithinOneBatchIsStoredOnce() {
     Context ctx = vertx.getOrCreateContext();
-    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), options, new SimpleMeterRegistry()));
+    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), OWNER, options, new SimpleMeterRegistry()));
     Recorder a = new Recorder(ctx);
     Recorder b = new Recorder(ctx);
     onContext(ctx, () -> {
-      writer.offer(new PendingWrite(new StoredMessage("dup", 1, "bob", "x", "hi", 0), a));
-      writer.offer(new PendingWrite(new StoredMessage("dup", 2, "bob", "x", "hi", 0), b));
+      writer.offer(write(new StoredMessage("dup", 1, "bob", "x", "hi", 0), a));
+      writer.offer(write(new StoredMessage("dup", 2, "bob", "x", "hi", 0), b));
     });
     awaitUntil(() -> a.done() && b.done(), Duration.ofSeconds(5), "both reported");
     assertThat(a.stored).containsExactly(1L);
@@ -152,17 +161,48 @@ class BatchWriterTest {
   }
 
   @Test
+  void onlyRoomsThisNodeOwnsInTheMessagesEpochAreWritten() {
+    own(db.pool(), "fence-mine");
+    db.pool().query("INSERT INTO rooms (name, epoch, owner) VALUES ('fence-theirs', 't1', 'n-other')").execute().await();
+    Context ctx = vertx.getOrCreateContext();
+    SimpleMeterRegistry registry = new SimpleMeterRegistry();
+    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), OWNER, options, registry));
+    List<Recorder> mine = new ArrayList<>();
+    Recorder theirs = new Recorder(ctx);
+    Recorder stale = new Recorder(ctx);
+    onContext(ctx, () -> {
+      for (int seq = 1; seq <= 3; seq++) {
+        Recorder r = new Recorder(ctx);
+        mine.add(r);
+        writer.offer(write(message("fence-mine", seq), r));
+      }
+      writer.offer(write(message("fence-theirs", 1), theirs));
+      // this node owns fence-mine, but in another epoch than this leftover of an older claim
+      writer.offer(new PendingWrite(message("fence-mine", 9), "t0", stale));
+    });
+    awaitUntil(() -> mine.stream().allMatch(Recorder::done) && theirs.fenced.get() == 1 && stale.fenced.get() == 1,
+        Duration.ofSeconds(5), "every write reported");
+    assertThat(theirs.stored).isEmpty();
+    assertThat(stale.stored).isEmpty();
+    assertThat(theirs.wrongContext || stale.wrongContext).isFalse();
+    assertThat(count(db.pool(), "SELECT count(*) FROM messages WHERE room = 'fence-theirs'")).isZero();
+    assertThat(count(db.pool(), "SELECT count(*) FROM messages WHERE room = 'fence-mine'")).isEqualTo(3);
+    assertThat(registry.get(StoreMetrics.FENCED).counter().count()).isEqualTo(2);
+    assertThat(registry.get(StoreMetrics.DEDUPE_CONFLICTS).counter().count()).isZero();
+  }
+
+  @Test
   void reusedSeqIsNotStoredAndCounted() {
     Context ctx = vertx.getOrCreateContext();
     SimpleMeterRegistry registry = new SimpleMeterRegistry();
-    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), options, registry));
+    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), OWNER, options, registry));
     Recorder first = new Recorder(ctx);
     Recorder clash = new Recorder(ctx);
     Recorder next = new Recorder(ctx);
     onContext(ctx, () -> {
-      writer.offer(new PendingWrite(new StoredMessage("clash", 1, "ann", "a", "mine", 0), first));
-      writer.offer(new PendingWrite(new StoredMessage("clash", 1, "bob", "b", "theirs", 0), clash));
-      writer.offer(new PendingWrite(new StoredMessage("clash", 2, "bob", "c", "later", 0), next));
+      writer.offer(write(new StoredMessage("clash", 1, "ann", "a", "mine", 0), first));
+      writer.offer(write(new StoredMessage("clash", 1, "bob", "b", "theirs", 0), clash));
+      writer.offer(write(new StoredMessage("clash", 2, "bob", "c", "later", 0), next));
     });
     awaitUntil(() -> first.done() && next.done(), Duration.ofSeconds(5), "batch done");
     assertThat(first.stored).containsExactly(1L);
@@ -177,7 +217,7 @@ class BatchWriterTest {
     Context ctx = vertx.getOrCreateContext();
     // small batches so many flushes compete for the pool
     StoreOptions o = new StoreOptions(options).setBatchMaxMessages(10);
-    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), o, new SimpleMeterRegistry()));
+    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), OWNER, o, new SimpleMeterRegistry()));
     int port = Integer.parseInt(db.pool().query("SELECT current_setting('port')").execute().await()
       .iterator().next().getString(0));
     PgConnection observer = PgConnection.connect(vertx, new PgConnectOptions()
@@ -199,7 +239,7 @@ class BatchWriterTest {
         for (int seq = 1; seq <= 3000; seq++) {
           Recorder r = new Recorder(ctx);
           recorders.add(r);
-          writer.offer(new PendingWrite(message("burst", seq), r));
+          writer.offer(write(message("burst", seq), r));
         }
       });
       awaitUntil(() -> recorders.stream().allMatch(Recorder::done), Duration.ofSeconds(20), "burst stored");
@@ -217,13 +257,13 @@ class BatchWriterTest {
     Context ctx = vertx.getOrCreateContext();
     // neither the size nor the time trigger would fire during this test
     StoreOptions o = new StoreOptions(options).setBatchMaxDelayMs(60_000);
-    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), o, new SimpleMeterRegistry()));
+    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), OWNER, o, new SimpleMeterRegistry()));
     List<Recorder> recorders = new ArrayList<>();
     onContext(ctx, () -> {
       for (int seq = 1; seq <= 10; seq++) {
         Recorder r = new Recorder(ctx);
         recorders.add(r);
-        writer.offer(new PendingWrite(message("closing", seq), r));
+        writer.offer(write(message("closing", seq), r));
       }
     });
     assertThat(count(db.pool(), "SELECT count(*) FROM messages WHERE room = 'closing'")).isZero();
@@ -233,19 +273,19 @@ class BatchWriterTest {
     assertThat(recorders).allSatisfy(r -> assertThat(r.stored).hasSize(1));
     assertThat(count(db.pool(), "SELECT count(*) FROM messages WHERE room = 'closing'")).isEqualTo(10);
     assertThat(writer.hasCapacity()).isFalse();
-    assertThatThrownBy(() -> onContext(ctx, () -> writer.offer(new PendingWrite(message("closing", 11), new Recorder(ctx)))))
+    assertThatThrownBy(() -> onContext(ctx, () -> writer.offer(write(message("closing", 11), new Recorder(ctx)))))
       .isInstanceOf(IllegalStateException.class);
   }
 
   @Test
   void misuseIsRejected() {
     Context ctx = vertx.getOrCreateContext();
-    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), options, new SimpleMeterRegistry()));
+    BatchWriter writer = onContext(ctx, () -> new BatchWriter(vertx, db.pool(), OWNER, options, new SimpleMeterRegistry()));
     // off the writer's context
-    assertThatThrownBy(() -> writer.offer(new PendingWrite(message("misuse", 1), new Recorder(ctx))))
+    assertThatThrownBy(() -> writer.offer(write(message("misuse", 1), new Recorder(ctx))))
       .isInstanceOf(IllegalStateException.class);
     // Postgres text cannot hold NUL: such a row would fail its batch forever
-    assertThatThrownBy(() -> onContext(ctx, () -> writer.offer(new PendingWrite(
+    assertThatThrownBy(() -> onContext(ctx, () -> writer.offer(write(
       new StoredMessage("misuse", 1, "ann", "c", "a\0b", 0), new Recorder(ctx)))))
       .isInstanceOf(IllegalArgumentException.class);
     assertThat(onContext(ctx, writer::pending)).isZero();

@@ -41,12 +41,6 @@ class MessageStoreTest {
   }
 
   @Test
-  void headSeq() {
-    assertThat(store.headSeq("r").await()).isEqualTo(50);
-    assertThat(store.headSeq("nobody-here").await()).isZero();
-  }
-
-  @Test
   void beforePagesBackwardsInAscendingOrder() {
     assertThat(seqs(store.before("r", Long.MAX_VALUE, 10).await())).containsExactly(41L, 42L, 43L, 44L, 45L, 46L, 47L, 48L, 49L, 50L);
     assertThat(seqs(store.before("r", 41, 3).await())).containsExactly(38L, 39L, 40L);

@@ -25,6 +25,7 @@ class StoreOptionsTest {
     assertThat(o.getBreakerMaxFailures()).isEqualTo(3);
     assertThat(o.getBreakerResetTimeoutMs()).isEqualTo(2_000);
     assertThat(o.getWriteTimeoutMs()).isEqualTo(5_000);
+    assertThat(o.getLeaseMs()).isEqualTo(15_000);
     assertThat(new StoreOptions(new JsonObject()).toJson()).isEqualTo(o.toJson());
   }
 
@@ -43,10 +44,12 @@ class StoreOptionsTest {
       .setBreakerResetTimeoutMs(1_000)
       .setWriteTimeoutMs(3_000)
       .setEmbeddedWatchMs(250)
-      .setEmbeddedRestartMaxFailures(9);
+      .setEmbeddedRestartMaxFailures(9)
+      .setLeaseMs(4_000);
     JsonObject json = o.toJson();
     assertThat(json.getLong("embeddedWatchMs")).isEqualTo(250);
     assertThat(json.getInteger("embeddedRestartMaxFailures")).isEqualTo(9);
+    assertThat(json.getLong("leaseMs")).isEqualTo(4_000);
     assertThat(json.getString("databaseUrl")).isEqualTo(o.getDatabaseUrl());
     assertThat(json.getInteger("poolSize")).isEqualTo(7);
     assertThat(json.getBoolean("transactionPooler")).isTrue();
@@ -74,6 +77,7 @@ class StoreOptionsTest {
     assertThatThrownBy(() -> o.setWriteTimeoutMs(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> o.setEmbeddedWatchMs(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> o.setEmbeddedRestartMaxFailures(0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> o.setLeaseMs(299)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leaseMs");
     assertThatThrownBy(() -> o.setEmbeddedPort(65536)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> o.setEmbeddedPort(-1)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> o.setDataDir("")).isInstanceOf(IllegalArgumentException.class);

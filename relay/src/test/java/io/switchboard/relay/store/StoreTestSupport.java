@@ -46,6 +46,22 @@ final class StoreTestSupport {
   }
 
 
+  /** The incarnation the store tests' writers run as, and the epoch their rooms are claimed in. */
+  static final String OWNER = "n-test";
+  static final String EPOCH = "t1";
+
+  /** Claims rooms for {@link #OWNER} in {@link #EPOCH}, as the relay's claim would. */
+  static void own(Pool pool, String... rooms) {
+    pool.preparedQuery("INSERT INTO rooms (name, epoch, owner) SELECT unnest($1::text[]), $2, $3"
+        + " ON CONFLICT (name) DO UPDATE SET epoch = excluded.epoch, owner = excluded.owner")
+      .execute(Tuple.of(rooms, EPOCH, OWNER)).await();
+  }
+
+  /** A write in {@link #EPOCH}. */
+  static PendingWrite write(StoredMessage message, WriteListener listener) {
+    return new PendingWrite(message, EPOCH, listener);
+  }
+
   static StoredMessage message(String room, long seq) {
     return new StoredMessage(room, seq, "user-" + (seq % 7), "cid-" + seq, "body " + seq, 1_700_000_000_123L + seq);
   }
@@ -63,6 +79,7 @@ final class StoreTestSupport {
 
     final Context expected;
     final AtomicInteger delayed = new AtomicInteger();
+    final AtomicInteger fenced = new AtomicInteger();
     final List<Long> stored = new CopyOnWriteArrayList<>();
     volatile boolean wrongContext;
 
@@ -80,6 +97,12 @@ final class StoreTestSupport {
     public void onStored(long seq) {
       wrongContext |= Vertx.currentContext() != expected;
       stored.add(seq);
+    }
+
+    @Override
+    public void onFenced() {
+      wrongContext |= Vertx.currentContext() != expected;
+      fenced.incrementAndGet();
     }
 
     boolean done() {

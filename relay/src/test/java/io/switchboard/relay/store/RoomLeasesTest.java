@@ -1,0 +1,152 @@
+package io.switchboard.relay.store;
+
+import static io.switchboard.relay.store.StoreTestSupport.count;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.switchboard.relay.store.RoomLeases.Busy;
+import io.switchboard.relay.store.RoomLeases.Claim;
+import io.switchboard.relay.store.RoomLeases.Claimed;
+import io.switchboard.relay.store.RoomLeases.Decision;
+import io.switchboard.relay.store.RoomLeases.Epoch;
+import io.vertx.core.Vertx;
+import io.vertx.sqlclient.Tuple;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Every outcome of a claim, against the real schema. */
+class RoomLeasesTest {
+  private static final long LEASE_MS = 60_000;
+
+  @TempDir
+  static Path dataDir;
+
+  static Vertx vertx;
+  static Database db;
+
+  @BeforeAll
+  static void setUp() {
+    vertx = Vertx.vertx();
+    db = Database.start(vertx, new StoreOptions().setDataDir(dataDir.toString()).setPoolSize(2)).await();
+  }
+
+  @AfterAll
+  static void tearDown() {
+    db.close().await();
+    vertx.close().await();
+  }
+
+  private static RoomLeases node(String id, boolean exclusive) {
+    return new RoomLeases(db.pool(), id, LEASE_MS, exclusive);
+  }
+
+  private static Claimed claimed(RoomLeases node, String room) {
+    Claim c = node.claim(room).await();
+    assertThat(c).isInstanceOf(Claimed.class);
+    return (Claimed) c;
+  }
+
+  private static void exec(String sql, Object... args) {
+    db.pool().preparedQuery(sql).execute(Tuple.from(args)).await();
+  }
+
+  @Test
+  void decisions() {
+    assertThat(RoomLeases.decide(null, false, "me", false)).isEqualTo(Decision.KEEP);
+    assertThat(RoomLeases.decide("me", true, "me", false)).isEqualTo(Decision.KEEP);
+    assertThat(RoomLeases.decide("other", true, "me", false)).isEqualTo(Decision.BUSY);
+    assertThat(RoomLeases.decide("other", false, "me", false)).isEqualTo(Decision.TAKE_OVER);
+    assertThat(RoomLeases.decide("other", true, "me", true)).as("exclusive: the owner is dead").isEqualTo(Decision.TAKE_OVER);
+    assertThat(RoomLeases.newIncarnation()).matches("n-[0-9a-f]{12}");
+    assertThat(RoomLeases.newEpoch()).matches("[a-z0-9]{8}");
+  }
+
+  @Test
+  void aNewRoomStartsItsFirstEpochAtZero() {
+    RoomLeases a = node("n-a1", false);
+    Claimed c = claimed(a, "new-room");
+    assertThat(c.head()).isZero();
+    assertThat(c.epoch()).matches("[a-z0-9]{8}");
+    assertThat(c.epochs()).containsExactly(new Epoch(c.epoch(), 0));
+    assertThat(count(db.pool(), "SELECT count(*) FROM rooms WHERE name = 'new-room' AND owner = 'n-a1'"
+        + " AND lease_until > now() + interval '50 seconds'")).isEqualTo(1);
+  }
+
+  @Test
+  void aCleanReleaseKeepsTheEpochForTheNextOwner() {
+    RoomLeases a = node("n-a2", false);
+    RoomLeases b = node("n-b2", false);
+    Claimed first = claimed(a, "released");
+    a.release(List.of("released"), List.of(first.epoch()), List.of(7L)).await();
+    assertThat(count(db.pool(), "SELECT durable_seq FROM rooms WHERE name = 'released' AND owner IS NULL")).isEqualTo(7);
+    Claimed second = claimed(b, "released");
+    assertThat(second.epoch()).isEqualTo(first.epoch());
+    assertThat(second.epochs()).hasSize(1);
+    assertThat(second.head()).as("seqs up to the released head are never given again").isEqualTo(7);
+  }
+
+  @Test
+  void aLiveLeaseOfAnotherNodeIsBusyAndAReleaseByAFormerOwnerChangesNothing() {
+    RoomLeases a = node("n-a3", false);
+    RoomLeases b = node("n-b3", false);
+    Claimed owned = claimed(a, "busy");
+    Claim c = b.claim("busy").await();
+    assertThat(c).isInstanceOf(Busy.class);
+    assertThat(((Busy) c).retryInMs()).isBetween(LEASE_MS - 5_000, LEASE_MS);
+    b.release(List.of("busy"), List.of(owned.epoch()), List.of(99L)).await();
+    assertThat(count(db.pool(), "SELECT count(*) FROM rooms WHERE name = 'busy' AND owner = 'n-a3'")).isEqualTo(1);
+  }
+
+  @Test
+  void anExpiredLeaseIsTakenOverInANewEpochSinceTheDurableWatermark() {
+    RoomLeases a = node("n-a4", false);
+    RoomLeases b = node("n-b4", false);
+    Claimed first = claimed(a, "lapsed");
+    // a wrote seqs 1..5 (durable 3 recorded) and showed more before it died
+    for (long seq = 1; seq <= 5; seq++) {
+      exec("INSERT INTO messages VALUES ('lapsed', $1, 'u', $2, 'b', now())", seq, "c" + seq);
+    }
+    exec("UPDATE rooms SET durable_seq = 3, lease_until = now() - interval '1 second' WHERE name = 'lapsed'");
+    Claimed taken = claimed(b, "lapsed");
+    assertThat(taken.epoch()).isNotEqualTo(first.epoch());
+    assertThat(taken.head()).as("new seqs start above every stored one").isEqualTo(5);
+    assertThat(taken.epochs()).containsExactly(new Epoch(first.epoch(), 0), new Epoch(taken.epoch(), 3));
+    assertThat(count(db.pool(), "SELECT count(*) FROM rooms WHERE name = 'lapsed' AND owner = 'n-b4'")).isEqualTo(1);
+    // renewing extends only what a node owns, and records the watermarks it is given for those
+    assertThat(a.renew(List.of("lapsed"), List.of(first.epoch()), List.of(9L)).await()).isZero();
+    assertThat(b.renew(List.of("lapsed", "other"), List.of(first.epoch(), "x"), List.of(8L, 8L)).await())
+        .as("a watermark of another epoch is ignored").isEqualTo(1);
+    assertThat(count(db.pool(), "SELECT durable_seq FROM rooms WHERE name = 'lapsed'")).isEqualTo(5);
+    assertThat(b.renew(List.of("lapsed"), List.of(taken.epoch()), List.of(7L)).await()).isEqualTo(1);
+    assertThat(count(db.pool(), "SELECT durable_seq FROM rooms WHERE name = 'lapsed'")).isEqualTo(7);
+  }
+
+  @Test
+  void onAnExclusiveDatabaseAnotherOwnerIsACrashedProcess() {
+    RoomLeases dead = node("n-dead", true);
+    Claimed first = claimed(dead, "orphan");
+    RoomLeases restarted = node("n-restarted", true);
+    Claimed taken = claimed(restarted, "orphan");
+    assertThat(taken.epoch()).isNotEqualTo(first.epoch());
+    assertThat(taken.epochs()).hasSize(2);
+  }
+
+  @Test
+  void boundsForHistoryOfRoomsNotLoaded() {
+    RoomLeases a = node("n-a6", false);
+    RoomLeases reader = node("n-r6", false);
+    Claimed c = claimed(a, "bounded");
+    for (long seq = 1; seq <= 4; seq++) {
+      exec("INSERT INTO messages VALUES ('bounded', $1, 'u', $2, 'b', now())", seq, "c" + seq);
+    }
+    exec("UPDATE rooms SET durable_seq = 2 WHERE name = 'bounded'");
+    assertThat(reader.bound("bounded").await()).as("owned elsewhere: only the recorded watermark is final")
+        .isEqualTo(new RoomLeases.Bound(c.epoch(), 4, 2));
+    assertThat(node("n-x6", true).bound("bounded").await()).as("exclusive: the stored max is final")
+        .isEqualTo(new RoomLeases.Bound(c.epoch(), 4, 4));
+    assertThat(reader.bound("never-created").await()).isEqualTo(new RoomLeases.Bound("", 0, 0));
+  }
+}
