@@ -63,19 +63,22 @@ public final class HistoryApi {
       JsonResponses.error(ctx, 400, ErrorCode.BAD_REQUEST, e.getMessage());
       return;
     }
-    // Reads share the database pool with chat's writes: a global cap keeps a flood of them from
-    // queueing in front of every stored:true ack.
-    AddressLimits.Refusal busy = limits.startHistoryRead();
+    // Reads share the database pool with chat's writes: a global cap (with a short FIFO wait) keeps a
+    // flood of them from queueing in front of every stored:true ack.
+    AddressLimits.Refusal busy = limits.startHistoryRead(() -> read(ctx, room, before, limit)
+        .onComplete(ar -> limits.historyReadDone()));
     if (busy != null) {
       JsonResponses.refuse(ctx, busy);
-      return;
     }
+  }
+
+  private Future<Void> read(RoutingContext ctx, String room, Long before, int limit) {
     Room loaded = rooms.get(room);
     // Rooms nobody is in are read straight from storage, so scanning room names loads nothing into memory.
     Future<Bound> bound = loaded != null
         ? Future.succeededFuture(new Bound(loaded.epoch(), loaded.head(), loaded.durable()))
         : leases.bound(room);
-    bound.compose(b -> {
+    return bound.<Void>compose(b -> {
       long h = b.head();
       long effectiveBefore = before == null ? h + 1 : Math.min(before, h + 1);
       Future<List<Message>> page = loaded != null ? history.page(loaded, effectiveBefore, limit)
@@ -84,8 +87,7 @@ public final class HistoryApi {
         respond(ctx, room, b, before, limit, messages);
         return null;
       });
-    }).onComplete(ar -> limits.historyReadDone())
-        .onFailure(e -> JsonResponses.error(ctx, 503, ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later"));
+    }).onFailure(e -> JsonResponses.error(ctx, 503, ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later"));
   }
 
   private static void respond(RoutingContext ctx, String room, Bound bound, Long before, int limit,

@@ -26,6 +26,9 @@ public final class AddressLimits {
   private final KeyedBuckets httpRequests;
   private final KeyedBuckets roomLoads;
   private final KeyedBuckets turnCredentials;
+  /** History reads that may wait for a slot: a burst of page loads waits milliseconds, a flood is refused. */
+  public static final int HISTORY_READS_WAITING = 64;
+
   private final ConcurrencyGate historyReads;
   private final MeterRegistry registry;
   private final Map<String, Counter> refused = new HashMap<>();
@@ -41,7 +44,7 @@ public final class AddressLimits {
     this.roomLoads = new KeyedBuckets(options.getRoomLoadsPerAddressPerSecond(), options.getRoomLoadBurst(), maxKeys);
     this.turnCredentials = new KeyedBuckets(options.getTurnCredentialsPerAddressPerMinute() / 60.0,
         options.getTurnCredentialBurst(), maxKeys);
-    this.historyReads = new ConcurrencyGate(options.getMaxConcurrentHistoryReads());
+    this.historyReads = new ConcurrencyGate(options.getMaxConcurrentHistoryReads(), HISTORY_READS_WAITING);
   }
 
   /** The limit key of a request's client (see {@link ClientAddresses}). */
@@ -97,9 +100,13 @@ public final class AddressLimits {
     return false;
   }
 
-  /** A history read that needs the database: null when admitted, then {@link #historyReadDone()} follows. */
-  public Refusal startHistoryRead() {
-    if (historyReads.tryEnter()) {
+  /**
+   * Runs a history read now, or once one of the reads in progress is done (at most
+   * {@link #HISTORY_READS_WAITING} wait); it must call {@link #historyReadDone()} when done.
+   * @return null when it ran or waits, else the refusal
+   */
+  public Refusal startHistoryRead(Runnable read) {
+    if (historyReads.enter(read)) {
       return null;
     }
     return refuse("history_reads", 503, "too many history reads at once; retry shortly", 1);

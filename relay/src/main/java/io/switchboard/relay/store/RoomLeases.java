@@ -71,6 +71,13 @@ public final class RoomLeases {
       + " durable_seq = greatest(r.durable_seq, u.head)"
       + " FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(name, epoch, head)"
       + " WHERE r.name = u.name AND r.epoch = u.epoch AND r.owner = $4";
+  // A released room that never got a message and was never taken over has nothing a client could
+  // hold: its rows go, so joining random room names leaves nothing behind on disk either.
+  private static final String FORGET_BLANK = "WITH gone AS (DELETE FROM rooms r USING unnest($1::text[]) AS u(name)"
+      + " WHERE r.name = u.name AND r.owner IS NULL AND r.durable_seq = 0"
+      + " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.room = r.name)"
+      + " AND (SELECT count(*) FROM room_epochs e WHERE e.room = r.name) = 1 RETURNING r.name)"
+      + " DELETE FROM room_epochs e USING gone WHERE e.room = gone.name";
   private static final String BOUND = "SELECT r.epoch, r.owner IS NULL OR r.lease_until <= now(), r.durable_seq,"
       + " (SELECT coalesce(max(seq), 0) FROM messages WHERE room = $1)"
       + " FROM (SELECT 1) AS one LEFT JOIN rooms r ON r.name = $1";
@@ -127,6 +134,10 @@ public final class RoomLeases {
     return pool.withTransaction(conn -> conn.preparedQuery(CREATE).execute(Tuple.of(room, newEpoch()))
         .compose(v -> conn.preparedQuery(LOCK).execute(Tuple.of(room)))
         .compose(rows -> {
+          if (rows.size() == 0) {
+            // another relay forgot the blank room between our insert and the lock: try again
+            return Future.succeededFuture((Claim) new Busy(0));
+          }
           Row row = rows.iterator().next();
           String epoch = row.getString(0);
           String owner = row.getString(1);
@@ -179,8 +190,11 @@ public final class RoomLeases {
     if (rooms.isEmpty()) {
       return Future.succeededFuture();
     }
-    return pool.preparedQuery(RELEASE).execute(Tuple.of(rooms.toArray(String[]::new), epochs.toArray(String[]::new),
-        heads.toArray(Long[]::new), incarnation)).mapEmpty();
+    String[] names = rooms.toArray(String[]::new);
+    return pool.withTransaction(conn -> conn.preparedQuery(RELEASE)
+        .execute(Tuple.of(names, epochs.toArray(String[]::new), heads.toArray(Long[]::new), incarnation))
+        .compose(v -> conn.preparedQuery(FORGET_BLANK).execute(Tuple.of((Object) names))))
+        .mapEmpty();
   }
 
   /** For a room not loaded here (epoch "" when it was never created). */

@@ -80,15 +80,28 @@ class AddressLimitsTest {
   }
 
   @Test
-  void concurrentHistoryReadsHaveAGlobalCap() {
+  void concurrentHistoryReadsHaveAGlobalCapAndAShortQueue() {
     AddressLimits l = limits(new LimitsOptions().setMaxConcurrentHistoryReads(2));
-    assertThat(l.startHistoryRead()).isNull();
-    assertThat(l.startHistoryRead()).isNull();
-    AddressLimits.Refusal busy = l.startHistoryRead();
+    java.util.List<Integer> ran = new java.util.ArrayList<>();
+    int total = 2 + AddressLimits.HISTORY_READS_WAITING;
+    for (int i = 0; i < total; i++) {
+      int read = i;
+      assertThat(l.startHistoryRead(() -> ran.add(read))).isNull();
+    }
+    assertThat(ran).containsExactly(0, 1);
+    AddressLimits.Refusal busy = l.startHistoryRead(() -> ran.add(-1));
     assertThat(busy.status()).isEqualTo(503);
     assertThat(busy.code()).isEqualTo(ErrorCode.OVERLOADED);
     l.historyReadDone();
-    assertThat(l.startHistoryRead()).isNull();
+    assertThat(ran).as("a finished read hands its slot to the oldest waiting one").containsExactly(0, 1, 2);
+    for (int i = 3; i < total; i++) {
+      l.historyReadDone();
+    }
+    assertThat(ran).hasSize(total).doesNotContain(-1);
+    l.historyReadDone();
+    l.historyReadDone();
+    assertThat(l.startHistoryRead(() -> ran.add(99))).isNull();
+    assertThat(ran).endsWith(99);
   }
 
   @Test

@@ -89,6 +89,28 @@ class RoomLeasesTest {
   }
 
   @Test
+  void releasingARoomThatNeverHeldAMessageLeavesNoRowsBehind() {
+    RoomLeases a = node("n-a3", false);
+    Claimed blank = claimed(a, "blank-room");
+    Claimed written = claimed(a, "written-room");
+    exec("INSERT INTO messages (room, seq, sender, cid, body, created_at) VALUES ($1, 1, 'u', 'c', 'b', now())",
+        "written-room");
+    a.release(List.of("blank-room", "written-room"), List.of(blank.epoch(), written.epoch()), List.of(0L, 1L)).await();
+    assertThat(count(db.pool(), "SELECT count(*) FROM rooms WHERE name = 'blank-room'")).isZero();
+    assertThat(count(db.pool(), "SELECT count(*) FROM room_epochs WHERE room = 'blank-room'")).isZero();
+    assertThat(count(db.pool(), "SELECT count(*) FROM rooms WHERE name = 'written-room'")).isEqualTo(1);
+    // a blank room that was taken over keeps its epochs: a client may hold seqs of the lost epoch
+    Claimed lost = claimed(a, "lost-room");
+    exec("UPDATE rooms SET owner = 'n-dead', lease_until = now() - interval '1 second' WHERE name = $1", "lost-room");
+    Claimed taken = claimed(a, "lost-room");
+    assertThat(taken.epoch()).isNotEqualTo(lost.epoch());
+    a.release(List.of("lost-room"), List.of(taken.epoch()), List.of(0L)).await();
+    assertThat(count(db.pool(), "SELECT count(*) FROM room_epochs WHERE room = 'lost-room'")).isEqualTo(2);
+    // and a forgotten room is simply new again
+    assertThat(claimed(a, "blank-room").epochs()).hasSize(1);
+  }
+
+  @Test
   void aLiveLeaseOfAnotherNodeIsBusyAndAReleaseByAFormerOwnerChangesNothing() {
     RoomLeases a = node("n-a3", false);
     RoomLeases b = node("n-b3", false);
