@@ -55,7 +55,8 @@ class FenceTest {
     dbVertx = Vertx.vertx();
     db = TestClient.sync(Database.start(dbVertx, new StoreOptions().setDataDir(dir.resolve("db").toString())
         .setEmbeddedPort(pgPort)), 60);
-    String url = "postgres://postgres@127.0.0.1:" + pgPort + "/postgres";
+    String password = Files.readString(dir.resolve("db").resolve("pg-password")).trim();
+    String url = "postgres://postgres:" + password + "@127.0.0.1:" + pgPort + "/postgres";
     clientVertx = Vertx.vertx();
     // one event-loop thread: blocking it stops everything relay A does, as a long GC pause would
     vertxA = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));

@@ -221,7 +221,8 @@ class BatchWriterTest {
     int port = Integer.parseInt(db.pool().query("SELECT current_setting('port')").execute().await()
       .iterator().next().getString(0));
     PgConnection observer = PgConnection.connect(vertx, new PgConnectOptions()
-      .setHost("127.0.0.1").setPort(port).setUser("postgres").setDatabase("postgres")).await();
+      .setHost("127.0.0.1").setPort(port).setUser("postgres").setPassword(StoreTestSupport.embeddedPassword(dataDir))
+      .setDatabase("postgres")).await();
     try {
       AtomicBoolean burstDone = new AtomicBoolean();
       AtomicLong maxSeen = new AtomicLong();

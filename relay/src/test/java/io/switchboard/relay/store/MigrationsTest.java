@@ -34,7 +34,7 @@ class MigrationsTest {
     try {
       exec(server.pool(), "CREATE DATABASE v1").await();
       v1 = PgBuilder.pool().connectingTo(new PgConnectOptions().setHost("127.0.0.1").setPort(port)
-          .setUser("postgres").setDatabase("v1")).using(vertx).build();
+          .setUser("postgres").setPassword(StoreTestSupport.embeddedPassword(dir)).setDatabase("v1")).using(vertx).build();
       // what a V1 relay left: its schema, two rooms, messages in one of them
       exec(v1, resource("db/migration/V1__init.sql")).await();
       exec(v1, "CREATE TABLE schema_version (version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now());"

@@ -21,6 +21,15 @@ final class StoreTestSupport {
   private StoreTestSupport() {
   }
 
+  /** The embedded Postgres's generated password (it accepts SCRAM logins only). */
+  static String embeddedPassword(java.nio.file.Path dataDir) {
+    try {
+      return java.nio.file.Files.readString(dataDir.resolve("pg-password")).trim();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
   /** Runs {@code action} on {@code ctx} and waits for its result: the writer is context-confined. */
   static <T> T onContext(Context ctx, Callable<T> action) {
     Promise<T> promise = Promise.promise();
