@@ -17,7 +17,7 @@ import io.switchboard.relay.room.Membership;
 import io.switchboard.relay.room.Room;
 import io.switchboard.relay.room.RoomRegistry;
 import io.switchboard.relay.session.Session;
-import io.switchboard.relay.session.TokenBucket;
+import io.switchboard.signaling.limit.TokenBucket;
 import io.switchboard.relay.store.BatchWriter;
 import io.switchboard.relay.store.MessageStore;
 import io.switchboard.relay.store.PendingWrite;

@@ -1,5 +1,7 @@
 package io.switchboard.relay.limits;
 
+import io.switchboard.signaling.limit.KeyedBuckets;
+
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.switchboard.protocol.ErrorCode;
@@ -22,10 +24,10 @@ public final class AddressLimits {
   private final LongSupplier nanoClock;
   private final ClientAddresses addresses;
   private final ConnectionCounts connections = new ConnectionCounts();
-  private final KeyedBuckets handshakes;
-  private final KeyedBuckets httpRequests;
-  private final KeyedBuckets roomLoads;
-  private final KeyedBuckets turnCredentials;
+  private final KeyedBuckets<String> handshakes;
+  private final KeyedBuckets<String> httpRequests;
+  private final KeyedBuckets<String> roomLoads;
+  private final KeyedBuckets<String> turnCredentials;
   /** History reads that may wait for a slot: a burst of page loads waits milliseconds, a flood is refused. */
   public static final int HISTORY_READS_WAITING = 64;
 
@@ -39,10 +41,10 @@ public final class AddressLimits {
     this.registry = registry;
     this.addresses = new ClientAddresses(options.trustedProxyList());
     int maxKeys = options.getMaxTrackedAddresses();
-    this.handshakes = new KeyedBuckets(options.getHandshakesPerAddressPerSecond(), options.getHandshakeBurst(), maxKeys);
-    this.httpRequests = new KeyedBuckets(options.getHttpRequestsPerAddressPerSecond(), options.getHttpBurst(), maxKeys);
-    this.roomLoads = new KeyedBuckets(options.getRoomLoadsPerAddressPerSecond(), options.getRoomLoadBurst(), maxKeys);
-    this.turnCredentials = new KeyedBuckets(options.getTurnCredentialsPerAddressPerMinute() / 60.0,
+    this.handshakes = new KeyedBuckets<>(options.getHandshakesPerAddressPerSecond(), options.getHandshakeBurst(), maxKeys);
+    this.httpRequests = new KeyedBuckets<>(options.getHttpRequestsPerAddressPerSecond(), options.getHttpBurst(), maxKeys);
+    this.roomLoads = new KeyedBuckets<>(options.getRoomLoadsPerAddressPerSecond(), options.getRoomLoadBurst(), maxKeys);
+    this.turnCredentials = new KeyedBuckets<>(options.getTurnCredentialsPerAddressPerMinute() / 60.0,
         options.getTurnCredentialBurst(), maxKeys);
     this.historyReads = new ConcurrencyGate(options.getMaxConcurrentHistoryReads(), HISTORY_READS_WAITING);
   }

@@ -13,7 +13,7 @@ import io.switchboard.relay.metrics.RelayMetrics;
 import io.switchboard.relay.room.Membership;
 import io.switchboard.relay.room.Room;
 import io.switchboard.relay.session.Session;
-import io.switchboard.relay.session.TokenBucket;
+import io.switchboard.signaling.limit.TokenBucket;
 import io.switchboard.signaling.steer.ClassPair;
 import io.switchboard.signaling.steer.Decision;
 import io.switchboard.signaling.steer.NatProfile;

@@ -1,5 +1,6 @@
 package io.switchboard.relay.session;
 
+import io.switchboard.signaling.limit.TokenBucket;
 import io.switchboard.protocol.FrameEncoder;
 import io.switchboard.protocol.ServerFrame;
 import io.switchboard.protocol.ServerFrame.Priority;

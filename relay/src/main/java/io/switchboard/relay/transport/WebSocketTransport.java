@@ -9,7 +9,7 @@ import io.switchboard.relay.limits.AddressLimits;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.session.OutboundQueue;
 import io.switchboard.relay.session.Session;
-import io.switchboard.relay.session.TokenBucket;
+import io.switchboard.signaling.limit.TokenBucket;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;

@@ -13,7 +13,7 @@ import io.switchboard.relay.room.RoomRegistry;
 import io.switchboard.relay.session.OutboundQueue;
 import io.switchboard.relay.session.RecordingConnection;
 import io.switchboard.relay.session.Session;
-import io.switchboard.relay.session.TokenBucket;
+import io.switchboard.signaling.limit.TokenBucket;
 import io.switchboard.relay.store.StoredMessage;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;

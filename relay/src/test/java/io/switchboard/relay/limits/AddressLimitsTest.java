@@ -1,5 +1,7 @@
 package io.switchboard.relay.limits;
 
+import io.switchboard.signaling.limit.KeyedBuckets;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
@@ -121,7 +123,7 @@ class AddressLimitsTest {
 
   @Test
   void theLeastRecentlyUsedAddressIsForgottenFirst() {
-    KeyedBuckets b = new KeyedBuckets(1, 1, 2);
+    KeyedBuckets<String> b = new KeyedBuckets<>(1, 1, 2);
     assertThat(b.tryAcquire("hot", 0)).isTrue();
     assertThat(b.tryAcquire("x", 0)).isTrue();
     assertThat(b.tryAcquire("hot", 0)).isFalse(); // touched: now the most recent

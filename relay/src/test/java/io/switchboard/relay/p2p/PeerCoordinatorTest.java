@@ -20,7 +20,7 @@ import io.switchboard.relay.room.RoomRegistry;
 import io.switchboard.relay.session.OutboundQueue;
 import io.switchboard.relay.session.RecordingConnection;
 import io.switchboard.relay.session.Session;
-import io.switchboard.relay.session.TokenBucket;
+import io.switchboard.signaling.limit.TokenBucket;
 import io.switchboard.signaling.steer.OutcomeStats;
 import io.switchboard.signaling.steer.SteeringOptions;
 import io.switchboard.signaling.steer.SteeringPolicy;

@@ -7,7 +7,7 @@ import io.switchboard.relay.auth.Identity;
 import io.switchboard.relay.session.OutboundQueue;
 import io.switchboard.relay.session.RecordingConnection;
 import io.switchboard.relay.session.Session;
-import io.switchboard.relay.session.TokenBucket;
+import io.switchboard.signaling.limit.TokenBucket;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

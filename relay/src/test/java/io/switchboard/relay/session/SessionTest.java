@@ -1,5 +1,6 @@
 package io.switchboard.relay.session;
 
+import io.switchboard.signaling.limit.TokenBucket;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.switchboard.protocol.ServerFrame;

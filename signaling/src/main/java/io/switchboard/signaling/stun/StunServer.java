@@ -1,5 +1,7 @@
 package io.switchboard.signaling.stun;
 
+import io.switchboard.signaling.limit.KeyedBuckets;
+
 import io.micrometer.core.instrument.MeterRegistry;
 import io.netty.util.NetUtil;
 import io.vertx.core.Context;
@@ -42,7 +44,7 @@ import java.util.function.LongSupplier;
  * portable way to answer from the address asked. Addresses added later are not served until a
  * restart.
  * <p>
- * Each source IP has a token bucket ({@link SourceRateLimiter}); datagrams past it are dropped
+ * Each source IP has a token bucket ({@link KeyedBuckets}); datagrams past it are dropped
  * unanswered, so the service cannot amplify a flood at a spoofed victim.
  * <p>
  * All sockets live on one event loop; each datagram is handled by {@link BindingHandler}, which
@@ -63,7 +65,10 @@ public final class StunServer {
   private final List<DatagramSocket> sockets;
   private final List<InetSocketAddress> endpoints;
   private final StunMetrics metrics;
-  private final SourceRateLimiter limiter;
+  /** Enough for every client behind a busy site's NATs; ~130 bytes each, so ~1.3 MB at most. */
+  static final int MAX_SOURCES = 10_000;
+
+  private final KeyedBuckets<InetAddress> limiter;
   private final LongSupplier nanoClock;
   private final AtomicLong lastWarn = new AtomicLong(System.nanoTime() - WARN_INTERVAL_NANOS);
   private final AtomicLong suppressedWarnings = new AtomicLong();
@@ -83,8 +88,7 @@ public final class StunServer {
     this.sockets = groups.stream().flatMap(g -> g.sockets().stream()).toList();
     this.endpoints = List.copyOf(endpoints);
     this.metrics = metrics;
-    this.limiter = new SourceRateLimiter(options.getRatePerSource(), options.getBurstPerSource(),
-      SourceRateLimiter.DEFAULT_MAX_SOURCES);
+    this.limiter = new KeyedBuckets<>(options.getRatePerSource(), options.getBurstPerSource(), MAX_SOURCES);
     this.nanoClock = nanoClock;
   }
 

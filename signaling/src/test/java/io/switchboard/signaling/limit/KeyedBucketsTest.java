@@ -1,4 +1,4 @@
-package io.switchboard.signaling.stun;
+package io.switchboard.signaling.limit;
 
 import org.junit.jupiter.api.Test;
 
@@ -8,8 +8,8 @@ import java.util.concurrent.TimeUnit;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The per-source token buckets, on a clock the test moves. */
-class SourceRateLimiterTest {
+/** Token buckets per key (here STUN sources), on a clock the test moves. */
+class KeyedBucketsTest {
 
   private static final long MS = TimeUnit.MILLISECONDS.toNanos(1);
   private static final InetAddress A = address(192, 0, 2, 1);
@@ -17,7 +17,7 @@ class SourceRateLimiterTest {
 
   @Test
   void aBurstThenTheRate() {
-    SourceRateLimiter limiter = new SourceRateLimiter(20, 40, 100);
+    KeyedBuckets<InetAddress> limiter = new KeyedBuckets<>(20, 40, 100);
     long now = 1_000 * MS;
 
     assertThat(acquired(limiter, A, 100, now)).isEqualTo(40);
@@ -30,20 +30,20 @@ class SourceRateLimiterTest {
 
   @Test
   void sourcesHaveTheirOwnBuckets() {
-    SourceRateLimiter limiter = new SourceRateLimiter(1, 2, 100);
+    KeyedBuckets<InetAddress> limiter = new KeyedBuckets<>(1, 2, 100);
 
     assertThat(acquired(limiter, A, 10, 0)).isEqualTo(2);
     assertThat(acquired(limiter, B, 10, 0)).isEqualTo(2);
   }
 
-  /** A million spoofed sources hold at most maxSources buckets; the least recently seen go first. */
+  /** A million spoofed sources hold at most maxKeys buckets; the least recently seen go first. */
   @Test
   void trackedSourcesAreBounded() {
-    SourceRateLimiter limiter = new SourceRateLimiter(1, 1, 1_000);
+    KeyedBuckets<InetAddress> limiter = new KeyedBuckets<>(1, 1, 1_000);
     for (int i = 0; i < 1_000_000; i++) {
       limiter.tryAcquire(address(10, i >> 16, i >> 8, i), 0);
     }
-    assertThat(limiter.tracked()).isEqualTo(1_000);
+    assertThat(limiter.size()).isEqualTo(1_000);
 
     limiter.tryAcquire(A, 0);
     assertThat(limiter.tryAcquire(A, 0)).as("A's bucket is kept while it is recent").isFalse();
@@ -51,12 +51,12 @@ class SourceRateLimiterTest {
       limiter.tryAcquire(address(10, 200, i >> 8, i), 0);
     }
     assertThat(limiter.tryAcquire(A, 0)).as("still within the last 1,000 sources seen").isFalse();
-    assertThat(limiter.tracked()).isEqualTo(1_000);
+    assertThat(limiter.size()).isEqualTo(1_000);
   }
 
   @Test
   void aClockGoingBackDoesNotTakeTokens() {
-    SourceRateLimiter limiter = new SourceRateLimiter(1, 2, 10);
+    KeyedBuckets<InetAddress> limiter = new KeyedBuckets<>(1, 2, 10);
     limiter.tryAcquire(A, 10_000 * MS);
 
     assertThat(acquired(limiter, A, 5, 0)).isEqualTo(1);
@@ -64,12 +64,12 @@ class SourceRateLimiterTest {
 
   @Test
   void settingsMustBePositive() {
-    assertThatThrownBy(() -> new SourceRateLimiter(0, 1, 1)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new SourceRateLimiter(1, 0, 1)).isInstanceOf(IllegalArgumentException.class);
-    assertThatThrownBy(() -> new SourceRateLimiter(1, 1, 0)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new KeyedBuckets<InetAddress>(0, 1, 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new KeyedBuckets<InetAddress>(1, 0, 1)).isInstanceOf(IllegalArgumentException.class);
+    assertThatThrownBy(() -> new KeyedBuckets<InetAddress>(1, 1, 0)).isInstanceOf(IllegalArgumentException.class);
   }
 
-  private static int acquired(SourceRateLimiter limiter, InetAddress source, int tries, long now) {
+  private static int acquired(KeyedBuckets<InetAddress> limiter, InetAddress source, int tries, long now) {
     int ok = 0;
     for (int i = 0; i < tries; i++) {
       if (limiter.tryAcquire(source, now)) {

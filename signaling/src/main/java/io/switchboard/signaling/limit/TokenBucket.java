@@ -1,6 +1,6 @@
-package io.switchboard.relay.session;
+package io.switchboard.signaling.limit;
 
-/** Per-connection rate limit. Time comes from the caller (nanoseconds), so tests move it by hand. */
+/** A rate limit (per connection, per signal stream, or one of {@link KeyedBuckets}). Time comes from the caller (nanoseconds), so tests move it by hand. */
 public final class TokenBucket {
   private final double ratePerNano;
   private final double burst;

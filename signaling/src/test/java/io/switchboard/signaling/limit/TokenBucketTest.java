@@ -1,4 +1,4 @@
-package io.switchboard.relay.session;
+package io.switchboard.signaling.limit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
