@@ -797,8 +797,9 @@ public final class RelayEngine {
     // must see an unclean stop and start a new epoch.
     return writer.flushAndClose(options.getShutdownGraceMs())
         .compose(v -> rooms.releaseAll(), e -> {
-          LOG.error("shutdown: {}; rooms stay claimed", e.getMessage());
-          return Future.succeededFuture();
+          LOG.warn("shutdown: rooms stay claimed, not everything was written");
+          // still a failure: the process must not exit as if everything acked were stored
+          return Future.failedFuture(e);
         })
         .eventually(() -> {
           for (Session s : new ArrayList<>(sessions)) {
