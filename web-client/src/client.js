@@ -364,9 +364,10 @@ export class Client extends Emitter {
       this.counters.signalErrors++;
       return;
     }
-    // Unsolicited, or answering the hello that resumed the room: the membership is gone. (A join's
-    // answer never gets here: its request takes it.)
-    if (frame.code === 'room_unavailable' && frame.room !== undefined && !this.#sends.has(frame.ref)) {
+    // Unsolicited, or answering the hello that resumed the room: the membership is gone, or the
+    // resume of that room was refused for now (rate_limited, server_busy). (A join's answer never
+    // gets here: its request takes it.)
+    if (RETRYABLE_JOIN_ERRORS.has(frame.code) && frame.room !== undefined && !this.#sends.has(frame.ref)) {
       const room = this.rooms.get(frame.room);
       if (room?.joined) this.#rejoin(room);
       return;

@@ -433,6 +433,31 @@ describe('room_unavailable', () => {
     expect(errors).toEqual([]);
   });
 
+  it.each(['rate_limited', 'server_busy'])('a resume refused %s for one room (it names the room) rejoins it after a backoff', async (code) => {
+    const server = new FakeServer();
+    server.epochs = true;
+    server.append('lobby', 'u-x', 'a');
+    const clock = new ManualClock();
+    const client = await start(server, { clock });
+    const errors = [];
+    client.on('error', (e) => errors.push(e));
+    const room = await client.join('lobby');
+    server.open[0].drop(1001);
+    server.handlers.hello = (socket, f) => {
+      server.handlers.hello = undefined;
+      server.receive(socket, { ...f, resume: {} });
+      socket.deliver({ t: 'error', code, message: 'later', room: 'lobby' });
+      return true;
+    };
+    await settle();
+    await clock.advance(500); // reconnect
+    expect(room.joined).toBe(false);
+    await clock.advance(500); // rejoin backoff
+    await waitFor(() => room.joined);
+    expect(server.framesOf('join')).toHaveLength(2);
+    expect(errors).toEqual([]);
+  });
+
   it('a rejoin finds a held message stored again below what was on screen', async () => {
     const server = new FakeServer();
     server.epochs = true;

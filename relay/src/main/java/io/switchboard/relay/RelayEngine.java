@@ -306,15 +306,19 @@ public final class RelayEngine {
   }
 
   private void resume(Session session, String roomName, ClientFrame.ResumePoint point) {
-    if (!rooms.loadedOrLoading(roomName) && rooms.sizeWithLoading() >= options.getMaxRooms()) {
-      // Resumes draw on no per-connection load rate: a client that reconnects after a restart finds
-      // all its rooms unloaded, and one hello per connection bounds them already.
-      fail(session, null, serverBusy(roomName));
-      return;
-    }
-    if (!rooms.loadedOrLoading(roomName) && !limits.tryRoomLoad(session.address())) {
-      reject(session, new ProtocolException(ErrorCode.RATE_LIMITED, limits.roomLoadMessage() + " ('" + roomName + "' not resumed)"));
-      return;
+    // Resumes draw on no per-connection load rate: a client that reconnects after a restart finds
+    // all its rooms unloaded, and one hello per connection bounds them already. A refusal names the
+    // room (the SDK rejoins it with backoff) and is no strike: many clients behind one address
+    // resuming after a restart are not abusing.
+    if (!rooms.loadedOrLoading(roomName)) {
+      ProtocolException refused = rooms.sizeWithLoading() >= options.getMaxRooms() ? serverBusy(roomName)
+          : limits.tryRoomLoad(session.address()) ? null
+          : new ProtocolException(ErrorCode.RATE_LIMITED, limits.roomLoadMessage() + " ('" + roomName + "' not resumed)");
+      if (refused != null) {
+        metrics.error(refused.code());
+        session.send(new ServerFrame.Error(refused.code(), refused.getMessage(), null, roomName));
+        return;
+      }
     }
     session.pendingJoins(1);
     rooms.open(roomName, nanoClock.getAsLong()).onComplete(ar -> {

@@ -274,6 +274,7 @@ class LimitsTest extends RelayTestBase {
         joined++;
       } else {
         assertThat(f.getString("code")).isEqualTo("rate_limited");
+        assertThat(f.getString("room")).as("names the room, so the client joins it again later").startsWith("cold-");
         refused++;
       }
     }

@@ -100,6 +100,7 @@ class RoomLoadLimitTest extends RelayTestBase {
     JsonObject notResumed = resuming.await("error");
     assertThat(notResumed.getString("code")).isEqualTo("server_busy");
     assertThat(notResumed.getString("message")).contains("resume-too-many");
+    assertThat(notResumed.getString("room")).isEqualTo("resume-too-many");
     assertThat(relay.engine().rooms().size()).isEqualTo(MAX_ROOMS);
   }
 
