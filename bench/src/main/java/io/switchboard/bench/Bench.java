@@ -171,6 +171,7 @@ public final class Bench {
       m.put("admin", relay.adminUrl());
       m.put("server-pid", Long.toString(relay.pid()));
       m.put("pg-port", Integer.toString(relay.pgPort));
+      m.put("pg-password", relay.pgPassword());
       JsonObject r = runDriver(m);
       return relayChecked(relay, r);
     }

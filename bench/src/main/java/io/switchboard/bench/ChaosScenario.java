@@ -495,13 +495,8 @@ final class ChaosScenario {
   }
 
   private void readDatabase(Vertx vertx, List<String> rooms) {
-    PgConnectOptions opts = new PgConnectOptions().setHost("127.0.0.1").setPort(relay.pgPort)
-        .setUser("postgres").setDatabase("postgres");
-    Path pw = relay.dataDir().resolve("pg-password"); // SCRAM once the relay locks its Postgres down
+    PgConnectOptions opts = relay.databaseOptions();
     try {
-      if (Files.exists(pw)) {
-        opts.setPassword(Files.readString(pw).trim());
-      }
       PgConnection c = PgConnection.connect(vertx, opts).toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
       try {
         long n = 0;

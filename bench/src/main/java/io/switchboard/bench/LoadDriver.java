@@ -57,6 +57,7 @@ public final class LoadDriver {
   private final String admin;
   private final long serverPid;
   private final int pgPort;
+  private final String pgPassword;
   private final long seed;
   /** switchboard, or socketio (Engine.IO v4 / Socket.IO v5 packets over a plain WebSocket). */
   private final boolean socketio;
@@ -109,6 +110,7 @@ public final class LoadDriver {
     this.admin = opts.getOrDefault("admin", "http://127.0.0.1:8081");
     this.serverPid = Long.parseLong(opts.getOrDefault("server-pid", "-1"));
     this.pgPort = intOpt("pg-port", -1);
+    this.pgPassword = opts.getOrDefault("pg-password", "");
     String seedOpt = opts.getOrDefault("seed", "");
     this.seed = seedOpt.isEmpty() ? System.nanoTime() : Long.parseLong(seedOpt);
     this.socketio = "socketio".equals(opts.getOrDefault("dialect", "switchboard"));
@@ -398,7 +400,7 @@ public final class LoadDriver {
 
   JsonObject run() throws Exception {
     String runId = Long.toString(Math.abs(seed) % 1_000_000, 36);
-    ServerSampler sampler = new ServerSampler(vertx, serverPid, pgPort, socketio ? null : admin);
+    ServerSampler sampler = new ServerSampler(vertx, serverPid, pgPort, pgPassword, socketio ? null : admin);
     this.sampler = sampler;
     sampler.start();
 

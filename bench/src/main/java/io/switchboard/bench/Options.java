@@ -54,6 +54,7 @@ final class Options {
         text("admin", "", "its admin URL (http://127.0.0.1:PORT)"),
         integer("server-pid", "-1", "its PID (RSS, CPU)"),
         integer("pg-port", "-1", "its embedded Postgres port (pg_stat_activity, rows)"),
+        text("pg-password", "", "the password of its embedded Postgres (<dataDir>/pg-password)"),
         integer("drop-every", "0", "harness self-test: discard every Nth received msg (counted as lost)"),
         integer("duplicate-every", "0", "harness self-test: account every Nth received msg twice (a duplicate)"));
     scenario("idle", "N connections doing hello + heartbeats only: server RSS and retained heap per connection",

@@ -40,6 +40,7 @@ final class OutageScenario {
       m.put("admin", relay.adminUrl());
       m.put("server-pid", Long.toString(relay.pid()));
       m.put("pg-port", Integer.toString(relay.pgPort));
+      m.put("pg-password", relay.pgPassword());
       m.put("warmup", "0");
       m.put("track-stored", "true");
       LoadDriver d = new LoadDriver(m);
@@ -89,7 +90,7 @@ final class OutageScenario {
         if (mode.equals("freeze")) {
           signal("CONT", pids(relay.postmasterPid()));
         }
-        Set<String> inDb = storedCids(d, relay.pgPort);
+        Set<String> inDb = storedCids(d, relay);
         Set<String> acked = new HashSet<>(d.ackedStoredCids);
         long ackedNotStored = acked.stream().filter(c -> !inDb.contains(c)).count();
         JsonObject s = new JsonObject()
@@ -145,9 +146,8 @@ final class OutageScenario {
     p.waitFor(10, TimeUnit.SECONDS);
   }
 
-  private static Set<String> storedCids(LoadDriver d, int pgPort) throws Exception {
-    PgConnection c = PgConnection.connect(d.vertx(), new PgConnectOptions().setHost("127.0.0.1").setPort(pgPort)
-            .setUser("postgres").setDatabase("postgres"))
+  private static Set<String> storedCids(LoadDriver d, RelayProcess relay) throws Exception {
+    PgConnection c = PgConnection.connect(d.vertx(), relay.databaseOptions())
         .toCompletionStage().toCompletableFuture().get(20, TimeUnit.SECONDS);
     try {
       Set<String> s = new HashSet<>();

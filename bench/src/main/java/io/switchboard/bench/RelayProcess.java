@@ -1,5 +1,6 @@
 package io.switchboard.bench;
 
+import io.vertx.pgclient.PgConnectOptions;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
@@ -175,6 +176,30 @@ final class RelayProcess implements AutoCloseable {
 
   Path dataDir() {
     return dataDir;
+  }
+
+  /**
+   * The embedded Postgres's generated password ({@code <dataDir>/pg-password}: the relay allows SCRAM
+   * logins only), or "" for a relay that does not lock its database down.
+   */
+  String pgPassword() {
+    Path file = dataDir.resolve("pg-password");
+    try {
+      return Files.exists(file) ? Files.readString(file).trim() : "";
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** How the bench reads the relay's own database (for what was stored). */
+  PgConnectOptions databaseOptions() {
+    return databaseOptions(pgPort, pgPassword());
+  }
+
+  static PgConnectOptions databaseOptions(int pgPort, String password) {
+    PgConnectOptions o = new PgConnectOptions().setHost("127.0.0.1").setPort(pgPort).setUser("postgres")
+        .setDatabase("postgres");
+    return password.isEmpty() ? o : o.setPassword(password);
   }
 
   /** Stops the relay and starts it again on the same ports and data dir (its rooms are then cold). */

@@ -38,6 +38,7 @@ final class ServerSampler {
   private final Vertx vertx;
   private final long serverPid;
   private final int pgPort;
+  private final String pgPassword;
   private final String admin;
   private final HttpClient http; // kept in a field for its whole life
   private final AtomicLong maxRssKb = new AtomicLong(-1);
@@ -54,7 +55,8 @@ final class ServerSampler {
   private long firstCpuTicks = -1;
   private long lastCpuTicks = -1;
 
-  ServerSampler(Vertx vertx, long serverPid, int pgPort, String admin) {
+  ServerSampler(Vertx vertx, long serverPid, int pgPort, String pgPassword, String admin) {
+    this.pgPassword = pgPassword;
     this.vertx = vertx;
     this.serverPid = serverPid;
     this.pgPort = pgPort;
@@ -72,8 +74,7 @@ final class ServerSampler {
       return;
     }
     connecting = true;
-    PgConnectOptions o = new PgConnectOptions().setHost("127.0.0.1").setPort(pgPort)
-        .setUser("postgres").setDatabase("postgres");
+    PgConnectOptions o = RelayProcess.databaseOptions(pgPort, pgPassword);
     PgConnection.connect(vertx, o)
         .onComplete(ar -> connecting = false)
         .onSuccess(c -> {

@@ -119,7 +119,7 @@ final class SignalingScenario {
     firstMeasuredRound = warmupRounds;
     Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(LoadDriver.eventLoops(o.asMap())));
     List<Peer> peers = new ArrayList<>();
-    ServerSampler sampler = new ServerSampler(vertx, pid, -1, null);
+    ServerSampler sampler = new ServerSampler(vertx, pid, -1, "", null);
     try {
       WebSocketClient client = vertx.createWebSocketClient(new WebSocketClientOptions()
           .setMaxConnections(2 * pairs + CONNECT_CONCURRENCY).setConnectTimeout(10_000).setMaxFrameSize(1 << 20));
