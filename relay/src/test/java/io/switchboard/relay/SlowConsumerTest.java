@@ -136,7 +136,10 @@ class SlowConsumerTest extends RelayTestBase {
       // a frame that finds nothing waiting is written whatever its size: one page past the bound at most
       assertThat(held.getMax()).as("what the relay holds for any one open connection")
           .isLessThanOrEqualTo(Math.max(bound, 64 * 1024 + page + 1_000));
-      assertThat(slowConsumerCuts() - cutBefore).as("every reader was cut").isEqualTo(readers.size());
+      // "settled" is a heuristic on a busy machine: a reader whose last page is still being written is cut a moment later
+      await("every reader was cut").atMost(Duration.ofSeconds(5)).pollInterval(Duration.ofMillis(20))
+          .until(() -> slowConsumerCuts() - cutBefore >= readers.size());
+      assertThat(slowConsumerCuts() - cutBefore).as("every reader was cut, once").isEqualTo(readers.size());
       await("and its TCP connection closed").atMost(Duration.ofSeconds(3)).pollInterval(Duration.ofMillis(20))
           .until(() -> readers.stream().noneMatch(r -> established(relay.port(), r.localPort())));
       assertThat(heldNow().getSum()).as("held for the author alone").isLessThan(64 * 1024);
