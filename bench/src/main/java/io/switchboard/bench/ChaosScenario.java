@@ -113,7 +113,10 @@ final class ChaosScenario {
         all.add(c);
         c.start(periodMs, Bench.clientRandom(seed, i).nextInt((int) periodMs));
       }
-      Thread.sleep(1500); // everyone welcomed and joined
+      long joinBy = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      while (progress(all)[1] > 0 && System.nanoTime() < joinBy) { // everyone welcomed and in all its rooms
+        Thread.sleep(50);
+      }
       t0.set(System.nanoTime());
       all.forEach(c -> c.sending(true));
       event("sending");
@@ -466,24 +469,30 @@ final class ChaosScenario {
     return m != null && m.find() ? m.group(1) : null;
   }
 
+  /** Sends not yet acked stored:true, and clients not (yet) in every room, asked of each client on its own context. */
+  private static int[] progress(List<ChaosClient> all) throws InterruptedException {
+    AtomicInteger sum = new AtomicInteger();
+    AtomicInteger away = new AtomicInteger();
+    CountDownLatch l = new CountDownLatch(all.size());
+    all.forEach(c -> c.progress((n, settled) -> {
+      sum.addAndGet(n);
+      if (!settled) {
+        away.incrementAndGet();
+      }
+      l.countDown();
+    }));
+    l.await(5, TimeUnit.SECONDS);
+    return new int[] {sum.get(), away.get()};
+  }
+
   private void drain(List<ChaosClient> all) throws InterruptedException {
     long until = System.nanoTime() + o.i("drain") * 1_000_000_000L;
     int left = -1;
     int unsettled = -1;
     while (System.nanoTime() < until) {
-      AtomicInteger sum = new AtomicInteger();
-      AtomicInteger away = new AtomicInteger();
-      CountDownLatch l = new CountDownLatch(all.size());
-      all.forEach(c -> c.progress((n, settled) -> {
-        sum.addAndGet(n);
-        if (!settled) {
-          away.incrementAndGet();
-        }
-        l.countDown();
-      }));
-      l.await(5, TimeUnit.SECONDS);
-      left = sum.get();
-      unsettled = away.get();
+      int[] now = progress(all);
+      left = now[0];
+      unsettled = now[1];
       if (left == 0 && unsettled == 0) {
         break;
       }

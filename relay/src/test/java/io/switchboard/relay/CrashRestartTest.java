@@ -7,7 +7,6 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -267,40 +266,17 @@ class CrashRestartTest {
   /** The relay's Main in a child JVM on this test's classpath, with its settings in the environment. */
   private Process start(int port, int adminPort, Map<String, String> env) throws Exception {
     String classpath = System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classpath, Main.class.getName());
-    pb.environment().put("SWITCHBOARD_HOST", "127.0.0.1");
-    pb.environment().put("SWITCHBOARD_PORT", Integer.toString(port));
-    pb.environment().put("SWITCHBOARD_ADMIN_HOST", "127.0.0.1");
-    pb.environment().put("SWITCHBOARD_ADMIN_PORT", Integer.toString(adminPort));
-    pb.environment().put("SWITCHBOARD_DATA_DIR", dataDir.toString());
-    pb.environment().put("SWITCHBOARD_P2P_ENABLED", "false");
-    pb.environment().putAll(env);
-    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("server.log").toFile()));
-    Process p = pb.start();
-    try {
-      await("relay ready on :" + adminPort).atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
-          .ignoreExceptionsInstanceOf(IOException.class)
-          .until(() -> {
-            assertThat(p.isAlive()).as("relay exited; its log:\n" + log()).isTrue();
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/ready")).build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
-          });
-      return p;
-    } catch (RuntimeException | AssertionError e) {
-      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      throw e;
-    }
+    Map<String, String> all = new java.util.HashMap<>(env);
+    all.putIfAbsent("SWITCHBOARD_P2P_ENABLED", "false");
+    return RelayChildProcess.start(List.of("-Xmx256m", "-XX:TieredStopAtLevel=1", "-cp", classpath, Main.class.getName()),
+        dataDir, port, adminPort, all, http, Duration.ofSeconds(60));
   }
 
   private String log() throws IOException {
-    Path log = dataDir.resolve("server.log");
-    return Files.exists(log) ? Files.readString(log) : "";
+    return RelayChildProcess.log(dataDir);
   }
 
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return RelayChildProcess.freePort();
   }
 }

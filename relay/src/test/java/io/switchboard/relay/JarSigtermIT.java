@@ -6,7 +6,6 @@ import static org.awaitility.Awaitility.await;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -159,46 +158,19 @@ class JarSigtermIT {
 
   private Process start(int port, int adminPort, Map<String, String> env) throws Exception {
     assertThat(JAR).as("run `./mvnw package` first").exists();
+    Map<String, String> all = new java.util.HashMap<>(Map.of("SWITCHBOARD_P2P_STUN_ADDRESSES", "127.0.0.1",
+        "SWITCHBOARD_P2P_STUN_PORT", "0", "SWITCHBOARD_P2P_STUN_ALT_PORT", "0"));
+    all.putAll(env);
     // the heap flags of the README's run command too: the jar must start and drain within them
-    ProcessBuilder pb = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xms32m", "-Xmx1g", "-jar", JAR.toString());
-    pb.environment().put("SWITCHBOARD_HOST", "127.0.0.1");
-    pb.environment().put("SWITCHBOARD_PORT", Integer.toString(port));
-    pb.environment().put("SWITCHBOARD_ADMIN_HOST", "127.0.0.1");
-    pb.environment().put("SWITCHBOARD_ADMIN_PORT", Integer.toString(adminPort));
-    pb.environment().put("SWITCHBOARD_DATA_DIR", dataDir.toString());
-    pb.environment().put("SWITCHBOARD_P2P_STUN_ADDRESSES", "127.0.0.1");
-    pb.environment().put("SWITCHBOARD_P2P_STUN_PORT", "0");
-    pb.environment().put("SWITCHBOARD_P2P_STUN_ALT_PORT", "0");
-    pb.environment().putAll(env);
-    pb.redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.appendTo(dataDir.resolve("server.log").toFile()));
-    Process p = pb.start();
-    try {
-      await("server ready on :" + adminPort).atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(200))
-          .ignoreExceptionsInstanceOf(IOException.class)
-          .until(() -> {
-            assertThat(p.isAlive()).as("server exited; see its log:\n" + log()).isTrue();
-            return http.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + adminPort + "/ready")).build(),
-                HttpResponse.BodyHandlers.ofString()).statusCode() == 200;
-          });
-      return p;
-    } catch (RuntimeException | AssertionError e) {
-      // never leave a half-started relay (and the Postgres it spawns) behind a failed test
-      p.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
-      throw e;
-    }
+    return RelayChildProcess.start(List.of("-Xms32m", "-Xmx1g", "-jar", JAR.toString()), dataDir, port, adminPort, all,
+        http, Duration.ofSeconds(90));
   }
 
-
-
   private String log() throws IOException {
-    Path log = dataDir.resolve("server.log");
-    return Files.exists(log) ? Files.readString(log) : "";
+    return RelayChildProcess.log(dataDir);
   }
 
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+    return RelayChildProcess.freePort();
   }
 }

@@ -130,8 +130,13 @@ class SlowConsumerTest extends RelayTestBase {
           raw.sendText("{\"t\":\"history\",\"room\":\"pages\",\"limit\":100}");
         }
       }
+      // settled: what the relay holds is the same at two polls in a row (pages all written, queued or cut)
+      java.util.concurrent.atomic.AtomicLong lastHeld = new java.util.concurrent.atomic.AtomicLong(-1);
       await("every request answered or its reader cut").atMost(Duration.ofSeconds(5))
-          .until(SlowConsumerTest::settled);
+          .pollInterval(Duration.ofMillis(200)).until(() -> {
+            long now = heldNow().getSum();
+            return now == lastHeld.getAndSet(now);
+          });
       LongSummaryStatistics held = heldNow();
       // a frame that finds nothing waiting is written whatever its size: one page past the bound at most
       assertThat(held.getMax()).as("what the relay holds for any one open connection")
@@ -146,13 +151,6 @@ class SlowConsumerTest extends RelayTestBase {
     } finally {
       readers.forEach(RawWebSocket::close);
     }
-  }
-
-  /** True once what the relay holds stops changing for a moment (its pages are all written, queued or cut). */
-  private static boolean settled() throws InterruptedException {
-    long before = heldNow().getSum();
-    Thread.sleep(200);
-    return heldNow().getSum() == before;
   }
 
   /** Read from the test thread while the event loop may be adding or removing a session: retried then. */
