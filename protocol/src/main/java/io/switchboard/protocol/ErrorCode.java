@@ -11,6 +11,10 @@ public enum ErrorCode {
   RATE_LIMITED("rate_limited"),
   STORAGE_UNAVAILABLE("storage_unavailable"),
   UNAUTHORIZED("unauthorized"),
+  /** Authenticated, but the user's role does not allow it (a private room, a reader sending). */
+  FORBIDDEN("forbidden"),
+  /** The connection's token expired without an {@code auth} refresh; the socket closes shortly. */
+  TOKEN_EXPIRED("token_expired"),
   NOT_FOUND("not_found"),
   SHUTTING_DOWN("shutting_down"),
   SERVER_BUSY("server_busy"),

@@ -23,6 +23,12 @@ public final class FrameEncoder {
         g.writeStringField("session", w.session());
         g.writeStringField("user", w.user());
         g.writeStringField("token", w.token());
+        if (w.name() != null) {
+          g.writeStringField("name", w.name());
+        }
+        if (w.expiresAt() != null) {
+          g.writeNumberField("expiresAt", w.expiresAt());
+        }
         g.writeNumberField("heartbeatMs", w.heartbeatMs());
         g.writeObjectFieldStart("limits");
         g.writeNumberField("maxFrameBytes", w.limits().maxFrameBytes());
@@ -72,9 +78,25 @@ public final class FrameEncoder {
         if (j.replayFrom() != null) {
           g.writeNumberField("replayFrom", j.replayFrom());
         }
+        if (j.visibility() != null) {
+          g.writeStringField("visibility", j.visibility());
+        }
+        if (j.role() != null) {
+          g.writeStringField("role", j.role());
+        }
+        if (!j.names().isEmpty()) {
+          g.writeObjectFieldStart("names");
+          for (java.util.Map.Entry<String, String> e : j.names().entrySet()) {
+            g.writeStringField(e.getKey(), e.getValue());
+          }
+          g.writeEndObject();
+        }
       } else if (frame instanceof ServerFrame.Left l) {
         type(g, "left", l.id());
         g.writeStringField("room", l.room());
+        if (l.reason() != null) {
+          g.writeStringField("reason", l.reason());
+        }
       } else if (frame instanceof ServerFrame.ModeSet m) {
         type(g, "mode", m.id());
         g.writeStringField("room", m.room());
@@ -208,6 +230,9 @@ public final class FrameEncoder {
   private static void peerFields(JsonGenerator g, ServerFrame.PeerInfo peer) throws IOException {
     g.writeStringField("peer", peer.peer());
     g.writeStringField("user", peer.user());
+    if (peer.name() != null) {
+      g.writeStringField("name", peer.name());
+    }
     if (peer.profile() != null) {
       g.writeObjectFieldStart("profile");
       g.writeStringField("class", peer.profile().natClass().wire());

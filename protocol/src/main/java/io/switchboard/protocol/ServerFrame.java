@@ -1,6 +1,9 @@
 package io.switchboard.protocol;
 
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
 /** Frames the server sends. {@link #priority()} decides their place in a connection's outbound queue. */
 public sealed interface ServerFrame {
@@ -17,10 +20,17 @@ public sealed interface ServerFrame {
 
   /**
    * {@code p2p} is null when the server offers no peer-to-peer service. {@code session} is also the
-   * connection's peer id in {@code presence}, {@code signal} and {@code steer}.
+   * connection's peer id in {@code presence}, {@code signal} and {@code steer}. {@code name} is the
+   * user's display name from its token (null: none); {@code expiresAt} when the identity's token
+   * expires (epoch ms; null: never), before which the client refreshes it with {@code auth}.
    */
   record Welcome(Object id, String session, String user, String token, long heartbeatMs, ClientLimits limits,
-      P2pConfig p2p) implements ServerFrame {}
+      P2pConfig p2p, String name, Long expiresAt) implements ServerFrame {
+    public Welcome(Object id, String session, String user, String token, long heartbeatMs, ClientLimits limits,
+        P2pConfig p2p) {
+      this(id, session, user, token, heartbeatMs, limits, p2p, null, null);
+    }
+  }
 
   /** An RTCIceServer as WebRTC takes it; {@code username}/{@code credential} only for TURN. */
   record IceServer(List<String> urls, String username, String credential) {
@@ -45,8 +55,12 @@ public sealed interface ServerFrame {
   /** What a peer's profile says about it; {@code turn} null when the peer did not try TURN. */
   record PeerProfile(NatClass natClass, boolean udp, Boolean turn) {}
 
-  /** Another connection in a room; {@code profile} is null until it reports one. */
-  record PeerInfo(String peer, String user, PeerProfile profile) {}
+  /** Another connection in a room; {@code profile} is null until it reports one, {@code name} when the user has none. */
+  record PeerInfo(String peer, String user, PeerProfile profile, String name) {
+    public PeerInfo(String peer, String user, PeerProfile profile) {
+      this(peer, user, profile, null);
+    }
+  }
 
   /**
    * Reply to {@code join}, and one per room resumed by {@code hello}. {@code epoch} names the room's
@@ -54,16 +68,34 @@ public sealed interface ServerFrame {
    * message follows, false when the client must page history for messages older than
    * {@code replayFrom}. {@code divergedAfter} (resume only, else null) says the client's copy past
    * that seq may name messages that do not exist: it replaces them by the replay and history.
+   * {@code visibility} ({@code public}/{@code private}) and the joiner's {@code role} ({@code owner},
+   * {@code member}, {@code reader}; null: none, i.e. a public room's default) say what it may do;
+   * {@code names} maps members that have a display name to it.
    */
   record Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
-      String epoch, Boolean recovered, Long divergedAfter, Long replayFrom) implements ServerFrame {
+      String epoch, Boolean recovered, Long divergedAfter, Long replayFrom, String visibility, String role,
+      Map<String, String> names) implements ServerFrame {
     public Joined {
       members = List.copyOf(members);
       peers = List.copyOf(peers);
+      names = names == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(names));
+    }
+
+    public Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
+        String epoch, Boolean recovered, Long divergedAfter, Long replayFrom) {
+      this(id, room, head, mode, members, peers, epoch, recovered, divergedAfter, replayFrom, null, null, null);
     }
   }
 
-  record Left(Object id, String room) implements ServerFrame {}
+  /**
+   * Reply to {@code leave} ({@code reason} null), or the server taking the connection out of a room
+   * ({@code id} null, {@code reason} e.g. {@code removed}).
+   */
+  record Left(Object id, String room, String reason) implements ServerFrame {
+    public Left(Object id, String room) {
+      this(id, room, null);
+    }
+  }
 
   record ModeSet(Object id, String room, RoomMode mode, long head) implements ServerFrame {}
 

@@ -37,13 +37,13 @@ public final class GuestAuthenticator implements Authenticator {
       byte[] id = new byte[9];
       random.nextBytes(id);
       String user = "u-" + B64.encodeToString(id);
-      return Future.succeededFuture(new Identity(user, sign(user, System.currentTimeMillis())));
+      return Future.succeededFuture(Identity.guest(user, sign(user, System.currentTimeMillis()), Long.MAX_VALUE));
     }
     String user = verify(token);
     if (user == null) {
       return Future.failedFuture(new ProtocolException(ErrorCode.UNAUTHORIZED, "token not recognised; send hello without a token for a new guest identity"));
     }
-    return Future.succeededFuture(new Identity(user, token));
+    return Future.succeededFuture(Identity.guest(user, token, Long.MAX_VALUE));
   }
 
   String sign(String user, long issuedAtMillis) {

@@ -12,7 +12,8 @@ import io.vertx.core.json.JsonObject;
 public final class RelayOptions {
   public static final String DEFAULT_HOST = "0.0.0.0";
   public static final int DEFAULT_PORT = 8080;
-  public static final String DEFAULT_ADMIN_HOST = "0.0.0.0";
+  /** Loopback: metrics and steering data are nobody else's business; a container sets it explicitly. */
+  public static final String DEFAULT_ADMIN_HOST = "127.0.0.1";
   public static final int DEFAULT_ADMIN_PORT = 8081;
   public static final long DEFAULT_HEARTBEAT_MS = 15_000;
   public static final long DEFAULT_HELLO_TIMEOUT_MS = 10_000;
@@ -40,6 +41,14 @@ public final class RelayOptions {
    */
   public static final int DEFAULT_MAX_ROOMS = 100_000;
   public static final long DEFAULT_SHUTDOWN_GRACE_MS = 10_000;
+  /** Rooms nobody created through the API: anyone authenticated may use them. */
+  public static final String DEFAULT_DEFAULT_ROOM_VISIBILITY = "public";
+  /**
+   * Any origin: clients authenticate with a token in {@code hello}, never with cookies, so a page on
+   * another origin gains nothing it could not get from a script anywhere. Listing the app's
+   * origins keeps other sites from putting their users on this relay.
+   */
+  public static final String DEFAULT_ALLOWED_ORIGINS = "*";
 
   private String host = DEFAULT_HOST;
   private int port = DEFAULT_PORT;
@@ -67,6 +76,10 @@ public final class RelayOptions {
   private int maxRooms = DEFAULT_MAX_ROOMS;
   private long shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
   private String secret;
+  private String defaultRoomVisibility = DEFAULT_DEFAULT_ROOM_VISIBILITY;
+  private String allowedOrigins = DEFAULT_ALLOWED_ORIGINS;
+  private String adminToken;
+  private AuthOptions auth = new AuthOptions();
   private StoreOptions store = new StoreOptions();
   private P2pOptions p2p = new P2pOptions();
   private LimitsOptions limits = new LimitsOptions();
@@ -112,6 +125,12 @@ public final class RelayOptions {
     setMaxRooms(json.getInteger("maxRooms", maxRooms));
     setShutdownGraceMs(json.getLong("shutdownGraceMs", shutdownGraceMs));
     setSecret(json.getString("secret", secret));
+    setDefaultRoomVisibility(json.getString("defaultRoomVisibility", defaultRoomVisibility));
+    setAllowedOrigins(json.getString("allowedOrigins", allowedOrigins));
+    setAdminToken(json.getString("adminToken", adminToken));
+    if (json.getValue("auth") != null) {
+      setAuth(new AuthOptions(json.getJsonObject("auth")));
+    }
     if (json.getValue("store") != null) {
       setStore(new StoreOptions(json.getJsonObject("store")));
     }
@@ -138,6 +157,9 @@ public final class RelayOptions {
         .put("roomLoadsPerSecond", roomLoadsPerSecond).put("roomLoadBurst", roomLoadBurst).put("maxRooms", maxRooms)
         .put("shutdownGraceMs", shutdownGraceMs)
         .put("secret", secret)
+        .put("defaultRoomVisibility", defaultRoomVisibility).put("allowedOrigins", allowedOrigins)
+        .put("adminToken", adminToken)
+        .put("auth", auth.toJson())
         .put("store", store.toJson())
         .put("p2p", p2p.toJson())
         .put("limits", limits.toJson());
@@ -228,6 +250,26 @@ public final class RelayOptions {
     this.secret = secret == null || secret.isEmpty() ? null : secret;
     return this;
   }
+  public String getDefaultRoomVisibility() { return defaultRoomVisibility; }
+  public RelayOptions setDefaultRoomVisibility(String v) {
+    if (!"public".equals(v) && !"private".equals(v)) {
+      throw new IllegalArgumentException("defaultRoomVisibility must be public or private, was '" + v + "'");
+    }
+    defaultRoomVisibility = v;
+    return this;
+  }
+  public String getAllowedOrigins() { return allowedOrigins; }
+  public RelayOptions setAllowedOrigins(String v) { allowedOrigins = java.util.Objects.requireNonNull(v, "allowedOrigins").trim(); return this; }
+  public String getAdminToken() { return adminToken; }
+  public RelayOptions setAdminToken(String v) {
+    if (v != null && !v.isEmpty() && v.length() < 16) {
+      throw new IllegalArgumentException("adminToken must be at least 16 characters");
+    }
+    adminToken = v == null || v.isEmpty() ? null : v;
+    return this;
+  }
+  public AuthOptions getAuth() { return auth; }
+  public RelayOptions setAuth(AuthOptions auth) { this.auth = java.util.Objects.requireNonNull(auth, "auth"); return this; }
   public StoreOptions getStore() { return store; }
   public RelayOptions setStore(StoreOptions store) { this.store = java.util.Objects.requireNonNull(store, "store"); return this; }
   public P2pOptions getP2p() { return p2p; }

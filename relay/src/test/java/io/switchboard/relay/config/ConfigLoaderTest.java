@@ -129,13 +129,16 @@ class ConfigLoaderTest {
     var store = new StoreOptions().toJson();
     var p2p = new P2pOptions().toJson();
     var limits = new LimitsOptions().toJson();
+    var auth = new AuthOptions().toJson();
     Set<String> keys = new LinkedHashSet<>(relay.fieldNames());
     keys.remove("store");
     keys.remove("p2p");
     keys.remove("limits");
+    keys.remove("auth");
     keys.addAll(store.fieldNames());
     keys.addAll(p2p.fieldNames());
     keys.addAll(limits.fieldNames());
+    keys.addAll(auth.fieldNames());
     keys.add("databaseUrl");
     assertThat(documented.keySet()).containsExactlyInAnyOrderElementsOf(keys);
     for (String key : relay.fieldNames()) {
@@ -149,6 +152,11 @@ class ConfigLoaderTest {
     }
     for (String key : limits.fieldNames()) {
       assertThat(documented.get(key)).as(key).isEqualTo(limits.getValue(key).toString());
+    }
+    for (String key : auth.fieldNames()) {
+      if (auth.getValue(key) != null) {
+        assertThat(documented.get(key)).as(key).isEqualTo(auth.getValue(key).toString());
+      }
     }
     for (String key : p2p.fieldNames()) {
       if (p2p.getValue(key) != null) {

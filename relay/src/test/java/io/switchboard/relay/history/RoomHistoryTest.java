@@ -46,7 +46,7 @@ class RoomHistoryTest {
   void memoryAloneServesWhatItHolds() {
     Room room = roomWithStoredHead(0);
     Session s = new Session("s", new RecordingConnection(), new OutboundQueue(1 << 20), new TokenBucket(1, 1, 0), 5, 0);
-    s.identity(new Identity("u", "t"));
+    s.identity(Identity.guest("u", "t", Long.MAX_VALUE));
     room.join(s, RoomMode.ACTIVE);
     for (int i = 0; i < 3; i++) {
       room.sequence(s, null, "c" + i, "b", 0);

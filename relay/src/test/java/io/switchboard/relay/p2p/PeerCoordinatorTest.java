@@ -43,7 +43,7 @@ class PeerCoordinatorTest {
     RecordingConnection socket = new RecordingConnection();
     sockets.add(socket);
     Session s = new Session(id, socket, new OutboundQueue(QUEUE_MAX), new TokenBucket(100, 100, 0), 5, 0);
-    s.identity(new Identity("u-" + id, "t"));
+    s.identity(Identity.guest("u-" + id, "t", Long.MAX_VALUE));
     return s;
   }
 

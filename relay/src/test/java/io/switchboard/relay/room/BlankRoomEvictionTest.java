@@ -19,7 +19,7 @@ class BlankRoomEvictionTest {
   private static Session session(String user) {
     Session s = new Session(user, new RecordingConnection(), new OutboundQueue(1 << 20), new TokenBucket(100, 100, 0),
         5, 0);
-    s.identity(new Identity(user, "t"));
+    s.identity(Identity.guest(user, "t", Long.MAX_VALUE));
     return s;
   }
 

@@ -18,7 +18,7 @@ class RoomTest {
 
   private static Session session(String user, RecordingConnection sink) {
     Session s = new Session(user, sink, new OutboundQueue(1 << 20), new TokenBucket(100, 100, 0), 5, 0);
-    s.identity(new Identity(user, "t"));
+    s.identity(Identity.guest(user, "t", Long.MAX_VALUE));
     return s;
   }
 

@@ -1,0 +1,4 @@
+package io.switchboard.relay.access;
+
+/** A user listed in a room, with its role. */
+public record Member(String user, Role role) {}
