@@ -46,6 +46,11 @@ public final class GuestAuthenticator implements Authenticator {
     return Future.succeededFuture(Identity.guest(user, token, Long.MAX_VALUE));
   }
 
+  @Override
+  public Future<Identity> authenticateService(String token) {
+    return Future.failedFuture(new ProtocolException(ErrorCode.UNAUTHORIZED, "guests are never service accounts"));
+  }
+
   String sign(String user, long issuedAtMillis) {
     String payload = VERSION + "." + B64.encodeToString(user.getBytes(StandardCharsets.UTF_8)) + "." + issuedAtMillis;
     return payload + "." + B64.encodeToString(mac(payload));
