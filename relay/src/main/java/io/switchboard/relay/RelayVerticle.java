@@ -169,7 +169,8 @@ public final class RelayVerticle extends VerticleBase {
   private Future<HttpServer> listenAdmin(MessageStore store) {
     adminServer = vertx.createHttpServer(new HttpServerOptions().setHost(options.getAdminHost())
             .setPort(options.getAdminPort()).setCompressionSupported(true).setHttp2ClearTextEnabled(false))
-        .requestHandler(new AdminApi(vertx, engine, store, registry, database::healthProblem).router());
+        .requestHandler(new AdminApi(vertx, engine, store, registry, database::healthProblem,
+            options.getAdminToken()).router());
     return adminServer.listen();
   }
 

@@ -259,7 +259,12 @@ public final class RelayOptions {
     return this;
   }
   public String getAllowedOrigins() { return allowedOrigins; }
-  public RelayOptions setAllowedOrigins(String v) { allowedOrigins = java.util.Objects.requireNonNull(v, "allowedOrigins").trim(); return this; }
+  public RelayOptions setAllowedOrigins(String v) {
+    allowedOrigins = java.util.Objects.requireNonNull(v, "allowedOrigins").trim();
+    // a typo must stop the start, not lock every browser out (or let every origin in) at run time
+    io.switchboard.relay.transport.AllowedOrigins.parse(allowedOrigins);
+    return this;
+  }
   public String getAdminToken() { return adminToken; }
   public RelayOptions setAdminToken(String v) {
     if (v != null && !v.isEmpty() && v.length() < 16) {

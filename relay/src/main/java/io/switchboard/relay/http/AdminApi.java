@@ -14,7 +14,9 @@ import java.util.function.Supplier;
 /**
  * The private port: {@code /health} (the process is fit to go on: 503 when an embedded Postgres
  * died and could not be restarted), {@code /ready} (database reachable, not draining), {@code /metrics},
- * {@code /steering} (P2P outcome rates per NAT class pair).
+ * {@code /steering} (P2P outcome rates per NAT class pair). With an {@code adminToken}, everything
+ * but {@code /health} and {@code /ready} (which orchestrators probe without credentials) needs
+ * {@code Authorization: Bearer <adminToken>}.
  */
 public final class AdminApi {
   private static final long READY_TIMEOUT_MS = 2000;
@@ -25,11 +27,16 @@ public final class AdminApi {
   private final MessageStore store;
   private final PrometheusMeterRegistry registry;
   private final Supplier<String> healthProblem;
+  private final String adminToken;
 
-  /** @param healthProblem why the process should be restarted, or null (e.g. {@code Database::healthProblem}) */
+  /**
+   * @param healthProblem why the process should be restarted, or null (e.g. {@code Database::healthProblem})
+   * @param adminToken the bearer token guarding the port; null: unguarded (loopback by default)
+   */
   public AdminApi(Vertx vertx, RelayEngine engine, MessageStore store, PrometheusMeterRegistry registry,
-      Supplier<String> healthProblem) {
+      Supplier<String> healthProblem, String adminToken) {
     this.vertx = vertx;
+    this.adminToken = adminToken;
     this.engine = engine;
     this.store = store;
     this.registry = registry;
@@ -40,10 +47,22 @@ public final class AdminApi {
     Router router = Router.router(vertx);
     router.get("/health").handler(this::health);
     router.get("/ready").handler(this::ready);
+    if (adminToken != null) {
+      // after the probes' routes, which end their requests: they never reach this guard
+      router.route().handler(this::guard);
+    }
     router.get("/metrics").handler(this::metrics);
     router.get("/steering").handler(ctx -> JsonResponses.json(ctx, 200, steering()));
     JsonResponses.install(router);
     return router;
+  }
+
+  private void guard(RoutingContext ctx) {
+    if (Bearer.matches(Bearer.token(ctx), adminToken)) {
+      ctx.next();
+    } else {
+      Bearer.unauthorized(ctx, "send Authorization: Bearer <adminToken> (SWITCHBOARD_ADMIN_TOKEN)");
+    }
   }
 
   /** Outcome statistics per NAT class pair and steered mode; runs on the engine's event loop. */

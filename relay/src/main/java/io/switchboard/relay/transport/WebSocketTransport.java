@@ -36,10 +36,13 @@ public final class WebSocketTransport {
   private final LongSupplier nanoClock;
   private final String sessionPrefix;
   private final AddressLimits limits;
+  private final AllowedOrigins origins;
   private long sessionCounter;
 
+  /** @throws IllegalArgumentException when {@code allowedOrigins} is malformed */
   public WebSocketTransport(RelayEngine engine, RelayOptions options, AddressLimits limits, LongSupplier nanoClock) {
     this.engine = engine;
+    this.origins = AllowedOrigins.parse(options.getAllowedOrigins());
     this.limits = limits;
     this.options = options;
     this.nanoClock = nanoClock;
@@ -87,14 +90,21 @@ public final class WebSocketTransport {
   }
 
   /**
-   * {@code GET /ws}: per-address limits first (429, or 503 while draining, each with a JSON body and
-   * {@code Retry-After}), then the WebSocket handshake; a refusal through Vert.x's handshake hook
-   * could carry neither a body nor headers.
+   * {@code GET /ws}: the browser's origin (403 {@code forbidden} when not allowed), per-address
+   * limits (429, or 503 while draining, with {@code Retry-After}), each refusal with a JSON body,
+   * then the WebSocket handshake; a refusal through Vert.x's handshake hook could carry neither a
+   * body nor headers.
    */
   private void upgrade(HttpServerRequest request) {
     if (engine.draining()) {
       refuse(request, new AddressLimits.Refusal(503, ErrorCode.SHUTTING_DOWN,
           "server is shutting down; reconnect later", 5));
+      return;
+    }
+    if (!origins.allows(request.getHeader("origin"), request.getHeader("host"))) {
+      // A page of another site could otherwise put its visitors on this relay under its own tokens.
+      refuse(request, new AddressLimits.Refusal(403, ErrorCode.FORBIDDEN,
+          "origin not allowed; add it to allowedOrigins (SWITCHBOARD_ALLOWED_ORIGINS)", 0));
       return;
     }
     String address = limits.clientKey(request.remoteAddress().hostAddress(), request.headers().getAll("x-forwarded-for"));
@@ -114,10 +124,12 @@ public final class WebSocketTransport {
   }
 
   private static void refuse(HttpServerRequest request, AddressLimits.Refusal refusal) {
+    if (refusal.retryAfterSeconds() > 0) {
+      request.response().putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()));
+    }
     request.response().setStatusCode(refusal.status())
         .putHeader("content-type", "application/json")
         .putHeader("cache-control", "no-store")
-        .putHeader("retry-after", Long.toString(refusal.retryAfterSeconds()))
         .end(new JsonObject().put("code", refusal.code().wire()).put("message", refusal.message()).encode());
   }
 
