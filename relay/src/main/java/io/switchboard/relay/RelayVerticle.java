@@ -1,10 +1,13 @@
 package io.switchboard.relay;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.relay.access.AccessControl;
+import io.switchboard.relay.auth.Authenticator;
 import io.switchboard.relay.auth.GuestAuthenticator;
 import io.switchboard.relay.auth.Secrets;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.http.AdminApi;
+import io.switchboard.relay.http.AdminRoomsApi;
 import io.switchboard.relay.http.ApiRateLimit;
 import io.switchboard.relay.http.HistoryApi;
 import io.switchboard.relay.http.JsonResponses;
@@ -46,7 +49,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Wiring only: starts storage and the STUN service, builds the engine, listens on the public port
- * ({@code /ws}, {@code /api}, the web client at {@code /}) and the admin port ({@code /health}, {@code /ready}, {@code /metrics},
+ * ({@code /ws}, {@code /api}, {@code /api/admin/}, the web client at {@code /}) and the admin port ({@code /health}, {@code /ready}, {@code /metrics},
  * {@code /steering}). A single
  * instance: the engine's state lives on this verticle's event loop.
  */
@@ -61,6 +64,8 @@ public final class RelayVerticle extends VerticleBase {
   private final String incarnation = RoomLeases.newIncarnation();
   private Database database;
   private RoomLeases leases;
+  private Authenticator authenticator;
+  private AccessControl access;
   private long renewTimer = -1;
   private RelayEngine engine;
   private RelayMetrics metrics;
@@ -88,7 +93,8 @@ public final class RelayVerticle extends VerticleBase {
           // the embedded Postgres is this process's alone, so any other owner of a room is dead
           leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded());
           BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);
-          engine = new RelayEngine(options, new GuestAuthenticator(secret), store, writer, leases,
+          authenticator = new GuestAuthenticator(secret);
+          engine = new RelayEngine(options, authenticator, store, writer, leases,
               (delayMs, task) -> vertx.setTimer(delayMs, id -> task.run()), metrics, peers, limits,
               System::nanoTime);
           return store;
@@ -158,8 +164,10 @@ public final class RelayVerticle extends VerticleBase {
     WebSocketTransport transport = new WebSocketTransport(engine, options, limits, System::nanoTime);
     Router router = Router.router(vertx);
     ApiRateLimit.mount(router, limits);
-    new HistoryApi(engine.rooms(), engine.history(), store, leases, options.getMaxHistoryLimit(), limits)
+    new AdminRoomsApi(authenticator, access, limits, options.getAdminToken(), options.getAuth().jwtConfigured())
         .mount(router);
+    new HistoryApi(engine.rooms(), engine.history(), store, leases, options.getMaxHistoryLimit(), limits,
+        authenticator, access, options.getAuth().guestsAllowed()).mount(router);
     WebApp.mount(router);
     JsonResponses.install(router);
     publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options)).requestHandler(transport.requestHandler(router));

@@ -4,7 +4,10 @@ import io.switchboard.relay.limits.AddressLimits;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 
-/** {@code /api/*} requests per client address: over the limit, 429 JSON {@code rate_limited} with Retry-After. */
+/**
+ * {@code /api/*} requests per client address: over the limit, 429 JSON {@code rate_limited} with
+ * Retry-After. {@code /api/admin/} is limited by {@link AdminRoomsApi} itself.
+ */
 public final class ApiRateLimit {
   private ApiRateLimit() {
   }
@@ -12,6 +15,11 @@ public final class ApiRateLimit {
   /** Mount before the API's routes. */
   public static void mount(Router router, AddressLimits limits) {
     router.route("/api/*").handler(ctx -> {
+      if (ctx.normalizedPath().startsWith(AdminRoomsApi.PREFIX)) {
+        // the admin API charges failed authentications only (an app's backend manages members in bulk)
+        ctx.next();
+        return;
+      }
       AddressLimits.Refusal refusal = limits.admitApiRequest(clientKey(ctx, limits));
       if (refusal == null) {
         ctx.next();

@@ -3,7 +3,11 @@ package io.switchboard.relay.http;
 import io.switchboard.protocol.ErrorCode;
 import io.switchboard.protocol.FrameEncoder;
 import io.switchboard.protocol.Limits;
+import io.switchboard.protocol.ProtocolException;
 import io.switchboard.protocol.ServerFrame.Message;
+import io.switchboard.relay.access.AccessControl;
+import io.switchboard.relay.access.Visibility;
+import io.switchboard.relay.auth.Authenticator;
 import io.switchboard.relay.history.RoomHistory;
 import io.switchboard.relay.limits.AddressLimits;
 import io.switchboard.relay.room.Room;
@@ -22,9 +26,17 @@ import java.util.List;
  * {@code history} frame over HTTP. Pages wholly at or below the room's durable watermark never
  * change and are cacheable forever; others revalidate by ETag. Every ETag names the room's epoch:
  * an unclean takeover may give seqs past the old watermark to other messages.
+ *
+ * <p>Who may read: {@code Authorization: Bearer <token>} (a JWT or a guest token) names the user;
+ * without one, only what a guest could read (guests allowed and the room public). A page that
+ * needed a token is {@code Cache-Control: private} and {@code Vary: Authorization}, so no shared
+ * cache hands it to anyone else.
  */
 public final class HistoryApi {
   private static final String IMMUTABLE = "public, max-age=31536000, immutable";
+  private static final String PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable";
+  /** No user id is empty, so no room lists it: its access is the room's visibility alone. */
+  private static final String NOBODY = "";
 
   private final RoomRegistry rooms;
   private final RoomHistory history;
@@ -32,10 +44,17 @@ public final class HistoryApi {
   private final RoomLeases leases;
   private final int maxLimit;
   private final AddressLimits limits;
+  private final Authenticator authenticator;
+  private final AccessControl access;
+  private final boolean guestsAllowed;
 
+  /** @param guestsAllowed whether a request without a token may read what a guest could (public rooms) */
   public HistoryApi(RoomRegistry rooms, RoomHistory history, MessageStore store, RoomLeases leases, int maxLimit,
-      AddressLimits limits) {
+      AddressLimits limits, Authenticator authenticator, AccessControl access, boolean guestsAllowed) {
     this.limits = limits;
+    this.authenticator = authenticator;
+    this.access = access;
+    this.guestsAllowed = guestsAllowed;
     this.leases = leases;
     this.rooms = rooms;
     this.history = history;
@@ -63,16 +82,59 @@ public final class HistoryApi {
       JsonResponses.error(ctx, 400, ErrorCode.BAD_REQUEST, e.getMessage());
       return;
     }
-    // Reads share the database pool with chat's writes: a global cap (with a short FIFO wait) keeps a
-    // flood of them from queueing in front of every stored:true ack.
-    AddressLimits.Refusal busy = limits.startHistoryRead(() -> read(ctx, room, before, limit)
-        .onComplete(ar -> limits.historyReadDone()));
-    if (busy != null) {
-      JsonResponses.refuse(ctx, busy);
-    }
+    authorize(ctx, room).onSuccess(personal -> {
+      if (personal == null) {
+        return;
+      }
+      // Reads share the database pool with chat's writes: a global cap (with a short FIFO wait) keeps a
+      // flood of them from queueing in front of every stored:true ack.
+      AddressLimits.Refusal busy = limits.startHistoryRead(() -> read(ctx, room, before, limit, personal)
+          .onComplete(ar -> limits.historyReadDone()));
+      if (busy != null) {
+        JsonResponses.refuse(ctx, busy);
+      }
+    });
   }
 
-  private Future<Void> read(RoutingContext ctx, String room, Long before, int limit) {
+  /**
+   * Whether the request may read {@code room}: TRUE when only its token allowed it (the page is
+   * personal), FALSE when anyone may, null when refused (the answer is sent).
+   */
+  private Future<Boolean> authorize(RoutingContext ctx, String room) {
+    String token = Bearer.token(ctx);
+    Future<Boolean> anonymous = access.access(room, NOBODY).map(a -> guestsAllowed && a.visibility() == Visibility.PUBLIC);
+    return anonymous.compose(anyone -> {
+      if (token == null) {
+        if (!anyone) {
+          Bearer.unauthorized(ctx, guestsAllowed ? "this room is private: send Authorization: Bearer <token> of a member"
+              : "send Authorization: Bearer <token>");
+          return Future.<Boolean>succeededFuture(null);
+        }
+        return Future.succeededFuture(false);
+      }
+      return authenticator.authenticate(token).compose(identity -> access.access(room, identity.user()))
+          .map(a -> {
+            if (!a.canRead()) {
+              JsonResponses.error(ctx, 403, ErrorCode.FORBIDDEN, "you may not read this room");
+              return null;
+            }
+            return !anyone;
+          });
+    }).recover(e -> {
+      ErrorCode code = e instanceof ProtocolException p ? p.code() : null;
+      if (code == ErrorCode.FORBIDDEN) {
+        JsonResponses.error(ctx, 403, ErrorCode.FORBIDDEN, e.getMessage());
+      } else if (code != null) {
+        // a bad, expired or foreign token: the same answer as none, so a caller learns nothing more
+        Bearer.unauthorized(ctx, "token refused: " + e.getMessage());
+      } else {
+        JsonResponses.error(ctx, 503, ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later");
+      }
+      return Future.succeededFuture(null);
+    });
+  }
+
+  private Future<Void> read(RoutingContext ctx, String room, Long before, int limit, boolean personal) {
     Room loaded = rooms.get(room);
     // Rooms nobody is in are read straight from storage, so scanning room names loads nothing into memory.
     Future<Bound> bound = loaded != null
@@ -84,19 +146,23 @@ public final class HistoryApi {
       Future<List<Message>> page = loaded != null ? history.page(loaded, effectiveBefore, limit)
           : store.before(room, effectiveBefore, limit).map(rows -> rows.stream().map(RoomHistory::toMessage).toList());
       return page.map(messages -> {
-        respond(ctx, room, b, before, limit, messages);
+        respond(ctx, room, b, before, limit, messages, personal);
         return null;
       });
     }).onFailure(e -> JsonResponses.error(ctx, 503, ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later"));
   }
 
   private static void respond(RoutingContext ctx, String room, Bound bound, Long before, int limit,
-      List<Message> page) {
+      List<Message> page, boolean personal) {
     // below the head, and every seq below `before` is stored or a hole no message will ever fill
     boolean immutable = before != null && before <= bound.head() && before - 1 <= bound.immutableUpTo();
     String etag = "\"e" + bound.epoch() + (immutable ? "-b" + before : "-h" + bound.head()) + "-l" + limit + "\"";
     ctx.response().putHeader("etag", etag)
-        .putHeader("cache-control", immutable ? IMMUTABLE : "no-cache");
+        .putHeader("cache-control", personal ? (immutable ? PRIVATE_IMMUTABLE : "private, no-cache")
+            : immutable ? IMMUTABLE : "no-cache");
+    if (personal) {
+      ctx.response().putHeader("vary", "Authorization");
+    }
     if (etag.equals(ctx.request().getHeader("if-none-match"))) {
       ctx.response().setStatusCode(304).end();
       return;

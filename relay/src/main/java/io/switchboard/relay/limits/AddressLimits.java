@@ -7,8 +7,10 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.switchboard.protocol.ErrorCode;
 import io.switchboard.relay.config.LimitsOptions;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
@@ -34,6 +36,8 @@ public final class AddressLimits {
   private final ConcurrencyGate historyReads;
   private final MeterRegistry registry;
   private final Map<String, Counter> refused = new HashMap<>();
+  /** Addresses whose failed admin API authentications ran over the API limit, and until when (nanos). */
+  private final Map<String, Long> adminLockedUntil;
 
   public AddressLimits(LimitsOptions options, LongSupplier nanoClock, MeterRegistry registry) {
     this.options = options;
@@ -47,6 +51,12 @@ public final class AddressLimits {
     this.turnCredentials = new KeyedBuckets<>(options.getTurnCredentialsPerAddressPerMinute() / 60.0,
         options.getTurnCredentialBurst(), maxKeys);
     this.historyReads = new ConcurrencyGate(options.getMaxConcurrentHistoryReads(), HISTORY_READS_WAITING);
+    this.adminLockedUntil = new LinkedHashMap<>(16, 0.75f, true) {
+      @Override
+      protected boolean removeEldestEntry(Map.Entry<String, Long> eldest) {
+        return size() > maxKeys;
+      }
+    };
   }
 
   /** The limit key of a request's client (see {@link ClientAddresses}). */
@@ -82,6 +92,38 @@ public final class AddressLimits {
     }
     return refuse("http_rate", 429, "more than " + options.getHttpRequestsPerAddressPerSecond()
         + " API requests/s from this address", httpRequests.retryAfterSeconds());
+  }
+
+  /**
+   * An admin API request from {@code key} whose credentials are about to be verified: refused while
+   * the address is locked out by {@link #adminAttemptFailed}, so a flood of forged tokens costs no
+   * signature checks.
+   */
+  public Refusal admitAdminAttempt(String key) {
+    Long until = adminLockedUntil.get(key);
+    if (until == null) {
+      return null;
+    }
+    long left = until - nanoClock.getAsLong();
+    if (left <= 0) {
+      adminLockedUntil.remove(key);
+      return null;
+    }
+    return refuse("admin_auth", 429, "too many failed admin API authentications from this address",
+        Math.max(1, TimeUnit.NANOSECONDS.toSeconds(left + TimeUnit.SECONDS.toNanos(1) - 1)));
+  }
+
+  /**
+   * A failed admin API authentication from {@code key}: it costs a token of the address's API bucket
+   * (authenticated admin requests cost none); with the bucket empty the address is locked out of
+   * admin authentication until it would have refilled.
+   */
+  public Refusal adminAttemptFailed(String key) {
+    Refusal refusal = admitApiRequest(key);
+    if (refusal != null) {
+      adminLockedUntil.put(key, nanoClock.getAsLong() + TimeUnit.SECONDS.toNanos(refusal.retryAfterSeconds()));
+    }
+    return refusal;
   }
 
   /** Whether {@code key} may make the relay load one more room that is not in memory. */

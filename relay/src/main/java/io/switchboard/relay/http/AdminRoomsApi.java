@@ -1,0 +1,251 @@
+package io.switchboard.relay.http;
+
+import io.switchboard.protocol.ErrorCode;
+import io.switchboard.protocol.Limits;
+import io.switchboard.protocol.ProtocolException;
+import io.switchboard.relay.access.AccessControl;
+import io.switchboard.relay.access.Member;
+import io.switchboard.relay.access.Role;
+import io.switchboard.relay.access.Visibility;
+import io.switchboard.relay.auth.Authenticator;
+import io.switchboard.relay.limits.AddressLimits;
+import io.vertx.core.Future;
+import io.vertx.core.json.DecodeException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.function.Function;
+
+/**
+ * The app backend's API on the public port: rooms' visibility and members, through
+ * {@link AccessControl} (connected users feel a change at once).
+ *
+ * <pre>
+ * PUT    /api/admin/rooms/{room}                {"visibility":"private"}  create or update
+ * PUT    /api/admin/rooms/{room}/members/{user} {"role":"member"}         list or change a user (room must exist)
+ * DELETE /api/admin/rooms/{room}/members/{user}                           take a user out
+ * GET    /api/admin/rooms/{room}/members                                  visibility and members
+ * </pre>
+ *
+ * Authorised by {@code Authorization: Bearer <adminToken>} or a JWT whose {@code role} is
+ * {@code service_role}. Authenticated requests are not rate limited (a backend adds members in
+ * bulk); each failed one costs a token of the address's API bucket, and an address that emptied it
+ * is refused (429) before any token is verified until the bucket would have refilled.
+ */
+public final class AdminRoomsApi {
+  public static final String PREFIX = "/api/admin/";
+  /** Bodies are one small JSON object. */
+  static final int MAX_BODY_BYTES = 1024;
+  /** User ids as apps have them: a UUID {@code sub}, a guest's {@code u-…}, {@code google-oauth2|…}. */
+  static final int MAX_USER_LENGTH = 128;
+
+  private final Authenticator authenticator;
+  private final AccessControl access;
+  private final AddressLimits limits;
+  private final String adminToken;
+  private final boolean jwtConfigured;
+
+  /**
+   * @param adminToken the shared bearer token, or null
+   * @param jwtConfigured whether service_role JWTs can be verified at all
+   */
+  public AdminRoomsApi(Authenticator authenticator, AccessControl access, AddressLimits limits, String adminToken,
+      boolean jwtConfigured) {
+    this.authenticator = authenticator;
+    this.access = access;
+    this.limits = limits;
+    this.adminToken = adminToken;
+    this.jwtConfigured = jwtConfigured;
+  }
+
+  public void mount(Router router) {
+    router.route(PREFIX + "*").handler(this::authorise);
+    // after the credentials: nobody unauthenticated makes the relay buffer a body
+    router.route(PREFIX + "*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
+        .failureHandler(ctx -> {
+          if (ctx.statusCode() == 413) {
+            JsonResponses.error(ctx, 413, ErrorCode.TOO_LARGE, "body over " + MAX_BODY_BYTES + " bytes");
+          } else {
+            ctx.next();
+          }
+        });
+    router.put(PREFIX + "rooms/:room").handler(this::putRoom);
+    router.put(PREFIX + "rooms/:room/members/:user").handler(this::putMember);
+    router.delete(PREFIX + "rooms/:room/members/:user").handler(this::deleteMember);
+    router.get(PREFIX + "rooms/:room/members").handler(this::getMembers);
+  }
+
+  private void authorise(RoutingContext ctx) {
+    String token = Bearer.token(ctx);
+    if (adminToken == null && !jwtConfigured) {
+      Bearer.unauthorized(ctx, "the admin API is off: set SWITCHBOARD_ADMIN_TOKEN, or SWITCHBOARD_AUTH_JWKS_URL / "
+          + "SWITCHBOARD_AUTH_JWT_SECRET and send a service_role JWT");
+      return;
+    }
+    // the shared token is a cheap constant-time compare: it passes even while the address is locked out
+    if (Bearer.matches(token, adminToken)) {
+      ctx.next();
+      return;
+    }
+    String address = ApiRateLimit.clientKey(ctx, limits);
+    AddressLimits.Refusal locked = limits.admitAdminAttempt(address);
+    if (locked != null) {
+      JsonResponses.refuse(ctx, locked);
+      return;
+    }
+    if (token == null || token.isEmpty() || !jwtConfigured) {
+      failed(ctx, address, 401, token == null ? "send Authorization: Bearer <adminToken or service_role JWT>"
+          : "admin credentials not recognised");
+      return;
+    }
+    authenticator.authenticateService(token).onComplete(ar -> {
+      if (ar.succeeded()) {
+        ctx.next();
+        return;
+      }
+      ErrorCode code = ar.cause() instanceof ProtocolException p ? p.code() : ErrorCode.UNAUTHORIZED;
+      if (code == ErrorCode.FORBIDDEN) {
+        failed(ctx, address, 403, "a service_role token is needed; this one's role is not service_role");
+        return;
+      }
+      // A token that fails as a service key may still be a user's own: that is 403, not 401.
+      authenticator.authenticate(token).onComplete(user -> failed(ctx, address, user.succeeded() ? 403 : 401,
+          user.succeeded() ? "a service_role token is needed; this is a user's token"
+              : "admin credentials not recognised: " + ar.cause().getMessage()));
+    });
+  }
+
+  private void failed(RoutingContext ctx, String address, int status, String message) {
+    AddressLimits.Refusal refusal = limits.adminAttemptFailed(address);
+    if (refusal != null) {
+      JsonResponses.refuse(ctx, refusal);
+    } else if (status == 403) {
+      JsonResponses.error(ctx, 403, ErrorCode.FORBIDDEN, message);
+    } else {
+      Bearer.unauthorized(ctx, message);
+    }
+  }
+
+  private void putRoom(RoutingContext ctx) {
+    String room = room(ctx);
+    Visibility visibility = field(ctx, "visibility", Visibility::parse);
+    if (room == null || visibility == null) {
+      return;
+    }
+    answer(ctx, access.setVisibility(room, visibility).map(v -> new JsonObject().put("room", room)
+        .put("visibility", visibility.wire())));
+  }
+
+  private void putMember(RoutingContext ctx) {
+    String room = room(ctx);
+    String user = room == null ? null : user(ctx);
+    Role role = user == null ? null : field(ctx, "role", Role::parse);
+    if (role == null) {
+      return;
+    }
+    // a typo in the room name must not make a room: it is created with PUT /rooms/{room} first
+    answer(ctx, existing(room).compose(members -> members == null ? Future.succeededFuture(null)
+        : access.setRole(room, user, role).map(v -> new JsonObject().put("room", room).put("user", user)
+            .put("role", role.wire()))));
+  }
+
+  private void deleteMember(RoutingContext ctx) {
+    String room = room(ctx);
+    String user = room == null ? null : user(ctx);
+    if (user == null) {
+      return;
+    }
+    access.removeMember(room, user).onComplete(ar -> {
+      if (ar.failed()) {
+        storageFailed(ctx);
+      } else if (ar.result()) {
+        ctx.response().setStatusCode(204).putHeader("cache-control", "no-store").end();
+      } else {
+        JsonResponses.error(ctx, 404, ErrorCode.NOT_FOUND, "'" + user + "' is not a member of '" + room + "'");
+      }
+    });
+  }
+
+  private void getMembers(RoutingContext ctx) {
+    String room = room(ctx);
+    if (room == null) {
+      return;
+    }
+    answer(ctx, existing(room).map(members -> {
+      if (members == null) {
+        return null;
+      }
+      JsonArray list = new JsonArray();
+      for (Member m : members.members()) {
+        list.add(new JsonObject().put("user", m.user()).put("role", m.role().wire()));
+      }
+      return new JsonObject().put("room", room).put("visibility", members.visibility().wire()).put("members", list);
+    }));
+  }
+
+  /** The room's members, or null when nobody created it. */
+  private Future<AccessControl.RoomMembers> existing(String room) {
+    return access.members(room).map(m -> m.created() ? m : null);
+  }
+
+  /** 200 with the body; null: the room was never created (404). */
+  private void answer(RoutingContext ctx, Future<JsonObject> result) {
+    result.onComplete(ar -> {
+      if (ar.failed()) {
+        storageFailed(ctx);
+      } else if (ar.result() == null) {
+        JsonResponses.error(ctx, 404, ErrorCode.NOT_FOUND, "no room '" + ctx.pathParam("room")
+            + "'; create it with PUT " + PREFIX + "rooms/{room}");
+      } else {
+        JsonResponses.json(ctx, 200, ar.result());
+      }
+    });
+  }
+
+  private static void storageFailed(RoutingContext ctx) {
+    JsonResponses.error(ctx, 503, ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later");
+  }
+
+  private static String room(RoutingContext ctx) {
+    String room = ctx.pathParam("room");
+    if (room == null || !Limits.ROOM.matcher(room).matches()) {
+      JsonResponses.error(ctx, 400, ErrorCode.BAD_REQUEST, "invalid room name: 1-64 of A-Z a-z 0-9 . _ : @ -");
+      return null;
+    }
+    return room;
+  }
+
+  private static String user(RoutingContext ctx) {
+    String user = ctx.pathParam("user");
+    if (user == null || user.isEmpty() || user.length() > MAX_USER_LENGTH || !user.codePoints().allMatch(
+        c -> c > ' ' && c != 0x7f && !Character.isWhitespace(c) && !Character.isISOControl(c))) {
+      JsonResponses.error(ctx, 400, ErrorCode.BAD_REQUEST, "invalid user id: 1-" + MAX_USER_LENGTH
+          + " characters, no spaces or control characters");
+      return null;
+    }
+    return user;
+  }
+
+  /** The body's {@code name} field parsed, or null with a 400 sent. */
+  private static <T> T field(RoutingContext ctx, String name, Function<String, T> parse) {
+    JsonObject body;
+    try {
+      body = ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      body = null;
+    }
+    Object value = body == null ? null : body.getValue(name);
+    try {
+      if (value instanceof String s) {
+        return parse.apply(s);
+      }
+    } catch (IllegalArgumentException e) {
+      JsonResponses.error(ctx, 400, ErrorCode.BAD_REQUEST, e.getMessage());
+      return null;
+    }
+    JsonResponses.error(ctx, 400, ErrorCode.BAD_REQUEST, "body must be a JSON object with \"" + name + "\"");
+    return null;
+  }
+}
