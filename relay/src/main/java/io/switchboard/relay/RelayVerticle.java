@@ -1,6 +1,10 @@
 package io.switchboard.relay;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.relay.access.AccessControl;
+import io.switchboard.relay.access.AccessStore;
+import io.switchboard.relay.access.CachedAccessControl;
+import io.switchboard.relay.access.Visibility;
 import io.switchboard.relay.auth.GuestAuthenticator;
 import io.switchboard.relay.auth.Secrets;
 import io.switchboard.relay.config.RelayOptions;
@@ -61,6 +65,7 @@ public final class RelayVerticle extends VerticleBase {
   private final String incarnation = RoomLeases.newIncarnation();
   private Database database;
   private RoomLeases leases;
+  private CachedAccessControl access;
   private long renewTimer = -1;
   private RelayEngine engine;
   private RelayMetrics metrics;
@@ -85,6 +90,8 @@ public final class RelayVerticle extends VerticleBase {
         })
         .compose(secret -> startP2p(dataDir).map(peers -> {
           MessageStore store = new MessageStore(database.pool());
+          access = new CachedAccessControl(context, new AccessStore(database.pool()),
+              Visibility.parse(options.getDefaultRoomVisibility()), CachedAccessControl.DEFAULT_CACHE_ENTRIES, registry);
           // the embedded Postgres is this process's alone, so any other owner of a room is dead
           leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded());
           BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);
@@ -201,6 +208,11 @@ public final class RelayVerticle extends VerticleBase {
 
   public RelayEngine engine() {
     return engine;
+  }
+
+  /** Rooms' visibility and members' roles; changes made here reach connected users at once. */
+  public AccessControl access() {
+    return access;
   }
 
   public Database database() {
