@@ -75,4 +75,13 @@ public sealed interface ClientFrame {
   /** Where a steered pair ended: {@code setupMs} until the channel opened (or the attempt gave up). */
   record P2pResult(Object id, String room, String peer, PeerPath path, long setupMs, Double rttMs)
       implements ClientFrame {}
+
+  /** An owner lists {@code user} in {@code room} with {@code role} ({@code owner}, {@code member} or {@code reader}). */
+  record Grant(Object id, String room, String user, String role) implements ClientFrame {}
+
+  /** An owner takes {@code user} off {@code room}'s members. */
+  record Revoke(Object id, String room, String user) implements ClientFrame {}
+
+  /** An owner asks for the room's visibility and members. */
+  record Members(Object id, String room) implements ClientFrame {}
 }

@@ -102,6 +102,31 @@ public final class FrameEncoder {
         g.writeStringField("room", m.room());
         g.writeStringField("mode", m.mode().wire());
         g.writeNumberField("head", m.head());
+      } else if (frame instanceof ServerFrame.RoleChanged r) {
+        type(g, "role", null);
+        g.writeStringField("room", r.room());
+        g.writeStringField("role", r.role());
+      } else if (frame instanceof ServerFrame.Granted gr) {
+        type(g, "granted", gr.id());
+        g.writeStringField("room", gr.room());
+        g.writeStringField("user", gr.user());
+        g.writeStringField("role", gr.role());
+      } else if (frame instanceof ServerFrame.Revoked r) {
+        type(g, "revoked", r.id());
+        g.writeStringField("room", r.room());
+        g.writeStringField("user", r.user());
+      } else if (frame instanceof ServerFrame.MemberList ml) {
+        type(g, "members", ml.id());
+        g.writeStringField("room", ml.room());
+        g.writeStringField("visibility", ml.visibility());
+        g.writeArrayFieldStart("members");
+        for (ServerFrame.RoomMember member : ml.members()) {
+          g.writeStartObject();
+          g.writeStringField("user", member.user());
+          g.writeStringField("role", member.role());
+          g.writeEndObject();
+        }
+        g.writeEndArray();
       } else if (frame instanceof ServerFrame.Msg m) {
         type(g, "msg", null);
         g.writeStringField("room", m.message().room());

@@ -70,6 +70,9 @@ public final class FrameParser {
       case "profile" -> profile(f, id);
       case "signal" -> new ClientFrame.Signal(id, room(f), peer(f, "to"), signalData(f));
       case "p2p-result" -> new ClientFrame.P2pResult(id, room(f), peer(f, "peer"), path(f), setupMs(f), rttMs(f));
+      case "grant" -> new ClientFrame.Grant(id, room(f), user(f), role(f));
+      case "revoke" -> new ClientFrame.Revoke(id, room(f), user(f));
+      case "members" -> new ClientFrame.Members(id, room(f));
       default -> throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown frame type '" + clip(type) + "'");
     };
   }
@@ -207,6 +210,24 @@ public final class FrameParser {
           "invalid room name '" + clip(room) + "': 1-64 of A-Z a-z 0-9 . _ : @ -, starting with a letter or digit");
     }
     return room;
+  }
+
+  private static String user(Map<String, Object> f) {
+    String user = requiredString(f, "user");
+    if (!Limits.USER.matcher(user).matches()) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "invalid user id: 1-128 of A-Z a-z 0-9 . _ : @ | + = -");
+    }
+    return user;
+  }
+
+  private static final List<String> ROLES = List.of("owner", "member", "reader");
+
+  private static String role(Map<String, Object> f) {
+    String role = requiredString(f, "role");
+    if (!ROLES.contains(role)) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field role must be 'owner', 'member' or 'reader'");
+    }
+    return role;
   }
 
   private static String cid(Map<String, Object> f) {

@@ -34,6 +34,11 @@ public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, i
   public static final Pattern ROOM = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}");
   /** A room's sequencing epoch as clients echo it in {@code hello.resume} (the server makes 8 of [a-z0-9]). */
   public static final Pattern EPOCH = Pattern.compile("[A-Za-z0-9]{1,16}");
+  /**
+   * User ids in {@code grant}/{@code revoke}: what authentication yields (guests' {@code u-…}, a JWT's
+   * {@code sub} such as a UUID or {@code auth0|123}); printable ASCII without spaces or quotes.
+   */
+  public static final Pattern USER = Pattern.compile("[A-Za-z0-9._:@|+=-]{1,128}");
   /** Client message ids: UUIDs and similar opaque ASCII tokens. */
   public static final Pattern CID = Pattern.compile("[A-Za-z0-9._:-]{1,64}");
 

@@ -99,6 +99,25 @@ public sealed interface ServerFrame {
 
   record ModeSet(Object id, String room, RoomMode mode, long head) implements ServerFrame {}
 
+  /** The user's role in a room it is in changed and it may still read the room; the next send follows it. */
+  record RoleChanged(String room, String role) implements ServerFrame {}
+
+  /** Reply to {@code grant}. */
+  record Granted(Object id, String room, String user, String role) implements ServerFrame {}
+
+  /** Reply to {@code revoke}. */
+  record Revoked(Object id, String room, String user) implements ServerFrame {}
+
+  /** One listed user of a room. */
+  record RoomMember(String user, String role) {}
+
+  /** Reply to {@code members} ({@code t:"members"}): owners first, then by user id. */
+  record MemberList(Object id, String room, String visibility, List<RoomMember> members) implements ServerFrame {
+    public MemberList {
+      members = List.copyOf(members);
+    }
+  }
+
   /** One chat message as stored: room-scoped gap-free {@code seq}, sender's {@code cid}, server time. */
   record Message(String room, long seq, String cid, String from, String body, long ts) {}
 
@@ -131,7 +150,7 @@ public sealed interface ServerFrame {
     }
   }
 
-  /** {@code room} is set only for errors about a room as a whole ({@code room_unavailable}). */
+  /** {@code room} is set only for errors about a room as a whole ({@code room_unavailable}, a resume's refusals). */
   record Error(ErrorCode code, String message, Object ref, String room) implements ServerFrame {
     public Error(ErrorCode code, String message, Object ref) {
       this(code, message, ref, null);

@@ -55,7 +55,18 @@ class FrameEncoderTest {
             new ServerFrame.Message("lobby", 41, "b", "u-ab12", "hello", 1764043101000L)), true),
         new ServerFrame.Error(ErrorCode.NOT_JOINED, "join room 'lobby' first", 4L),
         new ServerFrame.Error(ErrorCode.ROOM_UNAVAILABLE, "room 'lobby' moved to another relay; join it again", null,
-            "lobby"));
+            "lobby"),
+        new ServerFrame.Joined(5L, "team:7", 9, RoomMode.ACTIVE, List.of("u-ab12"), List.of(), "k3f9a2x1", null, null,
+            null, "private", "owner", null),
+        new ServerFrame.Error(ErrorCode.FORBIDDEN, "room 'team:7' is private and you are not a member", 5L),
+        new ServerFrame.Error(ErrorCode.FORBIDDEN, "room 'team:7' is private and you are not a member; not resumed",
+            null, "team:7"),
+        new ServerFrame.Granted(6L, "team:7", "u-cd34", "member"),
+        new ServerFrame.MemberList(7L, "team:7", "private", List.of(new ServerFrame.RoomMember("u-ab12", "owner"),
+            new ServerFrame.RoomMember("u-cd34", "member"))),
+        new ServerFrame.Revoked(8L, "team:7", "u-cd34"),
+        new ServerFrame.Left(null, "team:7", "removed"),
+        new ServerFrame.RoleChanged("team:7", "reader"));
     List<String> documented = ProtocolDocExamplesTest.wireLines().stream()
         .filter(l -> l.startsWith("S> ")).map(l -> l.substring(3)).toList();
     assertThat(frames.stream().map(FrameEncoder::encode).toList()).containsExactlyInAnyOrderElementsOf(documented);

@@ -2,6 +2,9 @@ package io.switchboard.relay;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.relay.access.AccessControl;
+import io.switchboard.relay.access.AccessStore;
+import io.switchboard.relay.access.CachedAccessControl;
+import io.switchboard.relay.access.Visibility;
 import io.switchboard.relay.auth.Authenticator;
 import io.switchboard.relay.auth.GuestAuthenticator;
 import io.switchboard.relay.auth.Secrets;
@@ -65,7 +68,7 @@ public final class RelayVerticle extends VerticleBase {
   private Database database;
   private RoomLeases leases;
   private Authenticator authenticator;
-  private AccessControl access;
+  private CachedAccessControl access;
   private long renewTimer = -1;
   private RelayEngine engine;
   private RelayMetrics metrics;
@@ -90,6 +93,8 @@ public final class RelayVerticle extends VerticleBase {
         })
         .compose(secret -> startP2p(dataDir).map(peers -> {
           MessageStore store = new MessageStore(database.pool());
+          access = new CachedAccessControl(context, new AccessStore(database.pool()),
+              Visibility.parse(options.getDefaultRoomVisibility()), CachedAccessControl.DEFAULT_CACHE_ENTRIES, registry);
           // the embedded Postgres is this process's alone, so any other owner of a room is dead
           leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded());
           BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);
@@ -210,6 +215,11 @@ public final class RelayVerticle extends VerticleBase {
 
   public RelayEngine engine() {
     return engine;
+  }
+
+  /** Rooms' visibility and members' roles; changes made here reach connected users at once. */
+  public AccessControl access() {
+    return access;
   }
 
   public Database database() {

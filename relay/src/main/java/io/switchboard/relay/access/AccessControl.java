@@ -18,10 +18,23 @@ public interface AccessControl {
   Future<Void> setVisibility(String room, Visibility visibility);
 
   /** Lists {@code user} in {@code room} with {@code role}, creating the room with the default visibility if needed. */
-  Future<Void> setRole(String room, String user, Role role);
+  default Future<Void> setRole(String room, String user, Role role) {
+    return setRole(room, user, role, false);
+  }
+
+  /**
+   * Like {@link #setRole(String, String, Role)}; with {@code keepAnOwner} (an owner's own frames) a
+   * change that demotes the room's only owner fails with {@link LastOwnerException}.
+   */
+  Future<Void> setRole(String room, String user, Role role, boolean keepAnOwner);
 
   /** @return false when the user was not listed */
-  Future<Boolean> removeMember(String room, String user);
+  default Future<Boolean> removeMember(String room, String user) {
+    return removeMember(room, user, false);
+  }
+
+  /** Like {@link #removeMember(String, String)}; with {@code keepAnOwner}, removing the only owner fails with {@link LastOwnerException}. */
+  Future<Boolean> removeMember(String room, String user, boolean keepAnOwner);
 
   /** The room's visibility and listed users (owners first, then by user id). */
   Future<RoomMembers> members(String room);
