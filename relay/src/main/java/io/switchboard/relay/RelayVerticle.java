@@ -6,7 +6,7 @@ import io.switchboard.relay.access.AccessStore;
 import io.switchboard.relay.access.CachedAccessControl;
 import io.switchboard.relay.access.Visibility;
 import io.switchboard.relay.auth.Authenticator;
-import io.switchboard.relay.auth.GuestAuthenticator;
+import io.switchboard.relay.auth.CompositeAuthenticator;
 import io.switchboard.relay.auth.Secrets;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.http.AdminApi;
@@ -47,6 +47,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -63,6 +64,8 @@ public final class RelayVerticle extends VerticleBase {
 
   private final RelayOptions options;
   private final PrometheusMeterRegistry registry;
+  /** Wall clock (epoch ms) for token expiry; tests move it. */
+  private final LongSupplier wallClock;
   // this process start's id in the rooms it claims: a restart on the same data is another owner
   private final String incarnation = RoomLeases.newIncarnation();
   private Database database;
@@ -78,8 +81,13 @@ public final class RelayVerticle extends VerticleBase {
   private HttpServer adminServer;
 
   public RelayVerticle(RelayOptions options, PrometheusMeterRegistry registry) {
+    this(options, registry, System::currentTimeMillis);
+  }
+
+  public RelayVerticle(RelayOptions options, PrometheusMeterRegistry registry, LongSupplier wallClock) {
     this.options = new RelayOptions(options);
     this.registry = registry;
+    this.wallClock = wallClock;
   }
 
   @Override
@@ -98,10 +106,10 @@ public final class RelayVerticle extends VerticleBase {
           // the embedded Postgres is this process's alone, so any other owner of a room is dead
           leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded());
           BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);
-          authenticator = new GuestAuthenticator(secret);
-          engine = new RelayEngine(options, authenticator, store, writer, leases,
-              (delayMs, task) -> vertx.setTimer(delayMs, id -> task.run()), metrics, peers, limits,
-              System::nanoTime);
+          authenticator = CompositeAuthenticator.create(vertx, options.getAuth(), secret, wallClock);
+          engine = new RelayEngine(options, authenticator,
+              store, writer, leases, (delayMs, task) -> vertx.setTimer(delayMs, id -> task.run()), metrics, peers,
+              limits, System::nanoTime, wallClock);
           return store;
         }))
         .compose(store -> Future.all(listenPublic(store), listenAdmin(store)))
@@ -151,6 +159,7 @@ public final class RelayVerticle extends VerticleBase {
     vertx.setPeriodic(options.getUnreadIntervalMs(), id -> engine.unreadTick());
     vertx.setPeriodic(Math.max(1000, options.getRoomIdleMs() / 4), id -> engine.evictTick());
     vertx.setPeriodic(1000, id -> engine.blankRoomTick());
+    vertx.setPeriodic(1000, id -> engine.expiryTick());
     // failures only log: while the database is unreachable nothing can be written or taken over anyway
     renewTimer = vertx.setPeriodic(leases.leaseMs() / 3, id -> engine.renewLeases()
         .onFailure(e -> LOG.warn("renewing room leases failed: {}", e.toString())));
