@@ -14,7 +14,7 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The admin port with its default host and an {@code adminToken}; and the default {@code allowedOrigins}. */
+/** The admin port with its default host and an {@code adminToken}. */
 class AdminPortTest extends RelayTestBase {
   private static final String TOKEN = "admin-port-token-0123456789";
 
@@ -61,12 +61,5 @@ class AdminPortTest extends RelayTestBase {
     assertThat(get(relay.adminPort(), "/metrics", "Authorization", "Bearer " + TOKEN).statusCode()).isEqualTo(200);
     assertThat(get(relay.adminPort(), "/steering", "Authorization", "bearer " + TOKEN).statusCode()).isEqualTo(200);
     assertThat(get(relay.adminPort(), "/nothing-here", "Authorization", "Bearer " + TOKEN).statusCode()).isEqualTo(404);
-  }
-
-  @Test
-  void byDefaultAnyOriginMayConnect() {
-    assertThat(new RelayOptions().getAllowedOrigins()).isEqualTo("*");
-    assertThat(Upgrade.send(relay.port(), "https://anywhere.example").status()).isEqualTo(101);
-    assertThat(Upgrade.send(relay.port(), null).status()).isEqualTo(101);
   }
 }

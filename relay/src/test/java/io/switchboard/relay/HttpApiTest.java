@@ -314,6 +314,99 @@ class HttpApiTest extends RelayTestBase {
     throw new AssertionError("no sample for " + name);
   }
 
+  // --- who may read (guest mode: the default, no JWT) ---------------------------------------------
+
+  private static final String PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable";
+
+  @Test
+  @Order(10)
+  void aPublicRoomNeedsNoTokenAndItsPagesStayShareable() {
+    TestClient c = filled("http-open", 6);
+    HttpResponse<byte[]> anonymous = api("/api/rooms/http-open/messages");
+    assertThat(anonymous.statusCode()).isEqualTo(200);
+    assertThat(header(anonymous, "cache-control")).isEqualTo("no-cache");
+    assertThat(header(anonymous, "vary")).isNull();
+    // a token changes nothing for a page anyone may read
+    HttpResponse<byte[]> withToken = api("/api/rooms/http-open/messages", "Authorization", "Bearer " + c.token());
+    assertThat(header(withToken, "cache-control")).isEqualTo("no-cache");
+    assertThat(header(withToken, "etag")).isEqualTo(header(anonymous, "etag"));
+    assertThat(header(api("/api/rooms/http-open/messages?before=3&limit=2"), "cache-control")).isEqualTo(IMMUTABLE);
+    // a bad token is refused, not ignored
+    HttpResponse<byte[]> forged = api("/api/rooms/http-open/messages", "Authorization", "Bearer g1.forged.1.x");
+    assertThat(forged.statusCode()).isEqualTo(401);
+    assertThat(json(forged).getString("code")).isEqualTo("unauthorized");
+    assertThat(header(forged, "www-authenticate")).isEqualTo("Bearer");
+  }
+
+  @Test
+  @Order(11)
+  void aPrivateRoomsPagesAreForItsMembersAndPrivateToThem() {
+    TestClient member = filled("http-closed", 8);
+    TestClient stranger = member();
+    TestClient.sync(relay.access().setVisibility("http-closed", io.switchboard.relay.access.Visibility.PRIVATE), 10);
+    TestClient.sync(relay.access().setRole("http-closed", member.user(), io.switchboard.relay.access.Role.READER), 10);
+    String[] memberAuth = {"Authorization", "Bearer " + member.token()};
+
+    HttpResponse<byte[]> anonymous = api("/api/rooms/http-closed/messages");
+    assertThat(anonymous.statusCode()).isEqualTo(401);
+    assertThat(json(anonymous).getString("code")).isEqualTo("unauthorized");
+    assertThat(header(anonymous, "www-authenticate")).isEqualTo("Bearer");
+    assertThat(header(anonymous, "cache-control")).isEqualTo("no-store");
+    HttpResponse<byte[]> strangers = api("/api/rooms/http-closed/messages", "Authorization", "Bearer " + stranger.token());
+    assertThat(strangers.statusCode()).isEqualTo(403);
+    assertThat(json(strangers).getString("code")).isEqualTo("forbidden");
+    assertThat(new String(strangers.body(), StandardCharsets.UTF_8)).doesNotContain("body ");
+
+    HttpResponse<byte[]> newest = api("/api/rooms/http-closed/messages?limit=5", memberAuth);
+    assertThat(newest.statusCode()).isEqualTo(200);
+    assertThat(seqs(json(newest))).containsExactly(4L, 5L, 6L, 7L, 8L);
+    assertThat(header(newest, "cache-control")).isEqualTo("private, no-cache");
+    assertThat(header(newest, "vary")).isEqualTo("Authorization");
+    HttpResponse<byte[]> old = api("/api/rooms/http-closed/messages?before=4&limit=3", memberAuth);
+    assertThat(header(old, "cache-control")).isEqualTo(PRIVATE_IMMUTABLE);
+    assertThat(header(old, "vary")).isEqualTo("Authorization");
+
+    // ETags keep working for the member, and never answer for anyone else
+    String tag = header(old, "etag");
+    HttpResponse<byte[]> notModified = api("/api/rooms/http-closed/messages?before=4&limit=3", "Authorization",
+        "Bearer " + member.token(), "If-None-Match", tag);
+    assertThat(notModified.statusCode()).isEqualTo(304);
+    assertThat(header(notModified, "cache-control")).isEqualTo(PRIVATE_IMMUTABLE);
+    assertThat(api("/api/rooms/http-closed/messages?before=4&limit=3", "If-None-Match", tag).statusCode()).isEqualTo(401);
+    assertThat(api("/api/rooms/http-closed/messages?before=4&limit=3", "Authorization", "Bearer " + stranger.token(),
+        "If-None-Match", tag).statusCode()).isEqualTo(403);
+
+    // removed: forbidden at once
+    TestClient.sync(relay.access().removeMember("http-closed", member.user()), 10);
+    assertThat(api("/api/rooms/http-closed/messages", memberAuth).statusCode()).isEqualTo(403);
+    // public again: anyone, shareable again
+    TestClient.sync(relay.access().setVisibility("http-closed", io.switchboard.relay.access.Visibility.PUBLIC), 10);
+    HttpResponse<byte[]> reopened = api("/api/rooms/http-closed/messages");
+    assertThat(reopened.statusCode()).isEqualTo(200);
+    assertThat(header(reopened, "cache-control")).isEqualTo("no-cache");
+  }
+
+  @Test
+  @Order(12)
+  void withoutAdminCredentialsTheAdminApiIsOffAndSaysWhatToSet() {
+    for (String[] headers : new String[][] {{}, {"Authorization", "Bearer anything-at-all-0123456789"}}) {
+      HttpResponse<byte[]> r = call("PUT", relay.port(), "/api/admin/rooms/http-admin", headers);
+      assertThat(r.statusCode()).isEqualTo(401);
+      assertThat(header(r, "www-authenticate")).isEqualTo("Bearer");
+      assertThat(json(r).getString("code")).isEqualTo("unauthorized");
+      assertThat(json(r).getString("message")).contains("SWITCHBOARD_ADMIN_TOKEN").contains("service_role");
+    }
+    assertThat(api("/api/admin/rooms/http-admin/members").statusCode()).isEqualTo(401);
+  }
+
+  @Test
+  @Order(13)
+  void byDefaultAnyOriginMayConnect() {
+    assertThat(options.getAllowedOrigins()).isEqualTo("*");
+    assertThat(Upgrade.send(relay.port(), "https://anywhere.example").status()).isEqualTo(101);
+    assertThat(Upgrade.send(relay.port(), null).status()).isEqualTo(101);
+  }
+
   @Test
   @Order(100)
   void readyIs503WhileTheDatabaseIsDownAnd200After() {
