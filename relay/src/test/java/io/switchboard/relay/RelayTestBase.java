@@ -79,7 +79,7 @@ public abstract class RelayTestBase {
     }
     StoreOptions store = new StoreOptions(relayOptions.getStore()).setDataDir(dataDir.toString());
     // Any free ports, loopback only: tests run beside other relays and never bind public interfaces.
-    // The admin port keeps its default host, loopback (AdminPortTest checks it binds nothing else).
+    // The admin port keeps its default host, loopback (PortGuardsTest checks it binds nothing else).
     P2pOptions p2p = new P2pOptions(relayOptions.getP2p().toJson()).setStunAddresses("127.0.0.1").setStunPort(0)
         .setStunAltPort(0);
     options = new RelayOptions(relayOptions).setHost("127.0.0.1").setPort(0).setAdminPort(0).setStore(store).setP2p(p2p);

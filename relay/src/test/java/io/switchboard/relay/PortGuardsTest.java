@@ -14,14 +14,18 @@ import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** The admin port with its default host and an {@code adminToken}. */
-class AdminPortTest extends RelayTestBase {
+/**
+ * The ports' guards: the admin port on its default host with an {@code adminToken}, and
+ * {@code allowedOrigins} on the WebSocket upgrade (listed origins, normalised, and non-browsers
+ * pass; others get 403 before any frame).
+ */
+class PortGuardsTest extends RelayTestBase {
   private static final String TOKEN = "admin-port-token-0123456789";
 
   @BeforeAll
   static void start() {
     // adminHost left at its default (RelayTestBase sets only the port)
-    startRelay(baseOptions().setAdminToken(TOKEN));
+    startRelay(baseOptions().setAdminToken(TOKEN).setAllowedOrigins("https://App.Example:443, http://localhost:5173"));
   }
 
   @Test
@@ -61,5 +65,40 @@ class AdminPortTest extends RelayTestBase {
     assertThat(get(relay.adminPort(), "/metrics", "Authorization", "Bearer " + TOKEN).statusCode()).isEqualTo(200);
     assertThat(get(relay.adminPort(), "/steering", "Authorization", "bearer " + TOKEN).statusCode()).isEqualTo(200);
     assertThat(get(relay.adminPort(), "/nothing-here", "Authorization", "Bearer " + TOKEN).statusCode()).isEqualTo(404);
+  }
+
+  // --- allowedOrigins ---------------------------------------------------------------------------
+
+  @Test
+  void aListedOriginUpgradesWhateverItsCaseOrDefaultPort() {
+    assertThat(Upgrade.send(relay.port(), "https://app.example").status()).isEqualTo(101);
+    assertThat(Upgrade.send(relay.port(), "HTTPS://APP.EXAMPLE").status()).isEqualTo(101);
+    assertThat(Upgrade.send(relay.port(), "http://localhost:5173").status()).isEqualTo(101);
+  }
+
+  @Test
+  void anOriginNotListedGets403ForbiddenBeforeAnyFrame() {
+    for (String origin : new String[] {"https://evil.example", "http://app.example", "https://app.example:8443",
+        "http://localhost:5174", "https://app.example.evil.example", "null", "https://app.example/path"}) {
+      Upgrade.Response r = Upgrade.send(relay.port(), origin);
+      assertThat(r.status()).as(origin).isEqualTo(403);
+      assertThat(r.header("content-type")).startsWith("application/json");
+      assertThat(new JsonObject(r.body()).getString("code")).isEqualTo("forbidden");
+      assertThat(r.header("upgrade")).isNull();
+    }
+  }
+
+  @Test
+  void theRelaysOwnPagesMayConnectWhateverTheList() {
+    assertThat(Upgrade.send(relay.port(), "http://127.0.0.1:" + relay.port()).status()).isEqualTo(101);
+    assertThat(Upgrade.send(relay.port(), "http://127.0.0.1:" + relay.adminPort()).status()).isEqualTo(403);
+    assertThat(Upgrade.send(relay.port(), "https://127.0.0.1:" + relay.port()).status()).isEqualTo(101);
+  }
+
+  @Test
+  void anUpgradeWithoutOriginIsNotABrowserAndIsAllowed() {
+    assertThat(Upgrade.send(relay.port(), null).status()).isEqualTo(101);
+    // and the relay still talks to a client (Vert.x's sends its own origin, the relay's)
+    assertThat(member("origin-room").isClosed()).isFalse();
   }
 }
