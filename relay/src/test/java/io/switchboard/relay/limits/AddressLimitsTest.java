@@ -131,4 +131,45 @@ class AddressLimitsTest {
     assertThat(b.tryAcquire("hot", 0)).isFalse();
     assertThat(b.size()).isEqualTo(2);
   }
+
+  @Test
+  void failedAdminAttemptsLockTheAddressOutUntilItsBucketWouldHaveRefilled() {
+    AddressLimits l = limits(new LimitsOptions().setHttpRequestsPerAddressPerSecond(1).setHttpBurst(3)
+        .setMaxTrackedAddresses(2));
+    String a = "203.0.113.9";
+    for (int i = 0; i < 3; i++) {
+      assertThat(l.admitAdminAttempt(a)).isNull();
+      assertThat(l.adminAttemptFailed(a)).isNull();
+    }
+    assertThat(l.admitAdminAttempt(a)).as("not locked before the bucket ran dry").isNull();
+    AddressLimits.Refusal refused = l.adminAttemptFailed(a);
+    assertThat(refused.status()).isEqualTo(429);
+    assertThat(refused.code()).isEqualTo(ErrorCode.RATE_LIMITED);
+    // locked: refused before any verification, for the bucket's retry-after
+    AddressLimits.Refusal locked = l.admitAdminAttempt(a);
+    assertThat(locked.status()).isEqualTo(429);
+    assertThat(locked.retryAfterSeconds()).isBetween(1L, refused.retryAfterSeconds());
+    assertThat(l.admitAdminAttempt("203.0.113.10")).as("other addresses").isNull();
+    now += TimeUnit.SECONDS.toNanos(refused.retryAfterSeconds()) - 1;
+    assertThat(l.admitAdminAttempt(a)).isNotNull();
+    now += 1;
+    assertThat(l.admitAdminAttempt(a)).isNull();
+    // the API bucket refilled meanwhile: the next failure is a plain 401 again
+    assertThat(l.adminAttemptFailed(a)).isNull();
+    // the failure that emptied the bucket counts as the API rate, each request refused while locked as admin_auth
+    assertThat(registry.get("switchboard.limits.refused").tag("limit", "http_rate").counter().count()).isEqualTo(1);
+    assertThat(registry.get("switchboard.limits.refused").tag("limit", "admin_auth").counter().count()).isEqualTo(2);
+  }
+
+  @Test
+  void lockedOutAddressesAreBoundedLeastRecentlySeenForgottenFirst() {
+    AddressLimits l = limits(new LimitsOptions().setHttpRequestsPerAddressPerSecond(1).setHttpBurst(1)
+        .setMaxTrackedAddresses(2));
+    for (String a : new String[] {"203.0.113.1", "203.0.113.2", "203.0.113.3"}) {
+      l.adminAttemptFailed(a);
+      assertThat(l.adminAttemptFailed(a)).isNotNull();
+    }
+    assertThat(l.admitAdminAttempt("203.0.113.1")).as("forgotten").isNull();
+    assertThat(l.admitAdminAttempt("203.0.113.3")).isNotNull();
+  }
 }
