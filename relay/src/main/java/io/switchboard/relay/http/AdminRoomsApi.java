@@ -77,11 +77,6 @@ public final class AdminRoomsApi {
 
   private void authorise(RoutingContext ctx) {
     String token = Bearer.token(ctx);
-    if (adminToken == null && !jwtConfigured) {
-      Bearer.unauthorized(ctx, "the admin API is off: set SWITCHBOARD_ADMIN_TOKEN, or SWITCHBOARD_AUTH_JWKS_URL / "
-          + "SWITCHBOARD_AUTH_JWT_SECRET and send a service_role JWT");
-      return;
-    }
     // the shared token is a cheap constant-time compare: it passes even while the address is locked out
     if (Bearer.matches(token, adminToken)) {
       ctx.next();
@@ -91,6 +86,11 @@ public final class AdminRoomsApi {
     AddressLimits.Refusal locked = limits.admitAdminAttempt(address);
     if (locked != null) {
       JsonResponses.refuse(ctx, locked);
+      return;
+    }
+    if (adminToken == null && !jwtConfigured) {
+      failed(ctx, address, 401, "the admin API is off: set SWITCHBOARD_ADMIN_TOKEN, or SWITCHBOARD_AUTH_JWKS_URL / "
+          + "SWITCHBOARD_AUTH_JWT_SECRET and send a service_role JWT");
       return;
     }
     if (token == null || token.isEmpty() || !jwtConfigured) {
