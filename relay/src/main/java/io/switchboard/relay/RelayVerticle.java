@@ -97,7 +97,7 @@ public final class RelayVerticle extends VerticleBase {
           BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);
           engine = new RelayEngine(options, new GuestAuthenticator(secret), store, writer, leases,
               (delayMs, task) -> vertx.setTimer(delayMs, id -> task.run()), metrics, peers, limits,
-              System::nanoTime);
+              System::nanoTime, access);
           return store;
         }))
         .compose(store -> Future.all(listenPublic(store), listenAdmin(store)))
