@@ -105,7 +105,9 @@ public final class FrameEncoder {
       } else if (frame instanceof ServerFrame.RoleChanged r) {
         type(g, "role", null);
         g.writeStringField("room", r.room());
-        g.writeStringField("role", r.role());
+        if (r.role() != null) {
+          g.writeStringField("role", r.role());
+        }
       } else if (frame instanceof ServerFrame.Granted gr) {
         type(g, "granted", gr.id());
         g.writeStringField("room", gr.room());

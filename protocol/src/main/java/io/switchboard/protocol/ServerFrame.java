@@ -99,7 +99,10 @@ public sealed interface ServerFrame {
 
   record ModeSet(Object id, String room, RoomMode mode, long head) implements ServerFrame {}
 
-  /** The user's role in a room it is in changed and it may still read the room; the next send follows it. */
+  /**
+   * The user's role in a room it is in changed and it may still read the room; the next send follows
+   * it. {@code role} null: no longer listed (a public room's default).
+   */
   record RoleChanged(String room, String role) implements ServerFrame {}
 
   /** Reply to {@code grant}. */

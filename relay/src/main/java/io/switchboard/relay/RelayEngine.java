@@ -7,6 +7,11 @@ import io.switchboard.protocol.ProtocolException;
 import io.switchboard.protocol.RoomMode;
 import io.switchboard.protocol.ServerFrame;
 import io.switchboard.protocol.ServerFrame.Message;
+import io.switchboard.relay.access.Access;
+import io.switchboard.relay.access.AccessChange;
+import io.switchboard.relay.access.AccessControl;
+import io.switchboard.relay.access.LastOwnerException;
+import io.switchboard.relay.access.Role;
 import io.switchboard.relay.auth.Authenticator;
 import io.switchboard.relay.auth.Identity;
 import io.switchboard.relay.config.RelayOptions;
@@ -27,6 +32,7 @@ import io.switchboard.relay.store.StoredMessage;
 import io.switchboard.relay.store.WriteListener;
 import io.vertx.core.Future;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -35,6 +41,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -62,6 +70,9 @@ public final class RelayEngine {
   private final LongSupplier wallClock;
   private final PeerCoordinator peers;
   private final AddressLimits limits;
+  private final AccessControl access;
+  /** Access changes seen so far: a lookup during which one arrived is repeated before it is relied on. */
+  private long accessChanges;
   private final Set<Session> sessions = new LinkedHashSet<>();
   private final Set<Membership> unreadDue = new LinkedHashSet<>();
   private final ServerFrame.ClientLimits clientLimits;
@@ -69,8 +80,10 @@ public final class RelayEngine {
 
   public RelayEngine(RelayOptions options, Authenticator authenticator, MessageStore store, BatchWriter writer,
       RoomLeases leases, RoomRegistry.Timers timers, RelayMetrics metrics, PeerCoordinator peers,
-      AddressLimits limits, LongSupplier nanoClock, LongSupplier wallClock) {
+      AddressLimits limits, LongSupplier nanoClock, LongSupplier wallClock, AccessControl access) {
     this.peers = peers;
+    this.access = access;
+    access.onChange(this::accessChanged);
     this.limits = limits;
     this.options = options;
     this.parser = new FrameParser(options.limits());
@@ -232,6 +245,15 @@ public final class RelayEngine {
     } else if (frame instanceof ClientFrame.P2pResult result) {
       metrics.frameIn("p2p-result");
       peers.result(session, membership(session, result.room()), result);
+    } else if (frame instanceof ClientFrame.Grant grant) {
+      metrics.frameIn("grant");
+      grant(session, grant);
+    } else if (frame instanceof ClientFrame.Revoke revoke) {
+      metrics.frameIn("revoke");
+      revoke(session, revoke);
+    } else if (frame instanceof ClientFrame.Members members) {
+      metrics.frameIn("members");
+      members(session, members);
     }
   }
 
@@ -329,7 +351,29 @@ public final class RelayEngine {
     return identity.expiresAtMs() == Long.MAX_VALUE ? null : identity.expiresAtMs();
   }
 
+  /** Access first: the name of a room the user may not read costs no room load. */
   private void resume(Session session, String roomName, ClientFrame.ResumePoint point) {
+    long seen = accessChanges;
+    session.pendingJoins(1);
+    access.access(roomName, session.user()).onComplete(checked -> {
+      session.pendingJoins(-1);
+      if (session.isClosed()) {
+        return;
+      }
+      ErrorCode refused = checked.failed() ? ErrorCode.STORAGE_UNAVAILABLE
+          : checked.result().canRead() ? null : ErrorCode.FORBIDDEN;
+      if (refused != null) {
+        metrics.error(refused);
+        session.send(new ServerFrame.Error(refused, (refused == ErrorCode.FORBIDDEN ? forbidden(roomName).getMessage()
+            : "storage is unavailable; retry later") + "; not resumed", null, roomName));
+        return;
+      }
+      resumeReadable(session, roomName, point, checked.result(), seen);
+    });
+  }
+
+  private void resumeReadable(Session session, String roomName, ClientFrame.ResumePoint point, Access allowed,
+      long seen) {
     // Resumes draw on no per-connection load rate: a client that reconnects after a restart finds
     // all its rooms unloaded, and one hello per connection bounds them already. A refusal names the
     // room (the SDK rejoins it with backoff) and is no strike: many clients behind one address
@@ -354,11 +398,17 @@ public final class RelayEngine {
         failOpen(session, null, roomName, ar.cause());
         return;
       }
+      if (accessChanges != seen) {
+        // a change arrived while this loaded: look again before letting the user in
+        resume(session, roomName, point);
+        return;
+      }
       Room room = ar.result();
       Membership m = session.memberships().get(roomName);
       boolean isNew = m == null;
       if (isNew) {
         m = room.join(session, RoomMode.ACTIVE);
+        m.access(allowed);
         session.memberships().put(roomName, m);
       }
       long head = room.head();
@@ -377,14 +427,16 @@ public final class RelayEngine {
         from = Math.max(lastSeq + 1, oldest);
         recovered = from == lastSeq + 1 || lastSeq >= head;
       }
-      session.send(new ServerFrame.Joined(null, roomName, head, m.mode(), room.users(), peers.peers(room, session),
-          room.epoch(), recovered, divergedAfter, Math.min(from, head + 1)));
+      session.send(joined(null, room, m, recovered, divergedAfter, Math.min(from, head + 1)));
       if (isNew) {
         peers.joined(m);
       }
       Membership membership = m;
       membership.beginCatchUp();
       history.range(room, from, head).onComplete(replay -> {
+        if (session.memberships().get(roomName) != membership) {
+          return; // taken out (removed, left) meanwhile: its replay must not reach it
+        }
         if (replay.succeeded()) {
           membership.endCatchUp(replay.result());
         } else {
@@ -401,15 +453,41 @@ public final class RelayEngine {
     Membership existing = session.memberships().get(join.room());
     if (existing != null) {
       existing.mode(join.mode());
-      Room room = existing.room();
-      session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), join.mode(), room.users(),
-          peers.peers(room, session), room.epoch(), null, null, null));
+      session.send(joined(join.id(), existing.room(), existing, null, null, null));
       return;
     }
     if (session.memberships().size() + session.pendingJoins() >= options.getMaxRoomsPerConnection()) {
       throw new ProtocolException(ErrorCode.TOO_MANY_ROOMS,
           "at most " + options.getMaxRoomsPerConnection() + " rooms per connection");
     }
+    // Access first: the name of a room the user may not read costs no room load.
+    long seen = accessChanges;
+    session.pendingJoins(1);
+    access.access(join.room(), session.user()).onComplete(checked -> {
+      session.pendingJoins(-1);
+      if (session.isClosed()) {
+        return;
+      }
+      if (checked.failed()) {
+        fail(session, join.id(), checked.cause());
+      } else if (!checked.result().canRead()) {
+        reject(session, forbidden(join.room()).withRef(join.id()));
+      } else {
+        reporting(session, join.id(), () -> openForJoin(session, join, checked.result(), seen));
+      }
+    });
+  }
+
+  /** Runs a step of a frame from a callback, where its refusals must be reported rather than thrown. */
+  private void reporting(Session session, Object id, Runnable step) {
+    try {
+      step.run();
+    } catch (ProtocolException e) {
+      reject(session, e.withRef(id));
+    }
+  }
+
+  private void openForJoin(Session session, ClientFrame.Join join, Access allowed, long seen) {
     if (!admitRoomLoad(session, join)) {
       return;
     }
@@ -423,17 +501,22 @@ public final class RelayEngine {
         failOpen(session, join.id(), join.room(), ar.cause());
         return;
       }
+      if (accessChanges != seen) {
+        // a change arrived while this loaded: look again before letting the user in
+        reporting(session, join.id(), () -> join(session, join));
+        return;
+      }
       Room room = ar.result();
       Membership m = session.memberships().get(join.room());
       boolean isNew = m == null;
       if (isNew) {
         m = room.join(session, join.mode());
+        m.access(allowed);
         session.memberships().put(room.name(), m);
       } else {
         m.mode(join.mode());
       }
-      session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), m.mode(), room.users(),
-          peers.peers(room, session), room.epoch(), null, null, null));
+      session.send(joined(join.id(), room, m, null, null, null));
       if (isNew) {
         peers.joined(m);
       }
@@ -478,6 +561,31 @@ public final class RelayEngine {
         "the server holds " + options.getMaxRooms() + " rooms and cannot load '" + room + "'; retry later");
   }
 
+  private static ProtocolException forbidden(String room) {
+    return new ProtocolException(ErrorCode.FORBIDDEN, "room '" + room + "' is private and you are not a member");
+  }
+
+  private ServerFrame.Joined joined(Object id, Room room, Membership m, Boolean recovered, Long divergedAfter,
+      Long replayFrom) {
+    Role role = m.access().role();
+    return new ServerFrame.Joined(id, room.name(), room.head(), m.mode(), room.users(), peers.peers(room, m.session()),
+        room.epoch(), recovered, divergedAfter, replayFrom, m.access().visibility().wire(),
+        role == null ? null : role.wire(), null);
+  }
+
+  /** The membership of a room the user may send to; {@code forbidden} for a reader. */
+  private Membership sender(Session session, String room) {
+    Membership m = membership(session, room);
+    requireSend(m);
+    return m;
+  }
+
+  private static void requireSend(Membership m) {
+    if (!m.access().canSend()) {
+      throw new ProtocolException(ErrorCode.FORBIDDEN, "readers cannot send to room '" + m.room().name() + "'");
+    }
+  }
+
   private Membership membership(Session session, String room) {
     Membership m = session.memberships().get(room);
     if (m == null) {
@@ -506,12 +614,12 @@ public final class RelayEngine {
   // --- messages ---------------------------------------------------------------------------------
 
   private void send(Session session, ClientFrame.Send send) {
-    membership(session, send.room());
+    sender(session, send.room());
     inOrder(session, send.id(), () -> sendInOrder(session, send));
   }
 
   private void sendInOrder(Session session, ClientFrame.Send send) {
-    Room room = membership(session, send.room()).room();
+    Room room = sender(session, send.room()).room();
     Long known = room.knownSeq(session.user(), send.cid());
     if (known != null) {
       duplicate(session, room, send.id(), send.cid(), known);
@@ -580,6 +688,7 @@ public final class RelayEngine {
       return;
     }
     try {
+      requireSend(m);
       step.accept(m.room());
     } catch (ProtocolException e) {
       reject(session, e.withRef(id));
@@ -668,7 +777,7 @@ public final class RelayEngine {
    * nothing of it happens.
    */
   private void batch(Session session, ClientFrame.Batch batch) {
-    membership(session, batch.room());
+    sender(session, batch.room());
     int items = batch.items().size();
     if (items > 1 && !session.tryAcquire(nanoClock.getAsLong(), items - 1)) {
       throw new ProtocolException(ErrorCode.RATE_LIMITED,
@@ -678,7 +787,7 @@ public final class RelayEngine {
   }
 
   private void batchInOrder(Session session, ClientFrame.Batch batch) {
-    Room room = membership(session, batch.room()).room();
+    Room room = sender(session, batch.room()).room();
     List<String> unknown = batch.items().stream().map(ClientFrame.BatchItem::cid)
         .filter(cid -> room.knownSeq(session.user(), cid) == null).distinct().toList();
     if (unknown.isEmpty()) {
@@ -743,6 +852,16 @@ public final class RelayEngine {
   // --- history ----------------------------------------------------------------------------------
 
   private void history(Session session, ClientFrame.History h) {
+    if (!session.memberships().containsKey(h.room())) {
+      // not in the room: say forbidden when the user may not read it at all, as join would
+      access.access(h.room(), session.user()).onComplete(ar -> {
+        if (!session.isClosed()) {
+          reject(session, (ar.succeeded() && !ar.result().canRead() ? forbidden(h.room())
+              : new ProtocolException(ErrorCode.NOT_JOINED, "join room '" + h.room() + "' first")).withRef(h.id()));
+        }
+      });
+      return;
+    }
     Room room = membership(session, h.room()).room();
     long before = h.before() == null ? room.head() + 1 : h.before();
     history.page(room, before, h.limit()).onComplete(ar -> {
@@ -755,6 +874,122 @@ public final class RelayEngine {
         session.send(new ServerFrame.Page(h.id(), room.name(), ar.result(), RoomHistory.hasMore(ar.result())));
       }
     });
+  }
+
+  // --- access -----------------------------------------------------------------------------------
+
+  /**
+   * A committed change: every connection of the affected users in the room (all of them when the
+   * visibility changed) is re-checked at once. Whoever may no longer read is taken out; a new role
+   * is announced and applies to the next send.
+   */
+  private void accessChanged(AccessChange change) {
+    accessChanges++;
+    recheck(change.room(), change.user());
+  }
+
+  private void recheck(String roomName, String user) {
+    Room room = rooms.get(roomName);
+    if (room == null || room.members().stream().noneMatch(m -> user == null || m.session().user().equals(user))) {
+      return;
+    }
+    long seen = accessChanges;
+    // one query either way: the user's row, or the whole member list for a visibility change
+    Future<Function<String, Access>> lookup = user != null
+        ? access.access(roomName, user).map(a -> u -> a)
+        : access.members(roomName).map(list -> {
+          Map<String, Role> roles = new HashMap<>();
+          list.members().forEach(member -> roles.put(member.user(), member.role()));
+          return u -> new Access(list.visibility(), roles.get(u));
+        });
+    lookup.onComplete(ar -> {
+      if (ar.succeeded() && accessChanges != seen) {
+        recheck(roomName, user); // another change may have overtaken this answer
+        return;
+      }
+      if (ar.failed()) {
+        // closed rather than open: the change committed and what it allows is unknown
+        LOG.warn("re-checking access to {} after a change failed; taking its users out: {}", roomName, ar.cause().toString());
+      }
+      Room current = rooms.get(roomName);
+      if (current == null) {
+        return;
+      }
+      List<Membership> out = new ArrayList<>();
+      for (Membership m : new ArrayList<>(current.members())) {
+        if (user != null && !m.session().user().equals(user)) {
+          continue;
+        }
+        Access now = ar.succeeded() ? ar.result().apply(m.session().user()) : null;
+        if (now == null || !now.canRead()) {
+          out.add(m);
+        } else {
+          Role before = m.access().role();
+          m.access(now);
+          if (now.role() != before) {
+            m.session().send(new ServerFrame.RoleChanged(roomName, now.role() == null ? null : now.role().wire()));
+          }
+        }
+      }
+      takeOut(out);
+    });
+  }
+
+  /**
+   * The server ends memberships: all leave the room first, so none of them hears of the others'
+   * going; then each gets {@code left{reason:"removed"}} and the rest presence {@code leave}.
+   */
+  private void takeOut(List<Membership> out) {
+    long now = nanoClock.getAsLong();
+    List<Membership> removed = new ArrayList<>(out.size());
+    for (Membership m : out) {
+      if (m.session().memberships().remove(m.room().name(), m)) {
+        m.room().leave(m, now);
+        rooms.emptied(m.room(), now);
+        unreadDue.remove(m);
+        removed.add(m);
+      }
+    }
+    for (Membership m : removed) {
+      m.session().send(new ServerFrame.Left(null, m.room().name(), "removed"));
+      peers.left(m);
+    }
+  }
+
+  private void grant(Session session, ClientFrame.Grant grant) {
+    Role role = Role.parse(grant.role());
+    asOwner(session, grant.room(), grant.id(), () -> access.setRole(grant.room(), grant.user(), role, true)
+        .map(v -> new ServerFrame.Granted(grant.id(), grant.room(), grant.user(), role.wire())));
+  }
+
+  private void revoke(Session session, ClientFrame.Revoke revoke) {
+    asOwner(session, revoke.room(), revoke.id(), () -> access.removeMember(revoke.room(), revoke.user(), true)
+        .map(removed -> new ServerFrame.Revoked(revoke.id(), revoke.room(), revoke.user())));
+  }
+
+  private void members(Session session, ClientFrame.Members members) {
+    asOwner(session, members.room(), members.id(), () -> access.members(members.room())
+        .map(list -> new ServerFrame.MemberList(members.id(), members.room(), list.visibility().wire(),
+            list.members().stream().map(m -> new ServerFrame.RoomMember(m.user(), m.role().wire())).toList())));
+  }
+
+  /** Runs an owner's frame when the user owns the room ({@code forbidden} otherwise) and sends its reply. */
+  private void asOwner(Session session, String room, Object id, Supplier<Future<? extends ServerFrame>> action) {
+    access.access(room, session.user())
+        .compose(a -> a.canManage() ? action.get() : Future.failedFuture(
+            new ProtocolException(ErrorCode.FORBIDDEN, "only owners of room '" + room + "' manage its members")))
+        .onComplete(ar -> {
+          if (session.isClosed()) {
+            return;
+          }
+          if (ar.succeeded()) {
+            session.send(ar.result());
+          } else if (ar.cause() instanceof LastOwnerException last) {
+            reject(session, new ProtocolException(ErrorCode.BAD_REQUEST, last.getMessage(), id));
+          } else {
+            fail(session, id, ar.cause());
+          }
+        });
   }
 
   // --- timers -----------------------------------------------------------------------------------

@@ -109,7 +109,7 @@ public final class RelayVerticle extends VerticleBase {
           authenticator = CompositeAuthenticator.create(vertx, options.getAuth(), secret, wallClock);
           engine = new RelayEngine(options, authenticator,
               store, writer, leases, (delayMs, task) -> vertx.setTimer(delayMs, id -> task.run()), metrics, peers,
-              limits, System::nanoTime, wallClock);
+              limits, System::nanoTime, wallClock, access);
           return store;
         }))
         .compose(store -> Future.all(listenPublic(store), listenAdmin(store)))

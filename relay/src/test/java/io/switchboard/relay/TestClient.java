@@ -138,6 +138,16 @@ public final class TestClient implements AutoCloseable {
     }
   }
 
+  /** The next presence frame if one arrives within the timeout, else null. */
+  public JsonObject pollPresence(Duration timeout) {
+    try {
+      return presence.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
   /** The next frame if one arrives within the timeout, else null. */
   public JsonObject poll(Duration timeout) {
     try {

@@ -4,6 +4,7 @@ import io.switchboard.protocol.FrameEncoder;
 import io.switchboard.protocol.RoomMode;
 import io.switchboard.protocol.ServerFrame;
 import io.switchboard.protocol.ServerFrame.Message;
+import io.switchboard.relay.access.Access;
 import io.switchboard.relay.session.Session;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +17,7 @@ public final class Membership {
   private final Session session;
   private final Room room;
   private RoomMode mode;
+  private Access access;
   private long unreadCount;
   private long unreadLastSeq;
   private String unreadPreview;
@@ -38,6 +40,15 @@ public final class Membership {
 
   public Room room() {
     return room;
+  }
+
+  /** What the user may do here, as of its join or the last access change: sends check it, no lookup. */
+  public Access access() {
+    return access;
+  }
+
+  public void access(Access access) {
+    this.access = access;
   }
 
   public RoomMode mode() {
