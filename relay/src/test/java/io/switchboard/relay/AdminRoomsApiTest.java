@@ -301,7 +301,7 @@ class AdminRoomsApiTest extends RelayTestBase {
     assertThat(joined.getString("t")).isEqualTo("joined");
     assertThat(joined.getString("visibility")).isEqualTo("private");
     assertThat(joined.getString("role")).isEqualTo("member");
-    JsonObject refusedJoin = stranger.join("adm-private");
+    JsonObject refusedJoin = stranger.request(new JsonObject().put("t", "join").put("room", "adm-private"));
     assertThat(refusedJoin.getString("t")).isEqualTo("error");
     assertThat(refusedJoin.getString("code")).isEqualTo("forbidden");
 
@@ -321,6 +321,9 @@ class AdminRoomsApiTest extends RelayTestBase {
     JsonObject left = member.await("left");
     assertThat(left.getString("room")).isEqualTo("adm-private");
     assertThat(left.getString("reason")).isEqualTo("removed");
+    assertThat(member.request(new JsonObject().put("t", "send").put("room", "adm-private").put("cid", "c2")
+        .put("body", "after removal")).getString("code")).isEqualTo("not_joined");
+    assertThat(count("SELECT count(*) FROM messages WHERE room = $1", "adm-private")).isEqualTo(1);
     refused(admin("GET", "/api/rooms/adm-private/messages", null, bearer(user("member-1"))), 403, "forbidden");
   }
 
