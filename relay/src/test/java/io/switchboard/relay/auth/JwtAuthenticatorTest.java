@@ -196,6 +196,17 @@ class JwtAuthenticatorTest {
   }
 
   @Test
+  void anEmptyAudienceSettingTurnsTheAudienceCheckOff() {
+    // as the relay gets it: from the environment's empty string, through the options' JSON round trip
+    AuthOptions noAudience = new AuthOptions(new AuthOptions().setJwtSecret(SECRET).setAudience("").toJson());
+    assertThat(noAudience.getAudience()).isNull();
+    JwtAuthenticator auth = authenticator(noAudience);
+    JsonObject c = TokenMinter.userClaims("u", now.get()).put("aud", "some-other-app");
+    assertThat(accepted(auth, hs.mint(c)).user()).isEqualTo("u");
+    refused(authenticator(new AuthOptions().setJwtSecret(SECRET)), hs.mint(c), "default audience");
+  }
+
+  @Test
   void anotherIssuersKeyWithTheSameKidIsRefused() {
     // issuer B (configured) and issuer A both publish a key with kid "shared"
     TokenMinter b = TokenMinter.es256("shared");
