@@ -68,4 +68,24 @@ class CompositeAuthenticatorTest {
     assertThat(code(guestsOff.authenticate(null))).isEqualTo(ErrorCode.UNAUTHORIZED);
     assertThat(code(guestsOff.authenticate(jwt))).isEqualTo(ErrorCode.UNAUTHORIZED);
   }
+
+  @Test
+  void withoutAnIssuerTheStartLogsAWarningRecommendingIt() {
+    ch.qos.logback.classic.Logger logger =
+        (ch.qos.logback.classic.Logger) org.slf4j.LoggerFactory.getLogger(CompositeAuthenticator.class);
+    ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> logged =
+        new ch.qos.logback.core.read.ListAppender<>();
+    logged.start();
+    logger.addAppender(logged);
+    try {
+      create(new AuthOptions().setJwtSecret(JWT_SECRET).setIssuer("https://p.supabase.co/auth/v1"));
+      create(new AuthOptions());
+      assertThat(logged.list).noneMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN);
+      create(new AuthOptions().setJwtSecret(JWT_SECRET));
+      assertThat(logged.list).anyMatch(e -> e.getLevel() == ch.qos.logback.classic.Level.WARN
+          && e.getFormattedMessage().contains("SWITCHBOARD_AUTH_ISSUER"));
+    } finally {
+      logger.detachAppender(logged);
+    }
+  }
 }
