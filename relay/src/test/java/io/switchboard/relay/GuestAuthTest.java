@@ -88,8 +88,13 @@ class GuestAuthTest extends RelayTestBase {
     assertThat(reply.getString("code")).isEqualTo("auth_unavailable");
     assertThat(c.awaitClose()).isTrue();
     assertThat(c.closeCode()).isEqualTo((short) 1013);
-    // guests are unaffected
-    assertThat(client().hello().getString("user")).startsWith("u-");
+    // guests are unaffected, and an auth that cannot be checked now leaves the connection as it is
+    TestClient guest = client();
+    assertThat(guest.hello().getString("user")).startsWith("u-");
+    JsonObject unchecked = guest.request(new JsonObject().put("t", "auth").put("token", token));
+    assertThat(unchecked.getString("code")).isEqualTo("auth_unavailable");
+    assertThat(guest.request(new JsonObject().put("t", "ping")).getString("t")).isEqualTo("pong");
+    assertThat(guest.isClosed()).isFalse();
     jwks.failing(false);
     clockOffsetMs.addAndGet(REFETCH_MS);
     String later = jwks.key("ES256").mint(TokenMinter.userClaims("jwt-user", relayNowMs()));
