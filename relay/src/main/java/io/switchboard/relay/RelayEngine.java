@@ -231,7 +231,8 @@ public final class RelayEngine {
       peers.profile(session, profile);
     } else if (frame instanceof ClientFrame.P2pResult result) {
       metrics.frameIn("p2p-result");
-      peers.result(session, membership(session, result.room()), result);    } else if (frame instanceof ClientFrame.Auth auth) {
+      peers.result(session, membership(session, result.room()), result);
+    } else if (frame instanceof ClientFrame.Auth auth) {
       metrics.frameIn("auth");
       auth(session, auth);
     }

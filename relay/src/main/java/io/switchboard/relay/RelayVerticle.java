@@ -1,6 +1,7 @@
 package io.switchboard.relay;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.relay.auth.Authenticator;
 import io.switchboard.relay.auth.CompositeAuthenticator;
 import io.switchboard.relay.auth.Secrets;
 import io.switchboard.relay.config.RelayOptions;
@@ -66,6 +67,8 @@ public final class RelayVerticle extends VerticleBase {
   private RoomLeases leases;
   private long renewTimer = -1;
   private RelayEngine engine;
+  /** The one authenticator of this relay (sockets and HTTP bearers): its JWKS cache is shared. */
+  private Authenticator authenticator;
   private RelayMetrics metrics;
   private AddressLimits limits;
   private StunServer stun;
@@ -96,9 +99,10 @@ public final class RelayVerticle extends VerticleBase {
           // the embedded Postgres is this process's alone, so any other owner of a room is dead
           leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded());
           BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);
-          engine = new RelayEngine(options, CompositeAuthenticator.create(vertx, options.getAuth(), secret, wallClock),
-              store, writer, leases, (delayMs, task) -> vertx.setTimer(delayMs, id -> task.run()), metrics, peers,
-              limits, System::nanoTime, wallClock);
+          authenticator = CompositeAuthenticator.create(vertx, options.getAuth(), secret, wallClock);
+          engine = new RelayEngine(options, authenticator, store, writer, leases,
+              (delayMs, task) -> vertx.setTimer(delayMs, id -> task.run()), metrics, peers, limits,
+              System::nanoTime, wallClock);
           return store;
         }))
         .compose(store -> Future.all(listenPublic(store), listenAdmin(store)))
