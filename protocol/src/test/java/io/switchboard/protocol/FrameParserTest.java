@@ -19,6 +19,31 @@ class FrameParserTest {
   }
 
   @Test
+  void tokensOfHelloAndAuthAreBoundedAndAuthNeedsOne() {
+    FrameParser roomy = new FrameParser(Limits.defaults());
+    String longest = "t".repeat(Limits.MAX_TOKEN_LENGTH);
+    assertThat(roomy.parse("{\"t\":\"auth\",\"id\":1,\"token\":\"" + longest + "\"}"))
+        .isEqualTo(new ClientFrame.Auth(1L, longest));
+    assertThat(roomy.parse("{\"t\":\"hello\",\"token\":\"" + longest + "\"}"))
+        .isEqualTo(new ClientFrame.Hello(null, longest, Map.of()));
+    for (String type : new String[] {"auth", "hello"}) {
+      ProtocolException e = assertThrows(() -> roomy.parse("{\"t\":\"" + type + "\",\"token\":\"" + longest + "t\"}"));
+      assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST);
+    }
+    assertThat(rejected("{\"t\":\"auth\",\"id\":1}").code()).isEqualTo(ErrorCode.BAD_REQUEST);
+    assertThat(rejected("{\"t\":\"auth\",\"token\":null}").code()).isEqualTo(ErrorCode.BAD_REQUEST);
+  }
+
+  private static ProtocolException assertThrows(Runnable parse) {
+    try {
+      parse.run();
+    } catch (ProtocolException e) {
+      return e;
+    }
+    throw new AssertionError("accepted");
+  }
+
+  @Test
   void parsesEveryClientFrameType() {
     assertThat(parser.parse("{\"t\":\"hello\",\"token\":\"x\",\"resume\":{\"a\":3}}"))
         .isEqualTo(new ClientFrame.Hello(null, "x", Map.of("a", new ClientFrame.ResumePoint(3, null))));

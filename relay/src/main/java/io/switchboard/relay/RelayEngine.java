@@ -254,6 +254,9 @@ public final class RelayEngine {
     } else if (frame instanceof ClientFrame.Members members) {
       metrics.frameIn("members");
       members(session, members);
+    } else if (frame instanceof ClientFrame.Auth auth) {
+      metrics.frameIn("auth");
+      auth(session, auth);
     }
   }
 
@@ -345,6 +348,43 @@ public final class RelayEngine {
       metrics.disconnect("unauthorized");
       session.close(Session.POLICY_VIOLATION, "token refused");
     }
+  }
+
+  /**
+   * A refresh on an open connection: a valid token of the same user replaces the identity (and
+   * lifts a pending {@code token_expired}); anything else ends the connection like a bad hello.
+   * An unreachable JWKS is no verdict on the client: it gets {@code auth_unavailable} and keeps its
+   * connection for as long as its current token lasts.
+   */
+  private void auth(Session session, ClientFrame.Auth auth) {
+    if (session.authenticating()) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "an auth is already being checked on this connection");
+    }
+    session.authenticating(true);
+    authenticator.authenticate(auth.token()).onComplete(ar -> {
+      session.authenticating(false);
+      if (session.isClosed()) {
+        return;
+      }
+      if (ar.failed()) {
+        if (ar.cause() instanceof ProtocolException pe && pe.code() == ErrorCode.AUTH_UNAVAILABLE) {
+          fail(session, auth.id(), pe);
+        } else {
+          refuseToken(session, auth.id(), ar.cause());
+        }
+        return;
+      }
+      Identity next = ar.result();
+      if (!next.user().equals(session.user())) {
+        refuseToken(session, auth.id(), new ProtocolException(ErrorCode.UNAUTHORIZED,
+            "auth must carry a token of the connection's own user; connect again to change users"));
+        return;
+      }
+      session.identity(next);
+      session.tokenExpiredAtMs(0);
+      session.send(new ServerFrame.Authed(auth.id(), next.user(), next.name(), expiresAt(next),
+          next.guest() ? next.token() : null));
+    });
   }
 
   private static Long expiresAt(Identity identity) {
@@ -570,7 +610,7 @@ public final class RelayEngine {
     Role role = m.access().role();
     return new ServerFrame.Joined(id, room.name(), room.head(), m.mode(), room.users(), peers.peers(room, m.session()),
         room.epoch(), recovered, divergedAfter, replayFrom, m.access().visibility().wire(),
-        role == null ? null : role.wire(), null);
+        role == null ? null : role.wire(), room.names());
   }
 
   /** The membership of a room the user may send to; {@code forbidden} for a reader. */

@@ -70,10 +70,11 @@ public final class RelayVerticle extends VerticleBase {
   private final String incarnation = RoomLeases.newIncarnation();
   private Database database;
   private RoomLeases leases;
-  private Authenticator authenticator;
   private CachedAccessControl access;
   private long renewTimer = -1;
   private RelayEngine engine;
+  /** The one authenticator of this relay (sockets and HTTP bearers): its JWKS cache is shared. */
+  private Authenticator authenticator;
   private RelayMetrics metrics;
   private AddressLimits limits;
   private StunServer stun;

@@ -481,7 +481,7 @@ class BadInputTest extends RelayTestBase {
     }
     TestClient c = client();
     expectError(c, "{\"t\":\"join\",\"id\":600,\"room\":\"bi-tok\"}", "unauthorized", 600);
-    expectError(c, "{\"t\":\"hello\",\"id\":601,\"token\":\"" + repeat("g", 513) + "\"}", "bad_request", 601);
+    // (an over-long token is FrameParserTest's: it no longer fits this class's small frame limit)
     JsonObject welcome = c.hello();
     assertThat(welcome.getString("user")).isNotEqualTo(real.user()).isNotEqualTo("u-admin");
     assertThat(c.join("bi-tok").getString("t")).isEqualTo("joined");

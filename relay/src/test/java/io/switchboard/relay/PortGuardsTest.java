@@ -3,7 +3,11 @@ package io.switchboard.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.switchboard.relay.auth.JwksServer;
+import io.switchboard.relay.auth.TokenMinter;
+import io.switchboard.relay.config.AuthOptions;
 import io.switchboard.relay.config.RelayOptions;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
 import java.net.ConnectException;
@@ -11,21 +15,49 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
  * The ports' guards: the admin port on its default host with an {@code adminToken}, and
  * {@code allowedOrigins} on the WebSocket upgrade (listed origins, normalised, and non-browsers
- * pass; others get 403 before any frame).
+ * pass; others get 403 before any frame); and HTTP bearers while the JWKS is unreachable.
  */
 class PortGuardsTest extends RelayTestBase {
   private static final String TOKEN = "admin-port-token-0123456789";
+  private static JwksServer jwks;
 
   @BeforeAll
   static void start() {
     // adminHost left at its default (RelayTestBase sets only the port)
-    startRelay(baseOptions().setAdminToken(TOKEN).setAllowedOrigins("https://App.Example:443, http://localhost:5173"));
+    vertx = Vertx.vertx();
+    jwks = JwksServer.start(vertx);
+    jwks.failing(true);
+    startRelay(baseOptions().setAdminToken(TOKEN).setAllowedOrigins("https://App.Example:443, http://localhost:5173")
+        .setAuth(new AuthOptions().setJwksUrl(jwks.url()).setGuests(true)));
+  }
+
+  @AfterAll
+  static void stopJwks() {
+    stopRelay();
+    jwks.close();
+  }
+
+  @Test
+  void aTokenThatCannotBeCheckedNowIs503AuthUnavailableNot401() {
+    String jwt = TokenMinter.es256("k-unreachable").mint(TokenMinter.userClaims("someone", System.currentTimeMillis()));
+    String[] bearer = {"Authorization", "Bearer " + jwt};
+    for (HttpResponse<byte[]> r : java.util.List.of(get(relay.port(), "/api/rooms/guards-open/messages", bearer),
+        get(relay.port(), "/api/admin/rooms/guards-open/members", bearer))) {
+      assertThat(r.statusCode()).isEqualTo(503);
+      assertThat(new JsonObject(new String(r.body(), StandardCharsets.UTF_8)).getString("code"))
+          .isEqualTo("auth_unavailable");
+      assertThat(r.headers().firstValue("retry-after")).isPresent();
+    }
+    // the admin token needs no JWKS
+    assertThat(get(relay.port(), "/api/admin/rooms/guards-open/members", "Authorization", "Bearer " + TOKEN)
+        .statusCode()).isEqualTo(404);
   }
 
   @Test

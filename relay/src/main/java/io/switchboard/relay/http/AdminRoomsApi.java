@@ -104,6 +104,11 @@ public final class AdminRoomsApi {
         return;
       }
       ErrorCode code = ar.cause() instanceof ProtocolException p ? p.code() : ErrorCode.UNAUTHORIZED;
+      if (code == ErrorCode.AUTH_UNAVAILABLE) {
+        // not the caller's fault: no failed attempt
+        JsonResponses.authUnavailable(ctx, ar.cause().getMessage());
+        return;
+      }
       if (code == ErrorCode.FORBIDDEN) {
         failed(ctx, address, 403, "a service_role token is needed; this one's role is not service_role");
         return;

@@ -124,6 +124,8 @@ public final class HistoryApi {
       ErrorCode code = e instanceof ProtocolException p ? p.code() : null;
       if (code == ErrorCode.FORBIDDEN) {
         JsonResponses.error(ctx, 403, ErrorCode.FORBIDDEN, e.getMessage());
+      } else if (code == ErrorCode.AUTH_UNAVAILABLE) {
+        JsonResponses.authUnavailable(ctx, e.getMessage());
       } else if (code != null) {
         // a bad, expired or foreign token: the same answer as none, so a caller learns nothing more
         Bearer.unauthorized(ctx, "token refused: " + e.getMessage());

@@ -20,6 +20,12 @@ public final class JsonResponses {
     error(ctx, refusal.status(), refusal.code(), refusal.message());
   }
 
+  /** Tokens cannot be checked now (the JWKS is unreachable): 503, try the same token again shortly. */
+  static void authUnavailable(RoutingContext ctx, String message) {
+    ctx.response().putHeader("retry-after", "5");
+    error(ctx, 503, ErrorCode.AUTH_UNAVAILABLE, message);
+  }
+
   /** A JSON answer that no cache keeps (errors, health, readiness). */
   static void json(RoutingContext ctx, int status, JsonObject body) {
     if (ctx.response().ended()) {

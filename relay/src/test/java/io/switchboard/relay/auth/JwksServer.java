@@ -27,9 +27,16 @@ public final class JwksServer implements AutoCloseable {
     this.server = server;
   }
 
-  /** Starts with one ES256 key (kid {@code es-1}) and one RS256 key (kid {@code rs-1}). */
+  /**
+   * Starts with a new ES256 key (kid {@code es-1}) and an RS256 key (kid {@code rs-1}) generated
+   * once per test run: an RSA key takes a few hundred ms to make.
+   */
   public static JwksServer start(Vertx vertx) {
-    return start(vertx, TokenMinter.es256("es-1"), TokenMinter.rs256("rs-1"));
+    return start(vertx, TokenMinter.es256("es-1"), SharedRsa.KEY);
+  }
+
+  private static final class SharedRsa {
+    static final TokenMinter KEY = TokenMinter.rs256("rs-1");
   }
 
   public static JwksServer start(Vertx vertx, TokenMinter... initial) {

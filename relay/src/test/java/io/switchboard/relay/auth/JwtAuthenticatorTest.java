@@ -184,6 +184,11 @@ class JwtAuthenticatorTest {
     refused(auth, es.mint(claims("")), "empty sub");
     refused(auth, es.mint(claims("   ")), "blank sub");
     refused(auth, es.mint(claims("u").put("sub", 42)), "numeric sub");
+    refused(auth, es.mint(claims("x".repeat(JwtAuthenticator.MAX_SUB_LENGTH + 1))), "overlong sub");
+    assertThat(accepted(auth, es.mint(claims("x".repeat(JwtAuthenticator.MAX_SUB_LENGTH)))).user()).hasSize(255);
+    // Supabase's anon key: HS256, iss supabase, role anon, no sub and no aud
+    refused(auth, hs.mint(new JsonObject().put("iss", "supabase").put("role", "anon").put("iat", s - 10).put("exp", s + 3600)),
+        "the anon key");
     refused(auth, es.mint(claims("u").put("role", "service_role")), "service_role on a chat connection");
     refused(auth, hs.mint(claims("u").put("role", "service_role")), "service_role via the secret");
   }
@@ -193,6 +198,17 @@ class JwtAuthenticatorTest {
     JwtAuthenticator auth = authenticator(options().setIssuer(null));
     JsonObject c = TokenMinter.userClaims("u", now.get()).put("iss", "anything");
     assertThat(accepted(auth, jwks.key("ES256").mint(c)).user()).isEqualTo("u");
+  }
+
+  @Test
+  void anEmptyAudienceSettingTurnsTheAudienceCheckOff() {
+    // as the relay gets it: from the environment's empty string, through the options' JSON round trip
+    AuthOptions noAudience = new AuthOptions(new AuthOptions().setJwtSecret(SECRET).setAudience("").toJson());
+    assertThat(noAudience.getAudience()).isNull();
+    JwtAuthenticator auth = authenticator(noAudience);
+    JsonObject c = TokenMinter.userClaims("u", now.get()).put("aud", "some-other-app");
+    assertThat(accepted(auth, hs.mint(c)).user()).isEqualTo("u");
+    refused(authenticator(new AuthOptions().setJwtSecret(SECRET)), hs.mint(c), "default audience");
   }
 
   @Test
