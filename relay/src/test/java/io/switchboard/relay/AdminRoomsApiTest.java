@@ -167,11 +167,14 @@ class AdminRoomsApiTest extends RelayTestBase {
   @Test
   void unknownRoomsAndMembersAre404() {
     refused(admin("GET", "/api/admin/rooms/adm-never-made/members", null, ADMIN), 404, "not_found");
-    // a typo in a room name makes no room
-    refused(admin("PUT", "/api/admin/rooms/adm-never-made/members/bob", "{\"role\":\"member\"}", ADMIN), 404,
-        "not_found");
     refused(admin("DELETE", "/api/admin/rooms/adm-never-made/members/bob", null, ADMIN), 404, "not_found");
     assertThat(count("SELECT count(*) FROM room_access WHERE room = $1", "adm-never-made")).isZero();
+    // a member listed in a room nobody created makes it, with the default visibility
+    assertThat(admin("PUT", "/api/admin/rooms/adm-made-by-grant/members/bob", "{\"role\":\"owner\"}", ADMIN)
+        .statusCode()).isEqualTo(200);
+    assertThat(json(admin("GET", "/api/admin/rooms/adm-made-by-grant/members", null, ADMIN)))
+        .isEqualTo(new JsonObject().put("room", "adm-made-by-grant").put("visibility", "public")
+            .put("members", new JsonArray().add(new JsonObject().put("user", "bob").put("role", "owner"))));
     refused(admin("GET", "/api/admin/nothing", null, ADMIN), 404, "not_found");
     refused(admin("POST", "/api/admin/rooms/adm-never-made", "{}", ADMIN), 405, "bad_request");
   }
