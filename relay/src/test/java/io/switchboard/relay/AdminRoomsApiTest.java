@@ -2,9 +2,11 @@ package io.switchboard.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.switchboard.relay.auth.JwksServer;
 import io.switchboard.relay.auth.TokenMinter;
 import io.switchboard.relay.config.AuthOptions;
 import io.switchboard.relay.config.P2pOptions;
+import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -20,12 +22,13 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicInteger;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * The admin API on the public port of a JWT-only relay (HS256 secret, guests off) with an
+ * The admin API on the public port of a JWT-only relay (HS256 secret and a JWKS served by the test, guests off) with an
  * adminToken: every route, every refusal, what members and strangers then get over real
  * WebSockets and over the history API, and the per-address limit on failed attempts. Each test
  * speaks from its own address (X-Forwarded-For from the trusted 127.0.0.1), so buckets don't mix.
@@ -37,15 +40,24 @@ class AdminRoomsApiTest extends RelayTestBase {
   private static final int BURST = 20;
   private static final TokenMinter HS = TokenMinter.hs256(SECRET);
   private static final AtomicInteger ADDRESSES = new AtomicInteger();
+  private static JwksServer jwks;
   private String from;
 
   @BeforeAll
   static void start() {
+    vertx = Vertx.vertx();
+    jwks = JwksServer.start(vertx);
     startRelay(baseOptions().setAdminToken(ADMIN_TOKEN)
-        .setAuth(new AuthOptions().setJwtSecret(SECRET))
+        .setAuth(new AuthOptions().setJwtSecret(SECRET).setJwksUrl(jwks.url()))
         .setLimits(generousLimits().setTrustedProxies("127.0.0.1").setHttpRequestsPerAddressPerSecond(1)
             .setHttpBurst(BURST))
         .setP2p(new P2pOptions().setTurnUrls("turn:127.0.0.1:3478?transport=udp").setTurnSecret(TURN_SECRET)));
+  }
+
+  @AfterAll
+  static void stopJwks() {
+    stopRelay();
+    jwks.close();
   }
 
   @BeforeEach
@@ -58,9 +70,12 @@ class AdminRoomsApiTest extends RelayTestBase {
   }
 
   private static String service() {
+    return HS.mint(serviceClaims());
+  }
+
+  private static JsonObject serviceClaims() {
     long now = System.currentTimeMillis() / 1000;
-    return HS.mint(new JsonObject().put("iss", "supabase").put("role", "service_role").put("iat", now)
-        .put("exp", now + 3600));
+    return new JsonObject().put("iss", "supabase").put("role", "service_role").put("iat", now).put("exp", now + 3600);
   }
 
   private static String[] bearer(String token) {
@@ -162,6 +177,28 @@ class AdminRoomsApiTest extends RelayTestBase {
         .getJsonArray("members").getJsonObject(0).getString("user")).isEqualTo("carol");
     assertThat(admin("DELETE", "/api/admin/rooms/adm-service/members/carol", null, bearer(service)).statusCode())
         .isEqualTo(204);
+  }
+
+  @Test
+  void serviceRoleJwtsFromTheJwksPassForgedOnesDoNot() {
+    createRoom("adm-jwks", "private");
+    for (String alg : new String[] {"ES256", "RS256"}) {
+      String good = jwks.key(alg).mint(serviceClaims());
+      assertThat(admin("GET", "/api/admin/rooms/adm-jwks/members", null, bearer(good)).statusCode()).as(alg)
+          .isEqualTo(200);
+      // the alg confusion: HS256 keyed with the public key
+      for (String confused : jwks.key(alg).hs256WithPublicKey(serviceClaims())) {
+        refused(admin("GET", "/api/admin/rooms/adm-jwks/members", null, bearer(confused)), 401, "unauthorized");
+      }
+    }
+    // a key the JWKS does not list, even under a listed kid
+    refused(admin("GET", "/api/admin/rooms/adm-jwks/members", null,
+        bearer(TokenMinter.es256("es-1").mint(serviceClaims()))), 401, "unauthorized");
+    refused(admin("GET", "/api/admin/rooms/adm-jwks/members", null,
+        bearer(TokenMinter.es256("es-other").mint(serviceClaims()))), 401, "unauthorized");
+    // a JWKS user's token is a user's
+    refused(admin("GET", "/api/admin/rooms/adm-jwks/members", null,
+        bearer(jwks.key("ES256").mint(TokenMinter.userClaims("dave", System.currentTimeMillis())))), 403, "forbidden");
   }
 
   @Test

@@ -59,8 +59,8 @@ public final class AdminRoomsApi {
   }
 
   public void mount(Router router) {
-    router.route(PREFIX + "*").handler(this::authorise);
-    // after the credentials: nobody unauthenticated makes the relay buffer a body
+    // First: the body (at most 1 KB) must be read before any asynchronous step, such as a JWT whose
+    // key comes from the JWKS, or the request has ended by the time it is wanted.
     router.route(PREFIX + "*").handler(BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES))
         .failureHandler(ctx -> {
           if (ctx.statusCode() == 413) {
@@ -69,6 +69,7 @@ public final class AdminRoomsApi {
             ctx.next();
           }
         });
+    router.route(PREFIX + "*").handler(this::authorise);
     router.put(PREFIX + "rooms/:room").handler(this::putRoom);
     router.put(PREFIX + "rooms/:room/members/:user").handler(this::putMember);
     router.delete(PREFIX + "rooms/:room/members/:user").handler(this::deleteMember);

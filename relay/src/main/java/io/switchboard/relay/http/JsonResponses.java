@@ -4,9 +4,12 @@ import io.switchboard.protocol.ErrorCode;
 import io.switchboard.relay.limits.AddressLimits;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** JSON answers: every HTTP error is {@code {"code","message"}} with the same stable codes as error frames. */
 public final class JsonResponses {
+  private static final Logger LOG = LoggerFactory.getLogger(JsonResponses.class);
   private JsonResponses() {
   }
 
@@ -41,6 +44,10 @@ public final class JsonResponses {
   public static void install(io.vertx.ext.web.Router router) {
     router.errorHandler(404,  ctx -> error(ctx, 404, ErrorCode.NOT_FOUND, "no such endpoint"));
     router.errorHandler(405,  ctx -> error(ctx, 405, ErrorCode.BAD_REQUEST, "method not allowed"));
-    router.errorHandler(500,  ctx -> error(ctx, 500, ErrorCode.INTERNAL, "internal error"));
+    router.errorHandler(500,  ctx -> {
+      // the client learns nothing more; the log has to say what broke
+      LOG.error("{} {} failed", ctx.request().method(), ctx.normalizedPath(), ctx.failure());
+      error(ctx, 500, ErrorCode.INTERNAL, "internal error");
+    });
   }
 }
