@@ -353,6 +353,9 @@ class AdminRoomsApiTest extends RelayTestBase {
     assertThat(page.headers().firstValue("cache-control")).hasValue("private, no-cache");
     assertThat(page.headers().firstValue("vary")).hasValue("Authorization");
     refused(admin("GET", "/api/rooms/adm-private/messages", null, bearer(user("stranger-1"))), 403, "forbidden");
+    // the same user with a token from the JWKS (verified asynchronously)
+    assertThat(admin("GET", "/api/rooms/adm-private/messages", null, bearer(jwks.key("RS256")
+        .mint(TokenMinter.userClaims("member-1", System.currentTimeMillis())))).statusCode()).isEqualTo(200);
     refused(admin("GET", "/api/rooms/adm-private/messages", null), 401, "unauthorized");
 
     // removed through the API while connected: out of the room at once
