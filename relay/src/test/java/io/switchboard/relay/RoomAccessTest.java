@@ -25,9 +25,12 @@ import org.junit.jupiter.api.Test;
  * (every other relay test runs public rooms nobody created, as before).
  */
 class RoomAccessTest extends RelayTestBase {
+  private static final int CACHE = 50;
   @BeforeAll
   static void start() {
-    startRelay(baseOptions().setDefaultRoomVisibility("private"));
+    // a small access cache, so a flood can show its bound; errors are this test's business, not abuse
+    startRelay(baseOptions().setDefaultRoomVisibility("private").setAccessCacheEntries(CACHE)
+        .setAbuseMaxErrors(100_000));
   }
 
   private static AccessControl access() {
@@ -300,6 +303,17 @@ class RoomAccessTest extends RelayTestBase {
     assertThat(owner.request(grantOther.copy().put("role", "owner")).getString("t")).isEqualTo("granted");
     assertThat(owner.request(demoteSelf).getString("t")).as("another owner is left").isEqualTo("granted");
     assertThat(owner.request(grantOther).getString("code")).as("no longer an owner").isEqualTo("forbidden");
+  }
+
+  @Test
+  void aFloodOfJoinsOfDistinctRoomsLoadsNothingAndStaysWithinTheCacheBound() {
+    CachedAccessControl cached = (CachedAccessControl) relay.access();
+    TestClient stranger = member();
+    for (int i = 0; i < 300; i++) {
+      assertThat(join(stranger, "flood-" + i).getString("code")).isEqualTo("forbidden");
+    }
+    assertThat(count("SELECT count(*) FROM rooms WHERE name LIKE 'flood-%'")).isZero();
+    assertThat(cached.cacheSize()).isLessThanOrEqualTo(3 * CACHE);
   }
 
   @Test
