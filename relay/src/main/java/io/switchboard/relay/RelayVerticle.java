@@ -103,7 +103,7 @@ public final class RelayVerticle extends VerticleBase {
         .compose(secret -> startP2p(dataDir).map(peers -> {
           MessageStore store = new MessageStore(database.pool());
           access = new CachedAccessControl(context, new AccessStore(database.pool()),
-              Visibility.parse(options.getDefaultRoomVisibility()), CachedAccessControl.DEFAULT_CACHE_ENTRIES, registry);
+              Visibility.parse(options.getDefaultRoomVisibility()), options.getAccessCacheEntries(), registry);
           // the embedded Postgres is this process's alone, so any other owner of a room is dead
           leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded());
           BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);

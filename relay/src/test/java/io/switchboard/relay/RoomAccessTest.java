@@ -21,11 +21,16 @@ import org.junit.jupiter.api.Test;
  * Private rooms and roles on a real relay: refusals before any room load, readers, removal and role
  * changes while connected (on every socket of the user), the owners' frames, the cache. Guests are
  * distinct users, so no JWT is needed; rooms are made private through {@link RelayVerticle#access()}.
+ * The relay runs with {@code defaultRoomVisibility=private}, so public rooms here are created as such
+ * (every other relay test runs public rooms nobody created, as before).
  */
 class RoomAccessTest extends RelayTestBase {
+  private static final int CACHE = 50;
   @BeforeAll
   static void start() {
-    startRelay(baseOptions());
+    // a small access cache, so a flood can show its bound; errors are this test's business, not abuse
+    startRelay(baseOptions().setDefaultRoomVisibility("private").setAccessCacheEntries(CACHE)
+        .setAbuseMaxErrors(100_000));
   }
 
   private static AccessControl access() {
@@ -37,6 +42,10 @@ class RoomAccessTest extends RelayTestBase {
     for (int i = 0; i < userRoles.length; i += 2) {
       TestClient.sync(access().setRole(room, (String) userRoles[i], (Role) userRoles[i + 1]), 10);
     }
+  }
+
+  private static void publicRoom(String room) {
+    TestClient.sync(access().setVisibility(room, Visibility.PUBLIC), 10);
   }
 
   private static JsonObject join(TestClient c, String room) {
@@ -75,11 +84,26 @@ class RoomAccessTest extends RelayTestBase {
   @Test
   void aPublicRoomWorksAsBefore() {
     TestClient a = member();
+    publicRoom("pub-open");
     JsonObject joined = join(a, "pub-open");
     assertThat(joined.getString("t")).isEqualTo("joined");
     assertThat(joined.getString("visibility")).isEqualTo("public");
     assertThat(joined.containsKey("role")).isFalse();
     assertThat(send(a, "pub-open", "c1").getString("t")).isEqualTo("ack");
+  }
+
+  @Test
+  void withDefaultRoomVisibilityPrivateOnlyCreatedRoomsExist() {
+    TestClient u = member();
+    assertThat(join(u, "nobody-made-this").getString("code")).isEqualTo("forbidden");
+    assertThat(loaded("nobody-made-this")).isZero();
+
+    // granting in a room nobody created creates it with the default: private, the grantee listed
+    TestClient.sync(access().setRole("made-by-grant", u.user(), Role.MEMBER), 10);
+    JsonObject joined = join(u, "made-by-grant");
+    assertThat(joined.getString("visibility")).isEqualTo("private");
+    assertThat(joined.getString("role")).isEqualTo("member");
+    assertThat(join(member(), "made-by-grant").getString("code")).isEqualTo("forbidden");
   }
 
   @Test
@@ -110,6 +134,7 @@ class RoomAccessTest extends RelayTestBase {
   void aResumeOfAPrivateRoomByAStrangerIsRefusedNamingTheRoom() {
     TestClient mem = member();
     privateRoom("priv-resume", mem.user(), Role.READER);
+    publicRoom("pub-resume");
     TestClient intruder = client();
     intruder.hello(null, new JsonObject().put("priv-resume", 0).put("pub-resume", 0));
     JsonObject refused = intruder.await("error");
@@ -192,6 +217,7 @@ class RoomAccessTest extends RelayTestBase {
   void makingARoomPrivateTakesOutWhoeverIsNotListed() {
     TestClient listed = member();
     TestClient unlisted = member();
+    publicRoom("flip");
     join(listed, "flip");
     join(unlisted, "flip");
     TestClient.sync(access().setRole("flip", listed.user(), Role.MEMBER), 10);
@@ -277,6 +303,17 @@ class RoomAccessTest extends RelayTestBase {
     assertThat(owner.request(grantOther.copy().put("role", "owner")).getString("t")).isEqualTo("granted");
     assertThat(owner.request(demoteSelf).getString("t")).as("another owner is left").isEqualTo("granted");
     assertThat(owner.request(grantOther).getString("code")).as("no longer an owner").isEqualTo("forbidden");
+  }
+
+  @Test
+  void aFloodOfJoinsOfDistinctRoomsLoadsNothingAndStaysWithinTheCacheBound() {
+    CachedAccessControl cached = (CachedAccessControl) relay.access();
+    TestClient stranger = member();
+    for (int i = 0; i < 300; i++) {
+      assertThat(join(stranger, "flood-" + i).getString("code")).isEqualTo("forbidden");
+    }
+    assertThat(count("SELECT count(*) FROM rooms WHERE name LIKE 'flood-%'")).isZero();
+    assertThat(cached.cacheSize()).isLessThanOrEqualTo(3 * CACHE);
   }
 
   @Test

@@ -24,9 +24,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class CachedAccessControl implements AccessControl {
   private static final Logger LOG = LoggerFactory.getLogger(CachedAccessControl.class);
-  /** Per LRU (rooms, room-users, change stamps): ~100 bytes each, so ~30 MB at most. */
-  public static final int DEFAULT_CACHE_ENTRIES = 100_000;
-
   private final Context context;
   private final AccessStore store;
   private final AccessCache cache;

@@ -44,6 +44,11 @@ public final class RelayOptions {
   /** Rooms nobody created through the API: anyone authenticated may use them. */
   public static final String DEFAULT_DEFAULT_ROOM_VISIBILITY = "public";
   /**
+   * Entries in each of the access cache's three LRUs (rooms, room-users, change stamps): ~100 bytes
+   * each, so ~30 MB at most; past it joins of evicted (room, user) pairs cost a query again.
+   */
+  public static final int DEFAULT_ACCESS_CACHE_ENTRIES = 100_000;
+  /**
    * Any origin: clients authenticate with a token in {@code hello}, never with cookies, so a page on
    * another origin gains nothing it could not get from a script anywhere. Listing the app's
    * origins keeps other sites from putting their users on this relay.
@@ -77,6 +82,7 @@ public final class RelayOptions {
   private long shutdownGraceMs = DEFAULT_SHUTDOWN_GRACE_MS;
   private String secret;
   private String defaultRoomVisibility = DEFAULT_DEFAULT_ROOM_VISIBILITY;
+  private int accessCacheEntries = DEFAULT_ACCESS_CACHE_ENTRIES;
   private String allowedOrigins = DEFAULT_ALLOWED_ORIGINS;
   private String adminToken;
   private AuthOptions auth = new AuthOptions();
@@ -126,6 +132,7 @@ public final class RelayOptions {
     setShutdownGraceMs(json.getLong("shutdownGraceMs", shutdownGraceMs));
     setSecret(json.getString("secret", secret));
     setDefaultRoomVisibility(json.getString("defaultRoomVisibility", defaultRoomVisibility));
+    setAccessCacheEntries(json.getInteger("accessCacheEntries", accessCacheEntries));
     setAllowedOrigins(json.getString("allowedOrigins", allowedOrigins));
     setAdminToken(json.getString("adminToken", adminToken));
     if (json.getValue("auth") != null) {
@@ -157,7 +164,8 @@ public final class RelayOptions {
         .put("roomLoadsPerSecond", roomLoadsPerSecond).put("roomLoadBurst", roomLoadBurst).put("maxRooms", maxRooms)
         .put("shutdownGraceMs", shutdownGraceMs)
         .put("secret", secret)
-        .put("defaultRoomVisibility", defaultRoomVisibility).put("allowedOrigins", allowedOrigins)
+        .put("defaultRoomVisibility", defaultRoomVisibility).put("accessCacheEntries", accessCacheEntries)
+        .put("allowedOrigins", allowedOrigins)
         .put("adminToken", adminToken)
         .put("auth", auth.toJson())
         .put("store", store.toJson())
@@ -258,6 +266,8 @@ public final class RelayOptions {
     defaultRoomVisibility = v;
     return this;
   }
+  public int getAccessCacheEntries() { return accessCacheEntries; }
+  public RelayOptions setAccessCacheEntries(int v) { this.accessCacheEntries = positive("accessCacheEntries", v); return this; }
   public String getAllowedOrigins() { return allowedOrigins; }
   public RelayOptions setAllowedOrigins(String v) {
     allowedOrigins = java.util.Objects.requireNonNull(v, "allowedOrigins").trim();
