@@ -43,7 +43,7 @@ public final class CompositeAuthenticator implements Authenticator {
         LOG.warn("auth.issuer (SWITCHBOARD_AUTH_ISSUER) is not set: the iss claim of JWTs is not checked; set it to "
             + "your issuer (Supabase: https://<project>.supabase.co/auth/v1)");
       }
-      jwt = new JwtAuthenticator(options, jwks, millis);
+      jwt = new JwtAuthenticator(options, jwks, millis, check -> vertx.executeBlocking(check, false));
     }
     LOG.info("authentication: {}{}{}", jwt == null ? "" : "JWT (" + (options.getJwksUrl() != null ? "JWKS" : "")
             + (options.getJwksUrl() != null && options.getJwtSecret() != null ? " + " : "")

@@ -68,7 +68,7 @@ class JwtAuthenticatorTest {
       JwksCache cache = o.getJwksUrl() == null ? null
           : new JwksCache(o.getIssuer() != null ? o.getIssuer() : o.getJwksUrl(), new JwksFetcher(vertx, o.getJwksUrl()),
               o.getJwksRefetchIntervalMs(), now::get);
-      return Future.succeededFuture(new JwtAuthenticator(o, cache, now::get));
+      return Future.succeededFuture(new JwtAuthenticator(o, cache, now::get, check -> vertx.executeBlocking(check, false)));
     });
   }
 
@@ -198,6 +198,23 @@ class JwtAuthenticatorTest {
     JwtAuthenticator auth = authenticator(options().setIssuer(null));
     JsonObject c = TokenMinter.userClaims("u", now.get()).put("iss", "anything");
     assertThat(accepted(auth, jwks.key("ES256").mint(c)).user()).isEqualTo("u");
+  }
+
+  @Test
+  void publicKeyChecksRunOffTheEventLoop() {
+    AuthOptions o = options();
+    List<Boolean> onEventLoop = new java.util.concurrent.CopyOnWriteArrayList<>();
+    JwtAuthenticator auth = onContext(() -> Future.succeededFuture(new JwtAuthenticator(o,
+        new JwksCache(ISSUER, new JwksFetcher(vertx, o.getJwksUrl()), INTERVAL_MS, now::get), now::get,
+        check -> vertx.executeBlocking(() -> {
+          onEventLoop.add(Context.isOnEventLoopThread());
+          return check.call();
+        }, false))));
+    accepted(auth, jwks.key("ES256").mint(claims("es")));
+    accepted(auth, jwks.key("RS256").mint(claims("rs")));
+    assertThat(onEventLoop).containsExactly(false, false);
+    accepted(auth, hs.mint(claims("hs")));
+    assertThat(onEventLoop).as("HMAC stays inline").hasSize(2);
   }
 
   @Test
