@@ -40,6 +40,7 @@ public final class CompositeAuthenticator implements Authenticator {
         String source = options.getIssuer() != null ? options.getIssuer() : options.getJwksUrl();
         jwks = new JwksCache(source, new JwksFetcher(vertx, options.getJwksUrl()),
             options.getJwksRefetchIntervalMs(), millis);
+        jwks.warm();
       }
       if (options.getIssuer() == null) {
         LOG.warn("auth.issuer (SWITCHBOARD_AUTH_ISSUER) is not set: the iss claim of JWTs is not checked; set it to "

@@ -51,6 +51,11 @@ public final class JwksCache {
     return source;
   }
 
+  /** Fetches the keys now (at start), so first logins do not wait and a wrong URL shows in the log at once. */
+  public void warm() {
+    refresh(millis.getAsLong());
+  }
+
   /**
    * The key of {@code source} + {@code kid}. Fails with {@code unauthorized} when the JWKS has no such
    * key, with {@code auth_unavailable} when the JWKS could never be fetched.

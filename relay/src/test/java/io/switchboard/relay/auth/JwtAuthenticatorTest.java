@@ -305,6 +305,20 @@ class JwtAuthenticatorTest {
   }
 
   @Test
+  void warmingFetchesOnceAndLoginsThenNeedNoFetch() {
+    JwksCache cache = onContext(() -> {
+      JwksCache c = new JwksCache(ISSUER, new JwksFetcher(vertx, jwks.url()), INTERVAL_MS, now::get);
+      c.warm();
+      return Future.succeededFuture(c);
+    });
+    org.awaitility.Awaitility.await().until(() -> jwks.requests() == 1);
+    JwtAuthenticator auth = onContext(() -> Future.succeededFuture(new JwtAuthenticator(options(), cache, now::get,
+        check -> vertx.executeBlocking(check, false))));
+    assertThat(accepted(auth, jwks.key("ES256").mint(claims("u"))).user()).isEqualTo("u");
+    assertThat(jwks.requests()).isEqualTo(1);
+  }
+
+  @Test
   void theCacheLivesAtMostTenMinutesOrTheResponsesMaxAge() {
     JwtAuthenticator auth = authenticator(options());
     TokenMinter es = jwks.key("ES256");
