@@ -248,6 +248,8 @@ class JwtAuthenticatorTest {
     JwtAuthenticator auth = authenticator(options());
     assertThat(accepted(auth, jwks.key("ES256").mint(claims("before"))).user()).isEqualTo("before");
     TokenMinter rotated = jwks.rotate();
+    // within the interval of the last fetch the new kid cannot be looked up yet: retry, not a bad token
+    refusedWith(auth, rotated.mint(claims("early")), "rotated within the interval", ErrorCode.AUTH_UNAVAILABLE);
     now.addAndGet(INTERVAL_MS);
     assertThat(accepted(auth, rotated.mint(claims("after"))).user()).isEqualTo("after");
     assertThat(jwks.requests()).isEqualTo(2);
@@ -272,8 +274,12 @@ class JwtAuthenticatorTest {
       return Future.join(flood).transform(all -> Future.succeededFuture(flood.size()));
     });
     assertThat(flood).allSatisfy(f -> assertThat(f.failed()).isTrue());
+    // those that shared the refetch learnt the kid is not there
+    assertThat(flood).allSatisfy(f -> assertThat(((ProtocolException) f.cause()).code()).isEqualTo(ErrorCode.UNAUTHORIZED));
+    // later ones within the interval cannot be checked (a key rotated in meanwhile would be found on retry)
     for (int i = 0; i < 300; i++) {
-      refused(auth, es.mint(es.header().put("kid", "later-" + i), claims("x")), "kid flood, sequential");
+      refusedWith(auth, es.mint(es.header().put("kid", "later-" + i), claims("x")), "kid flood, sequential",
+          ErrorCode.AUTH_UNAVAILABLE);
     }
     assertThat(jwks.requests()).isEqualTo(2);
     now.addAndGet(INTERVAL_MS);
@@ -301,7 +307,8 @@ class JwtAuthenticatorTest {
     jwks.failing(true);
     now.addAndGet(JwksCache.MAX_AGE_MS + 1);
     assertThat(accepted(auth, es.mint(claims("u2"))).user()).isEqualTo("u2");
-    refused(auth, es.mint(es.header().put("kid", "unknown"), claims("x")), "unknown kid while down, keys cached");
+    refusedWith(auth, es.mint(es.header().put("kid", "unknown"), claims("x")), "unknown kid while down, keys cached",
+        ErrorCode.AUTH_UNAVAILABLE);
   }
 
   @Test
