@@ -2,35 +2,43 @@ package io.switchboard.relay;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.switchboard.relay.auth.GuestAuthenticator;
 import io.switchboard.relay.auth.JwksServer;
 import io.switchboard.relay.auth.TokenMinter;
 import io.switchboard.relay.config.AuthOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import java.nio.charset.StandardCharsets;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
 
 /**
- * JWT users over real sockets: a relay with a JWKS served on loopback and the HS256 secret (guests
- * off, as whenever a JWT setting is given), its wall clock moved instead of sleeping.
+ * JWT users and guests over real sockets: one relay with a JWKS served on loopback (down when the
+ * relay starts), the HS256 secret and guests kept on beside them ({@code auth.guests=true}), its
+ * wall clock moved instead of sleeping. (Guests off with JWT settings: CompositeAuthenticatorTest;
+ * the socket closes the same way for every refused token.)
  */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class AuthFlowTest extends RelayTestBase {
   private static final String ISSUER = "https://project.supabase.co/auth/v1";
   private static final String SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
   private static final String GUEST_SECRET = "relay-guest-secret-0123456789";
   private static final long GRACE_MS = 5_000;
+  private static final long TTL_SECONDS = 3600;
+  private static final long REFETCH_MS = 10_000;
   private static JwksServer jwks;
 
   @BeforeAll
   static void start() {
     vertx = Vertx.vertx();
     jwks = JwksServer.start(vertx);
+    jwks.failing(true);
     startRelay(baseOptions().setSecret(GUEST_SECRET).setAuth(new AuthOptions().setJwksUrl(jwks.url())
-        .setJwtSecret(SECRET).setIssuer(ISSUER).setExpiryGraceMs(GRACE_MS)));
+        .setJwtSecret(SECRET).setIssuer(ISSUER).setExpiryGraceMs(GRACE_MS).setGuests(true)
+        .setGuestTokenTtlSeconds(TTL_SECONDS).setJwksRefetchIntervalMs(REFETCH_MS)));
   }
 
   @AfterAll
@@ -93,7 +101,7 @@ class AuthFlowTest extends RelayTestBase {
   }
 
   @Test
-  void badTokensAndGuestsAreRefusedAndTheSocketCloses() {
+  void badTokensAreRefusedAndTheSocketCloses() {
     refusedAndClosed(es256(claims("u", -3600)), "expired");
     refusedAndClosed(es256(claims("u", 60).put("aud", "other")), "wrong aud");
     refusedAndClosed(es256(claims("u", 60).put("iss", "https://evil.example")), "wrong iss");
@@ -101,12 +109,7 @@ class AuthFlowTest extends RelayTestBase {
     refusedAndClosed(jwks.key("ES256").hs256WithPublicKey(claims("u", 60))[0], "HS256 with the public key");
     refusedAndClosed(es256(claims("u", 60).put("role", "service_role")), "service_role");
     refusedAndClosed(TokenMinter.hs256("wrong-secret-wrong-secret-wrong-secret").mint(claims("u", 60)), "wrong secret");
-    // guests are off: a JWT setting is given and auth.guests is not
-    refusedAndClosed(null, "no token");
-    GuestAuthenticator sameSecret = new GuestAuthenticator(GUEST_SECRET.getBytes(StandardCharsets.UTF_8), 3_600_000,
-        30_000, RelayTestBase::relayNowMs);
-    String validGuestToken = sameSecret.authenticate(null).result().token();
-    refusedAndClosed(validGuestToken, "a guest token signed with the relay's own secret");
+    refusedAndClosed("g1.dXNlcg.1764043200000.c2ln", "a guest token the relay did not sign");
   }
 
   @Test
@@ -185,5 +188,67 @@ class AuthFlowTest extends RelayTestBase {
     TestClient early = client();
     JsonObject beforeHello = early.request(new JsonObject().put("t", "auth").put("token", es256(claims("x", 600))));
     assertThat(beforeHello.getString("code")).isEqualTo("unauthorized");
+  }
+
+  /** First: nothing may have fetched the JWKS yet. */
+  @Test
+  @Order(1)
+  void anUnreachableJwksIsAuthUnavailableAndCloses1013UntilItIsBack() {
+    String token = jwks.key("ES256").mint(claims("jwt-user", 600));
+    TestClient c = client();
+    JsonObject reply = c.request(new JsonObject().put("t", "hello").put("token", token));
+    assertThat(reply.getString("code")).isEqualTo("auth_unavailable");
+    assertThat(c.awaitClose()).isTrue();
+    assertThat(c.closeCode()).isEqualTo((short) 1013);
+    // guests are unaffected, and an auth that cannot be checked now leaves the connection as it is
+    TestClient guest = client();
+    assertThat(guest.hello().getString("user")).startsWith("u-");
+    JsonObject unchecked = guest.request(new JsonObject().put("t", "auth").put("token", token));
+    assertThat(unchecked.getString("code")).isEqualTo("auth_unavailable");
+    assertThat(guest.request(new JsonObject().put("t", "ping")).getString("t")).isEqualTo("pong");
+    assertThat(guest.isClosed()).isFalse();
+    jwks.failing(false);
+    clockOffsetMs.addAndGet(REFETCH_MS);
+    String later = jwks.key("ES256").mint(claims("jwt-user", 600));
+    assertThat(client().hello(later, null).getString("user")).isEqualTo("jwt-user");
+  }
+
+  @Test
+  void guestsGetExpiringTokensAndAFreshOneOnEveryWelcome() {
+    TestClient first = client();
+    JsonObject welcome = first.hello();
+    assertThat(welcome.getString("user")).startsWith("u-");
+    long expiresAt = welcome.getLong("expiresAt");
+    assertThat(expiresAt - relayNowMs()).isBetween(TTL_SECONDS * 1000 - 60_000, TTL_SECONDS * 1000);
+    String token = welcome.getString("token");
+
+    clockOffsetMs.addAndGet(TTL_SECONDS * 1000 - 60_000);
+    JsonObject back = client().hello(token, null);
+    assertThat(back.getString("user")).isEqualTo(welcome.getString("user"));
+    assertThat(back.getString("token")).isNotEqualTo(token);
+    assertThat(back.getLong("expiresAt")).isGreaterThan(expiresAt);
+
+    // the first token is past its TTL now; the fresh one still carries the guest
+    clockOffsetMs.addAndGet(120_000);
+    TestClient stale = client();
+    JsonObject refused = stale.request(new JsonObject().put("t", "hello").put("token", token));
+    assertThat(refused.getString("code")).isEqualTo("unauthorized");
+    assertThat(stale.awaitClose()).isTrue();
+    assertThat(stale.closeCode()).isEqualTo((short) 1008);
+    assertThat(client().hello(back.getString("token"), null).getString("user")).isEqualTo(welcome.getString("user"));
+  }
+
+  @Test
+  void aGuestRefreshesWithAuthAndExpiresWithout() {
+    TestClient c = client();
+    JsonObject welcome = c.hello();
+    clockOffsetMs.addAndGet(60_000);
+    JsonObject authed = c.request(new JsonObject().put("t", "auth").put("token", welcome.getString("token")));
+    assertThat(authed.getString("t")).as("%s", authed).isEqualTo("authed");
+    assertThat(authed.getString("user")).isEqualTo(welcome.getString("user"));
+    assertThat(authed.getString("token")).startsWith("g1.").isNotEqualTo(welcome.getString("token"));
+    assertThat(authed.getLong("expiresAt")).isGreaterThan(welcome.getLong("expiresAt"));
+    clockOffsetMs.addAndGet(TTL_SECONDS * 1000);
+    assertThat(c.await(f -> "error".equals(f.getString("t"))).getString("code")).isEqualTo("token_expired");
   }
 }

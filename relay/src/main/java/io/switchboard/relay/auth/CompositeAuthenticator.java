@@ -5,6 +5,8 @@ import io.switchboard.protocol.ProtocolException;
 import io.switchboard.relay.config.AuthOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -38,17 +40,25 @@ public final class CompositeAuthenticator implements Authenticator {
         String source = options.getIssuer() != null ? options.getIssuer() : options.getJwksUrl();
         jwks = new JwksCache(source, new JwksFetcher(vertx, options.getJwksUrl()),
             options.getJwksRefetchIntervalMs(), millis);
+        jwks.warm();
       }
       if (options.getIssuer() == null) {
         LOG.warn("auth.issuer (SWITCHBOARD_AUTH_ISSUER) is not set: the iss claim of JWTs is not checked; set it to "
             + "your issuer (Supabase: https://<project>.supabase.co/auth/v1)");
       }
-      jwt = new JwtAuthenticator(options, jwks, millis);
+      jwt = new JwtAuthenticator(options, jwks, millis, check -> vertx.executeBlocking(check, false));
     }
-    LOG.info("authentication: {}{}{}", jwt == null ? "" : "JWT (" + (options.getJwksUrl() != null ? "JWKS" : "")
-            + (options.getJwksUrl() != null && options.getJwtSecret() != null ? " + " : "")
-            + (options.getJwtSecret() != null ? "HS256 secret" : "") + ")",
-        jwt != null && guests != null ? ", " : "", guests == null ? "" : "guests");
+    List<String> accepted = new ArrayList<>();
+    if (options.getJwksUrl() != null) {
+      accepted.add("ES256/RS256 JWTs from " + options.getJwksUrl());
+    }
+    if (options.getJwtSecret() != null) {
+      accepted.add("HS256 JWTs (secret)");
+    }
+    if (guests != null) {
+      accepted.add("guests");
+    }
+    LOG.info("authentication: {}", accepted.isEmpty() ? "nobody (guests off, no JWT setting)" : String.join(", ", accepted));
     return new CompositeAuthenticator(guests, jwt);
   }
 

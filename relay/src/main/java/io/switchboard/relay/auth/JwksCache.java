@@ -37,7 +37,7 @@ public final class JwksCache {
   private long freshUntilMs;
   private long lastFetchMs;
   private boolean fetchedOnce;
-  private Future<Void> inFlight;
+  private Future<Boolean> inFlight;
 
   public JwksCache(String source, Supplier<Future<Fetched>> fetch, long refetchIntervalMs, LongSupplier millis) {
     this.source = source;
@@ -51,9 +51,16 @@ public final class JwksCache {
     return source;
   }
 
+  /** Fetches the keys now (at start), so first logins do not wait and a wrong URL shows in the log at once. */
+  public void warm() {
+    refresh(millis.getAsLong());
+  }
+
   /**
-   * The key of {@code source} + {@code kid}. Fails with {@code unauthorized} when the JWKS has no such
-   * key, with {@code auth_unavailable} when the JWKS could never be fetched.
+   * The key of {@code source} + {@code kid}. Fails with {@code unauthorized} when a fetch that just
+   * succeeded has no such key, with {@code auth_unavailable} when the relay cannot tell now: the
+   * JWKS was never fetched, the fetch failed, or the kid is unknown while refetches wait for their
+   * interval (a key rotated in since the last fetch is then found on the client's retry).
    */
   public Future<JwtKey> key(String tokenSource, String kid) {
     if (!source.equals(tokenSource)) {
@@ -67,30 +74,33 @@ public final class JwksCache {
       return Future.succeededFuture(key);
     }
     if (inFlight == null && fetchedOnce && now - lastFetchMs < refetchIntervalMs) {
-      return lookedUp(k);
+      return lookedUp(k, false);
     }
-    return refresh(now).transform(ar -> lookedUp(k));
+    return refresh(now).compose(current -> lookedUp(k, current));
   }
 
-  private Future<JwtKey> lookedUp(String kid) {
+  /** @param current whether the keys were fetched just now for this lookup */
+  private Future<JwtKey> lookedUp(String kid, boolean current) {
     JwtKey key = keys.get(kid);
     if (key != null) {
       return Future.succeededFuture(key);
     }
-    if (!loaded) {
-      return Future.failedFuture(new ProtocolException(ErrorCode.AUTH_UNAVAILABLE,
-          "the relay cannot reach its JWKS to check the token; retry later with the same token"));
+    if (current) {
+      return Future.failedFuture(new ProtocolException(ErrorCode.UNAUTHORIZED, "token signed with an unknown key"));
     }
-    return Future.failedFuture(new ProtocolException(ErrorCode.UNAUTHORIZED, "token signed with an unknown key"));
+    return Future.failedFuture(new ProtocolException(ErrorCode.AUTH_UNAVAILABLE, !loaded
+        ? "the relay cannot reach its JWKS to check the token; retry later with the same token"
+        : "the token's key is not among those the relay holds and it may not fetch them again yet; retry later"));
   }
 
-  private Future<Void> refresh(long now) {
+  /** Completes with true when the fetch succeeded; never fails. */
+  private Future<Boolean> refresh(long now) {
     if (inFlight != null) {
       return inFlight;
     }
     fetchedOnce = true;
     lastFetchMs = now;
-    Promise<Void> done = Promise.promise();
+    Promise<Boolean> done = Promise.promise();
     inFlight = done.future();
     Future<Fetched> fetching;
     try {
@@ -109,7 +119,7 @@ public final class JwksCache {
         LOG.warn("fetching the JWKS of {} failed ({}); {}", source, ar.cause().toString(),
             loaded ? "keeping the " + keys.size() + " keys it served last" : "JWT logins wait for it");
       }
-      done.complete();
+      done.complete(ar.succeeded());
     });
     return done.future();
   }

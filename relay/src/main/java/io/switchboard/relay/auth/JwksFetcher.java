@@ -11,7 +11,7 @@ import java.util.regex.Pattern;
 
 /** GETs a JWKS URL with Vert.x's web client: 200 with a JSON object, and the response's max-age. */
 public final class JwksFetcher implements Supplier<Future<JwksCache.Fetched>> {
-  private static final Pattern MAX_AGE = Pattern.compile("(?:^|[,\\s])(?:s-)?max-age\\s*=\\s*\"?(\\d+)");
+  private static final Pattern MAX_AGE = Pattern.compile("(?:^|[,\\s])max-age\\s*=\\s*\"?(\\d+)");
   private static final Pattern NO_CACHE = Pattern.compile("(?:^|[,\\s])no-(?:cache|store)(?:$|[,\\s=])");
   private static final long TIMEOUT_MS = 5_000;
   private static final int MAX_BYTES = 256 * 1024;

@@ -3,14 +3,13 @@ package io.switchboard.relay.auth;
 import io.switchboard.relay.TestClient;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
-import io.vertx.core.json.JsonObject;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Test fixture: a real JWKS endpoint over HTTP on 127.0.0.1 (port chosen by the OS) serving the
- * public halves of generated keys. Counts requests, can rotate to a new kid, add keys, fail (503)
+ * public halves of generated keys. Counts requests, can rotate to a new kid, fail (503)
  * and set the response's Cache-Control.
  */
 public final class JwksServer implements AutoCloseable {
@@ -81,20 +80,12 @@ public final class JwksServer implements AutoCloseable {
     return next;
   }
 
-  public void add(TokenMinter key) {
-    keys.add(key);
-  }
-
   public void failing(boolean failing) {
     this.failing = failing;
   }
 
   public void cacheControl(String value) {
     this.cacheControl = value;
-  }
-
-  public JsonObject body() {
-    return TokenMinter.jwks(keys.toArray(TokenMinter[]::new));
   }
 
   @Override

@@ -68,7 +68,7 @@ class JwtAuthenticatorTest {
       JwksCache cache = o.getJwksUrl() == null ? null
           : new JwksCache(o.getIssuer() != null ? o.getIssuer() : o.getJwksUrl(), new JwksFetcher(vertx, o.getJwksUrl()),
               o.getJwksRefetchIntervalMs(), now::get);
-      return Future.succeededFuture(new JwtAuthenticator(o, cache, now::get));
+      return Future.succeededFuture(new JwtAuthenticator(o, cache, now::get, check -> vertx.executeBlocking(check, false)));
     });
   }
 
@@ -201,6 +201,23 @@ class JwtAuthenticatorTest {
   }
 
   @Test
+  void publicKeyChecksRunOffTheEventLoop() {
+    AuthOptions o = options();
+    List<Boolean> onEventLoop = new java.util.concurrent.CopyOnWriteArrayList<>();
+    JwtAuthenticator auth = onContext(() -> Future.succeededFuture(new JwtAuthenticator(o,
+        new JwksCache(ISSUER, new JwksFetcher(vertx, o.getJwksUrl()), INTERVAL_MS, now::get), now::get,
+        check -> vertx.executeBlocking(() -> {
+          onEventLoop.add(Context.isOnEventLoopThread());
+          return check.call();
+        }, false))));
+    accepted(auth, jwks.key("ES256").mint(claims("es")));
+    accepted(auth, jwks.key("RS256").mint(claims("rs")));
+    assertThat(onEventLoop).containsExactly(false, false);
+    accepted(auth, hs.mint(claims("hs")));
+    assertThat(onEventLoop).as("HMAC stays inline").hasSize(2);
+  }
+
+  @Test
   void anEmptyAudienceSettingTurnsTheAudienceCheckOff() {
     // as the relay gets it: from the environment's empty string, through the options' JSON round trip
     AuthOptions noAudience = new AuthOptions(new AuthOptions().setJwtSecret(SECRET).setAudience("").toJson());
@@ -231,6 +248,8 @@ class JwtAuthenticatorTest {
     JwtAuthenticator auth = authenticator(options());
     assertThat(accepted(auth, jwks.key("ES256").mint(claims("before"))).user()).isEqualTo("before");
     TokenMinter rotated = jwks.rotate();
+    // within the interval of the last fetch the new kid cannot be looked up yet: retry, not a bad token
+    refusedWith(auth, rotated.mint(claims("early")), "rotated within the interval", ErrorCode.AUTH_UNAVAILABLE);
     now.addAndGet(INTERVAL_MS);
     assertThat(accepted(auth, rotated.mint(claims("after"))).user()).isEqualTo("after");
     assertThat(jwks.requests()).isEqualTo(2);
@@ -255,8 +274,12 @@ class JwtAuthenticatorTest {
       return Future.join(flood).transform(all -> Future.succeededFuture(flood.size()));
     });
     assertThat(flood).allSatisfy(f -> assertThat(f.failed()).isTrue());
+    // those that shared the refetch learnt the kid is not there
+    assertThat(flood).allSatisfy(f -> assertThat(((ProtocolException) f.cause()).code()).isEqualTo(ErrorCode.UNAUTHORIZED));
+    // later ones within the interval cannot be checked (a key rotated in meanwhile would be found on retry)
     for (int i = 0; i < 300; i++) {
-      refused(auth, es.mint(es.header().put("kid", "later-" + i), claims("x")), "kid flood, sequential");
+      refusedWith(auth, es.mint(es.header().put("kid", "later-" + i), claims("x")), "kid flood, sequential",
+          ErrorCode.AUTH_UNAVAILABLE);
     }
     assertThat(jwks.requests()).isEqualTo(2);
     now.addAndGet(INTERVAL_MS);
@@ -284,7 +307,22 @@ class JwtAuthenticatorTest {
     jwks.failing(true);
     now.addAndGet(JwksCache.MAX_AGE_MS + 1);
     assertThat(accepted(auth, es.mint(claims("u2"))).user()).isEqualTo("u2");
-    refused(auth, es.mint(es.header().put("kid", "unknown"), claims("x")), "unknown kid while down, keys cached");
+    refusedWith(auth, es.mint(es.header().put("kid", "unknown"), claims("x")), "unknown kid while down, keys cached",
+        ErrorCode.AUTH_UNAVAILABLE);
+  }
+
+  @Test
+  void warmingFetchesOnceAndLoginsThenNeedNoFetch() {
+    JwksCache cache = onContext(() -> {
+      JwksCache c = new JwksCache(ISSUER, new JwksFetcher(vertx, jwks.url()), INTERVAL_MS, now::get);
+      c.warm();
+      return Future.succeededFuture(c);
+    });
+    org.awaitility.Awaitility.await().until(() -> jwks.requests() == 1);
+    JwtAuthenticator auth = onContext(() -> Future.succeededFuture(new JwtAuthenticator(options(), cache, now::get,
+        check -> vertx.executeBlocking(check, false))));
+    assertThat(accepted(auth, jwks.key("ES256").mint(claims("u"))).user()).isEqualTo("u");
+    assertThat(jwks.requests()).isEqualTo(1);
   }
 
   @Test

@@ -62,11 +62,6 @@ public final class TokenMinter {
     }
   }
 
-  /** The same key pair under another kid (a JWKS listing one key twice, or another issuer reusing a kid). */
-  public TokenMinter withKid(String newKid) {
-    return new TokenMinter(alg, newKid, secret, pair);
-  }
-
   public String alg() {
     return alg;
   }
