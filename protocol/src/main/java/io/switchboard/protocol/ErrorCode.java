@@ -15,6 +15,8 @@ public enum ErrorCode {
   FORBIDDEN("forbidden"),
   /** The connection's token expired without an {@code auth} refresh; the socket closes shortly. */
   TOKEN_EXPIRED("token_expired"),
+  /** The relay could not check the token (its JWKS is unreachable); keep the token and retry later. */
+  AUTH_UNAVAILABLE("auth_unavailable"),
   NOT_FOUND("not_found"),
   SHUTTING_DOWN("shutting_down"),
   SERVER_BUSY("server_busy"),

@@ -14,6 +14,7 @@ class FrameEncoderTest {
       new ServerFrame.IceServer(List.of("stun:relay.example:3490"), null, null);
   private static final String TURN_USER = "1764046800:u-ab12";
   private static final String TURN_PASS = "ZmFrZS1ITUFDLWJhc2U2NA==";
+  private static final String JWT = "eyJhbGciOiJFUzI1NiIsImtpZCI6ImVzLTEifQ.eyJzdWIiOiJkOWYzIn0.c2ln";
 
   @Test
   void encodingsMatchTheDocExamples() throws IOException {
@@ -55,7 +56,12 @@ class FrameEncoderTest {
             new ServerFrame.Message("lobby", 41, "b", "u-ab12", "hello", 1764043101000L)), true),
         new ServerFrame.Error(ErrorCode.NOT_JOINED, "join room 'lobby' first", 4L),
         new ServerFrame.Error(ErrorCode.ROOM_UNAVAILABLE, "room 'lobby' moved to another relay; join it again", null,
-            "lobby"));
+            "lobby"),
+        // identity (issue 13): a guest's expiring token, a JWT user's name and expiry
+        new ServerFrame.Welcome(null, "s-1", "u-ab12", "g1.dS1hYjEy.1764043200000.c2ln", 15000,
+            new ServerFrame.ClientLimits(65536, 16384, 100, 100), null, null, 1764648000000L),
+        new ServerFrame.Welcome(1L, "s-2", "d9f3", JWT, 15000, new ServerFrame.ClientLimits(65536, 16384, 100, 100),
+            null, "Ada", 1764046800000L));
     List<String> documented = ProtocolDocExamplesTest.wireLines().stream()
         .filter(l -> l.startsWith("S> ")).map(l -> l.substring(3)).toList();
     assertThat(frames.stream().map(FrameEncoder::encode).toList()).containsExactlyInAnyOrderElementsOf(documented);

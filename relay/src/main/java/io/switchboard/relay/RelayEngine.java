@@ -8,6 +8,7 @@ import io.switchboard.protocol.RoomMode;
 import io.switchboard.protocol.ServerFrame;
 import io.switchboard.protocol.ServerFrame.Message;
 import io.switchboard.relay.auth.Authenticator;
+import io.switchboard.relay.auth.Identity;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.history.RoomHistory;
 import io.switchboard.relay.limits.AddressLimits;
@@ -57,6 +58,8 @@ public final class RelayEngine {
   private final RoomLeases leases;
   private final RelayMetrics metrics;
   private final LongSupplier nanoClock;
+  /** Epoch ms for token expiry (tests move it). */
+  private final LongSupplier wallClock;
   private final PeerCoordinator peers;
   private final AddressLimits limits;
   private final Set<Session> sessions = new LinkedHashSet<>();
@@ -66,7 +69,7 @@ public final class RelayEngine {
 
   public RelayEngine(RelayOptions options, Authenticator authenticator, MessageStore store, BatchWriter writer,
       RoomLeases leases, RoomRegistry.Timers timers, RelayMetrics metrics, PeerCoordinator peers,
-      AddressLimits limits, LongSupplier nanoClock) {
+      AddressLimits limits, LongSupplier nanoClock, LongSupplier wallClock) {
     this.peers = peers;
     this.limits = limits;
     this.options = options;
@@ -77,6 +80,7 @@ public final class RelayEngine {
     this.leases = leases;
     this.metrics = metrics;
     this.nanoClock = nanoClock;
+    this.wallClock = wallClock;
     this.rooms = new RoomRegistry(new RoomRegistry.Claimer() {
       @Override
       public Future<RoomLeases.Claim> claim(String room) {
@@ -247,7 +251,7 @@ public final class RelayEngine {
   /** Only the client's own mistakes count towards the abuse limit, never the server's trouble. */
   private static boolean isClientFault(ErrorCode code) {
     return code != ErrorCode.STORAGE_UNAVAILABLE && code != ErrorCode.SHUTTING_DOWN && code != ErrorCode.INTERNAL
-        && code != ErrorCode.SERVER_BUSY && code != ErrorCode.ROOM_UNAVAILABLE;
+        && code != ErrorCode.SERVER_BUSY && code != ErrorCode.ROOM_UNAVAILABLE && code != ErrorCode.AUTH_UNAVAILABLE;
   }
 
   private void fail(Session session, Object id, Throwable cause) {
@@ -293,16 +297,36 @@ public final class RelayEngine {
         return;
       }
       if (ar.failed()) {
-        fail(session, hello.id(), ar.cause());
+        refuseToken(session, hello.id(), ar.cause());
         return;
       }
-      session.identity(ar.result());
-      session.send(new ServerFrame.Welcome(hello.id(), session.id(), ar.result().user(), ar.result().token(),
-          options.getHeartbeatMs(), clientLimits, peers.welcome(session)));
+      Identity identity = ar.result();
+      session.identity(identity);
+      session.send(new ServerFrame.Welcome(hello.id(), session.id(), identity.user(), identity.token(),
+          options.getHeartbeatMs(), clientLimits, peers.welcome(session), identity.name(), expiresAt(identity)));
       for (Map.Entry<String, ClientFrame.ResumePoint> e : hello.resume().entrySet()) {
         resume(session, e.getKey(), e.getValue());
       }
     });
+  }
+
+  /**
+   * A refused token ends the connection (1008) after its {@code unauthorized}; an unreachable JWKS
+   * ({@code auth_unavailable}) closes with 1013 so the client retries with the same token.
+   */
+  private void refuseToken(Session session, Object id, Throwable cause) {
+    fail(session, id, cause);
+    if (cause instanceof ProtocolException pe && pe.code() == ErrorCode.AUTH_UNAVAILABLE) {
+      metrics.disconnect("auth_unavailable");
+      session.close(Session.TRY_AGAIN_LATER, "cannot check tokens now");
+    } else {
+      metrics.disconnect("unauthorized");
+      session.close(Session.POLICY_VIOLATION, "token refused");
+    }
+  }
+
+  private static Long expiresAt(Identity identity) {
+    return identity.expiresAtMs() == Long.MAX_VALUE ? null : identity.expiresAtMs();
   }
 
   private void resume(Session session, String roomName, ClientFrame.ResumePoint point) {
@@ -751,6 +775,30 @@ public final class RelayEngine {
         s.close(Session.GOING_AWAY, "heartbeat timeout");
       } else if (quiet > heartbeat / 2) {
         s.ping();
+      }
+    }
+  }
+
+  /**
+   * Every second: a connection whose token expired gets {@code token_expired} once, and is closed
+   * (1008) {@code auth.expiryGraceMs} later unless an {@code auth} refresh came meanwhile.
+   */
+  public void expiryTick() {
+    long now = wallClock.getAsLong();
+    long grace = options.getAuth().getExpiryGraceMs();
+    for (Session s : new ArrayList<>(sessions)) {
+      Identity identity = s.identity();
+      if (identity == null || s.isClosed()) {
+        continue;
+      }
+      if (s.tokenExpiredAtMs() == 0 && now >= identity.expiresAtMs()) {
+        s.tokenExpiredAtMs(now);
+        metrics.error(ErrorCode.TOKEN_EXPIRED);
+        s.send(new ServerFrame.Error(ErrorCode.TOKEN_EXPIRED,
+            "the token expired; send auth with a fresh one within " + grace + " ms or the connection closes", null));
+      } else if (s.tokenExpiredAtMs() != 0 && now - s.tokenExpiredAtMs() >= grace) {
+        metrics.disconnect("token_expired");
+        s.close(Session.POLICY_VIOLATION, "token expired");
       }
     }
   }

@@ -1,7 +1,7 @@
 package io.switchboard.relay;
 
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import io.switchboard.relay.auth.GuestAuthenticator;
+import io.switchboard.relay.auth.CompositeAuthenticator;
 import io.switchboard.relay.auth.Secrets;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.http.AdminApi;
@@ -41,6 +41,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,6 +58,8 @@ public final class RelayVerticle extends VerticleBase {
 
   private final RelayOptions options;
   private final PrometheusMeterRegistry registry;
+  /** Wall clock (epoch ms) for token expiry; tests move it. */
+  private final LongSupplier wallClock;
   // this process start's id in the rooms it claims: a restart on the same data is another owner
   private final String incarnation = RoomLeases.newIncarnation();
   private Database database;
@@ -70,8 +73,13 @@ public final class RelayVerticle extends VerticleBase {
   private HttpServer adminServer;
 
   public RelayVerticle(RelayOptions options, PrometheusMeterRegistry registry) {
+    this(options, registry, System::currentTimeMillis);
+  }
+
+  public RelayVerticle(RelayOptions options, PrometheusMeterRegistry registry, LongSupplier wallClock) {
     this.options = new RelayOptions(options);
     this.registry = registry;
+    this.wallClock = wallClock;
   }
 
   @Override
@@ -88,9 +96,9 @@ public final class RelayVerticle extends VerticleBase {
           // the embedded Postgres is this process's alone, so any other owner of a room is dead
           leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded());
           BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);
-          engine = new RelayEngine(options, new GuestAuthenticator(secret), store, writer, leases,
-              (delayMs, task) -> vertx.setTimer(delayMs, id -> task.run()), metrics, peers, limits,
-              System::nanoTime);
+          engine = new RelayEngine(options, CompositeAuthenticator.create(vertx, options.getAuth(), secret, wallClock),
+              store, writer, leases, (delayMs, task) -> vertx.setTimer(delayMs, id -> task.run()), metrics, peers,
+              limits, System::nanoTime, wallClock);
           return store;
         }))
         .compose(store -> Future.all(listenPublic(store), listenAdmin(store)))
@@ -140,6 +148,7 @@ public final class RelayVerticle extends VerticleBase {
     vertx.setPeriodic(options.getUnreadIntervalMs(), id -> engine.unreadTick());
     vertx.setPeriodic(Math.max(1000, options.getRoomIdleMs() / 4), id -> engine.evictTick());
     vertx.setPeriodic(1000, id -> engine.blankRoomTick());
+    vertx.setPeriodic(1000, id -> engine.expiryTick());
     // failures only log: while the database is unreachable nothing can be written or taken over anyway
     renewTimer = vertx.setPeriodic(leases.leaseMs() / 3, id -> engine.renewLeases()
         .onFailure(e -> LOG.warn("renewing room leases failed: {}", e.toString())));

@@ -450,7 +450,7 @@ class BadInputTest extends RelayTestBase {
   }
 
   @Test
-  void forgedOrGarbageTokensAreUnauthorizedAndAFreshHelloThenWorks() {
+  void forgedOrGarbageTokensAreUnauthorizedAndCloseTheSocket() {
     TestClient real = client();
     String token = real.hello().getString("token");
     String[] parts = token.split("\\.");
@@ -470,13 +470,16 @@ class BadInputTest extends RelayTestBase {
         "\\u0000",
         repeat("g", 512),
     };
-    TestClient c = client();
     int id = 500;
     for (String t : forged) {
       id++;
-      expectError(c, "{\"t\":\"hello\",\"id\":" + id + ",\"token\":\"" + t + "\"}", "unauthorized", id);
-      assertAlive(c);
+      // a refused token ends the connection: a client must not carry on as someone it is not
+      TestClient bad = client();
+      expectError(bad, "{\"t\":\"hello\",\"id\":" + id + ",\"token\":\"" + t + "\"}", "unauthorized", id);
+      assertThat(bad.awaitClose()).as(t).isTrue();
+      assertThat(bad.closeCode()).isEqualTo((short) 1008);
     }
+    TestClient c = client();
     expectError(c, "{\"t\":\"join\",\"id\":600,\"room\":\"bi-tok\"}", "unauthorized", 600);
     expectError(c, "{\"t\":\"hello\",\"id\":601,\"token\":\"" + repeat("g", 513) + "\"}", "bad_request", 601);
     JsonObject welcome = c.hello();

@@ -36,9 +36,22 @@ public abstract class RelayTestBase {
   protected static String deployment;
   protected static RelayOptions options;
   protected static PrometheusMeterRegistry registry;
+  /**
+   * The relay's wall clock (token expiry, JWT time claims): real time plus {@link #clockOffsetMs},
+   * which tests move instead of sleeping.
+   */
+  protected static final java.util.concurrent.atomic.AtomicLong clockOffsetMs = new java.util.concurrent.atomic.AtomicLong();
   private final List<TestClient> clients = new ArrayList<>();
 
-  /** Subclasses override to change settings; ports and data folder are set afterwards. */
+  /** The relay's wall clock now (epoch ms). */
+  protected static long relayNowMs() {
+    return System.currentTimeMillis() + clockOffsetMs.get();
+  }
+
+  /**
+   * Subclasses override to change settings (auth options: {@code baseOptions().setAuth(...)}); ports
+   * and data folder are set afterwards.
+   */
   protected static RelayOptions baseOptions() {
     return new RelayOptions().setRateFramesPerSecond(10_000).setRateBurst(10_000).setLimits(generousLimits());
   }
@@ -71,7 +84,8 @@ public abstract class RelayTestBase {
     options = new RelayOptions(relayOptions).setHost("127.0.0.1").setPort(0).setAdminHost("127.0.0.1")
         .setAdminPort(0).setStore(store).setP2p(p2p);
     registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
-    relay = new RelayVerticle(options, registry);
+    clockOffsetMs.set(0);
+    relay = new RelayVerticle(options, registry, RelayTestBase::relayNowMs);
     deployment = TestClient.sync(vertx.deployVerticle(relay), 60);
   }
 

@@ -34,6 +34,8 @@ public final class Session implements OutboundQueue.Sink {
   private int errorIndex;
   private int pendingJoins;
   private boolean authenticating;
+  /** When this connection was told {@code token_expired} (wall clock ms); 0: not expired. */
+  private long tokenExpiredAtMs;
   private String closeReason;
   private Runnable onSlowConsumer = () -> { };
   private String host = "";
@@ -122,6 +124,14 @@ public final class Session implements OutboundQueue.Sink {
 
   public String user() {
     return identity == null ? null : identity.user();
+  }
+
+  public long tokenExpiredAtMs() {
+    return tokenExpiredAtMs;
+  }
+
+  public void tokenExpiredAtMs(long atMs) {
+    this.tokenExpiredAtMs = atMs;
   }
 
   public boolean authenticating() {
