@@ -62,6 +62,10 @@ export class Connection extends Emitter {
   #refusals = 0;
   /** The last welcome/authed carried a server-minted (guest) token, which `auth` renews. */
   #serverToken = false;
+  /** The token sent in the last hello (a JWT's welcome echoes it: not a server-minted token). */
+  #helloToken = null;
+  /** This socket got `token_expired`: its 1008 close is the expiry, which a new token cures. */
+  #expiredSeen = false;
   #attempt = 0;
   #nextId = 1;
   #helloId = null;
@@ -231,6 +235,8 @@ export class Connection extends Emitter {
     this.#helloHadEpochs = Object.values(resume).some((v) => typeof v === 'object');
     const frame = { t: 'hello', id: this.#helloId, resume };
     if (this.token) frame.token = this.token;
+    this.#helloToken = this.token;
+    this.#expiredSeen = false;
     this.#ws.send(this.#encode(frame));
   }
 
@@ -280,7 +286,7 @@ export class Connection extends Emitter {
     this.limits = { ...DEFAULT_LIMITS, ...frame.limits };
     // A function's token stays what the function said; a guest token is whatever the server minted.
     if (this.tokenMode !== 'function' && frame.token !== undefined) this.token = frame.token;
-    this.#serverToken = frame.token !== undefined && this.tokenMode !== 'function';
+    this.#serverToken = frame.token !== undefined && frame.token !== this.#helloToken && this.tokenMode !== 'function';
     this.name = frame.name ?? null;
     this.expiresAt = frame.expiresAt ?? null;
     this.#refusals = 0;
@@ -350,6 +356,7 @@ export class Connection extends Emitter {
 
   /** The token ran out without a refresh: the server closes after a grace unless `auth` arrives. */
   #expired(err) {
+    this.#expiredSeen = true;
     this.emit('error', err);
     if (this.tokenMode === 'function' || this.#serverToken) this.#refresh();
   }
@@ -434,7 +441,10 @@ export class Connection extends Emitter {
     if (this.state === State.CLOSED) return;
     const wasOpen = this.state === State.OPEN;
     this.emit('close', { code, reason });
-    if (FATAL_CLOSE.has(code)) {
+    // Closed for an expired token: a token function (or a renewable guest token) gets a new one on
+    // reconnect; anything else would only be refused again.
+    const renewable = this.#expiredSeen && (this.tokenMode === 'function' || this.#serverToken);
+    if (FATAL_CLOSE.has(code) && !renewable) {
       const err = new SwitchboardError(ErrorCode.POLICY, `server closed the connection (${code} ${reason}); not reconnecting`);
       this.#setState(State.SUSPENDED);
       this.emit('error', err);

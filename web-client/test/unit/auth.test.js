@@ -156,6 +156,40 @@ describe('token function', () => {
     expect(client.state).toBe('open');
   });
 
+  it('closed (1008) for an expired token despite the refresh attempt: reconnects with a fresh token', async () => {
+    const server = jwtServer();
+    const clock = new ManualClock();
+    const token = tokenSource(clock);
+    const client = await start(server, { clock, token });
+    server.handlers.auth = () => true; // the refresh gets no answer (lost)
+    server.open[0].deliver({ t: 'error', code: 'token_expired', message: 'token expired' });
+    await settle();
+    server.open[0].drop(1008, 'token expired');
+    await settle();
+    await clock.advance(500);
+    expect(client.state).toBe('open');
+    expect(server.sockets).toHaveLength(2);
+    expect(token.calls).toBe(3);
+  });
+
+  it('a fixed JWT echoed back in welcome.token is not mistaken for a renewable guest token', async () => {
+    const server = jwtServer();
+    const check = server.authenticate;
+    server.authenticate = (t) => ({ ...check(t), token: t }); // the relay echoes a JWT in welcome.token
+    const clock = new ManualClock();
+    const client = await start(server, { clock, token: `jwt:alice:${clock.now() + 2 * MINUTE}` });
+    await clock.advance(3 * MINUTE);
+    expect(server.framesOf('auth')).toHaveLength(0);
+    // Its 1008 after token_expired stays final: the same token would only be refused.
+    server.open[0].deliver({ t: 'error', code: 'token_expired', message: 'token expired' });
+    await settle();
+    server.open[0].drop(1008, 'token expired');
+    await settle();
+    await clock.advance(10 * MINUTE);
+    expect(client.state).toBe('suspended');
+    expect(server.sockets).toHaveLength(1);
+  });
+
   it('unauthorized: the function is asked once more and the client reconnects with backoff', async () => {
     const server = jwtServer();
     const clock = new ManualClock();
