@@ -39,7 +39,6 @@ describe('auth with a token function in Chromium', opts, () => {
    */
   async function openUser(mint) {
     const context = await browser.newContext();
-    await context.route(`${relay.base}/blank`, (route) => route.fulfill({ contentType: 'text/html', body: '<!doctype html><title>auth</title>' }));
     const page = await context.newPage();
     page.on('pageerror', (err) => console.error('[page error]', err));
     const user = { context, page, sockets: 0, minted: 0 };
@@ -48,7 +47,9 @@ describe('auth with a token function in Chromium', opts, () => {
       user.minted++;
       return mint();
     });
-    await page.goto(`${relay.base}/blank`);
+    // Any document the relay serves gives the page its origin (a page fulfilled by the test would
+    // count as a public address and be barred from loopback by Local Network Access checks).
+    await page.goto(`${relay.base}/sdk/switchboard.js`);
     return user;
   }
 
