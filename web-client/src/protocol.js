@@ -44,7 +44,9 @@ const oneOf = (...values) => (v) => values.includes(v);
 const isMode = oneOf('active', 'background');
 const isRole = oneOf('owner', 'member', 'reader');
 const isVisibility = oneOf('public', 'private');
-const isUser = (v) => isStr(v) && v.length >= 1;
+// A user id as welcome.user gives it (a JWT's sub, a guest id).
+const USER = /^[A-Za-z0-9._:@|+=-]{1,128}$/;
+const isUser = (v) => isStr(v) && USER.test(v);
 const isNames = (v) => isObj(v) && Object.values(v).every(isStr);
 const isMemberEntry = (v) => isObj(v) && isStr(v.user) && isRole(v.role);
 const isPath = oneOf('p2p', 'turn', 'relay');
