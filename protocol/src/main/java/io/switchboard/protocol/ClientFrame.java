@@ -54,6 +54,9 @@ public sealed interface ClientFrame {
 
   record Ping(Object id) implements ClientFrame {}
 
+  /** Replaces the connection's token (before it expires, or within the grace after {@code token_expired}); same user only. */
+  record Auth(Object id, String token) implements ClientFrame {}
+
   /**
    * What a client observed about its own connectivity. {@code mapped}: the reflexive addresses
    * ({@code ip:port}) one local socket got from the STUN service's primary and alternate port;

@@ -137,6 +137,18 @@ public final class FrameEncoder {
       } else if (frame instanceof ServerFrame.Pong p) {
         type(g, "pong", p.id());
         g.writeNumberField("ts", p.ts());
+      } else if (frame instanceof ServerFrame.Authed a) {
+        type(g, "authed", a.id());
+        g.writeStringField("user", a.user());
+        if (a.name() != null) {
+          g.writeStringField("name", a.name());
+        }
+        if (a.expiresAt() != null) {
+          g.writeNumberField("expiresAt", a.expiresAt());
+        }
+        if (a.token() != null) {
+          g.writeStringField("token", a.token());
+        }
       } else if (frame instanceof ServerFrame.Presence p) {
         type(g, "presence", null);
         g.writeStringField("room", p.room());

@@ -67,6 +67,7 @@ public final class FrameParser {
       case "batch" -> batch(f, id);
       case "history" -> new ClientFrame.History(id, room(f), before(f), limit(f));
       case "ping" -> new ClientFrame.Ping(id);
+      case "auth" -> new ClientFrame.Auth(id, requiredToken(f));
       case "profile" -> profile(f, id);
       case "signal" -> new ClientFrame.Signal(id, room(f), peer(f, "to"), signalData(f));
       case "p2p-result" -> new ClientFrame.P2pResult(id, room(f), peer(f, "peer"), path(f), setupMs(f), rttMs(f));
@@ -195,6 +196,14 @@ public final class FrameParser {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "field " + name + " is longer than " + maxLength);
     }
     return s;
+  }
+
+  private static String requiredToken(Map<String, Object> f) {
+    String token = optionalString(f, "token", Limits.MAX_TOKEN_LENGTH);
+    if (token == null) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "missing field token");
+    }
+    return token;
   }
 
   private static String room(Map<String, Object> f) {

@@ -18,7 +18,8 @@ public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, i
   public static final int MAX_ROOM_LENGTH = 64;
   public static final int MAX_CID_LENGTH = 64;
   public static final int MAX_ID_LENGTH = 64;
-  public static final int MAX_TOKEN_LENGTH = 512;
+  /** A Supabase access token with its user and app metadata runs to a few KB; a guest token is ~80 chars. */
+  public static final int MAX_TOKEN_LENGTH = 8192;
   /** Peer ids are session ids the server made; anything longer is not one. */
   public static final int MAX_PEER_LENGTH = 64;
   /** Entries in a profile's address and candidate-type lists. */

@@ -144,6 +144,12 @@ public sealed interface ServerFrame {
 
   record Pong(Object id, long ts) implements ServerFrame {}
 
+  /**
+   * The answer to {@code auth}: the connection now runs on the new token. {@code expiresAt} as in
+   * {@link Welcome}; {@code token} only for guests (a fresh guest token to keep), null otherwise.
+   */
+  record Authed(Object id, String user, String name, Long expiresAt, String token) implements ServerFrame {}
+
   enum PresenceEvent {
     JOIN("join"), LEAVE("leave"), PROFILE("profile");
 

@@ -61,7 +61,16 @@ class FrameEncoderTest {
         new ServerFrame.Welcome(null, "s-1", "u-ab12", "g1.dS1hYjEy.1764043200000.c2ln", 15000,
             new ServerFrame.ClientLimits(65536, 16384, 100, 100), null, null, 1764648000000L),
         new ServerFrame.Welcome(1L, "s-2", "d9f3", JWT, 15000, new ServerFrame.ClientLimits(65536, 16384, 100, 100),
-            null, "Ada", 1764046800000L));
+            null, "Ada", 1764046800000L),
+        new ServerFrame.Authed(7L, "d9f3", "Ada", 1764050400000L, null),
+        new ServerFrame.Authed(8L, "u-ab12", null, 1764648060000L, "g1.dS1hYjEy.1764043260000.c2ln"),
+        new ServerFrame.Error(ErrorCode.TOKEN_EXPIRED,
+            "the token expired; send auth with a fresh one within 10000 ms or the connection closes", null),
+        new ServerFrame.Joined(4L, "lobby", 41, RoomMode.ACTIVE, List.of("d9f3", "e7a1"),
+            List.of(new ServerFrame.PeerInfo("s-3", "e7a1", null, "Grace")), "k3f9a2x1", null, null, null, null, null,
+            new java.util.TreeMap<>(java.util.Map.of("d9f3", "Ada", "e7a1", "Grace"))),
+        new ServerFrame.Presence("lobby", ServerFrame.PresenceEvent.JOIN, new ServerFrame.PeerInfo("s-3", "e7a1", null,
+            "Grace")));
     List<String> documented = ProtocolDocExamplesTest.wireLines().stream()
         .filter(l -> l.startsWith("S> ")).map(l -> l.substring(3)).toList();
     assertThat(frames.stream().map(FrameEncoder::encode).toList()).containsExactlyInAnyOrderElementsOf(documented);

@@ -63,7 +63,7 @@ class ProtocolDocExamplesTest {
   @TestFactory
   List<DynamicTest> serverExamplesAreObjectsWithAKnownType() throws IOException {
     List<String> serverTypes = List.of("welcome", "joined", "left", "mode", "msg", "ack", "unread", "page",
-        "error", "pong", "presence", "signal", "profile", "steer");
+        "error", "pong", "presence", "signal", "profile", "steer", "authed");
     return wireLines().stream().filter(l -> l.startsWith("S> ")).map(l -> DynamicTest.dynamicTest(l, () -> {
       try (JsonParser p = new JsonFactory().createParser(l.substring(3))) {
         assertThat(p.nextToken()).isEqualTo(JsonToken.START_OBJECT);

@@ -231,7 +231,9 @@ public final class RelayEngine {
       peers.profile(session, profile);
     } else if (frame instanceof ClientFrame.P2pResult result) {
       metrics.frameIn("p2p-result");
-      peers.result(session, membership(session, result.room()), result);
+      peers.result(session, membership(session, result.room()), result);    } else if (frame instanceof ClientFrame.Auth auth) {
+      metrics.frameIn("auth");
+      auth(session, auth);
     }
   }
 
@@ -325,6 +327,43 @@ public final class RelayEngine {
     }
   }
 
+  /**
+   * A refresh on an open connection: a valid token of the same user replaces the identity (and
+   * lifts a pending {@code token_expired}); anything else ends the connection like a bad hello.
+   * An unreachable JWKS is no verdict on the client: it gets {@code auth_unavailable} and keeps its
+   * connection for as long as its current token lasts.
+   */
+  private void auth(Session session, ClientFrame.Auth auth) {
+    if (session.authenticating()) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "an auth is already being checked on this connection");
+    }
+    session.authenticating(true);
+    authenticator.authenticate(auth.token()).onComplete(ar -> {
+      session.authenticating(false);
+      if (session.isClosed()) {
+        return;
+      }
+      if (ar.failed()) {
+        if (ar.cause() instanceof ProtocolException pe && pe.code() == ErrorCode.AUTH_UNAVAILABLE) {
+          fail(session, auth.id(), pe);
+        } else {
+          refuseToken(session, auth.id(), ar.cause());
+        }
+        return;
+      }
+      Identity next = ar.result();
+      if (!next.user().equals(session.user())) {
+        refuseToken(session, auth.id(), new ProtocolException(ErrorCode.UNAUTHORIZED,
+            "auth must carry a token of the connection's own user; connect again to change users"));
+        return;
+      }
+      session.identity(next);
+      session.tokenExpiredAtMs(0);
+      session.send(new ServerFrame.Authed(auth.id(), next.user(), next.name(), expiresAt(next),
+          next.guest() ? next.token() : null));
+    });
+  }
+
   private static Long expiresAt(Identity identity) {
     return identity.expiresAtMs() == Long.MAX_VALUE ? null : identity.expiresAtMs();
   }
@@ -378,7 +417,7 @@ public final class RelayEngine {
         recovered = from == lastSeq + 1 || lastSeq >= head;
       }
       session.send(new ServerFrame.Joined(null, roomName, head, m.mode(), room.users(), peers.peers(room, session),
-          room.epoch(), recovered, divergedAfter, Math.min(from, head + 1)));
+          room.epoch(), recovered, divergedAfter, Math.min(from, head + 1), null, null, room.names()));
       if (isNew) {
         peers.joined(m);
       }
@@ -403,7 +442,7 @@ public final class RelayEngine {
       existing.mode(join.mode());
       Room room = existing.room();
       session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), join.mode(), room.users(),
-          peers.peers(room, session), room.epoch(), null, null, null));
+          peers.peers(room, session), room.epoch(), null, null, null, null, null, room.names()));
       return;
     }
     if (session.memberships().size() + session.pendingJoins() >= options.getMaxRoomsPerConnection()) {
@@ -433,7 +472,7 @@ public final class RelayEngine {
         m.mode(join.mode());
       }
       session.send(new ServerFrame.Joined(join.id(), room.name(), room.head(), m.mode(), room.users(),
-          peers.peers(room, session), room.epoch(), null, null, null));
+          peers.peers(room, session), room.epoch(), null, null, null, null, null, room.names()));
       if (isNew) {
         peers.joined(m);
       }

@@ -481,7 +481,7 @@ class BadInputTest extends RelayTestBase {
     }
     TestClient c = client();
     expectError(c, "{\"t\":\"join\",\"id\":600,\"room\":\"bi-tok\"}", "unauthorized", 600);
-    expectError(c, "{\"t\":\"hello\",\"id\":601,\"token\":\"" + repeat("g", 513) + "\"}", "bad_request", 601);
+    expectError(c, "{\"t\":\"hello\",\"id\":601,\"token\":\"" + repeat("g", io.switchboard.protocol.Limits.MAX_TOKEN_LENGTH + 1) + "\"}", "bad_request", 601);
     JsonObject welcome = c.hello();
     assertThat(welcome.getString("user")).isNotEqualTo(real.user()).isNotEqualTo("u-admin");
     assertThat(c.join("bi-tok").getString("t")).isEqualTo("joined");

@@ -40,7 +40,7 @@ public final class RelayMetrics {
   public RelayMetrics(MeterRegistry registry) {
     this.registry = registry;
     for (String type : new String[] {"hello", "join", "leave", "mode", "send", "history", "ping", "profile",
-        "signal", "p2p-result", "batch", "invalid"}) {
+        "signal", "p2p-result", "batch", "auth", "invalid"}) {
       framesIn.put(type, Counter.builder("switchboard.frames.in").description("Client frames received, by type")
           .tag("type", type).register(registry));
     }

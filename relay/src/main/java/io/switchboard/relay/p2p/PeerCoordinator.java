@@ -181,7 +181,8 @@ public final class PeerCoordinator {
 
   private static PeerInfo info(Session s) {
     NatProfile p = s.profile();
-    return new PeerInfo(s.id(), s.user(), p == null ? null : new ServerFrame.PeerProfile(p.natClass(), p.udp(), p.turn()));
+    return new PeerInfo(s.id(), s.user(), p == null ? null : new ServerFrame.PeerProfile(p.natClass(), p.udp(), p.turn()),
+        s.name());
   }
 
   private static void broadcast(Room room, Session subject, PresenceEvent event) {

@@ -8,6 +8,7 @@ import io.switchboard.relay.session.Session;
 import io.switchboard.relay.store.RoomLeases.Epoch;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -131,6 +132,18 @@ public final class Room {
       users.add(m.session().user());
     }
     return new ArrayList<>(users);
+  }
+
+  /** Display names of the members that have one (user → name), for {@code joined.names}. */
+  public Map<String, String> names() {
+    Map<String, String> names = new LinkedHashMap<>();
+    for (Membership m : members) {
+      String name = m.session().name();
+      if (name != null) {
+        names.putIfAbsent(m.session().user(), name);
+      }
+    }
+    return names;
   }
 
   public Membership join(Session session, RoomMode mode) {

@@ -126,6 +126,11 @@ public final class Session implements OutboundQueue.Sink {
     return identity == null ? null : identity.user();
   }
 
+  /** The user's display name from its token; null: none. */
+  public String name() {
+    return identity == null ? null : identity.name();
+  }
+
   public long tokenExpiredAtMs() {
     return tokenExpiredAtMs;
   }

@@ -1,0 +1,189 @@
+package io.switchboard.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.switchboard.relay.auth.GuestAuthenticator;
+import io.switchboard.relay.auth.JwksServer;
+import io.switchboard.relay.auth.TokenMinter;
+import io.switchboard.relay.config.AuthOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import java.nio.charset.StandardCharsets;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * JWT users over real sockets: a relay with a JWKS served on loopback and the HS256 secret (guests
+ * off, as whenever a JWT setting is given), its wall clock moved instead of sleeping.
+ */
+class AuthFlowTest extends RelayTestBase {
+  private static final String ISSUER = "https://project.supabase.co/auth/v1";
+  private static final String SECRET = "super-secret-jwt-token-with-at-least-32-characters-long";
+  private static final String GUEST_SECRET = "relay-guest-secret-0123456789";
+  private static final long GRACE_MS = 5_000;
+  private static JwksServer jwks;
+
+  @BeforeAll
+  static void start() {
+    vertx = Vertx.vertx();
+    jwks = JwksServer.start(vertx);
+    startRelay(baseOptions().setSecret(GUEST_SECRET).setAuth(new AuthOptions().setJwksUrl(jwks.url())
+        .setJwtSecret(SECRET).setIssuer(ISSUER).setExpiryGraceMs(GRACE_MS)));
+  }
+
+  @AfterAll
+  static void stopJwks() {
+    stopRelay();
+    jwks.close();
+  }
+
+  @BeforeEach
+  void realTime() {
+    clockOffsetMs.set(0);
+  }
+
+  private static JsonObject claims(String sub, long expiresInSeconds) {
+    long now = relayNowMs() / 1000;
+    return new JsonObject().put("sub", sub).put("aud", "authenticated").put("role", "authenticated").put("iss", ISSUER)
+        .put("iat", now).put("exp", now + expiresInSeconds);
+  }
+
+  private static String es256(JsonObject claims) {
+    return jwks.key("ES256").mint(claims);
+  }
+
+  private JsonObject helloFrame(String token) {
+    JsonObject hello = new JsonObject().put("t", "hello").put("id", 1);
+    return token == null ? hello : hello.put("token", token);
+  }
+
+  /** A client that said hello with this token and got its welcome. */
+  private TestClient user(String token) {
+    TestClient c = client();
+    c.hello(token, null);
+    return c;
+  }
+
+  private void refusedAndClosed(String token, String why) {
+    TestClient c = client();
+    JsonObject reply = c.request(helloFrame(token));
+    assertThat(reply.getString("t")).as(why + ": %s", reply).isEqualTo("error");
+    assertThat(reply.getString("code")).as(why).isEqualTo("unauthorized");
+    assertThat(c.awaitClose()).as(why).isTrue();
+    assertThat(c.closeCode()).as(why).isEqualTo((short) 1008);
+  }
+
+  @Test
+  void helloWithAJwtWelcomesItsUserWithNameAndExpiry() {
+    JsonObject c = claims("5f0c-ada", 3600).put("user_metadata", new JsonObject().put("name", " Ada Lovelace "));
+    String token = es256(c);
+    JsonObject welcome = client().hello(token, null);
+    assertThat(welcome.getString("user")).isEqualTo("5f0c-ada");
+    assertThat(welcome.getString("name")).isEqualTo("Ada Lovelace");
+    assertThat(welcome.getLong("expiresAt")).isEqualTo(c.getLong("exp") * 1000);
+    assertThat(welcome.getString("token")).isEqualTo(token);
+    JsonObject rs = client().hello(jwks.key("RS256").mint(claims("rs-user", 60).put("email", "grace@example.com")), null);
+    assertThat(rs.getString("user")).isEqualTo("rs-user");
+    assertThat(rs.getString("name")).isEqualTo("grace");
+    JsonObject hs = client().hello(TokenMinter.hs256(SECRET).mint(claims("hs-user", 60)), null);
+    assertThat(hs.getString("user")).isEqualTo("hs-user");
+    assertThat(hs.containsKey("name")).isFalse();
+  }
+
+  @Test
+  void badTokensAndGuestsAreRefusedAndTheSocketCloses() {
+    refusedAndClosed(es256(claims("u", -3600)), "expired");
+    refusedAndClosed(es256(claims("u", 60).put("aud", "other")), "wrong aud");
+    refusedAndClosed(es256(claims("u", 60).put("iss", "https://evil.example")), "wrong iss");
+    refusedAndClosed(TokenMinter.unsigned(claims("u", 60)), "alg none");
+    refusedAndClosed(jwks.key("ES256").hs256WithPublicKey(claims("u", 60))[0], "HS256 with the public key");
+    refusedAndClosed(es256(claims("u", 60).put("role", "service_role")), "service_role");
+    refusedAndClosed(TokenMinter.hs256("wrong-secret-wrong-secret-wrong-secret").mint(claims("u", 60)), "wrong secret");
+    // guests are off: a JWT setting is given and auth.guests is not
+    refusedAndClosed(null, "no token");
+    GuestAuthenticator sameSecret = new GuestAuthenticator(GUEST_SECRET.getBytes(StandardCharsets.UTF_8), 3_600_000,
+        30_000, RelayTestBase::relayNowMs);
+    String validGuestToken = sameSecret.authenticate(null).result().token();
+    refusedAndClosed(validGuestToken, "a guest token signed with the relay's own secret");
+  }
+
+  @Test
+  void displayNamesTravelInJoinedAndPresence() {
+    TestClient ada = user(es256(claims("ada-id", 600).put("user_metadata", new JsonObject().put("name", "Ada"))));
+    ada.join("names-room");
+    TestClient grace = user(es256(claims("grace-id", 600).put("email", "grace@example.com")));
+    TestClient anon = user(es256(claims("anon-id", 600)));
+    JsonObject joined = grace.join("names-room");
+    assertThat(joined.getJsonObject("names").getMap()).containsEntry("ada-id", "Ada").containsEntry("grace-id", "grace");
+    assertThat(joined.getJsonArray("peers").getJsonObject(0).getString("name")).isEqualTo("Ada");
+    JsonObject presence = ada.nextPresence();
+    assertThat(presence.getString("user")).isEqualTo("grace-id");
+    assertThat(presence.getString("name")).isEqualTo("grace");
+    JsonObject third = anon.join("names-room");
+    assertThat(third.getJsonObject("names").getMap()).doesNotContainKey("anon-id").hasSize(2);
+    assertThat(ada.nextPresence().containsKey("name")).isFalse();
+  }
+
+  @Test
+  void anExpiredTokenGetsTokenExpiredThenTheSocketClosesAfterTheGrace() {
+    TestClient c = user(es256(claims("expiring", 60)));
+    c.join("expiry-room");
+    clockOffsetMs.addAndGet(61_000);
+    JsonObject expired = c.await(f -> "error".equals(f.getString("t")));
+    assertThat(expired.getString("code")).isEqualTo("token_expired");
+    assertThat(c.isClosed()).isFalse();
+    clockOffsetMs.addAndGet(GRACE_MS);
+    assertThat(c.awaitClose()).isTrue();
+    assertThat(c.closeCode()).isEqualTo((short) 1008);
+    assertThat(c.closeReason()).isEqualTo("token expired");
+  }
+
+  @Test
+  void aRefreshKeepsTheConnectionBeforeAndAfterExpiry() {
+    TestClient c = user(es256(claims("refresher", 60)));
+    c.join("refresh-room");
+    // before expiry: the new token's expiry replaces the old one
+    JsonObject fresh = claims("refresher", 120).put("user_metadata", new JsonObject().put("name", "Renamed"));
+    JsonObject authed = c.request(new JsonObject().put("t", "auth").put("token", es256(fresh)));
+    assertThat(authed.getString("t")).as("%s", authed).isEqualTo("authed");
+    assertThat(authed.getString("user")).isEqualTo("refresher");
+    assertThat(authed.getString("name")).isEqualTo("Renamed");
+    assertThat(authed.getLong("expiresAt")).isEqualTo(fresh.getLong("exp") * 1000);
+    assertThat(authed.containsKey("token")).as("JWT users hold their token").isFalse();
+    // past the first token's expiry, nothing happens; past the second's, token_expired
+    clockOffsetMs.addAndGet(61_000);
+    TestClient witness = user(es256(claims("witness", 1)));
+    clockOffsetMs.addAndGet(60_000);
+    assertThat(witness.await(f -> "error".equals(f.getString("t"))).getString("code")).isEqualTo("token_expired");
+    assertThat(c.await(f -> "error".equals(f.getString("t"))).getString("code")).isEqualTo("token_expired");
+    // within the grace: a refresh (HS256 now, same user) keeps it
+    JsonObject again = c.request(new JsonObject().put("t", "auth").put("token",
+        TokenMinter.hs256(SECRET).mint(claims("refresher", 3600))));
+    assertThat(again.getString("t")).as("%s", again).isEqualTo("authed");
+    clockOffsetMs.addAndGet(GRACE_MS);
+    // the witness's close proves an expiry tick ran with the clock past the grace
+    assertThat(witness.awaitClose()).isTrue();
+    assertThat(c.isClosed()).isFalse();
+    assertThat(c.sendMessage("refresh-room", "r1", "still here").getLong("seq")).isPositive();
+  }
+
+  @Test
+  void anAuthWithAnotherUsersOrABadTokenClosesTheSocket() {
+    TestClient c = user(es256(claims("owner-of-socket", 600)));
+    JsonObject reply = c.request(new JsonObject().put("t", "auth").put("token", es256(claims("someone-else", 600))));
+    assertThat(reply.getString("code")).isEqualTo("unauthorized");
+    assertThat(c.awaitClose()).isTrue();
+    assertThat(c.closeCode()).isEqualTo((short) 1008);
+
+    TestClient d = user(es256(claims("other-socket", 600)));
+    JsonObject bad = d.request(new JsonObject().put("t", "auth").put("token", es256(claims("other-socket", -600))));
+    assertThat(bad.getString("code")).isEqualTo("unauthorized");
+    assertThat(d.awaitClose()).isTrue();
+
+    TestClient early = client();
+    JsonObject beforeHello = early.request(new JsonObject().put("t", "auth").put("token", es256(claims("x", 600))));
+    assertThat(beforeHello.getString("code")).isEqualTo("unauthorized");
+  }
+}
