@@ -87,6 +87,11 @@ describe('auth with a token function in Chromium', opts, () => {
     assert.equal(a.name, 'Alice');
     assert.equal(b.user, 'bob-id');
     assert.ok(a.expiresAt > Date.now() && a.expiresAt <= Date.now() + TTL_SECONDS * 1000, `welcome.expiresAt ${a.expiresAt}`);
+    assert.equal(b.name, 'bob', 'no user_metadata.name: the email\'s local part');
+    // Display names travel: Bob learns Alice's from joined.names, Alice Bob's from presence.
+    assert.equal(await bob.page.evaluate(() => globalThis.t.room.nameOf('alice-id')), 'Alice');
+    await until(alice.page, () => globalThis.t.presence.some((p) => p.event === 'join' && p.user === 'bob-id' && p.name === 'bob'));
+    assert.equal(await alice.page.evaluate(() => globalThis.t.room.peers()[0]?.name), 'bob');
 
     // Both outlive their first token (plus the grace) on the same socket, refreshing as they go.
     const outlived = a.expiresAt + 2000;
