@@ -9,6 +9,8 @@
 export const DEFAULT_REFRESH_MARGIN_MS = 60_000;
 /** Never sooner than this: a token that (by this clock) expired already is still refreshed, not in a tight loop. */
 export const MIN_REFRESH_DELAY_MS = 1000;
+/** setTimeout's largest delay (about 24.8 days); a longer one would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Milliseconds from `now` until the refresh: `expiresAt − lead·(1 + random/2)`, where the lead is
@@ -23,5 +25,6 @@ export const MIN_REFRESH_DELAY_MS = 1000;
 export function refreshDelay(expiresAt, now, marginMs = DEFAULT_REFRESH_MARGIN_MS, random = Math.random) {
   const remaining = expiresAt - now;
   const lead = Math.min(marginMs, remaining / 2);
-  return Math.max(MIN_REFRESH_DELAY_MS, Math.round(remaining - lead * (1 + random() / 2)));
+  // A token valid for longer than a timer can wait (a long guest TTL) is refreshed early: harmless.
+  return Math.min(MAX_TIMER_MS, Math.max(MIN_REFRESH_DELAY_MS, Math.round(remaining - lead * (1 + random() / 2))));
 }

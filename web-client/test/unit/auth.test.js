@@ -66,6 +66,12 @@ describe('refreshDelay', () => {
     expect(refreshDelay(now + 20_000, now, MINUTE, () => 0.999)).toBe(5005);
   });
 
+  it('never exceeds what setTimeout can wait (a longer delay would fire at once)', () => {
+    const days = 24 * 60 * MINUTE;
+    expect(refreshDelay(30 * days, 0, MINUTE, () => 0)).toBe(2 ** 31 - 1);
+    expect(refreshDelay(7 * days, 0, MINUTE, () => 0)).toBe(7 * days - MINUTE);
+  });
+
   it('is never in the past, even for a token this clock thinks expired', () => {
     for (const remaining of [-MINUTE, -1, 0, 1, 500, 1999]) {
       for (const r of [0, 0.5, 0.999]) expect(refreshDelay(1000 + remaining, 1000, MINUTE, () => r)).toBeGreaterThanOrEqual(MIN_REFRESH_DELAY_MS);
