@@ -99,7 +99,7 @@ export interface DivergedEvent {
   moved: Message[];
 }
 
-/** The server ended this client's membership of a room; the room is left and not rejoined. */
+/** The server ended this client's membership of a room; the room is left, its cache deleted, and not rejoined. */
 export interface RemovedEvent {
   room: string;
   /** `left.reason` ('removed': the user was removed or the room made private), or 'forbidden' for a refused resume. */

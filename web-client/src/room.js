@@ -382,12 +382,14 @@ export class Room extends Emitter {
 
   /**
    * The server ended this membership: the room is left (no rejoin on reconnect: it is out of the
-   * client's rooms), and its unsent messages are dropped and reported — they can never be stored.
+   * client's rooms), its cached messages are forgotten, and its unsent messages are dropped and
+   * reported — they can never be stored.
    */
   _removed(reason) {
     if (this.removed) return;
     this.removed = reason;
     this._closed();
+    this.client.cache.forget(this.name).catch(() => {});
     const dropped = this.#dropUnsent();
     const event = { room: this.name, reason, dropped };
     this.emit(RoomEvent.REMOVED, event);

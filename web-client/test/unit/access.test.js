@@ -164,6 +164,11 @@ describe('removal while connected', () => {
     const client = await start(server, { clock });
     const room = await client.join('team');
     await client.join('lobby');
+    const before = server.append('team', 'u-x', 'said before the removal');
+    server.open[0].deliver({ t: 'msg', room: 'team', ...before });
+    await settle();
+    await client.flushCache();
+    expect((await client.cache.before('team', undefined, 50)).map((m) => m.body)).toEqual(['said before the removal']);
     const a = await room.send('one');
     const b = await room.send('two');
     const keep = await client.rooms.get('lobby').send('elsewhere');
@@ -180,6 +185,9 @@ describe('removal while connected', () => {
     expect(room.joined).toBe(false);
     expect(client.rooms.has('team')).toBe(false);
     expect(client.stats().outbox).toBe(1);
+    // What the user could read there does not stay on the device.
+    expect(await client.cache.before('team', undefined, 50)).toEqual([]);
+    expect(await client.storage.roomGet('team')).toBeUndefined();
     // Messages of the room arriving late are not shown; the other room is untouched.
     const seen = listen(room, 'message');
     server.open[0].deliver({ t: 'msg', room: 'team', seq: 9, cid: 'late', from: 'u-x', body: 'late', ts: 1 });
