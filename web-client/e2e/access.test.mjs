@@ -1,5 +1,5 @@
-// Private rooms in Chromium: the app's backend makes a room private through the admin API (with a
-// service_role JWT, as a Supabase backend would), users with token functions join, the owner
+// Private rooms in Chromium: the app's backend makes a room private through the admin API (with
+// SWITCHBOARD_ADMIN_TOKEN), users with token functions join, the owner
 // manages members from the browser, and the SDK reacts to forbidden, role changes and removal.
 // Needs the relay's access control and admin API (issue 13: the access and http work).
 import assert from 'node:assert/strict';
@@ -9,6 +9,7 @@ import { startIssuer } from './jwt.mjs';
 
 const opts = suiteOptions();
 const ROOM = 'e2e-team';
+const ADMIN_TOKEN = 'e2e-admin-token-0123456789';
 
 describe('private rooms in Chromium', opts, () => {
   let issuer;
@@ -18,7 +19,9 @@ describe('private rooms in Chromium', opts, () => {
 
   before(async () => {
     issuer = await startIssuer();
-    relay = await startRelay({ SWITCHBOARD_AUTH_JWKS_URL: issuer.jwksUrl, SWITCHBOARD_AUTH_ISSUER: issuer.iss });
+    relay = await startRelay({
+      SWITCHBOARD_AUTH_JWKS_URL: issuer.jwksUrl, SWITCHBOARD_AUTH_ISSUER: issuer.iss, SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN,
+    });
     browser = await launchBrowser();
   });
 
@@ -29,11 +32,11 @@ describe('private rooms in Chromium', opts, () => {
     await issuer?.close();
   });
 
-  /** The app's backend: the admin API with Supabase's service key (a service_role JWT). */
+  /** The app's backend: the admin API. */
   async function admin(method, path, body) {
     const res = await fetch(`${relay.base}/api/admin${path}`, {
       method,
-      headers: { authorization: `Bearer ${issuer.mint('service', { role: 'service_role' })}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     assert.ok(res.ok, `${method} ${path}: ${res.status} ${await res.clone().text()}`);
