@@ -7,8 +7,8 @@ import { utf8Bytes } from './protocol.js';
 export class SyncBatcher {
   /** @type {Map<string, Map<string, {cid: string, body: string}>>} room → cid → item */
   #queue = new Map();
-  /** ids of the batch frames in flight, so their errors can be told apart from other requests' */
-  #ids = new Set();
+  /** @type {Map<number, string>} ids of the batch frames in flight → room, so their errors can be told apart and routed */
+  #ids = new Map();
   #timer = null;
 
   /**
@@ -64,6 +64,11 @@ export class SyncBatcher {
     return this.#ids.has(id);
   }
 
+  /** The room a batch frame in flight was for. */
+  roomOf(id) {
+    return this.#ids.get(id);
+  }
+
   /** Sends every unacked item now, in frames of 1–50 items that stay under the frame limit. */
   flush() {
     if (this.#ids.size > 1000) this.#ids.clear();
@@ -90,7 +95,7 @@ export class SyncBatcher {
     const id = this.opts.nextId();
     try {
       if (this.opts.send({ t: 'batch', id, room, enc: 'lz', data: encodeBatch(items) })) {
-        this.#ids.add(id);
+        this.#ids.set(id, room);
         this.sent++;
       }
     } catch {

@@ -168,6 +168,15 @@ export class MessageCache {
     await this.storage.messagesDelete(room, seq);
   }
 
+  /**
+   * Forgets one room: queued writes, messages and bookkeeping (the server ended the membership,
+   * so what the user could read there no longer stays on the device).
+   */
+  forget(room) {
+    this.#pending.delete(room);
+    return this.#afterWrites(() => this.storage.roomDelete(room));
+  }
+
   /** Forgets everything cached (messages and room bookkeeping). */
   async clear() {
     await this.flush();

@@ -24,6 +24,13 @@ export const ClientEvent = Object.freeze({
   PROFILE: 'profile',
   /** A joining room has opened from the cache (before the server answered): render it now. */
   ROOM: 'room',
+  /** The token was refreshed on the open socket (`authed`): {user, name, expiresAt}. */
+  AUTHED: 'authed',
+  /**
+   * The server ended a membership (`left` with a reason, or a resume refused with `forbidden`):
+   * {room, reason, dropped}, `dropped` being the room's unsent messages (now 'failed').
+   */
+  REMOVED: 'removed',
 });
 
 export class Client extends Emitter {
@@ -65,6 +72,16 @@ export class Client extends Emitter {
     return this.conn?.user ?? null;
   }
 
+  /** The user's display name from the token (welcome/authed `name`); null: none. */
+  get name() {
+    return this.conn?.name ?? null;
+  }
+
+  /** Epoch ms when the connection's token expires; null: never (or not connected yet). */
+  get expiresAt() {
+    return this.conn?.expiresAt ?? null;
+  }
+
   get session() {
     return this.conn?.session ?? null;
   }
@@ -83,10 +100,14 @@ export class Client extends Emitter {
     this.outbox = await new Outbox(this.storage).load();
     this.cache = new MessageCache(this.storage, { ...o.cache, idle: o.idle, now: () => this.clock.now() });
     const tokenKey = `token:${this.url}`;
-    const token = o.token ?? (await this.storage.kvGet(tokenKey)) ?? null;
+    const tokenFn = typeof o.token === 'function' ? o.token : undefined;
+    const token = tokenFn ? null : o.token ?? (await this.storage.kvGet(tokenKey)) ?? null;
     this.conn = new Connection(this.url, {
       WebSocket: o.WebSocket,
       token,
+      tokenFn,
+      fixedToken: typeof o.token === 'string',
+      refreshMarginMs: o.refreshMarginMs,
       getResume: () => this.#resume(),
       reconnect: o.reconnect,
       breaker: o.breaker,
@@ -110,6 +131,7 @@ export class Client extends Emitter {
       if (o.token !== undefined) return;
       (t ? this.storage.kvSet(tokenKey, t) : this.storage.kvDelete(tokenKey)).catch(() => {});
     });
+    this.conn.on('authed', (a) => this.emit(ClientEvent.AUTHED, a));
     this.conn.on('open', ({ resumed }) => this.#opened(resumed));
     this.conn.on('frame', (f) => this.#dispatch(f));
     this.conn.on('close', () => {
@@ -207,12 +229,40 @@ export class Client extends Emitter {
       const reply = await this.#joinUntilAvailable(room, frame, 1);
       if (this.rooms.get(room.name) === room) await room._joined(reply, { requested: true });
     } catch (err) {
+      if (err?.code === 'forbidden' && this.rooms.get(room.name) === room) return room._removed('forbidden');
       if (this.state !== State.CLOSED) this.emit(ClientEvent.ERROR, err);
     }
   }
 
   #sleep(ms) {
     return new Promise((resolve) => this.clock.setTimeout(resolve, ms));
+  }
+
+  // ——— owners manage members (protocol.md#access); the server answers forbidden to anyone else ———
+
+  /**
+   * Gives `user` a role in `room` (owner, member or reader); resolves with the server's `granted`.
+   * The room need not be joined.
+   * @returns {Promise<{room: string, user: string, role: string}>}
+   */
+  async grant(room, user, role) {
+    const r = await this.conn.request({ t: 'grant', room, user, role });
+    return { room: r.room, user: r.user, role: r.role };
+  }
+
+  /** Takes `user` out of `room` (its sockets get `left{reason:'removed'}`); resolves with `revoked`. */
+  async revoke(room, user) {
+    const r = await this.conn.request({ t: 'revoke', room, user });
+    return { room: r.room, user: r.user };
+  }
+
+  /**
+   * The room's visibility and listed members with their roles.
+   * @returns {Promise<{room: string, visibility: string|null, members: {user: string, role: string}[]}>}
+   */
+  async members(room) {
+    const r = await this.conn.request({ t: 'members', room });
+    return { room: r.room, visibility: r.visibility ?? null, members: r.members.map(({ user, role }) => ({ user, role })) };
   }
 
   /** Uploads the sync batch now instead of at the next interval (e.g. before the page is hidden). */
@@ -353,8 +403,15 @@ export class Client extends Emitter {
         return room._steer(frame);
       case 'signal':
         return room._signal(frame);
+      case 'role':
+        return room._role(frame);
+      case 'left':
+        // Unsolicited: the server ended the membership (removed, room made private). A reply to
+        // our leave carries its id and is handled by leave().
+        if (frame.id === undefined) room._removed(frame.reason ?? 'removed');
+        return;
       default:
-      // left, mode and page answer requests; their callers handle them.
+      // mode and page answer requests; their callers handle them.
     }
   }
 
@@ -376,6 +433,15 @@ export class Client extends Emitter {
     if (send) {
       this.#sends.delete(frame.ref);
       return this.rooms.get(send.room)?._sendFailed(send.cid, err);
+    }
+    if (frame.code === 'forbidden' && frame.ref !== undefined && this.batcher.ownsId(frame.ref)) {
+      // A reader's P2P-delivered messages: the server will never store them; retrying is futile.
+      return this.rooms.get(this.batcher.roomOf(frame.ref))?._batchRefused(err);
+    }
+    if (frame.code === 'forbidden' && frame.room !== undefined) {
+      // The resume of a room this user may no longer read: it is gone, not to be rejoined.
+      const room = this.rooms.get(frame.room);
+      if (room) return room._removed('forbidden');
     }
     if (frame.ref !== undefined && this.batcher.ownsId(frame.ref)) {
       if (frame.code !== 'unknown_type') return; // retried on the next tick

@@ -6,6 +6,7 @@ import { systemClock } from './clock.js';
 import { Emitter } from './emitter.js';
 import { ErrorCode, SwitchboardError } from './errors.js';
 import { DEFAULT_LIMITS, decodeServerFrame, utf8Bytes, validateClientFrame } from './protocol.js';
+import { DEFAULT_REFRESH_MARGIN_MS, refreshDelay } from './refresh.js';
 
 /** Connection states, as reported by the 'state' event. */
 export const State = Object.freeze({
@@ -19,6 +20,10 @@ export const State = Object.freeze({
 
 // Close codes after which reconnecting in a loop cannot help (docs/protocol.md#close-codes).
 const FATAL_CLOSE = new Set([1008, 1009]);
+/** Refusals of a token that say "later" (the relay could not reach its key source), not "no". */
+const TRANSIENT_AUTH_ERRORS = new Set(['auth_unavailable']);
+/** After a refresh that did not move the expiry (the token function returned the same token): wait at least this long. */
+const STALE_REFRESH_MS = 5000;
 
 const defaultNetwork = () => ({
   get onLine() {
@@ -30,7 +35,9 @@ const defaultNetwork = () => ({
 
 /**
  * @typedef {{
- *   WebSocket?: typeof WebSocket, token?: string|null, getResume?: () => Record<string, number|{seq: number, epoch: string}>,
+ *   WebSocket?: typeof WebSocket, token?: string|null,
+ *   tokenFn?: () => (string|null|undefined|Promise<string|null|undefined>), fixedToken?: boolean, refreshMarginMs?: number,
+ *   getResume?: () => Record<string, number|{seq: number, epoch: string}>,
  *   reconnect?: Partial<import('./backoff.js').BackoffOptions>, breaker?: Partial<import('./backoff.js').BreakerOptions>,
  *   heartbeatMs?: number, connectTimeoutMs?: number, requestTimeoutMs?: number,
  *   clock?: import('./clock.js').Clock, random?: () => number,
@@ -43,7 +50,22 @@ export class Connection extends Emitter {
   /** @type {any} the server's welcome frame, once received */
   welcome = null;
   limits = { ...DEFAULT_LIMITS };
+  /** Epoch ms when the connection's token expires (welcome/authed.expiresAt); null: never. */
+  expiresAt = null;
+  /** The user's display name from the token; null: none. */
+  name = null;
   #ws = null;
+  #authId = null;
+  #authAttempt = 0;
+  #refreshTimer = null;
+  /** Tokens refused in a row (unauthorized to hello or auth) since the last welcome. */
+  #refusals = 0;
+  /** The last welcome/authed carried a server-minted (guest) token, which `auth` renews. */
+  #serverToken = false;
+  /** The token sent in the last hello (a JWT's welcome echoes it: not a server-minted token). */
+  #helloToken = null;
+  /** This socket got `token_expired`: its 1008 close is the expiry, which a new token cures. */
+  #expiredSeen = false;
   #attempt = 0;
   #nextId = 1;
   #helloId = null;
@@ -64,6 +86,11 @@ export class Connection extends Emitter {
     this.url = url;
     this.opts = opts;
     this.token = opts.token ?? null;
+    /**
+     * Where tokens come from: 'function' (called on every connect and refresh), 'fixed' (the
+     * app's string, never replaced by guessing) or 'guest' (the server's guest token, kept).
+     */
+    this.tokenMode = opts.tokenFn ? 'function' : opts.fixedToken ? 'fixed' : 'guest';
     this.clock = opts.clock ?? systemClock;
     this.WebSocket = opts.WebSocket ?? globalThis.WebSocket;
     this.breaker = new CircuitBreaker(opts.breaker, () => this.clock.now());
@@ -128,6 +155,7 @@ export class Connection extends Emitter {
   reconnect() {
     if (this.state === State.CLOSED || this.state === State.OPEN || this.#ws) return;
     this.breaker.reset();
+    this.#refusals = 0;
     this.#attempt = 0;
     this.#open();
   }
@@ -170,21 +198,45 @@ export class Connection extends Emitter {
       return;
     }
     this.#ws = ws;
-    ws.onopen = () => this.#hello();
+    ws.onopen = () => this.#hello(ws);
     ws.onmessage = (ev) => this.#receive(ev.data);
     ws.onclose = (ev) => this.#dropped(ev.code, ev.reason);
     ws.onerror = () => {};
     this.#connectTimer = this.clock.setTimeout(() => this.#kill(), this.opts.connectTimeoutMs ?? 10000);
   }
 
-  #hello() {
+  /** The socket is open: take a token (the app's function may take a while), then say hello. */
+  async #hello(ws) {
     this.#lastRx = this.clock.now();
+    try {
+      await this.#freshToken();
+    } catch (err) {
+      if (this.#ws !== ws) return;
+      this.emit('error', new SwitchboardError(ErrorCode.TOKEN_UNAVAILABLE, `the token function failed: ${err?.message ?? err}`, { cause: err }));
+      return this.#kill();
+    }
+    if (this.#ws === ws) this.#sendHello();
+  }
+
+  /** The token function's current token (it may have renewed it), or the token held. */
+  async #freshToken() {
+    if (this.tokenMode !== 'function') return this.token;
+    const token = await this.opts.tokenFn();
+    if (token != null && typeof token !== 'string') throw new TypeError(`token function returned ${typeof token}, not a string`);
+    this.token = token || null;
+    return this.token;
+  }
+
+  #sendHello() {
     this.#helloId = this.nextId();
+    this.#authId = null;
     let resume = this.opts.getResume?.() ?? {};
     if (this.#numericResume) resume = Object.fromEntries(Object.entries(resume).map(([room, v]) => [room, v?.seq ?? v]));
     this.#helloHadEpochs = Object.values(resume).some((v) => typeof v === 'object');
     const frame = { t: 'hello', id: this.#helloId, resume };
     if (this.token) frame.token = this.token;
+    this.#helloToken = this.token;
+    this.#expiredSeen = false;
     this.#ws.send(this.#encode(frame));
   }
 
@@ -198,18 +250,18 @@ export class Connection extends Emitter {
       return this.#badFrame(err);
     }
     if (frame.t === 'welcome') return this.#welcomed(frame);
-    if (frame.t === 'joined' && frame.epoch !== undefined) this.#numericResume = false; // a relay with epochs again
-    if (frame.t === 'error' && frame.ref === this.#helloId && frame.code === 'unauthorized' && this.token) {
-      // A token this server did not sign (new secret, other server): start over as a new guest.
-      this.token = null;
-      this.emit('token', null);
-      return this.#hello();
+    if (frame.t === 'authed' && frame.id === this.#authId) return this.#authed(frame);
+    if (frame.t === 'error' && (frame.ref === this.#helloId || (this.#authId !== null && frame.ref === this.#authId))) {
+      if (frame.code === 'unauthorized') return this.#refused(SwitchboardError.fromFrame(frame));
+      if (TRANSIENT_AUTH_ERRORS.has(frame.code)) return this.#authUnavailable(SwitchboardError.fromFrame(frame), frame.ref === this.#helloId);
     }
+    if (frame.t === 'error' && frame.code === 'token_expired') return this.#expired(SwitchboardError.fromFrame(frame));
+    if (frame.t === 'joined' && frame.epoch !== undefined) this.#numericResume = false; // a relay with epochs again
     if (frame.t === 'error' && frame.ref === this.#helloId && frame.code === 'bad_request' && this.#helloHadEpochs) {
       // An older relay (rolled back, or mid-upgrade) does not know the {seq, epoch} form: the
       // number form still resumes, only without the divergence check.
       this.#numericResume = true;
-      return this.#hello();
+      return this.#sendHello();
     }
     const pending = frame.id !== undefined ? this.#pending.get(frame.id) : frame.t === 'error' ? this.#pending.get(frame.ref) : undefined;
     if (pending) {
@@ -232,16 +284,129 @@ export class Connection extends Emitter {
     const resumed = this.welcome !== null;
     this.welcome = frame;
     this.limits = { ...DEFAULT_LIMITS, ...frame.limits };
-    this.token = frame.token;
+    // A function's token stays what the function said; a guest token is whatever the server minted.
+    if (this.tokenMode !== 'function' && frame.token !== undefined) this.token = frame.token;
+    this.#serverToken = frame.token !== undefined && frame.token !== this.#helloToken && this.tokenMode !== 'function';
+    this.name = frame.name ?? null;
+    this.expiresAt = frame.expiresAt ?? null;
+    this.#refusals = 0;
+    this.#authAttempt = 0;
     this.breaker.recordSuccess();
     this.#attempt = 0;
     this.#setState(State.OPEN);
     const every = this.opts.heartbeatMs ?? frame.heartbeatMs;
     this.#heartbeat = this.clock.setInterval(() => this.#beat(every), every);
-    this.emit('token', frame.token);
+    if (frame.token !== undefined) this.emit('token', frame.token);
+    this.#scheduleRefresh(true);
     this.emit('open', { welcome: frame, resumed });
     for (const p of this.#pending.values()) if (this.state === State.OPEN) this.#ws.send(JSON.stringify(p.frame));
     this.#started.resolve(frame);
+  }
+
+  // ——— token refresh on the open socket ———
+
+  /**
+   * Plans the next `auth` before the token expires. Only when a refresh can bring a new token: a
+   * token function, or a server-minted guest token (the server renews it); a fixed JWT cannot be
+   * renewed here, its expiry ends in `token_expired`.
+   * @param {boolean} progressed the expiry moved (false: the last refresh returned the same token)
+   */
+  #scheduleRefresh(progressed) {
+    this.clock.clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = null;
+    if (this.expiresAt == null || (this.tokenMode !== 'function' && !this.#serverToken)) return;
+    const delay = refreshDelay(this.expiresAt, this.clock.now(), this.opts.refreshMarginMs ?? DEFAULT_REFRESH_MARGIN_MS, this.opts.random);
+    this.#refreshTimer = this.clock.setTimeout(() => this.#refresh(), progressed ? delay : Math.max(delay, STALE_REFRESH_MS));
+  }
+
+  /** Sends `auth` with a fresh token on the open socket (refusals close it: see #refused). */
+  async #refresh() {
+    this.clock.clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = null;
+    const ws = this.#ws;
+    if (this.state !== State.OPEN) return; // the next hello takes a fresh token anyway
+    let token;
+    try {
+      token = await this.#freshToken();
+    } catch (err) {
+      if (this.#ws !== ws) return;
+      this.emit('error', new SwitchboardError(ErrorCode.TOKEN_UNAVAILABLE, `the token function failed: ${err?.message ?? err}`, { cause: err }));
+      this.#refreshTimer = this.clock.setTimeout(() => this.#refresh(), nextRetryDelay(this.#authAttempt++, this.opts.reconnect, this.opts.random));
+      return;
+    }
+    if (this.#ws !== ws || this.state !== State.OPEN || !token) return;
+    this.#authId = this.nextId();
+    ws.send(this.#encode({ t: 'auth', id: this.#authId, token }));
+  }
+
+  #authed(frame) {
+    this.#authId = null;
+    this.#authAttempt = 0;
+    const previous = this.expiresAt;
+    this.expiresAt = frame.expiresAt ?? null;
+    this.name = frame.name ?? null;
+    this.#serverToken = frame.token !== undefined && this.tokenMode !== 'function';
+    if (this.#serverToken) {
+      this.token = frame.token;
+      this.emit('token', frame.token);
+    }
+    this.#scheduleRefresh(previous == null || this.expiresAt == null || this.expiresAt > previous);
+    this.emit('authed', { user: frame.user, name: this.name, expiresAt: this.expiresAt });
+  }
+
+  /** The token ran out without a refresh: the server closes after a grace unless `auth` arrives. */
+  #expired(err) {
+    this.#expiredSeen = true;
+    this.emit('error', err);
+    if (this.tokenMode === 'function' || this.#serverToken) this.#refresh();
+  }
+
+  /**
+   * A token refused (hello or auth): the socket is of no use. A token function is asked once more
+   * (the app's session may have been renewed meanwhile); a refused guest token is dropped for a new
+   * guest identity; anything else would be refused again, so the client stops (state 'suspended',
+   * an 'unauthorized' error) until the app calls reconnect().
+   */
+  #refused(err) {
+    const ws = this.#ws;
+    const wasOpen = this.state === State.OPEN;
+    this.#detach();
+    this.#clearTimers();
+    try {
+      ws?.close(1000, 'unauthorized');
+    } catch {
+      // already closing
+    }
+    if (wasOpen) this.emit('close', { code: 1008, reason: 'unauthorized' });
+    this.#refusals++;
+    if (this.tokenMode === 'function' && this.#refusals === 1) return this.#retry();
+    if (this.tokenMode === 'guest' && this.token) {
+      this.token = null;
+      this.emit('token', null);
+      return this.#open();
+    }
+    this.#setState(State.SUSPENDED);
+    this.emit('error', err);
+    this.#started.reject(err);
+  }
+
+  /** The relay could not check the token for now (its key source is down): try again with backoff. */
+  #authUnavailable(err, onHello) {
+    this.emit('error', err);
+    if (!onHello) {
+      this.#authId = null;
+      this.#refreshTimer = this.clock.setTimeout(() => this.#refresh(), nextRetryDelay(this.#authAttempt++, this.opts.reconnect, this.opts.random));
+      return;
+    }
+    const ws = this.#ws;
+    this.#detach();
+    this.#clearTimers();
+    try {
+      ws?.close(1000, 'auth unavailable');
+    } catch {
+      // already closing
+    }
+    this.#failed();
   }
 
   #beat(every) {
@@ -270,12 +435,16 @@ export class Connection extends Emitter {
 
   #dropped(code, reason = '') {
     this.#detach();
+    this.clock.clearTimeout(this.#refreshTimer);
     this.clock.clearInterval(this.#heartbeat);
     this.clock.clearTimeout(this.#connectTimer);
     if (this.state === State.CLOSED) return;
     const wasOpen = this.state === State.OPEN;
     this.emit('close', { code, reason });
-    if (FATAL_CLOSE.has(code)) {
+    // Closed for an expired token: a token function (or a renewable guest token) gets a new one on
+    // reconnect; anything else would only be refused again.
+    const renewable = this.#expiredSeen && (this.tokenMode === 'function' || this.#serverToken);
+    if (FATAL_CLOSE.has(code) && !renewable) {
       const err = new SwitchboardError(ErrorCode.POLICY, `server closed the connection (${code} ${reason}); not reconnecting`);
       this.#setState(State.SUSPENDED);
       this.emit('error', err);
@@ -335,6 +504,8 @@ export class Connection extends Emitter {
   };
 
   #clearTimers() {
+    this.clock.clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = null;
     this.clock.clearTimeout(this.#retryTimer);
     this.clock.clearTimeout(this.#connectTimer);
     this.clock.clearInterval(this.#heartbeat);

@@ -33,4 +33,6 @@ export const ErrorCode = Object.freeze({
   UNAVAILABLE: 'unavailable',
   /** A frame from the server that the SDK could not decode (ignored, reported once per frame). */
   BAD_FRAME: 'bad_frame',
+  /** The app's token function threw (or returned something else than a string): retried with backoff. */
+  TOKEN_UNAVAILABLE: 'token_unavailable',
 });

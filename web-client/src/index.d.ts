@@ -6,6 +6,13 @@ export type ConnectionState = 'connecting' | 'open' | 'reconnecting' | 'offline'
 export type Path = 'p2p' | 'turn' | 'relay';
 export type RoomMode = 'active' | 'background';
 export type MessageStatus = 'pending' | 'sent' | 'stored' | 'failed';
+export type Role = 'owner' | 'member' | 'reader';
+export type Visibility = 'public' | 'private';
+/**
+ * What the SDK sends as the connection's token: a string, or one returned (or promised) by a
+ * function. null/undefined: none (a guest, where the relay allows guests).
+ */
+export type TokenSource = string | (() => string | null | undefined | Promise<string | null | undefined>);
 
 export declare const State: Readonly<{
   CONNECTING: 'connecting'; OPEN: 'open'; RECONNECTING: 'reconnecting';
@@ -36,6 +43,8 @@ export interface PresenceEvent {
   event: 'join' | 'leave' | 'profile';
   peer: string;
   user: string;
+  /** The user's display name, when its token has one. */
+  name?: string;
   profile?: NatProfile;
 }
 
@@ -49,6 +58,8 @@ export interface PeerInfo {
   /** The other connection's session id. */
   peer: string;
   user: string;
+  /** The user's display name, when its token has one. */
+  name?: string;
   profile?: NatProfile;
   /** What the server steered this pair to. */
   mode: Path;
@@ -86,6 +97,29 @@ export interface DivergedEvent {
   removed: Message[];
   /** Held messages stored under another seq (the same objects, updated; each had an 'update'). */
   moved: Message[];
+}
+
+/** The server ended this client's membership of a room; the room is left, its cache deleted, and not rejoined. */
+export interface RemovedEvent {
+  room: string;
+  /** `left.reason` ('removed': the user was removed or the room made private), or 'forbidden' for a refused resume. */
+  reason: string;
+  /** The room's unsent messages: out of the outbox, each now status 'failed' (and had an 'update'). */
+  dropped: Message[];
+}
+
+/** The token was refreshed on the open socket. */
+export interface AuthedEvent {
+  user: string;
+  name: string | null;
+  /** Epoch ms; null: never. */
+  expiresAt: number | null;
+}
+
+export interface MemberList {
+  room: string;
+  visibility: Visibility | null;
+  members: { user: string; role: Role }[];
 }
 
 export interface WindowChange {
@@ -134,8 +168,19 @@ export interface BackoffOptions { baseMs: number; maxMs: number; factor: number;
 export interface BreakerOptions { failures: number; openMs: number }
 
 export interface ConnectOptions {
-  /** Guest token from a previous session; by default stored per URL so a reload keeps the user. */
-  token?: string;
+  /**
+   * A JWT (e.g. Supabase's access token) or a guest token from a previous session, or a function
+   * returning one (or a promise of one), e.g.
+   * `async () => (await supabase.auth.getSession()).data.session?.access_token`. A function is called
+   * on every connect and `refreshMarginMs` before each expiry (then sent as `auth` on the open
+   * socket), and at once on `token_expired`; a refused token is asked for once more. A fixed string
+   * cannot be renewed: when it is refused the client stops ('suspended', an 'unauthorized' error).
+   * Unset: a guest; the guest token is stored per URL (a reload keeps the user) and renewed before
+   * it expires.
+   */
+  token?: TokenSource;
+  /** How long before expiry the token is refreshed (default 60 000; up to half as much again earlier, jittered; never in the past). */
+  refreshMarginMs?: number;
   storage?: 'indexeddb' | 'memory';
   dbName?: string;
   /**
@@ -191,19 +236,39 @@ export interface ClientEvents {
   profile: NatProfile & { mapping: string; filtering: string };
   /** A joining room opened from the cache, before the server answered. */
   room: Room;
+  /** The token was refreshed on the open socket. */
+  authed: AuthedEvent;
+  /** The server ended a membership (also emitted by the room). */
+  removed: RemovedEvent;
 }
 
-export declare const ClientEvent: Readonly<{ STATE: 'state'; ERROR: 'error'; PROFILE: 'profile'; ROOM: 'room' }>;
+export declare const ClientEvent: Readonly<{
+  STATE: 'state'; ERROR: 'error'; PROFILE: 'profile'; ROOM: 'room'; AUTHED: 'authed'; REMOVED: 'removed';
+}>;
 
 export declare class Client implements TypedEmitter<ClientEvents> {
   readonly state: ConnectionState;
   readonly user: string | null;
+  /** The user's display name from the token (`user_metadata.name`, else the email's local part); null: none. */
+  readonly name: string | null;
+  /** Epoch ms when the connection's token expires; null: never. */
+  readonly expiresAt: number | null;
   readonly session: string | null;
   readonly limits: Limits;
   readonly rooms: Map<string, Room>;
   readonly profile: (NatProfile & { mapping: string; filtering: string }) | null;
   /** Joins (or changes the mode of a joined room); resolves on `joined` plus the catch-up since the cache. */
+  /**
+   * Joins (or changes the mode of a joined room); resolves on `joined` plus the catch-up since the
+   * cache. Rejects with code 'forbidden' for a private room the user is not a member of (not retried).
+   */
   join(room: string, options?: { mode?: RoomMode }): Promise<Room>;
+  /** Owners only (else rejects with 'forbidden'): gives a user a role in a room; need not be joined. */
+  grant(room: string, user: string, role: Role): Promise<{ room: string; user: string; role: Role }>;
+  /** Owners only: takes a user out of a room (its sockets get `left{reason:'removed'}`). */
+  revoke(room: string, user: string): Promise<{ room: string; user: string }>;
+  /** Owners only: the room's visibility and listed members. */
+  members(room: string): Promise<MemberList>;
   stats(): Stats;
   /** Try now, skipping a backoff wait or an open breaker. */
   reconnect(): void;
@@ -229,11 +294,15 @@ export interface RoomEvents {
   window: WindowChange;
   /** Held messages were reconciled after the room's epoch changed. */
   diverged: DivergedEvent;
+  /** This user's role in the room changed. */
+  role: { room: string; role: Role };
+  /** The server ended the membership: the room is left and not rejoined. */
+  removed: RemovedEvent;
 }
 
 export declare const RoomEvent: Readonly<{
   MESSAGE: 'message'; UPDATE: 'update'; PRESENCE: 'presence'; PEER: 'peer'; UNREAD: 'unread'; WINDOW: 'window';
-  DIVERGED: 'diverged';
+  DIVERGED: 'diverged'; ROLE: 'role'; REMOVED: 'removed';
 }>;
 
 export declare class Room implements TypedEmitter<RoomEvents> {
@@ -248,12 +317,32 @@ export declare class Room implements TypedEmitter<RoomEvents> {
   /** Messages since the room went to the background. */
   readonly unread: number;
   readonly members: string[];
+  /** From `joined`; null when the server did not say. */
+  readonly visibility: Visibility | null;
+  /** This user's role here (`joined`, then `role` frames); null when not listed (a public room's visitor). */
+  readonly role: Role | null;
+  /** user → display name, for users in the room whose token has one. */
+  readonly names: Readonly<Record<string, string>>;
+  /** Why the server ended the membership ('removed', 'forbidden', …); null while it has not. */
+  readonly removed: string | null;
   readonly joined: boolean;
   /** The current slice (≤ 50), ordered by seq; unsequenced messages last by local time. */
   readonly messages: Message[];
   readonly window: SmartMessageWindow<Message>;
-  /** Saves to the outbox, then sends over DataChannels or the relay; resolves with the optimistic message. */
+  /**
+   * Saves to the outbox, then sends over DataChannels or the relay; resolves with the optimistic
+   * message. Rejects with 'forbidden' when this user is a reader here; a send the server refuses with
+   * 'forbidden' (the role changed meanwhile) becomes status 'failed', leaves the outbox and is
+   * reported as an 'error' event.
+   */
   send(body: string): Promise<Message>;
+  nameOf(user: string): string | undefined;
+  /** Owners only: see Client#grant. */
+  grant(user: string, role: Role): Promise<{ room: string; user: string; role: Role }>;
+  /** Owners only: see Client#revoke. */
+  revoke(user: string): Promise<{ room: string; user: string }>;
+  /** Owners only: see Client#members. */
+  listMembers(): Promise<MemberList>;
   loadOlder(): Promise<number>;
   loadNewer(): Promise<number>;
   peers(): PeerInfo[];
@@ -305,6 +394,7 @@ export declare class SwitchboardError extends Error {
 
 export declare const ErrorCode: Readonly<{
   CLOSED: 'closed'; TIMEOUT: 'timeout'; POLICY: 'policy_violation'; UNAVAILABLE: 'unavailable'; BAD_FRAME: 'bad_frame';
+  TOKEN_UNAVAILABLE: 'token_unavailable';
 }>;
 
 export declare function connect(url: string, options?: ConnectOptions): Promise<Client>;

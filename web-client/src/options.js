@@ -1,11 +1,18 @@
 // Options: full internal defaults, partial public overrides (nested groups merged one level deep).
 import { DEFAULT_BACKOFF, DEFAULT_BREAKER } from './backoff.js';
 import { DEFAULT_CACHE } from './cache.js';
+import { DEFAULT_REFRESH_MARGIN_MS } from './refresh.js';
 import { WINDOW_SIZE } from './window.js';
 
 export const DEFAULT_OPTIONS = Object.freeze({
-  /** Guest token from a previous welcome; by default kept in storage per URL. */
+  /**
+   * A string (a JWT, or a guest token from a previous welcome), or a function returning one or a
+   * promise of one (e.g. supabase-js's session's access_token), called on every connect and before
+   * each expiry. Unset: a guest, whose token is kept in storage per URL and renewed before expiry.
+   */
   token: undefined,
+  /** How long before the token's expiry the SDK refreshes it (jittered; see src/refresh.js). */
+  refreshMarginMs: DEFAULT_REFRESH_MARGIN_MS,
   /** 'indexeddb' (default where available) or 'memory'. */
   storage: undefined,
   dbName: 'switchboard',

@@ -42,6 +42,13 @@ const isId = (v) => (isStr(v) && v.length >= 1 && v.length <= 64) || isNonNegInt
 const isPeerId = (v) => isStr(v) && v.length >= 1 && v.length <= 64;
 const oneOf = (...values) => (v) => values.includes(v);
 const isMode = oneOf('active', 'background');
+const isRole = oneOf('owner', 'member', 'reader');
+const isVisibility = oneOf('public', 'private');
+// A user id as welcome.user gives it (a JWT's sub, a guest id).
+const USER = /^[A-Za-z0-9._:@|+=-]{1,128}$/;
+const isUser = (v) => isStr(v) && USER.test(v);
+const isNames = (v) => isObj(v) && Object.values(v).every(isStr);
+const isMemberEntry = (v) => isObj(v) && isStr(v.user) && isRole(v.role);
 const isPath = oneOf('p2p', 'turn', 'relay');
 const isBehaviour = oneOf('endpoint-independent', 'address-dependent', 'address-and-port-dependent', 'unknown');
 const isCandidateType = oneOf('host', 'srflx', 'prflx', 'relay');
@@ -86,6 +93,11 @@ const CLIENT_FRAMES = {
   'p2p-result': { room: isRoomName, peer: isPeerId, path: isPath, setupMs: isNonNegNum, 'rttMs?': isNonNegNum },
   // Upload of P2P-delivered messages: data is LZ-String base64 of [{cid, body}] (checked below).
   batch: { room: isRoomName, enc: oneOf('lz'), data: (v) => isStr(v) && BASE64.test(v) },
+  // Identity and access (issue 13): token refresh on the open socket, owners managing members.
+  auth: { token: (v) => isStr(v) && v.length > 0 },
+  grant: { room: isRoomName, user: isUser, role: isRole },
+  revoke: { room: isRoomName, user: isUser },
+  members: { room: isRoomName },
 };
 
 /** Client frame types of protocol v1 (plus `batch`). */
@@ -210,13 +222,24 @@ const message = { room: isStr, seq: isNonNegInt, cid: isStr, from: isStr, body: 
 const pageMessage = (v) => isObj(v) && checkFields(v, { seq: isNonNegInt, cid: isStr, from: isStr, body: isStr, ts: isNonNegNum }) === null;
 
 const SERVER_FRAMES = {
-  welcome: { session: isStr, user: isStr, token: isStr, heartbeatMs: (v) => isInt(v) && v > 0, 'limits?': isObj, 'p2p?': isObj },
+  // `token` is the server's guest token; `name` and `expiresAt` (epoch ms) are absent when none / never.
+  welcome: {
+    session: isStr, user: isStr, 'token?': isStr, heartbeatMs: (v) => isInt(v) && v > 0, 'limits?': isObj, 'p2p?': isObj,
+    'name?': isStr, 'expiresAt?': isNonNegInt,
+  },
+  authed: { user: isStr, 'name?': isStr, 'expiresAt?': isNonNegInt, 'token?': isStr },
   pong: {},
   joined: {
     room: isStr, head: isNonNegInt, mode: isMode, members: arrayOf(isStr), peers: arrayOf(isObj),
     'epoch?': isEpoch, 'recovered?': isBool, 'replayFrom?': isNonNegInt, 'divergedAfter?': isNonNegInt,
+    'visibility?': isVisibility, 'role?': isRole, 'names?': isNames,
   },
-  left: { room: isStr },
+  // Unsolicited with a reason (e.g. 'removed'): the server ended this membership.
+  left: { room: isStr, 'reason?': isStr },
+  role: { room: isStr, role: isRole },
+  granted: { room: isStr, user: isStr, role: isRole },
+  revoked: { room: isStr, user: isStr },
+  members: { room: isStr, 'visibility?': isVisibility, members: arrayOf(isMemberEntry) },
   mode: { room: isStr, mode: isMode, head: isNonNegInt },
   unread: { room: isStr, count: isNonNegInt, lastSeq: isNonNegInt, 'preview?': isStr },
   msg: message,
@@ -224,7 +247,7 @@ const SERVER_FRAMES = {
   page: { room: isStr, messages: arrayOf(pageMessage), hasMore: isBool },
   // `room` on an unsolicited error names a room this connection was dropped from (room_unavailable).
   error: { code: isStr, message: isStr, 'room?': isStr },
-  presence: { room: isStr, event: oneOf('join', 'leave', 'profile'), peer: isStr, user: isStr, 'profile?': isObj },
+  presence: { room: isStr, event: oneOf('join', 'leave', 'profile'), peer: isStr, user: isStr, 'profile?': isObj, 'name?': isStr },
   profile: { class: isStr },
   steer: { room: isStr, peer: isStr, mode: isPath, polite: isBool, 'iceServers?': Array.isArray, 'reason?': isStr },
   signal: { room: isStr, from: isStr, data: isObj },

@@ -24,7 +24,7 @@ const RECONCILE_PAGES = 10;
  * @typedef {'p2p'|'turn'|'relay'} Path
  * @typedef {{seq: number|null, cid: string, from: string, body: string, ts: number,
  *   path: Path|null, status: 'pending'|'sent'|'stored'|'failed', mine: boolean}} Message
- * @typedef {{peer: string, user: string, profile?: object, mode: Path, path: Path|'connecting', rttMs?: number}} PeerInfo
+ * @typedef {{peer: string, user: string, name?: string, profile?: object, mode: Path, path: Path|'connecting', rttMs?: number}} PeerInfo
  * @typedef {{
  *   after: number, end: number, provisional: Map<string, Message>, arrived: Set<string>, own: Set<string>,
  *   moved: Message[], replayDone: boolean, loaded: boolean, forgotten?: Promise<object[]>,
@@ -45,6 +45,14 @@ export const RoomEvent = Object.freeze({
    * out of the window and cache), `moved` exist under a new seq (each also had an 'update').
    */
   DIVERGED: 'diverged',
+  /** This user's role in the room changed (`role` frame): {room, role}. */
+  ROLE: 'role',
+  /**
+   * The server ended the membership: {room, reason, dropped} (reason 'removed' and the like from
+   * `left`, or 'forbidden' for a refused resume). The room is left and not rejoined; `dropped` are
+   * its unsent messages, now 'failed' and out of the outbox.
+   */
+  REMOVED: 'removed',
 });
 
 /** A Map that forgets its oldest entries beyond a bound. */
@@ -75,6 +83,14 @@ export class Room extends Emitter {
   unread = 0;
   /** @type {string[]} users in the room */
   members = [];
+  /** 'public' or 'private' from `joined`; null when the server did not say. */
+  visibility = null;
+  /** This user's role ('owner', 'member', 'reader') from `joined`/`role`; null when not listed. */
+  role = null;
+  /** @type {Record<string, string>} user → display name, for users in the room that have one */
+  names = {};
+  /** Why the server ended the membership ('removed', 'forbidden', …); null while it has not. */
+  removed = null;
   /** @type {Map<string, PeerInfo & {link: PeerLink|null}>} */
   #peers = new Map();
   /** @type {Recent<string, Message>} (from, cid) → message not yet stored with a seq */
@@ -118,6 +134,9 @@ export class Room extends Emitter {
    * @returns {Promise<Message>}
    */
   async send(body) {
+    if (this.removed) throw new SwitchboardError('not_joined', `the server ended this membership (${this.removed})`);
+    // The server would refuse it; an outbox entry would only fail later.
+    if (this.role === 'reader') throw new SwitchboardError('forbidden', 'readers cannot send in this room');
     if (!isBodyText(body)) throw new SwitchboardError('bad_request', 'body must be non-empty text without NUL or lone surrogates');
     if (utf8Bytes(body) > this.client.limits.maxBodyBytes) throw new SwitchboardError('too_large', 'body too large');
     const outbox = this.client.outbox;
@@ -172,6 +191,26 @@ export class Room extends Emitter {
     }
   }
 
+  /** The display name of a user in the room, if the server gave one. */
+  nameOf(user) {
+    return this.names[user];
+  }
+
+  /** Owners only: gives `user` a role here (see Client#grant). */
+  grant(user, role) {
+    return this.client.grant(this.name, user, role);
+  }
+
+  /** Owners only: takes `user` out of the room (see Client#revoke). */
+  revoke(user) {
+    return this.client.revoke(this.name, user);
+  }
+
+  /** Owners only: visibility and listed members with roles (see Client#members). */
+  listMembers() {
+    return this.client.members(this.name);
+  }
+
   /** Leaves the room; its cache stays for the next visit. */
   async leave() {
     await this.client.conn.request({ t: 'leave', room: this.name });
@@ -216,6 +255,9 @@ export class Room extends Emitter {
     this.joined = true;
     this.mode = frame.mode;
     this.members = [...frame.members];
+    this.visibility = frame.visibility ?? null;
+    this.role = frame.role ?? null;
+    this.names = { ...frame.names };
     this.head = Math.max(this.head, frame.head);
     const present = new Set(frame.peers.map((p) => p.peer));
     for (const [peer, info] of this.#peers) if (!present.has(peer)) this.#dropPeer(peer, info);
@@ -326,8 +368,54 @@ export class Room extends Emitter {
       const info = this.#peers.get(frame.peer);
       if (info) info.profile = frame.profile;
     }
-    const { room, event, peer, user, profile } = frame;
-    this.emit(RoomEvent.PRESENCE, profile === undefined ? { room, event, peer, user } : { room, event, peer, user, profile });
+    const { room, event, peer, user, profile, name } = frame;
+    const ev = { room, event, peer, user };
+    if (name !== undefined) ev.name = name;
+    if (profile !== undefined) ev.profile = profile;
+    this.emit(RoomEvent.PRESENCE, ev);
+  }
+
+  _role(frame) {
+    this.role = frame.role;
+    this.emit(RoomEvent.ROLE, { room: this.name, role: frame.role });
+  }
+
+  /**
+   * The server ended this membership: the room is left (no rejoin on reconnect: it is out of the
+   * client's rooms), its cached messages are forgotten, and its unsent messages are dropped and
+   * reported — they can never be stored.
+   */
+  _removed(reason) {
+    if (this.removed) return;
+    this.removed = reason;
+    this._closed();
+    this.client.cache.forget(this.name).catch(() => {});
+    const dropped = this.#dropUnsent();
+    const event = { room: this.name, reason, dropped };
+    this.emit(RoomEvent.REMOVED, event);
+    this.client.emit('removed', event);
+  }
+
+  /** A batch refused with forbidden (the user became a reader): its messages will never be stored. */
+  _batchRefused(err) {
+    this.client.batcher.take(this.name);
+    const dropped = this.#dropUnsent((rec) => rec.sent && (rec.path === 'p2p' || rec.path === 'turn'));
+    if (dropped.length > 0) this.client.emit('error', err);
+  }
+
+  /** Takes the room's unsent messages out of the outbox; each becomes 'failed' (an 'update'). */
+  #dropUnsent(which = () => true) {
+    const dropped = [];
+    for (const rec of this.client.outbox.forRoom(this.name).filter(which)) {
+      this.client.outbox.remove(rec.cid);
+      const key = messageKey({ from: this.client.user, cid: rec.cid });
+      const m = this.#unsettled.get(key) ?? this.#pendingMessage(rec);
+      this.#unsettled.delete(key);
+      m.status = 'failed';
+      dropped.push(m);
+      this.emit(RoomEvent.UPDATE, m);
+    }
+    return dropped;
   }
 
   _unread(frame) {
@@ -523,11 +611,15 @@ export class Room extends Emitter {
     return known ?? { ...m, path: m.path ?? 'relay', status: 'stored', mine: m.from === this.client.user };
   }
 
-  #addPeer({ peer, user, profile }) {
+  #addPeer({ peer, user, profile, name }) {
     let info = this.#peers.get(peer);
     if (!info) {
       info = { peer, user, mode: 'relay', path: 'relay', link: null };
       this.#peers.set(peer, info);
+    }
+    if (name !== undefined) {
+      info.name = name;
+      if (user) this.names[user] = name;
     }
     if (user !== undefined) {
       info.user = user;

@@ -78,6 +78,12 @@ export class FakeServer {
   /** Room epochs as the relay keeps them: off by default (a server from before epochs). */
   epochs = false;
   replayMax = 1000;
+  /**
+   * Token checking as a relay with JWT auth does it, when set: token (or undefined) → identity
+   * {user, name?, expiresAt?, token?} for welcome/authed, a string error code (e.g.
+   * 'auth_unavailable': the socket stays open), or null: `unauthorized` and the socket closes 1008.
+   */
+  authenticate = null;
   /** welcome.limits */
   limits = { maxFrameBytes: 65536, maxBodyBytes: 16384, maxRooms: 100, maxHistoryLimit: 100 };
 
@@ -142,9 +148,19 @@ export class FakeServer {
     const reply = (f) => socket.deliver(frame.id === undefined ? f : { ...f, id: frame.id });
     switch (frame.t) {
       case 'hello': {
+        let identity = null;
+        if (this.authenticate) {
+          identity = this.authenticate(frame.token);
+          if (this.#refuse(socket, frame, identity)) return;
+        }
         socket.session = `s-${++this.sessions}`;
-        socket.user = frame.token?.startsWith('tok-') ? frame.token.slice(4) : `u-${this.sessions}`;
-        reply({ t: 'welcome', session: socket.session, user: socket.user, token: `tok-${socket.user}`, heartbeatMs: this.heartbeatMs, limits: this.limits });
+        if (identity) {
+          socket.user = identity.user;
+          reply({ t: 'welcome', session: socket.session, heartbeatMs: this.heartbeatMs, limits: this.limits, ...identity });
+        } else {
+          socket.user = frame.token?.startsWith('tok-') ? frame.token.slice(4) : `u-${this.sessions}`;
+          reply({ t: 'welcome', session: socket.session, user: socket.user, token: `tok-${socket.user}`, heartbeatMs: this.heartbeatMs, limits: this.limits });
+        }
         for (const [name, point] of Object.entries(frame.resume ?? {})) {
           const { seq: last, epoch } = typeof point === 'number' ? { seq: point } : point;
           const r = this.room(name);
@@ -162,6 +178,11 @@ export class FakeServer {
       }
       case 'ping':
         return reply({ t: 'pong', ts: 1 });
+      case 'auth': {
+        const identity = this.authenticate?.(frame.token) ?? null;
+        if (this.#refuse(socket, frame, typeof identity === 'object' && identity?.user !== socket.user ? null : identity)) return;
+        return reply({ t: 'authed', ...identity });
+      }
       case 'join': {
         const r = this.room(frame.room);
         const peers = [...r.members].filter(([s]) => s !== socket).map(([s, user]) => ({ peer: s.session, user }));
@@ -195,6 +216,15 @@ export class FakeServer {
       }
       default:
     }
+  }
+
+  /** True when the identity is a refusal: unauthorized closes the socket (1008), other codes do not. */
+  #refuse(socket, frame, identity) {
+    if (identity && typeof identity === 'object') return false;
+    const code = identity ?? 'unauthorized';
+    socket.deliver({ t: 'error', code, message: code, ref: frame.id });
+    if (code === 'unauthorized') socket.drop(1008, 'unauthorized');
+    return true;
   }
 
   /** Set by tests that use batch (the codec lives in src/codec.js). */

@@ -57,6 +57,18 @@ describe('client frame validation beyond the examples', () => {
     expect(validateClientFrame({ t: 'batch', room: 'lobby', enc: 'gzip', data: 'x' })?.code).toBe('bad_request');
   });
 
+  it('checks the identity and access frames as the server does', () => {
+    expect(validateClientFrame({ t: 'auth', id: 1, token: 'eyJ.x.y' })).toBeNull();
+    expect(validateClientFrame({ t: 'auth', id: 1, token: '' })?.code).toBe('bad_request');
+    expect(validateClientFrame({ t: 'grant', id: 2, room: 'r', user: 'd9f3|x@y.z', role: 'reader' })).toBeNull();
+    expect(validateClientFrame({ t: 'grant', id: 2, room: 'r', user: 'u x', role: 'member' })?.code).toBe('bad_request');
+    expect(validateClientFrame({ t: 'grant', id: 2, room: 'r', user: 'u'.repeat(129), role: 'member' })?.code).toBe('bad_request');
+    expect(validateClientFrame({ t: 'grant', id: 2, room: 'r', user: 'u', role: 'admin' })?.code).toBe('bad_request');
+    expect(validateClientFrame({ t: 'members', id: 3 })?.code).toBe('bad_request');
+    expect(() => decodeServerFrame('{"t":"members","id":3,"room":"r","members":[{"user":"u","role":"king"}]}')).toThrow(/members/);
+    expect(decodeServerFrame('{"t":"welcome","session":"s","user":"u","heartbeatMs":1,"name":"Ada","expiresAt":5}')).toMatchObject({ name: 'Ada' });
+  });
+
   it('finds duplicate keys at any depth only', () => {
     expect(hasDuplicateKeys('{"a":{"b":1,"c":{"b":2}},"b":[{"a":1},{"a":2}]}')).toBe(false);
     expect(hasDuplicateKeys('{"a":{"b":1,"b":2}}')).toBe(true);
