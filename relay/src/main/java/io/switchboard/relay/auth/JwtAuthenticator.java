@@ -1,6 +1,7 @@
 package io.switchboard.relay.auth;
 
 import io.switchboard.protocol.ErrorCode;
+import io.switchboard.protocol.Limits;
 import io.switchboard.protocol.ProtocolException;
 import io.switchboard.relay.config.AuthOptions;
 import io.vertx.core.Future;
@@ -21,7 +22,7 @@ import java.util.function.LongSupplier;
  *   token "signed" with a public key and an RS256 token for an EC key are refused;</li>
  *   <li>{@code exp} required; {@code exp}, {@code nbf}, {@code iat} within {@code clockSkewSeconds};</li>
  *   <li>users: {@code iss} when an issuer is configured, {@code aud} when an audience is, a non-empty
- *   {@code sub} of at most 255 characters, and a {@code role} other than {@code service_role};</li>
+ *   {@code sub} matching the protocol's user pattern, and a {@code role} other than {@code service_role};</li>
  *   <li>the service key: {@code role} = {@code service_role}, {@code iss} = the issuer or
  *   {@code supabase} (Supabase's legacy service key); no {@code sub} or {@code aud} needed.</li>
  * </ul>
@@ -30,8 +31,6 @@ public final class JwtAuthenticator implements Authenticator {
   /** The {@code iss} of Supabase's legacy anon and service keys. */
   public static final String SUPABASE_KEY_ISSUER = "supabase";
   private static final Base64.Decoder B64 = Base64.getUrlDecoder();
-  /** The user id is stored with every message and names TURN users; Supabase's are 36-character UUIDs. */
-  static final int MAX_SUB_LENGTH = 255;
 
   private final JwtKey secret;
   private final JwksCache jwks;
@@ -77,8 +76,10 @@ public final class JwtAuthenticator implements Authenticator {
       if (!(claims.getValue("sub") instanceof String sub) || sub.isBlank()) {
         return refused("token without a subject");
       }
-      if (sub.length() > MAX_SUB_LENGTH) {
-        return refused("subject longer than " + MAX_SUB_LENGTH + " characters");
+      // The user id travels in frames, is stored with every message, names TURN users and must be
+      // nameable in grant/revoke and the admin API: the protocol's user pattern (Supabase: a UUID).
+      if (!Limits.USER.matcher(sub).matches()) {
+        return refused("subject is not a user id of 1-128 of A-Z a-z 0-9 . _ : @ | + = -");
       }
       Object role = claims.getValue("role");
       if (Identity.SERVICE_ROLE.equals(role)) {

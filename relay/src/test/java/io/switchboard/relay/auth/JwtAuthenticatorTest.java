@@ -184,8 +184,11 @@ class JwtAuthenticatorTest {
     refused(auth, es.mint(claims("")), "empty sub");
     refused(auth, es.mint(claims("   ")), "blank sub");
     refused(auth, es.mint(claims("u").put("sub", 42)), "numeric sub");
-    refused(auth, es.mint(claims("x".repeat(JwtAuthenticator.MAX_SUB_LENGTH + 1))), "overlong sub");
-    assertThat(accepted(auth, es.mint(claims("x".repeat(JwtAuthenticator.MAX_SUB_LENGTH)))).user()).hasSize(255);
+    refused(auth, es.mint(claims("x".repeat(129))), "overlong sub");
+    refused(auth, es.mint(claims("two words")), "sub outside the user pattern");
+    refused(auth, es.mint(claims("\"quoted\"")), "sub outside the user pattern");
+    assertThat(accepted(auth, es.mint(claims("x".repeat(128)))).user()).hasSize(128);
+    assertThat(accepted(auth, es.mint(claims("auth0|5f7c8ec7c33c6c004bbafe82"))).user()).isEqualTo("auth0|5f7c8ec7c33c6c004bbafe82");
     // Supabase's anon key: HS256, iss supabase, role anon, no sub and no aud
     refused(auth, hs.mint(new JsonObject().put("iss", "supabase").put("role", "anon").put("iat", s - 10).put("exp", s + 3600)),
         "the anon key");
