@@ -500,7 +500,12 @@ public final class RelayEngine {
       throw new ProtocolException(ErrorCode.TOO_MANY_ROOMS,
           "at most " + options.getMaxRoomsPerConnection() + " rooms per connection");
     }
-    // Access first: the name of a room the user may not read costs no room load.
+    // The room-load rate first: a lookup of a room nobody has asked about yet may cost a query, so
+    // a flood of made-up names is paced by the same bucket as the loads it would cause. Then access:
+    // the name of a room the user may not read costs no room load.
+    if (!admitRoomLoad(session, join)) {
+      return;
+    }
     long seen = accessChanges;
     session.pendingJoins(1);
     access.access(join.room(), session.user()).onComplete(checked -> {
@@ -528,9 +533,6 @@ public final class RelayEngine {
   }
 
   private void openForJoin(Session session, ClientFrame.Join join, Access allowed, long seen) {
-    if (!admitRoomLoad(session, join)) {
-      return;
-    }
     session.pendingJoins(1);
     rooms.open(join.room(), nanoClock.getAsLong()).onComplete(ar -> {
       session.pendingJoins(-1);

@@ -6,6 +6,7 @@ import io.switchboard.relay.access.AccessControl;
 import io.switchboard.relay.access.CachedAccessControl;
 import io.switchboard.relay.access.Role;
 import io.switchboard.relay.access.Visibility;
+import io.switchboard.relay.config.RelayOptions;
 import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Transaction;
 import io.vertx.sqlclient.Tuple;
@@ -14,6 +15,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
@@ -306,14 +308,20 @@ class RoomAccessTest extends RelayTestBase {
   }
 
   @Test
-  void aFloodOfJoinsOfDistinctRoomsLoadsNothingAndStaysWithinTheCacheBound() {
+  void aFloodOfJoinsOfDistinctRoomsLoadsNothingCostsQueriesOnlyAtTheRoomLoadRateAndStaysWithinTheCacheBound() {
     CachedAccessControl cached = (CachedAccessControl) relay.access();
     TestClient stranger = member();
+    long queriesBefore = cached.queries();
+    Map<String, Integer> codes = new java.util.TreeMap<>();
     for (int i = 0; i < 300; i++) {
-      assertThat(join(stranger, "flood-" + i).getString("code")).isEqualTo("forbidden");
+      codes.merge(join(stranger, "flood-" + i).getString("code"), 1, Integer::sum);
     }
     assertThat(count("SELECT count(*) FROM rooms WHERE name LIKE 'flood-%'")).isZero();
     assertThat(cached.cacheSize()).isLessThanOrEqualTo(3 * CACHE);
+    // made-up names draw on the connection's room-load bucket (burst 100, 10/s) before any lookup
+    assertThat(codes.keySet()).containsExactlyInAnyOrder("forbidden", "rate_limited");
+    assertThat(codes.get("forbidden")).isBetween(RelayOptions.DEFAULT_ROOM_LOAD_BURST, 200);
+    assertThat(cached.queries() - queriesBefore).isLessThanOrEqualTo(codes.get("forbidden"));
   }
 
   @Test
