@@ -157,7 +157,7 @@ class AuthFlowTest extends RelayTestBase {
     assertThat(authed.containsKey("token")).as("JWT users hold their token").isFalse();
     // past the first token's expiry, nothing happens; past the second's, token_expired
     clockOffsetMs.addAndGet(61_000);
-    TestClient witness = user(es256(claims("witness", 1)));
+    TestClient witness = user(es256(claims("witness", 30)));
     clockOffsetMs.addAndGet(60_000);
     assertThat(witness.await(f -> "error".equals(f.getString("t"))).getString("code")).isEqualTo("token_expired");
     assertThat(c.await(f -> "error".equals(f.getString("t"))).getString("code")).isEqualTo("token_expired");
