@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -40,7 +41,7 @@ public abstract class RelayTestBase {
    * The relay's wall clock (token expiry, JWT time claims): real time plus {@link #clockOffsetMs},
    * which tests move instead of sleeping.
    */
-  protected static final java.util.concurrent.atomic.AtomicLong clockOffsetMs = new java.util.concurrent.atomic.AtomicLong();
+  protected static final AtomicLong clockOffsetMs = new AtomicLong();
   private final List<TestClient> clients = new ArrayList<>();
 
   /** The relay's wall clock now (epoch ms). */

@@ -152,6 +152,13 @@ class JwtAuthenticatorTest {
     refused(auth, otherPayload, "signature of another payload");
     refused(auth, "a.b", "two parts");
     refused(auth, "!!!.###.$$$", "not base64");
+    java.util.Base64.Encoder b64 = java.util.Base64.getUrlEncoder().withoutPadding();
+    String goodHeader = good.split("\\.")[0];
+    for (String json : new String[] {"null", "[]", "1", "\"s\"", "{", "{\"alg\":null}", "{\"alg\":\"ES256\",\"kid\":7}"}) {
+      String part = b64.encodeToString(json.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+      refused(auth, part + "." + good.split("\\.")[1] + "." + good.split("\\.")[2], "header " + json);
+      refused(auth, goodHeader + "." + part + "." + good.split("\\.")[2], "payload " + json);
+    }
     assertThat(accepted(auth, good).user()).isEqualTo("mallory");
   }
 
