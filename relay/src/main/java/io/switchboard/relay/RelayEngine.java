@@ -30,7 +30,9 @@ import io.switchboard.relay.store.PendingWrite;
 import io.switchboard.relay.store.RoomLeases;
 import io.switchboard.relay.store.StoredMessage;
 import io.switchboard.relay.store.WriteListener;
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -315,12 +317,7 @@ public final class RelayEngine {
       throw new ProtocolException(ErrorCode.TOO_MANY_ROOMS,
           "resume names more than " + options.getMaxRoomsPerConnection() + " rooms");
     }
-    session.authenticating(true);
-    authenticator.authenticate(hello.token()).onComplete(ar -> {
-      session.authenticating(false);
-      if (session.isClosed()) {
-        return;
-      }
+    checkToken(session, hello.token(), ar -> {
       if (ar.failed()) {
         refuseToken(session, hello.id(), ar.cause());
         return;
@@ -331,6 +328,17 @@ public final class RelayEngine {
           options.getHeartbeatMs(), clientLimits, peers.welcome(session), identity.name(), expiresAt(identity)));
       for (Map.Entry<String, ClientFrame.ResumePoint> e : hello.resume().entrySet()) {
         resume(session, e.getKey(), e.getValue());
+      }
+    });
+  }
+
+  /** Checks a hello's or auth's token, one at a time per connection; {@code then} runs only on an open one. */
+  private void checkToken(Session session, String token, Handler<AsyncResult<Identity>> then) {
+    session.authenticating(true);
+    authenticator.authenticate(token).onComplete(ar -> {
+      session.authenticating(false);
+      if (!session.isClosed()) {
+        then.handle(ar);
       }
     });
   }
@@ -360,12 +368,7 @@ public final class RelayEngine {
     if (session.authenticating()) {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "an auth is already being checked on this connection");
     }
-    session.authenticating(true);
-    authenticator.authenticate(auth.token()).onComplete(ar -> {
-      session.authenticating(false);
-      if (session.isClosed()) {
-        return;
-      }
+    checkToken(session, auth.token(), ar -> {
       if (ar.failed()) {
         if (ar.cause() instanceof ProtocolException pe && pe.code() == ErrorCode.AUTH_UNAVAILABLE) {
           fail(session, auth.id(), pe);
