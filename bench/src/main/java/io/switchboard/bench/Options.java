@@ -63,7 +63,7 @@ final class Options {
         text("pg-password", "", "the password of its embedded Postgres (<dataDir>/pg-password)"),
         integer("drop-every", "0", "harness self-test: discard every Nth received msg (counted as lost)"),
         integer("duplicate-every", "0", "harness self-test: account every Nth received msg twice (a duplicate)"));
-    scenario("idle", "N connections doing hello + heartbeats only: server RSS and retained heap per connection",
+    scenario("idle", "N connections in rooms, each sends one message and receives its room's, then heartbeats only: server RSS and retained heap per connection",
         integer("connections", "10000", "connections (each one a socket in the driver and one in the server)"),
         integer("steps", "10", "RSS/heap samples while connecting (the RSS-vs-connections chart)"),
         integer("settle", "5", "seconds after the last connection before the after-GC measurement"),
