@@ -165,6 +165,7 @@ public final class Bench {
       env.put("SWITCHBOARD_RATE_FRAMES_PER_SECOND", Integer.toString(o.i("relay-rate")));
       env.put("SWITCHBOARD_RATE_BURST", Integer.toString(2 * o.i("relay-rate")));
     }
+    relayCompression(o, env);
     try (RelayProcess relay = startRelay(o, List.of(), env)) {
       Map<String, String> m = o.asMap();
       m.put("url", relay.wsUrl());
@@ -177,11 +178,18 @@ public final class Bench {
     }
   }
 
+  /** --relay-compression: the relay's {@code compression} setting for this run (empty: its default). */
+  static void relayCompression(Options o, Map<String, String> env) {
+    if (!o.s("relay-compression").isEmpty()) {
+      env.put("SWITCHBOARD_COMPRESSION", o.s("relay-compression"));
+    }
+  }
+
   static JsonObject chatOnSocketIo(Options o) {
     try (NodeServer s = NodeServer.start(NodeServer.Kind.SOCKETIO, NodeServer.competitorsDir(o.s("competitors-dir")))) {
       Map<String, String> m = o.asMap();
       m.put("dialect", "socketio");
-      m.put("compression", "false");
+      // the clients still offer permessage-deflate as browsers do: stock Socket.IO declines it
       m.put("url", "ws://127.0.0.1:" + s.port + "/socket.io/?EIO=4&transport=websocket");
       m.put("admin", "");
       m.put("server-pid", Long.toString(s.pid()));

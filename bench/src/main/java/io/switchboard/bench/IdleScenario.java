@@ -26,9 +26,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * {@code idle}: N connections that only say hello and keep the heartbeat. Measures the server's RSS
- * and its heap after a full GC before, while (in steps) and after connecting, and after a hold
- * period with heartbeats only: retained heap and RSS per connection. For the relay the GC is
+ * {@code idle}: N connections in rooms of K, offering permessage-deflate as Chromium does; each
+ * joins its room, then (once all are in) sends one chat message, so every connection has sent one
+ * and received K-1 before memory is measured (a connection that never spoke holds no zlib state,
+ * one that has spoke holds it as long as it lives), then keeps the heartbeat. Measures the server's
+ * RSS and its heap after a full GC before, while (in steps) and after connecting and speaking, and
+ * after a hold period with heartbeats only: retained heap and RSS per connection. For the relay the GC is
  * {@code jcmd PID GC.run} and the heap {@code jvm_memory_used_bytes{area="heap"}}; for Socket.IO,
  * {@code global.gc()} and {@code process.memoryUsage().heapUsed} (its {@code /mem}).
  */
@@ -45,6 +48,7 @@ final class IdleScenario {
     if (o.i("heartbeat-ms") > 0) {
       env.put("SWITCHBOARD_HEARTBEAT_MS", Integer.toString(o.i("heartbeat-ms")));
     }
+    Bench.relayCompression(o, env);
     String heap = o.s("server-heap");
     List<String> jvm = heap.isBlank() ? List.of() : List.of("-Xmx" + heap, "-Xms" + heap);
     try (RelayProcess relay = Bench.startRelay(o, jvm, env)) {
@@ -103,9 +107,14 @@ final class IdleScenario {
   }
 
   private static final class Conn {
+    final String room;
     WebSocket ws;
     final Promise<Void> ready = Promise.promise();
     long pingTimer = -1;
+
+    Conn(String room) {
+      this.room = room;
+    }
   }
 
   static JsonObject measure(Options o, Target t) throws Exception {
@@ -118,18 +127,24 @@ final class IdleScenario {
     AtomicInteger open = new AtomicInteger();
     LongAdder pongs = new LongAdder();
     LongAdder errors = new LongAdder();
+    LongAdder received = new LongAdder();
+    ConcurrentHashMap<String, LongAdder> negotiated = new ConcurrentHashMap<>();
+    int roomSize = Math.max(2, o.i("room-size"));
+    String runId = Long.toString(System.nanoTime() % 1_000_000, 36);
     java.util.concurrent.atomic.AtomicBoolean closing = new java.util.concurrent.atomic.AtomicBoolean();
     try {
       // clients in variables for their whole life (Vert.x 5 closes collected clients)
-      WebSocketClient ws = vertx.createWebSocketClient(new WebSocketClientOptions()
-          .setMaxConnections(n + CONNECT_CONCURRENCY).setConnectTimeout(20_000).setMaxFrameSize(1 << 20));
+      WebSocketClient ws = vertx.createWebSocketClient(LoadDriver.offerLikeChromium(new WebSocketClientOptions()
+          .setMaxConnections(n + CONNECT_CONCURRENCY).setConnectTimeout(20_000).setMaxFrameSize(1 << 20),
+          o.b("compression")));
       HttpClient http = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(5000));
       JsonArray stepsJson = new JsonArray();
       long[] base = memory(t, http);
       stepsJson.add(step(0, base));
       LOG.info("idle {}: baseline heap {} MB rss {} MB", t.socketio() ? "socket.io" : "relay",
           base[0] >> 20, base[1] >> 10);
-      WebSocketConnectOptions co = new WebSocketConnectOptions().setAbsoluteURI(t.url());
+      WebSocketConnectOptions co = LoadDriver.offerLikeChromium(new WebSocketConnectOptions().setAbsoluteURI(t.url()),
+          o.b("compression"));
       Semaphore inFlight = new Semaphore(CONNECT_CONCURRENCY);
       long connectStart = System.nanoTime();
       int connected = 0;
@@ -138,7 +153,7 @@ final class IdleScenario {
         int upTo = (int) ((long) n * s / steps);
         List<Conn> batch = new ArrayList<>();
         while (conns.size() < upTo) {
-          Conn c = new Conn();
+          Conn c = new Conn("idle-" + runId + "-r" + conns.size() / roomSize);
           conns.add(c);
           batch.add(c);
           if (!inFlight.tryAcquire(60, TimeUnit.SECONDS)) {
@@ -149,6 +164,7 @@ final class IdleScenario {
           ws.connect(co).onSuccess(sock -> {
             c.ws = sock;
             open.incrementAndGet();
+            LoadDriver.countNegotiated(negotiated, sock);
             sock.closeHandler(v -> {
               open.decrementAndGet();
               if (!closing.get()) {
@@ -156,7 +172,7 @@ final class IdleScenario {
               }
             });
             sock.exceptionHandler(e -> { });
-            sock.textMessageHandler(f -> onText(vertx, t, c, f, pongs, errors));
+            sock.textMessageHandler(f -> onText(vertx, t, c, f, pongs, errors, received));
             if (!t.socketio()) {
               sock.writeTextMessage("{\"t\":\"hello\"}");
             }
@@ -178,6 +194,37 @@ final class IdleScenario {
         }
       }
       double connectSeconds = (System.nanoTime() - connectStart) / 1e9;
+      // every joined connection sends one message; each receives its room's other members' ones
+      Map<String, Integer> members = new java.util.HashMap<>();
+      List<Conn> joined = new ArrayList<>();
+      for (Conn c : conns) {
+        if (c.ready.future().succeeded()) {
+          joined.add(c);
+          members.merge(c.room, 1, Integer::sum);
+        }
+      }
+      long expected = 0;
+      for (int k : members.values()) {
+        expected += (long) k * (k - 1);
+      }
+      ChatText text = new ChatText(o.has("seed") ? Long.parseLong(o.s("seed")) : 1, 2000);
+      java.util.Random random = new java.util.Random(7);
+      int sent = 0;
+      for (Conn c : joined) {
+        String cid = "idle." + sent;
+        String body = text.next(random);
+        c.ws.writeTextMessage(t.socketio()
+            ? "42" + new JsonArray().add("send").add(new JsonObject().put("room", c.room).put("cid", cid).put("body", body)).encode()
+            : new JsonObject().put("t", "send").put("id", cid).put("room", c.room).put("cid", cid).put("body", body).encode());
+        if (++sent % CONNECT_CONCURRENCY == 0) {
+          Thread.sleep(5); // ~13,000 sends/s at most: a burst, not a flood that measures queues
+        }
+      }
+      long exchangeUntil = System.nanoTime() + 30_000_000_000L;
+      while (received.sum() < expected && System.nanoTime() < exchangeUntil) {
+        Thread.sleep(50);
+      }
+      LOG.info("idle: {} messages sent, {} of {} expected received", sent, received.sum(), expected);
       Thread.sleep(o.i("settle") * 1000L);
       long[] after = memory(t, http);
       stepsJson.add(step(connected, after));
@@ -196,6 +243,13 @@ final class IdleScenario {
           .put("connected", connected)
           .put("connectFailures", new JsonArray(failures))
           .put("connectSeconds", Math.round(connectSeconds * 100) / 100.0)
+          .put("roomSize", roomSize)
+          .put("compression", o.b("compression"))
+          .put("relayCompression", o.s("relay-compression"))
+          .put("negotiatedExtensions", counts(negotiated))
+          .put("messagesSent", sent)
+          .put("messagesExpected", expected)
+          .put("messagesReceived", received.sum())
           .put("openAtEnd", openAtEnd)
           .put("baselineHeapBytes", base[0])
           .put("heapAfterBytes", after[0])
@@ -231,6 +285,10 @@ final class IdleScenario {
     }
   }
 
+  private static JsonObject counts(Map<String, LongAdder> m) {
+    return closes(m);
+  }
+
   private static JsonObject closes(Map<String, LongAdder> m) {
     JsonObject j = new JsonObject();
     m.forEach((k, v) -> j.put(k, v.sum()));
@@ -241,12 +299,17 @@ final class IdleScenario {
     return new JsonObject().put("connections", connections).put("heapBytes", mem[0]).put("rssKb", mem[1]);
   }
 
-  private static void onText(Vertx vertx, Target t, Conn c, String f, LongAdder pongs, LongAdder errors) {
+  private static void onText(Vertx vertx, Target t, Conn c, String f, LongAdder pongs, LongAdder errors,
+      LongAdder received) {
     if (t.socketio()) {
       if (f.startsWith("0")) {
         c.ws.writeTextMessage("40");
       } else if (f.startsWith("40")) {
+        c.ws.writeTextMessage("42" + new JsonArray().add("join").add(c.room).encode());
+      } else if (f.startsWith("42[\"joined\"")) {
         c.ready.tryComplete();
+      } else if (f.startsWith("42[\"msg\"")) {
+        received.increment();
       } else if (f.equals("2")) {
         c.ws.writeTextMessage("3"); // the engine's heartbeat (server ping, client pong)
         pongs.increment();
@@ -266,10 +329,17 @@ final class IdleScenario {
             c.ws.writeTextMessage("{\"t\":\"ping\"}");
           }
         });
-        c.ready.tryComplete();
+        c.ws.writeTextMessage(new JsonObject().put("t", "join").put("id", "j").put("room", c.room).encode());
       }
+      case "joined" -> c.ready.tryComplete();
+      case "msg" -> received.increment();
       case "pong" -> pongs.increment();
-      case "error" -> errors.increment();
+      case "error" -> {
+        errors.increment();
+        if ("j".equals(o.getString("ref"))) {
+          c.ready.tryFail("join failed: " + f);
+        }
+      }
       default -> { }
     }
   }
@@ -293,6 +363,9 @@ final class IdleScenario {
         r.getLong("retainedHeapPerConnectionBytes"), r.getLong("retainedHeapPerConnectionAfterHoldBytes"),
         r.getInteger("holdSeconds"), r.getLong("baselineRssMb"), r.getLong("rssAfterMb"),
         r.getLong("rssPerConnectionBytes"), r.getDouble("cpuSecondsDuringHold"), r.getLong("heartbeatAnswers"),
-        r.getJsonObject("unexpectedCloses").encode());
+        r.getJsonObject("unexpectedCloses").encode())
+        + String.format("; %d messages sent, %d/%d received; permessage-deflate offered: %s, answered %s",
+            r.getLong("messagesSent", 0L), r.getLong("messagesReceived", 0L), r.getLong("messagesExpected", 0L),
+            r.getBoolean("compression", false), r.getJsonObject("negotiatedExtensions", new JsonObject()).encode());
   }
 }

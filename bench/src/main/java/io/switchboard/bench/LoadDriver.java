@@ -84,6 +84,7 @@ public final class LoadDriver {
   private final ChatText text;
   private final List<User> all = new ArrayList<>();
   private final ConcurrentHashMap<String, LongAdder> framesIn = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<String, LongAdder> negotiated = new ConcurrentHashMap<>();
   private final AtomicInteger loggedErrors = new AtomicInteger();
   private volatile boolean closing;
   // Split of send->receive at the server's msg.ts (wall-clock ms, truncated): up = send -> ts,
@@ -114,7 +115,7 @@ public final class LoadDriver {
     String seedOpt = opts.getOrDefault("seed", "");
     this.seed = seedOpt.isEmpty() ? System.nanoTime() : Long.parseLong(seedOpt);
     this.socketio = "socketio".equals(opts.getOrDefault("dialect", "switchboard"));
-    this.compression = Boolean.parseBoolean(opts.getOrDefault("compression", "false"));
+    this.compression = Boolean.parseBoolean(opts.getOrDefault("compression", "true"));
     this.dropEvery = intOpt("drop-every", 0);
     this.duplicateEvery = intOpt("duplicate-every", 0);
     this.trackStored = Boolean.parseBoolean(opts.getOrDefault("track-stored", "false"));
@@ -132,12 +133,46 @@ public final class LoadDriver {
     // default 2 x cores; fewer loops = fewer runnable threads competing with the server's CPU
     int loops = eventLoops(opts);
     this.vertx = Vertx.vertx(new io.vertx.core.VertxOptions().setEventLoopPoolSize(loops));
-    this.wsClient = vertx.createWebSocketClient(new WebSocketClientOptions()
+    this.wsClient = vertx.createWebSocketClient(offerLikeChromium(new WebSocketClientOptions()
         // maxConnections defaults to 50 per host: excess handshakes would queue behind them
         .setMaxConnections(users + CONNECT_CONCURRENCY)
-        .setConnectTimeout(10_000).setMaxFrameSize(1 << 20).setMaxMessageSize(4 << 20)
-        .setTryUsePerMessageCompression(compression));
+        .setConnectTimeout(10_000).setMaxFrameSize(1 << 20).setMaxMessageSize(4 << 20), compression));
     this.httpClient = vertx.createHttpClient(new HttpClientOptions().setConnectTimeout(2000));
+  }
+
+  /** Chromium 150's offer, as seen on the wire (a raw socket listening for its upgrade request). */
+  static final String CHROMIUM_OFFER = "permessage-deflate; client_max_window_bits";
+
+  /**
+   * Client options for Chromium's permessage-deflate offer, or none: per-message compression at
+   * level 6, server context takeover not asked about. Use with
+   * {@link #offerLikeChromium(WebSocketConnectOptions, boolean)}: every scenario that measures what
+   * users get goes through both. Chromium accepts an answer with {@code client_no_context_takeover}
+   * (RFC 7692 §7.1.1.2 lets a server send it unasked; checked with Chromium against the relay's
+   * {@code deflate-no-context}); Netty's client refuses it unless allowed, and allowing it also puts
+   * the parameter into the offer. Neither the relay's handshakers nor Socket.IO answer that offer
+   * differently from Chromium's (Netty keeps client context unless its server is set to prefer
+   * otherwise, which the relay's {@code deflate} is not); {@code negotiatedExtensions} in every
+   * result records the answers.
+   */
+  static WebSocketClientOptions offerLikeChromium(WebSocketClientOptions o, boolean offer) {
+    return o.setTryUsePerMessageCompression(offer).setTryUsePerFrameCompression(false)
+        .setCompressionAllowClientNoContext(offer).setCompressionRequestServerNoContext(false);
+  }
+
+  /**
+   * Vert.x 5.0.8's client alone offers a bare {@code permessage-deflate}; Netty merges this header's
+   * parameters into its offer, which makes it Chromium's ({@code client_max_window_bits}: the client
+   * could use a smaller window if the server asked for one).
+   */
+  static WebSocketConnectOptions offerLikeChromium(WebSocketConnectOptions co, boolean offer) {
+    return offer ? co.addHeader("Sec-WebSocket-Extensions", CHROMIUM_OFFER) : co;
+  }
+
+  /** The extension header the server answered (empty: none), counted per distinct answer. */
+  static void countNegotiated(Map<String, LongAdder> into, WebSocket ws) {
+    String ext = ws.headers() == null ? null : ws.headers().get("sec-websocket-extensions");
+    into.computeIfAbsent(ext == null ? "" : ext, k -> new LongAdder()).increment();
   }
 
   private int intOpt(String name, int def) {
@@ -411,7 +446,7 @@ public final class LoadDriver {
     }
     long connectStart = System.nanoTime();
     Semaphore inFlight = new Semaphore(CONNECT_CONCURRENCY);
-    WebSocketConnectOptions connectOptions = new WebSocketConnectOptions().setAbsoluteURI(url);
+    WebSocketConnectOptions connectOptions = offerLikeChromium(new WebSocketConnectOptions().setAbsoluteURI(url), compression);
     for (User u : all) {
       if (!inFlight.tryAcquire(30, TimeUnit.SECONDS)) {
         throw new IllegalStateException("connect phase stuck");
@@ -421,6 +456,7 @@ public final class LoadDriver {
       wsClient.connect(connectOptions).onSuccess(ws -> {
         u.ws = ws;
         u.ctx = Vertx.currentContext();
+        countNegotiated(negotiated, ws);
         ws.textMessageHandler(u::onText);
         ws.binaryMessageHandler(b -> acc.error("driver:binary"));
         ws.exceptionHandler(e -> LOG.debug("user {}: {}", u.idx, e.toString()));
@@ -614,6 +650,10 @@ public final class LoadDriver {
     params.put("eventLoops", eventLoops(opts));
     params.put("dialect", socketio ? "socketio" : "switchboard");
     params.put("compression", compression);
+    params.put("relayCompression", opts.getOrDefault("relay-compression", ""));
+    Map<String, Long> answers = new TreeMap<>();
+    negotiated.forEach((k, v) -> answers.put(k, v.sum()));
+    params.put("negotiatedExtensions", answers); // Sec-WebSocket-Extensions answered -> connections
     if (dropEvery > 0 || duplicateEvery > 0) {
       params.put("dropEvery", dropEvery);
       params.put("duplicateEvery", duplicateEvery);

@@ -26,7 +26,12 @@ final class Options {
   private static final Map<String, List<Spec>> SPECS = new LinkedHashMap<>();
   private static final Map<String, List<String>> CHOICES = Map.of(
       "dialect", List.of("switchboard", "socketio"),
-      "outage-mode", List.of("restart", "freeze"));
+      "outage-mode", List.of("restart", "freeze"),
+      "relay-compression", List.of("", "off", "deflate", "deflate-no-context"));
+  private static final String OFFER_HELP = "offer permessage-deflate as Chromium does"
+      + " ('permessage-deflate; client_max_window_bits'); false = no offer (what a non-browser client may do)";
+  private static final String RELAY_COMPRESSION_HELP = "the relay's compression setting (SWITCHBOARD_COMPRESSION):"
+      + " off | deflate | deflate-no-context; empty = the relay's default";
 
   private static final List<Spec> COMMON = List.of(
       text("out-dir", "bench/results", "where <scenario>-<UTC timestamp>.json/.md/.png go"),
@@ -46,7 +51,8 @@ final class Options {
         integer("duration", "60", "measured seconds"),
         integer("warmup", "120", "seconds of traffic before measuring (the relay's JIT settles in ~2 min at 100 msg/s)"),
         integer("drain", "5", "seconds to wait for the last deliveries and acks"),
-        bool("compression", "false", "offer permessage-deflate"),
+        bool("compression", "true", OFFER_HELP),
+        choice("relay-compression", "", RELAY_COMPRESSION_HELP),
         bool("compare", "false", "run the same workload against a stock Socket.IO rooms server after ours"),
         integer("relay-rate", "0", "SWITCHBOARD_RATE_FRAMES_PER_SECOND (and burst 2x) for the relay; 0 = default 50"),
         choice("dialect", "switchboard", "switchboard | socketio: which protocol the clients speak (--url needed for socketio)"),
@@ -57,13 +63,16 @@ final class Options {
         text("pg-password", "", "the password of its embedded Postgres (<dataDir>/pg-password)"),
         integer("drop-every", "0", "harness self-test: discard every Nth received msg (counted as lost)"),
         integer("duplicate-every", "0", "harness self-test: account every Nth received msg twice (a duplicate)"));
-    scenario("idle", "N connections doing hello + heartbeats only: server RSS and retained heap per connection",
+    scenario("idle", "N connections in rooms, each sends one message and receives its room's, then heartbeats only: server RSS and retained heap per connection",
         integer("connections", "10000", "connections (each one a socket in the driver and one in the server)"),
         integer("steps", "10", "RSS/heap samples while connecting (the RSS-vs-connections chart)"),
         integer("settle", "5", "seconds after the last connection before the after-GC measurement"),
         integer("hold", "30", "seconds the connections stay idle (heartbeats only) before measuring again"),
         text("server-heap", "2g", "relay -Xmx (-Xms too) so the heap sizes alike in every run"),
         integer("heartbeat-ms", "0", "relay heartbeatMs (0 = the relay's default 15000)"),
+        integer("room-size", "10", "users per room: every connection joins one and sends one message, so each has sent and received"),
+        bool("compression", "true", OFFER_HELP),
+        choice("relay-compression", "", RELAY_COMPRESSION_HELP),
         bool("compare", "false", "the same against a stock Socket.IO server (Node heap after global.gc())"));
     scenario("signaling", "pairs of peers in rooms of 2 exchanging offer/answer/candidate bursts",
         integer("pairs", "100", "peer pairs (each pair alone in its room)"),
@@ -107,7 +116,9 @@ final class Options {
         integer("hold", "10", "idle seconds before measuring"),
         integer("pairs", "50", "signaling pairs"),
         integer("rounds", "10", "signaling rounds per pair"),
-        integer("warmup-rounds", "30", "signaling rounds per pair before measuring, for each server"));
+        integer("warmup-rounds", "30", "signaling rounds per pair before measuring, for each server"),
+        bool("compression", "true", OFFER_HELP + " (chat and idle)"),
+        choice("relay-compression", "", RELAY_COMPRESSION_HELP));
   }
 
   private static void scenario(String name, String help, Spec... specs) {

@@ -1,6 +1,7 @@
 package io.switchboard.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.entry;
 import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
@@ -95,17 +96,26 @@ class ScenarioSmokeTest {
     // enough connections (~3.5 MB of heap) that the heap's own drift between two full GCs (a few
     // hundred KB: metric buffers, caches) cannot make the per-connection figure negative
     JsonObject r = run("idle", "--connections", "300", "--steps", "2", "--settle", "0", "--hold", "1",
-        "--server-heap", "256m", "--compare", Boolean.toString(node)).result();
+        "--server-heap", "256m", "--relay-compression", "deflate", "--compare", Boolean.toString(node)).result();
     JsonObject ours = r.getJsonObject("switchboard");
     assertThat(ours.getInteger("connected")).isEqualTo(300);
     assertThat(ours.getInteger("openAtEnd")).isEqualTo(300);
     assertThat(ours.getLong("retainedHeapPerConnectionBytes")).isPositive();
     assertThat(ours.getJsonArray("steps")).hasSize(3);
+    // measured connections are active ones: each sent one message and got its 9 room-mates' ones,
+    // after offering Chromium's permessage-deflate, which the relay (set to deflate) accepted
+    assertThat(ours.getLong("messagesSent")).isEqualTo(300);
+    assertThat(ours.getLong("messagesExpected")).isEqualTo(300 * 9);
+    assertThat(ours.getLong("messagesReceived")).isEqualTo(300 * 9);
+    assertThat(ours.getJsonObject("negotiatedExtensions").getMap()).containsExactly(entry("permessage-deflate", 300L));
     if (node) {
       JsonObject theirs = r.getJsonObject("socketio");
       assertThat(theirs.containsKey("unavailable")).as(theirs.encode()).isFalse();
       assertThat(theirs.getInteger("connected")).isEqualTo(300);
       assertThat(theirs.getLong("retainedHeapPerConnectionBytes")).isPositive();
+      assertThat(theirs.getLong("messagesReceived")).isEqualTo(300 * 9);
+      // stock Socket.IO declines the same offer
+      assertThat(theirs.getJsonObject("negotiatedExtensions").getMap()).containsExactly(entry("", 300L));
     }
   }
 

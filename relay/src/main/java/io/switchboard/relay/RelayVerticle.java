@@ -39,6 +39,8 @@ import io.switchboard.relay.transport.WebSocketTransport;
 import io.vertx.core.CompositeFuture;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.Handler;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
@@ -186,6 +188,10 @@ public final class RelayVerticle extends VerticleBase {
     WebApp.mount(router);
     JsonResponses.install(router);
     publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options)).requestHandler(transport.requestHandler(router));
+    Handler<HttpConnection> onConnection = WebSocketTransport.connectionHandler(options);
+    if (onConnection != null) {
+      publicServer.connectionHandler(onConnection);
+    }
     return publicServer.listen();
   }
 

@@ -42,6 +42,11 @@ final class RawWebSocket implements AutoCloseable {
 
   /** With client options, e.g. a small receive buffer so kernel buffers absorb little of what the server sends. */
   static RawWebSocket connect(Vertx vertx, int port, NetClientOptions options) {
+    return connect(vertx, port, options, null);
+  }
+
+  /** With a {@code Sec-WebSocket-Extensions} offer (null: none), e.g. Chromium's permessage-deflate one. */
+  static RawWebSocket connect(Vertx vertx, int port, NetClientOptions options, String extensionOffer) {
     NetClient client = vertx.createNetClient(options);
     NetSocket socket = TestClient.sync(client.connect(port, "127.0.0.1"), 10);
     RawWebSocket raw = new RawWebSocket(client, socket);
@@ -58,6 +63,7 @@ final class RawWebSocket implements AutoCloseable {
         + "Connection: Upgrade\r\n"
         + "Sec-WebSocket-Key: " + Base64.getEncoder().encodeToString(key) + "\r\n"
         + "Sec-WebSocket-Version: 13\r\n"
+        + (extensionOffer == null ? "" : "Sec-WebSocket-Extensions: " + extensionOffer + "\r\n")
         + "\r\n";
     TestClient.sync(socket.write(request), 10);
     try {
@@ -214,6 +220,32 @@ final class RawWebSocket implements AutoCloseable {
       } else {
         out.add(Integer.toHexString(opcode));
       }
+      i = at + len;
+    }
+    return out;
+  }
+
+  /** A server frame: its first byte (FIN, RSV bits, opcode) and its payload as sent. */
+  record Frame(int firstByte, byte[] payload) {}
+
+  /** The unmasked server frames received so far, whole ones only (payloads under 64 KiB). */
+  synchronized java.util.List<Frame> serverFrameList() {
+    byte[] b = frames();
+    java.util.List<Frame> out = new java.util.ArrayList<>();
+    int i = 0;
+    while (i + 2 <= b.length) {
+      int len = b[i + 1] & 0x7f;
+      int at = i + 2;
+      if (len == 126) {
+        if (at + 2 > b.length) {
+          break;
+        }
+        len = ((b[at] & 0xff) << 8) | (b[at + 1] & 0xff);
+        at += 2;
+      } else if (len == 127 || at + len > b.length) {
+        break;
+      }
+      out.add(new Frame(b[i] & 0xff, java.util.Arrays.copyOfRange(b, at, at + len)));
       i = at + len;
     }
     return out;

@@ -12,15 +12,25 @@ import org.junit.jupiter.api.Test;
 /**
  * RFC 6455 conformance on hand-built frames (issue 12, finding 8): invalid UTF-8 closes with 1007,
  * reserved bits nobody negotiated with 1002, a fragmented message past the hard limit with 1009.
- * Valid fragmented messages and permessage-deflate keep working.
+ * Valid fragmented messages and permessage-deflate keep working. Runs under {@code compression}
+ * {@code deflate}; the subclasses run every test under the other values.
  */
+@org.junit.jupiter.api.TestInstance(org.junit.jupiter.api.TestInstance.Lifecycle.PER_CLASS)
 class WebSocketConformanceTest extends RelayTestBase {
   private static final int MAX_FRAME = 1024;
   private static final int HARD_LIMIT = 4 * MAX_FRAME;
+  /** Chromium 150's offer, as its upgrade request carries it. */
+  static final String CHROMIUM_OFFER = "permessage-deflate; client_max_window_bits";
 
+  /** Per class (an instance method): subclasses only name another {@link #compression()}. */
   @BeforeAll
-  static void start() {
-    startRelay(baseOptions().setMaxFrameBytes(MAX_FRAME).setMaxBodyBytes(512));
+  void start() {
+    startRelay(baseOptions().setMaxFrameBytes(MAX_FRAME).setMaxBodyBytes(512).setCompression(compression()));
+  }
+
+  /** The relay's {@code compression} in this class's relay. */
+  protected String compression() {
+    return "deflate";
   }
 
   /** RFC 6455 §8.1: a text message that is not valid UTF-8 fails the connection with 1007. */
@@ -109,13 +119,22 @@ class WebSocketConformanceTest extends RelayTestBase {
     }
   }
 
-  /** permessage-deflate sets RSV1 on compressed frames: those are fine when it was negotiated. */
+  /**
+   * permessage-deflate sets RSV1 on compressed frames: those are fine when it was negotiated; with
+   * {@code off} the offer is declined and the client talks plain. (Netty's client must allow
+   * client_no_context_takeover, or it fails the handshake against {@code deflate-no-context}.)
+   */
   @Test
   void compressedFramesPassWhenDeflateIsNegotiated() {
     TestClient c = TestClient.connect(vertx, relay.port(),
-        new WebSocketClientOptions().setTryUsePerMessageCompression(true));
+        new WebSocketClientOptions().setTryUsePerMessageCompression(true).setCompressionAllowClientNoContext(true));
     try {
-      assertThat(c.socket().headers().get("sec-websocket-extensions")).as("negotiated").contains("permessage-deflate");
+      String negotiated = c.socket().headers().get("sec-websocket-extensions");
+      if ("off".equals(compression())) {
+        assertThat(negotiated).as("declined").isNull();
+      } else {
+        assertThat(negotiated).as("negotiated").contains("permessage-deflate");
+      }
       c.hello();
       String pad = "compressible ".repeat(60);
       c.send(new JsonObject().put("t", "ping").put("id", "z").put("pad", pad));
@@ -124,6 +143,89 @@ class WebSocketConformanceTest extends RelayTestBase {
     } finally {
       c.close();
     }
+  }
+
+  /**
+   * Chromium's offer gets the answer the setting names, and the frames follow it: under
+   * {@code deflate-no-context} every server message inflates on its own (two alike pongs: with
+   * context kept, the second would point back into the first), under {@code deflate} through one
+   * stream; the client's frames are compressed each on its own, as a no-context client does. Under
+   * {@code off} nothing is answered and a compressed (RSV1) frame fails the connection with 1002.
+   */
+  @Test
+  void chromiumsOfferIsAnsweredAsTheSettingSays() throws Exception {
+    try (RawWebSocket raw = RawWebSocket.connect(vertx, relay.port(), new io.vertx.core.net.NetClientOptions(),
+        CHROMIUM_OFFER)) {
+      java.util.Set<String> answer = answeredExtension(raw.text());
+      switch (compression()) {
+        case "off" -> assertThat(answer).isEmpty();
+        case "deflate" -> assertThat(answer).containsExactly("permessage-deflate");
+        case "deflate-no-context" -> assertThat(answer).containsExactlyInAnyOrder("permessage-deflate",
+            "client_no_context_takeover", "server_no_context_takeover");
+        default -> throw new AssertionError(compression());
+      }
+      raw.sendFrame(0xC1, deflate("{\"t\":\"hello\"}"));
+      if ("off".equals(compression())) {
+        assertClosedWith(raw, "8:1002");
+        return;
+      }
+      String id = "the-same-long-id-in-both-pings-0123456789";
+      raw.sendFrame(0xC1, deflate("{\"t\":\"ping\",\"id\":\"" + id + "\"}"));
+      raw.sendFrame(0xC1, deflate("{\"t\":\"ping\",\"id\":\"" + id + "\"}"));
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(5))
+          .until(() -> raw.serverFrameList().size() >= 3);
+      java.util.List<RawWebSocket.Frame> frames = raw.serverFrameList();
+      java.util.zip.Inflater stream = new java.util.zip.Inflater(true);
+      java.util.List<String> texts = new java.util.ArrayList<>();
+      for (RawWebSocket.Frame f : frames.subList(0, 3)) {
+        assertThat(f.firstByte()).as("FIN + RSV1 + text").isEqualTo(0xC1);
+        boolean alone = "deflate-no-context".equals(compression());
+        java.util.zip.Inflater inflater = alone ? new java.util.zip.Inflater(true) : stream;
+        texts.add(inflate(inflater, f.payload()));
+        if (alone) {
+          inflater.end();
+        }
+      }
+      stream.end();
+      assertThat(texts.get(0)).contains("\"welcome\"");
+      assertThat(texts.get(1)).contains("\"pong\"").contains(id);
+      assertThat(texts.get(2)).contains("\"pong\"").contains(id);
+    }
+  }
+
+  private static java.util.Set<String> answeredExtension(String responseHead) {
+    for (String line : responseHead.substring(0, responseHead.indexOf("\r\n\r\n")).split("\r\n")) {
+      if (line.toLowerCase(java.util.Locale.ROOT).startsWith("sec-websocket-extensions:")) {
+        java.util.Set<String> params = new java.util.HashSet<>();
+        for (String p : line.substring(line.indexOf(':') + 1).split(";")) {
+          params.add(p.trim());
+        }
+        return params;
+      }
+    }
+    return java.util.Set.of();
+  }
+
+  /** One message compressed on its own (RFC 7692 §7.2.1: raw deflate, the final empty block's tail cut). */
+  private static byte[] deflate(String text) {
+    byte[] in = text.getBytes(StandardCharsets.UTF_8);
+    java.util.zip.Deflater d = new java.util.zip.Deflater(6, true);
+    d.setInput(in);
+    byte[] out = new byte[in.length + 64];
+    int n = d.deflate(out, 0, out.length, java.util.zip.Deflater.SYNC_FLUSH);
+    d.end();
+    return java.util.Arrays.copyOf(out, n - 4);
+  }
+
+  private static String inflate(java.util.zip.Inflater inflater, byte[] payload) throws Exception {
+    inflater.setInput(concat(payload, new byte[] {0, 0, (byte) 0xff, (byte) 0xff}));
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    byte[] buf = new byte[4096];
+    int n;
+    while ((n = inflater.inflate(buf)) > 0) {
+      out.write(buf, 0, n);
+    }
+    return out.toString(StandardCharsets.UTF_8);
   }
 
   private RawWebSocket helloed() {

@@ -11,9 +11,11 @@ import io.switchboard.relay.session.OutboundQueue;
 import io.switchboard.relay.session.Session;
 import io.switchboard.signaling.limit.TokenBucket;
 import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.http.ServerWebSocket;
 import io.vertx.core.internal.http.WebSocketInternal;
+import io.vertx.core.net.impl.ConnectionBase;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.HttpServerRequest;
@@ -51,9 +53,12 @@ public final class WebSocketTransport {
     this.sessionPrefix = "s-" + java.util.HexFormat.of().formatHex(node) + "-";
   }
 
-  /** Server options the WebSocket endpoint needs (sizes, permessage-deflate). */
+  /** Server options the WebSocket endpoint needs (sizes, permessage-deflate as {@code compression} says). */
   public static HttpServerOptions serverOptions(RelayOptions options) {
     int hardLimit = options.getMaxFrameBytes() * HARD_FRAME_LIMIT_FACTOR;
+    // off: a browser's offer is declined, frames go plain (no zlib state per connection);
+    // deflate-no-context: see connectionHandler
+    boolean deflate = !"off".equals(options.getCompression());
     return new HttpServerOptions()
         .setHost(options.getHost())
         .setPort(options.getPort())
@@ -66,12 +71,25 @@ public final class WebSocketTransport {
         // first chunk alone is ~4 KB of heap per WebSocket (a quarter of an idle one's cost);
         // an off-thread write would now throw instead of being queued.
         .setStrictThreadMode(true)
-        .setPerMessageWebSocketCompressionSupported(true)
+        .setPerMessageWebSocketCompressionSupported(deflate)
         .setPerFrameWebSocketCompressionSupported(false)
         .setMaxWebSocketFrameSize(hardLimit)
         .setMaxWebSocketMessageSize(hardLimit)
         // seconds: a dead peer never answers the close handshake; don't hold its socket 10 s
         .setWebSocketClosingTimeout(1);
+  }
+
+  /**
+   * The public server's connection handler, or null when Vert.x's own negotiation is what
+   * {@code compression} asks for. For {@code deflate-no-context} it swaps Vert.x's extension
+   * handshaker for {@link NoContextDeflate} before the connection reads its upgrade request.
+   */
+  public static Handler<HttpConnection> connectionHandler(RelayOptions options) {
+    if (!"deflate-no-context".equals(options.getCompression())) {
+      return null;
+    }
+    int level = new HttpServerOptions().getWebSocketCompressionLevel();
+    return connection -> NoContextDeflate.install(((ConnectionBase) connection).channel().pipeline(), level);
   }
 
   /**

@@ -65,6 +65,20 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void compressionIsOneOfThreeValuesAndSurvivesTheJsonRoundTrip() {
+    for (String v : RelayOptions.COMPRESSION_VALUES) {
+      RelayOptions o = ConfigLoader.load(Map.of("SWITCHBOARD_COMPRESSION", v), null);
+      assertThat(o.getCompression()).isEqualTo(v);
+      assertThat(new RelayOptions(o.toJson()).getCompression()).isEqualTo(v);
+    }
+    assertThat(ConfigLoader.load(Map.of(), null).getCompression()).isEqualTo(RelayOptions.DEFAULT_COMPRESSION);
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_COMPRESSION", "gzip"), null))
+        .hasMessageContaining("compression");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_COMPRESSION", "true"), null))
+        .hasMessageContaining("compression");
+  }
+
+  @Test
   void p2pSettingsFromTheEnvironment() {
     RelayOptions o = ConfigLoader.load(Map.of(
         "SWITCHBOARD_P2P_TURN_URLS", "turn:t.example:3478?transport=udp, turn:t.example:3478?transport=tcp",
