@@ -196,31 +196,12 @@ final class RawWebSocket implements AutoCloseable {
    * ping; a close frame's status is appended as {@code 8:1001}.
    */
   synchronized java.util.List<String> serverFrames() {
-    byte[] b = frames();
     java.util.List<String> out = new java.util.ArrayList<>();
-    int i = 0;
-    while (i + 2 <= b.length) {
-      int opcode = b[i] & 0x0f;
-      int len = b[i + 1] & 0x7f;
-      int at = i + 2;
-      if (len == 126) {
-        if (at + 2 > b.length) {
-          break;
-        }
-        len = ((b[at] & 0xff) << 8) | (b[at + 1] & 0xff);
-        at += 2;
-      } else if (len == 127) {
-        break; // not expected here
-      }
-      if (at + len > b.length) {
-        break;
-      }
-      if (opcode == 0x8 && len >= 2) {
-        out.add("8:" + (((b[at] & 0xff) << 8) | (b[at + 1] & 0xff)));
-      } else {
-        out.add(Integer.toHexString(opcode));
-      }
-      i = at + len;
+    for (Frame f : serverFrameList()) {
+      int opcode = f.firstByte() & 0x0f;
+      byte[] p = f.payload();
+      out.add(opcode == 0x8 && p.length >= 2 ? "8:" + (((p[0] & 0xff) << 8) | (p[1] & 0xff))
+          : Integer.toHexString(opcode));
     }
     return out;
   }
