@@ -78,8 +78,16 @@ describe('private rooms in Chromium', opts, () => {
   /** send() in the page: 'ok' once stored, or the error code it rejected with. */
   const send = (page, body) => page.evaluate(async (b) => {
     try {
-      const m = await globalThis.t.room.send(b);
-      for (let i = 0; i < 200 && m.status !== 'stored'; i++) await new Promise((r) => setTimeout(r, 25));
+      const room = globalThis.t.room;
+      const m = await room.send(b);
+      if (m.status !== 'stored') {
+        // the same message object turns 'stored' (or 'failed') in an 'update'; 5 s bounds the wait
+        await new Promise((resolve) => {
+          const timer = setTimeout(done, 5000);
+          const off = room.on('update', (u) => { if (u === m && (u.status === 'stored' || u.status === 'failed')) done(); });
+          function done() { clearTimeout(timer); off(); resolve(); }
+        });
+      }
       return m.status === 'stored' ? 'ok' : m.status;
     } catch (err) {
       return err.code;
