@@ -397,12 +397,7 @@ public final class RelayEngine {
   /** Access first: the name of a room the user may not read costs no room load. */
   private void resume(Session session, String roomName, ClientFrame.ResumePoint point) {
     long seen = accessChanges;
-    session.pendingJoins(1);
-    access.access(roomName, session.user()).onComplete(checked -> {
-      session.pendingJoins(-1);
-      if (session.isClosed()) {
-        return;
-      }
+    whileJoining(session, access.access(roomName, session.user()), checked -> {
       ErrorCode refused = checked.failed() ? ErrorCode.STORAGE_UNAVAILABLE
           : checked.result().canRead() ? null : ErrorCode.FORBIDDEN;
       if (refused != null) {
@@ -431,12 +426,7 @@ public final class RelayEngine {
         return;
       }
     }
-    session.pendingJoins(1);
-    rooms.open(roomName, nanoClock.getAsLong()).onComplete(ar -> {
-      session.pendingJoins(-1);
-      if (session.isClosed()) {
-        return;
-      }
+    whileJoining(session, rooms.open(roomName, nanoClock.getAsLong()), ar -> {
       if (ar.failed()) {
         failOpen(session, null, roomName, ar.cause());
         return;
@@ -510,18 +500,27 @@ public final class RelayEngine {
       return;
     }
     long seen = accessChanges;
-    session.pendingJoins(1);
-    access.access(join.room(), session.user()).onComplete(checked -> {
-      session.pendingJoins(-1);
-      if (session.isClosed()) {
-        return;
-      }
+    whileJoining(session, access.access(join.room(), session.user()), checked -> {
       if (checked.failed()) {
         fail(session, join.id(), checked.cause());
       } else if (!checked.result().canRead()) {
         reject(session, forbidden(join.room()).withRef(join.id()));
       } else {
-        reporting(session, join.id(), () -> openForJoin(session, join, checked.result(), seen));
+        openForJoin(session, join, checked.result(), seen);
+      }
+    });
+  }
+
+  /**
+   * A step of a join or resume: it counts against the connection's room limit while it waits, and
+   * {@code then} runs only if the connection is still open.
+   */
+  private <T> void whileJoining(Session session, Future<T> step, Handler<AsyncResult<T>> then) {
+    session.pendingJoins(1);
+    step.onComplete(ar -> {
+      session.pendingJoins(-1);
+      if (!session.isClosed()) {
+        then.handle(ar);
       }
     });
   }
@@ -536,12 +535,7 @@ public final class RelayEngine {
   }
 
   private void openForJoin(Session session, ClientFrame.Join join, Access allowed, long seen) {
-    session.pendingJoins(1);
-    rooms.open(join.room(), nanoClock.getAsLong()).onComplete(ar -> {
-      session.pendingJoins(-1);
-      if (session.isClosed()) {
-        return;
-      }
+    whileJoining(session, rooms.open(join.room(), nanoClock.getAsLong()), ar -> {
       if (ar.failed()) {
         failOpen(session, join.id(), join.room(), ar.cause());
         return;
