@@ -10,7 +10,7 @@ import java.util.Map;
 /**
  * Builds {@link RelayOptions} from defaults, then an optional JSON file, then environment
  * variables. Each setting {@code fooBar} is {@code SWITCHBOARD_FOO_BAR}; store settings are
- * {@code SWITCHBOARD_STORE_FOO_BAR}, p2p settings {@code SWITCHBOARD_P2P_FOO_BAR}, limits {@code SWITCHBOARD_LIMITS_FOO_BAR}, auth {@code SWITCHBOARD_AUTH_FOO_BAR}; {@code DATABASE_URL} and {@code SWITCHBOARD_DATA_DIR} are
+ * {@code SWITCHBOARD_STORE_FOO_BAR}, p2p settings {@code SWITCHBOARD_P2P_FOO_BAR}, limits {@code SWITCHBOARD_LIMITS_FOO_BAR}, auth {@code SWITCHBOARD_AUTH_FOO_BAR}, cluster {@code SWITCHBOARD_CLUSTER_FOO_BAR}; {@code DATABASE_URL} and {@code SWITCHBOARD_DATA_DIR} are
  * aliases for the two store settings operators set most.
  */
 public final class ConfigLoader {
@@ -33,6 +33,7 @@ public final class ConfigLoader {
     overlayEnv(json.getJsonObject("p2p"), env, PREFIX + "P2P_");
     overlayEnv(json.getJsonObject("limits"), env, PREFIX + "LIMITS_");
     overlayEnv(json.getJsonObject("auth"), env, PREFIX + "AUTH_");
+    overlayEnv(json.getJsonObject("cluster"), env, PREFIX + "CLUSTER_");
     if (env.containsKey("DATABASE_URL") && !env.get("DATABASE_URL").isBlank()) {
       store.put("databaseUrl", env.get("DATABASE_URL"));
     }

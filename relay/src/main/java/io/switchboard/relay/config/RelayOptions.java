@@ -96,6 +96,8 @@ public final class RelayOptions {
   private String allowedOrigins = DEFAULT_ALLOWED_ORIGINS;
   private String adminToken;
   private String compression = DEFAULT_COMPRESSION;
+  private int eventLoops;
+  private ClusterOptions cluster = new ClusterOptions();
   private AuthOptions auth = new AuthOptions();
   private StoreOptions store = new StoreOptions();
   private P2pOptions p2p = new P2pOptions();
@@ -147,6 +149,10 @@ public final class RelayOptions {
     setAllowedOrigins(json.getString("allowedOrigins", allowedOrigins));
     setAdminToken(json.getString("adminToken", adminToken));
     setCompression(json.getString("compression", compression));
+    setEventLoops(json.getInteger("eventLoops", eventLoops));
+    if (json.getValue("cluster") != null) {
+      setCluster(new ClusterOptions(json.getJsonObject("cluster")));
+    }
     if (json.getValue("auth") != null) {
       setAuth(new AuthOptions(json.getJsonObject("auth")));
     }
@@ -180,6 +186,8 @@ public final class RelayOptions {
         .put("allowedOrigins", allowedOrigins)
         .put("adminToken", adminToken)
         .put("compression", compression)
+        .put("eventLoops", eventLoops)
+        .put("cluster", cluster.toJson())
         .put("auth", auth.toJson())
         .put("store", store.toJson())
         .put("p2p", p2p.toJson())
@@ -304,6 +312,21 @@ public final class RelayOptions {
     compression = v;
     return this;
   }
+  /** Event loops rooms are sharded over; 0 (the default) means one per available core. */
+  public int getEventLoops() { return eventLoops; }
+  public RelayOptions setEventLoops(int v) {
+    if (v < 0 || v > 256) {
+      throw new IllegalArgumentException("eventLoops must be 0 (one per core) to 256, was " + v);
+    }
+    eventLoops = v;
+    return this;
+  }
+  /** {@link #getEventLoops()} with 0 resolved to the cores this process may use. */
+  public int effectiveEventLoops() {
+    return eventLoops > 0 ? eventLoops : Runtime.getRuntime().availableProcessors();
+  }
+  public ClusterOptions getCluster() { return cluster; }
+  public RelayOptions setCluster(ClusterOptions cluster) { this.cluster = java.util.Objects.requireNonNull(cluster, "cluster"); return this; }
   public AuthOptions getAuth() { return auth; }
   public RelayOptions setAuth(AuthOptions auth) { this.auth = java.util.Objects.requireNonNull(auth, "auth"); return this; }
   public StoreOptions getStore() { return store; }

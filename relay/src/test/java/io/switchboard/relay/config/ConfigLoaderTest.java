@@ -126,6 +126,27 @@ class ConfigLoaderTest {
   }
 
   @Test
+  void clusterSettingsComeFromTheirOwnVariables() {
+    RelayOptions o = ConfigLoader.load(Map.of("SWITCHBOARD_CLUSTER_MEMBERS", "10.0.0.1:5701, relay-2:5702",
+        "SWITCHBOARD_CLUSTER_HOST", "10.0.0.1", "SWITCHBOARD_CLUSTER_PORT", "5710", "SWITCHBOARD_EVENT_LOOPS", "3"), null);
+    assertThat(o.getCluster().enabled()).isTrue();
+    assertThat(o.getCluster().memberList()).containsExactly("10.0.0.1:5701", "relay-2:5702");
+    assertThat(o.getCluster().getHost()).isEqualTo("10.0.0.1");
+    assertThat(o.getCluster().getPort()).isEqualTo(5710);
+    assertThat(o.effectiveEventLoops()).isEqualTo(3);
+    assertThat(new RelayOptions(o.toJson()).getCluster().toJson()).isEqualTo(o.getCluster().toJson());
+    RelayOptions defaults = ConfigLoader.load(Map.of(), null);
+    assertThat(defaults.getCluster().enabled()).isFalse();
+    assertThat(defaults.effectiveEventLoops()).isEqualTo(Runtime.getRuntime().availableProcessors());
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_CLUSTER_MEMBERS", "relay-2"), null))
+        .hasMessageContaining("host:port");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_CLUSTER_MEMBERS", "relay-2:99999"), null))
+        .hasMessageContaining("1..65535");
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_EVENT_LOOPS", "-1"), null))
+        .hasMessageContaining("eventLoops");
+  }
+
+  @Test
   void envNames() {
     assertThat(ConfigLoader.envName("SWITCHBOARD_", "maxBodyBytes")).isEqualTo("SWITCHBOARD_MAX_BODY_BYTES");
     assertThat(ConfigLoader.envName("SWITCHBOARD_STORE_", "poolSize")).isEqualTo("SWITCHBOARD_STORE_POOL_SIZE");
@@ -134,7 +155,7 @@ class ConfigLoaderTest {
   @Test
   void theReadmeConfigTablesListExactlyTheSettingsAndTheirDefaults() throws IOException {
     String readme = Files.readString(Path.of("..", "README.md"));
-    Matcher row = Pattern.compile("(?m)^\\| `(\\w+)` \\| `(\\w+)` \\| `?([^`|]*?)`? \\|").matcher(readme);
+    Matcher row = Pattern.compile("(?m)^\\| `([\\w.]+)` \\| `(\\w+)` \\| `?([^`|]*?)`? \\|").matcher(readme);
     Map<String, String> documented = new java.util.LinkedHashMap<>();
     while (row.find()) {
       documented.put(row.group(1), row.group(3).trim());
@@ -144,11 +165,14 @@ class ConfigLoaderTest {
     var p2p = new P2pOptions().toJson();
     var limits = new LimitsOptions().toJson();
     var auth = new AuthOptions().toJson();
+    var cluster = new ClusterOptions().toJson();
     Set<String> keys = new LinkedHashSet<>(relay.fieldNames());
     keys.remove("store");
     keys.remove("p2p");
     keys.remove("limits");
     keys.remove("auth");
+    keys.remove("cluster");
+    cluster.fieldNames().forEach(key -> keys.add("cluster." + key));
     keys.addAll(store.fieldNames());
     keys.addAll(p2p.fieldNames());
     keys.addAll(limits.fieldNames());
@@ -171,6 +195,10 @@ class ConfigLoaderTest {
       if (auth.getValue(key) != null) {
         assertThat(documented.get(key)).as(key).isEqualTo(auth.getValue(key).toString());
       }
+    }
+    for (String key : cluster.fieldNames()) {
+      Object value = cluster.getValue(key);
+      assertThat(documented.get("cluster." + key)).as(key).isEqualTo(value == null ? "unset" : value.toString());
     }
     for (String key : p2p.fieldNames()) {
       if (p2p.getValue(key) != null) {
