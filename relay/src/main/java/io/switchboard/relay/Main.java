@@ -6,9 +6,11 @@ import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
 import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.relay.cluster.ClusterStart;
 import io.switchboard.relay.config.ConfigLoader;
 import io.switchboard.relay.config.RelayOptions;
 import io.vertx.core.Vertx;
+import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.Label;
@@ -45,19 +47,35 @@ public final class Main {
       return;
     }
 
+    String clusterProblem = ClusterStart.problem(options);
+    if (clusterProblem != null) {
+      System.err.println("switchboard: " + clusterProblem);
+      System.exit(2);
+      return;
+    }
+
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);
     new JvmGcMetrics().bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
     new ProcessorMetrics().bindTo(registry);
-    Vertx vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-            // the public and admin servers would otherwise share (and fight over) one set of gauges
-            .addLabels(Label.LOCAL)))
-        .withMetrics(new MicrometerMetricsFactory(registry))
-        .build();
-
+    VertxOptions vertxOptions = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+        // the public and admin servers would otherwise share (and fight over) one set of gauges
+        .addLabels(Label.LOCAL));
+    VertxBuilder builder = Vertx.builder().with(vertxOptions).withMetrics(new MicrometerMetricsFactory(registry));
     RelayVerticle relay = new RelayVerticle(options, registry);
+    Vertx vertx;
+    if (options.getCluster().enabled()) {
+      try {
+        vertx = ClusterStart.start(builder, vertxOptions, options, relay.incarnation()).await();
+      } catch (Exception e) {
+        log.error("joining the cluster {} failed: {}", options.getCluster().getMembers(), e.getMessage(), e);
+        System.exit(1);
+        return;
+      }
+    } else {
+      vertx = builder.build();
+    }
     String deployment;
     try {
       deployment = vertx.deployVerticle(relay).await();

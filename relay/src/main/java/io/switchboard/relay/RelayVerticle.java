@@ -8,6 +8,8 @@ import io.switchboard.relay.access.Visibility;
 import io.switchboard.relay.auth.Authenticator;
 import io.switchboard.relay.auth.CompositeAuthenticator;
 import io.switchboard.relay.auth.Secrets;
+import io.switchboard.relay.cluster.ClusterApi;
+import io.switchboard.relay.cluster.ClusterView;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.http.AdminApi;
 import io.switchboard.relay.http.AdminRoomsApi;
@@ -82,6 +84,7 @@ public final class RelayVerticle extends VerticleBase {
   private StunServer stun;
   private HttpServer publicServer;
   private HttpServer adminServer;
+  private ClusterView cluster;
 
   public RelayVerticle(RelayOptions options, PrometheusMeterRegistry registry) {
     this(options, registry, System::currentTimeMillis);
@@ -96,6 +99,7 @@ public final class RelayVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     limits = new AddressLimits(options.getLimits(), System::nanoTime, registry);
+    cluster = ClusterView.attach(vertx, context, incarnation, registry);
     Path dataDir = Path.of(options.getStore().getDataDir());
     return Database.start(vertx, options.getStore())
         .compose(db -> {
@@ -196,10 +200,11 @@ public final class RelayVerticle extends VerticleBase {
   }
 
   private Future<HttpServer> listenAdmin(MessageStore store) {
+    Router admin = new AdminApi(vertx, engine, store, registry, database::healthProblem, options.getAdminToken()).router();
+    ClusterApi.mount(admin, cluster);
     adminServer = vertx.createHttpServer(new HttpServerOptions().setHost(options.getAdminHost())
             .setPort(options.getAdminPort()).setCompressionSupported(true).setHttp2ClearTextEnabled(false))
-        .requestHandler(new AdminApi(vertx, engine, store, registry, database::healthProblem,
-            options.getAdminToken()).router());
+        .requestHandler(admin);
     return adminServer.listen();
   }
 
@@ -236,6 +241,11 @@ public final class RelayVerticle extends VerticleBase {
   /** Rooms' visibility and members' roles; changes made here reach connected users at once. */
   public AccessControl access() {
     return access;
+  }
+
+  /** This relay's view of the cluster (a cluster of one when not clustered). */
+  public ClusterView cluster() {
+    return cluster;
   }
 
   public Database database() {

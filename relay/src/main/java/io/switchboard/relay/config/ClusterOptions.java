@@ -12,12 +12,16 @@ import java.util.List;
 public final class ClusterOptions {
   public static final String DEFAULT_HOST = "127.0.0.1";
   public static final int DEFAULT_PORT = 5701;
+  /** 0: any free port. */
+  public static final int DEFAULT_BUS_PORT = 0;
 
   /** Comma-separated {@code host:port} of the members to join (this relay may be among them). */
   private String members;
   /** The address this relay's Hazelcast member binds and announces. */
   private String host = DEFAULT_HOST;
   private int port = DEFAULT_PORT;
+  /** The port of the event bus's own TCP server (relay-to-relay messages), on {@code host}. */
+  private int busPort = DEFAULT_BUS_PORT;
 
   public ClusterOptions() {
   }
@@ -36,10 +40,11 @@ public final class ClusterOptions {
     setMembers(json.getString("members", members));
     setHost(json.getString("host", host));
     setPort(json.getInteger("port", port));
+    setBusPort(json.getInteger("busPort", busPort));
   }
 
   public JsonObject toJson() {
-    return new JsonObject().put("members", members).put("host", host).put("port", port);
+    return new JsonObject().put("members", members).put("host", host).put("port", port).put("busPort", busPort);
   }
 
   /** True when members are configured: the relay starts clustered. */
@@ -75,6 +80,11 @@ public final class ClusterOptions {
   }
   public int getPort() { return port; }
   public ClusterOptions setPort(int v) { port = port("cluster.port", Integer.toString(v)); return this; }
+  public int getBusPort() { return busPort; }
+  public ClusterOptions setBusPort(int v) {
+    busPort = v == 0 ? 0 : port("cluster.busPort", Integer.toString(v));
+    return this;
+  }
 
   private static int port(String name, String raw) {
     int value;
