@@ -128,11 +128,12 @@ class ConfigLoaderTest {
   @Test
   void clusterSettingsComeFromTheirOwnVariables() {
     RelayOptions o = ConfigLoader.load(Map.of("SWITCHBOARD_CLUSTER_MEMBERS", "10.0.0.1:5701, relay-2:5702",
-        "SWITCHBOARD_CLUSTER_HOST", "10.0.0.1", "SWITCHBOARD_CLUSTER_PORT", "5710", "SWITCHBOARD_EVENT_LOOPS", "3"), null);
+        "SWITCHBOARD_CLUSTER_HOST", "10.0.0.1", "SWITCHBOARD_CLUSTER_PORT", "5710", "SWITCHBOARD_CLUSTER_BUS_PORT", "5810", "SWITCHBOARD_EVENT_LOOPS", "3"), null);
     assertThat(o.getCluster().enabled()).isTrue();
     assertThat(o.getCluster().memberList()).containsExactly("10.0.0.1:5701", "relay-2:5702");
     assertThat(o.getCluster().getHost()).isEqualTo("10.0.0.1");
     assertThat(o.getCluster().getPort()).isEqualTo(5710);
+    assertThat(o.getCluster().getBusPort()).isEqualTo(5810);
     assertThat(o.effectiveEventLoops()).isEqualTo(3);
     assertThat(new RelayOptions(o.toJson()).getCluster().toJson()).isEqualTo(o.getCluster().toJson());
     RelayOptions defaults = ConfigLoader.load(Map.of(), null);
@@ -142,6 +143,9 @@ class ConfigLoaderTest {
         .hasMessageContaining("host:port");
     assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_CLUSTER_MEMBERS", "relay-2:99999"), null))
         .hasMessageContaining("1..65535");
+    assertThat(defaults.getCluster().getBusPort()).as("any free port").isZero();
+    assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_CLUSTER_BUS_PORT", "-1"), null))
+        .hasMessageContaining("cluster.busPort");
     assertThatThrownBy(() -> ConfigLoader.load(Map.of("SWITCHBOARD_EVENT_LOOPS", "-1"), null))
         .hasMessageContaining("eventLoops");
   }
