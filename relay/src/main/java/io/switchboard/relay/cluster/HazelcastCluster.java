@@ -54,7 +54,9 @@ public final class HazelcastCluster {
     NetworkConfig network = config.getNetworkConfig();
     String address = address(options.getHost());
     network.setPort(options.getPort()).setPortAutoIncrement(false).setPublicAddress(address + ":" + options.getPort());
-    network.getInterfaces().setEnabled(true).clear().addInterface(address);
+    // the address itself, not interface matching: that only knows the addresses interfaces list
+    // (127.0.0.2 or a container's NATed address would not start)
+    config.setProperty("hazelcast.local.localAddress", address);
     JoinConfig join = network.getJoin();
     join.getMulticastConfig().setEnabled(false);
     join.getAutoDetectionConfig().setEnabled(false);
@@ -62,7 +64,7 @@ public final class HazelcastCluster {
     return config;
   }
 
-  /** Hazelcast's interface list takes addresses, operators may give a name (a pod's DNS name). */
+  /** Hazelcast binds an address, operators may give a name (a pod's DNS name). */
   private static String address(String host) {
     try {
       return InetAddress.getByName(host).getHostAddress();

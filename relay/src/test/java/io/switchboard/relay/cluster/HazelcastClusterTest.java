@@ -23,8 +23,8 @@ class HazelcastClusterTest {
     assertThat(join.getTcpIpConfig().getMembers()).containsExactly("127.0.0.1:5801", "127.0.0.1:5802");
     assertThat(config.getNetworkConfig().getPort()).isEqualTo(5802);
     assertThat(config.getNetworkConfig().isPortAutoIncrement()).isFalse();
-    assertThat(config.getNetworkConfig().getInterfaces().isEnabled()).isTrue();
-    assertThat(config.getNetworkConfig().getInterfaces().getInterfaces()).containsExactly("127.0.0.1");
+    assertThat(config.getProperty("hazelcast.local.localAddress")).isEqualTo("127.0.0.1");
+    assertThat(config.getNetworkConfig().getPublicAddress()).isEqualTo("127.0.0.1:5802");
     assertThat(config.getClusterName()).isEqualTo(HazelcastCluster.CLUSTER_NAME);
     assertThat(config.getProperty("hazelcast.phone.home.enabled")).isEqualTo("false");
     assertThat(config.getProperty("hazelcast.socket.bind.any")).isEqualTo("false");
