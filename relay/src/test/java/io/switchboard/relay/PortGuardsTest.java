@@ -82,7 +82,7 @@ class PortGuardsTest extends RelayTestBase {
 
   @Test
   void everythingElseNeedsTheAdminToken() {
-    for (String path : new String[] {"/metrics", "/steering", "/nothing-here"}) {
+    for (String path : new String[] {"/metrics", "/steering", "/cluster", "/cluster?room=x", "/nothing-here"}) {
       for (String[] headers : new String[][] {{}, {"Authorization", "Bearer wrong-token-0123456789"},
           {"Authorization", "Bearer " + TOKEN + "x"}, {"Authorization", "Bearer " + TOKEN.substring(1)},
           {"Authorization", "Basic " + TOKEN}, {"Authorization", TOKEN}}) {
@@ -97,6 +97,13 @@ class PortGuardsTest extends RelayTestBase {
     assertThat(get(relay.adminPort(), "/metrics", "Authorization", "Bearer " + TOKEN).statusCode()).isEqualTo(200);
     assertThat(get(relay.adminPort(), "/steering", "Authorization", "bearer " + TOKEN).statusCode()).isEqualTo(200);
     assertThat(get(relay.adminPort(), "/nothing-here", "Authorization", "Bearer " + TOKEN).statusCode()).isEqualTo(404);
+    HttpResponse<byte[]> cluster = get(relay.adminPort(), "/cluster?room=x", "Authorization", "Bearer " + TOKEN);
+    assertThat(cluster.statusCode()).isEqualTo(200);
+    // a relay that is not clustered is a cluster of one, named by its incarnation, owning every room
+    JsonObject view = new JsonObject(new String(cluster.body(), StandardCharsets.UTF_8));
+    assertThat(view.getBoolean("clustered")).isFalse();
+    assertThat(view.getString("node")).isEqualTo(relay.incarnation()).isEqualTo(view.getString("owner"));
+    assertThat(view.getInteger("size")).isEqualTo(1);
   }
 
   // --- allowedOrigins ---------------------------------------------------------------------------

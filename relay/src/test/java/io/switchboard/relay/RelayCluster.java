@@ -76,6 +76,11 @@ final class RelayCluster implements AutoCloseable {
       return new JsonObject(r.body());
     }
 
+    /** SIGSTOP: alive, sockets open, answering nothing, like a frozen VM or a long pause. */
+    void freeze() throws IOException, InterruptedException {
+      new ProcessBuilder("kill", "-STOP", Long.toString(process.pid())).inheritIO().start().waitFor();
+    }
+
     void kill9() throws InterruptedException {
       process.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
     }
@@ -105,6 +110,13 @@ final class RelayCluster implements AutoCloseable {
         .setEmbeddedPort(pgPort)), 60);
     String password = Files.readString(dir.resolve("db").resolve("pg-password")).trim();
     databaseUrl = "postgres://postgres:" + password + "@127.0.0.1:" + pgPort + "/postgres";
+  }
+
+  /** The incarnation that holds {@code room}'s claim in the shared database, or null. */
+  String claimOwner(String room) {
+    var rows = TestClient.sync(db.pool().preparedQuery("SELECT owner FROM rooms WHERE name = $1")
+        .execute(io.vertx.sqlclient.Tuple.of(room)), 10);
+    return rows.size() == 0 ? null : rows.iterator().next().getString(0);
   }
 
   String databaseUrl() {
