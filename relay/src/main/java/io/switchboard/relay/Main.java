@@ -69,7 +69,10 @@ public final class Main {
       try {
         vertx = ClusterStart.start(builder, vertxOptions, options, relay.incarnation()).await();
       } catch (Exception e) {
-        log.error("joining the cluster {} failed: {}", options.getCluster().getMembers(), e.getMessage(), e);
+        // e.g. "Port [5701] is already in use": name the settings that chose it
+        log.error("joining the cluster failed (this member {}:{}, SWITCHBOARD_CLUSTER_HOST/_PORT; members {}): {}",
+            options.getCluster().getHost(), options.getCluster().getPort(), options.getCluster().getMembers(),
+            e.getMessage(), e);
         System.exit(1);
         return;
       }
