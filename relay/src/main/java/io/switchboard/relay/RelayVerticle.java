@@ -58,7 +58,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Wiring only: starts storage and the STUN service, builds the engine, listens on the public port
  * ({@code /ws}, {@code /api}, {@code /api/admin/}, the web client at {@code /}) and the admin port ({@code /health}, {@code /ready}, {@code /metrics},
- * {@code /steering}). A single
+ * {@code /steering}, {@code /cluster}). A single
  * instance: the engine's state lives on this verticle's event loop.
  */
 public final class RelayVerticle extends VerticleBase {

@@ -59,7 +59,7 @@ class ClusterTest {
   void threeRelaysAgreeOnEveryRoomOwnerLoseAKilledOneMovingOnlyItsRoomsAndTakeInAFourth() throws Exception {
     long launched = System.nanoTime();
     List<RelayCluster.Node> three = cluster.start(3, ENV);
-    awaitMembers(three, 3, Duration.ofSeconds(30));
+    awaitMembers(three, 3, Duration.ofSeconds(60));
     System.out.printf("cluster: 3 relays launched to one cluster of 3 in %d ms%n", msSince(launched));
 
     Set<String> ids = new HashSet<>();
@@ -108,7 +108,7 @@ class ClusterTest {
     long joining = System.nanoTime();
     RelayCluster.Node fourth = cluster.start(1, ENV).get(0);
     List<RelayCluster.Node> now = List.of(three.get(0), three.get(2), fourth);
-    awaitMembers(now, 3, Duration.ofSeconds(30));
+    awaitMembers(now, 3, Duration.ofSeconds(45));
     System.out.printf("cluster: a fourth relay launched and seen by all in %d ms%n", msSince(joining));
     String fourthId = fourth.cluster().getString("node");
     JsonObject grown = agreedOwners(now);

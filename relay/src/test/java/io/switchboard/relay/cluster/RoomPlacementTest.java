@@ -119,6 +119,28 @@ class RoomPlacementTest {
   }
 
   @Test
+  void aLookupAllocatesNothing() {
+    var threads = (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+    RoomPlacement p = new RoomPlacement(nodes(5));
+    String[] names = rooms.toArray(String[]::new);
+    long sink = 0;
+    for (String r : names) {
+      sink += p.owner(r).length(); // warm up
+    }
+    long thread = Thread.currentThread().getId();
+    long before = threads.getThreadAllocatedBytes(thread);
+    for (int round = 0; round < 5; round++) {
+      for (String r : names) {
+        sink += p.owner(r).length();
+      }
+    }
+    long allocated = threads.getThreadAllocatedBytes(thread) - before;
+    // 100,000 lookups; a single boxed long or iterator per lookup would be megabytes
+    assertThat(allocated).as("bytes allocated by 100,000 lookups").isLessThan(64 * 1024);
+    assertThat(sink).isPositive();
+  }
+
+  @Test
   void noMembersNoOwnerOneMemberOwnsAll() {
     assertThat(new RoomPlacement(List.of()).owner("x")).isNull();
     RoomPlacement one = new RoomPlacement(List.of("only"));
