@@ -145,7 +145,7 @@ public final class ClusterView {
   public Future<List<Member>> members() {
     List<String> nodes = placement.nodes();
     if (manager == null) {
-      return Future.succeededFuture(List.of(new Member(self, null)));
+      return Future.succeededFuture(nodes.stream().map(node -> new Member(node, null)).toList());
     }
     List<Future<Member>> infos = new ArrayList<>();
     for (String node : nodes) {
