@@ -125,7 +125,7 @@ class ClusterTest {
     long term = System.nanoTime();
     assertThat(drained.sigterm()).as("a clean drain: the signal's status, not Main's unclean 3").isEqualTo(CLEAN_SIGTERM_EXIT);
     List<RelayCluster.Node> left = List.of(three.get(0), fourth);
-    awaitMembers(left, 2, Duration.ofSeconds(5));
+    awaitMembers(left, 2, Duration.ofSeconds(10));
     System.out.printf("cluster: a SIGTERM'd relay stopped and left the others' view in %d ms%n", msSince(term));
     agreedOwners(left);
 
