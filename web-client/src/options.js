@@ -2,6 +2,7 @@
 import { DEFAULT_BACKOFF, DEFAULT_BREAKER } from './backoff.js';
 import { DEFAULT_CACHE } from './cache.js';
 import { DEFAULT_REFRESH_MARGIN_MS } from './refresh.js';
+import { DEFAULT_URL_COOLDOWN_MS } from './urls.js';
 import { WINDOW_SIZE } from './window.js';
 
 export const DEFAULT_OPTIONS = Object.freeze({
@@ -37,6 +38,8 @@ export const DEFAULT_OPTIONS = Object.freeze({
   /** Client ping interval; the server's `welcome.heartbeatMs` when unset. */
   heartbeatMs: undefined,
   connectTimeoutMs: 10000,
+  /** With several URLs: how long one that failed or sent the client away is skipped. */
+  urlCooldownMs: DEFAULT_URL_COOLDOWN_MS,
   requestTimeoutMs: 30000,
   /** How long the NAT probe may gather candidates. */
   probeTimeoutMs: 3000,
