@@ -15,11 +15,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * A chat user of the failover test that behaves as the SDK does with several relay URLs
  * (web-client/src/connection.js, urls.js): one socket to one relay; after a drop the same relay
- * first, after a connect that got no welcome the next one, with backoff (100 ms doubling to 800 ms);
+ * first, after a connect that got no welcome the next one, with the SDK's default backoff (500 ms
+ * doubling, up to half of it off at random; web-client/src/backoff.js), so the catch-up it measures
+ * is the SDK's;
  * {@code hello} with its token and {@code resume} ({@code {seq, epoch}} per room, the end of what
  * it holds without a gap); {@code joined.divergedAfter} drops what it holds past that point; an
  * outbox of sends not acked {@code stored:true}, re-sent with {@code resend:true} after every
@@ -29,8 +32,8 @@ import java.util.TreeMap;
  * context; the test thread reads it through the synchronized methods.
  */
 final class FailoverClient {
-  private static final long BACKOFF_BASE_MS = 100;
-  private static final long BACKOFF_MAX_MS = 800;
+  private static final long BACKOFF_BASE_MS = 500;
+  private static final long BACKOFF_MAX_MS = 30_000;
 
   /** What the client knows about one room. */
   static final class RoomView {
@@ -247,8 +250,14 @@ final class FailoverClient {
 
   private void retry() {
     if (!closed) {
-      vertx.setTimer(Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS << Math.min(attempt++, 4)), id -> connect());
+      vertx.setTimer(backoff(attempt++), id -> connect());
     }
+  }
+
+  /** The SDK's nextRetryDelay with its defaults: min(30 s, 500 ms · 2^n) · (1 − 0.5 · random). */
+  private static long backoff(int attempt) {
+    long raw = Math.min(BACKOFF_MAX_MS, BACKOFF_BASE_MS << Math.min(attempt, 6));
+    return Math.max(1, Math.round(raw * (1 - 0.5 * ThreadLocalRandom.current().nextDouble())));
   }
 
   private synchronized void frame(WebSocket socket, int port, JsonObject f) {
@@ -333,7 +342,7 @@ final class FailoverClient {
       String r = room != null ? room : joinOf;
       rooms.get(r).joined = false;
       WebSocket socket = ws;
-      vertx.setTimer(BACKOFF_BASE_MS * 2, id -> {
+      vertx.setTimer(backoff(0), id -> {
         synchronized (this) {
           if (socket == ws && ws != null) {
             join(r);
