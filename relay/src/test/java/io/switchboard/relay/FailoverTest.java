@@ -133,8 +133,10 @@ class FailoverTest {
     try (TestClient probe = TestClient.connect(vertx, portB)) {
       probe.hello(null, null);
       long start = System.nanoTime();
-      refused = probe.request(new JsonObject().put("t", "join").put("room", ROOMS.get(0)));
+      probe.send(new JsonObject().put("t", "join").put("id", 1).put("room", ROOMS.get(0)));
+      refused = probe.poll(Duration.ofMillis(3 * LEASE_MS)); // B's answer takes longer than TestClient's timeout
       waitedMs = (System.nanoTime() - start) / 1_000_000;
+      assertThat(refused).as("B's answer within 3 leases").isNotNull();
     }
     assertThat(refused.getString("code")).as(refused.encode()).isEqualTo("room_unavailable");
     assertThat(refused.getString("room")).isEqualTo(ROOMS.get(0));
