@@ -218,17 +218,27 @@ export class Client extends Emitter {
         return await this.#requestUntilAnswered(frame);
       } catch (err) {
         if (!RETRYABLE_JOIN_ERRORS.has(err?.code)) throw err;
-        if (err.code === 'room_unavailable') this.counters.roomUnavailable++;
+        if (err.code === 'room_unavailable') this.#roomElsewhere();
         await this.#sleep(nextRetryDelay(attempt, this.options.reconnect, this.options.random));
         if (this.rooms.get(room.name) !== room || this.state === State.CLOSED) throw err;
       }
     }
   }
 
+  /**
+   * `room_unavailable`: another relay sequences the room (or is taking it over). With several URLs
+   * the client moves to the next usable one, where the room may be (the relay that took it over
+   * while this one was away, or the one this client left after a 1013); the join is retried there.
+   */
+  #roomElsewhere() {
+    this.counters.roomUnavailable++;
+    this.conn.moveOn();
+  }
+
   /** The relay dropped us from a joined room (room_unavailable): rejoin it as join() would. */
   async #rejoin(room) {
     room._unavailable();
-    this.counters.roomUnavailable++;
+    this.#roomElsewhere();
     try {
       await this.#sleep(nextRetryDelay(0, this.options.reconnect, this.options.random));
       if (this.rooms.get(room.name) !== room || this.state === State.CLOSED) return;

@@ -172,6 +172,23 @@ export class Connection extends Emitter {
     this.#open();
   }
 
+  /**
+   * Leaves the open socket for the next URL when one is usable (the relay refused a room another
+   * relay sequences); rooms resume there as after any reconnect. @returns {boolean} whether it moved
+   */
+  moveOn() {
+    if (this.state !== State.OPEN || !this.rotation.moveOn()) return false;
+    const ws = this.#ws;
+    this.#detach();
+    try {
+      ws?.close(1000, 'moving to another relay');
+    } catch {
+      // already closing
+    }
+    this.#dropped(1000, 'moving to another relay');
+    return true;
+  }
+
   /** Closes for good: rejects what is pending, stops every timer. */
   close() {
     if (this.state === State.CLOSED) return;

@@ -53,6 +53,18 @@ export class UrlRotation {
     this.#index = soonest;
   }
 
+  /**
+   * The current relay cannot serve what the client needs (another live relay sequences one of its
+   * rooms): move to the next URL, skipping this one, if another is usable now.
+   * @returns {boolean} whether it moved
+   */
+  moveOn() {
+    const t = this.now();
+    if (!this.#skipUntil.some((until, i) => i !== this.#index && until <= t)) return false;
+    this.refused();
+    return true;
+  }
+
   /** The current URL said welcome: it is usable again, and the client stays on it. */
   succeeded() {
     this.#skipUntil[this.#index] = 0;

@@ -92,6 +92,19 @@ describe('UrlRotation', () => {
     expect(r.current).toBe(B);
   });
 
+  it('moveOn moves only when another URL is usable now', () => {
+    let t = 0;
+    const r = new UrlRotation([A, B], { cooldownMs: 1000, now: () => t });
+    expect(r.moveOn()).toBe(true);
+    expect(r.current).toBe(B);
+    expect(r.moveOn()).toBe(false); // A is skipped
+    expect(r.current).toBe(B);
+    t = 1000;
+    expect(r.moveOn()).toBe(true);
+    expect(r.current).toBe(A);
+    expect(new UrlRotation([A]).moveOn()).toBe(false);
+  });
+
   it('one URL is always the one tried', () => {
     const r = new UrlRotation([A]);
     r.refused();
@@ -260,6 +273,64 @@ describe('client failover', () => {
     expect(room.messages.map((m) => m.body)).toEqual(['stored on A', 'only fanned out by A', 'written while no relay answers']);
     expect(client.stats().outbox).toBe(0);
     expect(client.stats().reconnects).toBe(1);
+  });
+
+  it('a join refused with room_unavailable (another relay sequences the room) moves to the next relay', async () => {
+    const { servers, WebSocket } = relays(A, B);
+    servers[A].handlers.join = (socket, f) => {
+      socket.deliver({ t: 'error', code: 'room_unavailable', message: 'another relay', ref: f.id, room: f.room });
+      return true;
+    };
+    const clock = new ManualClock();
+    const client = await connect([A, B], { WebSocket, storage: 'memory', clock, p2p: false, random: () => 0 });
+    closers.push(client);
+    const joining = client.join('lobby');
+    await settle();
+    await clock.advance(500 + 500);
+    const room = await joining;
+    expect(room.joined).toBe(true);
+    expect(client.url).toBe(B);
+    expect(servers[B].framesOf('join').map((f) => f.room)).toEqual(['lobby']);
+    expect(client.stats().roomUnavailable).toBe(1);
+  });
+
+  it('a room taken away unsolicited (fenced) is rejoined on the next relay', async () => {
+    const { servers, WebSocket } = relays(A, B);
+    const clock = new ManualClock();
+    const client = await connect([A, B], { WebSocket, storage: 'memory', clock, p2p: false, random: () => 0 });
+    closers.push(client);
+    const room = await client.join('lobby');
+    servers[A].open[0].deliver({ t: 'error', code: 'room_unavailable', message: 'moved', room: 'lobby' });
+    await settle();
+    expect(room.joined).toBe(false);
+    await clock.advance(500 + 500);
+    expect(client.url).toBe(B);
+    expect(room.joined).toBe(true);
+    expect(servers[B].framesOf('join').map((f) => f.room)).toEqual(['lobby']);
+  });
+
+  it('room_unavailable keeps the client where it is when no other relay is usable (the other is dead)', async () => {
+    const { servers, WebSocket } = relays(A, B);
+    const clock = new ManualClock();
+    const client = await connect([A, B], { WebSocket, storage: 'memory', clock, p2p: false, random: () => 0 });
+    closers.push(client);
+    servers[A].accepting = false;
+    servers[A].open[0].drop(1006);
+    await settle();
+    await clock.advance(500 + 1000); // A refused: skipped; the client is on B
+    expect(client.url).toBe(B);
+    let refusals = 1; // B is still taking the room over from A: refused once
+    servers[B].handlers.join = (socket, f) => {
+      if (refusals-- <= 0) return false;
+      socket.deliver({ t: 'error', code: 'room_unavailable', message: 'loading', ref: f.id, room: f.room });
+      return true;
+    };
+    const joining = client.join('lobby');
+    await settle();
+    await clock.advance(500);
+    expect((await joining).joined).toBe(true);
+    expect(client.url).toBe(B);
+    expect(servers[A].sockets).toHaveLength(2);
   });
 
   it('the guest token is kept per URL list; one URL in an array keeps the key of that URL', async () => {
