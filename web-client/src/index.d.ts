@@ -406,8 +406,9 @@ export declare const ErrorCode: Readonly<{
 
 /**
  * Connects; resolves after the server's welcome. `url` may list several relays on one database:
- * the client stays on the one that works, and moves to the next after a connect that fails or a
- * close with 1001/1012/1013 (after any other drop it tries the same relay first).
+ * the client stays on the one that works, and moves to the next after a connect that fails, a
+ * close with 1001/1012/1013 (after any other drop it tries the same relay first), or a
+ * `room_unavailable` while another URL is usable.
  */
 export declare function connect(url: string | string[], options?: ConnectOptions): Promise<Client>;
 
