@@ -175,7 +175,7 @@ export interface ConnectOptions {
    * on every connect and `refreshMarginMs` before each expiry (then sent as `auth` on the open
    * socket), and at once on `token_expired`; a refused token is asked for once more. A fixed string
    * cannot be renewed: when it is refused the client stops ('suspended', an 'unauthorized' error).
-   * Unset: a guest; the guest token is stored per URL (a reload keeps the user) and renewed before
+   * Unset: a guest; the guest token is stored per URL or URL list (a reload keeps the user) and renewed before
    * it expires.
    */
   token?: TokenSource;

@@ -9,7 +9,7 @@ export const DEFAULT_OPTIONS = Object.freeze({
   /**
    * A string (a JWT, or a guest token from a previous welcome), or a function returning one or a
    * promise of one (e.g. supabase-js's session's access_token), called on every connect and before
-   * each expiry. Unset: a guest, whose token is kept in storage per URL and renewed before expiry.
+   * each expiry. Unset: a guest, whose token is kept in storage per URL (list) and renewed before expiry.
    */
   token: undefined,
   /** How long before the token's expiry the SDK refreshes it (jittered; see src/refresh.js). */
