@@ -386,7 +386,8 @@ final class FailoverClient {
    * joined named, and every message written before the kill acked stored.
    */
   private void checkCaughtUp() {
-    if (killNanos == 0 || caughtUpNanos != 0 || connectedPort == ports.get(0) && ports.size() > 1 || connectedPort < 0) {
+    boolean onKilled = ports.size() > 1 && connectedPort == ports.get(0);
+    if (killNanos == 0 || caughtUpNanos != 0 || onKilled || connectedPort < 0) {
       return;
     }
     for (RoomView v : rooms.values()) {
