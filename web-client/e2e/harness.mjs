@@ -98,8 +98,16 @@ export async function startRelay(env = {}, { readmeDefaults = false } = {}) {
       const res = await fetch(`${base}/api/rooms/${encodeURIComponent(room)}/messages${query}`);
       return res.json();
     },
+    /** SIGKILL, as a crash: no shutdown hook runs, its rooms stay claimed until their leases run out. */
+    async kill9() {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise(r => child.once('exit', r));
+        child.kill('SIGKILL');
+        await exited;
+      }
+    },
     async stop() {
-      if (child.exitCode === null) {
+      if (child.exitCode === null && child.signalCode === null) { // not exited (nor killed by kill9)
         const exited = new Promise(r => child.once('exit', r));
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 20_000);

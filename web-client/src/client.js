@@ -56,16 +56,21 @@ export class Client extends Emitter {
   /** @type {Set<number>} ids of signalling frames, whose errors are only counted */
   #quiet = new Set();
 
-  /** @param {string} url @param {ReturnType<typeof resolveOptions>} options */
+  /** @param {string|string[]} url @param {ReturnType<typeof resolveOptions>} options */
   constructor(url, options) {
     super();
-    this.url = url;
+    this.urls = Array.isArray(url) ? [...url] : [url];
     this.options = options;
     this.clock = options.clock ?? systemClock;
   }
 
   get state() {
     return this.conn?.state ?? 'connecting';
+  }
+
+  /** The relay URL in use (or tried next). */
+  get url() {
+    return this.conn?.url ?? this.urls[0];
   }
 
   get user() {
@@ -99,10 +104,12 @@ export class Client extends Emitter {
     this.storage = await openStorage(o);
     this.outbox = await new Outbox(this.storage).load();
     this.cache = new MessageCache(this.storage, { ...o.cache, idle: o.idle, now: () => this.clock.now() });
-    const tokenKey = `token:${this.url}`;
+    // One key per URL list (a single URL keeps the key it always had): every relay of the list
+    // accepts the same guest token when they share SWITCHBOARD_SECRET.
+    const tokenKey = `token:${this.urls.join(' ')}`;
     const tokenFn = typeof o.token === 'function' ? o.token : undefined;
     const token = tokenFn ? null : o.token ?? (await this.storage.kvGet(tokenKey)) ?? null;
-    this.conn = new Connection(this.url, {
+    this.conn = new Connection(this.urls, {
       WebSocket: o.WebSocket,
       token,
       tokenFn,
@@ -114,6 +121,7 @@ export class Client extends Emitter {
       heartbeatMs: o.heartbeatMs,
       connectTimeoutMs: o.connectTimeoutMs,
       requestTimeoutMs: o.requestTimeoutMs,
+      urlCooldownMs: o.urlCooldownMs,
       clock: this.clock,
       random: o.random,
       network: o.network,
@@ -210,17 +218,27 @@ export class Client extends Emitter {
         return await this.#requestUntilAnswered(frame);
       } catch (err) {
         if (!RETRYABLE_JOIN_ERRORS.has(err?.code)) throw err;
-        if (err.code === 'room_unavailable') this.counters.roomUnavailable++;
+        if (err.code === 'room_unavailable') this.#roomElsewhere();
         await this.#sleep(nextRetryDelay(attempt, this.options.reconnect, this.options.random));
         if (this.rooms.get(room.name) !== room || this.state === State.CLOSED) throw err;
       }
     }
   }
 
+  /**
+   * `room_unavailable`: another relay sequences the room (or is taking it over). With several URLs
+   * the client moves to the next usable one, where the room may be (the relay that took it over
+   * while this one was away, or the one this client left after a 1013); the join is retried there.
+   */
+  #roomElsewhere() {
+    this.counters.roomUnavailable++;
+    this.conn.moveOn();
+  }
+
   /** The relay dropped us from a joined room (room_unavailable): rejoin it as join() would. */
   async #rejoin(room) {
     room._unavailable();
-    this.counters.roomUnavailable++;
+    this.#roomElsewhere();
     try {
       await this.#sleep(nextRetryDelay(0, this.options.reconnect, this.options.random));
       if (this.rooms.get(room.name) !== room || this.state === State.CLOSED) return;
@@ -459,7 +477,8 @@ export class Client extends Emitter {
 
 /**
  * Connects and resolves once the server said `welcome`.
- * @param {string} url e.g. 'ws://localhost:8080/ws'
+ * @param {string|string[]} url e.g. 'ws://localhost:8080/ws', or several relays on one database,
+ *   tried in order: the client stays on the one that works and moves on when it fails
  * @param {Partial<typeof import('./options.js').DEFAULT_OPTIONS>} [options]
  */
 export async function connect(url, options = {}) {

@@ -7,6 +7,7 @@ import { Emitter } from './emitter.js';
 import { ErrorCode, SwitchboardError } from './errors.js';
 import { DEFAULT_LIMITS, decodeServerFrame, utf8Bytes, validateClientFrame } from './protocol.js';
 import { DEFAULT_REFRESH_MARGIN_MS, refreshDelay } from './refresh.js';
+import { UrlRotation } from './urls.js';
 
 /** Connection states, as reported by the 'state' event. */
 export const State = Object.freeze({
@@ -20,6 +21,12 @@ export const State = Object.freeze({
 
 // Close codes after which reconnecting in a loop cannot help (docs/protocol.md#close-codes).
 const FATAL_CLOSE = new Set([1008, 1009]);
+/**
+ * Close codes of an open socket that send the client to the next URL: the relay is going away
+ * (1001), restarting (1012) or overloaded (1013). After any other drop the same URL is tried
+ * first: the client's rooms are sequenced there, and another relay would wait out their leases.
+ */
+const MOVE_ON_CLOSE = new Set([1001, 1012, 1013]);
 /** Refusals of a token that say "later" (the relay could not reach its key source), not "no". */
 const TRANSIENT_AUTH_ERRORS = new Set(['auth_unavailable']);
 /** After a refresh that did not move the expiry (the token function returned the same token): wait at least this long. */
@@ -39,7 +46,7 @@ const defaultNetwork = () => ({
  *   tokenFn?: () => (string|null|undefined|Promise<string|null|undefined>), fixedToken?: boolean, refreshMarginMs?: number,
  *   getResume?: () => Record<string, number|{seq: number, epoch: string}>,
  *   reconnect?: Partial<import('./backoff.js').BackoffOptions>, breaker?: Partial<import('./backoff.js').BreakerOptions>,
- *   heartbeatMs?: number, connectTimeoutMs?: number, requestTimeoutMs?: number,
+ *   heartbeatMs?: number, connectTimeoutMs?: number, requestTimeoutMs?: number, urlCooldownMs?: number,
  *   clock?: import('./clock.js').Clock, random?: () => number,
  *   network?: {onLine: boolean, addEventListener(t: string, f: () => void): void, removeEventListener(t: string, f: () => void): void},
  * }} ConnectionOptions
@@ -80,18 +87,18 @@ export class Connection extends Emitter {
   #lastRx = 0;
   #started;
 
-  /** @param {string} url @param {ConnectionOptions} opts */
+  /** @param {string|string[]} url one relay URL, or several tried in turn @param {ConnectionOptions} opts */
   constructor(url, opts = {}) {
     super();
-    this.url = url;
     this.opts = opts;
+    this.clock = opts.clock ?? systemClock;
+    this.rotation = new UrlRotation(Array.isArray(url) ? url : [url], { cooldownMs: opts.urlCooldownMs, now: () => this.clock.now() });
     this.token = opts.token ?? null;
     /**
      * Where tokens come from: 'function' (called on every connect and refresh), 'fixed' (the
      * app's string, never replaced by guessing) or 'guest' (the server's guest token, kept).
      */
     this.tokenMode = opts.tokenFn ? 'function' : opts.fixedToken ? 'fixed' : 'guest';
-    this.clock = opts.clock ?? systemClock;
     this.WebSocket = opts.WebSocket ?? globalThis.WebSocket;
     this.breaker = new CircuitBreaker(opts.breaker, () => this.clock.now());
     this.network = opts.network ?? defaultNetwork();
@@ -105,6 +112,11 @@ export class Connection extends Emitter {
   start() {
     this.#open();
     return this.#started.promise;
+  }
+
+  /** The URL of the socket open now, or of the next connect. */
+  get url() {
+    return this.rotation.current;
   }
 
   get session() {
@@ -158,6 +170,23 @@ export class Connection extends Emitter {
     this.#refusals = 0;
     this.#attempt = 0;
     this.#open();
+  }
+
+  /**
+   * Leaves the open socket for the next URL when one is usable (the relay refused a room another
+   * relay sequences); rooms resume there as after any reconnect. @returns {boolean} whether it moved
+   */
+  moveOn() {
+    if (this.state !== State.OPEN || !this.rotation.moveOn()) return false;
+    const ws = this.#ws;
+    this.#detach();
+    try {
+      ws?.close(1000, 'moving to another relay');
+    } catch {
+      // already closing
+    }
+    this.#dropped(1000, 'moving to another relay');
+    return true;
   }
 
   /** Closes for good: rejects what is pending, stops every timer. */
@@ -292,6 +321,7 @@ export class Connection extends Emitter {
     this.#refusals = 0;
     this.#authAttempt = 0;
     this.breaker.recordSuccess();
+    this.rotation.succeeded();
     this.#attempt = 0;
     this.#setState(State.OPEN);
     const every = this.opts.heartbeatMs ?? frame.heartbeatMs;
@@ -451,11 +481,14 @@ export class Connection extends Emitter {
       this.#started.reject(err);
       return;
     }
-    if (wasOpen) this.#retry();
-    else this.#failed();
+    if (!wasOpen) return this.#failed();
+    if (MOVE_ON_CLOSE.has(code)) this.rotation.refused();
+    this.#retry();
   }
 
+  /** A connect that got no welcome: the next try goes to the next URL. */
   #failed() {
+    this.rotation.refused();
     if (this.breaker.recordFailure() || !this.breaker.canAttempt()) {
       const waitMs = this.breaker.remainingOpenMs();
       const err = new SwitchboardError(ErrorCode.UNAVAILABLE, `${this.breaker.failures} connection attempts failed; next try in ${waitMs} ms`);

@@ -175,7 +175,7 @@ export interface ConnectOptions {
    * on every connect and `refreshMarginMs` before each expiry (then sent as `auth` on the open
    * socket), and at once on `token_expired`; a refused token is asked for once more. A fixed string
    * cannot be renewed: when it is refused the client stops ('suspended', an 'unauthorized' error).
-   * Unset: a guest; the guest token is stored per URL (a reload keeps the user) and renewed before
+   * Unset: a guest; the guest token is stored per URL or URL list (a reload keeps the user) and renewed before
    * it expires.
    */
   token?: TokenSource;
@@ -202,6 +202,11 @@ export interface ConnectOptions {
   /** Client ping interval; default: the server's welcome.heartbeatMs. */
   heartbeatMs?: number;
   connectTimeoutMs?: number;
+  /**
+   * With several URLs: how long one that failed to connect or closed with 1001/1012/1013 is skipped
+   * while another is usable (default 30 000).
+   */
+  urlCooldownMs?: number;
   requestTimeoutMs?: number;
   probeTimeoutMs?: number;
   cache?: { maxMessagesPerRoom?: number; maxRooms?: number };
@@ -218,7 +223,7 @@ export interface ConnectOptions {
 }
 
 export declare const DEFAULT_OPTIONS: Readonly<Required<Pick<ConnectOptions,
-  'dbName' | 'p2p' | 'p2pConnectTimeoutMs' | 'syncIntervalMs' | 'maxP2pBodyBytes' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'probeTimeoutMs' | 'windowSize'>>
+  'dbName' | 'p2p' | 'p2pConnectTimeoutMs' | 'syncIntervalMs' | 'maxP2pBodyBytes' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'urlCooldownMs' | 'probeTimeoutMs' | 'windowSize'>>
   & { reconnect: BackoffOptions; breaker: BreakerOptions; cache: { maxMessagesPerRoom: number; maxRooms: number } }>;
 
 type Unsubscribe = () => void;
@@ -248,6 +253,8 @@ export declare const ClientEvent: Readonly<{
 
 export declare class Client implements TypedEmitter<ClientEvents> {
   readonly state: ConnectionState;
+  /** The relay URL in use (or tried next); one of the URLs given to connect(). */
+  readonly url: string;
   readonly user: string | null;
   /** The user's display name from the token (`user_metadata.name`, else the email's local part); null: none. */
   readonly name: string | null;
@@ -397,7 +404,13 @@ export declare const ErrorCode: Readonly<{
   TOKEN_UNAVAILABLE: 'token_unavailable';
 }>;
 
-export declare function connect(url: string, options?: ConnectOptions): Promise<Client>;
+/**
+ * Connects; resolves after the server's welcome. `url` may list several relays on one database:
+ * the client stays on the one that works, and moves to the next after a connect that fails, a
+ * close with 1001/1012/1013 (after any other drop it tries the same relay first), or a
+ * `room_unavailable` while another URL is usable.
+ */
+export declare function connect(url: string | string[], options?: ConnectOptions): Promise<Client>;
 
 export declare function nextRetryDelay(attempt: number, options?: Partial<BackoffOptions>, random?: () => number): number;
 export declare const DEFAULT_BACKOFF: Readonly<BackoffOptions>;

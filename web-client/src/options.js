@@ -2,13 +2,14 @@
 import { DEFAULT_BACKOFF, DEFAULT_BREAKER } from './backoff.js';
 import { DEFAULT_CACHE } from './cache.js';
 import { DEFAULT_REFRESH_MARGIN_MS } from './refresh.js';
+import { DEFAULT_URL_COOLDOWN_MS } from './urls.js';
 import { WINDOW_SIZE } from './window.js';
 
 export const DEFAULT_OPTIONS = Object.freeze({
   /**
    * A string (a JWT, or a guest token from a previous welcome), or a function returning one or a
    * promise of one (e.g. supabase-js's session's access_token), called on every connect and before
-   * each expiry. Unset: a guest, whose token is kept in storage per URL and renewed before expiry.
+   * each expiry. Unset: a guest, whose token is kept in storage per URL (list) and renewed before expiry.
    */
   token: undefined,
   /** How long before the token's expiry the SDK refreshes it (jittered; see src/refresh.js). */
@@ -37,6 +38,8 @@ export const DEFAULT_OPTIONS = Object.freeze({
   /** Client ping interval; the server's `welcome.heartbeatMs` when unset. */
   heartbeatMs: undefined,
   connectTimeoutMs: 10000,
+  /** With several URLs: how long one that failed or sent the client away is skipped. */
+  urlCooldownMs: DEFAULT_URL_COOLDOWN_MS,
   requestTimeoutMs: 30000,
   /** How long the NAT probe may gather candidates. */
   probeTimeoutMs: 3000,
