@@ -6,6 +6,7 @@ import io.switchboard.protocol.ProtocolException;
 import io.switchboard.protocol.ServerFrame;
 import io.switchboard.protocol.ServerFrame.Message;
 import io.switchboard.relay.metrics.RelayMetrics;
+import io.switchboard.relay.room.Loop;
 import io.switchboard.relay.room.Member;
 import io.switchboard.relay.room.Membership;
 import io.switchboard.relay.room.Room;
@@ -33,22 +34,22 @@ final class MessageIntake {
   private final RoomShard shard;
   private final MessageStore store;
   private final BatchWriter writer;
+  private final Loop writerLoop;
+  private final Loop home;
   private final RelayMetrics metrics;
   private final Replies replies;
   private final BooleanSupplier draining;
 
-  MessageIntake(RoomShard shard, MessageStore store, BatchWriter writer, RelayMetrics metrics, Replies replies,
-      BooleanSupplier draining) {
+  MessageIntake(RoomShard shard, MessageStore store, BatchWriter writer, Loop writerLoop, Loop home,
+      RelayMetrics metrics, Replies replies, BooleanSupplier draining) {
     this.shard = shard;
     this.store = store;
     this.writer = writer;
+    this.writerLoop = writerLoop;
+    this.home = home;
     this.metrics = metrics;
     this.replies = replies;
     this.draining = draining;
-  }
-
-  BatchWriter writer() {
-    return writer;
   }
 
   void send(Member member, ClientFrame.Send send) {
@@ -160,29 +161,45 @@ final class MessageIntake {
     }
   }
 
-  /** Assigns the next seq, fans the message out and queues it for storage; its ack follows the write. */
+  /**
+   * Assigns the next seq, fans the message out and queues it for storage; its ack follows the write.
+   * The writer is the node's (on its own loop): the message goes there, what it says comes back here.
+   */
   private void sequence(Member member, Room room, Object id, String cid, String body) {
     Room.Unstored pending = room.sequence(member, id, cid, body, System.currentTimeMillis());
     Message m = pending.message();
     metrics.message(room.fanout(m, member));
-    writer.offer(new PendingWrite(new StoredMessage(m.room(), m.seq(), m.from(), m.cid(), m.body(), m.ts()),
+    PendingWrite write = new PendingWrite(new StoredMessage(m.room(), m.seq(), m.from(), m.cid(), m.body(), m.ts()),
         room.epoch(), new WriteListener() {
           @Override
           public void onDelayed() {
-            ack(pending, m.seq(), false);
+            home.execute(() -> ack(pending, m.seq(), false));
           }
 
           @Override
           public void onStored(long storedSeq) {
-            room.stored(pending, storedSeq);
-            ack(pending, storedSeq, true);
+            home.execute(() -> {
+              room.stored(pending, storedSeq);
+              ack(pending, storedSeq, true);
+            });
           }
 
           @Override
           public void onFenced() {
-            shard.takenOver(room);
+            home.execute(() -> shard.takenOver(room));
           }
-        }));
+        });
+    writerLoop.execute(() -> offer(write));
+  }
+
+  private void offer(PendingWrite write) {
+    try {
+      writer.offer(write);
+    } catch (IllegalStateException e) {
+      // another shard filled the last of the backlog since this one checked: never stored:true, so
+      // the sender's outbox resends it
+      LOG.warn("message {}/{} not queued for storage: {}", write.message().room(), write.message().seq(), e.getMessage());
+    }
   }
 
   /**

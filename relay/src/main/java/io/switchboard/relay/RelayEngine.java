@@ -17,7 +17,7 @@ import io.switchboard.relay.history.RoomHistory;
 import io.switchboard.relay.limits.AddressLimits;
 import io.switchboard.relay.metrics.RelayMetrics;
 import io.switchboard.relay.p2p.PeerCoordinator;
-import io.switchboard.relay.room.RoomRegistry;
+import io.switchboard.relay.room.Loop;
 import io.switchboard.relay.session.Session;
 import io.switchboard.signaling.limit.TokenBucket;
 import io.switchboard.relay.store.BatchWriter;
@@ -26,13 +26,14 @@ import io.switchboard.relay.store.RoomLeases;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.internal.ContextInternal;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.LongSummaryStatistics;
 import java.util.Map;
-import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
 import java.util.function.Supplier;
@@ -44,6 +45,11 @@ import org.slf4j.LoggerFactory;
  * per frame type. Owns the connections and their session-level frames (hello, auth, ping, limits,
  * access administration); whatever touches a room goes to the room's {@link RoomShard} as plain
  * data plus the connection as its {@link io.switchboard.relay.room.Member} ({@link #onRoom}).
+ * <p>
+ * Sharded over the relay's event loops ({@link ShardLoop}): a connection lives on the loop that
+ * accepted it, a room on the loop its name hashes to ({@link RoomDirectory}). A room frame hops to
+ * the room's loop (no hop when it is the same one); the room answers through the member, which
+ * hops back. Nothing on the chat path takes a lock.
  */
 public final class RelayEngine {
   private static final Logger LOG = LoggerFactory.getLogger(RelayEngine.class);
@@ -51,7 +57,11 @@ public final class RelayEngine {
   private final RelayOptions options;
   private final FrameParser parser;
   private final Authenticator authenticator;
-  private final RoomShard shard;
+  private final List<ShardLoop> loops;
+  private final RoomDirectory directory;
+  private final BatchWriter writer;
+  private final ShardLoop writerLoop;
+  private final RoomLeases leases;
   private final RelayMetrics metrics;
   private final Replies replies;
   private final LongSupplier nanoClock;
@@ -61,14 +71,19 @@ public final class RelayEngine {
   private final AddressLimits limits;
   private final AccessControl access;
   /** Access changes seen so far: a lookup during which one arrived is repeated before it is relied on. */
-  private long accessChanges;
-  private final Set<Session> sessions = new LinkedHashSet<>();
+  private final AtomicLong accessChanges = new AtomicLong();
   private final ServerFrame.ClientLimits clientLimits;
-  private boolean draining;
+  private final RoomHistory history;
+  private final List<Long> timers = new CopyOnWriteArrayList<>();
+  private volatile boolean draining;
 
+  /**
+   * @param contexts one event-loop context per shard; the first is the one {@code writer} was
+   *                 created on (the batch writer stays there, other shards hand it their messages)
+   */
   public RelayEngine(RelayOptions options, Authenticator authenticator, MessageStore store, BatchWriter writer,
-      RoomLeases leases, RoomRegistry.Timers timers, RelayMetrics metrics, PeerCoordinator peers,
-      AddressLimits limits, LongSupplier nanoClock, LongSupplier wallClock, AccessControl access) {
+      RoomLeases leases, RelayMetrics metrics, PeerCoordinator peers, AddressLimits limits, LongSupplier nanoClock,
+      LongSupplier wallClock, AccessControl access, List<ContextInternal> contexts) {
     this.peers = peers;
     this.access = access;
     access.onChange(this::accessChanged);
@@ -80,46 +95,95 @@ public final class RelayEngine {
     this.nanoClock = nanoClock;
     this.wallClock = wallClock;
     this.replies = new Replies(options, metrics, nanoClock);
-    this.shard = new RoomShard(options, store, writer, leases, timers, metrics, peers, access, replies, nanoClock,
-        () -> accessChanges, () -> draining);
+    this.writer = writer;
+    this.leases = leases;
+    this.history = new RoomHistory(store::after);
+    List<ShardLoop> built = new ArrayList<>(contexts.size());
+    for (int i = 0; i < contexts.size(); i++) {
+      ShardLoop loop = new ShardLoop(i, contexts.get(i));
+      loop.rooms = new RoomShard(options, store, writer, built.isEmpty() ? loop : built.get(0), loop, leases,
+          (delayMs, task) -> loop.context.setTimer(delayMs, id -> task.run()), metrics, peers, access, replies,
+          history, nanoClock, accessChanges::get, () -> draining);
+      built.add(loop);
+    }
+    this.loops = List.copyOf(built);
+    this.writerLoop = loops.get(0);
+    this.directory = new RoomDirectory(loops);
     this.clientLimits = new ServerFrame.ClientLimits(options.getMaxFrameBytes(), options.getMaxBodyBytes(),
         options.getMaxRoomsPerConnection(), options.getMaxHistoryLimit());
-    metrics.gauges(sessions::size, shard.rooms()::size);
+    metrics.gauges(this::sessionCount, directory::size);
   }
 
   public PeerCoordinator peers() {
     return peers;
   }
 
-  public RoomRegistry rooms() {
-    return shard.rooms();
+  /** Every shard's rooms: counts, placement, reads on the owner's loop. */
+  public RoomDirectory rooms() {
+    return directory;
   }
 
   public RoomHistory history() {
-    return shard.history();
+    return history;
   }
 
+  /** The shards' event-loop contexts, by shard index (the public server listens once on each). */
+  public List<ContextInternal> contexts() {
+    return loops.stream().map(loop -> loop.context).toList();
+  }
+
+  /** How many shards (event loops) the relay runs. */
+  public int shards() {
+    return loops.size();
+  }
+
+  /** Open connections per shard loop, by shard index. */
+  public int[] sessionsPerShard() {
+    int[] counts = new int[loops.size()];
+    for (ShardLoop loop : loops) {
+      counts[loop.index] = loop.sessions.size();
+    }
+    return counts;
+  }
+
+  /** Open connections over every loop. */
   public int sessionCount() {
-    return sessions.size();
+    int n = 0;
+    for (ShardLoop loop : loops) {
+      n += loop.sessions.size();
+    }
+    return n;
   }
 
-  /** What open connections hold on the way out (queued plus unflushed in Netty), per connection. */
+  /**
+   * What open connections hold on the way out (queued plus unflushed in Netty), per connection; read
+   * from the caller's thread, so a connection of another loop may be a moment behind.
+   */
   public LongSummaryStatistics outboundHeld() {
-    return sessions.stream().mapToLong(Session::heldBytes).summaryStatistics();
+    LongSummaryStatistics stats = new LongSummaryStatistics();
+    for (ShardLoop loop : loops) {
+      for (Session s : loop.sessions) {
+        stats.accept(s.heldBytes());
+      }
+    }
+    return stats;
   }
 
   public boolean draining() {
     return draining;
   }
 
+  /** A connection accepted on the calling loop: it lives there from now on. */
   public void opened(Session session) {
-    sessions.add(session);
+    ShardLoop home = here();
+    session.loop(home);
+    home.sessions.add(session);
     session.onSlowConsumer(() -> metrics.disconnect("slow_consumer"));
     session.onRefused(e -> replies.reject(session, e));
   }
 
   public void closed(Session session) {
-    if (!sessions.remove(session)) {
+    if (!(session.loop() instanceof ShardLoop home) || !home.sessions.remove(session)) {
       return;
     }
     session.closed();
@@ -130,19 +194,39 @@ public final class RelayEngine {
     }
   }
 
+  /** The shard of the calling thread's loop. */
+  private ShardLoop here() {
+    for (ShardLoop loop : loops) {
+      if (loop.inLoop()) {
+        return loop;
+      }
+    }
+    throw new IllegalStateException("not on one of the relay's event loops: " + Thread.currentThread().getName());
+  }
+
   /**
-   * Runs a room-side operation for this connection on the room's shard. A refusal it throws goes
-   * back to the client as the frame's error, like one of the gate's own.
+   * Runs a room-side operation for this connection on the room's shard: at once when the room lives
+   * on this loop, else as a task there, after this connection's earlier ones. A refusal it throws
+   * goes back to the client as the frame's error, like one of the gate's own.
    */
   private void onRoom(String room, Session session, Object id, Consumer<RoomShard> op) {
-    try {
-      op.accept(shard);
-    } catch (ProtocolException e) {
-      session.refused(e.withRef(id));
-    } catch (RuntimeException e) {
-      LOG.error("bug handling a frame of session {} in room {}", session.id(), room, e);
-      session.refused(new ProtocolException(ErrorCode.INTERNAL, "internal error; the frame had no effect", id));
-    }
+    ShardLoop owner = directory.owner(room);
+    owner.execute(() -> {
+      try {
+        op.accept(owner.rooms);
+      } catch (ProtocolException e) {
+        session.refused(e.withRef(id));
+      } catch (RuntimeException e) {
+        LOG.error("bug handling a frame of session {} in room {}", session.id(), room, e);
+        session.refused(new ProtocolException(ErrorCode.INTERNAL, "internal error; the frame had no effect", id));
+      }
+    });
+  }
+
+  /** A room side's answer about this connection, taken where the connection lives. */
+  private static <T> Consumer<T> home(Session session, Consumer<T> then) {
+    Loop loop = session.loop();
+    return result -> loop.execute(() -> then.accept(result));
   }
 
   /** A text frame from a client. */
@@ -213,7 +297,9 @@ public final class RelayEngine {
       join(session, join);
     } else if (frame instanceof ClientFrame.Leave leave) {
       metrics.frameIn("leave");
-      requireJoined(session, leave.room());
+      if (!session.rooms().contains(leave.room())) {
+        throw Replies.notJoined(leave.room()); // a join still under way cannot be left yet, as before sharding
+      }
       session.rooms().remove(leave.room());
       onRoom(leave.room(), session, leave.id(), shard -> shard.leave(session, leave));
     } else if (frame instanceof ClientFrame.SetMode mode) {
@@ -255,7 +341,7 @@ public final class RelayEngine {
   }
 
   private static void requireJoined(Session session, String room) {
-    if (!session.rooms().contains(room)) {
+    if (!session.inRoom(room)) {
       throw Replies.notJoined(room);
     }
   }
@@ -352,7 +438,7 @@ public final class RelayEngine {
 
   /** Access first: the name of a room the user may not read costs no room load. */
   private void resume(Session session, String roomName, ClientFrame.ResumePoint point) {
-    long seen = accessChanges;
+    long seen = accessChanges.get();
     whileJoining(session, access.access(roomName, session.user()), checked -> {
       ErrorCode refused = checked.failed() ? ErrorCode.STORAGE_UNAVAILABLE
           : checked.result().canRead() ? null : ErrorCode.FORBIDDEN;
@@ -371,8 +457,8 @@ public final class RelayEngine {
     // all its rooms unloaded, and one hello per connection bounds them already. A refusal names the
     // room (the SDK rejoins it with backoff) and is no strike: many clients behind one address
     // resuming after a restart are not abusing.
-    if (!shard.rooms().loadedOrLoading(roomName)) {
-      ProtocolException refused = shard.rooms().sizeWithLoading() >= options.getMaxRooms() ? serverBusy(roomName)
+    if (!directory.loadedOrLoading(roomName)) {
+      ProtocolException refused = directory.sizeWithLoading() >= options.getMaxRooms() ? serverBusy(roomName)
           : limits.tryRoomLoad(session.address()) ? null
           : new ProtocolException(ErrorCode.RATE_LIMITED, limits.roomLoadMessage() + " ('" + roomName + "' not resumed)");
       if (refused != null) {
@@ -381,8 +467,9 @@ public final class RelayEngine {
       }
     }
     session.pendingJoins(1);
+    session.joining().add(roomName);
     onRoom(roomName, session, null, shard -> shard.resume(session, roomName, point, allowed, seen,
-        outcome -> joinEnded(session, roomName, outcome, () -> resume(session, roomName, point))));
+        home(session, outcome -> joinEnded(session, roomName, outcome, () -> resume(session, roomName, point)))));
   }
 
   /**
@@ -391,6 +478,7 @@ public final class RelayEngine {
    */
   private void joinEnded(Session session, String room, RoomShard.Outcome outcome, Runnable again) {
     session.pendingJoins(-1);
+    session.joining().remove(room);
     if (outcome == RoomShard.Outcome.JOINED) {
       if (session.isClosed()) {
         // closed while the room loaded: its close found no room to leave
@@ -420,7 +508,7 @@ public final class RelayEngine {
     if (!admitRoomLoad(session, join)) {
       return;
     }
-    long seen = accessChanges;
+    long seen = accessChanges.get();
     whileJoining(session, access.access(join.room(), session.user()), checked -> {
       if (checked.failed()) {
         replies.fail(session, join.id(), checked.cause());
@@ -428,8 +516,10 @@ public final class RelayEngine {
         replies.reject(session, Replies.forbidden(join.room()).withRef(join.id()));
       } else {
         session.pendingJoins(1);
+        session.joining().add(join.room());
         onRoom(join.room(), session, join.id(), shard -> shard.join(session, join, checked.result(), seen,
-            outcome -> joinEnded(session, join.room(), outcome, () -> reporting(session, join.id(), () -> join(session, join)))));
+            home(session, outcome -> joinEnded(session, join.room(), outcome,
+                () -> reporting(session, join.id(), () -> join(session, join))))));
       }
     });
   }
@@ -465,10 +555,11 @@ public final class RelayEngine {
    */
   private boolean admitRoomLoad(Session session, ClientFrame.Join join) {
     String room = join.room();
-    if (shard.rooms().loadedOrLoading(room)) {
+    if (directory.loadedOrLoading(room)) {
       return true;
     }
-    if (shard.rooms().sizeWithLoading() >= options.getMaxRooms()) {
+    // summed over shards as they are now: loads racing on other loops may pass it by a few
+    if (directory.sizeWithLoading() >= options.getMaxRooms()) {
       throw serverBusy(room);
     }
     long now = nanoClock.getAsLong();
@@ -513,7 +604,7 @@ public final class RelayEngine {
   // --- history ----------------------------------------------------------------------------------
 
   private void history(Session session, ClientFrame.History h) {
-    if (!session.rooms().contains(h.room())) {
+    if (!session.inRoom(h.room())) {
       // not in the room: say forbidden when the user may not read it at all, as join would
       access.access(h.room(), session.user()).onComplete(ar -> {
         if (!session.isClosed()) {
@@ -530,8 +621,9 @@ public final class RelayEngine {
 
   /** A committed change: the room's shard re-checks the members it concerns. */
   private void accessChanged(AccessChange change) {
-    accessChanges++;
-    shard.recheck(change.room(), change.user());
+    accessChanges.incrementAndGet();
+    ShardLoop owner = directory.owner(change.room());
+    owner.execute(() -> owner.rooms.recheck(change.room(), change.user()));
   }
 
   private void grant(Session session, ClientFrame.Grant grant) {
@@ -573,12 +665,12 @@ public final class RelayEngine {
   // --- timers -----------------------------------------------------------------------------------
 
   /** Pings quiet sockets, closes dead ones and those that never said hello. */
-  public void heartbeatTick() {
+  private void heartbeatTick(ShardLoop loop) {
     long now = nanoClock.getAsLong();
     long heartbeat = TimeUnit.MILLISECONDS.toNanos(options.getHeartbeatMs());
     long dead = heartbeat * 5 / 2;
     long helloTimeout = TimeUnit.MILLISECONDS.toNanos(options.getHelloTimeoutMs());
-    for (Session s : new ArrayList<>(sessions)) {
+    for (Session s : new ArrayList<>(loop.sessions)) {
       long quiet = now - s.lastSeenNanos();
       if (s.identity() == null && !s.authenticating() && now - s.connectedNanos() > helloTimeout) {
         metrics.disconnect("hello_timeout");
@@ -596,10 +688,10 @@ public final class RelayEngine {
    * Every second: a connection whose token expired gets {@code token_expired} once, and is closed
    * (1008) {@code auth.expiryGraceMs} later unless an {@code auth} refresh came meanwhile.
    */
-  public void expiryTick() {
+  private void expiryTick(ShardLoop loop) {
     long now = wallClock.getAsLong();
     long grace = options.getAuth().getExpiryGraceMs();
-    for (Session s : new ArrayList<>(sessions)) {
+    for (Session s : new ArrayList<>(loop.sessions)) {
       Identity identity = s.identity();
       if (identity == null || s.isClosed()) {
         continue;
@@ -616,34 +708,92 @@ public final class RelayEngine {
     }
   }
 
-  public void unreadTick() {
-    shard.unreadTick();
-  }
-
-  public Future<Integer> renewLeases() {
-    return shard.renewLeases();
-  }
-
-  public void evictTick() {
-    shard.evictTick();
-  }
-
-  public void blankRoomTick() {
-    shard.blankRoomTick();
+  /**
+   * Starts every loop's periodic work on that loop: its connections' heartbeats and token expiry,
+   * its rooms' unread summaries, evictions and lease renewals.
+   */
+  public void startTimers() {
+    for (ShardLoop loop : loops) {
+      RoomShard rooms = loop.rooms;
+      ContextInternal ctx = loop.context;
+      timers.add(ctx.setPeriodic(Math.max(100, options.getHeartbeatMs() / 2), id -> heartbeatTick(loop)));
+      timers.add(ctx.setPeriodic(1000, id -> expiryTick(loop)));
+      timers.add(ctx.setPeriodic(options.getUnreadIntervalMs(), id -> rooms.unreadTick()));
+      timers.add(ctx.setPeriodic(Math.max(1000, options.getRoomIdleMs() / 4), id -> rooms.evictTick()));
+      timers.add(ctx.setPeriodic(1000, id -> rooms.blankRoomTick()));
+    }
+    // failures only log: while the database is unreachable nothing can be written or taken over anyway
+    timers.add(writerLoop.context.setPeriodic(leases.leaseMs() / 3, id -> renewLeases()
+        .onFailure(e -> LOG.warn("renewing room leases failed: {}", e.toString()))));
   }
 
   /**
-   * Graceful shutdown: refuse new sends, write everything sequenced (its acks go out), then close
-   * every socket with 1001 after its queued frames.
+   * Renews this node's room leases in one statement, recording every shard's loaded rooms' durable
+   * watermarks with them. One per node, not one per shard: the statement extends every room the
+   * node owns, so shards renewing at once would update the same rows (and could deadlock).
+   */
+  public Future<Integer> renewLeases() {
+    List<Future<RoomShard.Leased>> parts = new ArrayList<>();
+    for (ShardLoop loop : loops) {
+      parts.add(loop.call(() -> Future.succeededFuture(loop.rooms.leased())));
+    }
+    return Future.all(parts).compose(all -> {
+      List<String> names = new ArrayList<>();
+      List<String> epochs = new ArrayList<>();
+      List<Long> durables = new ArrayList<>();
+      for (int i = 0; i < parts.size(); i++) {
+        RoomShard.Leased part = all.resultAt(i);
+        names.addAll(part.names());
+        epochs.addAll(part.epochs());
+        durables.addAll(part.durables());
+      }
+      return leases.renew(names, epochs, durables);
+    });
+  }
+
+  /** Stops what {@link #startTimers} started (the loops outlive the relay's deployment). */
+  public void stopTimers() {
+    timers.forEach(id -> writerLoop.context.owner().cancelTimer(id));
+    timers.clear();
+  }
+
+  /**
+   * Graceful shutdown: refuse new sends, write everything sequenced (its acks go out), release the
+   * rooms, then close every socket with 1001 after its queued frames. Runs on the writer's loop.
    */
   public Future<Void> drain() {
     draining = true;
-    return shard.drain()
-        .eventually(() -> {
-          for (Session s : new ArrayList<>(sessions)) {
-            s.close(Session.GOING_AWAY, "server shutting down");
+    // Messages sequenced before the flag was seen may still be on their way to the writer: one task
+    // through every shard and on to the writer's loop lands behind each of them.
+    List<Future<Void>> landed = new ArrayList<>();
+    for (ShardLoop loop : loops) {
+      landed.add(loop.call(() -> writerLoop.call(() -> Future.<Void>succeededFuture())));
+    }
+    return Future.all(landed)
+        .compose(v -> writerLoop.call(() -> writer.flushAndClose(options.getShutdownGraceMs())))
+        .compose(v -> {
+          List<Future<Void>> released = new ArrayList<>();
+          for (ShardLoop loop : loops) {
+            released.add(loop.call(() -> loop.rooms.releaseAll()));
           }
-          return Future.succeededFuture();
+          return Future.all(released);
+        }, e -> {
+          // e.g. "5 messages unwritten after 1500 ms of flushAndClose": acked messages that are not stored
+          LOG.error("unclean shutdown: {}; the rooms stay claimed", e.getMessage());
+          // still a failure: the process must not exit as if everything acked were stored
+          return Future.failedFuture(e);
+        })
+        .eventually(() -> {
+          List<Future<Void>> closed = new ArrayList<>();
+          for (ShardLoop loop : loops) {
+            closed.add(loop.call(() -> {
+              for (Session s : new ArrayList<>(loop.sessions)) {
+                s.close(Session.GOING_AWAY, "server shutting down");
+              }
+              return Future.succeededFuture();
+            }));
+          }
+          return Future.join(closed);
         })
         .mapEmpty();
   }

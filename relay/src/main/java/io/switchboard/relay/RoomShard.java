@@ -12,6 +12,7 @@ import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.history.RoomHistory;
 import io.switchboard.relay.metrics.RelayMetrics;
 import io.switchboard.relay.p2p.PeerCoordinator;
+import io.switchboard.relay.room.Loop;
 import io.switchboard.relay.room.Member;
 import io.switchboard.relay.room.Membership;
 import io.switchboard.relay.room.Room;
@@ -59,7 +60,6 @@ public final class RoomShard {
   private final RelayOptions options;
   private final RoomRegistry rooms;
   private final RoomHistory history;
-  private final RoomLeases leases;
   private final PeerCoordinator peers;
   private final AccessControl access;
   private final RelayMetrics metrics;
@@ -70,11 +70,16 @@ public final class RoomShard {
   private final Set<Membership> unreadDue = new LinkedHashSet<>();
   private final MessageIntake intake;
 
-  RoomShard(RelayOptions options, MessageStore store, BatchWriter writer, RoomLeases leases,
-      RoomRegistry.Timers timers, RelayMetrics metrics, PeerCoordinator peers, AccessControl access, Replies replies,
-      LongSupplier nanoClock, LongSupplier accessChanges, BooleanSupplier draining) {
+  /**
+   * @param writerLoop where {@code writer} lives (messages are handed to it there)
+   * @param home       this shard's loop, where all its operations run
+   * @param history    shared by every shard (it bounds the node's storage reads)
+   */
+  RoomShard(RelayOptions options, MessageStore store, BatchWriter writer, Loop writerLoop, Loop home,
+      RoomLeases leases, RoomRegistry.Timers timers, RelayMetrics metrics, PeerCoordinator peers, AccessControl access,
+      Replies replies, RoomHistory history, LongSupplier nanoClock, LongSupplier accessChanges,
+      BooleanSupplier draining) {
     this.options = options;
-    this.leases = leases;
     this.peers = peers;
     this.access = access;
     this.metrics = metrics;
@@ -94,16 +99,12 @@ public final class RoomShard {
       }
     }, timers, nanoClock, leases.leaseMs(), options.getRingSize(), options.getDedupeWindow(),
         options.getResumeMaxReplay() + LIVE_HELD_DURING_RESUME_MAX, unreadDue::add);
-    this.history = new RoomHistory(store::after);
-    this.intake = new MessageIntake(this, store, writer, metrics, replies, draining);
+    this.history = history;
+    this.intake = new MessageIntake(this, store, writer, writerLoop, home, metrics, replies, draining);
   }
 
   public RoomRegistry rooms() {
     return rooms;
-  }
-
-  public RoomHistory history() {
-    return history;
   }
 
   MessageIntake intake() {
@@ -436,8 +437,10 @@ public final class RoomShard {
     }
   }
 
-  /** Renews this shard's room leases, recording the loaded rooms' durable watermarks with them. */
-  public Future<Integer> renewLeases() {
+  /** This shard's loaded rooms with their epochs and durable watermarks, for the node's lease renewal. */
+  record Leased(List<String> names, List<String> epochs, List<Long> durables) {}
+
+  Leased leased() {
     List<String> names = new ArrayList<>(rooms.size());
     List<String> epochs = new ArrayList<>(rooms.size());
     List<Long> durables = new ArrayList<>(rooms.size());
@@ -446,7 +449,7 @@ public final class RoomShard {
       epochs.add(room.epoch());
       durables.add(room.durable());
     }
-    return leases.renew(names, epochs, durables);
+    return new Leased(names, epochs, durables);
   }
 
   public void evictTick() {
@@ -458,18 +461,8 @@ public final class RoomShard {
     rooms.evictBlank(nanoClock.getAsLong());
   }
 
-  /**
-   * The shard's part of a graceful shutdown: write everything sequenced (its acks go out), then
-   * release the rooms. Rooms are released only when everything was written: after a timed-out
-   * drain the next owner must see an unclean stop and start a new epoch.
-   */
-  Future<Void> drain() {
-    return intake.writer().flushAndClose(options.getShutdownGraceMs())
-        .compose(v -> rooms.releaseAll(), e -> {
-          // e.g. "5 messages unwritten after 1500 ms of flushAndClose": acked messages that are not stored
-          LOG.error("unclean shutdown: {}; the rooms stay claimed", e.getMessage());
-          // still a failure: the process must not exit as if everything acked were stored
-          return Future.failedFuture(e);
-        });
+  /** Releases every room with nothing left to write: the shard's part of a graceful shutdown. */
+  Future<Void> releaseAll() {
+    return rooms.releaseAll();
   }
 }

@@ -24,12 +24,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
- * Presence, signaling and steering for the relay's rooms. Runs on the relay's event loop with the
- * rooms it reads. Pair state exists only for rooms within the mesh limit (at most meshMax² / 2
- * pairs each), so large rooms cost nothing here beyond presence.
+ * Presence, signaling and steering for the relay's rooms. Each room's part runs on its shard's
+ * event loop; the steering policy's shared statistics are locked (steers are rare, chat never
+ * waits). Pair state exists only for rooms within the mesh limit (at most meshMax² / 2 pairs each),
+ * so large rooms cost nothing here beyond presence.
  */
 public final class PeerCoordinator {
   /** The last decision sent to a pair, and whether an outcome for it may still be counted. */
@@ -59,7 +61,8 @@ public final class PeerCoordinator {
   private final RelayMetrics metrics;
   private final LongSupplier clockMs;
   private final int signalQueueLimit;
-  private final Map<Room, Map<PairKey, PairState>> pairs = new HashMap<>();
+  // Each room's entry is touched only on its shard's loop; the map is shared by all shards.
+  private final Map<Room, Map<PairKey, PairState>> pairs = new ConcurrentHashMap<>();
 
   public PeerCoordinator(P2pOptions options, SteeringPolicy policy, IceServers iceServers, RelayMetrics metrics,
       LongSupplier clockMs, int outboundQueueMaxChars) {
@@ -73,7 +76,12 @@ public final class PeerCoordinator {
   }
 
   public ServerFrame.P2pConfig welcome(Session session) {
-    return options.isEnabled() ? iceServers.welcome(session.user(), session.host(), session.address()) : null;
+    if (!options.isEnabled()) {
+      return null;
+    }
+    synchronized (iceServers) { // its TURN credential cache is shared by every loop
+      return iceServers.welcome(session.user(), session.host(), session.address());
+    }
   }
 
   /** The other connections in a room, for {@code joined.peers}. */
@@ -169,8 +177,12 @@ public final class PeerCoordinator {
     }
     state.awaitingResult = false;
     // Once per pair of users (and of addresses) and learning window, however often they rejoin.
-    if (!policy.stats().recordOnce(state.classes, new OutcomeStats.Party(session.user(), session.address()),
-        new OutcomeStats.Party(peer.user(), peer.address()), state.decision.mode(), result.path(), clockMs.getAsLong())) {
+    boolean counted;
+    synchronized (policy) {
+      counted = policy.stats().recordOnce(state.classes, new OutcomeStats.Party(session.user(), session.address()),
+          new OutcomeStats.Party(peer.user(), peer.address()), state.decision.mode(), result.path(), clockMs.getAsLong());
+    }
+    if (!counted) {
       metrics.p2pResultIgnored();
       return;
     }
@@ -179,7 +191,9 @@ public final class PeerCoordinator {
 
   /** Success rates per class pair, and the current options, for the admin endpoint. */
   public List<OutcomeStats.ModeStats> stats() {
-    return policy.stats().snapshot(clockMs.getAsLong());
+    synchronized (policy) {
+      return policy.stats().snapshot(clockMs.getAsLong());
+    }
   }
 
   /** The other member {@code peerId} of {@code room}, or the error the protocol names. */
@@ -257,7 +271,10 @@ public final class PeerCoordinator {
         Member a = profiled.get(i);
         Member b = profiled.get(j);
         PairKey key = PairKey.of(a.id(), b.id());
-        Decision decision = policy.decide(a.profile(), b.profile(), size, now);
+        Decision decision;
+        synchronized (policy) { // its outcome statistics are shared by every shard's rooms
+          decision = policy.decide(a.profile(), b.profile(), size, now);
+        }
         PairState previous = roomPairs.get(key);
         if (previous == null || previous.decision.mode() != decision.mode()) {
           roomPairs.put(key, new PairState(new ClassPair(a.profile().natClass(), b.profile().natClass()), decision));
@@ -282,7 +299,10 @@ public final class PeerCoordinator {
   }
 
   private ServerFrame.Steer steer(Room room, Member to, Member peer, Decision decision, boolean polite) {
-    return new ServerFrame.Steer(room.name(), peer.id(), decision.mode(), polite,
-        iceServers.forMode(decision.mode(), to.user(), to.host(), to.address()), decision.reason());
+    List<ServerFrame.IceServer> ice;
+    synchronized (iceServers) {
+      ice = iceServers.forMode(decision.mode(), to.user(), to.host(), to.address());
+    }
+    return new ServerFrame.Steer(room.name(), peer.id(), decision.mode(), polite, ice, decision.reason());
   }
 }

@@ -12,6 +12,12 @@ import io.switchboard.signaling.steer.NatProfile;
  * from wherever the room runs.
  */
 public interface Member {
+  /**
+   * The event loop the connection lives on. Every other method may be called from any loop: one
+   * called elsewhere hops there itself, in call order.
+   */
+  Loop loop();
+
   /** The connection's id (also its peer id in presence and signals). */
   String id();
 

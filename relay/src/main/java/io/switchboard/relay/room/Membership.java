@@ -74,17 +74,27 @@ public final class Membership {
    * being replayed.
    */
   void deliver(Message message, String encoded) {
+    if (take(message)) {
+      member.sendText(encoded, ServerFrame.Priority.LIVE);
+    }
+  }
+
+  /**
+   * Everything of {@link #deliver} but the sending itself.
+   *
+   * @return true when the message is to be sent to the member as {@code msg} (the caller sends it)
+   */
+  boolean take(Message message) {
     if (catchUp != null) {
       if (catchUp.size() >= catchUpMax) {
         member.slowConsumer();
       } else {
         catchUp.add(message);
       }
-      return;
+      return false;
     }
     if (mode == RoomMode.ACTIVE) {
-      member.sendText(encoded, ServerFrame.Priority.LIVE);
-      return;
+      return true;
     }
     unreadCount++;
     unreadLastSeq = message.seq();
@@ -93,6 +103,7 @@ public final class Membership {
       unreadDirty = true;
       unreadScheduler.accept(this);
     }
+    return false;
   }
 
   /** Sends the throttled unread summary if one is due; true when it did. */

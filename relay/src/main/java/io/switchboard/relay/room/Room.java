@@ -190,10 +190,18 @@ public final class Room {
     return pending;
   }
 
-  /** @return how many connections the message was handed to */
+  /**
+   * Hands the message to every member but the sender. Members on another event loop get it in one
+   * task per loop (not one per member), each in the order this room sequenced.
+   *
+   * @return how many connections the message was handed to
+   */
   public int fanout(Message message, Member except) {
     String encoded = null;
     int delivered = 0;
+    Loop firstLoop = null;
+    List<Member> first = null;
+    Map<Loop, List<Member>> others = null;
     for (int i = 0, n = members.size(); i < n; i++) {
       Membership m = members.get(i);
       if (m.member() == except) {
@@ -202,10 +210,41 @@ public final class Room {
       if (encoded == null) {
         encoded = FrameEncoder.encode(new ServerFrame.Msg(message));
       }
-      m.deliver(message, encoded);
       delivered++;
+      if (!m.take(message)) {
+        continue;
+      }
+      Loop loop = m.member().loop();
+      if (first == null || loop == firstLoop) {
+        if (first == null) {
+          firstLoop = loop;
+          first = new ArrayList<>();
+        }
+        first.add(m.member());
+      } else {
+        if (others == null) {
+          others = new HashMap<>();
+        }
+        others.computeIfAbsent(loop, l -> new ArrayList<>()).add(m.member());
+      }
+    }
+    if (first != null) {
+      send(firstLoop, first, encoded);
+    }
+    if (others != null) {
+      for (Map.Entry<Loop, List<Member>> e : others.entrySet()) {
+        send(e.getKey(), e.getValue(), encoded);
+      }
     }
     return delivered;
+  }
+
+  private static void send(Loop loop, List<Member> to, String encoded) {
+    loop.execute(() -> {
+      for (int i = 0, n = to.size(); i < n; i++) {
+        to.get(i).sendText(encoded, ServerFrame.Priority.LIVE);
+      }
+    });
   }
 
   /**

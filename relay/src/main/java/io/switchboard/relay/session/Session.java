@@ -6,6 +6,7 @@ import io.switchboard.protocol.ServerFrame;
 import io.switchboard.protocol.ServerFrame.Priority;
 import io.switchboard.relay.auth.Identity;
 import io.switchboard.protocol.ProtocolException;
+import io.switchboard.relay.room.Loop;
 import io.switchboard.relay.room.Member;
 import io.switchboard.signaling.steer.NatProfile;
 import java.util.HashSet;
@@ -24,6 +25,8 @@ public final class Session implements OutboundQueue.Sink, Member {
   public static final short TRY_AGAIN_LATER = 1013;
 
   private final String id;
+  /** The event loop that accepted the connection: everything that touches the socket runs there. */
+  private Loop loop = Loop.DIRECT;
   private final Connection connection;
   private final OutboundQueue out;
   private final TokenBucket bucket;
@@ -32,6 +35,8 @@ public final class Session implements OutboundQueue.Sink, Member {
   private long[] errorTimes;
   /** Rooms this connection is in; the memberships themselves belong to the rooms. */
   private final Set<String> rooms = new HashSet<>();
+  /** Rooms whose join went to the room's loop and has not come back: frames for them follow it there. */
+  private final Set<String> joining = new HashSet<>();
   private final long connectedNanos;
   private volatile Identity identity;
   private long lastSeenNanos;
@@ -64,6 +69,16 @@ public final class Session implements OutboundQueue.Sink, Member {
   @Override
   public String id() {
     return id;
+  }
+
+  @Override
+  public Loop loop() {
+    return loop;
+  }
+
+  /** Set once, where the connection is accepted, before any room knows it. */
+  public void loop(Loop loop) {
+    this.loop = loop;
   }
 
   public Identity identity() {
@@ -157,8 +172,25 @@ public final class Session implements OutboundQueue.Sink, Member {
     return rooms;
   }
 
+  /** Rooms handed to their room's loop to join, not answered yet. */
+  public Set<String> joining() {
+    return joining;
+  }
+
+  /**
+   * Whether a room frame may go to the room: joined, or its join is on its way there ahead of the
+   * frame (the room answers {@code not_joined} itself if that join fails).
+   */
+  public boolean inRoom(String room) {
+    return rooms.contains(room) || joining.contains(room);
+  }
+
   @Override
   public void removedFrom(String room) {
+    if (!loop.inLoop()) {
+      loop.execute(() -> removedFrom(room));
+      return;
+    }
     rooms.remove(room);
   }
 
@@ -217,6 +249,7 @@ public final class Session implements OutboundQueue.Sink, Member {
 
   @Override
   public void send(ServerFrame frame) {
+    // encoded where it was sent from: the connection's loop only queues it
     sendText(FrameEncoder.encode(frame), frame.priority());
   }
 
@@ -224,6 +257,10 @@ public final class Session implements OutboundQueue.Sink, Member {
   @Override
   public void sendText(String text, Priority priority) {
     if (closeReason != null) {
+      return;
+    }
+    if (!loop.inLoop()) {
+      loop.execute(() -> sendText(text, priority));
       return;
     }
     if (!out.offer(text, priority, this)) {
@@ -234,6 +271,10 @@ public final class Session implements OutboundQueue.Sink, Member {
   /** Cuts the connection off because it does not read fast enough (1013). */
   @Override
   public void slowConsumer() {
+    if (!loop.inLoop()) {
+      loop.execute(this::slowConsumer);
+      return;
+    }
     if (closeReason == null) {
       onSlowConsumer.run();
       close(TRY_AGAIN_LATER, "slow consumer");
@@ -246,6 +287,10 @@ public final class Session implements OutboundQueue.Sink, Member {
 
   @Override
   public void refused(ProtocolException e) {
+    if (!loop.inLoop()) {
+      loop.execute(() -> refused(e));
+      return;
+    }
     if (closeReason == null) {
       onRefused.accept(e);
     }
