@@ -196,8 +196,8 @@ final class MessageIntake {
     try {
       writer.offer(write);
     } catch (IllegalStateException e) {
-      // another shard filled the last of the backlog since this one checked: never stored:true, so
-      // the sender's outbox resends it
+      // closed by a drain this message raced (drain lets everything sequenced before it through):
+      // never stored:true, so the sender's outbox resends it
       LOG.warn("message {}/{} not queued for storage: {}", write.message().room(), write.message().seq(), e.getMessage());
     }
   }
