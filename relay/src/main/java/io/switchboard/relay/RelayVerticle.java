@@ -90,6 +90,7 @@ public final class RelayVerticle extends VerticleBase {
   private AddressLimits limits;
   private StunServer stun;
   private static final AtomicInteger RELAYS = new AtomicInteger();
+  private volatile boolean stopping;
   private final int sharedRandomPort = -1 - RELAYS.getAndIncrement() % 65_000;
   /** One per shard loop, sharing the port. */
   private final List<HttpServer> publicServers = new CopyOnWriteArrayList<>();
@@ -170,7 +171,11 @@ public final class RelayVerticle extends VerticleBase {
   }
 
   private void startTimers() {
-    probeLag(new EventLoopLag(registry, System::nanoTime));
+    // every shard's loop into the one timer: a tail on any loop shows
+    for (ContextInternal loop : engine.contexts()) {
+      EventLoopLag lag = new EventLoopLag(registry, System::nanoTime);
+      loop.runOnContext(v -> probeLag(loop, lag));
+    }
     engine.startTimers();
   }
 
@@ -198,11 +203,14 @@ public final class RelayVerticle extends VerticleBase {
   }
 
   /** A one-shot timer re-armed each time, so each firing measures its own lateness. */
-  private void probeLag(EventLoopLag lag) {
+  private void probeLag(ContextInternal loop, EventLoopLag lag) {
+    if (stopping) {
+      return; // the shards' loops outlive the deployment: its undeploy cancels nothing there
+    }
     lag.armed(TimeUnit.MILLISECONDS.toNanos(LAG_PROBE_MS));
-    vertx.setTimer(LAG_PROBE_MS, id -> {
+    loop.setTimer(LAG_PROBE_MS, id -> {
       lag.fired();
-      probeLag(lag);
+      probeLag(loop, lag);
     });
   }
 
@@ -256,6 +264,7 @@ public final class RelayVerticle extends VerticleBase {
   /** Graceful: drain the engine (acks and 1001 closes go out), then close servers and storage. */
   @Override
   public Future<?> stop() {
+    stopping = true;
     Future<Void> drained = engine == null ? Future.succeededFuture() : engine.drain();
     return drained
         .andThen(done -> {
