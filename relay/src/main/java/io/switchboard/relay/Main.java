@@ -62,6 +62,8 @@ public final class Main {
     VertxOptions vertxOptions = new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
         // the public and admin servers would otherwise share (and fight over) one set of gauges
         .addLabels(Label.LOCAL));
+    // a loop per shard at least, else shards share loops (correct, but not parallel)
+    vertxOptions.setEventLoopPoolSize(Math.max(vertxOptions.getEventLoopPoolSize(), options.effectiveEventLoops()));
     VertxBuilder builder = Vertx.builder().with(vertxOptions).withMetrics(new MicrometerMetricsFactory(registry));
     RelayVerticle relay = new RelayVerticle(options, registry);
     Vertx vertx;

@@ -7,6 +7,7 @@ import io.switchboard.relay.access.CachedAccessControl;
 import io.switchboard.relay.access.Visibility;
 import io.switchboard.relay.auth.Authenticator;
 import io.switchboard.relay.auth.CompositeAuthenticator;
+import io.switchboard.relay.auth.ConfinedAuthenticator;
 import io.switchboard.relay.auth.Secrets;
 import io.switchboard.relay.cluster.ClusterApi;
 import io.switchboard.relay.cluster.ClusterView;
@@ -40,7 +41,13 @@ import io.switchboard.relay.store.RoomLeases;
 import io.switchboard.relay.transport.WebSocketTransport;
 import io.vertx.core.CompositeFuture;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.ThreadingModel;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.internal.ContextInternal;
+import io.vertx.core.internal.VertxInternal;
+import io.netty.channel.EventLoop;
+import io.netty.util.concurrent.EventExecutor;
 import io.vertx.core.Handler;
 import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServer;
@@ -49,7 +56,10 @@ import io.vertx.ext.web.Router;
 import java.net.InetSocketAddress;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 import org.slf4j.Logger;
@@ -58,8 +68,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Wiring only: starts storage and the STUN service, builds the engine, listens on the public port
  * ({@code /ws}, {@code /api}, {@code /api/admin/}, the web client at {@code /}) and the admin port ({@code /health}, {@code /ready}, {@code /metrics},
- * {@code /steering}, {@code /cluster}). A single
- * instance: the engine's state lives on this verticle's event loop.
+ * {@code /steering}, {@code /cluster}). A single instance: the engine's shards live on this verticle's event loop and
+ * on {@code eventLoops - 1} others, each with its own copy of the public server on the shared port.
  */
 public final class RelayVerticle extends VerticleBase {
   private static final Logger LOG = LoggerFactory.getLogger(RelayVerticle.class);
@@ -75,14 +85,17 @@ public final class RelayVerticle extends VerticleBase {
   private Database database;
   private RoomLeases leases;
   private CachedAccessControl access;
-  private long renewTimer = -1;
   private RelayEngine engine;
   /** The one authenticator of this relay (sockets and HTTP bearers): its JWKS cache is shared. */
   private Authenticator authenticator;
   private RelayMetrics metrics;
   private AddressLimits limits;
   private StunServer stun;
-  private HttpServer publicServer;
+  private static final AtomicInteger RELAYS = new AtomicInteger();
+  private volatile boolean stopping;
+  private final int sharedRandomPort = -1 - RELAYS.getAndIncrement() % 65_000;
+  /** One per shard loop, sharing the port. */
+  private final List<HttpServer> publicServers = new CopyOnWriteArrayList<>();
   private HttpServer adminServer;
   private ClusterView cluster;
 
@@ -113,10 +126,11 @@ public final class RelayVerticle extends VerticleBase {
           // the embedded Postgres is this process's alone, so any other owner of a room is dead
           leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded());
           BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);
-          authenticator = CompositeAuthenticator.create(vertx, options.getAuth(), secret, wallClock);
-          engine = new RelayEngine(options, authenticator,
-              store, writer, leases, (delayMs, task) -> vertx.setTimer(delayMs, id -> task.run()), metrics, peers,
-              limits, System::nanoTime, wallClock, access);
+          // sockets on every loop check tokens; the JWKS cache stays on this one
+          authenticator = new ConfinedAuthenticator((ContextInternal) context,
+              CompositeAuthenticator.create(vertx, options.getAuth(), secret, wallClock));
+          engine = new RelayEngine(options, authenticator, store, writer, leases, metrics, peers, limits,
+              System::nanoTime, wallClock, access, shardContexts());
           return store;
         }))
         .compose(store -> Future.all(listenPublic(store), listenAdmin(store)))
@@ -125,9 +139,9 @@ public final class RelayVerticle extends VerticleBase {
         .recover(failure -> stop().transform(x -> vertx.executeBlocking(
             () -> PortConflicts.explain(failure, PortConflicts.configured(options)), false))
             .compose(explained -> Future.<CompositeFuture>failedFuture(explained)))
-        .onSuccess(v -> LOG.info("relay up: ws://{}:{}{} (admin :{}), database {}, STUN {}", options.getHost(), port(),
-            WebSocketTransport.PATH, adminPort(), database.embedded() ? "embedded" : "external",
-            stun == null ? "off" : stun.endpoints()));
+        .onSuccess(v -> LOG.info("relay up: ws://{}:{}{} (admin :{}), {} event loops, database {}, STUN {}",
+            options.getHost(), port(), WebSocketTransport.PATH, adminPort(), engine.shards(),
+            database.embedded() ? "embedded" : "external", stun == null ? "off" : stun.endpoints()));
   }
 
   /** The STUN service and TURN credentials when P2P is on; the coordinator either way. */
@@ -161,27 +175,64 @@ public final class RelayVerticle extends VerticleBase {
   }
 
   private void startTimers() {
-    probeLag(new EventLoopLag(registry, System::nanoTime));
-    vertx.setPeriodic(Math.max(100, options.getHeartbeatMs() / 2), id -> engine.heartbeatTick());
-    vertx.setPeriodic(options.getUnreadIntervalMs(), id -> engine.unreadTick());
-    vertx.setPeriodic(Math.max(1000, options.getRoomIdleMs() / 4), id -> engine.evictTick());
-    vertx.setPeriodic(1000, id -> engine.blankRoomTick());
-    vertx.setPeriodic(1000, id -> engine.expiryTick());
-    // failures only log: while the database is unreachable nothing can be written or taken over anyway
-    renewTimer = vertx.setPeriodic(leases.leaseMs() / 3, id -> engine.renewLeases()
-        .onFailure(e -> LOG.warn("renewing room leases failed: {}", e.toString())));
+    // every shard's loop into the one timer: a tail on any loop shows
+    for (ContextInternal loop : engine.contexts()) {
+      EventLoopLag lag = new EventLoopLag(registry, System::nanoTime);
+      loop.runOnContext(v -> probeLag(loop, lag));
+    }
+    engine.startTimers();
+  }
+
+  /**
+   * One event-loop context per shard ({@code eventLoops}): this verticle's own first (the batch
+   * writer, access cache and JWKS cache live there), then contexts on other loops of the Vert.x
+   * instance. With fewer loops than shards, shards share loops (still correct, less parallel).
+   */
+  private List<ContextInternal> shardContexts() {
+    ContextInternal own = (ContextInternal) context;
+    VertxInternal vx = (VertxInternal) vertx;
+    List<EventLoop> others = new ArrayList<>();
+    for (EventExecutor executor : vx.eventLoopGroup()) {
+      if (executor != own.nettyEventLoop()) {
+        others.add((EventLoop) executor);
+      }
+    }
+    List<ContextInternal> contexts = new ArrayList<>();
+    contexts.add(own);
+    for (int i = 1; i < options.effectiveEventLoops(); i++) {
+      EventLoop loop = others.isEmpty() ? own.nettyEventLoop() : others.get((i - 1) % others.size());
+      contexts.add(vx.contextBuilder().withThreadingModel(ThreadingModel.EVENT_LOOP).withEventLoop(loop).build());
+    }
+    return contexts;
   }
 
   /** A one-shot timer re-armed each time, so each firing measures its own lateness. */
-  private void probeLag(EventLoopLag lag) {
+  private void probeLag(ContextInternal loop, EventLoopLag lag) {
+    if (stopping) {
+      return; // the shards' loops outlive the deployment: its undeploy cancels nothing there
+    }
     lag.armed(TimeUnit.MILLISECONDS.toNanos(LAG_PROBE_MS));
-    vertx.setTimer(LAG_PROBE_MS, id -> {
+    loop.setTimer(LAG_PROBE_MS, id -> {
       lag.fired();
-      probeLag(lag);
+      probeLag(loop, lag);
     });
   }
 
-  private Future<HttpServer> listenPublic(MessageStore store) {
+  /**
+   * The public server once per shard loop, all on one port: Vert.x shares the socket and hands each
+   * new connection to the next loop in turn, where its session then lives.
+   */
+  private Future<?> listenPublic(MessageStore store) {
+    List<Future<HttpServer>> listening = new ArrayList<>();
+    for (ContextInternal loop : engine.contexts()) {
+      Promise<HttpServer> listened = ((ContextInternal) context).promise();
+      loop.runOnContext(v -> listenPublicOn(store).onComplete(listened));
+      listening.add(listened.future());
+    }
+    return Future.all(listening);
+  }
+
+  private Future<HttpServer> listenPublicOn(MessageStore store) {
     WebSocketTransport transport = new WebSocketTransport(engine, options, limits, System::nanoTime);
     Router router = Router.router(vertx);
     ApiRateLimit.mount(router, limits);
@@ -191,12 +242,19 @@ public final class RelayVerticle extends VerticleBase {
         authenticator, access, options.getAuth().guestsAllowed()).mount(router);
     WebApp.mount(router);
     JsonResponses.install(router);
-    publicServer = vertx.createHttpServer(WebSocketTransport.serverOptions(options)).requestHandler(transport.requestHandler(router));
+    HttpServerOptions serverOptions = WebSocketTransport.serverOptions(options);
+    if (serverOptions.getPort() == 0 && engine.shards() > 1) {
+      // Vert.x: servers asking for the same negative port share one random port; this relay's own
+      // number, so another relay in the same Vert.x instance never shares it
+      serverOptions.setPort(sharedRandomPort);
+    }
+    HttpServer server = vertx.createHttpServer(serverOptions).requestHandler(transport.requestHandler(router));
     Handler<HttpConnection> onConnection = WebSocketTransport.connectionHandler(options);
     if (onConnection != null) {
-      publicServer.connectionHandler(onConnection);
+      server.connectionHandler(onConnection);
     }
-    return publicServer.listen();
+    publicServers.add(server);
+    return server.listen();
   }
 
   private Future<HttpServer> listenAdmin(MessageStore store) {
@@ -211,10 +269,15 @@ public final class RelayVerticle extends VerticleBase {
   /** Graceful: drain the engine (acks and 1001 closes go out), then close servers and storage. */
   @Override
   public Future<?> stop() {
+    stopping = true;
     Future<Void> drained = engine == null ? Future.succeededFuture() : engine.drain();
     return drained
-        .andThen(done -> vertx.cancelTimer(renewTimer))
-        .eventually(() -> publicServer == null ? Future.succeededFuture() : publicServer.close())
+        .andThen(done -> {
+          if (engine != null) {
+            engine.stopTimers();
+          }
+        })
+        .eventually(() -> Future.join(publicServers.stream().map(HttpServer::close).toList()))
         .eventually(() -> adminServer == null ? Future.succeededFuture() : adminServer.close())
         .eventually(() -> stun == null ? Future.succeededFuture() : stun.close())
         .eventually(() -> database == null ? Future.succeededFuture() : database.close())
@@ -222,7 +285,7 @@ public final class RelayVerticle extends VerticleBase {
   }
 
   public int port() {
-    return publicServer.actualPort();
+    return publicServers.get(0).actualPort();
   }
 
   public int adminPort() {

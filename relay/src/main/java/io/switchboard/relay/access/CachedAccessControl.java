@@ -7,6 +7,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.internal.ContextInternal;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -16,8 +17,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * {@link AccessControl} over {@link AccessStore} with an {@link AccessCache} in front. Everything runs
- * on the relay's event loop ({@code context}); calls from elsewhere (tests, a future broker) hop onto
- * it. A change invalidates the room's entries once its transaction ended (committed or not: either
+ * on one event loop ({@code context}) but cache hits, which are answered at once on any loop (the
+ * cache is locked: lookups are per join, not per message); calls from other loops (the relay's
+ * shards, tests) hop onto it and get their answer back on their own context. Listeners are called
+ * on {@code context}. A change invalidates the room's entries once its transaction ended (committed or not: either
  * way the next lookup reads the database), then tells the listeners. A relay sees only the changes made
  * through it: with several relays on one database, issue 15's broker must feed other nodes' changes
  * into {@code changed}.
@@ -42,25 +45,46 @@ public final class CachedAccessControl implements AccessControl {
         .tag("source", "cache").register(registry);
     queries = Counter.builder("switchboard.access.lookups").description("Access checks, by where the answer came from")
         .tag("source", "database").register(registry);
-    Gauge.builder("switchboard.access.cache.entries", cache, AccessCache::size)
+    Gauge.builder("switchboard.access.cache.entries", this, CachedAccessControl::cacheSize)
         .description("Entries in the access cache (rooms, room-users, change stamps)").register(registry);
   }
 
   @Override
   public Future<Access> access(String room, String user) {
+    // a hit is answered at once on any loop (a join of a warm room then completes in the same turn);
+    // a miss queries from this control's loop
+    Access hit = cached(room, user);
+    if (hit != null) {
+      return Future.succeededFuture(hit);
+    }
     return onLoop(() -> {
-      Access cached = cache.lookup(room, user, defaultVisibility);
+      Access cached = cached(room, user);
       if (cached != null) {
-        hits.increment();
         return Future.succeededFuture(cached);
       }
       queries.increment();
-      long ticket = cache.ticket();
+      long ticket;
+      synchronized (cache) {
+        ticket = cache.ticket();
+      }
       return store.load(room, user).map(loaded -> {
-        cache.put(room, user, loaded.visibility(), loaded.role(), ticket);
+        synchronized (cache) {
+          cache.put(room, user, loaded.visibility(), loaded.role(), ticket);
+        }
         return new Access(loaded.visibility() == null ? defaultVisibility : loaded.visibility(), loaded.role());
       });
     });
+  }
+
+  private Access cached(String room, String user) {
+    Access cached;
+    synchronized (cache) { // lookups come from every shard's loop
+      cached = cache.lookup(room, user, defaultVisibility);
+    }
+    if (cached != null) {
+      hits.increment();
+    }
+    return cached;
   }
 
   @Override
@@ -98,7 +122,9 @@ public final class CachedAccessControl implements AccessControl {
   }
 
   public int cacheSize() {
-    return cache.size();
+    synchronized (cache) {
+      return cache.size();
+    }
   }
 
   private <T> Future<T> change(AccessChange change, Supplier<Future<T>> write) {
@@ -106,7 +132,9 @@ public final class CachedAccessControl implements AccessControl {
   }
 
   private void changed(AccessChange change) {
-    cache.changed(change.room());
+    synchronized (cache) {
+      cache.changed(change.room());
+    }
     for (Consumer<AccessChange> listener : listeners) {
       try {
         listener.accept(change);
@@ -120,7 +148,9 @@ public final class CachedAccessControl implements AccessControl {
     if (Vertx.currentContext() == context) {
       return action.get();
     }
-    Promise<T> promise = Promise.promise();
+    // the answer goes back to the caller's own loop (a shard's), not this one
+    ContextInternal caller = (ContextInternal) Vertx.currentContext();
+    Promise<T> promise = caller != null ? caller.promise() : Promise.promise();
     context.runOnContext(v -> action.get().onComplete(promise));
     return promise.future();
   }

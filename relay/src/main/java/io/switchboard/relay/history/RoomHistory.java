@@ -9,6 +9,7 @@ import io.vertx.core.Future;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.TreeMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * Reads a room's messages by seq range from memory when it can, else from storage merged with
@@ -25,7 +26,8 @@ public final class RoomHistory {
   public static final int MAX_CONCURRENT_READS = 64;
 
   private final Reader reader;
-  private int readsInFlight;
+  // shared by every shard's rooms: the bound is the node's
+  private final AtomicInteger readsInFlight = new AtomicInteger();
 
   public RoomHistory(Reader reader) {
     this.reader = reader;
@@ -57,14 +59,14 @@ public final class RoomHistory {
     while (snapshot.containsKey(missingFrom)) {
       missingFrom++;
     }
-    if (readsInFlight >= MAX_CONCURRENT_READS) {
+    if (readsInFlight.incrementAndGet() > MAX_CONCURRENT_READS) {
+      readsInFlight.decrementAndGet();
       return Future.failedFuture(new ProtocolException(ErrorCode.STORAGE_UNAVAILABLE,
           "history is busy; retry shortly"));
     }
     long firstMissing = missingFrom;
     int count = (int) Math.min(Integer.MAX_VALUE, to - firstMissing + 1);
-    readsInFlight++;
-    return reader.after(room.name(), firstMissing - 1, count).andThen(done -> readsInFlight--).map(rows -> {
+    return reader.after(room.name(), firstMissing - 1, count).andThen(done -> readsInFlight.decrementAndGet()).map(rows -> {
       for (StoredMessage row : rows) {
         if (row.seq() <= to) {
           snapshot.putIfAbsent(row.seq(), toMessage(row));

@@ -8,10 +8,10 @@ import io.switchboard.protocol.ServerFrame.Message;
 import io.switchboard.relay.access.AccessControl;
 import io.switchboard.relay.access.Visibility;
 import io.switchboard.relay.auth.Authenticator;
+import io.switchboard.relay.history.LoadedRooms;
 import io.switchboard.relay.history.RoomHistory;
 import io.switchboard.relay.limits.AddressLimits;
 import io.switchboard.relay.room.Room;
-import io.switchboard.relay.room.RoomRegistry;
 import io.switchboard.relay.store.MessageStore;
 import io.switchboard.relay.store.RoomLeases;
 import io.switchboard.relay.store.RoomLeases.Bound;
@@ -38,7 +38,7 @@ public final class HistoryApi {
   /** No user id is empty, so no room lists it: its access is the room's visibility alone. */
   private static final String NOBODY = "";
 
-  private final RoomRegistry rooms;
+  private final LoadedRooms rooms;
   private final RoomHistory history;
   private final MessageStore store;
   private final RoomLeases leases;
@@ -49,7 +49,7 @@ public final class HistoryApi {
   private final boolean guestsAllowed;
 
   /** @param guestsAllowed whether a request without a token may read what a guest could (public rooms) */
-  public HistoryApi(RoomRegistry rooms, RoomHistory history, MessageStore store, RoomLeases leases, int maxLimit,
+  public HistoryApi(LoadedRooms rooms, RoomHistory history, MessageStore store, RoomLeases leases, int maxLimit,
       AddressLimits limits, Authenticator authenticator, AccessControl access, boolean guestsAllowed) {
     this.limits = limits;
     this.authenticator = authenticator;
@@ -137,21 +137,28 @@ public final class HistoryApi {
   }
 
   private Future<Void> read(RoutingContext ctx, String room, Long before, int limit, boolean personal) {
-    Room loaded = rooms.get(room);
-    // Rooms nobody is in are read straight from storage, so scanning room names loads nothing into memory.
-    Future<Bound> bound = loaded != null
-        ? Future.succeededFuture(new Bound(loaded.epoch(), loaded.head(), loaded.durable()))
-        : leases.bound(room);
-    return bound.<Void>compose(b -> {
-      long h = b.head();
-      long effectiveBefore = before == null ? h + 1 : Math.min(before, h + 1);
-      Future<List<Message>> page = loaded != null ? history.page(loaded, effectiveBefore, limit)
-          : store.before(room, effectiveBefore, limit).map(rows -> rows.stream().map(RoomHistory::toMessage).toList());
-      return page.map(messages -> {
-        respond(ctx, room, b, before, limit, messages, personal);
-        return null;
-      });
-    }).onFailure(e -> JsonResponses.error(ctx, 503, ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later"));
+    // A loaded room is read on its own loop (its head and ring live there). Rooms nobody is in are
+    // read straight from storage, so scanning room names loads nothing into memory.
+    return rooms.<Read>read(room, loaded -> {
+      if (loaded == null) {
+        return Future.succeededFuture(null);
+      }
+      Bound b = new Bound(loaded.epoch(), loaded.head(), loaded.durable());
+      return history.page(loaded, effectiveBefore(before, b), limit).map(page -> new Read(b, page));
+    }).compose(found -> found != null ? Future.succeededFuture(found) : leases.bound(room)
+        .compose(b -> store.before(room, effectiveBefore(before, b), limit)
+            .map(rows -> new Read(b, rows.stream().map(RoomHistory::toMessage).toList()))))
+        .<Void>map(r -> {
+          respond(ctx, room, r.bound(), before, limit, r.page(), personal);
+          return null;
+        })
+        .onFailure(e -> JsonResponses.error(ctx, 503, ErrorCode.STORAGE_UNAVAILABLE, "storage is unavailable; retry later"));
+  }
+
+  private record Read(Bound bound, List<Message> page) {}
+
+  private static long effectiveBefore(Long before, Bound b) {
+    return before == null ? b.head() + 1 : Math.min(before, b.head() + 1);
   }
 
   private static void respond(RoutingContext ctx, String room, Bound bound, Long before, int limit,

@@ -6,6 +6,8 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.switchboard.protocol.ErrorCode;
 import io.switchboard.relay.config.LimitsOptions;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -18,6 +20,8 @@ import java.util.function.LongSupplier;
  * connections open, handshakes, HTTP API requests and room loads per second, and the global cap on
  * concurrent history reads. Time comes from the injected clock; runs on the relay's event loop.
  */
+// Shared by every event loop of the public server: the public methods synchronize (none is on the
+// chat path; a connection pays for them at its handshake and on room loads).
 public final class AddressLimits {
   /** Why something was refused: HTTP status, stable code, message and {@code Retry-After} seconds. */
   public record Refusal(int status, ErrorCode code, String message, long retryAfterSeconds) {}
@@ -68,7 +72,7 @@ public final class AddressLimits {
    * A WebSocket handshake from {@code key}: null when admitted, and then one connection is counted
    * for it until {@link #connectionClosed(String)}.
    */
-  public Refusal admitConnection(String key) {
+  public synchronized Refusal admitConnection(String key) {
     if (!handshakes.tryAcquire(key, nanoClock.getAsLong())) {
       return refuse("handshake_rate", 429, "more than " + options.getHandshakesPerAddressPerSecond()
           + " WebSocket handshakes/s from this address", handshakes.retryAfterSeconds());
@@ -81,12 +85,12 @@ public final class AddressLimits {
     return null;
   }
 
-  public void connectionClosed(String key) {
+  public synchronized void connectionClosed(String key) {
     connections.closed(key);
   }
 
   /** An HTTP API request from {@code key}: null when admitted. */
-  public Refusal admitApiRequest(String key) {
+  public synchronized Refusal admitApiRequest(String key) {
     if (httpRequests.tryAcquire(key, nanoClock.getAsLong())) {
       return null;
     }
@@ -99,7 +103,7 @@ public final class AddressLimits {
    * the address is locked out by {@link #adminAttemptFailed}, so a flood of forged tokens costs no
    * signature checks.
    */
-  public Refusal admitAdminAttempt(String key) {
+  public synchronized Refusal admitAdminAttempt(String key) {
     Long until = adminLockedUntil.get(key);
     if (until == null) {
       return null;
@@ -118,7 +122,7 @@ public final class AddressLimits {
    * (authenticated admin requests cost none); with the bucket empty the address is locked out of
    * admin authentication until it would have refilled.
    */
-  public Refusal adminAttemptFailed(String key) {
+  public synchronized Refusal adminAttemptFailed(String key) {
     Refusal refusal = admitApiRequest(key);
     if (refusal != null) {
       adminLockedUntil.put(key, nanoClock.getAsLong() + TimeUnit.SECONDS.toNanos(refusal.retryAfterSeconds()));
@@ -127,7 +131,7 @@ public final class AddressLimits {
   }
 
   /** Whether {@code key} may make the relay load one more room that is not in memory. */
-  public boolean tryRoomLoad(String key) {
+  public synchronized boolean tryRoomLoad(String key) {
     if (roomLoads.tryAcquire(key, nanoClock.getAsLong())) {
       return true;
     }
@@ -136,7 +140,7 @@ public final class AddressLimits {
   }
 
   /** Whether {@code key} may be issued one more new TURN credential (users reuse theirs meanwhile). */
-  public boolean tryTurnCredential(String key) {
+  public synchronized boolean tryTurnCredential(String key) {
     if (turnCredentials.tryAcquire(key, nanoClock.getAsLong())) {
       return true;
     }
@@ -150,22 +154,33 @@ public final class AddressLimits {
    * @return null when it ran or waits, else the refusal
    */
   public Refusal startHistoryRead(Runnable read) {
-    if (historyReads.enter(read)) {
-      return null;
+    // a waiting read is let in by whichever loop's read finished: it still runs on its own loop
+    Context caller = Vertx.currentContext();
+    Runnable onCaller = caller == null ? read : () -> {
+      if (Vertx.currentContext() == caller) {
+        read.run();
+      } else {
+        caller.runOnContext(v -> read.run());
+      }
+    };
+    synchronized (this) {
+      if (historyReads.enter(onCaller)) {
+        return null;
+      }
+      return refuse("history_reads", 503, "too many history reads at once; retry shortly", 1);
     }
-    return refuse("history_reads", 503, "too many history reads at once; retry shortly", 1);
   }
 
-  public void historyReadDone() {
+  public synchronized void historyReadDone() {
     historyReads.exit();
   }
 
-  public int connections(String key) {
+  public synchronized int connections(String key) {
     return connections.count(key);
   }
 
   /** Addresses with per-address rate state (each bucket map is bounded by maxTrackedAddresses). */
-  public int trackedAddresses() {
+  public synchronized int trackedAddresses() {
     return Math.max(Math.max(handshakes.size(), turnCredentials.size()), Math.max(httpRequests.size(), roomLoads.size()));
   }
 

@@ -7,10 +7,11 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
 /**
- * How late the relay's event loop runs a timer. Every frame, fanout, storage callback and timer of
- * the relay shares that one loop, so this is how long any of them may have waited to start: the
- * first number to look at when latency tails grow. It includes the loop's timer granularity (up to
- * about a millisecond with Java NIO's selector).
+ * How late one of the relay's event loops runs a timer (one probe per shard loop, all recorded in
+ * the one timer). Every frame, fanout, storage callback and timer of a shard shares its loop, so
+ * this is how long any of them may have waited to start: the first number to look at when latency
+ * tails grow. It includes the loop's timer granularity (up to about a millisecond with Java NIO's
+ * selector).
  */
 public final class EventLoopLag {
   private final Timer lag;

@@ -10,6 +10,7 @@ import io.switchboard.protocol.NatClass;
 import io.switchboard.protocol.PeerPath;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -18,11 +19,12 @@ import java.util.function.Supplier;
  * The relay's metric catalogue (Prometheus renders the dotted names snake_case, e.g.
  * {@code switchboard_messages_in_total}). docs/operations.md lists them.
  */
+// Called from every event loop: the maps filled lazily are concurrent, the others are only read.
 public final class RelayMetrics {
   private final MeterRegistry registry;
-  private final Map<String, Counter> framesIn = new HashMap<>();
+  private final Map<String, Counter> framesIn = new HashMap<>(); // filled once, then only read
   private final EnumMap<ErrorCode, Counter> errors = new EnumMap<>(ErrorCode.class);
-  private final Map<String, Counter> disconnects = new HashMap<>();
+  private final Map<String, Counter> disconnects = new ConcurrentHashMap<>();
   private final Counter messagesIn;
   private final Counter deliveries;
   private final Counter duplicates;
@@ -32,9 +34,9 @@ public final class RelayMetrics {
   private final DistributionSummary fanout;
   private final Counter signalsForwarded;
   private final Counter resultsIgnored;
-  private final Map<String, Counter> steers = new HashMap<>();
-  private final Map<String, Counter> results = new HashMap<>();
-  private final Map<String, Counter> profiles = new HashMap<>();
+  private final Map<String, Counter> steers = new ConcurrentHashMap<>();
+  private final Map<String, Counter> results = new ConcurrentHashMap<>();
+  private final Map<String, Counter> profiles = new ConcurrentHashMap<>();
   private final Map<PeerPath, Timer> setup = new EnumMap<>(PeerPath.class);
 
   public RelayMetrics(MeterRegistry registry) {

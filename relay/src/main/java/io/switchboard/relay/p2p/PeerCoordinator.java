@@ -10,6 +10,7 @@ import io.switchboard.protocol.ServerFrame.PeerInfo;
 import io.switchboard.protocol.ServerFrame.PresenceEvent;
 import io.switchboard.relay.config.P2pOptions;
 import io.switchboard.relay.metrics.RelayMetrics;
+import io.switchboard.relay.room.Member;
 import io.switchboard.relay.room.Membership;
 import io.switchboard.relay.room.Room;
 import io.switchboard.relay.session.Session;
@@ -23,12 +24,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.LongSupplier;
 
 /**
- * Presence, signaling and steering for the relay's rooms. Runs on the relay's event loop with the
- * rooms it reads. Pair state exists only for rooms within the mesh limit (at most meshMax² / 2
- * pairs each), so large rooms cost nothing here beyond presence.
+ * Presence, signaling and steering for the relay's rooms. Each room's part runs on its shard's
+ * event loop; the steering policy's shared statistics are locked (steers are rare, chat never
+ * waits). Pair state exists only for rooms within the mesh limit (at most meshMax² / 2 pairs each),
+ * so large rooms cost nothing here beyond presence.
  */
 public final class PeerCoordinator {
   /** The last decision sent to a pair, and whether an outcome for it may still be counted. */
@@ -58,7 +61,8 @@ public final class PeerCoordinator {
   private final RelayMetrics metrics;
   private final LongSupplier clockMs;
   private final int signalQueueLimit;
-  private final Map<Room, Map<PairKey, PairState>> pairs = new HashMap<>();
+  // Each room's entry is touched only on its shard's loop; the map is shared by all shards.
+  private final Map<Room, Map<PairKey, PairState>> pairs = new ConcurrentHashMap<>();
 
   public PeerCoordinator(P2pOptions options, SteeringPolicy policy, IceServers iceServers, RelayMetrics metrics,
       LongSupplier clockMs, int outboundQueueMaxChars) {
@@ -72,15 +76,20 @@ public final class PeerCoordinator {
   }
 
   public ServerFrame.P2pConfig welcome(Session session) {
-    return options.isEnabled() ? iceServers.welcome(session.user(), session.host(), session.address()) : null;
+    if (!options.isEnabled()) {
+      return null;
+    }
+    synchronized (iceServers) { // its TURN credential cache is shared by every loop
+      return iceServers.welcome(session.user(), session.host(), session.address());
+    }
   }
 
   /** The other connections in a room, for {@code joined.peers}. */
-  public List<PeerInfo> peers(Room room, Session self) {
+  public List<PeerInfo> peers(Room room, Member self) {
     List<PeerInfo> peers = new ArrayList<>(room.members().size());
     for (Membership m : room.members()) {
-      if (m.session() != self) {
-        peers.add(info(m.session()));
+      if (m.member() != self) {
+        peers.add(info(m.member()));
       }
     }
     return peers;
@@ -88,23 +97,27 @@ public final class PeerCoordinator {
 
   /** After {@code member} was added to its room and told {@code joined}. */
   public void joined(Membership member) {
-    broadcast(member.room(), member.session(), PresenceEvent.JOIN);
+    broadcast(member.room(), member.member(), PresenceEvent.JOIN);
     steer(member.room());
   }
 
   /** After {@code member} left its room (or its connection closed). */
   public void left(Membership member) {
     Room room = member.room();
-    broadcast(room, member.session(), PresenceEvent.LEAVE);
+    broadcast(room, member.member(), PresenceEvent.LEAVE);
     Map<PairKey, PairState> roomPairs = pairs.get(room);
     if (roomPairs != null) {
-      String gone = member.session().id();
+      String gone = member.member().id();
       roomPairs.keySet().removeIf(k -> k.low().equals(gone) || k.high().equals(gone));
     }
     steer(room);
   }
 
-  public void profile(Session session, ClientFrame.Profile report) {
+  /**
+   * Records the connection's reported profile and answers it; the caller tells each of its rooms
+   * ({@link #profileChanged}) when this returns true.
+   */
+  public boolean profile(Session session, ClientFrame.Profile report) {
     if (!options.isEnabled()) {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "peer-to-peer is disabled on this server");
     }
@@ -121,22 +134,31 @@ public final class PeerCoordinator {
     session.send(new ServerFrame.ProfileSet(report.id(), profile.natClass(), profile.mapping(), profile.filtering(),
         profile.udp(), profile.turn()));
     if (!changed) {
-      return;
+      return false;
     }
     session.profile(profile, now);
-    for (Membership m : session.memberships().values()) {
-      broadcast(m.room(), session, PresenceEvent.PROFILE);
-      steer(m.room());
-    }
+    return true;
   }
 
-  public void signal(Session session, Membership from, ClientFrame.Signal signal, long nowNanos) {
-    Session to = peer(from.room(), session, signal.to());
+  /** After the member's profile changed: its room hears of it and is steered again. */
+  public void profileChanged(Membership member) {
+    broadcast(member.room(), member.member(), PresenceEvent.PROFILE);
+    steer(member.room());
+  }
+
+  /** The connection's own signal rate, checked where the connection lives, before the room is asked. */
+  public void admitSignal(Session session, long nowNanos) {
     if (!session.tryAcquireSignal(nowNanos,
         now -> new TokenBucket(options.getSignalRatePerSecond(), options.getSignalBurst(), now))) {
       throw new ProtocolException(ErrorCode.RATE_LIMITED,
           "more than " + options.getSignalRatePerSecond() + " signals/s; signal dropped");
     }
+  }
+
+  /** Forwards a signal (already admitted by {@link #admitSignal}) to another member of the room. */
+  public void signal(Membership from, ClientFrame.Signal signal) {
+    Member session = from.member();
+    Member to = peer(from.room(), session, signal.to());
     if (to.queuedChars() > signalQueueLimit) {
       throw new ProtocolException(ErrorCode.RATE_LIMITED, "peer " + signal.to() + " is not keeping up; signal dropped");
     }
@@ -144,8 +166,9 @@ public final class PeerCoordinator {
     metrics.signalForwarded();
   }
 
-  public void result(Session session, Membership from, ClientFrame.P2pResult result) {
-    Session peer = peer(from.room(), session, result.peer());
+  public void result(Membership from, ClientFrame.P2pResult result) {
+    Member session = from.member();
+    Member peer = peer(from.room(), session, result.peer());
     Map<PairKey, PairState> roomPairs = pairs.get(from.room());
     PairState state = roomPairs == null ? null : roomPairs.get(PairKey.of(session.id(), result.peer()));
     if (state == null || !state.awaitingResult) {
@@ -154,8 +177,12 @@ public final class PeerCoordinator {
     }
     state.awaitingResult = false;
     // Once per pair of users (and of addresses) and learning window, however often they rejoin.
-    if (!policy.stats().recordOnce(state.classes, new OutcomeStats.Party(session.user(), session.address()),
-        new OutcomeStats.Party(peer.user(), peer.address()), state.decision.mode(), result.path(), clockMs.getAsLong())) {
+    boolean counted;
+    synchronized (policy) {
+      counted = policy.stats().recordOnce(state.classes, new OutcomeStats.Party(session.user(), session.address()),
+          new OutcomeStats.Party(peer.user(), peer.address()), state.decision.mode(), result.path(), clockMs.getAsLong());
+    }
+    if (!counted) {
       metrics.p2pResultIgnored();
       return;
     }
@@ -164,11 +191,13 @@ public final class PeerCoordinator {
 
   /** Success rates per class pair, and the current options, for the admin endpoint. */
   public List<OutcomeStats.ModeStats> stats() {
-    return policy.stats().snapshot(clockMs.getAsLong());
+    synchronized (policy) {
+      return policy.stats().snapshot(clockMs.getAsLong());
+    }
   }
 
   /** The other member {@code peerId} of {@code room}, or the error the protocol names. */
-  private static Session peer(Room room, Session self, String peerId) {
+  private static Member peer(Room room, Member self, String peerId) {
     if (peerId.equals(self.id())) {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "peer is this connection itself");
     }
@@ -176,24 +205,24 @@ public final class PeerCoordinator {
     if (m == null) {
       throw new ProtocolException(ErrorCode.NOT_IN_ROOM, "peer " + peerId + " is not in room '" + room.name() + "'");
     }
-    return m.session();
+    return m.member();
   }
 
-  private static PeerInfo info(Session s) {
+  private static PeerInfo info(Member s) {
     NatProfile p = s.profile();
     return new PeerInfo(s.id(), s.user(), p == null ? null : new ServerFrame.PeerProfile(p.natClass(), p.udp(), p.turn()),
         s.name());
   }
 
-  private static void broadcast(Room room, Session subject, PresenceEvent event) {
+  private static void broadcast(Room room, Member subject, PresenceEvent event) {
     ServerFrame.Presence presence = new ServerFrame.Presence(room.name(), event, info(subject));
     String encoded = null;
     for (Membership m : room.members()) {
-      if (m.session() != subject) {
+      if (m.member() != subject) {
         if (encoded == null) {
           encoded = FrameEncoder.encode(presence);
         }
-        m.session().sendText(encoded, presence.priority());
+        m.member().sendText(encoded, presence.priority());
       }
     }
   }
@@ -220,10 +249,10 @@ public final class PeerCoordinator {
       }
       return;
     }
-    List<Session> profiled = new ArrayList<>();
+    List<Member> profiled = new ArrayList<>();
     for (Membership m : room.members()) {
-      if (m.session().profile() != null) {
-        profiled.add(m.session());
+      if (m.member().profile() != null) {
+        profiled.add(m.member());
       }
     }
     if (profiled.size() < 2) {
@@ -239,10 +268,13 @@ public final class PeerCoordinator {
     long now = clockMs.getAsLong();
     for (int i = 0; i < profiled.size(); i++) {
       for (int j = i + 1; j < profiled.size(); j++) {
-        Session a = profiled.get(i);
-        Session b = profiled.get(j);
+        Member a = profiled.get(i);
+        Member b = profiled.get(j);
         PairKey key = PairKey.of(a.id(), b.id());
-        Decision decision = policy.decide(a.profile(), b.profile(), size, now);
+        Decision decision;
+        synchronized (policy) { // its outcome statistics are shared by every shard's rooms
+          decision = policy.decide(a.profile(), b.profile(), size, now);
+        }
         PairState previous = roomPairs.get(key);
         if (previous == null || previous.decision.mode() != decision.mode()) {
           roomPairs.put(key, new PairState(new ClassPair(a.profile().natClass(), b.profile().natClass()), decision));
@@ -259,15 +291,18 @@ public final class PeerCoordinator {
       return;
     }
     metrics.steer(decision.mode(), decision.reason());
-    Session low = lowMember.session();
-    Session high = highMember.session();
+    Member low = lowMember.member();
+    Member high = highMember.member();
     // The higher id is polite: exactly one side of every pair yields on glare.
     low.send(steer(room, low, high, decision, false));
     high.send(steer(room, high, low, decision, true));
   }
 
-  private ServerFrame.Steer steer(Room room, Session to, Session peer, Decision decision, boolean polite) {
-    return new ServerFrame.Steer(room.name(), peer.id(), decision.mode(), polite,
-        iceServers.forMode(decision.mode(), to.user(), to.host(), to.address()), decision.reason());
+  private ServerFrame.Steer steer(Room room, Member to, Member peer, Decision decision, boolean polite) {
+    List<ServerFrame.IceServer> ice;
+    synchronized (iceServers) {
+      ice = iceServers.forMode(decision.mode(), to.user(), to.host(), to.address());
+    }
+    return new ServerFrame.Steer(room.name(), peer.id(), decision.mode(), polite, ice, decision.reason());
   }
 }

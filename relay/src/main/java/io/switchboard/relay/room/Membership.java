@@ -5,16 +5,15 @@ import io.switchboard.protocol.RoomMode;
 import io.switchboard.protocol.ServerFrame;
 import io.switchboard.protocol.ServerFrame.Message;
 import io.switchboard.relay.access.Access;
-import io.switchboard.relay.session.Session;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 
-/** A session's place in a room: its mode, its unread summary, and its replay buffer while resuming. */
+/** A member's place in a room: its mode, its unread summary, and its replay buffer while resuming. */
 public final class Membership {
   private static final int PREVIEW_CHARS = 80;
 
-  private final Session session;
+  private final Member member;
   private final Room room;
   private RoomMode mode;
   private Access access;
@@ -25,21 +24,27 @@ public final class Membership {
   private List<Message> catchUp;
   private final int catchUpMax;
   private final Consumer<Membership> unreadScheduler;
+  private final MessageOrder messageOrder = new MessageOrder(MessageOrder.DEFAULT_MAX_HELD);
 
-  Membership(Session session, Room room, RoomMode mode, int catchUpMax, Consumer<Membership> unreadScheduler) {
-    this.session = session;
+  Membership(Member member, Room room, RoomMode mode, int catchUpMax, Consumer<Membership> unreadScheduler) {
+    this.member = member;
     this.room = room;
     this.mode = mode;
     this.catchUpMax = catchUpMax;
     this.unreadScheduler = unreadScheduler;
   }
 
-  public Session session() {
-    return session;
+  public Member member() {
+    return member;
   }
 
   public Room room() {
     return room;
+  }
+
+  /** The member's sends and batches to this room, sequenced in the order they arrived. */
+  public MessageOrder messageOrder() {
+    return messageOrder;
   }
 
   /** What the user may do here, as of its join or the last access change: sends check it, no lookup. */
@@ -69,17 +74,27 @@ public final class Membership {
    * being replayed.
    */
   void deliver(Message message, String encoded) {
+    if (take(message)) {
+      member.sendText(encoded, ServerFrame.Priority.LIVE);
+    }
+  }
+
+  /**
+   * Everything of {@link #deliver} but the sending itself.
+   *
+   * @return true when the message is to be sent to the member as {@code msg} (the caller sends it)
+   */
+  boolean take(Message message) {
     if (catchUp != null) {
       if (catchUp.size() >= catchUpMax) {
-        session.slowConsumer();
+        member.slowConsumer();
       } else {
         catchUp.add(message);
       }
-      return;
+      return false;
     }
     if (mode == RoomMode.ACTIVE) {
-      session.sendText(encoded, ServerFrame.Priority.LIVE);
-      return;
+      return true;
     }
     unreadCount++;
     unreadLastSeq = message.seq();
@@ -88,11 +103,12 @@ public final class Membership {
       unreadDirty = true;
       unreadScheduler.accept(this);
     }
+    return false;
   }
 
   /** Sends the throttled unread summary if one is due; true when it did. */
   public boolean flushUnread() {
-    if (!unreadDirty || mode != RoomMode.BACKGROUND || session.isClosed()) {
+    if (!unreadDirty || mode != RoomMode.BACKGROUND || member.isClosed()) {
       unreadDirty = false;
       return false;
     }
@@ -100,7 +116,7 @@ public final class Membership {
     String preview = unreadPreview.length() <= PREVIEW_CHARS ? unreadPreview
         : unreadPreview.substring(0, Character.isHighSurrogate(unreadPreview.charAt(PREVIEW_CHARS - 1))
             ? PREVIEW_CHARS - 1 : PREVIEW_CHARS);
-    session.send(new ServerFrame.Unread(room.name(), unreadCount, unreadLastSeq, preview));
+    member.send(new ServerFrame.Unread(room.name(), unreadCount, unreadLastSeq, preview));
     return true;
   }
 
@@ -115,7 +131,7 @@ public final class Membership {
     catchUp = null;
     long last = 0;
     for (Message m : replay) {
-      session.sendText(FrameEncoder.encode(new ServerFrame.Msg(m)), ServerFrame.Priority.LIVE);
+      member.sendText(FrameEncoder.encode(new ServerFrame.Msg(m)), ServerFrame.Priority.LIVE);
       last = m.seq();
     }
     if (held != null) {

@@ -4,7 +4,6 @@ import io.switchboard.protocol.FrameEncoder;
 import io.switchboard.protocol.RoomMode;
 import io.switchboard.protocol.ServerFrame;
 import io.switchboard.protocol.ServerFrame.Message;
-import io.switchboard.relay.session.Session;
 import io.switchboard.relay.store.RoomLeases.Epoch;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,16 +17,16 @@ import java.util.function.Consumer;
 /**
  * A room on this node: its sequencer ({@code head}) in its current {@code epoch}, members, recent
  * ring, dedupe window, the messages sequenced but not yet committed and the durable watermark.
- * Single-threaded on the relay's event loop.
+ * Single-threaded on its shard's event loop.
  */
 public final class Room {
   /** A sequenced message waiting for its row to commit, and who to ack when it does. */
   public static final class Unstored {
     private final Message message;
-    private Session ackTo;
+    private Member ackTo;
     private Object ackId;
 
-    Unstored(Message message, Session ackTo, Object ackId) {
+    Unstored(Message message, Member ackTo, Object ackId) {
       this.message = message;
       this.ackTo = ackTo;
       this.ackId = ackId;
@@ -37,7 +36,7 @@ public final class Room {
       return message;
     }
 
-    public Session ackTo() {
+    public Member ackTo() {
       return ackTo;
     }
 
@@ -46,8 +45,8 @@ public final class Room {
     }
 
     /** A resend while the write is pending: the newest sender connection gets the final ack. */
-    public void redirectAck(Session session, Object id) {
-      this.ackTo = session;
+    public void redirectAck(Member member, Object id) {
+      this.ackTo = member;
       this.ackId = id;
     }
   }
@@ -129,7 +128,7 @@ public final class Room {
   public List<String> users() {
     Set<String> users = new LinkedHashSet<>();
     for (Membership m : members) {
-      users.add(m.session().user());
+      users.add(m.member().user());
     }
     return new ArrayList<>(users);
   }
@@ -138,18 +137,18 @@ public final class Room {
   public Map<String, String> names() {
     Map<String, String> names = new LinkedHashMap<>();
     for (Membership m : members) {
-      String name = m.session().name();
+      String name = m.member().name();
       if (name != null) {
-        names.putIfAbsent(m.session().user(), name);
+        names.putIfAbsent(m.member().user(), name);
       }
     }
     return names;
   }
 
-  public Membership join(Session session, RoomMode mode) {
-    Membership m = new Membership(session, this, mode, catchUpMax, unreadScheduler);
+  public Membership join(Member member, RoomMode mode) {
+    Membership m = new Membership(member, this, mode, catchUpMax, unreadScheduler);
     members.add(m);
-    membersBySession.put(session.id(), m);
+    membersBySession.put(member.id(), m);
     return m;
   }
 
@@ -160,7 +159,7 @@ public final class Room {
 
   public void leave(Membership m, long nowNanos) {
     members.remove(m);
-    membersBySession.remove(m.session().id(), m);
+    membersBySession.remove(m.member().id(), m);
     if (members.isEmpty()) {
       idleSinceNanos = nowNanos;
     }
@@ -181,7 +180,7 @@ public final class Room {
   }
 
   /** Assigns the next seq, remembers the message as unstored, and fans it out to everyone but the sender. */
-  public Unstored sequence(Session sender, Object ackId, String cid, String body, long nowMillis) {
+  public Unstored sequence(Member sender, Object ackId, String cid, String body, long nowMillis) {
     Message message = new Message(name, ++head, cid, sender.user(), body, nowMillis);
     Unstored pending = new Unstored(message, sender, ackId);
     unstoredBySeq.put(message.seq(), pending);
@@ -191,22 +190,61 @@ public final class Room {
     return pending;
   }
 
-  /** @return how many connections the message was handed to */
-  public int fanout(Message message, Session except) {
+  /**
+   * Hands the message to every member but the sender. Members on another event loop get it in one
+   * task per loop (not one per member), each in the order this room sequenced.
+   *
+   * @return how many connections the message was handed to
+   */
+  public int fanout(Message message, Member except) {
     String encoded = null;
     int delivered = 0;
+    Loop firstLoop = null;
+    List<Member> first = null;
+    Map<Loop, List<Member>> others = null;
     for (int i = 0, n = members.size(); i < n; i++) {
       Membership m = members.get(i);
-      if (m.session() == except) {
+      if (m.member() == except) {
         continue;
       }
       if (encoded == null) {
         encoded = FrameEncoder.encode(new ServerFrame.Msg(message));
       }
-      m.deliver(message, encoded);
       delivered++;
+      if (!m.take(message)) {
+        continue;
+      }
+      Loop loop = m.member().loop();
+      if (first == null || loop == firstLoop) {
+        if (first == null) {
+          firstLoop = loop;
+          first = new ArrayList<>();
+        }
+        first.add(m.member());
+      } else {
+        if (others == null) {
+          others = new HashMap<>();
+        }
+        others.computeIfAbsent(loop, l -> new ArrayList<>()).add(m.member());
+      }
+    }
+    if (first != null) {
+      send(firstLoop, first, encoded);
+    }
+    if (others != null) {
+      for (Map.Entry<Loop, List<Member>> e : others.entrySet()) {
+        send(e.getKey(), e.getValue(), encoded);
+      }
     }
     return delivered;
+  }
+
+  private static void send(Loop loop, List<Member> to, String encoded) {
+    loop.execute(() -> {
+      for (int i = 0, n = to.size(); i < n; i++) {
+        to.get(i).sendText(encoded, ServerFrame.Priority.LIVE);
+      }
+    });
   }
 
   /**

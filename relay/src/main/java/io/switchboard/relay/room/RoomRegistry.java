@@ -13,6 +13,7 @@ import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.LongSupplier;
@@ -39,13 +40,15 @@ public final class RoomRegistry {
     void schedule(long delayMs, Runnable task);
   }
 
-  private final Map<String, Room> rooms = new HashMap<>();
+  // Concurrent maps only so that other loops may read them (admission counts, tests, metrics);
+  // every write happens on the registry's own loop.
+  private final Map<String, Room> rooms = new ConcurrentHashMap<>();
   /**
    * Rooms that may be blank, with when they were last seen empty, oldest first. The tick only
    * looks at these, never at every room; an entry stale because someone joined is dropped when met.
    */
   private final LinkedHashMap<Room, Long> blankSince = new LinkedHashMap<>();
-  private final Map<String, Future<Room>> loading = new HashMap<>();
+  private final Map<String, Future<Room>> loading = new ConcurrentHashMap<>();
   // a claim of a room must not overtake its release, or the release would undo the claim
   private final Map<String, Future<Void>> releasing = new HashMap<>();
   private final Claimer claimer;
@@ -118,12 +121,12 @@ public final class RoomRegistry {
     return rooms.size();
   }
 
-  /** Loaded rooms plus rooms being loaded: what the global room bound counts. */
+  /** Loaded rooms plus rooms being loaded: what the global room bound counts (readable from any loop). */
   public int sizeWithLoading() {
     return rooms.size() + loading.size();
   }
 
-  /** Whether a join of this room would find it loaded or being loaded (so it costs no new load). */
+  /** Whether a join of this room would find it loaded or being loaded (so it costs no new load); any loop. */
   public boolean loadedOrLoading(String name) {
     return rooms.containsKey(name) || loading.containsKey(name);
   }

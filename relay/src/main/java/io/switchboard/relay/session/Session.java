@@ -5,46 +5,55 @@ import io.switchboard.protocol.FrameEncoder;
 import io.switchboard.protocol.ServerFrame;
 import io.switchboard.protocol.ServerFrame.Priority;
 import io.switchboard.relay.auth.Identity;
-import io.switchboard.relay.room.Membership;
+import io.switchboard.protocol.ProtocolException;
+import io.switchboard.relay.room.Loop;
+import io.switchboard.relay.room.Member;
 import io.switchboard.signaling.steer.NatProfile;
-import java.util.HashMap;
-import java.util.Map;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.function.Consumer;
 
 /**
- * One client connection: its identity, rooms, outbound queue, rate limit and abuse score. Lives on
- * the relay's event loop like everything it touches, so it has no locks.
+ * One client connection: its identity, the names of its rooms, outbound queue, rate limit and abuse
+ * score. Lives on the event loop that accepted it, so it has no locks; what a room reads of it
+ * ({@link Member}) is volatile.
  */
-public final class Session implements OutboundQueue.Sink {
+public final class Session implements OutboundQueue.Sink, Member {
   /** Close codes, documented in docs/protocol.md. */
   public static final short GOING_AWAY = 1001;
   public static final short POLICY_VIOLATION = 1008;
   public static final short TRY_AGAIN_LATER = 1013;
 
   private final String id;
+  /** The event loop that accepted the connection: everything that touches the socket runs there. */
+  private Loop loop = Loop.DIRECT;
   private final Connection connection;
   private final OutboundQueue out;
   private final TokenBucket bucket;
   private final int maxErrors;
   /** Times of the last {@code maxErrors} rejected frames, created on the first one. */
   private long[] errorTimes;
-  private final Map<String, Membership> memberships = new HashMap<>();
+  /** Rooms this connection is in; the memberships themselves belong to the rooms. */
+  private final Set<String> rooms = new HashSet<>();
+  /** Rooms whose join went to the room's loop and has not come back: frames for them follow it there. */
+  private final Set<String> joining = new HashSet<>();
   private final long connectedNanos;
-  private Identity identity;
+  private volatile Identity identity;
   private long lastSeenNanos;
   private int errorIndex;
   private int pendingJoins;
   private boolean authenticating;
   /** When this connection was told {@code token_expired} (wall clock ms); 0: not expired. */
   private long tokenExpiredAtMs;
-  private String closeReason;
+  private volatile String closeReason;
   private Runnable onSlowConsumer = () -> { };
-  private String host = "";
-  private String address = "";
-  private NatProfile profile;
+  private Consumer<ProtocolException> onRefused = e -> { };
+  private volatile String host = "";
+  private volatile String address = "";
+  private volatile NatProfile profile;
   private long profileChangedAtMs;
   private TokenBucket signalBucket;
   private TokenBucket roomLoadBucket;
-  private final MessageOrder messageOrder = new MessageOrder(MessageOrder.DEFAULT_MAX_HELD);
 
   public Session(String id, Connection connection, OutboundQueue out, TokenBucket bucket, int maxErrors,
       long nowNanos) {
@@ -57,13 +66,19 @@ public final class Session implements OutboundQueue.Sink {
     this.lastSeenNanos = nowNanos;
   }
 
+  @Override
   public String id() {
     return id;
   }
 
-  /** Sends and batches of this connection, sequenced in the order they arrived. */
-  public MessageOrder messageOrder() {
-    return messageOrder;
+  @Override
+  public Loop loop() {
+    return loop;
+  }
+
+  /** Set once, where the connection is accepted, before any room knows it. */
+  public void loop(Loop loop) {
+    this.loop = loop;
   }
 
   public Identity identity() {
@@ -75,6 +90,7 @@ public final class Session implements OutboundQueue.Sink {
   }
 
   /** The client's address key for per-address limits (an IPv6 client's /64). */
+  @Override
   public String address() {
     return address;
   }
@@ -84,6 +100,7 @@ public final class Session implements OutboundQueue.Sink {
   }
 
   /** The host the client connected to (Host header), for URLs it must reach the same way. */
+  @Override
   public String host() {
     return host;
   }
@@ -93,6 +110,7 @@ public final class Session implements OutboundQueue.Sink {
   }
 
   /** Null until the client reports one; only connections with a profile are steered. */
+  @Override
   public NatProfile profile() {
     return profile;
   }
@@ -122,11 +140,13 @@ public final class Session implements OutboundQueue.Sink {
     return roomLoadBucket.tryAcquire(nowNanos);
   }
 
+  @Override
   public String user() {
     return identity == null ? null : identity.user();
   }
 
   /** The user's display name from its token; null: none. */
+  @Override
   public String name() {
     return identity == null ? null : identity.name();
   }
@@ -147,8 +167,31 @@ public final class Session implements OutboundQueue.Sink {
     this.authenticating = authenticating;
   }
 
-  public Map<String, Membership> memberships() {
-    return memberships;
+  /** Names of the rooms this connection joined (not those it is still joining). */
+  public Set<String> rooms() {
+    return rooms;
+  }
+
+  /** Rooms handed to their room's loop to join, not answered yet. */
+  public Set<String> joining() {
+    return joining;
+  }
+
+  /**
+   * Whether a room frame may go to the room: joined, or its join is on its way there ahead of the
+   * frame (the room answers {@code not_joined} itself if that join fails).
+   */
+  public boolean inRoom(String room) {
+    return rooms.contains(room) || joining.contains(room);
+  }
+
+  @Override
+  public void removedFrom(String room) {
+    if (!loop.inLoop()) {
+      loop.execute(() -> removedFrom(room));
+      return;
+    }
+    rooms.remove(room);
   }
 
   public int pendingJoins() {
@@ -195,6 +238,7 @@ public final class Session implements OutboundQueue.Sink {
     return oldest != Long.MIN_VALUE && nowNanos - oldest <= windowNanos;
   }
 
+  @Override
   public boolean isClosed() {
     return closeReason != null;
   }
@@ -203,13 +247,20 @@ public final class Session implements OutboundQueue.Sink {
     return closeReason;
   }
 
+  @Override
   public void send(ServerFrame frame) {
+    // encoded where it was sent from: the connection's loop only queues it
     sendText(FrameEncoder.encode(frame), frame.priority());
   }
 
   /** Queues an already encoded frame (fanout encodes a message once for all receivers). */
+  @Override
   public void sendText(String text, Priority priority) {
     if (closeReason != null) {
+      return;
+    }
+    if (!loop.inLoop()) {
+      loop.execute(() -> sendText(text, priority));
       return;
     }
     if (!out.offer(text, priority, this)) {
@@ -218,7 +269,12 @@ public final class Session implements OutboundQueue.Sink {
   }
 
   /** Cuts the connection off because it does not read fast enough (1013). */
+  @Override
   public void slowConsumer() {
+    if (!loop.inLoop()) {
+      loop.execute(this::slowConsumer);
+      return;
+    }
     if (closeReason == null) {
       onSlowConsumer.run();
       close(TRY_AGAIN_LATER, "slow consumer");
@@ -229,10 +285,27 @@ public final class Session implements OutboundQueue.Sink {
     this.onSlowConsumer = listener;
   }
 
+  @Override
+  public void refused(ProtocolException e) {
+    if (!loop.inLoop()) {
+      loop.execute(() -> refused(e));
+      return;
+    }
+    if (closeReason == null) {
+      onRefused.accept(e);
+    }
+  }
+
+  /** Who answers a refused frame (error frame, abuse count): the engine. */
+  public void onRefused(Consumer<ProtocolException> listener) {
+    this.onRefused = listener;
+  }
+
   public void onDrain() {
     out.drain(this);
   }
 
+  @Override
   public long queuedChars() {
     return out.queuedChars();
   }

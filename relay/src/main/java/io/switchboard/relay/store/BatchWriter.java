@@ -141,15 +141,19 @@ public final class BatchWriter {
   }
 
   /**
-   * Queues a message. Only call when {@link #hasCapacity()} is true.
+   * Queues a message. Check {@link #hasCapacity()} before assigning its seq: the bound is kept by
+   * that check, not here, because a room shard on another loop checks, sequences and then hands the
+   * message over; shards checking at the same moment may pass the bound by the messages they had
+   * on their way (a few), and a message already sequenced must not be refused any more.
    *
+   * @throws IllegalStateException after {@link #flushAndClose}
    * @throws IllegalArgumentException for a message Postgres would refuse (null field, NUL char):
    *                                  it would fail its batch forever
    */
   public void offer(PendingWrite write) {
     checkContext();
-    if (!hasCapacity()) {
-      throw new IllegalStateException(closing != null ? "store writer closed" : "store backlog full");
+    if (closing != null) {
+      throw new IllegalStateException("store writer closed");
     }
     StoredMessage m = write.message();
     requireStorable("room", m.room());

@@ -172,4 +172,44 @@ class AddressLimitsTest {
     assertThat(l.admitAdminAttempt("203.0.113.1")).as("forgotten").isNull();
     assertThat(l.admitAdminAttempt("203.0.113.3")).isNotNull();
   }
+
+  @Test
+  void connectionCountsStayExactWhenEveryShardLoopAdmitsAndClosesAtOnce() throws Exception {
+    // the public server listens on every shard's loop: these calls come from several threads
+    AddressLimits l = new AddressLimits(new LimitsOptions().setMaxConnectionsPerAddress(1_000_000)
+        .setHandshakesPerAddressPerSecond(1_000_000).setHandshakeBurst(1_000_000), System::nanoTime, registry);
+    int threads = 4;
+    int rounds = 20_000;
+    java.util.concurrent.CountDownLatch start = new java.util.concurrent.CountDownLatch(1);
+    java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+    try {
+      java.util.List<java.util.concurrent.Future<Integer>> refusals = new java.util.ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        refusals.add(pool.submit(() -> {
+          start.await();
+          int refused = 0;
+          for (int i = 0; i < rounds; i++) {
+            String key = "198.51.100." + (i % 8);
+            if (l.admitConnection(key) != null) {
+              refused++;
+            } else if (i % 2 == 0) {
+              l.connectionClosed(key);
+            }
+          }
+          return refused;
+        }));
+      }
+      start.countDown();
+      for (java.util.concurrent.Future<Integer> f : refusals) {
+        assertThat(f.get(30, java.util.concurrent.TimeUnit.SECONDS)).isZero();
+      }
+    } finally {
+      pool.shutdownNow();
+    }
+    int open = 0;
+    for (int k = 0; k < 8; k++) {
+      open += l.connections("198.51.100." + k);
+    }
+    assertThat(open).as("every admitted connection not closed is counted, once").isEqualTo(threads * rounds / 2);
+  }
 }

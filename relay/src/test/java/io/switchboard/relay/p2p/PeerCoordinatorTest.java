@@ -49,9 +49,18 @@ class PeerCoordinatorTest {
 
   private Membership join(Session s, Room room) {
     Membership m = room.join(s, RoomMode.ACTIVE);
-    s.memberships().put(room.name(), m);
+    s.rooms().add(room.name());
     coordinator.joined(m);
     return m;
+  }
+
+  /** A cone profile reported by {@code s}; its rooms hear of a change, as the engine has them. */
+  private void profile(Session s) {
+    if (coordinator.profile(s, cone())) {
+      for (String name : s.rooms()) {
+        coordinator.profileChanged(rooms.get(name).member(s.id()));
+      }
+    }
   }
 
   private static ClientFrame.Profile cone() {
@@ -71,7 +80,8 @@ class PeerCoordinatorTest {
     int forwarded = 0;
     try {
       for (int i = 0; i < 50; i++) {
-        coordinator.signal(a, fromA, new ClientFrame.Signal(null, "r", "b", data), i * 1_000_000_000L);
+        coordinator.admitSignal(a, i * 1_000_000_000L);
+        coordinator.signal(fromA, new ClientFrame.Signal(null, "r", "b", data));
         forwarded++;
       }
     } catch (ProtocolException e) {
@@ -91,7 +101,7 @@ class PeerCoordinatorTest {
       Session s = session("p" + i);
       members.add(s);
       join(s, room);
-      coordinator.profile(s, cone());
+      profile(s);
     }
     // Only the first meshMax (6) formed pairs: 15 steers p2p, then one relay per pair when the 7th came.
     long steers = sockets.stream().flatMap(c -> c.written.stream()).filter(f -> f.contains("\"t\":\"steer\"")).count();
@@ -106,7 +116,7 @@ class PeerCoordinatorTest {
     Room room = rooms.open("r2", 0).result();
     Session a = session("a");
     Membership m = join(a, room);
-    assertThatThrownBy(() -> coordinator.result(a, m,
+    assertThatThrownBy(() -> coordinator.result(m,
         new ClientFrame.P2pResult(null, "r2", "ghost", io.switchboard.protocol.PeerPath.P2P, 5, null)))
         .isInstanceOfSatisfying(ProtocolException.class, e -> assertThat(e.code()).isEqualTo(ErrorCode.NOT_IN_ROOM));
   }
@@ -118,10 +128,10 @@ class PeerCoordinatorTest {
     Session b = session("b");
     join(a, room);
     join(b, room);
-    coordinator.profile(a, cone());
+    profile(a);
     int seenByB = sockets.get(1).written.size();
-    coordinator.profile(a, cone());
-    coordinator.profile(a, cone());
+    profile(a);
+    profile(a);
     assertThat(sockets.get(1).written).hasSize(seenByB);
     assertThat(sockets.get(0).written).filteredOn(f -> f.startsWith("{\"t\":\"profile\"")).hasSize(3);
   }
@@ -132,13 +142,13 @@ class PeerCoordinatorTest {
     Session attacker = session("a");
     Session victim = session("b");
     join(victim, room);
-    coordinator.profile(victim, cone());
+    profile(victim);
     Membership m = join(attacker, room);
-    coordinator.profile(attacker, cone());
+    profile(attacker);
     // Five leave/rejoin cycles, each steered afresh and each answered with "relay".
     for (int i = 0; i < 5; i++) {
-      coordinator.result(attacker, m, new ClientFrame.P2pResult(null, "poison", "b", PeerPath.RELAY, 5, null));
-      attacker.memberships().remove("poison");
+      coordinator.result(m, new ClientFrame.P2pResult(null, "poison", "b", PeerPath.RELAY, 5, null));
+      attacker.rooms().remove("poison");
       room.leave(m, 0);
       coordinator.left(m);
       m = join(attacker, room);
@@ -146,7 +156,7 @@ class PeerCoordinatorTest {
     // A newcomer of the same classes is still steered by the rule table, not by the poisoned stats.
     Session newcomer = session("c");
     join(newcomer, room);
-    coordinator.profile(newcomer, cone());
+    profile(newcomer);
     assertThat(sockets.get(2).written).filteredOn(f -> f.contains("\"t\":\"steer\""))
         .isNotEmpty().allMatch(f -> f.contains("\"mode\":\"p2p\"") && !f.contains("learned"));
     assertThat(coordinator.stats()).singleElement()

@@ -143,4 +143,76 @@ class RoomTest {
     assertThat(calm.divergedAfter(null)).as("never taken over uncleanly").isEqualTo(Long.MAX_VALUE);
     assertThat(calm.divergedAfter("gone")).isEqualTo(Long.MAX_VALUE);
   }
+
+  /** A loop run by hand: tasks queue until {@link #runAll}, which runs them as that loop's thread would. */
+  private static final class ManualLoop implements Loop {
+    final java.util.ArrayDeque<Runnable> tasks = new java.util.ArrayDeque<>();
+    int submitted;
+    private boolean running;
+
+    @Override
+    public boolean inLoop() {
+      return running;
+    }
+
+    @Override
+    public void execute(Runnable task) {
+      if (running) {
+        task.run();
+        return;
+      }
+      submitted++;
+      tasks.add(task);
+    }
+
+    void runAll() {
+      running = true;
+      while (!tasks.isEmpty()) {
+        tasks.poll().run();
+      }
+      running = false;
+    }
+  }
+
+  @Test
+  void fanoutHandsAMessageToEachOtherLoopInOneTaskAndToItsOwnLoopAtOnce() {
+    Room room = registry.open("r7", 0).result();
+    ManualLoop east = new ManualLoop();
+    ManualLoop west = new ManualLoop();
+    Session alice = session("alice", new RecordingConnection()); // the room's own loop (direct)
+    RecordingConnection local = new RecordingConnection();
+    room.join(alice, RoomMode.ACTIVE);
+    room.join(session("lou", local), RoomMode.ACTIVE);
+    List<RecordingConnection> eastSockets = new ArrayList<>();
+    List<RecordingConnection> westSockets = new ArrayList<>();
+    for (int i = 0; i < 3; i++) {
+      RecordingConnection e = new RecordingConnection();
+      Session es = session("e" + i, e);
+      es.loop(east);
+      room.join(es, RoomMode.ACTIVE);
+      eastSockets.add(e);
+      RecordingConnection w = new RecordingConnection();
+      Session ws = session("w" + i, w);
+      ws.loop(west);
+      room.join(ws, RoomMode.ACTIVE);
+      westSockets.add(w);
+    }
+    for (int i = 0; i < 5; i++) {
+      assertThat(room.fanout(room.sequence(alice, null, "c" + i, "m" + i, 0).message(), alice)).isEqualTo(7);
+    }
+    assertThat(local.written).as("same loop: written at once").hasSize(5);
+    assertThat(east.submitted).as("one task per message for all three members on the loop").isEqualTo(5);
+    assertThat(west.submitted).isEqualTo(5);
+    assertThat(eastSockets.get(0).written).as("nothing written off the member's loop").isEmpty();
+    east.runAll();
+    west.runAll();
+    for (RecordingConnection socket : eastSockets) {
+      assertThat(socket.written).hasSize(5).satisfies(w -> {
+        for (int i = 0; i < 5; i++) {
+          assertThat(w.get(i)).contains("\"seq\":" + (11 + i));
+        }
+      });
+    }
+    assertThat(westSockets).allSatisfy(socket -> assertThat(socket.written).hasSize(5));
+  }
 }

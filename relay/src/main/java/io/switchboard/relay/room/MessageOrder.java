@@ -1,9 +1,9 @@
-package io.switchboard.relay.session;
+package io.switchboard.relay.room;
 
 import java.util.ArrayDeque;
 
 /**
- * Keeps one connection's sends and batches in arrival order. Most run at once; one that must ask
+ * Keeps one member's sends and batches to its room in arrival order. Most run at once; one that must ask
  * storage first (a resend beyond the memory window) holds every later one until it is done, so a
  * slow lookup can never let a client's fifth message take a seq before its second.
  */

@@ -1,4 +1,4 @@
-package io.switchboard.relay.session;
+package io.switchboard.relay.room;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;

@@ -1,0 +1,468 @@
+package io.switchboard.relay;
+
+import io.switchboard.protocol.ClientFrame;
+import io.switchboard.protocol.ErrorCode;
+import io.switchboard.protocol.ProtocolException;
+import io.switchboard.protocol.RoomMode;
+import io.switchboard.protocol.ServerFrame;
+import io.switchboard.relay.access.Access;
+import io.switchboard.relay.access.AccessControl;
+import io.switchboard.relay.access.Role;
+import io.switchboard.relay.config.RelayOptions;
+import io.switchboard.relay.history.RoomHistory;
+import io.switchboard.relay.metrics.RelayMetrics;
+import io.switchboard.relay.p2p.PeerCoordinator;
+import io.switchboard.relay.room.Loop;
+import io.switchboard.relay.room.Member;
+import io.switchboard.relay.room.Membership;
+import io.switchboard.relay.room.Room;
+import io.switchboard.relay.room.RoomRegistry;
+import io.switchboard.relay.store.BatchWriter;
+import io.switchboard.relay.store.MessageStore;
+import io.switchboard.relay.store.RoomLeases;
+import io.vertx.core.Future;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.LongSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The room side of the relay: a set of rooms (their sequencers, members, presence, steering and
+ * unread summaries) and the operations on them. Every operation takes plain data (a frame, a room
+ * name) and the connection's {@link Member} handle, answers through that handle, and runs on one
+ * event loop: the shard's. Rooms never see connections directly, so whoever calls an operation can
+ * put a hop to the shard's loop in front of it.
+ */
+public final class RoomShard {
+  private static final Logger LOG = LoggerFactory.getLogger(RoomShard.class);
+  /** Live messages a resuming member may have held back while its replay loads; past it, 1013. */
+  private static final int LIVE_HELD_DURING_RESUME_MAX = 10_000;
+
+  /** How a join or resume ended, for the connection's own bookkeeping. */
+  enum Outcome {
+    /** The member is in the room and was told {@code joined}. */
+    JOINED,
+    /** An access change arrived while the room loaded: the caller looks the user's access up again. */
+    STALE,
+    /** Refused or failed; the client has been told (or its connection is closed). */
+    FAILED
+  }
+
+  private final RelayOptions options;
+  private final RoomRegistry rooms;
+  private final RoomHistory history;
+  private final PeerCoordinator peers;
+  private final AccessControl access;
+  private final RelayMetrics metrics;
+  private final Replies replies;
+  private final LongSupplier nanoClock;
+  /** Access changes seen so far: a lookup during which one arrived is repeated before it is relied on. */
+  private final LongSupplier accessChanges;
+  private final Set<Membership> unreadDue = new LinkedHashSet<>();
+  private final MessageIntake intake;
+
+  /**
+   * @param writerLoop where {@code writer} lives (messages are handed to it there)
+   * @param home       this shard's loop, where all its operations run
+   * @param history    shared by every shard (it bounds the node's storage reads)
+   */
+  RoomShard(RelayOptions options, MessageStore store, BatchWriter writer, Loop writerLoop, Loop home,
+      RoomLeases leases, RoomRegistry.Timers timers, RelayMetrics metrics, PeerCoordinator peers, AccessControl access,
+      Replies replies, RoomHistory history, LongSupplier nanoClock, LongSupplier accessChanges,
+      BooleanSupplier draining) {
+    this.options = options;
+    this.peers = peers;
+    this.access = access;
+    this.metrics = metrics;
+    this.replies = replies;
+    this.nanoClock = nanoClock;
+    this.accessChanges = accessChanges;
+    this.rooms = new RoomRegistry(new RoomRegistry.Claimer() {
+      @Override
+      public Future<RoomLeases.Claim> claim(String room) {
+        return leases.claim(room);
+      }
+
+      @Override
+      public Future<Void> release(List<String> names, List<String> epochs, List<Long> heads) {
+        return leases.release(names, epochs, heads)
+            .onFailure(e -> LOG.warn("releasing {} rooms failed; their leases run out instead: {}", names.size(), e.toString()));
+      }
+    }, timers, nanoClock, leases.leaseMs(), options.getRingSize(), options.getDedupeWindow(),
+        options.getResumeMaxReplay() + LIVE_HELD_DURING_RESUME_MAX, unreadDue::add);
+    this.history = history;
+    this.intake = new MessageIntake(this, store, writer, writerLoop, home, metrics, replies, draining);
+  }
+
+  public RoomRegistry rooms() {
+    return rooms;
+  }
+
+  MessageIntake intake() {
+    return intake;
+  }
+
+  PeerCoordinator peers() {
+    return peers;
+  }
+
+  // --- lookups --------------------------------------------------------------------------------------
+
+  Membership membershipOrNull(Member member, String roomName) {
+    Room room = rooms.get(roomName);
+    return room == null ? null : room.member(member.id());
+  }
+
+  Membership membership(Member member, String roomName) {
+    Membership m = membershipOrNull(member, roomName);
+    if (m == null) {
+      throw Replies.notJoined(roomName);
+    }
+    return m;
+  }
+
+  /** The membership of a room the user may send to; {@code forbidden} for a reader. */
+  Membership sender(Member member, String room) {
+    Membership m = membership(member, room);
+    requireSend(m);
+    return m;
+  }
+
+  static void requireSend(Membership m) {
+    if (!m.access().canSend()) {
+      throw new ProtocolException(ErrorCode.FORBIDDEN, "readers cannot send to room '" + m.room().name() + "'");
+    }
+  }
+
+  // --- join, resume, leave ----------------------------------------------------------------------------
+
+  /**
+   * Opens the room (claiming it in storage when it is not loaded) and adds the member, or changes
+   * its mode when it is in already. {@code then} hears the outcome before the client hears
+   * {@code joined}, so the connection knows its room before it can send to it.
+   */
+  void join(Member member, ClientFrame.Join join, Access allowed, long seen, Consumer<Outcome> then) {
+    rooms.open(join.room(), nanoClock.getAsLong()).onComplete(ar -> {
+      if (member.isClosed()) {
+        then.accept(Outcome.FAILED);
+        return;
+      }
+      if (ar.failed()) {
+        then.accept(Outcome.FAILED);
+        replies.failOpen(member, join.id(), join.room(), ar.cause());
+        return;
+      }
+      if (accessChanges.getAsLong() != seen) {
+        then.accept(Outcome.STALE);
+        return;
+      }
+      Room room = ar.result();
+      Membership m = room.member(member.id());
+      boolean isNew = m == null;
+      if (isNew) {
+        m = room.join(member, join.mode());
+        m.access(allowed);
+      } else {
+        m.mode(join.mode());
+      }
+      then.accept(Outcome.JOINED);
+      member.send(joined(join.id(), room, m, null, null, null));
+      if (isNew) {
+        peers.joined(m);
+      }
+    });
+  }
+
+  /** A join of a room the connection is in already: its mode, and {@code joined} again. */
+  void rejoin(Member member, ClientFrame.Join join) {
+    Membership m = membership(member, join.room());
+    m.mode(join.mode());
+    member.send(joined(join.id(), m.room(), m, null, null, null));
+  }
+
+  /**
+   * Opens the room, adds the member (if it is not in already), tells it {@code joined} with where
+   * its replay starts, and replays what it missed while holding back live messages.
+   */
+  void resume(Member member, String roomName, ClientFrame.ResumePoint point, Access allowed, long seen,
+      Consumer<Outcome> then) {
+    rooms.open(roomName, nanoClock.getAsLong()).onComplete(ar -> {
+      if (member.isClosed()) {
+        then.accept(Outcome.FAILED);
+        return;
+      }
+      if (ar.failed()) {
+        then.accept(Outcome.FAILED);
+        replies.failOpen(member, null, roomName, ar.cause());
+        return;
+      }
+      if (accessChanges.getAsLong() != seen) {
+        then.accept(Outcome.STALE);
+        return;
+      }
+      Room room = ar.result();
+      Membership m = room.member(member.id());
+      boolean isNew = m == null;
+      if (isNew) {
+        m = room.join(member, RoomMode.ACTIVE);
+        m.access(allowed);
+      }
+      long head = room.head();
+      long lastSeq = point.seq();
+      long shared = room.divergedAfter(point.epoch());
+      long oldest = head - options.getResumeMaxReplay() + 1;
+      long from;
+      boolean recovered;
+      Long divergedAfter = null;
+      if (lastSeq > shared) {
+        // the client may hold messages past `shared` that an unclean takeover lost: it replaces them
+        divergedAfter = shared;
+        from = Math.max(shared + 1, oldest);
+        recovered = false;
+      } else {
+        from = Math.max(lastSeq + 1, oldest);
+        recovered = from == lastSeq + 1 || lastSeq >= head;
+      }
+      then.accept(Outcome.JOINED);
+      member.send(joined(null, room, m, recovered, divergedAfter, Math.min(from, head + 1)));
+      if (isNew) {
+        peers.joined(m);
+      }
+      Membership membership = m;
+      membership.beginCatchUp();
+      history.range(room, from, head).onComplete(replay -> {
+        if (membershipOrNull(member, roomName) != membership) {
+          return; // taken out (removed, left) meanwhile: its replay must not reach it
+        }
+        if (replay.succeeded()) {
+          membership.endCatchUp(replay.result());
+        } else {
+          replies.fail(member, null, replay.cause());
+          membership.endCatchUp(List.of());
+        }
+      });
+    });
+  }
+
+  private ServerFrame.Joined joined(Object id, Room room, Membership m, Boolean recovered, Long divergedAfter,
+      Long replayFrom) {
+    Role role = m.access().role();
+    return new ServerFrame.Joined(id, room.name(), room.head(), m.mode(), room.users(), peers.peers(room, m.member()),
+        room.epoch(), recovered, divergedAfter, replayFrom, m.access().visibility().wire(),
+        role == null ? null : role.wire(), room.names());
+  }
+
+  /** The client left; {@code left} is the answer even when the room had dropped it already. */
+  void leave(Member member, ClientFrame.Leave leave) {
+    Membership m = membershipOrNull(member, leave.room());
+    if (m != null) {
+      drop(m);
+    }
+    member.send(new ServerFrame.Left(leave.id(), leave.room()));
+    if (m != null) {
+      peers.left(m);
+    }
+  }
+
+  /** The member's connection closed: it leaves the room, the others hear of it. */
+  void closed(Member member, String roomName) {
+    Membership m = membershipOrNull(member, roomName);
+    if (m != null) {
+      drop(m);
+      peers.left(m);
+    }
+  }
+
+  private void drop(Membership m) {
+    long now = nanoClock.getAsLong();
+    m.room().leave(m, now);
+    rooms.emptied(m.room(), now);
+    unreadDue.remove(m);
+  }
+
+  void mode(Member member, ClientFrame.SetMode mode) {
+    Membership m = membership(member, mode.room());
+    m.mode(mode.mode());
+    member.send(new ServerFrame.ModeSet(mode.id(), mode.room(), mode.mode(), m.room().head()));
+  }
+
+  // --- history, peers ---------------------------------------------------------------------------------
+
+  void history(Member member, ClientFrame.History h) {
+    Room room = membership(member, h.room()).room();
+    long before = h.before() == null ? room.head() + 1 : h.before();
+    history.page(room, before, h.limit()).onComplete(ar -> {
+      if (member.isClosed()) {
+        return;
+      }
+      if (ar.failed()) {
+        replies.fail(member, h.id(), ar.cause());
+      } else {
+        member.send(new ServerFrame.Page(h.id(), room.name(), ar.result(), RoomHistory.hasMore(ar.result())));
+      }
+    });
+  }
+
+  void signal(Member member, ClientFrame.Signal signal) {
+    peers.signal(membership(member, signal.room()), signal);
+  }
+
+  void result(Member member, ClientFrame.P2pResult result) {
+    peers.result(membership(member, result.room()), result);
+  }
+
+  void profileChanged(Member member, String roomName) {
+    Membership m = membershipOrNull(member, roomName);
+    if (m != null) {
+      peers.profileChanged(m);
+    }
+  }
+
+  // --- access and ownership -------------------------------------------------------------------------
+
+  /**
+   * A committed access change of a room of this shard: every member of the affected user (all of
+   * them when the visibility changed, {@code user} null) is checked again at once. Whoever may no
+   * longer read is taken out; a new role is announced and applies to the next send.
+   */
+  void recheck(String roomName, String user) {
+    Room room = rooms.get(roomName);
+    if (room == null || room.members().stream().noneMatch(m -> user == null || m.member().user().equals(user))) {
+      return;
+    }
+    long seen = accessChanges.getAsLong();
+    // one query either way: the user's row, or the whole member list for a visibility change
+    Future<Function<String, Access>> lookup = user != null
+        ? access.access(roomName, user).map(a -> u -> a)
+        : access.members(roomName).map(list -> {
+          Map<String, Role> roles = new HashMap<>();
+          list.members().forEach(member -> roles.put(member.user(), member.role()));
+          return u -> new Access(list.visibility(), roles.get(u));
+        });
+    lookup.onComplete(ar -> {
+      if (ar.succeeded() && accessChanges.getAsLong() != seen) {
+        recheck(roomName, user); // another change may have overtaken this answer
+        return;
+      }
+      if (ar.failed()) {
+        // closed rather than open: the change committed and what it allows is unknown
+        LOG.warn("re-checking access to {} after a change failed; taking its users out: {}", roomName, ar.cause().toString());
+      }
+      Room current = rooms.get(roomName);
+      if (current == null) {
+        return;
+      }
+      List<Membership> out = new ArrayList<>();
+      for (Membership m : new ArrayList<>(current.members())) {
+        if (user != null && !m.member().user().equals(user)) {
+          continue;
+        }
+        Access now = ar.succeeded() ? ar.result().apply(m.member().user()) : null;
+        if (now == null || !now.canRead()) {
+          out.add(m);
+        } else {
+          Role before = m.access().role();
+          m.access(now);
+          if (now.role() != before) {
+            m.member().send(new ServerFrame.RoleChanged(roomName, now.role() == null ? null : now.role().wire()));
+          }
+        }
+      }
+      takeOut(out);
+    });
+  }
+
+  /**
+   * The server ends memberships: all leave the room first, so none of them hears of the others'
+   * going; then each gets {@code left{reason:"removed"}} and the rest presence {@code leave}.
+   */
+  private void takeOut(List<Membership> out) {
+    for (Membership m : out) {
+      drop(m);
+      m.member().removedFrom(m.room().name());
+    }
+    for (Membership m : out) {
+      m.member().send(new ServerFrame.Left(null, m.room().name(), "removed"));
+      peers.left(m);
+    }
+  }
+
+  /**
+   * Another relay sequences the room now: this node's copy and its unstored messages are dead.
+   * Members lose the membership and are told to join again (their client then reaches the room
+   * wherever it lives); senders of the unstored messages never get {@code stored:true}, so their
+   * outboxes resend.
+   */
+  void takenOver(Room room) {
+    if (!rooms.drop(room)) {
+      return;
+    }
+    LOG.warn("room {} was taken over by another relay; dropping it here", room.name());
+    long now = nanoClock.getAsLong();
+    List<Membership> members = new ArrayList<>(room.members());
+    for (Membership m : members) {
+      m.member().removedFrom(room.name());
+      room.leave(m, now);
+      unreadDue.remove(m);
+    }
+    for (Membership m : members) {
+      peers.left(m);
+      replies.error(m.member(), ErrorCode.ROOM_UNAVAILABLE,
+          "room '" + room.name() + "' moved to another relay; join it again", null, room.name());
+    }
+  }
+
+  // --- timers -----------------------------------------------------------------------------------------
+
+  /** Sends the unread summaries that became due since the last tick (at most one per room each). */
+  public void unreadTick() {
+    if (unreadDue.isEmpty()) {
+      return;
+    }
+    List<Membership> due = new ArrayList<>(unreadDue);
+    unreadDue.clear();
+    for (Membership m : due) {
+      if (m.flushUnread()) {
+        metrics.unread();
+      }
+    }
+  }
+
+  /** This shard's loaded rooms with their epochs and durable watermarks, for the node's lease renewal. */
+  record Leased(List<String> names, List<String> epochs, List<Long> durables) {}
+
+  Leased leased() {
+    List<String> names = new ArrayList<>(rooms.size());
+    List<String> epochs = new ArrayList<>(rooms.size());
+    List<Long> durables = new ArrayList<>(rooms.size());
+    for (Room room : rooms.rooms()) {
+      names.add(room.name());
+      epochs.add(room.epoch());
+      durables.add(room.durable());
+    }
+    return new Leased(names, epochs, durables);
+  }
+
+  public void evictTick() {
+    rooms.evictIdle(nanoClock.getAsLong(), TimeUnit.MILLISECONDS.toNanos(options.getRoomIdleMs()));
+  }
+
+  /** Unloads rooms that stayed empty with nothing ever written (every second; looks only at candidates). */
+  public void blankRoomTick() {
+    rooms.evictBlank(nanoClock.getAsLong());
+  }
+
+  /** Releases every room with nothing left to write: the shard's part of a graceful shutdown. */
+  Future<Void> releaseAll() {
+    return rooms.releaseAll();
+  }
+}
