@@ -26,7 +26,11 @@ const http = createServer((req, res) => {
     res.end();
   }
 });
-const io = new Server(http); // stock options: polling + websocket, pingInterval 25 s, no compression
+// Stock options: polling + websocket, pingInterval 25 s, no compression. SOCKETIO_PERMESSAGE_DEFLATE=1
+// turns on what `perMessageDeflate: true` gives (engine.io's defaults: only frames of 1 KB and more
+// are compressed, but every connection that negotiated it holds a zlib context), for the line
+// "Socket.IO with its compression on" next to the relay's.
+const io = new Server(http, { perMessageDeflate: process.env.SOCKETIO_PERMESSAGE_DEFLATE === '1' });
 
 const seqs = new Map();
 io.on('connection', (socket) => {

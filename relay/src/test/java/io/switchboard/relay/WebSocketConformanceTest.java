@@ -198,6 +198,39 @@ class WebSocketConformanceTest extends RelayTestBase {
     }
   }
 
+  /**
+   * A fan-out frame is encoded once and its bytes shared by every receiver's frame: each receiver,
+   * compressing or plain, still gets every message whole and in order (a buffer shared instead of
+   * the array would reach the second receiver already read; a stale encoding, the wrong body).
+   */
+  @Test
+  void everyReceiverOfAFanoutGetsEachMessageWhole() {
+    WebSocketClientOptions deflate = new WebSocketClientOptions().setTryUsePerMessageCompression(true)
+        .setCompressionAllowClientNoContext(true);
+    java.util.List<TestClient> clients = java.util.List.of(TestClient.connect(vertx, relay.port()),
+        TestClient.connect(vertx, relay.port(), deflate), TestClient.connect(vertx, relay.port()),
+        TestClient.connect(vertx, relay.port(), deflate));
+    try {
+      for (TestClient c : clients) {
+        c.hello();
+        c.join("fanout");
+      }
+      java.util.List<String> bodies = java.util.List.of("안녕하세요 여러분 😀", "hello, everyone", "x\uD83D\uDE00y".repeat(30));
+      for (int i = 0; i < bodies.size(); i++) {
+        clients.get(0).sendMessage("fanout", "f" + i, bodies.get(i));
+      }
+      for (TestClient receiver : clients.subList(1, clients.size())) {
+        for (int i = 0; i < bodies.size(); i++) {
+          JsonObject msg = receiver.await("msg");
+          assertThat(msg.getString("body")).isEqualTo(bodies.get(i));
+          assertThat(msg.getString("cid")).isEqualTo("f" + i);
+        }
+      }
+    } finally {
+      clients.forEach(TestClient::close);
+    }
+  }
+
   private static java.util.Set<String> answeredExtension(String responseHead) {
     for (String line : responseHead.substring(0, responseHead.indexOf("\r\n\r\n")).split("\r\n")) {
       if (line.toLowerCase(java.util.Locale.ROOT).startsWith("sec-websocket-extensions:")) {

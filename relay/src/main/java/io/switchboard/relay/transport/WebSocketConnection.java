@@ -8,6 +8,8 @@ import io.switchboard.relay.session.Connection;
 import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.ServerWebSocket;
+import io.vertx.core.http.WebSocketFrameType;
+import io.vertx.core.http.impl.ws.WebSocketFrameImpl;
 import io.vertx.core.internal.http.WebSocketInternal;
 
 /**
@@ -30,10 +32,18 @@ final class WebSocketConnection implements Connection {
   private final ChannelHandlerContext handler;
   private final Channel channel;
   private final Context context;
+  private final LastEncoded encoded;
+  private final int maxFrameBytes;
   private Runnable onClosing = () -> { };
 
-  WebSocketConnection(ServerWebSocket ws, Context context) {
+  /**
+   * {@code encoded} is shared by the connections a fan-out writes to; {@code maxFrameBytes} is the
+   * server's {@code maxWebSocketFrameSize}: a longer text goes through Vert.x, which fragments it.
+   */
+  WebSocketConnection(ServerWebSocket ws, Context context, LastEncoded encoded, int maxFrameBytes) {
     this.ws = ws;
+    this.encoded = encoded;
+    this.maxFrameBytes = maxFrameBytes;
     this.handler = ((WebSocketInternal) ws).channelHandlerContext();
     this.channel = handler.channel();
     this.context = context;
@@ -62,7 +72,15 @@ final class WebSocketConnection implements Connection {
 
   @Override
   public void write(String text) {
-    if (!ws.isClosed()) {
+    if (ws.isClosed()) {
+      return;
+    }
+    byte[] utf8 = encoded.utf8(text);
+    if (utf8.length <= maxFrameBytes) {
+      // What writeTextMessage does after its own getBytes; each frame wraps the shared array in its
+      // own buffer (Netty only reads it, compressed or not).
+      ws.writeFrame(new WebSocketFrameImpl(WebSocketFrameType.TEXT, utf8, true));
+    } else {
       ws.writeTextMessage(text);
     }
   }

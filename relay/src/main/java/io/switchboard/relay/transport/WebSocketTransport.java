@@ -39,6 +39,8 @@ public final class WebSocketTransport {
   private final String sessionPrefix;
   private final AddressLimits limits;
   private final AllowedOrigins origins;
+  /** One for every connection: a fan-out's frame is encoded once for all its receivers. */
+  private final LastEncoded lastEncoded = new LastEncoded();
   private long sessionCounter;
 
   /** @throws IllegalArgumentException when {@code allowedOrigins} is malformed */
@@ -153,7 +155,8 @@ public final class WebSocketTransport {
 
   private void accept(ServerWebSocket ws, String address) {
     long now = nanoClock.getAsLong();
-    WebSocketConnection connection = new WebSocketConnection(ws, Vertx.currentContext());
+    WebSocketConnection connection = new WebSocketConnection(ws, Vertx.currentContext(), lastEncoded,
+        options.getMaxFrameBytes() * HARD_FRAME_LIMIT_FACTOR);
     Session session = new Session(sessionPrefix + Long.toString(++sessionCounter, 36), connection,
         new OutboundQueue(options.getOutboundQueueMaxChars()),
         new TokenBucket(options.getRateFramesPerSecond(), options.getRateBurst(), now),
