@@ -151,21 +151,7 @@ public final class RoomShard {
    * {@code joined}, so the connection knows its room before it can send to it.
    */
   void join(Member member, ClientFrame.Join join, Access allowed, long seen, Consumer<Outcome> then) {
-    rooms.open(join.room(), nanoClock.getAsLong()).onComplete(ar -> {
-      if (member.isClosed()) {
-        then.accept(Outcome.FAILED);
-        return;
-      }
-      if (ar.failed()) {
-        then.accept(Outcome.FAILED);
-        replies.failOpen(member, join.id(), join.room(), ar.cause());
-        return;
-      }
-      if (accessChanges.getAsLong() != seen) {
-        then.accept(Outcome.STALE);
-        return;
-      }
-      Room room = ar.result();
+    open(member, join.room(), join.id(), seen, then, room -> {
       Membership m = room.member(member.id());
       boolean isNew = m == null;
       if (isNew) {
@@ -178,6 +164,22 @@ public final class RoomShard {
       member.send(joined(join.id(), room, m, null, null, null));
       if (isNew) {
         peers.joined(m);
+      }
+    });
+  }
+
+  /** A join or resume in: {@code then} hears the failure (closed, not opened, access changed meanwhile), else {@code in} gets the room. */
+  private void open(Member member, String roomName, Object id, long seen, Consumer<Outcome> then, Consumer<Room> in) {
+    rooms.open(roomName, nanoClock.getAsLong()).onComplete(ar -> {
+      if (member.isClosed()) {
+        then.accept(Outcome.FAILED);
+      } else if (ar.failed()) {
+        then.accept(Outcome.FAILED);
+        replies.failOpen(member, id, roomName, ar.cause());
+      } else if (accessChanges.getAsLong() != seen) {
+        then.accept(Outcome.STALE);
+      } else {
+        in.accept(ar.result());
       }
     });
   }
@@ -195,21 +197,7 @@ public final class RoomShard {
    */
   void resume(Member member, String roomName, ClientFrame.ResumePoint point, Access allowed, long seen,
       Consumer<Outcome> then) {
-    rooms.open(roomName, nanoClock.getAsLong()).onComplete(ar -> {
-      if (member.isClosed()) {
-        then.accept(Outcome.FAILED);
-        return;
-      }
-      if (ar.failed()) {
-        then.accept(Outcome.FAILED);
-        replies.failOpen(member, null, roomName, ar.cause());
-        return;
-      }
-      if (accessChanges.getAsLong() != seen) {
-        then.accept(Outcome.STALE);
-        return;
-      }
-      Room room = ar.result();
+    open(member, roomName, null, seen, then, room -> {
       Membership m = room.member(member.id());
       boolean isNew = m == null;
       if (isNew) {
