@@ -34,8 +34,9 @@ final class MessageIntake {
   private final RoomShard shard;
   private final MessageStore store;
   private final BatchWriter writer;
-  private final Loop writerLoop;
-  private final Loop home;
+  /** Messages to the node's writer, and what it says of them back here: one wake-up per burst. */
+  private final Hop toWriter;
+  private final Hop fromWriter;
   private final RelayMetrics metrics;
   private final Replies replies;
   private final BooleanSupplier draining;
@@ -45,8 +46,8 @@ final class MessageIntake {
     this.shard = shard;
     this.store = store;
     this.writer = writer;
-    this.writerLoop = writerLoop;
-    this.home = home;
+    this.toWriter = new Hop(writerLoop);
+    this.fromWriter = new Hop(home);
     this.metrics = metrics;
     this.replies = replies;
     this.draining = draining;
@@ -173,12 +174,12 @@ final class MessageIntake {
         room.epoch(), new WriteListener() {
           @Override
           public void onDelayed() {
-            home.execute(() -> ack(pending, m.seq(), false));
+            fromWriter.execute(() -> ack(pending, m.seq(), false));
           }
 
           @Override
           public void onStored(long storedSeq) {
-            home.execute(() -> {
+            fromWriter.execute(() -> {
               room.stored(pending, storedSeq);
               ack(pending, storedSeq, true);
             });
@@ -186,10 +187,10 @@ final class MessageIntake {
 
           @Override
           public void onFenced() {
-            home.execute(() -> shard.takenOver(room));
+            fromWriter.execute(() -> shard.takenOver(room));
           }
         });
-    writerLoop.execute(() -> offer(write));
+    toWriter.execute(() -> offer(write));
   }
 
   private void offer(PendingWrite write) {
