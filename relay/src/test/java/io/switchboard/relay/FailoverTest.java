@@ -9,7 +9,6 @@ import io.switchboard.relay.FailoverInvariants.Epoch;
 import io.switchboard.relay.FailoverInvariants.Msg;
 import io.switchboard.relay.config.P2pOptions;
 import io.switchboard.relay.config.RelayOptions;
-import io.switchboard.relay.store.Database;
 import io.switchboard.relay.store.StoreOptions;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -21,7 +20,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -29,7 +27,6 @@ import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -54,9 +51,7 @@ class FailoverTest {
   private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(2)).build();
   private Path dir;
-  private int pgPort;
-  private Vertx dbVertx;
-  private Database db;
+  private SharedPostgres postgres;
   private Vertx vertx;
   private Vertx vertxB;
   private Process relayA;
@@ -65,10 +60,7 @@ class FailoverTest {
   @BeforeEach
   void setUp() throws Exception {
     dir = Files.createTempDirectory("switchboard-failover");
-    pgPort = RelayChildProcess.freePort();
-    dbVertx = Vertx.vertx();
-    db = TestClient.sync(Database.start(dbVertx, new StoreOptions().setDataDir(dir.resolve("db").toString())
-        .setEmbeddedPort(pgPort)), 60);
+    postgres = new SharedPostgres(dir);
     vertx = Vertx.vertx();
     vertxB = Vertx.vertx();
   }
@@ -84,19 +76,14 @@ class FailoverTest {
         TestClient.sync(v.close(), 30);
       }
     }
-    if (db != null) {
-      TestClient.sync(db.close(), 30);
-    }
-    TestClient.sync(dbVertx.close(), 10);
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    if (postgres != null) {
+      postgres.close();
     }
   }
 
   @Test
   void clientsOfAKilledRelayResumeOnTheSecondRelayAndNothingAckedStoredIsLost() throws Exception {
-    String password = Files.readString(dir.resolve("db").resolve("pg-password")).trim();
-    String url = "postgres://postgres:" + password + "@127.0.0.1:" + pgPort + "/postgres";
+    String url = postgres.url();
     RelayVerticle relayB = new RelayVerticle(new RelayOptions().setHost("127.0.0.1").setPort(0)
         .setAdminHost("127.0.0.1").setAdminPort(0).setSecret(SECRET).setRateFramesPerSecond(1000).setRateBurst(2000)
         .setStore(new StoreOptions().setDatabaseUrl(url).setDataDir(dir.resolve("b").toString()).setLeaseMs(LEASE_MS))
@@ -211,7 +198,7 @@ class FailoverTest {
 
   private List<Row> query(String sql, Object... args) {
     List<Row> rows = new ArrayList<>();
-    TestClient.sync(db.pool().preparedQuery(sql).execute(Tuple.from(args)), 10).forEach(rows::add);
+    TestClient.sync(postgres.database().pool().preparedQuery(sql).execute(Tuple.from(args)), 10).forEach(rows::add);
     return rows;
   }
 

@@ -6,7 +6,6 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.relay.config.P2pOptions;
 import io.switchboard.relay.config.RelayOptions;
-import io.switchboard.relay.store.Database;
 import io.switchboard.relay.store.StoreOptions;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
@@ -14,14 +13,11 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,8 +31,7 @@ import org.junit.jupiter.api.Test;
 class FenceTest {
   private static final long LEASE_MS = 600;
   private static Path dir;
-  private static Vertx dbVertx;
-  private static Database db;
+  private static SharedPostgres postgres;
   private static Vertx clientVertx;
   private static Vertx vertxA;
   private static Vertx vertxB;
@@ -48,15 +43,8 @@ class FenceTest {
   @BeforeAll
   static void start() throws IOException {
     dir = Files.createTempDirectory("switchboard-fence");
-    int pgPort;
-    try (ServerSocket s = new ServerSocket(0)) {
-      pgPort = s.getLocalPort();
-    }
-    dbVertx = Vertx.vertx();
-    db = TestClient.sync(Database.start(dbVertx, new StoreOptions().setDataDir(dir.resolve("db").toString())
-        .setEmbeddedPort(pgPort)), 60);
-    String password = Files.readString(dir.resolve("db").resolve("pg-password")).trim();
-    String url = "postgres://postgres:" + password + "@127.0.0.1:" + pgPort + "/postgres";
+    postgres = new SharedPostgres(dir);
+    String url = postgres.url();
     clientVertx = Vertx.vertx();
     // one event-loop thread: blocking it stops everything relay A does, as a long GC pause would
     vertxA = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1));
@@ -88,12 +76,8 @@ class FenceTest {
         TestClient.sync(v.close(), 30);
       }
     }
-    if (db != null) {
-      TestClient.sync(db.close(), 30);
-    }
-    TestClient.sync(dbVertx.close(), 10);
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    if (postgres != null) {
+      postgres.close();
     }
   }
 
@@ -118,7 +102,7 @@ class FenceTest {
 
   private static List<Row> query(String sql, Object... args) {
     List<Row> rows = new ArrayList<>();
-    TestClient.sync(db.pool().preparedQuery(sql).execute(Tuple.from(args)), 10).forEach(rows::add);
+    TestClient.sync(postgres.database().pool().preparedQuery(sql).execute(Tuple.from(args)), 10).forEach(rows::add);
     return rows;
   }
 

@@ -1,8 +1,5 @@
 package io.switchboard.relay;
 
-import io.switchboard.relay.store.Database;
-import io.switchboard.relay.store.StoreOptions;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -15,13 +12,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 
 /**
  * Relays in child JVMs (this module's test classpath) clustered on loopback against ONE Postgres
@@ -40,9 +35,7 @@ final class RelayCluster implements AutoCloseable {
   final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
       .connectTimeout(Duration.ofSeconds(2)).build();
   private final Path dir;
-  private final Vertx dbVertx = Vertx.vertx();
-  private final Database db;
-  private final String databaseUrl;
+  private final SharedPostgres postgres;
   private final List<Node> nodes = new ArrayList<>();
 
   /** One relay process. */
@@ -105,22 +98,18 @@ final class RelayCluster implements AutoCloseable {
 
   RelayCluster() throws IOException {
     dir = Files.createTempDirectory("switchboard-cluster");
-    int pgPort = RelayChildProcess.freePort();
-    db = TestClient.sync(Database.start(dbVertx, new StoreOptions().setDataDir(dir.resolve("db").toString())
-        .setEmbeddedPort(pgPort)), 60);
-    String password = Files.readString(dir.resolve("db").resolve("pg-password")).trim();
-    databaseUrl = "postgres://postgres:" + password + "@127.0.0.1:" + pgPort + "/postgres";
+    postgres = new SharedPostgres(dir);
   }
 
   /** The incarnation that holds {@code room}'s claim in the shared database, or null. */
   String claimOwner(String room) {
-    var rows = TestClient.sync(db.pool().preparedQuery("SELECT owner FROM rooms WHERE name = $1")
+    var rows = TestClient.sync(postgres.database().pool().preparedQuery("SELECT owner FROM rooms WHERE name = $1")
         .execute(io.vertx.sqlclient.Tuple.of(room)), 10);
     return rows.size() == 0 ? null : rows.iterator().next().getString(0);
   }
 
   String databaseUrl() {
-    return databaseUrl;
+    return postgres.url();
   }
 
   List<Node> nodes() {
@@ -146,7 +135,7 @@ final class RelayCluster implements AutoCloseable {
     List<CompletableFuture<Void>> ready = new ArrayList<>();
     for (Node node : started) {
       Map<String, String> all = new HashMap<>(env);
-      all.put("DATABASE_URL", databaseUrl);
+      all.put("DATABASE_URL", postgres.url());
       all.put("SWITCHBOARD_CLUSTER_MEMBERS", members);
       all.put("SWITCHBOARD_CLUSTER_HOST", "127.0.0.1");
       all.put("SWITCHBOARD_CLUSTER_PORT", Integer.toString(node.clusterPort));
@@ -209,10 +198,6 @@ final class RelayCluster implements AutoCloseable {
         }
       }
     }
-    TestClient.sync(db.close(), 30);
-    TestClient.sync(dbVertx.close(), 10);
-    try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-    }
+    postgres.close();
   }
 }
