@@ -22,6 +22,12 @@ public enum ErrorCode {
   SERVER_BUSY("server_busy"),
   OVERLOADED("overloaded"),
   ROOM_UNAVAILABLE("room_unavailable"),
+  /**
+   * Within a cluster the room's sequencer moved to another relay (a relay joined, drained or died):
+   * the membership ended (unsolicited, with {@code room}) or the frame had no effect; join again at
+   * once on the same connection, which reaches the room wherever it lives now.
+   */
+  ROOM_MOVED("room_moved"),
   INTERNAL("internal");
 
   private final String wire;

@@ -43,7 +43,8 @@ final class Replies {
   /** Only the client's own mistakes count towards the abuse limit, never the server's trouble. */
   private static boolean isClientFault(ErrorCode code) {
     return code != ErrorCode.STORAGE_UNAVAILABLE && code != ErrorCode.SHUTTING_DOWN && code != ErrorCode.INTERNAL
-        && code != ErrorCode.SERVER_BUSY && code != ErrorCode.ROOM_UNAVAILABLE && code != ErrorCode.AUTH_UNAVAILABLE;
+        && code != ErrorCode.SERVER_BUSY && code != ErrorCode.ROOM_UNAVAILABLE && code != ErrorCode.ROOM_MOVED
+        && code != ErrorCode.AUTH_UNAVAILABLE;
   }
 
   /** A step failed: a refusal goes back as one, anything else is storage trouble. */
