@@ -117,7 +117,10 @@ public final class RelayVerticle extends VerticleBase {
     return Database.start(vertx, options.getStore())
         .compose(db -> {
           database = db;
-          return vertx.executeBlocking(() -> Secrets.loadOrCreate(options.getSecret(), dataDir));
+          boolean configured = options.getSecret() != null && !options.getSecret().isBlank();
+          // clustered: every relay must accept the guest tokens of the others (a client fails over)
+          return vertx.isClustered() && !configured ? Secrets.shared(db.pool())
+              : vertx.executeBlocking(() -> Secrets.loadOrCreate(options.getSecret(), dataDir));
         })
         .compose(secret -> startP2p(dataDir).map(peers -> {
           MessageStore store = new MessageStore(database.pool());
