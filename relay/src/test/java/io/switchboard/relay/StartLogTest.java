@@ -40,11 +40,12 @@ import org.junit.jupiter.api.TestMethodOrder;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class StartLogTest {
   /**
-   * From JVM start to the first line: well under 1 s on a quiet machine, but 4 s here at load
-   * average 18 (logback's configuration alone took 2.8 s): generous for a starved CI machine. That
-   * the line does not wait for the database is checked against the postmaster's start instead.
+   * From JVM start to the first line: the JVM and logback's configuration, nothing else (~2,000
+   * classes). 2.5-4 s on this 2-core machine at load average 18 (logback's configuration alone took
+   * 2.8 s of it), 7.8 s at 33: the bound only catches a hang. That the line does not wait for the
+   * database is checked against the files unpacking and the postmaster write, whatever the load.
    */
-  private static final Duration FIRST_LINE_WITHIN = Duration.ofSeconds(10);
+  private static final Duration FIRST_LINE_WITHIN = Duration.ofSeconds(15);
   private static final Pattern TEXT_LINE = Pattern.compile("^(\\d\\d:\\d\\d:\\d\\d\\.\\d{3}) (\\w+) +\\[[^]]*] (\\S+) - (.*)$");
 
   private static final HttpClient http = HttpClient.newHttpClient();
@@ -156,8 +157,9 @@ class StartLogTest {
       return;
     }
     assertThat(level).as(logger + " - " + message + "\n" + log).isIn("INFO", "DEBUG");
-    assertThat(logger).as(message).doesNotContain("Jitsi").doesNotContain("jitsi").doesNotContain("zonky")
-        .doesNotContain("i.z.t.d").doesNotContain("hazelcast");
+    // full names (JSON) and the text pattern's abbreviations (o.j.…, i.z.…, c.h.…)
+    assertThat(logger).as(message).doesNotContain("Jitsi").doesNotContain("jitsi").doesNotStartWith("o.j.")
+        .doesNotContain("zonky").doesNotStartWith("i.z.").doesNotContain("hazelcast").doesNotStartWith("c.h.");
   }
 
   /**
