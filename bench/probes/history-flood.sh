@@ -11,8 +11,8 @@ SWITCHBOARD_LIMITS_HTTP_REQUESTS_PER_ADDRESS_PER_SECOND=$HTTP_LIMIT SWITCHBOARD_
 SWITCHBOARD_LIMITS_MAX_CONCURRENT_HISTORY_READS=$CAP SWITCHBOARD_RATE_FRAMES_PER_SECOND=10000 SWITCHBOARD_RATE_BURST=10000 \
 java -Xms32m -Xmx1g -jar $JAR > $D/relay.log 2>&1 &
 PID=$!
-for i in $(seq 1 120); do grep -q "relay up" $D/relay.log && break; sleep 0.5; done
-PORT=$(grep -o "relay up: ws://127.0.0.1:[0-9]*" $D/relay.log | grep -o "[0-9]*$")
+for i in $(seq 1 120); do grep -q "ready: open" $D/relay.log && break; sleep 0.5; done
+PORT=$(grep -o "ready: open http://127.0.0.1:[0-9]*" $D/relay.log | grep -o "[0-9]*$")
 echo "cap=$CAP floodRate=$RATE httpLimitPerAddress=$HTTP_LIMIT load=$(cut -d' ' -f1 /proc/loadavg)"
 java -Xmx512m "$HERE/HistoryFloodProbe.java" $PORT seed 0 0 0
 if [[ $RATE != 0 ]]; then

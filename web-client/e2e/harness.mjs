@@ -42,7 +42,7 @@ export function suiteOptions() {
 }
 
 /**
- * Starts the relay jar on free loopback ports; resolves once it logged "relay up". With
+ * Starts the relay jar on free loopback ports; resolves once it logged "ready: open …". With
  * `{ readmeDefaults: true }` only the ports (free ones) and the data folder are set: every other
  * setting is the README's default (host and STUN addresses 0.0.0.0, no public host).
  */
@@ -72,7 +72,7 @@ export async function startRelay(env = {}, { readmeDefaults = false } = {}) {
       const text = chunk.toString();
       log.push(text);
       if (log.length > 400) log.splice(0, log.length - 400);
-      const m = /relay up: ws:\/\/([^:]+):(\d+)\/ws \(admin :(\d+)\)/.exec(text);
+      const m = /ready: open http:\/\/(\S+):(\d+)\/.*?; admin http:\/\/\S+:(\d+)\//.exec(text);
       if (m) {
         clearTimeout(timer);
         resolveUp({ port: Number(m[2]), adminPort: Number(m[3]) });

@@ -143,7 +143,7 @@ public final class Lab implements AutoCloseable {
         // The lab checks the rule table: learning from earlier pairs' results is off.
         "SWITCHBOARD_P2P_MIN_SUCCESS_RATE", "0");
     Process relay = startIn(INET, List.of(javaBin(), "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xmx256m",
-        "-jar", options.relayJar().toString()), env, "relay", line -> line.contains("relay up:"), 90_000);
+        "-jar", options.relayJar().toString()), env, "relay", line -> line.contains("ready: open "), 90_000);
     if (relay == null) {
       throw new IllegalStateException("the relay did not start: see " + options.logDir().resolve("relay.log"));
     }

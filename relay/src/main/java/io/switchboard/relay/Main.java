@@ -9,6 +9,9 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.relay.cluster.ClusterStart;
 import io.switchboard.relay.config.ConfigLoader;
 import io.switchboard.relay.config.RelayOptions;
+import io.switchboard.relay.startup.EmbeddedPlatform;
+import io.switchboard.relay.startup.LogFormat;
+import io.switchboard.relay.startup.StartMessages;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxBuilder;
 import io.vertx.core.VertxOptions;
@@ -33,6 +36,13 @@ public final class Main {
   }
 
   public static void main(String[] args) {
+    // before the first logger: logback picks its appender by this value and would print nothing on a typo
+    String logFormatProblem = LogFormat.problem(System.getenv(LogFormat.ENV));
+    if (logFormatProblem != null) {
+      System.err.println("switchboard: bad configuration: " + logFormatProblem);
+      System.exit(2);
+      return;
+    }
     System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
     SLF4JBridgeHandler.removeHandlersForRootLogger();
     SLF4JBridgeHandler.install();
@@ -53,6 +63,15 @@ public final class Main {
       System.exit(2);
       return;
     }
+    String dbUrl = options.getStore().getDatabaseUrl();
+    String platformProblem = dbUrl == null ? EmbeddedPlatform.problem() : null;
+    if (platformProblem != null) {
+      System.err.println("switchboard: " + platformProblem);
+      System.exit(2);
+      return;
+    }
+    // at once: a first start is otherwise silent for seconds (unpacking and initdb)
+    log.info(StartMessages.starting(StartMessages.version(), dbUrl, Path.of(options.getStore().getDataDir())));
 
     PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     new JvmMemoryMetrics().bindTo(registry);

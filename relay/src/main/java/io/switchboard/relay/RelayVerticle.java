@@ -25,6 +25,7 @@ import io.switchboard.relay.metrics.RelayMetrics;
 import io.switchboard.relay.p2p.ConfiguredIceServers;
 import io.switchboard.relay.p2p.IceServers;
 import io.switchboard.relay.p2p.PeerCoordinator;
+import io.switchboard.relay.startup.StartMessages;
 import io.switchboard.signaling.steer.OutcomeStats;
 import io.switchboard.signaling.steer.SteeringOptions;
 import io.switchboard.signaling.steer.SteeringPolicy;
@@ -142,9 +143,10 @@ public final class RelayVerticle extends VerticleBase {
         .recover(failure -> stop().transform(x -> vertx.executeBlocking(
             () -> PortConflicts.explain(failure, PortConflicts.configured(options)), false))
             .compose(explained -> Future.<CompositeFuture>failedFuture(explained)))
-        .onSuccess(v -> LOG.info("relay up: ws://{}:{}{} (admin :{}), {} event loops, database {}, STUN {}",
-            options.getHost(), port(), WebSocketTransport.PATH, adminPort(), engine.shards(),
-            database.embedded() ? "embedded" : "external", stun == null ? "off" : stun.endpoints()));
+        .onSuccess(v -> LOG.info("{}; {} event loops, STUN {}",
+            StartMessages.ready(options.getHost(), port(), options.getAdminHost(), adminPort(),
+                StartMessages.database(options.getStore().getDatabaseUrl(), dataDir)),
+            engine.shards(), stun == null ? "off" : stun.endpoints()));
   }
 
   /** The STUN service and TURN credentials when P2P is on; the coordinator either way. */
