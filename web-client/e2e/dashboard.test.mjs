@@ -131,18 +131,18 @@ describe('live dashboard in Chromium', opts, () => {
       return c?.connections >= clients && m?.in > 0 && m?.out > m.in && w?.rows > 0 ? { c, m, w } : null;
     }, CLIENTS, 20_000);
     assert.ok(busy.m.in > 0 && busy.m.out > 0, JSON.stringify(busy));
+    // the screenshot while the load runs (docs/operations.md shows it)
+    mkdirSync(resolve(here, '../target'), { recursive: true });
+    await page.screenshot({ path: resolve(here, '../target/dashboard.png'), fullPage: true });
+    if (process.env.SWITCHBOARD_UPDATE_SCREENSHOT === '1') {
+      await page.screenshot({ path: join(here, '../../docs/dashboard.png'), fullPage: true });
+    }
     await until(page, () => [...document.querySelectorAll('#errors td')].some(td => td.textContent === 'not_joined'));
     await until(page, () => JSON.parse(document.getElementById('panel-delivery').dataset.last).p99 > 0);
     const memory = await latest('memory');
     assert.ok(memory['heap used'] > 0 && memory['heap max'] >= memory['heap used'] && memory.RSS > 0, JSON.stringify(memory));
     const lag = await latest('lag');
     assert.ok(lag.p99 != null, JSON.stringify(lag));
-
-    mkdirSync(resolve(here, '../target'), { recursive: true });
-    await page.screenshot({ path: resolve(here, '../target/dashboard.png'), fullPage: true });
-    if (process.env.SWITCHBOARD_UPDATE_SCREENSHOT === '1') {
-      await page.screenshot({ path: join(here, '../../docs/dashboard.png'), fullPage: true });
-    }
 
     const sent = await loadDone;
     assert.ok(sent > 0);
