@@ -3,6 +3,7 @@ package io.switchboard.relay;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import io.switchboard.relay.http.DashboardSampler;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.net.http.HttpResponse;
@@ -78,6 +79,25 @@ class DashboardTest extends RelayTestBase {
     assertThat(data(0).getJsonObject("steering").getJsonArray("pairs")).isNotNull();
     bob.close();
     alice.close();
+  }
+
+  /** The sampler runs on the relay's first event loop once a second: it must stay far below a frame's budget. */
+  @Test
+  void aSampleOfTheRelaysRegistryIsCheap() {
+    DashboardSampler sampler = new DashboardSampler(registry, System::currentTimeMillis, System::nanoTime);
+    for (int i = 0; i < 200; i++) {
+      sampler.sample(); // warm
+    }
+    long[] micros = new long[200];
+    for (int i = 0; i < micros.length; i++) {
+      long t0 = System.nanoTime();
+      sampler.sample();
+      micros[i] = (System.nanoTime() - t0) / 1000;
+    }
+    java.util.Arrays.sort(micros);
+    System.out.printf("dashboard sample over %d meters: median %d µs, p90 %d µs%n", registry.getMeters().size(),
+        micros[micros.length / 2], micros[micros.length * 9 / 10]);
+    assertThat(micros[micros.length / 2]).as("median µs").isLessThan(20_000);
   }
 
   private static JsonObject last(JsonObject data) {
