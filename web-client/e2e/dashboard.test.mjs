@@ -14,7 +14,7 @@ const opts = suiteOptions();
 const ADMIN_TOKEN = 'e2e-dashboard-token-0123456789';
 const CLIENTS = 10;
 const SEND_EVERY_MS = 100;
-const LOAD_MS = 6000;
+const LOAD_MS = 8000;
 const here = dirname(fileURLToPath(import.meta.url));
 
 describe('live dashboard in Chromium', opts, () => {
