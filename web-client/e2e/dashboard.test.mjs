@@ -4,7 +4,8 @@
 // show by code, and the data stays behind the admin token. SWITCHBOARD_UPDATE_SCREENSHOT=1 also
 // writes docs/dashboard.png (always written under web-client/target/).
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
@@ -156,5 +157,53 @@ describe('live dashboard in Chromium', opts, () => {
 
     assert.deepEqual(await page.evaluate(() => globalThis.cspViolations), []);
     assert.deepEqual(consoleErrors, []);
+  });
+});
+
+async function freePort() {
+  const s = createServer();
+  await new Promise(r => s.listen(0, '127.0.0.1', r));
+  const { port } = s.address();
+  await new Promise(r => s.close(r));
+  return port;
+}
+
+describe('dashboard of a cluster in Chromium', opts, () => {
+  let db;
+  const relays = [];
+  let browser;
+
+  before(async () => {
+    // the shared Postgres: a third relay's embedded one, as in failover.test.mjs
+    const pgPort = await freePort();
+    db = await startRelay({ SWITCHBOARD_STORE_EMBEDDED_PORT: String(pgPort), SWITCHBOARD_P2P_ENABLED: 'false' });
+    const password = readFileSync(join(db.dataDir, 'pg-password'), 'utf8').trim();
+    const members = [await freePort(), await freePort()];
+    relays.push(...await Promise.all(members.map(port => startRelay({
+      DATABASE_URL: `postgres://postgres:${password}@127.0.0.1:${pgPort}/postgres`, SWITCHBOARD_P2P_ENABLED: 'false',
+      SWITCHBOARD_CLUSTER_MEMBERS: members.map(m => `127.0.0.1:${m}`).join(','), SWITCHBOARD_CLUSTER_PORT: String(port),
+    }))));
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await Promise.all(relays.map(r => r.stop()));
+    await db?.stop();
+  });
+
+  test('the header lists both members, this relay marked', async () => {
+    const page = await browser.newPage();
+    const errors = [];
+    page.on('console', msg => { if (msg.type() === 'error') errors.push(msg.text()); });
+    await page.goto(`http://127.0.0.1:${relays[0].adminPort}/dashboard/`);
+    const shown = await until(page, () => {
+      const items = [...document.querySelectorAll('#members li')];
+      return !document.getElementById('cluster').hidden && items.length === 2
+        ? items.map(li => li.dataset.self) : null;
+    }, undefined, 30_000);
+    assert.deepEqual(shown.sort(), ['false', 'true']);
+    assert.deepEqual(errors, []);
+    await page.close();
   });
 });

@@ -1,10 +1,10 @@
 package io.switchboard.relay.http;
 
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.relay.RelayEngine;
 import io.switchboard.relay.store.MessageStore;
 import io.switchboard.signaling.steer.OutcomeStats;
-import io.micrometer.core.instrument.Gauge;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
