@@ -38,7 +38,8 @@ class DashboardTest extends RelayTestBase {
   @Test
   void thePageIsOpenUnderAStrictPolicyAndItsDataGuarded() {
     HttpResponse<byte[]> page = admin("/dashboard/");
-    assertThat(page.statusCode()).isEqualTo(200);
+    assertThat(page.statusCode()).as("the page comes from the web-client jar's adminroot/: build it in the same"
+        + " reactor (-pl web-client,relay) or install it").isEqualTo(200);
     assertThat(new String(page.body(), StandardCharsets.UTF_8)).contains("<script type=\"module\" src=\"dashboard.js\">");
     assertThat(page.headers().firstValue("content-security-policy")).hasValueSatisfying(csp ->
         assertThat(csp).startsWith("default-src 'self'").doesNotContain("unsafe"));
