@@ -288,7 +288,13 @@ public final class RelayEngine {
     if (frame instanceof ClientFrame.Send send) {
       metrics.frameIn("send");
       requireJoined(session, send.room());
-      onRoom(send.room(), session, send.id(), shard -> shard.intake().send(session, send));
+      long arrived = nanoClock.getAsLong();
+      onRoom(send.room(), session, send.id(), shard -> {
+        shard.intake().send(session, send);
+        if (!send.resend()) { // a resend may wait for a storage lookup: not a delivery time
+          metrics.delivered(nanoClock.getAsLong() - arrived);
+        }
+      });
     } else if (frame instanceof ClientFrame.Batch batch) {
       metrics.frameIn("batch");
       batch(session, batch);

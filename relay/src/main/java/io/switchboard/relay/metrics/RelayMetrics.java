@@ -8,6 +8,7 @@ import io.micrometer.core.instrument.Timer;
 import io.switchboard.protocol.ErrorCode;
 import io.switchboard.protocol.NatClass;
 import io.switchboard.protocol.PeerPath;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,6 +39,7 @@ public final class RelayMetrics {
   private final Map<String, Counter> results = new ConcurrentHashMap<>();
   private final Map<String, Counter> profiles = new ConcurrentHashMap<>();
   private final Map<PeerPath, Timer> setup = new EnumMap<>(PeerPath.class);
+  private final Timer delivery;
 
   public RelayMetrics(MeterRegistry registry) {
     this.registry = registry;
@@ -67,6 +69,12 @@ public final class RelayMetrics {
         .register(registry);
     resultsIgnored = Counter.builder("switchboard.p2p.results.ignored")
         .description("p2p-result frames not counted (no steer awaiting a result for the pair, or this pair of users or addresses already counted in the learning window)").register(registry);
+    delivery = Timer.builder("switchboard.delivery.latency")
+        .description("From a send frame's arrival to its msg frames handed to the receivers' connections")
+        .publishPercentiles(0.5, 0.99)
+        .distributionStatisticExpiry(Duration.ofMinutes(1))
+        .register(registry);
+    ProcessMemory.register(registry);
     for (PeerPath path : PeerPath.values()) {
       setup.put(path, Timer.builder("switchboard.p2p.setup").description("Reported pair setup time, by path reached")
           .tag("path", path.wire()).register(registry));
@@ -130,6 +138,11 @@ public final class RelayMetrics {
     messagesIn.increment();
     deliveries.increment(receivers);
     fanout.record(receivers);
+  }
+
+  /** A send was sequenced and handed to its receivers {@code nanos} after its frame arrived. */
+  public void delivered(long nanos) {
+    delivery.record(nanos, TimeUnit.NANOSECONDS);
   }
 
   /** An accepted batch and how many of its items were new (the rest were duplicates). */
