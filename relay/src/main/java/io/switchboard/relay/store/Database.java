@@ -4,8 +4,10 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlConnection;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -48,7 +50,9 @@ public final class Database {
       } catch (IllegalArgumentException e) {
         return Future.failedFuture(e);
       }
-      return open(vertx, o, connect, null);
+      PgConnectOptions external = connect;
+      return (o.isTransactionPooler() ? Future.succeededFuture() : refuseTransactionPooler(vertx, external))
+        .compose(v -> open(vertx, o, external, null));
     }
     Path dataDir = Path.of(o.getDataDir()).toAbsolutePath();
     Embedded embedded = new Embedded(dataDir, o.getEmbeddedPort());
@@ -56,6 +60,34 @@ public final class Database {
       StoreOptions.statementMode(embedded.connectOptions(), false), embedded)
       // a failed migration must not leave the server running
       .recover(err -> embedded.stop(vertx).transform(x -> Future.failedFuture(err))));
+  }
+
+  static final String TRANSACTION_POOLER_DETECTED = "DATABASE_URL leads to a transaction-mode connection pooler"
+    + " (two connections were served by one server session, as behind Supabase's port 6543 or pgbouncer's"
+    + " pool_mode = transaction), where cached prepared statements fail at random;"
+    + " set SWITCHBOARD_STORE_TRANSACTION_POOLER=true (store setting transactionPooler)";
+
+  /**
+   * Fails when two client connections open at once are served by the same server session: a
+   * direct server or a session-mode pooler (Supabase's port 5432) gives each its own, a
+   * transaction-mode pooler hands the session the first one left back to the second (pgbouncer
+   * reuses the most recently freed one). Without the switch the relay would otherwise start and
+   * then fail writes with "prepared statement ... does not exist".
+   */
+  static Future<Void> refuseTransactionPooler(Vertx vertx, PgConnectOptions connect) {
+    PgConnectOptions simple = new PgConnectOptions(connect).setCachePreparedStatements(false);
+    return PgConnection.connect(vertx, simple).compose(a -> PgConnection.connect(vertx, simple)
+        .compose(b -> backend(a).compose(first -> backend(b).compose(second -> backend(a).map(again ->
+            first.equals(second) || !first.equals(again))))
+          .eventually(b::close))
+        .eventually(a::close))
+      .compose(shared -> shared ? Future.failedFuture(new IllegalStateException(TRANSACTION_POOLER_DETECTED))
+        : Future.succeededFuture());
+  }
+
+  private static Future<Integer> backend(SqlConnection conn) {
+    // a simple query: no prepared statement, so it works behind any pooler
+    return conn.query("SELECT pg_backend_pid()").execute().map(rows -> rows.iterator().next().getInteger(0));
   }
 
   /** Requests waiting for a connection; the relay also caps its own concurrent reads well below this. */
