@@ -5,6 +5,7 @@ import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
+import io.vertx.pgclient.SslMode;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
 import io.vertx.sqlclient.SqlConnection;
@@ -52,7 +53,8 @@ public final class Database {
       }
       PgConnectOptions external = connect;
       return (o.isTransactionPooler() ? Future.succeededFuture() : refuseTransactionPooler(vertx, external))
-        .compose(v -> open(vertx, o, external, null));
+        .compose(v -> open(vertx, o, external, null))
+        .recover(err -> explainTls(vertx, err, external, o.getDatabaseUrl()).map(x -> (Database) null));
     }
     Path dataDir = Path.of(o.getDataDir()).toAbsolutePath();
     Embedded embedded = new Embedded(dataDir, o.getEmbeddedPort());
@@ -60,6 +62,25 @@ public final class Database {
       StoreOptions.statementMode(embedded.connectOptions(), false), embedded)
       // a failed migration must not leave the server running
       .recover(err -> embedded.stop(vertx).transform(x -> Future.failedFuture(err))));
+  }
+
+  /**
+   * A failed TLS handshake, with the reason an operator can act on: the pg client says only "SSL
+   * handshake failed", so {@link TlsDiagnosis} tries the handshake again to learn why.
+   */
+  static Future<Void> explainTls(Vertx vertx, Throwable failure, PgConnectOptions connect, String databaseUrl) {
+    SslMode mode = connect.getSslMode();
+    if (mode == null || mode == SslMode.DISABLE || !String.valueOf(failure.getMessage()).contains("SSL")) {
+      return Future.failedFuture(failure);
+    }
+    boolean verify = mode == SslMode.VERIFY_CA || mode == SslMode.VERIFY_FULL;
+    String rootCert = verify ? StoreOptions.queryParameters(databaseUrl).get("sslrootcert") : null;
+    return vertx.<String>executeBlocking(() -> verify
+        ? TlsDiagnosis.why(connect.getHost(), connect.getPort(), rootCert, mode == SslMode.VERIFY_FULL, 10_000)
+        : null)
+      .transform(ar -> Future.failedFuture(new IllegalStateException("TLS to the database at " + connect.getHost() + ":"
+        + connect.getPort() + " failed (sslmode=" + mode.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+        + "): " + (ar.succeeded() && ar.result() != null ? ar.result() : failure.getMessage()), failure)));
   }
 
   static final String TRANSACTION_POOLER_DETECTED = "DATABASE_URL leads to a transaction-mode connection pooler"

@@ -338,7 +338,7 @@ public class StoreOptions {
     return options.setCachePreparedStatements(!transactionPooler).setUseLayer7Proxy(transactionPooler);
   }
 
-  private static Map<String, String> queryParameters(String url) {
+  static Map<String, String> queryParameters(String url) {
     Map<String, String> params = new HashMap<>();
     int q = url.indexOf('?');
     if (q < 0) {
