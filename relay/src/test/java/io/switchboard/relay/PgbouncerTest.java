@@ -66,6 +66,10 @@ class PgbouncerTest extends RelayTestBase {
     assertThat(page.getJsonArray("messages")).hasSize(10);
     assertThat(page.getJsonArray("messages").getJsonObject(0).getString("body")).isEqualTo("through pgbouncer 1");
     assertThat(count("SELECT count(*) FROM messages WHERE room = 'pooled'")).isEqualTo(40);
+    // the size sampler's query and the retention deletes go through the pooler too
+    Awaitility.await("size sampled").atMost(Duration.ofSeconds(10)).until(() -> relay.database().retention().databaseBytes() > 0);
+    assertThat(scrapeMetrics()).contains("switchboard_database_bytes " + (double) relay.database().retention().databaseBytes());
+    assertThat(TestClient.sync(relay.database().retention().tick(), 10)).as("nothing to prune by default").isZero();
 
     // the lease: claimed by this relay and renewed (its end moves on) through the pooler
     assertThat(query("SELECT owner FROM rooms WHERE name = 'pooled'").get(0).getString(0))

@@ -27,11 +27,15 @@ public final class Database {
   private final Embedded embedded;
   private final PostmasterWatchdog watchdog;
   private final long watchTimer;
+  private final StoreOptions options;
+  private Retention retention;
+  private long retentionTimer = -1;
 
   private Database(Vertx vertx, Pool pool, Embedded embedded, StoreOptions o) {
     this.vertx = vertx;
     this.pool = pool;
     this.embedded = embedded;
+    this.options = o;
     if (embedded == null) {
       watchdog = null;
       watchTimer = -1;
@@ -150,9 +154,27 @@ public final class Database {
     return watchdog == null ? null : watchdog.problem();
   }
 
+  /**
+   * Starts sampling the database size ({@code switchboard_database_bytes}) and pruning by
+   * {@code retentionDays} / {@code maxDatabaseBytes}, on the caller's context.
+   *
+   * @param keepPerRoom each room's newest messages that are never pruned (the relay's resumeMaxReplay)
+   */
+  public Retention startRetention(int keepPerRoom, io.micrometer.core.instrument.MeterRegistry registry) {
+    retention = new Retention(vertx, pool, options, keepPerRoom, registry);
+    retentionTimer = retention.start();
+    return retention;
+  }
+
+  /** The size sampler and pruner, null before {@link #startRetention}. */
+  public Retention retention() {
+    return retention;
+  }
+
   /** Closes the pool, then stops the embedded server if there is one. Flush the {@link BatchWriter} first. */
   public Future<Void> close() {
     vertx.cancelTimer(watchTimer);
+    vertx.cancelTimer(retentionTimer);
     return pool.close().transform(ar -> embedded != null ? embedded.stop(vertx) : Future.<Void>succeededFuture());
   }
 

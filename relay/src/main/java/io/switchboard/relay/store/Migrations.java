@@ -23,7 +23,8 @@ public final class Migrations {
    * Explicit because listing a classpath directory inside the shaded jar is unreliable. Append new
    * files here; never edit or reorder applied ones.
    */
-  static final List<String> FILES = List.of("V1__init.sql", "V2__room_epochs.sql", "V3__room_access.sql");
+  static final List<String> FILES = List.of("V1__init.sql", "V2__room_epochs.sql", "V3__room_access.sql",
+    "V4__retention.sql");
 
   private static final String DIR = "db/migration/";
 
