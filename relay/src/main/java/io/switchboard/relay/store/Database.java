@@ -58,7 +58,7 @@ public final class Database {
       PgConnectOptions external = connect;
       return (o.isTransactionPooler() ? Future.succeededFuture() : refuseTransactionPooler(vertx, external))
         .compose(v -> open(vertx, o, external, null))
-        .recover(err -> explainTls(vertx, err, external, o.getDatabaseUrl()).map(x -> (Database) null));
+        .recover(err -> explainTls(vertx, err, external, o.getDatabaseUrl()));
     }
     Path dataDir = Path.of(o.getDataDir()).toAbsolutePath();
     Embedded embedded = new Embedded(dataDir, o.getEmbeddedPort());
@@ -72,7 +72,7 @@ public final class Database {
    * A failed TLS handshake, with the reason an operator can act on: the pg client says only "SSL
    * handshake failed", so {@link TlsDiagnosis} tries the handshake again to learn why.
    */
-  static Future<Void> explainTls(Vertx vertx, Throwable failure, PgConnectOptions connect, String databaseUrl) {
+  static <T> Future<T> explainTls(Vertx vertx, Throwable failure, PgConnectOptions connect, String databaseUrl) {
     SslMode mode = connect.getSslMode();
     if (mode == null || mode == SslMode.DISABLE || !String.valueOf(failure.getMessage()).contains("SSL")) {
       return Future.failedFuture(failure);
@@ -82,7 +82,7 @@ public final class Database {
     return vertx.<String>executeBlocking(() -> verify
         ? TlsDiagnosis.why(connect.getHost(), connect.getPort(), rootCert, mode == SslMode.VERIFY_FULL, 10_000)
         : null)
-      .transform(ar -> Future.failedFuture(new IllegalStateException("TLS to the database at " + connect.getHost() + ":"
+      .transform(ar -> Future.<T>failedFuture(new IllegalStateException("TLS to the database at " + connect.getHost() + ":"
         + connect.getPort() + " failed (sslmode=" + mode.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
         + "): " + (ar.succeeded() && ar.result() != null ? ar.result() : failure.getMessage()), failure)));
   }
