@@ -115,6 +115,35 @@ class PgbouncerTest extends RelayTestBase {
     }
   }
 
+  /**
+   * What the switch prevents, shown: a pool caching prepared statements, through the pooler,
+   * fails (each client connection's statement names collide on or miss from the shared server
+   * sessions), and the failure's text names the setting.
+   */
+  @Test
+  void cachedPreparedStatementsBreakBehindTheTransactionPoolerAndTheErrorSaysWhatToSet() {
+    Vertx own = Vertx.vertx();
+    io.vertx.sqlclient.Pool pool = io.vertx.pgclient.PgBuilder.pool()
+        .with(new io.vertx.sqlclient.PoolOptions().setMaxSize(4))
+        .connectingTo(StoreOptions.connectOptions(pooledUrl, false)).using(own).build();
+    try {
+      List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+      for (int round = 0; round < 5 && failures.isEmpty(); round++) {
+        List<io.vertx.core.Future<?>> queries = new java.util.ArrayList<>();
+        for (int i = 0; i < 16; i++) {
+          queries.add(pool.preparedQuery("SELECT $1::int + " + (i % 4)).execute(io.vertx.sqlclient.Tuple.of(i))
+              .onFailure(failures::add));
+        }
+        io.vertx.core.Future.join(queries).otherwiseEmpty().toCompletionStage().toCompletableFuture().join();
+      }
+      assertThat(failures).as("cached prepared statements through a transaction pooler").isNotEmpty();
+      assertThat(Database.explainPooler(failures.get(0))).contains("SWITCHBOARD_STORE_TRANSACTION_POOLER=true");
+    } finally {
+      TestClient.sync(pool.close(), 10);
+      TestClient.sync(own.close(), 10);
+    }
+  }
+
   private static OffsetDateTime leaseUntil(String room) {
     return query("SELECT lease_until FROM rooms WHERE name = $1", room).get(0).getOffsetDateTime(0);
   }

@@ -87,6 +87,22 @@ public final class Database {
         + "): " + (ar.succeeded() && ar.result() != null ? ar.result() : failure.getMessage()), failure)));
   }
 
+  /**
+   * A failure's text, with what to set when it is the error a transaction-mode pooler gives
+   * cached prepared statements (26000 "prepared statement ... does not exist", 42P05 "... already
+   * exists"): for a pooler the start-up check could not recognise.
+   */
+  public static String explainPooler(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof io.vertx.pgclient.PgException pg
+          && ("26000".equals(pg.getSqlState()) || "42P05".equals(pg.getSqlState()))) {
+        return failure + " (a transaction-mode pooler, e.g. Supabase's port 6543? then set"
+          + " SWITCHBOARD_STORE_TRANSACTION_POOLER=true)";
+      }
+    }
+    return failure.toString();
+  }
+
   static final String TRANSACTION_POOLER_DETECTED = "DATABASE_URL leads to a transaction-mode connection pooler"
     + " (two connections were served by one server session, as behind Supabase's port 6543 or pgbouncer's"
     + " pool_mode = transaction), where cached prepared statements fail at random;"

@@ -97,7 +97,8 @@ public final class Retention {
           bytes.set(size);
           return prune(size);
         })
-        .onFailure(err -> log.warn("retention round failed, next in {} s: {}", INTERVAL_MS / 1000, err.getMessage()))
+        .onFailure(err -> log.warn("retention round failed, next in {} s: {}", INTERVAL_MS / 1000,
+            Database.explainPooler(err)))
         .andThen(done -> running = false);
   }
 
