@@ -130,6 +130,7 @@ public final class RelayVerticle extends VerticleBase {
           // the embedded Postgres is this process's alone, so any other owner of a room is dead
           leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded());
           BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);
+          database.startRetention(options.getResumeMaxReplay(), registry);
           // sockets on every loop check tokens; the JWKS cache stays on this one
           authenticator = new ConfinedAuthenticator((ContextInternal) context,
               CompositeAuthenticator.create(vertx, options.getAuth(), secret, wallClock));

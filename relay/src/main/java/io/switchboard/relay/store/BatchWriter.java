@@ -430,7 +430,7 @@ public final class BatchWriter {
       // one line per outage is enough; the probes fail every resetTimeout
       log.debug("Flush of {} messages failed, kept for retry: {}", batch.entries.size(), cause.toString());
     } else {
-      log.warn("Flush of {} messages failed, kept for retry: {}", batch.entries.size(), cause.toString());
+      log.warn("Flush of {} messages failed, kept for retry: {}", batch.entries.size(), Database.explainPooler(cause));
     }
     for (Entry e : batch.entries) {
       e.delay();

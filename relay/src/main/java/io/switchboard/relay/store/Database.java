@@ -4,8 +4,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgBuilder;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.pgclient.SslMode;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.SqlConnection;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -24,11 +27,15 @@ public final class Database {
   private final Embedded embedded;
   private final PostmasterWatchdog watchdog;
   private final long watchTimer;
+  private final StoreOptions options;
+  private Retention retention;
+  private long retentionTimer = -1;
 
   private Database(Vertx vertx, Pool pool, Embedded embedded, StoreOptions o) {
     this.vertx = vertx;
     this.pool = pool;
     this.embedded = embedded;
+    this.options = o;
     if (embedded == null) {
       watchdog = null;
       watchTimer = -1;
@@ -48,7 +55,10 @@ public final class Database {
       } catch (IllegalArgumentException e) {
         return Future.failedFuture(e);
       }
-      return open(vertx, o, connect, null);
+      PgConnectOptions external = connect;
+      return (o.isTransactionPooler() ? Future.succeededFuture() : refuseTransactionPooler(vertx, external))
+        .compose(v -> open(vertx, o, external, null))
+        .recover(err -> explainTls(vertx, err, external, o.getDatabaseUrl()));
     }
     Path dataDir = Path.of(o.getDataDir()).toAbsolutePath();
     Embedded embedded = new Embedded(dataDir, o.getEmbeddedPort());
@@ -56,6 +66,69 @@ public final class Database {
       StoreOptions.statementMode(embedded.connectOptions(), false), embedded)
       // a failed migration must not leave the server running
       .recover(err -> embedded.stop(vertx).transform(x -> Future.failedFuture(err))));
+  }
+
+  /**
+   * A failed TLS handshake, with the reason an operator can act on: the pg client says only "SSL
+   * handshake failed", so {@link TlsDiagnosis} tries the handshake again to learn why.
+   */
+  static <T> Future<T> explainTls(Vertx vertx, Throwable failure, PgConnectOptions connect, String databaseUrl) {
+    SslMode mode = connect.getSslMode();
+    if (mode == null || mode == SslMode.DISABLE || !String.valueOf(failure.getMessage()).contains("SSL")) {
+      return Future.failedFuture(failure);
+    }
+    boolean verify = mode == SslMode.VERIFY_CA || mode == SslMode.VERIFY_FULL;
+    String rootCert = verify ? StoreOptions.queryParameters(databaseUrl).get("sslrootcert") : null;
+    return vertx.<String>executeBlocking(() -> verify
+        ? TlsDiagnosis.why(connect.getHost(), connect.getPort(), rootCert, mode == SslMode.VERIFY_FULL, 10_000)
+        : null)
+      .transform(ar -> Future.<T>failedFuture(new IllegalStateException("TLS to the database at " + connect.getHost() + ":"
+        + connect.getPort() + " failed (sslmode=" + mode.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-')
+        + "): " + (ar.succeeded() && ar.result() != null ? ar.result() : failure.getMessage()), failure)));
+  }
+
+  /**
+   * A failure's text, with what to set when it is the error a transaction-mode pooler gives
+   * cached prepared statements (26000 "prepared statement ... does not exist", 42P05 "... already
+   * exists"): for a pooler the start-up check could not recognise.
+   */
+  public static String explainPooler(Throwable failure) {
+    for (Throwable t = failure; t != null; t = t.getCause()) {
+      if (t instanceof io.vertx.pgclient.PgException pg
+          && ("26000".equals(pg.getSqlState()) || "42P05".equals(pg.getSqlState()))) {
+        return failure + " (a transaction-mode pooler, e.g. Supabase's port 6543? then set"
+          + " SWITCHBOARD_STORE_TRANSACTION_POOLER=true)";
+      }
+    }
+    return failure.toString();
+  }
+
+  static final String TRANSACTION_POOLER_DETECTED = "DATABASE_URL leads to a transaction-mode connection pooler"
+    + " (two connections were served by one server session, as behind Supabase's port 6543 or pgbouncer's"
+    + " pool_mode = transaction), where cached prepared statements fail at random;"
+    + " set SWITCHBOARD_STORE_TRANSACTION_POOLER=true (store setting transactionPooler)";
+
+  /**
+   * Fails when two client connections open at once are served by the same server session: a
+   * direct server or a session-mode pooler (Supabase's port 5432) gives each its own, a
+   * transaction-mode pooler hands the session the first one left back to the second (pgbouncer
+   * reuses the most recently freed one). Without the switch the relay would otherwise start and
+   * then fail writes with "prepared statement ... does not exist".
+   */
+  static Future<Void> refuseTransactionPooler(Vertx vertx, PgConnectOptions connect) {
+    PgConnectOptions simple = new PgConnectOptions(connect).setCachePreparedStatements(false);
+    return PgConnection.connect(vertx, simple).compose(a -> PgConnection.connect(vertx, simple)
+        .compose(b -> backend(a).compose(first -> backend(b).compose(second -> backend(a).map(again ->
+            first.equals(second) || !first.equals(again))))
+          .eventually(b::close))
+        .eventually(a::close))
+      .compose(shared -> shared ? Future.failedFuture(new IllegalStateException(TRANSACTION_POOLER_DETECTED))
+        : Future.succeededFuture());
+  }
+
+  private static Future<Integer> backend(SqlConnection conn) {
+    // a simple query: no prepared statement, so it works behind any pooler
+    return conn.query("SELECT pg_backend_pid()").execute().map(rows -> rows.iterator().next().getInteger(0));
   }
 
   /** Requests waiting for a connection; the relay also caps its own concurrent reads well below this. */
@@ -97,9 +170,27 @@ public final class Database {
     return watchdog == null ? null : watchdog.problem();
   }
 
+  /**
+   * Starts sampling the database size ({@code switchboard_database_bytes}) and pruning by
+   * {@code retentionDays} / {@code maxDatabaseBytes}, on the caller's context.
+   *
+   * @param keepPerRoom each room's newest messages that are never pruned (the relay's resumeMaxReplay)
+   */
+  public Retention startRetention(int keepPerRoom, io.micrometer.core.instrument.MeterRegistry registry) {
+    retention = new Retention(vertx, pool, options, keepPerRoom, registry);
+    retentionTimer = retention.start();
+    return retention;
+  }
+
+  /** The size sampler and pruner, null before {@link #startRetention}. */
+  public Retention retention() {
+    return retention;
+  }
+
   /** Closes the pool, then stops the embedded server if there is one. Flush the {@link BatchWriter} first. */
   public Future<Void> close() {
     vertx.cancelTimer(watchTimer);
+    vertx.cancelTimer(retentionTimer);
     return pool.close().transform(ar -> embedded != null ? embedded.stop(vertx) : Future.<Void>succeededFuture());
   }
 

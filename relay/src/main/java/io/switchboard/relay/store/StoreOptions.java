@@ -35,6 +35,8 @@ public class StoreOptions {
   public static final long DEFAULT_EMBEDDED_WATCH_MS = 1_000;
   public static final int DEFAULT_EMBEDDED_RESTART_MAX_FAILURES = 3;
   public static final long DEFAULT_LEASE_MS = 15_000;
+  public static final int DEFAULT_RETENTION_DAYS = 0;
+  public static final long DEFAULT_MAX_DATABASE_BYTES = 0;
 
   private String databaseUrl;
   private String dataDir;
@@ -50,6 +52,8 @@ public class StoreOptions {
   private long embeddedWatchMs;
   private int embeddedRestartMaxFailures;
   private long leaseMs;
+  private int retentionDays;
+  private long maxDatabaseBytes;
 
   public StoreOptions() {
     databaseUrl = DEFAULT_DATABASE_URL;
@@ -66,6 +70,8 @@ public class StoreOptions {
     embeddedWatchMs = DEFAULT_EMBEDDED_WATCH_MS;
     embeddedRestartMaxFailures = DEFAULT_EMBEDDED_RESTART_MAX_FAILURES;
     leaseMs = DEFAULT_LEASE_MS;
+    retentionDays = DEFAULT_RETENTION_DAYS;
+    maxDatabaseBytes = DEFAULT_MAX_DATABASE_BYTES;
   }
 
   public StoreOptions(StoreOptions other) {
@@ -83,6 +89,8 @@ public class StoreOptions {
     embeddedWatchMs = other.embeddedWatchMs;
     embeddedRestartMaxFailures = other.embeddedRestartMaxFailures;
     leaseMs = other.leaseMs;
+    retentionDays = other.retentionDays;
+    maxDatabaseBytes = other.maxDatabaseBytes;
   }
 
   /** Missing keys keep their defaults; values go through the setters, so bad ones are rejected. */
@@ -102,6 +110,8 @@ public class StoreOptions {
     setEmbeddedWatchMs(json.getLong("embeddedWatchMs", embeddedWatchMs));
     setEmbeddedRestartMaxFailures(json.getInteger("embeddedRestartMaxFailures", embeddedRestartMaxFailures));
     setLeaseMs(json.getLong("leaseMs", leaseMs));
+    setRetentionDays(json.getInteger("retentionDays", retentionDays));
+    setMaxDatabaseBytes(json.getLong("maxDatabaseBytes", maxDatabaseBytes));
   }
 
   public JsonObject toJson() {
@@ -122,7 +132,9 @@ public class StoreOptions {
       .put("writeTimeoutMs", writeTimeoutMs)
       .put("embeddedWatchMs", embeddedWatchMs)
       .put("embeddedRestartMaxFailures", embeddedRestartMaxFailures)
-      .put("leaseMs", leaseMs);
+      .put("leaseMs", leaseMs)
+      .put("retentionDays", retentionDays)
+      .put("maxDatabaseBytes", maxDatabaseBytes);
   }
 
   public String getDatabaseUrl() {
@@ -292,6 +304,35 @@ public class StoreOptions {
     return this;
   }
 
+  public int getRetentionDays() {
+    return retentionDays;
+  }
+
+  /** Messages older than this many days are deleted (each room's newest resumeMaxReplay excepted); 0 keeps them. */
+  public StoreOptions setRetentionDays(int retentionDays) {
+    if (retentionDays < 0) {
+      throw new IllegalArgumentException("retentionDays must be >= 0, got " + retentionDays);
+    }
+    this.retentionDays = retentionDays;
+    return this;
+  }
+
+  public long getMaxDatabaseBytes() {
+    return maxDatabaseBytes;
+  }
+
+  /**
+   * Past this database size the oldest messages are deleted (each room's newest resumeMaxReplay
+   * excepted); 0 means no limit. Supabase's free plan allows 500 MB.
+   */
+  public StoreOptions setMaxDatabaseBytes(long maxDatabaseBytes) {
+    if (maxDatabaseBytes < 0) {
+      throw new IllegalArgumentException("maxDatabaseBytes must be >= 0, got " + maxDatabaseBytes);
+    }
+    this.maxDatabaseBytes = maxDatabaseBytes;
+    return this;
+  }
+
   private static void requirePositive(String name, long value) {
     if (value < 1) {
       throw new IllegalArgumentException(name + " must be >= 1, got " + value);
@@ -338,7 +379,7 @@ public class StoreOptions {
     return options.setCachePreparedStatements(!transactionPooler).setUseLayer7Proxy(transactionPooler);
   }
 
-  private static Map<String, String> queryParameters(String url) {
+  static Map<String, String> queryParameters(String url) {
     Map<String, String> params = new HashMap<>();
     int q = url.indexOf('?');
     if (q < 0) {

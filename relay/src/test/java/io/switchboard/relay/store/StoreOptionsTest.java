@@ -45,11 +45,15 @@ class StoreOptionsTest {
       .setWriteTimeoutMs(3_000)
       .setEmbeddedWatchMs(250)
       .setEmbeddedRestartMaxFailures(9)
-      .setLeaseMs(4_000);
+      .setLeaseMs(4_000)
+      .setRetentionDays(30)
+      .setMaxDatabaseBytes(450_000_000L);
     JsonObject json = o.toJson();
     assertThat(json.getLong("embeddedWatchMs")).isEqualTo(250);
     assertThat(json.getInteger("embeddedRestartMaxFailures")).isEqualTo(9);
     assertThat(json.getLong("leaseMs")).isEqualTo(4_000);
+    assertThat(json.getInteger("retentionDays")).isEqualTo(30);
+    assertThat(json.getLong("maxDatabaseBytes")).isEqualTo(450_000_000L);
     assertThat(json.getString("databaseUrl")).isEqualTo(o.getDatabaseUrl());
     assertThat(json.getInteger("poolSize")).isEqualTo(7);
     assertThat(json.getBoolean("transactionPooler")).isTrue();
@@ -78,6 +82,8 @@ class StoreOptionsTest {
     assertThatThrownBy(() -> o.setEmbeddedWatchMs(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> o.setEmbeddedRestartMaxFailures(0)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> o.setLeaseMs(299)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("leaseMs");
+    assertThatThrownBy(() -> o.setRetentionDays(-1)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("retentionDays");
+    assertThatThrownBy(() -> o.setMaxDatabaseBytes(-1)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxDatabaseBytes");
     assertThatThrownBy(() -> o.setEmbeddedPort(65536)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> o.setEmbeddedPort(-1)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> o.setDataDir("")).isInstanceOf(IllegalArgumentException.class);
