@@ -1,62 +1,23 @@
 #!/usr/bin/env bash
-# Builds the relay image's base: a jlinked Java 17 runtime, the few shared libraries it and the
-# embedded Postgres need, /bin/sh (pg_ctl and initdb start Postgres through it), user nobody
-# (65534) and a /data folder; written as a docker-archive tar for Jib's `tar://` base.
-# No registry and no Docker daemon: jlink (a JDK 17 with jmods: Debian's openjdk-17-jdk-headless),
-# umoci and skopeo. Usage: deploy/image/base.sh OUT.tar
+# Builds the base image Jib puts the relay's jar on (relay/pom.xml, profile image): rootfs.sh's
+# file system as one layer, user 65534, /data a volume; written as a docker-archive tar for Jib's
+# `tar://` base. No registry and no Docker daemon: umoci and skopeo (Debian packages) and a JDK 17
+# with jmods. Usage: deploy/image/base.sh OUT.tar
 set -euo pipefail
 
 out=${1:?usage: base.sh OUT.tar}
-jdk=${SWITCHBOARD_IMAGE_JDK:-/usr/lib/jvm/java-17-openjdk-amd64}
-# The relay's modules (jdeps of the shaded jar misses reflective and service uses): logback reads
-# XML, pgjdbc and zonky need java.sql and java.naming, Micrometer and Hazelcast JMX, TLS to a
-# managed Postgres needs jdk.crypto.ec, Netty jdk.unsupported, Hazelcast java.scripting.
-modules=java.base,java.logging,java.management,java.naming,java.scripting,java.security.jgss,java.sql,java.xml,jdk.crypto.ec,jdk.management,jdk.naming.dns,jdk.unsupported,jdk.zipfs
-
 for tool in umoci skopeo; do
   command -v "$tool" >/dev/null || { echo "base.sh: $tool is missing (Debian: apt-get install $tool)" >&2; exit 1; }
 done
-[[ -f $jdk/jmods/java.base.jmod ]] || {
-  echo "base.sh: no jmods in $jdk (Debian: apt-get install openjdk-17-jdk-headless; or set SWITCHBOARD_IMAGE_JDK)" >&2; exit 1; }
-
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-root=$work/rootfs
-mkdir -p "$root"/{bin,etc,tmp,data,lib64,lib/x86_64-linux-gnu}
-
-"$jdk/bin/jlink" --module-path "$jdk/jmods" --add-modules "$modules" --strip-debug --no-man-pages \
-  --no-header-files --compress=2 --output "$root/opt/java"
-# Debian's jmods leave the CA store out (a symlink to ca-certificates-java's): TLS to Supabase needs it
-if [[ ! -s $root/opt/java/lib/security/cacerts ]]; then
-  rm -f "$root/opt/java/lib/security/cacerts"
-  cp -L /etc/ssl/certs/java/cacerts "$root/opt/java/lib/security/cacerts"
-fi
-
-cp -L /bin/dash "$root/bin/sh"
-# What the runtime and dash link to, found by ldd; plus what the embedded Postgres binaries link
-# to (unpacked into /data at run time, so ldd cannot see them here; ICU needs libstdc++).
-libs=$( { ldd "$root"/opt/java/bin/java "$root"/opt/java/lib/*.so "$root"/opt/java/lib/server/libjvm.so "$root/bin/sh" \
-  | awk '/=> \//{print $3}'; for l in libc.so.6 libdl.so.2 libgcc_s.so.1 libm.so.6 libpthread.so.0 librt.so.1 \
-  libstdc++.so.6 libz.so.1; do echo "/lib/x86_64-linux-gnu/$l"; done; } | grep -v "$root" | sort -u)
-for l in $libs; do cp -L "$l" "$root/lib/x86_64-linux-gnu/"; done
-cp -L /lib64/ld-linux-x86-64.so.2 "$root/lib64/"
-
-printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n' >"$root/etc/passwd"
-printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
-chmod 1777 "$root/tmp"
-if [[ $(id -u) == 0 ]]; then
-  chown 65534:65534 "$root/data"
-  chmod 700 "$root/data"
-  rootless=()
-else
-  # umoci records every file as root's without root: a world-writable /data still lets nobody write
-  chmod 1777 "$root/data"
-  rootless=(--rootless)
-fi
+"$(dirname "$0")/rootfs.sh" "$work/rootfs"
+rootless=()
+[[ $(id -u) == 0 ]] || rootless=(--rootless)
 
 umoci init --layout "$work/oci"
 umoci new --image "$work/oci:base"
-umoci insert "${rootless[@]}" --image "$work/oci:base" "$root" /
+umoci insert "${rootless[@]}" --image "$work/oci:base" "$work/rootfs" /
 umoci config "${rootless[@]}" --image "$work/oci:base" --config.user 65534:65534 \
   --config.env PATH=/opt/java/bin:/bin --config.env JAVA_HOME=/opt/java --config.workingdir /data \
   --config.volume /data --architecture amd64 --os linux

@@ -91,7 +91,7 @@ class ContainerImageIT {
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - launched));
 
     // the JVM is PID 1 (so the signal reaches it) and nothing runs as root
-    String top = podman("top", name, "pid", "user", "args");
+    String top = podmanOk("top", name, "pid", "user", "args");
     assertThat(top.lines().filter(l -> l.trim().startsWith("1 ")).findFirst().orElse(""))
         .contains("nobody").contains("/opt/java/bin/java").contains("-jar /app/switchboard.jar");
     assertThat(top.lines().skip(1).filter(l -> !l.isBlank())).allSatisfy(l -> assertThat(l).contains("nobody"));
@@ -123,7 +123,7 @@ class ContainerImageIT {
       alice.send(new JsonObject().put("t", "send").put("room", "image").put("cid", "c" + i).put("body", "b" + i));
     }
     long signalled = System.nanoTime();
-    podman("kill", "--signal", "TERM", name);
+    podmanOk("kill", "--signal", "TERM", name);
     Set<String> stored = new HashSet<>(Set.of("c0"));
     while (stored.size() < burst + 1) {
       JsonObject f = alice.poll(Duration.ofSeconds(20));
@@ -153,9 +153,59 @@ class ContainerImageIT {
     Set<String> bodies = new HashSet<>();
     messages.forEach(m -> bodies.add(((JsonObject) m).getString("body")));
     assertThat(bodies).hasSize(burst + 1).contains("컨테이너 안녕", "b1", "b" + burst);
-    podman("kill", "--signal", "TERM", name);
+    podmanOk("kill", "--signal", "TERM", name);
     assertThat(container.waitFor(15, TimeUnit.SECONDS)).isTrue();
     assertThat(container.exitValue()).isEqualTo(CLEAN_SIGTERM_EXIT);
+  }
+
+  /**
+   * deploy/Dockerfile's final stage, verbatim, built by podman (buildah) from what its build stage
+   * makes: rootfs.sh's file system (the Jib base's one layer) and the shaded jar. Its build stage
+   * needs a registry (node:20-bookworm) and is not run here.
+   */
+  @Test
+  void theDockerfileBuildsTheSameImageAsJib() throws Exception {
+    Path ctx = Files.createDirectories(dir.resolve("dockerfile/ctx"));
+    Path rootfs = Files.createDirectories(ctx.resolve("rootfs"));
+    Path jib = Files.createDirectories(dir.resolve("jib"));
+    exec("tar", "-xf", IMAGE.toAbsolutePath().toString(), "-C", jib.toString());
+    Path base = Files.createDirectories(dir.resolve("base"));
+    exec("tar", "-xf", Path.of("target", "image", "base.tar").toAbsolutePath().toString(), "-C", base.toString());
+    JsonArray baseLayers = new JsonArray(Files.readString(base.resolve("manifest.json"))).getJsonObject(0).getJsonArray("Layers");
+    assertThat(baseLayers).as("the base is rootfs.sh's file system in one layer").hasSize(1);
+    exec("tar", "-xpf", base.resolve(baseLayers.getString(0)).toString(), "-C", rootfs.toString());
+    Files.createDirectories(ctx.resolve("src/relay/target"));
+    Files.copy(Path.of("target", "switchboard.jar"), ctx.resolve("src/relay/target/switchboard.jar"));
+
+    String dockerfile = Files.readString(Path.of("..", "deploy", "Dockerfile"));
+    String finalStage = dockerfile.substring(dockerfile.lastIndexOf("\nFROM scratch") + 1);
+    assertThat(finalStage).contains("COPY --from=build /rootfs/ /").contains("/src/relay/target/switchboard.jar");
+    Path containerfile = Files.writeString(dir.resolve("dockerfile/Containerfile"), finalStage);
+    // no stage named build in it: the named context stands in for the build stage's file system
+    podmanOk("build", "-q", "-f", containerfile.toString(), "--build-context", "build=" + ctx, "-t", name,
+        dir.resolve("dockerfile").toString());
+    JsonObject built = new JsonArray(podmanOk("image", "inspect", name)).getJsonObject(0).getJsonObject("Config");
+
+    JsonObject index = new JsonObject(Files.readString(jib.resolve("index.json")));
+    JsonObject manifest = new JsonObject(Files.readString(blob(jib, index.getJsonArray("manifests").getJsonObject(0))));
+    JsonObject config = new JsonObject(Files.readString(blob(jib, manifest.getJsonObject("config")))).getJsonObject("config");
+    for (String key : List.of("Entrypoint", "User", "Env", "Volumes", "ExposedPorts", "WorkingDir")) {
+      assertThat(built.getValue(key)).as(key).isEqualTo(config.getValue(key));
+    }
+    assertThat(config.getJsonArray("Entrypoint").getString(0)).isEqualTo("/opt/java/bin/java");
+    assertThat(config.getValue("Cmd")).as("nothing appended to the entrypoint").isNull();
+    assertThat(built.getJsonObject("Labels").getMap()).containsAllEntriesOf(config.getJsonObject("Labels").getMap());
+  }
+
+  private static Path blob(Path layout, JsonObject descriptor) {
+    return layout.resolve("blobs/sha256/" + descriptor.getString("digest").substring("sha256:".length()));
+  }
+
+  private static void exec(String... command) throws Exception {
+    Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+    assertThat(p.exitValue()).as(String.join(" ", command) + ": " + out).isZero();
   }
 
   /** {@code podman run} in the foreground: its exit status is the container's. */
@@ -209,14 +259,25 @@ class ContainerImageIT {
         "--storage-driver", "overlay");
   }
 
+  private String podmanOk(String... args) throws Exception {
+    return podman(true, args);
+  }
+
   private String podman(String... args) throws Exception {
+    return podman(false, args);
+  }
+
+  private String podman(boolean mustSucceed, String... args) throws Exception {
     List<String> command = new ArrayList<>(podmanCommand());
     command.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true);
     pb.environment().put("CONTAINERS_CONF", dir.resolve("containers.conf").toString());
     Process p = pb.start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-    assertThat(p.waitFor(60, TimeUnit.SECONDS)).as("podman " + String.join(" ", args)).isTrue();
+    assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("podman " + String.join(" ", args)).isTrue();
+    if (mustSucceed) {
+      assertThat(p.exitValue()).as("podman " + String.join(" ", args) + ": " + out).isZero();
+    }
     return out;
   }
 
