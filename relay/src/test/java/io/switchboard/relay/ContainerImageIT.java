@@ -213,6 +213,8 @@ class ContainerImageIT {
     List<String> command = new ArrayList<>(podmanCommand());
     command.addAll(List.of("run", "--rm", "--name", name, "--network=host", "--memory", Long.toString(MEMORY_LIMIT),
         "--volume", data + ":/data",
+        // as deploy/kubernetes runs it: nothing written outside /data and /tmp, no capabilities
+        "--read-only", "--cap-drop=ALL", "--security-opt", "no-new-privileges",
         // host networking: loopback only, free ports, STUN on ephemeral ports
         "--env", "SWITCHBOARD_HOST=127.0.0.1", "--env", "SWITCHBOARD_PORT=" + port,
         "--env", "SWITCHBOARD_ADMIN_PORT=" + adminPort,
