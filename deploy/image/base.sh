@@ -6,12 +6,18 @@
 set -euo pipefail
 
 out=${1:?usage: base.sh OUT.tar}
+here=$(dirname "$0")
+# every `package` of relay calls this: the base changes only with these scripts (or the JDK: mvn clean)
+if [[ -s $out && $out -nt $here/base.sh && $out -nt $here/rootfs.sh ]]; then
+  echo "base.sh: $out is up to date"
+  exit 0
+fi
 for tool in umoci skopeo; do
   command -v "$tool" >/dev/null || { echo "base.sh: $tool is missing (Debian: apt-get install $tool)" >&2; exit 1; }
 done
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-"$(dirname "$0")/rootfs.sh" "$work/rootfs"
+"$here/rootfs.sh" "$work/rootfs"
 rootless=()
 [[ $(id -u) == 0 ]] || rootless=(--rootless)
 

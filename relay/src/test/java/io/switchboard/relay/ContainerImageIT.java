@@ -90,10 +90,13 @@ class ContainerImageIT {
     System.out.printf("container: image ready in %d ms (first start: initdb on the volume)%n",
         TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - launched));
 
-    // the JVM is PID 1 (so the signal reaches it) and nothing runs as root
-    String top = podmanOk("top", name, "pid", "user", "args");
+    // tini is PID 1 with the JVM its child (the drain below shows the signal reaches it), and
+    // nothing runs as root
+    String top = podmanOk("top", name, "pid", "ppid", "user", "args");
     assertThat(top.lines().filter(l -> l.trim().startsWith("1 ")).findFirst().orElse(""))
-        .contains("nobody").contains("/opt/java/bin/java").contains("-jar /app/switchboard.jar");
+        .contains("nobody").contains("/bin/tini -- /opt/java/bin/java");
+    assertThat(top.lines().filter(l -> l.contains("/opt/java/bin/java") && !l.contains("tini")).toList())
+        .singleElement().satisfies(l -> assertThat(l.trim().split("\\s+")[1]).as("the JVM's parent").isEqualTo("1"));
     assertThat(top.lines().skip(1).filter(l -> !l.isBlank())).allSatisfy(l -> assertThat(l).contains("nobody"));
     // Everything written went to the volume, as the image's user; the heap follows the memory limit
     try (Stream<Path> written = Files.list(data)) {
@@ -117,6 +120,20 @@ class ContainerImageIT {
     assertThat(msg.getString("body")).isEqualTo("컨테이너 안녕");
     assertThat(msg.getLong("seq")).isEqualTo(ack.getLong("seq"));
 
+    // pg_ctl leaves the postmaster to PID 1: killed, it must be reaped (a JVM as PID 1 never did,
+    // and its zombie's pid in postmaster.pid kept every restart from starting) and replaced
+    long postmaster = postmasterPid();
+    assertThat(postmaster).as(podmanOk("top", name, "hpid", "args")).isPositive();
+    assertThat(ProcessHandle.of(postmaster).orElseThrow().destroyForcibly()).isTrue();
+    await("a new postmaster").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200))
+        .until(() -> {
+          long now = postmasterPid();
+          return now > 0 && now != postmaster;
+        });
+    alice.send(new JsonObject().put("t", "send").put("room", "image").put("cid", "k").put("body", "after the kill"));
+    assertThat(alice.await(f -> "ack".equals(f.getString("t")) && "k".equals(f.getString("cid")) && f.getBoolean("stored")))
+        .isNotNull();
+
     // a burst in flight, then SIGTERM to the container: every one acked stored:true, then 1001
     int burst = 40;
     for (int i = 1; i <= burst; i++) {
@@ -124,8 +141,8 @@ class ContainerImageIT {
     }
     long signalled = System.nanoTime();
     podmanOk("kill", "--signal", "TERM", name);
-    Set<String> stored = new HashSet<>(Set.of("c0"));
-    while (stored.size() < burst + 1) {
+    Set<String> stored = new HashSet<>(Set.of("c0", "k"));
+    while (stored.size() < burst + 2) {
       JsonObject f = alice.poll(Duration.ofSeconds(20));
       assertThat(f).as("acks before the close; stored " + stored.size() + "; skipped " + alice.skipped() + "\n" + log())
           .isNotNull();
@@ -152,7 +169,7 @@ class ContainerImageIT {
     JsonArray messages = new JsonObject(page.body()).getJsonArray("messages");
     Set<String> bodies = new HashSet<>();
     messages.forEach(m -> bodies.add(((JsonObject) m).getString("body")));
-    assertThat(bodies).hasSize(burst + 1).contains("컨테이너 안녕", "b1", "b" + burst);
+    assertThat(bodies).hasSize(burst + 2).contains("컨테이너 안녕", "after the kill", "b1", "b" + burst);
     podmanOk("kill", "--signal", "TERM", name);
     assertThat(container.waitFor(15, TimeUnit.SECONDS)).isTrue();
     assertThat(container.exitValue()).isEqualTo(CLEAN_SIGTERM_EXIT);
@@ -192,7 +209,7 @@ class ContainerImageIT {
     for (String key : List.of("Entrypoint", "User", "Env", "Volumes", "ExposedPorts", "WorkingDir")) {
       assertThat(built.getValue(key)).as(key).isEqualTo(config.getValue(key));
     }
-    assertThat(config.getJsonArray("Entrypoint").getString(0)).isEqualTo("/opt/java/bin/java");
+    assertThat(config.getJsonArray("Entrypoint").getList()).startsWith("/bin/tini", "--", "/opt/java/bin/java");
     assertThat(config.getValue("Cmd")).as("nothing appended to the entrypoint").isNull();
     assertThat(built.getJsonObject("Labels").getMap()).containsAllEntriesOf(config.getJsonObject("Labels").getMap());
   }
@@ -237,6 +254,15 @@ class ContainerImageIT {
       podman("rm", "--force", "--time", "0", name);
       throw e;
     }
+  }
+
+  /** The live postmaster's pid on the host (podman top's hpid), or -1. */
+  private long postmasterPid() throws Exception {
+    return podmanOk("top", name, "hpid", "args").lines()
+        // a zombie has no command line left (podman shows "[postgres]"): only a live one matches
+        .filter(l -> l.contains("/bin/postgres -D /data/pg"))
+        .mapToLong(l -> Long.parseLong(l.trim().split("\\s+")[0]))
+        .findFirst().orElse(-1);
   }
 
   private double heapMax(int adminPort) throws Exception {

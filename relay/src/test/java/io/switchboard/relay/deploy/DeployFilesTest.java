@@ -199,7 +199,8 @@ class DeployFilesTest {
     assertThat(env).containsAllEntriesOf(jib.environment());
     assertThat(settingNames()).containsAll(jib.environment().keySet());
     assertThat(dockerfile.get("LABEL")).containsExactlyInAnyOrderElementsOf(jib.labels());
-    assertThat(jib.entrypoint()).contains("-XX:MaxRAMPercentage=50").endsWith("-jar", "/app/switchboard.jar");
+    assertThat(jib.entrypoint()).startsWith("/bin/tini", "--", "/opt/java/bin/java").contains("-XX:MaxRAMPercentage=50")
+        .endsWith("-jar", "/app/switchboard.jar");
   }
 
   /** Instruction → its words, for the last stage (continuation lines joined, comments dropped). */
