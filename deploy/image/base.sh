@@ -24,7 +24,7 @@ rootless=()
 umoci init --layout "$work/oci"
 umoci new --image "$work/oci:base"
 umoci insert "${rootless[@]}" --image "$work/oci:base" "$work/rootfs" /
-umoci config "${rootless[@]}" --image "$work/oci:base" --config.user 65534:65534 \
+umoci config --image "$work/oci:base" --config.user 65534:65534 \
   --config.env PATH=/opt/java/bin:/bin --config.env JAVA_HOME=/opt/java --config.workingdir /data \
   --config.volume /data --architecture amd64 --os linux
 mkdir -p "$(dirname "$out")"
