@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -225,8 +226,44 @@ class ContainerImageIT {
     assertThat(p.exitValue()).as(String.join(" ", command) + ": " + out).isZero();
   }
 
-  /** {@code podman run} in the foreground: its exit status is the container's. */
+  /**
+   * The jlinked runtime has what a clustered relay loads (Hazelcast: JMX, scripting, …), with the
+   * settings deploy/compose.yaml and the Kubernetes manifests give, on a shared external Postgres.
+   */
+  @Test
+  void aClusteredRelayStartsInTheImage() throws Exception {
+    try (SharedPostgres db = new SharedPostgres(Files.createDirectory(dir.resolve("shared")))) {
+      int port = RelayChildProcess.freePort();
+      int adminPort = RelayChildProcess.freePort();
+      int clusterPort = RelayChildProcess.freePort();
+      container = run(port, adminPort, Map.of("DATABASE_URL", db.url(),
+          "SWITCHBOARD_CLUSTER_MEMBERS", "127.0.0.1:" + clusterPort, "SWITCHBOARD_CLUSTER_HOST", "127.0.0.1",
+          "SWITCHBOARD_CLUSTER_PORT", Integer.toString(clusterPort),
+          "SWITCHBOARD_CLUSTER_BUS_PORT", Integer.toString(RelayChildProcess.freePort())));
+      JsonObject view = new JsonObject(get(adminPort, "/cluster").body());
+      assertThat(view.getBoolean("clustered")).as(log()).isTrue();
+      assertThat(view.getJsonArray("members").getJsonObject(0).getInteger("port")).isEqualTo(port);
+      TestClient alice = TestClient.connect(vertx, port);
+      alice.hello();
+      alice.join("clustered");
+      assertThat(alice.sendMessage("clustered", "x", "through the shared database").getBoolean("stored")).isTrue();
+      try (Stream<Path> written = Files.list(data)) {
+        assertThat(written.map(p -> p.getFileName().toString())).as("no embedded Postgres").doesNotContain("pg");
+      }
+      podmanOk("kill", "--signal", "TERM", name);
+      assertThat(container.waitFor(20, TimeUnit.SECONDS)).isTrue();
+      assertThat(container.exitValue()).as(log()).isEqualTo(CLEAN_SIGTERM_EXIT);
+      assertThat(log()).doesNotContain("NoClassDefFoundError").doesNotContain("ClassNotFoundException")
+          .doesNotContain("add-opens");
+    }
+  }
+
   private Process run(int port, int adminPort) throws Exception {
+    return run(port, adminPort, Map.of());
+  }
+
+  /** {@code podman run} in the foreground: its exit status is the container's. */
+  private Process run(int port, int adminPort, Map<String, String> env) throws Exception {
     List<String> command = new ArrayList<>(podmanCommand());
     command.addAll(List.of("run", "--rm", "--name", name, "--network=host", "--memory", Long.toString(MEMORY_LIMIT),
         "--volume", data + ":/data",
@@ -236,8 +273,9 @@ class ContainerImageIT {
         "--env", "SWITCHBOARD_HOST=127.0.0.1", "--env", "SWITCHBOARD_PORT=" + port,
         "--env", "SWITCHBOARD_ADMIN_PORT=" + adminPort,
         "--env", "SWITCHBOARD_P2P_STUN_ADDRESSES=127.0.0.1", "--env", "SWITCHBOARD_P2P_STUN_PORT=0",
-        "--env", "SWITCHBOARD_P2P_STUN_ALT_PORT=0",
-        "oci-archive:" + IMAGE.toAbsolutePath()));
+        "--env", "SWITCHBOARD_P2P_STUN_ALT_PORT=0"));
+    env.forEach((k, v) -> command.addAll(List.of("--env", k + "=" + v)));
+    command.add("oci-archive:" + IMAGE.toAbsolutePath());
     ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("container.log").toFile()));
     pb.environment().put("CONTAINERS_CONF", dir.resolve("containers.conf").toString());
