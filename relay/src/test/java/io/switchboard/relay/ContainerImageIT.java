@@ -319,10 +319,14 @@ class ContainerImageIT {
         HttpResponse.BodyHandlers.ofString());
   }
 
-  /** Its own storage under the test's folder: nothing left in the machine's podman state. */
-  private List<String> podmanCommand() {
+  /**
+   * Its own storage under the test's folder: nothing left in the machine's podman state. Overlay
+   * (fast) unless that folder is itself on overlayfs (a CI runner's container), where only vfs works.
+   */
+  private List<String> podmanCommand() throws IOException {
+    String driver = "overlay".equals(Files.getFileStore(dir).type()) ? "vfs" : "overlay";
     return List.of("podman", "--root", dir.resolve("storage").toString(), "--runroot", dir.resolve("run").toString(),
-        "--storage-driver", "overlay");
+        "--storage-driver", driver);
   }
 
   private String podmanOk(String... args) throws Exception {
