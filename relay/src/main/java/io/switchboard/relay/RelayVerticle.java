@@ -11,6 +11,7 @@ import io.switchboard.relay.auth.ConfinedAuthenticator;
 import io.switchboard.relay.auth.Secrets;
 import io.switchboard.relay.cluster.ClusterApi;
 import io.switchboard.relay.cluster.ClusterView;
+import io.switchboard.relay.cluster.forward.Forwarder;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.http.AdminApi;
 import io.switchboard.relay.http.AdminRoomsApi;
@@ -133,6 +134,7 @@ public final class RelayVerticle extends VerticleBase {
               System::nanoTime, wallClock, access, shardContexts());
           return store;
         }))
+        .compose(this::forwardAcrossCluster)
         .compose(store -> Future.all(listenPublic(store), listenAdmin(store)))
         .onSuccess(v -> startTimers())
         // Stop whatever got up (Postgres, STUN, a listening server) and say which port was taken.
@@ -142,6 +144,17 @@ public final class RelayVerticle extends VerticleBase {
         .onSuccess(v -> LOG.info("relay up: ws://{}:{}{} (admin :{}), {} event loops, database {}, STUN {}",
             options.getHost(), port(), WebSocketTransport.PATH, adminPort(), engine.shards(),
             database.embedded() ? "embedded" : "external", stun == null ? "off" : stun.endpoints()));
+  }
+
+  /** Clustered: room ops of rooms other relays sequence go there over the event bus (before any client comes). */
+  private Future<MessageStore> forwardAcrossCluster(MessageStore store) {
+    if (!cluster.clustered()) {
+      return Future.succeededFuture(store);
+    }
+    return Forwarder.start(vertx, cluster, engine.forwarding(), registry).map(forwarder -> {
+      engine.forwardWith(forwarder);
+      return store;
+    });
   }
 
   /** The STUN service and TURN credentials when P2P is on; the coordinator either way. */

@@ -9,7 +9,9 @@ import io.switchboard.protocol.ProtocolException;
 import io.switchboard.relay.room.Loop;
 import io.switchboard.relay.room.Member;
 import io.switchboard.signaling.steer.NatProfile;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -35,6 +37,11 @@ public final class Session implements OutboundQueue.Sink, Member {
   private long[] errorTimes;
   /** Rooms this connection is in; the memberships themselves belong to the rooms. */
   private final Set<String> rooms = new HashSet<>();
+  /**
+   * In a cluster: the node each room's membership (or join) is on, so the room's frames follow it
+   * there even if the placement changes meanwhile. Empty on a relay alone.
+   */
+  private final Map<String, String> routes = new HashMap<>();
   /** Rooms whose join went to the room's loop and has not come back: frames for them follow it there. */
   private final Set<String> joining = new HashSet<>();
   private final long connectedNanos;
@@ -172,6 +179,11 @@ public final class Session implements OutboundQueue.Sink, Member {
     return rooms;
   }
 
+  /** Room → node its membership is on (cluster only). */
+  public Map<String, String> routes() {
+    return routes;
+  }
+
   /** Rooms handed to their room's loop to join, not answered yet. */
   public Set<String> joining() {
     return joining;
@@ -192,6 +204,7 @@ public final class Session implements OutboundQueue.Sink, Member {
       return;
     }
     rooms.remove(room);
+    routes.remove(room);
   }
 
   public int pendingJoins() {
