@@ -237,6 +237,16 @@ public final class RelayEngine {
     Forwarder f = forwarder;
     if (f != null) {
       String node = route(f, session, op);
+      if (!node.equals(f.self()) && !f.member(node)) {
+        // the view lost the node before this connection's loop heard of it: as if it had
+        roomsMoved(session, node);
+        if (then != null) {
+          then.accept(RoomShard.Outcome.FAILED);
+        } else if (op instanceof RoomOp.Leave leave) {
+          session.send(new ServerFrame.Left(leave.id(), leave.room()));
+        }
+        return;
+      }
       if (!node.equals(f.self())) {
         f.forward(node, session, op, then == null ? null : outcome -> {
           if (outcome == RoomShard.Outcome.JOINED && accessChanges.get() != seen) {

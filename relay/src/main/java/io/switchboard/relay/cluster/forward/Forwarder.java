@@ -116,7 +116,7 @@ public final class Forwarder implements ClusterView.Listener {
 
   /**
    * Sends a connection's op to the room's owner {@code node}, after this connection's earlier ones.
-   * {@code then} (join and resume) hears the outcome; FAILED at once when the node is gone.
+   * {@code then} (join and resume) hears the outcome; FAILED when the node leaves first.
    */
   public void forward(String node, Session session, RoomOp op, Consumer<Outcome> then) {
     long token = 0;
@@ -128,12 +128,11 @@ public final class Forwarder implements ClusterView.Listener {
         session.address(), session.profile());
     JsonObject body = RoomOpCodec.encode(self, sender, token, op);
     bus.send(Bus.roomAddress(node), "op_" + body.getString("k"), body);
-    if (then != null && !view.placement().nodes().contains(node)) {
-      Pending lost = pending.remove(token);
-      if (lost != null) {
-        lost.then().accept(Outcome.FAILED);
-      }
-    }
+  }
+
+  /** Whether {@code node} is in this node's view of the cluster. */
+  public boolean member(String node) {
+    return view.placement().nodes().contains(node);
   }
 
   /** Asks the room's owner {@code node} to re-check the members of {@code user} (all when null). */
@@ -321,12 +320,13 @@ public final class Forwarder implements ClusterView.Listener {
         }
       }
     }
+    // first, so that a join still on its way there is told room_moved before its outcome clears it
+    rooms.ownerLeft(node);
     for (Long token : List.copyOf(pending.keySet())) {
       Pending p = pending.get(token);
       if (p != null && p.node().equals(node) && pending.remove(token, p)) {
         p.then().accept(Outcome.FAILED);
       }
     }
-    rooms.ownerLeft(node);
   }
 }
