@@ -31,7 +31,6 @@ import io.switchboard.relay.cluster.forward.Forwarder;
 import io.switchboard.relay.cluster.forward.RoomOp;
 import io.switchboard.relay.room.Member;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.LongSummaryStatistics;
@@ -55,6 +54,9 @@ import org.slf4j.LoggerFactory;
  * accepted it, a room on the loop its name hashes to ({@link RoomDirectory}). A room frame hops to
  * the room's loop (no hop when it is the same one); the room answers through the member, which
  * hops back. Nothing on the chat path takes a lock.
+ * <p>
+ * In a cluster, a room another relay sequences is reached over the event bus ({@link Forwarder}):
+ * the same {@link RoomOp} goes there, and the connection is a proxy member on that relay.
  */
 public final class RelayEngine {
   private static final Logger LOG = LoggerFactory.getLogger(RelayEngine.class);
@@ -205,7 +207,7 @@ public final class RelayEngine {
     }
     Forwarder f = forwarder;
     if (f != null) {
-      f.gone(session, new HashSet<>(session.routes().values()));
+      f.gone(session, session.nodes());
     }
   }
 
@@ -248,6 +250,7 @@ public final class RelayEngine {
         return;
       }
       if (!node.equals(f.self())) {
+        session.nodes().add(node);
         f.forward(node, session, op, then == null ? null : outcome -> {
           if (outcome == RoomShard.Outcome.JOINED && accessChanges.get() != seen) {
             // a change this node heard of may have overtaken the access the join carried: re-check

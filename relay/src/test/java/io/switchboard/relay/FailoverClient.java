@@ -89,6 +89,8 @@ final class FailoverClient {
   /** The relay whose clients must move (the first URL when there are several); -1: none. */
   private int killedPort;
   private int roomsMoved;
+  /** How many room_moved it must have had before it counts as caught up (a survivor's client). */
+  private int expectMoves;
 
   FailoverClient(Vertx vertx, String name, List<Integer> ports, List<String> roomNames, FailoverInvariants seen,
       long sendEveryMs) {
@@ -109,6 +111,12 @@ final class FailoverClient {
   /** The relay that is killed, when it is not this client's first URL (a client of a survivor). */
   synchronized FailoverClient killedPort(int port) {
     this.killedPort = port;
+    return this;
+  }
+
+  /** A client of a surviving relay: caught up only once told {@code moves} rooms moved, and back in them. */
+  synchronized FailoverClient expectMoves(int moves) {
+    this.expectMoves = moves;
     return this;
   }
 
@@ -417,7 +425,7 @@ final class FailoverClient {
    */
   private void checkCaughtUp() {
     boolean onKilled = connectedPort == killedPort;
-    if (killNanos == 0 || caughtUpNanos != 0 || onKilled || connectedPort < 0) {
+    if (killNanos == 0 || caughtUpNanos != 0 || onKilled || connectedPort < 0 || roomsMoved < expectMoves) {
       return;
     }
     for (RoomView v : rooms.values()) {

@@ -306,7 +306,7 @@ class ForwardingTest {
       FailoverClient c = new FailoverClient(vertx, "k" + i, ports, rooms, seen, 100).killedPort(victim.port);
       all.add(c);
       if (home != victim.index) {
-        survivorsClients.add(c);
+        survivorsClients.add(c.expectMoves(2));
       }
     }
     clients.addAll(all);
@@ -347,7 +347,9 @@ class ForwardingTest {
     assertThat(all.stream().flatMap(c -> c.problems().stream()).toList()).isEmpty();
     for (FailoverClient c : survivorsClients) {
       assertThat(c.welcomes()).as(c.name + " kept its socket").isEqualTo(1);
-      assertThat(c.roomsMoved()).as(c.name + " was told its 2 rooms on the dead node moved").isEqualTo(2);
+      // at least once per room: a join that reaches a relay whose view has not dropped the dead one
+      // yet is answered room_moved again (and joined again at once) until the views agree
+      assertThat(c.roomsMoved()).as(c.name + " was told its 2 rooms on the dead node moved").isGreaterThanOrEqualTo(2);
     }
     for (String room : rooms.subList(0, 2)) {
       assertThat(epochs.get(room)).as(room + " taken over from the dead owner in a new epoch").hasSize(2);

@@ -42,6 +42,8 @@ public final class Session implements OutboundQueue.Sink, Member {
    * there even if the placement changes meanwhile. Empty on a relay alone.
    */
   private final Map<String, String> routes = new HashMap<>();
+  /** In a cluster: every other node this connection sent a room op to (each keeps a proxy of it until told it closed). */
+  private final Set<String> nodes = new HashSet<>();
   /** Rooms whose join went to the room's loop and has not come back: frames for them follow it there. */
   private final Set<String> joining = new HashSet<>();
   private final long connectedNanos;
@@ -182,6 +184,11 @@ public final class Session implements OutboundQueue.Sink, Member {
   /** Room → node its membership is on (cluster only). */
   public Map<String, String> routes() {
     return routes;
+  }
+
+  /** Other nodes this connection sent room ops to (cluster only). */
+  public Set<String> nodes() {
+    return nodes;
   }
 
   /** Rooms handed to their room's loop to join, not answered yet. */

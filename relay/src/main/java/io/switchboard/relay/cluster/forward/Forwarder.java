@@ -247,6 +247,9 @@ public final class Forwarder implements ClusterView.Listener {
     Consumer<Outcome> then = token == 0 ? null : outcome -> {
       if (outcome == Outcome.JOINED) {
         member.rooms().add(room);
+        if (member.isClosed()) {
+          rooms.apply(member, new RoomOp.Closed(room), null); // its node left while it joined
+        }
       }
       link(origin).outcome(member.id(), token, outcome.name());
     };
@@ -308,18 +311,21 @@ public final class Forwarder implements ClusterView.Listener {
    */
   @Override
   public void left(String node) {
-    departed.add(node);
-    links.remove(node);
-    Map<String, RemoteMember> of = proxies.remove(node);
-    if (of != null) {
-      for (RemoteMember member : of.values()) {
-        member.close();
-        for (String room : List.copyOf(member.rooms())) {
-          member.rooms().remove(room);
-          rooms.apply(member, new RoomOp.Closed(room), null);
+    // where its ops arrive, so that none of them can make a proxy after this took its proxies out
+    bus.execute(() -> {
+      departed.add(node);
+      links.remove(node);
+      Map<String, RemoteMember> of = proxies.remove(node);
+      if (of != null) {
+        for (RemoteMember member : of.values()) {
+          member.close();
+          for (String room : List.copyOf(member.rooms())) {
+            member.rooms().remove(room);
+            rooms.apply(member, new RoomOp.Closed(room), null);
+          }
         }
       }
-    }
+    });
     // first, so that a join still on its way there is told room_moved before its outcome clears it
     rooms.ownerLeft(node);
     for (Long token : List.copyOf(pending.keySet())) {
