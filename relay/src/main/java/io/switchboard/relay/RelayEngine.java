@@ -27,7 +27,11 @@ import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
 import io.vertx.core.internal.ContextInternal;
+import io.switchboard.relay.cluster.forward.Forwarder;
+import io.switchboard.relay.cluster.forward.RoomOp;
+import io.switchboard.relay.room.Member;
 import java.util.ArrayList;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.List;
 import java.util.LongSummaryStatistics;
 import java.util.Map;
@@ -50,6 +54,9 @@ import org.slf4j.LoggerFactory;
  * accepted it, a room on the loop its name hashes to ({@link RoomDirectory}). A room frame hops to
  * the room's loop (no hop when it is the same one); the room answers through the member, which
  * hops back. Nothing on the chat path takes a lock.
+ * <p>
+ * In a cluster, a room another relay sequences is reached over the event bus ({@link Forwarder}):
+ * the same {@link RoomOp} goes there, and the connection is a proxy member on that relay.
  */
 public final class RelayEngine {
   private static final Logger LOG = LoggerFactory.getLogger(RelayEngine.class);
@@ -76,6 +83,10 @@ public final class RelayEngine {
   private final RoomHistory history;
   private final List<Long> timers = new CopyOnWriteArrayList<>();
   private volatile boolean draining;
+  /** Every open connection of the node by id: frames forwarded from a room's owner find theirs here. */
+  private final Map<String, Session> byId = new ConcurrentHashMap<>();
+  /** Set when clustered: ops of rooms other nodes sequence go there. */
+  private volatile Forwarder forwarder;
 
   /**
    * @param contexts one event-loop context per shard; the first is the one {@code writer} was
@@ -178,6 +189,7 @@ public final class RelayEngine {
     ShardLoop home = here();
     session.loop(home);
     home.sessions.add(session);
+    byId.put(session.id(), session);
     session.onSlowConsumer(() -> metrics.disconnect("slow_consumer"));
     session.onRefused(e -> replies.reject(session, e));
   }
@@ -186,11 +198,16 @@ public final class RelayEngine {
     if (!(session.loop() instanceof ShardLoop home) || !home.sessions.remove(session)) {
       return;
     }
+    byId.remove(session.id(), session);
     session.closed();
     List<String> names = new ArrayList<>(session.rooms());
     session.rooms().clear();
     for (String room : names) {
-      onRoom(room, session, null, shard -> shard.closed(session, room));
+      onRoom(session, null, new RoomOp.Closed(room));
+    }
+    Forwarder f = forwarder;
+    if (f != null) {
+      f.gone(session, session.nodes());
     }
   }
 
@@ -209,18 +226,122 @@ public final class RelayEngine {
    * on this loop, else as a task there, after this connection's earlier ones. A refusal it throws
    * goes back to the client as the frame's error, like one of the gate's own.
    */
-  private void onRoom(String room, Session session, Object id, Consumer<RoomShard> op) {
+  private void onRoom(Session session, Object id, RoomOp op) {
+    onRoom(session, id, op, 0, null);
+  }
+
+  /**
+   * In a cluster, an op for a room another node sequences goes there over the event bus instead
+   * ({@link Forwarder}); a join or resume's outcome comes back to {@code then}. {@code seen}: the
+   * access changes seen before the join's access lookup.
+   */
+  private void onRoom(Session session, Object id, RoomOp op, long seen, Consumer<RoomShard.Outcome> then) {
+    Forwarder f = forwarder;
+    if (f != null) {
+      String node = route(f, session, op);
+      if (!node.equals(f.self()) && !f.member(node)) {
+        // the view lost the node before this connection's loop heard of it: as if it had
+        roomsMoved(session, node);
+        if (then != null) {
+          then.accept(RoomShard.Outcome.FAILED);
+        } else if (op instanceof RoomOp.Leave leave) {
+          session.send(new ServerFrame.Left(leave.id(), leave.room()));
+        }
+        return;
+      }
+      if (!node.equals(f.self())) {
+        session.nodes().add(node);
+        f.forward(node, session, op, then == null ? null : outcome -> {
+          if (outcome == RoomShard.Outcome.JOINED && accessChanges.get() != seen) {
+            // a change this node heard of may have overtaken the access the join carried: re-check
+            // there, after the join (an owner that heard of it first re-checked before it)
+            f.recheck(node, op.room(), session.user());
+          }
+          then.accept(outcome);
+        });
+        if (op instanceof RoomOp.Leave) {
+          session.routes().remove(op.room());
+        }
+        return;
+      }
+    }
+    onShard(session, op, seen, then);
+  }
+
+  /**
+   * Runs an op on the room's shard of this node, for a connection here or a proxy of another node's
+   * (none for a re-check).
+   */
+  private void onShard(Member member, RoomOp op, long seen, Consumer<RoomShard.Outcome> then) {
+    String room = op.room();
     ShardLoop owner = directory.owner(room);
+    // a send's delivery time runs from here: its frame's arrival, or (forwarded) its arrival on the owner
+    long arrived = nanoClock.getAsLong();
     owner.execute(() -> {
       try {
-        op.accept(owner.rooms);
+        apply(owner.rooms, member, op, seen, then, arrived);
       } catch (ProtocolException e) {
-        session.refused(e.withRef(id));
+        if (member != null) {
+          member.refused(e.withRef(op.id()));
+        }
       } catch (RuntimeException e) {
-        LOG.error("bug handling a frame of session {} in room {}", session.id(), room, e);
-        session.refused(new ProtocolException(ErrorCode.INTERNAL, "internal error; the frame had no effect", id));
+        LOG.error("bug handling a frame of session {} in room {}", member == null ? null : member.id(), room, e);
+        if (member != null) {
+          member.refused(new ProtocolException(ErrorCode.INTERNAL, "internal error; the frame had no effect", op.id()));
+        }
       }
     });
+  }
+
+  /** An op applied to the shard that holds its room (on that shard's loop). */
+  private void apply(RoomShard shard, Member m, RoomOp op, long seen, Consumer<RoomShard.Outcome> then, long arrived) {
+    if (op instanceof RoomOp.Send o) {
+      shard.intake().send(m, o.frame());
+      if (!o.frame().resend()) { // a resend may wait for a storage lookup: not a delivery time
+        metrics.delivered(nanoClock.getAsLong() - arrived);
+      }
+    } else if (op instanceof RoomOp.Batch o) {
+      shard.intake().batch(m, o.frame());
+    } else if (op instanceof RoomOp.Join o) {
+      shard.join(m, o.frame(), o.access(), seen, then);
+    } else if (op instanceof RoomOp.Rejoin o) {
+      shard.rejoin(m, o.frame());
+    } else if (op instanceof RoomOp.Resume o) {
+      shard.resume(m, o.room(), o.point(), o.access(), seen, then);
+    } else if (op instanceof RoomOp.Leave o) {
+      shard.leave(m, o.frame());
+    } else if (op instanceof RoomOp.Mode o) {
+      shard.mode(m, o.frame());
+    } else if (op instanceof RoomOp.History o) {
+      shard.history(m, o.frame());
+    } else if (op instanceof RoomOp.Signal o) {
+      shard.signal(m, o.frame());
+    } else if (op instanceof RoomOp.P2pResult o) {
+      shard.result(m, o.frame());
+    } else if (op instanceof RoomOp.ProfileChanged o) {
+      shard.profileChanged(m, o.room());
+    } else if (op instanceof RoomOp.Closed o) {
+      shard.closed(m, o.room());
+    } else if (op instanceof RoomOp.Recheck o) {
+      shard.recheck(o.room(), o.user());
+    }
+  }
+
+  /**
+   * The node a connection's op for a room goes to: where its membership is (a connection stays
+   * with the node it joined on until that membership ends), else this node when it holds the room,
+   * else the placement's owner.
+   */
+  private String route(Forwarder f, Session session, RoomOp op) {
+    String room = op.room();
+    String node = session.routes().get(room);
+    if (node == null) {
+      node = directory.loadedOrLoading(room) ? f.self() : f.owner(room);
+      if (op instanceof RoomOp.Join || op instanceof RoomOp.Resume) {
+        session.routes().put(room, node);
+      }
+    }
+    return node;
   }
 
   /** A room side's answer about this connection, taken where the connection lives. */
@@ -288,13 +409,7 @@ public final class RelayEngine {
     if (frame instanceof ClientFrame.Send send) {
       metrics.frameIn("send");
       requireJoined(session, send.room());
-      long arrived = nanoClock.getAsLong();
-      onRoom(send.room(), session, send.id(), shard -> {
-        shard.intake().send(session, send);
-        if (!send.resend()) { // a resend may wait for a storage lookup: not a delivery time
-          metrics.delivered(nanoClock.getAsLong() - arrived);
-        }
-      });
+      onRoom(session, send.id(), new RoomOp.Send(send));
     } else if (frame instanceof ClientFrame.Batch batch) {
       metrics.frameIn("batch");
       batch(session, batch);
@@ -307,11 +422,11 @@ public final class RelayEngine {
         throw Replies.notJoined(leave.room()); // a join still under way cannot be left yet, as before sharding
       }
       session.rooms().remove(leave.room());
-      onRoom(leave.room(), session, leave.id(), shard -> shard.leave(session, leave));
+      onRoom(session, leave.id(), new RoomOp.Leave(leave));
     } else if (frame instanceof ClientFrame.SetMode mode) {
       metrics.frameIn("mode");
       requireJoined(session, mode.room());
-      onRoom(mode.room(), session, mode.id(), shard -> shard.mode(session, mode));
+      onRoom(session, mode.id(), new RoomOp.Mode(mode));
     } else if (frame instanceof ClientFrame.History h) {
       metrics.frameIn("history");
       history(session, h);
@@ -319,18 +434,18 @@ public final class RelayEngine {
       metrics.frameIn("signal");
       requireJoined(session, signal.room());
       peers.admitSignal(session, nanoClock.getAsLong());
-      onRoom(signal.room(), session, signal.id(), shard -> shard.signal(session, signal));
+      onRoom(session, signal.id(), new RoomOp.Signal(signal));
     } else if (frame instanceof ClientFrame.Profile profile) {
       metrics.frameIn("profile");
       if (peers.profile(session, profile)) {
         for (String room : session.rooms()) {
-          onRoom(room, session, null, shard -> shard.profileChanged(session, room));
+          onRoom(session, null, new RoomOp.ProfileChanged(room, session.profile()));
         }
       }
     } else if (frame instanceof ClientFrame.P2pResult result) {
       metrics.frameIn("p2p-result");
       requireJoined(session, result.room());
-      onRoom(result.room(), session, result.id(), shard -> shard.result(session, result));
+      onRoom(session, result.id(), new RoomOp.P2pResult(result));
     } else if (frame instanceof ClientFrame.Grant grant) {
       metrics.frameIn("grant");
       grant(session, grant);
@@ -474,8 +589,8 @@ public final class RelayEngine {
     }
     session.pendingJoins(1);
     session.joining().add(roomName);
-    onRoom(roomName, session, null, shard -> shard.resume(session, roomName, point, allowed, seen,
-        home(session, outcome -> joinEnded(session, roomName, outcome, () -> resume(session, roomName, point)))));
+    onRoom(session, null, new RoomOp.Resume(roomName, point, allowed), seen,
+        home(session, outcome -> joinEnded(session, roomName, outcome, () -> resume(session, roomName, point))));
   }
 
   /**
@@ -488,11 +603,16 @@ public final class RelayEngine {
     if (outcome == RoomShard.Outcome.JOINED) {
       if (session.isClosed()) {
         // closed while the room loaded: its close found no room to leave
-        onRoom(room, session, null, shard -> shard.closed(session, room));
+        onRoom(session, null, new RoomOp.Closed(room));
       } else {
         session.rooms().add(room);
       }
-    } else if (outcome == RoomShard.Outcome.STALE && !session.isClosed()) {
+      return;
+    }
+    if (!session.rooms().contains(room)) {
+      session.routes().remove(room); // the next join of it goes where the room is then
+    }
+    if (outcome == RoomShard.Outcome.STALE && !session.isClosed()) {
       again.run();
     }
   }
@@ -501,7 +621,7 @@ public final class RelayEngine {
 
   private void join(Session session, ClientFrame.Join join) {
     if (session.rooms().contains(join.room())) {
-      onRoom(join.room(), session, join.id(), shard -> shard.rejoin(session, join));
+      onRoom(session, join.id(), new RoomOp.Rejoin(join));
       return;
     }
     if (session.rooms().size() + session.pendingJoins() >= options.getMaxRoomsPerConnection()) {
@@ -523,9 +643,9 @@ public final class RelayEngine {
       } else {
         session.pendingJoins(1);
         session.joining().add(join.room());
-        onRoom(join.room(), session, join.id(), shard -> shard.join(session, join, checked.result(), seen,
+        onRoom(session, join.id(), new RoomOp.Join(join, checked.result()), seen,
             home(session, outcome -> joinEnded(session, join.room(), outcome,
-                () -> reporting(session, join.id(), () -> join(session, join))))));
+                () -> reporting(session, join.id(), () -> join(session, join)))));
       }
     });
   }
@@ -604,7 +724,7 @@ public final class RelayEngine {
       throw new ProtocolException(ErrorCode.RATE_LIMITED,
           "a batch of " + items + " takes " + items + " frame tokens and fewer are left; retry it later");
     }
-    onRoom(batch.room(), session, batch.id(), shard -> shard.intake().batch(session, batch));
+    onRoom(session, batch.id(), new RoomOp.Batch(batch));
   }
 
   // --- history ----------------------------------------------------------------------------------
@@ -620,7 +740,7 @@ public final class RelayEngine {
       });
       return;
     }
-    onRoom(h.room(), session, h.id(), shard -> shard.history(session, h));
+    onRoom(session, h.id(), new RoomOp.History(h));
   }
 
   // --- access -----------------------------------------------------------------------------------
@@ -628,8 +748,85 @@ public final class RelayEngine {
   /** A committed change: the room's shard re-checks the members it concerns. */
   private void accessChanged(AccessChange change) {
     accessChanges.incrementAndGet();
-    ShardLoop owner = directory.owner(change.room());
-    owner.execute(() -> owner.rooms.recheck(change.room(), change.user()));
+    Forwarder f = forwarder;
+    if (f != null) {
+      f.accessChanged(change.room(), change.user());
+    }
+    recheck(change.room(), change.user());
+  }
+
+  /** The room's sequencer re-checks the members of {@code user} (all when null): here or on its node. */
+  private void recheck(String room, String user) {
+    Forwarder f = forwarder;
+    if (f != null && !directory.loadedOrLoading(room) && !f.self().equals(f.owner(room))) {
+      f.recheck(f.owner(room), room, user);
+      return;
+    }
+    ShardLoop owner = directory.owner(room);
+    owner.execute(() -> owner.rooms.recheck(room, user));
+  }
+
+  // --- across nodes ---------------------------------------------------------------------------
+
+  /** From now on room ops of rooms other nodes sequence go there (set once, before connections come). */
+  public void forwardWith(Forwarder forwarder) {
+    this.forwarder = forwarder;
+  }
+
+  /** What a {@link Forwarder} needs of this engine. */
+  public Forwarder.Rooms forwarding() {
+    return new Forwarder.Rooms() {
+      @Override
+      public boolean holds(String room) {
+        return directory.loadedOrLoading(room);
+      }
+
+      @Override
+      public void apply(Member member, RoomOp op, Consumer<RoomShard.Outcome> then) {
+        onShard(member, op, accessChanges.get(), then);
+      }
+
+      @Override
+      public void accessChangedElsewhere(String room, String user) {
+        access.changedElsewhere(room);
+        accessChanges.incrementAndGet();
+        recheck(room, user);
+      }
+
+      @Override
+      public Session session(String id) {
+        return byId.get(id);
+      }
+
+      @Override
+      public void ownerLeft(String node) {
+        for (Session session : byId.values()) {
+          session.loop().execute(() -> roomsMoved(session, node));
+        }
+      }
+    };
+  }
+
+  /**
+   * The node that sequenced some of this connection's rooms left the cluster: those memberships
+   * (and joins on their way there) end with {@code room_moved}; the client joins again and reaches
+   * the room's new owner.
+   */
+  private void roomsMoved(Session session, String node) {
+    List<String> moved = new ArrayList<>();
+    session.routes().forEach((room, to) -> {
+      if (to.equals(node)) {
+        moved.add(room);
+      }
+    });
+    for (String room : moved) {
+      session.routes().remove(room);
+      boolean member = session.rooms().remove(room) || session.joining().contains(room);
+      if (member && !session.isClosed()) {
+        replies.error(session, ErrorCode.ROOM_MOVED, "room '" + room + "' moved: the relay that sequenced it left "
+            + "the cluster; join it again", null, room);
+      }
+    }
   }
 
   private void grant(Session session, ClientFrame.Grant grant) {

@@ -11,6 +11,7 @@ import io.switchboard.relay.auth.ConfinedAuthenticator;
 import io.switchboard.relay.auth.Secrets;
 import io.switchboard.relay.cluster.ClusterApi;
 import io.switchboard.relay.cluster.ClusterView;
+import io.switchboard.relay.cluster.forward.Forwarder;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.http.AdminApi;
 import io.switchboard.relay.http.AdminRoomsApi;
@@ -138,6 +139,7 @@ public final class RelayVerticle extends VerticleBase {
               System::nanoTime, wallClock, access, shardContexts());
           return store;
         }))
+        .compose(this::forwardAcrossCluster)
         .compose(store -> Future.all(listenPublic(store), listenAdmin(store)))
         .onSuccess(v -> startTimers())
         // Stop whatever got up (Postgres, STUN, a listening server) and say which port was taken.
@@ -148,6 +150,17 @@ public final class RelayVerticle extends VerticleBase {
             StartMessages.ready(options.getHost(), port(), options.getAdminHost(), adminPort(),
                 StartMessages.database(options.getStore().getDatabaseUrl(), dataDir)),
             engine.shards(), stun == null ? "off" : stun.endpoints()));
+  }
+
+  /** Clustered: room ops of rooms other relays sequence go there over the event bus (before any client comes). */
+  private Future<MessageStore> forwardAcrossCluster(MessageStore store) {
+    if (!cluster.clustered()) {
+      return Future.succeededFuture(store);
+    }
+    return Forwarder.start(vertx, cluster, engine.forwarding(), registry).map(forwarder -> {
+      engine.forwardWith(forwarder);
+      return store;
+    });
   }
 
   /** The STUN service and TURN credentials when P2P is on; the coordinator either way. */

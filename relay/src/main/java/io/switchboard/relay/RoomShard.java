@@ -48,7 +48,7 @@ public final class RoomShard {
   private static final int LIVE_HELD_DURING_RESUME_MAX = 10_000;
 
   /** How a join or resume ended, for the connection's own bookkeeping. */
-  enum Outcome {
+  public enum Outcome {
     /** The member is in the room and was told {@code joined}. */
     JOINED,
     /** An access change arrived while the room loaded: the caller looks the user's access up again. */

@@ -26,7 +26,7 @@ import java.util.concurrent.ThreadLocalRandom;
  * {@code hello} with its token and {@code resume} ({@code {seq, epoch}} per room, the end of what
  * it holds without a gap); {@code joined.divergedAfter} drops what it holds past that point; an
  * outbox of sends not acked {@code stored:true}, re-sent with {@code resend:true} after every
- * (re)join; {@code room_unavailable} joins again after a backoff. It sends one message per room
+ * (re)join; {@code room_unavailable} joins again after a backoff, {@code room_moved} at once. It sends one message per room
  * every {@code sendEveryMs}, into the outbox while it is not joined (as the SDK queues them).
  * Everything it sees goes to the {@link FailoverInvariants}. State is confined to one Vert.x
  * context; the test thread reads it through the synchronized methods.
@@ -86,6 +86,11 @@ final class FailoverClient {
   private long killNanos;
   private long caughtUpNanos;
   private int welcomes;
+  /** The relay whose clients must move (the first URL when there are several); -1: none. */
+  private int killedPort;
+  private int roomsMoved;
+  /** How many room_moved it must have had before it counts as caught up (a survivor's client). */
+  private int expectMoves;
 
   FailoverClient(Vertx vertx, String name, List<Integer> ports, List<String> roomNames, FailoverInvariants seen,
       long sendEveryMs) {
@@ -100,6 +105,24 @@ final class FailoverClient {
     for (String room : roomNames) {
       rooms.put(room, new RoomView());
     }
+    this.killedPort = ports.size() > 1 ? ports.get(0) : -1;
+  }
+
+  /** The relay that is killed, when it is not this client's first URL (a client of a survivor). */
+  synchronized FailoverClient killedPort(int port) {
+    this.killedPort = port;
+    return this;
+  }
+
+  /** A client of a surviving relay: caught up only once told {@code moves} rooms moved, and back in them. */
+  synchronized FailoverClient expectMoves(int moves) {
+    this.expectMoves = moves;
+    return this;
+  }
+
+  /** How many {@code room_moved} this client got (each followed by a join at once). */
+  synchronized int roomsMoved() {
+    return roomsMoved;
   }
 
   void start() {
@@ -338,6 +361,18 @@ final class FailoverClient {
     String room = f.getString("room");
     Integer ref = f.getInteger("ref");
     String joinOf = ref == null ? null : joinIds.remove(ref);
+    if ("room_moved".equals(f.getString("code")) && room != null) {
+      // the room's sequencer moved in the cluster: join again at once on this connection. A join
+      // names no resume point, so the relay cannot say where this copy diverged: the view starts
+      // again after the new join's head (what was seen before still goes to the invariants)
+      roomsMoved++;
+      RoomView v = rooms.get(room);
+      v.joined = false;
+      v.viewFrom = null;
+      v.held.clear();
+      join(room);
+      return;
+    }
     if ("room_unavailable".equals(f.getString("code")) && (room != null || joinOf != null)) {
       String r = room != null ? room : joinOf;
       rooms.get(r).joined = false;
@@ -350,6 +385,9 @@ final class FailoverClient {
         }
       });
       return;
+    }
+    if ("not_joined".equals(f.getString("code")) && roomsMoved > 0) {
+      return; // a send that crossed the room_moved on its way: it stays in the outbox and goes again after the join
     }
     problems.add(name + " got " + f.encode());
   }
@@ -386,8 +424,8 @@ final class FailoverClient {
    * joined named, and every message written before the kill acked stored.
    */
   private void checkCaughtUp() {
-    boolean onKilled = ports.size() > 1 && connectedPort == ports.get(0);
-    if (killNanos == 0 || caughtUpNanos != 0 || onKilled || connectedPort < 0) {
+    boolean onKilled = connectedPort == killedPort;
+    if (killNanos == 0 || caughtUpNanos != 0 || onKilled || connectedPort < 0 || roomsMoved < expectMoves) {
       return;
     }
     for (RoomView v : rooms.values()) {

@@ -37,6 +37,8 @@ final class RelayCluster implements AutoCloseable {
   private final Path dir;
   private final SharedPostgres postgres;
   private final List<Node> nodes = new ArrayList<>();
+  /** The {@code SWITCHBOARD_ADMIN_TOKEN} the tests started the relays with (null: none): sent with every request. */
+  String adminToken;
 
   /** One relay process. */
   final class Node {
@@ -62,7 +64,7 @@ final class RelayCluster implements AutoCloseable {
     /** The owner of each room by this node's view. */
     JsonObject owners(List<String> rooms) {
       HttpResponse<String> r = send(HttpRequest.newBuilder(uri(adminPort, "/cluster/owners"))
-          .POST(HttpRequest.BodyPublishers.ofString(new JsonArray(new ArrayList<>(rooms)).encode())).build());
+          .POST(HttpRequest.BodyPublishers.ofString(new JsonArray(new ArrayList<>(rooms)).encode())));
       if (r.statusCode() != 200) {
         throw new AssertionError("owners: " + r.statusCode() + " " + r.body());
       }
@@ -106,6 +108,11 @@ final class RelayCluster implements AutoCloseable {
     var rows = TestClient.sync(postgres.database().pool().preparedQuery("SELECT owner FROM rooms WHERE name = $1")
         .execute(io.vertx.sqlclient.Tuple.of(room)), 10);
     return rows.size() == 0 ? null : rows.iterator().next().getString(0);
+  }
+
+  /** A pool on the shared database, for the tests' own queries. */
+  io.vertx.sqlclient.Pool pool() {
+    return postgres.database().pool();
   }
 
   String databaseUrl() {
@@ -169,16 +176,26 @@ final class RelayCluster implements AutoCloseable {
   }
 
   HttpResponse<String> get(int port, String path) {
-    return send(HttpRequest.newBuilder(uri(port, path)).build());
+    return send(HttpRequest.newBuilder(uri(port, path)));
+  }
+
+  /** A request with a JSON body (null: none), e.g. to {@code /api/admin/} on a relay's public port. */
+  HttpResponse<String> request(String method, int port, String path, String json) {
+    return send(HttpRequest.newBuilder(uri(port, path)).method(method, json == null
+        ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json)));
   }
 
   private static URI uri(int port, String path) {
     return URI.create("http://127.0.0.1:" + port + path);
   }
 
-  private HttpResponse<String> send(HttpRequest request) {
+  /** With the relays' {@code adminToken} when they were started with one. */
+  private HttpResponse<String> send(HttpRequest.Builder request) {
+    if (adminToken != null) {
+      request.header("Authorization", "Bearer " + adminToken);
+    }
     try {
-      return http.send(request, HttpResponse.BodyHandlers.ofString());
+      return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (InterruptedException e) {

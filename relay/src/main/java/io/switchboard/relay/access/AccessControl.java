@@ -48,4 +48,8 @@ public interface AccessControl {
       members = List.copyOf(members);
     }
   }
+
+  /** A change committed on another relay of the cluster: forget what is cached about the room. */
+  default void changedElsewhere(String room) {
+  }
 }

@@ -131,6 +131,13 @@ public final class CachedAccessControl implements AccessControl {
     return onLoop(() -> write.get().andThen(ar -> changed(change)));
   }
 
+  @Override
+  public void changedElsewhere(String room) {
+    synchronized (cache) {
+      cache.changed(room);
+    }
+  }
+
   private void changed(AccessChange change) {
     synchronized (cache) {
       cache.changed(change.room());

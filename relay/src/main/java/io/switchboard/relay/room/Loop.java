@@ -1,5 +1,7 @@
 package io.switchboard.relay.room;
 
+import io.switchboard.protocol.ServerFrame;
+import java.util.List;
 import java.util.concurrent.Executor;
 
 /**
@@ -22,4 +24,16 @@ public interface Loop extends Executor {
 
   /** Whether the calling thread is this loop's. */
   boolean inLoop();
+
+  /**
+   * Hands one live frame, encoded once, to members of this loop, in one task. A loop that stands
+   * for another node's connections sends it there once for all of them.
+   */
+  default void deliver(List<? extends Member> to, String encoded) {
+    execute(() -> {
+      for (int i = 0, n = to.size(); i < n; i++) {
+        to.get(i).sendText(encoded, ServerFrame.Priority.LIVE);
+      }
+    });
+  }
 }

@@ -192,7 +192,7 @@ public final class Room {
 
   /**
    * Hands the message to every member but the sender. Members on another event loop get it in one
-   * task per loop (not one per member), each in the order this room sequenced.
+   * task per loop (not one per member), members on another node in one message per node, each in the order this room sequenced.
    *
    * @return how many connections the message was handed to
    */
@@ -240,11 +240,7 @@ public final class Room {
   }
 
   private static void send(Loop loop, List<Member> to, String encoded) {
-    loop.execute(() -> {
-      for (int i = 0, n = to.size(); i < n; i++) {
-        to.get(i).sendText(encoded, ServerFrame.Priority.LIVE);
-      }
-    });
+    loop.deliver(to, encoded);
   }
 
   /**

@@ -9,7 +9,9 @@ import io.switchboard.protocol.ProtocolException;
 import io.switchboard.relay.room.Loop;
 import io.switchboard.relay.room.Member;
 import io.switchboard.signaling.steer.NatProfile;
+import java.util.HashMap;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
 
@@ -35,6 +37,13 @@ public final class Session implements OutboundQueue.Sink, Member {
   private long[] errorTimes;
   /** Rooms this connection is in; the memberships themselves belong to the rooms. */
   private final Set<String> rooms = new HashSet<>();
+  /**
+   * In a cluster: the node each room's membership (or join) is on, so the room's frames follow it
+   * there even if the placement changes meanwhile. Empty on a relay alone.
+   */
+  private final Map<String, String> routes = new HashMap<>();
+  /** In a cluster: every other node this connection sent a room op to (each keeps a proxy of it until told it closed). */
+  private final Set<String> nodes = new HashSet<>();
   /** Rooms whose join went to the room's loop and has not come back: frames for them follow it there. */
   private final Set<String> joining = new HashSet<>();
   private final long connectedNanos;
@@ -172,6 +181,16 @@ public final class Session implements OutboundQueue.Sink, Member {
     return rooms;
   }
 
+  /** Room → node its membership is on (cluster only). */
+  public Map<String, String> routes() {
+    return routes;
+  }
+
+  /** Other nodes this connection sent room ops to (cluster only). */
+  public Set<String> nodes() {
+    return nodes;
+  }
+
   /** Rooms handed to their room's loop to join, not answered yet. */
   public Set<String> joining() {
     return joining;
@@ -192,6 +211,7 @@ public final class Session implements OutboundQueue.Sink, Member {
       return;
     }
     rooms.remove(room);
+    routes.remove(room);
   }
 
   public int pendingJoins() {
