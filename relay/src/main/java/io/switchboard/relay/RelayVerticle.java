@@ -124,7 +124,9 @@ public final class RelayVerticle extends VerticleBase {
           access = new CachedAccessControl(context, new AccessStore(database.pool()),
               Visibility.parse(options.getDefaultRoomVisibility()), options.getAccessCacheEntries(), registry);
           // the embedded Postgres is this process's alone, so any other owner of a room is dead
-          leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded());
+          // the rooms of a member that left the cluster are taken over at once (the fence keeps it safe)
+          leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded(),
+              cluster::departed);
           BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);
           // sockets on every loop check tokens; the JWKS cache stays on this one
           authenticator = new ConfinedAuthenticator((ContextInternal) context,

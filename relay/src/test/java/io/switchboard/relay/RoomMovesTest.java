@@ -1,0 +1,180 @@
+package io.switchboard.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.switchboard.relay.cluster.ClusterViews;
+import io.switchboard.relay.config.P2pOptions;
+import io.switchboard.relay.config.RelayOptions;
+import io.switchboard.relay.store.StoreOptions;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Rooms changing owner between two relays on one database (each alone, not clustered: the cluster
+ * events are given to their views directly). A member that left the cluster has its rooms taken
+ * over at once, and the storage fence stops it should it still be writing; a room handed over
+ * cleanly keeps its epoch and head.
+ */
+class RoomMovesTest {
+  /** Long: whatever happens here happens at once, never because a lease ran out. */
+  private static final long LEASE_MS = 30_000;
+  /** One guest secret: a client's token works on either relay. */
+  private static final String SECRET = "moves-test-secret-0123456789abcdef";
+  private static Path dir;
+  private static SharedPostgres postgres;
+  private static Vertx clientVertx;
+  private static Vertx vertxA;
+  private static Vertx vertxB;
+  private static RelayVerticle relayA;
+  private static RelayVerticle relayB;
+  private static PrometheusMeterRegistry registryA;
+  private final List<TestClient> clients = new ArrayList<>();
+
+  @BeforeAll
+  static void start() throws IOException {
+    dir = Files.createTempDirectory("switchboard-moves");
+    postgres = new SharedPostgres(dir);
+    clientVertx = Vertx.vertx();
+    vertxA = Vertx.vertx();
+    vertxB = Vertx.vertx();
+    registryA = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    // A holds a lone message 2 s before writing it, so messages can be caught sequenced but unstored
+    relayA = deploy(vertxA, options(dir.resolve("a"), 2000), registryA);
+    relayB = deploy(vertxB, options(dir.resolve("b"), 20), new PrometheusMeterRegistry(PrometheusConfig.DEFAULT));
+  }
+
+  private static RelayOptions options(Path dataDir, long batchDelayMs) {
+    return new RelayOptions().setHost("127.0.0.1").setPort(0).setAdminHost("127.0.0.1").setAdminPort(0).setSecret(SECRET)
+        .setRateFramesPerSecond(10_000).setRateBurst(10_000).setLimits(RelayTestBase.generousLimits())
+        .setStore(new StoreOptions().setDatabaseUrl(postgres.url()).setDataDir(dataDir.toString()).setLeaseMs(LEASE_MS)
+            .setBatchMaxDelayMs(batchDelayMs).setPoolSize(2))
+        .setP2p(new P2pOptions().setEnabled(false));
+  }
+
+  private static RelayVerticle deploy(Vertx vertx, RelayOptions options, PrometheusMeterRegistry registry) {
+    RelayVerticle relay = new RelayVerticle(options, registry);
+    TestClient.sync(vertx.deployVerticle(relay), 60);
+    return relay;
+  }
+
+  @AfterAll
+  static void stop() throws IOException {
+    for (Vertx v : new Vertx[] {vertxA, vertxB, clientVertx}) {
+      if (v != null) {
+        TestClient.sync(v.close(), 30);
+      }
+    }
+    if (postgres != null) {
+      postgres.close();
+    }
+  }
+
+  @AfterEach
+  void closeClients() {
+    for (TestClient c : clients) {
+      try {
+        c.close();
+      } catch (RuntimeException | AssertionError ignored) {
+        // already closed
+      }
+    }
+    clients.clear();
+  }
+
+  private TestClient member(RelayVerticle relay) {
+    TestClient c = TestClient.connect(clientVertx, relay.port());
+    clients.add(c);
+    c.hello();
+    return c;
+  }
+
+  private static List<Row> query(String sql, Object... args) {
+    List<Row> rows = new ArrayList<>();
+    TestClient.sync(postgres.database().pool().preparedQuery(sql).execute(Tuple.from(args)), 10).forEach(rows::add);
+    return rows;
+  }
+
+  private static List<String> stored(String room) {
+    return query("SELECT seq || ':' || sender || '/' || cid FROM messages WHERE room = $1 ORDER BY seq", room)
+        .stream().map(r -> r.getString(0)).toList();
+  }
+
+  private static JsonObject send(TestClient c, String room, String cid) {
+    JsonObject frame = new JsonObject().put("t", "send").put("room", room).put("cid", cid).put("body", cid);
+    c.send(frame);
+    return frame;
+  }
+
+  /**
+   * A split brain, or a frozen owner the others gave up on: B's view says A's member left, so B
+   * takes A's room at once although A's lease runs for 30 s more and A keeps sequencing. A's
+   * messages after the takeover are refused by the fence: no row, no stored ack, its members are
+   * told to join again; B's seqs start above what A stored, so no seq names two messages.
+   */
+  @Test
+  void aDepartedOwnersRoomIsTakenAtOnceAndTheFenceStopsTheOwnerWhileItStillWrites() {
+    String room = "moves-departed";
+    TestClient alice = member(relayA);
+    TestClient carol = member(relayA);
+    JsonObject before = alice.join(room);
+    carol.join(room);
+    assertThat(alice.sendMessage(room, "a1", "stored").getBoolean("stored")).isTrue();
+    assertThat(carol.await("msg").getLong("seq")).isEqualTo(1);
+    // sequenced and shown to carol, its write waiting for A's 2 s batch delay
+    send(alice, room, "a2");
+    assertThat(carol.await("msg").getLong("seq")).isEqualTo(2);
+
+    ClusterViews.joinedAndLeft(relayB.cluster(), "node-a", relayA.incarnation());
+    TestClient bob = member(relayB);
+    long start = System.nanoTime();
+    JsonObject taken = bob.join(room);
+    long tookMs = (System.nanoTime() - start) / 1_000_000;
+    assertThat(taken.getString("t")).as(taken.encode()).isEqualTo("joined");
+    assertThat(tookMs).as("at once, not after A's 30 s lease").isLessThan(LEASE_MS / 6);
+    assertThat(taken.getString("epoch")).as("an unclean takeover: a new epoch").isNotEqualTo(before.getString("epoch"));
+    assertThat(taken.getLong("head")).isEqualTo(1);
+    assertThat(bob.sendMessage(room, "b1", "the real seq 2").getLong("seq")).isEqualTo(2);
+
+    // A knows nothing yet: it goes on sequencing (seq 3) until its writer meets the fence
+    send(alice, room, "a3");
+    assertThat(carol.await("msg").getLong("seq")).isEqualTo(3);
+    JsonObject dropped = alice.await(f -> "error".equals(f.getString("t"))
+        || "ack".equals(f.getString("t")) && Boolean.TRUE.equals(f.getBoolean("stored")));
+    assertThat(dropped.getString("code")).as(dropped.encode()).isEqualTo("room_unavailable");
+    assertThat(dropped.getString("room")).isEqualTo(room);
+    assertThat(carol.await("error").getString("code")).isEqualTo("room_unavailable");
+    assertThat(alice.poll(Duration.ofMillis(300))).as("no ack for a2 or a3").isNull();
+    assertThat(stored(room)).containsExactly("1:" + alice.user() + "/a1", "2:" + bob.user() + "/b1");
+    assertThat(query("SELECT owner FROM rooms WHERE name = $1", room).get(0).getString(0)).isEqualTo(relayB.incarnation());
+    assertThat(relayA.engine().rooms().get(room)).isNull();
+    assertThat(registryA.scrape()).containsPattern("switchboard_store_fenced_total(\\{[^}]*\\})? 2\\.0");
+
+    // alice's outbox resends on B: each message stored once, after bob's
+    alice.close();
+    TestClient again = TestClient.connect(clientVertx, relayB.port());
+    clients.add(again);
+    again.hello(alice.token(), null);
+    again.join(room);
+    for (String cid : List.of("a2", "a3")) {
+      again.send(new JsonObject().put("t", "send").put("room", room).put("cid", cid).put("body", cid).put("resend", true));
+      assertThat(again.await(f -> "ack".equals(f.getString("t")) && cid.equals(f.getString("cid")) && f.getBoolean("stored"))
+          .getLong("seq")).isGreaterThan(2);
+    }
+    assertThat(stored(room)).containsExactly("1:" + alice.user() + "/a1", "2:" + bob.user() + "/b1",
+        "3:" + alice.user() + "/a2", "4:" + alice.user() + "/a3");
+  }
+}
