@@ -98,6 +98,7 @@ public final class RelayVerticle extends VerticleBase {
   private final List<HttpServer> publicServers = new CopyOnWriteArrayList<>();
   private HttpServer adminServer;
   private ClusterView cluster;
+  private RoomMoves moves;
 
   public RelayVerticle(RelayOptions options, PrometheusMeterRegistry registry) {
     this(options, registry, System::currentTimeMillis);
@@ -133,6 +134,8 @@ public final class RelayVerticle extends VerticleBase {
               CompositeAuthenticator.create(vertx, options.getAuth(), secret, wallClock));
           engine = new RelayEngine(options, authenticator, store, writer, leases, metrics, peers, limits,
               System::nanoTime, wallClock, access, shardContexts());
+          moves = new RoomMoves(engine, cluster);
+          cluster.addListener(moves);
           return store;
         }))
         .compose(store -> Future.all(listenPublic(store), listenAdmin(store)))
@@ -268,11 +271,17 @@ public final class RelayVerticle extends VerticleBase {
     return adminServer.listen();
   }
 
-  /** Graceful: drain the engine (acks and 1001 closes go out), then close servers and storage. */
+  /**
+   * Graceful: in a cluster hand every room over first, then drain the engine (acks and 1001 closes
+   * go out), then close servers and storage.
+   */
   @Override
   public Future<?> stop() {
     stopping = true;
-    Future<Void> drained = engine == null ? Future.succeededFuture() : engine.drain();
+    // in a cluster the rooms go to the other members first, so their remote members only rejoin
+    Future<?> moved = moves == null || !cluster.clustered() ? Future.succeededFuture()
+        : moves.drain(options.getShutdownGraceMs());
+    Future<Void> drained = engine == null ? Future.succeededFuture() : moved.transform(ar -> engine.drain());
     return drained
         .andThen(done -> {
           if (engine != null) {

@@ -177,4 +177,81 @@ class RoomMovesTest {
     assertThat(stored(room)).containsExactly("1:" + alice.user() + "/a1", "2:" + bob.user() + "/b1",
         "3:" + alice.user() + "/a2", "4:" + alice.user() + "/a3");
   }
+
+  private static boolean moving(RelayVerticle relay, String room) {
+    ShardLoop shard = relay.engine().rooms().owner(room);
+    return TestClient.sync(shard.call(() -> io.vertx.core.Future.succeededFuture(shard.rooms.rooms().moving(room))), 10);
+  }
+
+  private static boolean isError(JsonObject f, String code) {
+    return "error".equals(f.getString("t")) && code.equals(f.getString("code"));
+  }
+
+  /**
+   * A clean handover: the room stops sequencing at once (a send and a join get room_moved, without
+   * effect), its unstored message is written and acked first, the lease is released with the epoch
+   * kept, every member is told room_moved; another relay claims it at once in the same epoch and
+   * head, and the refused message is stored once after its resend.
+   */
+  @Test
+  void aHandedOverRoomKeepsItsEpochAndHeadAndLosesNothing() {
+    String room = "moves-handover";
+    TestClient alice = member(relayA);
+    TestClient carol = member(relayA);
+    JsonObject before = alice.join(room);
+    carol.join(room);
+    assertThat(alice.sendMessage(room, "a1", "stored").getBoolean("stored")).isTrue();
+    assertThat(carol.await("msg").getLong("seq")).isEqualTo(1);
+    // a2 is sequenced, its write waits for A's 2 s batch delay: the handover must wait for it
+    send(alice, room, "a2");
+    assertThat(carol.await("msg").getLong("seq")).isEqualTo(2);
+
+    long start = System.nanoTime();
+    io.vertx.core.Future<Boolean> handedOver = relayA.engine().handOver(room);
+    assertThat(moving(relayA, room)).isTrue();
+    JsonObject refused = alice.request(new JsonObject().put("t", "send").put("room", room).put("cid", "a3").put("body", "a3"));
+    assertThat(refused.getString("code")).as(refused.encode()).isEqualTo("room_moved");
+    TestClient dave = member(relayA);
+    JsonObject daveRefused = dave.request(new JsonObject().put("t", "join").put("room", room));
+    assertThat(daveRefused.getString("code")).as(daveRefused.encode()).isEqualTo("room_moved");
+    assertThat(daveRefused.getString("room")).isEqualTo(room);
+
+    assertThat(TestClient.sync(handedOver, 10)).isTrue();
+    long tookMs = (System.nanoTime() - start) / 1_000_000;
+    JsonObject acked = alice.await(f -> "ack".equals(f.getString("t")) || "error".equals(f.getString("t")));
+    assertThat(acked.getString("cid")).as("the stored ack comes before room_moved: " + acked.encode()).isEqualTo("a2");
+    assertThat(acked.getBoolean("stored")).isTrue();
+    for (TestClient c : List.of(alice, carol)) {
+      JsonObject moved = c.await(f -> "error".equals(f.getString("t")));
+      assertThat(moved.getString("code")).as(moved.encode()).isEqualTo("room_moved");
+      assertThat(moved.getString("room")).isEqualTo(room);
+      assertThat(moved.containsKey("ref")).as("unsolicited").isFalse();
+    }
+    assertThat(tookMs).as("waited for the write, not for a lease").isLessThan(LEASE_MS / 6);
+    assertThat(relayA.engine().rooms().get(room)).isNull();
+    assertThat(moving(relayA, room)).isFalse();
+    Row row = query("SELECT owner, epoch, durable_seq FROM rooms WHERE name = $1", room).get(0);
+    assertThat(row.getString(0)).as("released").isNull();
+    assertThat(row.getString(1)).isEqualTo(before.getString("epoch"));
+    assertThat(row.getLong(2)).isEqualTo(2);
+    // the membership ended on A: its connection forgot the room
+    assertThat(alice.request(new JsonObject().put("t", "send").put("room", room).put("cid", "a4").put("body", "x"))
+        .getString("code")).isEqualTo("not_joined");
+
+    TestClient bob = member(relayB);
+    long claimStart = System.nanoTime();
+    JsonObject joined = bob.join(room);
+    assertThat((System.nanoTime() - claimStart) / 1_000_000).as("claimed at once").isLessThan(LEASE_MS / 6);
+    assertThat(joined.getString("epoch")).as("a clean handover keeps the epoch").isEqualTo(before.getString("epoch"));
+    assertThat(joined.getLong("head")).isEqualTo(2);
+    // alice's outbox resends the refused a3 where the room is now: stored once, after a2
+    TestClient again = TestClient.connect(clientVertx, relayB.port());
+    clients.add(again);
+    again.hello(alice.token(), null);
+    again.join(room);
+    again.send(new JsonObject().put("t", "send").put("room", room).put("cid", "a3").put("body", "a3").put("resend", true));
+    assertThat(again.await(f -> "ack".equals(f.getString("t")) && f.getBoolean("stored")).getLong("seq")).isEqualTo(3);
+    assertThat(stored(room)).containsExactly("1:" + alice.user() + "/a1", "2:" + alice.user() + "/a2",
+        "3:" + alice.user() + "/a3");
+  }
 }
