@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import io.switchboard.relay.cluster.ClusterViews;
+import io.switchboard.relay.cluster.RoomPlacement;
 import io.switchboard.relay.config.P2pOptions;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.store.StoreOptions;
@@ -253,5 +254,74 @@ class RoomMovesTest {
     assertThat(again.await(f -> "ack".equals(f.getString("t")) && f.getBoolean("stored")).getLong("seq")).isEqualTo(3);
     assertThat(stored(room)).containsExactly("1:" + alice.user() + "/a1", "2:" + alice.user() + "/a2",
         "3:" + alice.user() + "/a3");
+  }
+
+  /**
+   * A member joins: every loaded room the placement now gives it is handed over (more rooms than
+   * handovers run at once, each with a message still unwritten), the others stay untouched.
+   */
+  @Test
+  void aMemberJoiningTakesItsRoomsAndOnlyThose() {
+    String self = relayA.cluster().self();
+    RoomPlacement withX = new RoomPlacement(List.of(self, "node-x"));
+    List<String> leaving = new ArrayList<>();
+    List<String> staying = new ArrayList<>();
+    for (int i = 0; leaving.size() < RoomMoves.CONCURRENCY + 8 || staying.size() < 8; i++) {
+      String room = "moves-join-" + i;
+      List<String> to = withX.owner(room).equals("node-x") ? leaving : staying;
+      if (to.size() < (to == leaving ? RoomMoves.CONCURRENCY + 8 : 8)) {
+        to.add(room);
+      }
+    }
+    List<String> all = new ArrayList<>(leaving);
+    all.addAll(staying);
+    TestClient alice = member(relayA);
+    for (String room : all) {
+      assertThat(alice.join(room).getString("t")).isEqualTo("joined");
+    }
+    // one message each, sequenced and waiting for A's batch delay when the member joins
+    for (String room : all) {
+      send(alice, room, "m-" + room);
+    }
+    long start = System.nanoTime();
+    relayA.engine().contexts().get(0).runOnContext(v -> ClusterViews.joined(relayA.cluster(), "node-x"));
+    try {
+      List<String> movedRooms = new ArrayList<>();
+      List<String> ackedRooms = new ArrayList<>();
+      int refused = 0; // a send the handover overtook: refused without effect (the outbox resends it)
+      while (movedRooms.size() < leaving.size() || ackedRooms.size() + refused < all.size()) {
+        JsonObject f = alice.await(x -> "ack".equals(x.getString("t")) || "error".equals(x.getString("t")));
+        if ("ack".equals(f.getString("t"))) {
+          assertThat(f.getBoolean("stored")).as(f.encode()).isTrue();
+          assertThat(movedRooms).as("acked before its room moved").doesNotContain(f.getString("room"));
+          ackedRooms.add(f.getString("room"));
+        } else {
+          assertThat(f.getString("code")).as(f.encode()).isEqualTo("room_moved");
+          if (f.containsKey("ref")) {
+            refused++;
+          } else {
+            movedRooms.add(f.getString("room"));
+          }
+        }
+      }
+      assertThat(staying).as("every room that stays acked its message").isSubsetOf(ackedRooms);
+      long tookMs = (System.nanoTime() - start) / 1_000_000;
+      assertThat(movedRooms).containsExactlyInAnyOrderElementsOf(leaving);
+      assertThat(alice.poll(Duration.ofMillis(200))).as("nothing for the rooms that stay").isNull();
+      assertThat(tookMs).isLessThan(LEASE_MS / 3);
+      for (String room : leaving) {
+        assertThat(relayA.engine().rooms().get(room)).isNull();
+        assertThat(query("SELECT owner FROM rooms WHERE name = $1", room).get(0).getString(0)).isNull();
+      }
+      for (String room : staying) {
+        assertThat(relayA.engine().rooms().get(room)).isNotNull();
+        assertThat(query("SELECT owner FROM rooms WHERE name = $1", room).get(0).getString(0))
+            .isEqualTo(relayA.incarnation());
+      }
+      assertThat(query("SELECT count(*) FROM messages WHERE room LIKE 'moves-join-%'").get(0).getLong(0))
+          .as("every acked message, no refused one").isEqualTo(ackedRooms.size());
+    } finally {
+      relayA.engine().contexts().get(0).runOnContext(v -> ClusterViews.left(relayA.cluster(), "node-x"));
+    }
   }
 }

@@ -17,4 +17,8 @@ public final class ClusterViews {
   public static void joined(ClusterView view, String node) {
     view.joined(node);
   }
+
+  public static void left(ClusterView view, String node) {
+    view.left(node);
+  }
 }
