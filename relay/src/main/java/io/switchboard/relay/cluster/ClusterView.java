@@ -58,6 +58,8 @@ public final class ClusterView {
   private final String self;
   private final ClusterManager manager;
   private final Vertx vertx;
+  /** Where the view changes (the relay's context); null for a view driven by tests directly. */
+  private final Context context;
   private final Set<String> members = new TreeSet<>();
   private final Set<String> draining = new TreeSet<>();
   /** Node id → the relay incarnation it published; read from any thread. */
@@ -70,13 +72,14 @@ public final class ClusterView {
 
   /** A view of fixed initial members, changed through {@link #joined} and {@link #left}. */
   ClusterView(String self, Collection<String> initial, ClusterManager manager) {
-    this(self, initial, manager, null);
+    this(self, initial, manager, null, null);
   }
 
-  private ClusterView(String self, Collection<String> initial, ClusterManager manager, Vertx vertx) {
+  private ClusterView(String self, Collection<String> initial, ClusterManager manager, Vertx vertx, Context context) {
     this.self = self;
     this.manager = manager;
     this.vertx = vertx;
+    this.context = context;
     members.addAll(initial);
     members.add(self);
     place();
@@ -98,7 +101,7 @@ public final class ClusterView {
       view = single(singleId);
     } else {
       ClusterManager manager = ((VertxInternal) vertx).clusterManager();
-      view = new ClusterView(manager.getNodeId(), List.of(), manager, vertx);
+      view = new ClusterView(manager.getNodeId(), List.of(), manager, vertx, context);
       // the cluster manager holds one node listener; Vert.x sets its own only with HA on, which a
       // relay never turns on. Events arrive on the manager's threads: apply them in order on one context.
       manager.nodeListener(new NodeListener() {
@@ -165,17 +168,21 @@ public final class ClusterView {
   private void learn(String node, int attemptsLeft) {
     Promise<NodeInfo> info = Promise.promise();
     manager.getNodeInfo(node, info);
-    info.future().onComplete(ar -> {
+    // the answer comes on a cluster manager thread: the view changes on its own context only
+    info.future().onComplete(ar -> context.runOnContext(v -> {
+      if (!members.contains(node)) {
+        return; // gone before its info was read: its rooms wait for their leases
+      }
       JsonObject metadata = ar.succeeded() && ar.result() != null ? ar.result().metadata() : null;
       String incarnation = metadata == null ? null : metadata.getString("incarnation");
       if (incarnation != null) {
         learned(node, incarnation);
-      } else if (attemptsLeft > 1 && members.contains(node)) {
-        vertx.setTimer(INFO_RETRY_MS, id -> learn(node, attemptsLeft - 1));
-      } else if (members.contains(node)) {
+      } else if (attemptsLeft > 1) {
+        context.owner().setTimer(INFO_RETRY_MS, id -> context.runOnContext(x -> learn(node, attemptsLeft - 1)));
+      } else {
         LOG.warn("cluster: no incarnation published by {}; its rooms wait for their leases if it dies", node);
       }
-    });
+    }));
   }
 
   /** {@code node} runs the relay incarnation {@code incarnation} (a live one, whatever was heard before). */
