@@ -115,7 +115,9 @@ class RoomMovesTest {
   }
 
   private static JsonObject send(TestClient c, String room, String cid) {
-    JsonObject frame = new JsonObject().put("t", "send").put("room", room).put("cid", cid).put("body", cid);
+    // with an id, as the SDK sends: a refusal then names it (ref)
+    JsonObject frame = new JsonObject().put("t", "send").put("id", c.id()).put("room", room).put("cid", cid)
+        .put("body", cid);
     c.send(frame);
     return frame;
   }
@@ -300,6 +302,7 @@ class RoomMovesTest {
           if (f.containsKey("ref")) {
             refused++;
           } else {
+            assertThat(f.getString("room")).as(f.encode()).isNotNull();
             movedRooms.add(f.getString("room"));
           }
         }
