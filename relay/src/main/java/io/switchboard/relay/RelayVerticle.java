@@ -278,9 +278,10 @@ public final class RelayVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
-    // in a cluster the rooms go to the other members first, so their remote members only rejoin
+    // in a cluster the rooms go to the other members first, so their remote members only rejoin;
+    // half the grace at most, leaving the rest for the plain drain within Main's shutdown budget
     Future<?> moved = moves == null || !cluster.clustered() ? Future.succeededFuture()
-        : moves.drain(options.getShutdownGraceMs());
+        : moves.drain(options.getShutdownGraceMs() / 2);
     Future<Void> drained = engine == null ? Future.succeededFuture() : moved.transform(ar -> engine.drain());
     return drained
         .andThen(done -> {
