@@ -16,6 +16,13 @@ import { openStorage } from './storage.js';
 
 /** Refusals of a join that say "later", not "no" (see #joinUntilAvailable). */
 const RETRYABLE_JOIN_ERRORS = new Set(['room_unavailable', 'rate_limited', 'server_busy']);
+/**
+ * `room_moved` (a cluster moved the room's sequencer): joins retried at once this many times, each
+ * after a short jittered pause (the next owner usually has it within milliseconds), then as any
+ * retryable refusal.
+ */
+const MOVED_RETRIES = 5;
+const MOVED_DELAY_MS = 20;
 
 /** Events a Client emits. */
 export const ClientEvent = Object.freeze({
@@ -45,6 +52,8 @@ export class Client extends Emitter {
     reconnects: 0,
     /** Joins answered (or rooms dropped) with room_unavailable, each retried after a backoff. */
     roomUnavailable: 0,
+    /** Rooms dropped and joins answered with room_moved (a cluster moved the room), each rejoined at once. */
+    roomMoved: 0,
   };
   /** False once the server answered a `batch` with unknown_type: P2P messages are then re-sent as `send`. */
   batchSupported = true;
@@ -213,16 +222,29 @@ export class Client extends Emitter {
    * again with the reconnect backoff while the room is still wanted.
    */
   async #joinUntilAvailable(room, frame, firstAttempt = 0) {
+    let moved = 0;
     for (let attempt = firstAttempt; ; attempt++) {
       try {
         return await this.#requestUntilAnswered(frame);
       } catch (err) {
-        if (!RETRYABLE_JOIN_ERRORS.has(err?.code)) throw err;
-        if (err.code === 'room_unavailable') this.#roomElsewhere();
-        await this.#sleep(nextRetryDelay(attempt, this.options.reconnect, this.options.random));
+        if (err?.code === 'room_moved' && moved < MOVED_RETRIES) {
+          // the room is between two relays of one cluster: this connection reaches it, soon
+          this.counters.roomMoved++;
+          await this.#sleep(this.#movedDelay(moved++));
+          attempt--;
+        } else {
+          if (!RETRYABLE_JOIN_ERRORS.has(err?.code) && err?.code !== 'room_moved') throw err;
+          if (err.code === 'room_unavailable') this.#roomElsewhere();
+          await this.#sleep(nextRetryDelay(attempt, this.options.reconnect, this.options.random));
+        }
         if (this.rooms.get(room.name) !== room || this.state === State.CLOSED) throw err;
       }
     }
+  }
+
+  /** A short pause before joining a moved room again: doubling, jittered so members spread out. */
+  #movedDelay(retry) {
+    return Math.round(MOVED_DELAY_MS * 2 ** retry * (0.5 + this.options.random()));
   }
 
   /**
@@ -245,6 +267,27 @@ export class Client extends Emitter {
       const frame = { t: 'join', room: room.name };
       if (room.mode !== 'active') frame.mode = room.mode;
       const reply = await this.#joinUntilAvailable(room, frame, 1);
+      if (this.rooms.get(room.name) === room) await room._joined(reply, { requested: true });
+    } catch (err) {
+      if (err?.code === 'forbidden' && this.rooms.get(room.name) === room) return room._removed('forbidden');
+      if (this.state !== State.CLOSED) this.emit(ClientEvent.ERROR, err);
+    }
+  }
+
+  /**
+   * The cluster moved the room to another relay (`room_moved`): the membership ended, the connection
+   * stays. Rejoin on it at once (the relay it is on reaches the room wherever it lives now); the
+   * outbox keeps what was unconfirmed and resends it after `joined`.
+   */
+  async #moved(room) {
+    room._unavailable();
+    this.counters.roomMoved++;
+    try {
+      await this.#sleep(this.#movedDelay(0));
+      if (this.rooms.get(room.name) !== room || this.state === State.CLOSED) return;
+      const frame = { t: 'join', room: room.name };
+      if (room.mode !== 'active') frame.mode = room.mode;
+      const reply = await this.#joinUntilAvailable(room, frame, 0);
       if (this.rooms.get(room.name) === room) await room._joined(reply, { requested: true });
     } catch (err) {
       if (err?.code === 'forbidden' && this.rooms.get(room.name) === room) return room._removed('forbidden');
@@ -308,6 +351,7 @@ export class Client extends Emitter {
       batchesSent: this.batcher?.sent ?? 0,
       reconnects: c.reconnects,
       roomUnavailable: c.roomUnavailable,
+      roomMoved: c.roomMoved,
       rooms: this.rooms.size,
       storage: this.storage?.kind ?? null,
     };
@@ -442,6 +486,11 @@ export class Client extends Emitter {
     // Unsolicited, or answering the hello that resumed the room: the membership is gone, or the
     // resume of that room was refused for now (rate_limited, server_busy). (A join's answer never
     // gets here: its request takes it.)
+    if (frame.code === 'room_moved' && frame.room !== undefined && !this.#sends.has(frame.ref)) {
+      const room = this.rooms.get(frame.room);
+      if (room?.joined) this.#moved(room);
+      return;
+    }
     if (RETRYABLE_JOIN_ERRORS.has(frame.code) && frame.room !== undefined && !this.#sends.has(frame.ref)) {
       const room = this.rooms.get(frame.room);
       if (room?.joined) this.#rejoin(room);

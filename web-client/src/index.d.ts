@@ -144,6 +144,11 @@ export interface Stats {
   reconnects: number;
   /** Joins refused and rooms dropped with room_unavailable (each retried after a backoff). */
   roomUnavailable: number;
+  /**
+   * Rooms dropped and joins refused with room_moved (a cluster moved the room to another relay):
+   * each rejoined at once on the same connection, the outbox resent after `joined`.
+   */
+  roomMoved: number;
   rooms: number;
   storage: 'indexeddb' | 'memory' | null;
 }

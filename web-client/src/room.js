@@ -340,7 +340,7 @@ export class Room extends Emitter {
 
   /** A send of ours failed with `error`. */
   _sendFailed(cid, err) {
-    if (err.code === 'storage_unavailable' || err.code === 'rate_limited' || err.code === 'not_joined' || err.code === 'room_unavailable') {
+    if (['storage_unavailable', 'rate_limited', 'not_joined', 'room_unavailable', 'room_moved'].includes(err.code)) {
       // Not delivered, still in the outbox: try again shortly.
       this.#retryTimer ??= this.client.clock.setTimeout(() => {
         this.#retryTimer = null;
@@ -497,8 +497,9 @@ export class Room extends Emitter {
   }
 
   /**
-   * The relay dropped us from the room (`room_unavailable`: another relay sequences it now). Peer
-   * links go (the other side lost the room too); the client rejoins with backoff.
+   * The relay dropped us from the room (`room_unavailable`: another relay sequences it now;
+   * `room_moved`: the cluster moved it). Peer links go (the other side lost the room too); the
+   * client rejoins (at once after room_moved, with backoff after room_unavailable).
    */
   _unavailable() {
     this.joined = false;

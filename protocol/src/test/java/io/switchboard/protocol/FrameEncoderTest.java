@@ -81,7 +81,15 @@ class FrameEncoderTest {
             List.of(new ServerFrame.PeerInfo("s-3", "e7a1", null, "Grace")), "k3f9a2x1", null, null, null, null, null,
             new java.util.TreeMap<>(java.util.Map.of("d9f3", "Ada", "e7a1", "Grace"))),
         new ServerFrame.Presence("lobby", ServerFrame.PresenceEvent.JOIN, new ServerFrame.PeerInfo("s-3", "e7a1", null,
-            "Grace")));
+            "Grace")),
+        // a room moving between relays of a cluster (issue 15)
+        new ServerFrame.Error(ErrorCode.ROOM_MOVED,
+            "room 'lobby' is moving to another relay of the cluster; join it again", 9L),
+        new ServerFrame.Error(ErrorCode.ROOM_MOVED, "room 'lobby' moved to another relay of the cluster; join it again",
+            null, "lobby"),
+        new ServerFrame.Joined(10L, "lobby", 41, RoomMode.ACTIVE, List.of("u-ab12"), List.of(), "k3f9a2x1", null, null,
+            null, null, null, null),
+        new ServerFrame.Ack(11L, "lobby", "c-7", 42, true));
     List<String> documented = ProtocolDocExamplesTest.wireLines().stream()
         .filter(l -> l.startsWith("S> ")).map(l -> l.substring(3)).toList();
     assertThat(frames.stream().map(FrameEncoder::encode).toList()).containsExactlyInAnyOrderElementsOf(documented);

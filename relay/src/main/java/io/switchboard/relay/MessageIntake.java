@@ -10,6 +10,7 @@ import io.switchboard.relay.room.Loop;
 import io.switchboard.relay.room.Member;
 import io.switchboard.relay.room.Membership;
 import io.switchboard.relay.room.Room;
+import io.switchboard.relay.room.RoomRegistry;
 import io.switchboard.relay.store.BatchWriter;
 import io.switchboard.relay.store.MessageStore;
 import io.switchboard.relay.store.PendingWrite;
@@ -147,12 +148,18 @@ final class MessageIntake {
   }
 
   private void accept(Member member, Room room, ClientFrame.Send send) {
-    requireCapacity(1);
+    requireCapacity(room, 1);
     sequence(member, room, send.id(), send.cid(), send.body());
   }
 
-  /** Refuses new messages while draining or when storage could not take all {@code messages} of them. */
-  private void requireCapacity(int messages) {
+  /**
+   * Refuses new messages of a room being handed over, while draining, or when storage could not
+   * take all {@code messages} of them.
+   */
+  private void requireCapacity(Room room, int messages) {
+    if (shard.rooms().moving(room.name())) {
+      throw RoomRegistry.moved(room.name());
+    }
     if (draining.getAsBoolean()) {
       throw new ProtocolException(ErrorCode.SHUTTING_DOWN, "server is shutting down; resend after reconnecting");
     }
@@ -182,6 +189,7 @@ final class MessageIntake {
             fromWriter.execute(() -> {
               room.stored(pending, storedSeq);
               ack(pending, storedSeq, true);
+              shard.rooms().settled(room);
             });
           }
 
@@ -253,7 +261,7 @@ final class MessageIntake {
       }
     }
     if (!fresh.isEmpty()) {
-      requireCapacity(fresh.size());
+      requireCapacity(room, fresh.size());
     }
     for (ClientFrame.BatchItem item : batch.items()) {
       Long known = room.knownSeq(user, item.cid());

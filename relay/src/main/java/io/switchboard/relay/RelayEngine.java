@@ -961,6 +961,15 @@ public final class RelayEngine {
   }
 
   /**
+   * Hands a room over (see {@link RoomShard#handOver}); completes on the caller's context with
+   * whether it left this node.
+   */
+  public Future<Boolean> handOver(String room) {
+    ShardLoop owner = directory.owner(room);
+    return owner.call(() -> owner.rooms.handOver(room));
+  }
+
+  /**
    * Graceful shutdown: refuse new sends, write everything sequenced (its acks go out), release the
    * rooms, then close every socket with 1001 after its queued frames. Runs on the writer's loop.
    */

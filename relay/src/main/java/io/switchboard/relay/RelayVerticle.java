@@ -100,6 +100,7 @@ public final class RelayVerticle extends VerticleBase {
   private final List<HttpServer> publicServers = new CopyOnWriteArrayList<>();
   private HttpServer adminServer;
   private ClusterView cluster;
+  private RoomMoves moves;
 
   public RelayVerticle(RelayOptions options, PrometheusMeterRegistry registry) {
     this(options, registry, System::currentTimeMillis);
@@ -129,7 +130,9 @@ public final class RelayVerticle extends VerticleBase {
           access = new CachedAccessControl(context, new AccessStore(database.pool()),
               Visibility.parse(options.getDefaultRoomVisibility()), options.getAccessCacheEntries(), registry);
           // the embedded Postgres is this process's alone, so any other owner of a room is dead
-          leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded());
+          // the rooms of a member that left the cluster are taken over at once (the fence keeps it safe)
+          leases = new RoomLeases(database.pool(), incarnation, options.getStore().getLeaseMs(), database.embedded(),
+              cluster::departed);
           BatchWriter writer = new BatchWriter(vertx, database.pool(), incarnation, options.getStore(), registry);
           database.startRetention(options.getResumeMaxReplay(), registry);
           // sockets on every loop check tokens; the JWKS cache stays on this one
@@ -137,6 +140,8 @@ public final class RelayVerticle extends VerticleBase {
               CompositeAuthenticator.create(vertx, options.getAuth(), secret, wallClock));
           engine = new RelayEngine(options, authenticator, store, writer, leases, metrics, peers, limits,
               System::nanoTime, wallClock, access, shardContexts());
+          moves = new RoomMoves(engine, cluster);
+          cluster.addListener(moves);
           return store;
         }))
         .compose(this::forwardAcrossCluster)
@@ -285,11 +290,18 @@ public final class RelayVerticle extends VerticleBase {
     return adminServer.listen();
   }
 
-  /** Graceful: drain the engine (acks and 1001 closes go out), then close servers and storage. */
+  /**
+   * Graceful: in a cluster hand every room over first, then drain the engine (acks and 1001 closes
+   * go out), then close servers and storage.
+   */
   @Override
   public Future<?> stop() {
     stopping = true;
-    Future<Void> drained = engine == null ? Future.succeededFuture() : engine.drain();
+    // in a cluster the rooms go to the other members first, so their remote members only rejoin;
+    // half the grace at most, leaving the rest for the plain drain within Main's shutdown budget
+    Future<?> moved = moves == null || !cluster.clustered() ? Future.succeededFuture()
+        : moves.drain(options.getShutdownGraceMs() / 2);
+    Future<Void> drained = engine == null ? Future.succeededFuture() : moved.transform(ar -> engine.drain());
     return drained
         .andThen(done -> {
           if (engine != null) {

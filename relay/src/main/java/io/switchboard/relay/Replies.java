@@ -60,9 +60,13 @@ final class Replies {
     }
   }
 
-  /** A room could not be opened; {@code room_unavailable} names the room, as when a room is dropped. */
+  /**
+   * A room could not be opened; {@code room_unavailable} and {@code room_moved} name the room, as
+   * when a room is dropped.
+   */
   void failOpen(Member member, Object id, String room, Throwable cause) {
-    if (!member.isClosed() && cause instanceof ProtocolException pe && pe.code() == ErrorCode.ROOM_UNAVAILABLE) {
+    if (!member.isClosed() && cause instanceof ProtocolException pe
+        && (pe.code() == ErrorCode.ROOM_UNAVAILABLE || pe.code() == ErrorCode.ROOM_MOVED)) {
       error(member, pe.code(), pe.getMessage(), id, room);
     } else {
       fail(member, id, cause);

@@ -69,6 +69,7 @@ public final class RoomShard {
   private final LongSupplier accessChanges;
   private final Set<Membership> unreadDue = new LinkedHashSet<>();
   private final MessageIntake intake;
+  private final RoomRegistry.Timers timers;
 
   /**
    * @param writerLoop where {@code writer} lives (messages are handed to it there)
@@ -86,6 +87,7 @@ public final class RoomShard {
     this.replies = replies;
     this.nanoClock = nanoClock;
     this.accessChanges = accessChanges;
+    this.timers = timers;
     this.rooms = new RoomRegistry(new RoomRegistry.Claimer() {
       @Override
       public Future<RoomLeases.Claim> claim(String room) {
@@ -395,6 +397,58 @@ public final class RoomShard {
       return;
     }
     LOG.warn("room {} was taken over by another relay; dropping it here", room.name());
+    endMemberships(room, ErrorCode.ROOM_UNAVAILABLE, "room '" + room.name() + "' moved to another relay; join it again");
+  }
+
+  /**
+   * Hands the room over to whichever relay its members reach next (in a cluster: the one the
+   * placement names now). It stops sequencing at once (joins and messages get {@code room_moved},
+   * without effect), waits until every message it sequenced is stored (their senders get
+   * {@code stored:true} first), gives the lease back cleanly so the next owner keeps the epoch, then
+   * ends every membership with an unsolicited {@code room_moved} and unloads the room. When the
+   * writes do not finish within {@code shutdownGraceMs} (storage down) or the release fails, the
+   * room stays here and goes on as before.
+   *
+   * @return true when the room left this node (or was not here), false when it stays
+   */
+  Future<Boolean> handOver(String name) {
+    Room room = rooms.get(name);
+    if (room == null) {
+      Future<Room> loading = rooms.loading(name);
+      // a room being loaded is handed over once it is in: its joiners hear room_moved right after joined
+      return loading == null ? Future.succeededFuture(true) : loading.transform(ar -> handOver(name));
+    }
+    Future<Void> settled = rooms.startMoving(room);
+    if (settled == null) {
+      return Future.succeededFuture(false); // a handover of it is under way already
+    }
+    long grace = options.getShutdownGraceMs();
+    timers.schedule(grace, () -> {
+      if (room.unstoredCount() > 0 && rooms.moving(name)) {
+        LOG.warn("room {} keeps {} messages unwritten after {} ms; it stays here", name, room.unstoredCount(), grace);
+        rooms.stopMoving(name);
+      }
+    });
+    return settled
+        .compose(v -> rooms.handOff(room))
+        .transform(ar -> {
+          boolean current = rooms.get(name) == room;
+          if (ar.failed() || !current) {
+            rooms.stopMoving(name);
+            if (ar.failed() && current) {
+              LOG.warn("handing room {} over failed; it stays here: {}", name, ar.cause().toString());
+            }
+            return Future.succeededFuture(!current);
+          }
+          rooms.drop(room);
+          rooms.stopMoving(name);
+          endMemberships(room, ErrorCode.ROOM_MOVED, "room '" + name + "' moved to another relay of the cluster; join it again");
+          return Future.succeededFuture(true);
+        });
+  }
+
+  /** Every member leaves first (none hears of the others' going), then each is told why. */
+  private void endMemberships(Room room, ErrorCode code, String message) {
     long now = nanoClock.getAsLong();
     List<Membership> members = new ArrayList<>(room.members());
     for (Membership m : members) {
@@ -404,8 +458,7 @@ public final class RoomShard {
     }
     for (Membership m : members) {
       peers.left(m);
-      replies.error(m.member(), ErrorCode.ROOM_UNAVAILABLE,
-          "room '" + room.name() + "' moved to another relay; join it again", null, room.name());
+      replies.error(m.member(), code, message, null, room.name());
     }
   }
 

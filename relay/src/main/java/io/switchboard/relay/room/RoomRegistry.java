@@ -22,7 +22,9 @@ import java.util.function.LongSupplier;
  * The rooms this node sequences. A room is claimed in storage (its epoch and head read there) on
  * first use, once however many joins wait for it, and released when evicted idle with nothing left
  * to write. A room another live relay owns is claimed again when its lease runs out, waiting at
- * most 1.5 leases before the join fails with {@code room_unavailable}.
+ * most 1.5 leases before the join fails with {@code room_unavailable}. A room being handed over to
+ * another relay ({@link #startMoving}) takes no join and no message ({@code room_moved}) until it is
+ * unloaded.
  */
 public final class RoomRegistry {
   /** How long a blank room stays after it was last seen empty: a leave and rejoin costs no reload. */
@@ -51,6 +53,8 @@ public final class RoomRegistry {
   private final Map<String, Future<Room>> loading = new ConcurrentHashMap<>();
   // a claim of a room must not overtake its release, or the release would undo the claim
   private final Map<String, Future<Void>> releasing = new HashMap<>();
+  /** Rooms being handed over, each with what waits for its unstored messages to be written. */
+  private final Map<String, Promise<Void>> moving = new HashMap<>();
   private final Claimer claimer;
   private final Timers timers;
   private final LongSupplier nanoClock;
@@ -77,6 +81,9 @@ public final class RoomRegistry {
   }
 
   public Future<Room> open(String name, long nowNanos) {
+    if (moving.containsKey(name)) {
+      return Future.failedFuture(moved(name));
+    }
     Room room = rooms.get(name);
     if (room != null) {
       return Future.succeededFuture(room);
@@ -121,6 +128,62 @@ public final class RoomRegistry {
     return rooms.size();
   }
 
+  /** The refusal of a join or message of a room being handed over: the frame had no effect. */
+  public static ProtocolException moved(String name) {
+    return new ProtocolException(ErrorCode.ROOM_MOVED,
+        "room '" + name + "' is moving to another relay of the cluster; join it again");
+  }
+
+  /** The load of a room under way, or null. */
+  public Future<Room> loading(String name) {
+    return loading.get(name);
+  }
+
+  /**
+   * The loaded room stops taking joins and messages; @return what completes once every message it
+   * sequenced is stored (failed when the room is dropped meanwhile), or null when it is moving already
+   */
+  public Future<Void> startMoving(Room room) {
+    if (moving.containsKey(room.name())) {
+      return null;
+    }
+    Promise<Void> settled = Promise.promise();
+    moving.put(room.name(), settled);
+    settled(room);
+    return settled.future();
+  }
+
+  /** The room is no longer moving (unloaded, or it stays here after all). */
+  public void stopMoving(String name) {
+    Promise<Void> settled = moving.remove(name);
+    if (settled != null) {
+      settled.tryFail("room '" + name + "' stopped moving");
+    }
+  }
+
+  public boolean moving(String name) {
+    return moving.containsKey(name);
+  }
+
+  /** A message of the room was stored: a handover waiting for it may go on. */
+  public void settled(Room room) {
+    Promise<Void> settled = moving.get(room.name());
+    if (settled != null && room.unstoredCount() == 0 && rooms.get(room.name()) == room) {
+      settled.tryComplete();
+    }
+  }
+
+  /**
+   * Gives a moving room's lease back cleanly, every seq up to its head being stored: the next owner
+   * keeps the epoch. A claim here waits for it, like one behind any release.
+   */
+  public Future<Void> handOff(Room room) {
+    Future<Void> done = claimer.release(List.of(room.name()), List.of(room.epoch()), List.of(room.head()));
+    releasing.put(room.name(), done);
+    done.onComplete(v -> releasing.remove(room.name(), done));
+    return done;
+  }
+
   /** Loaded rooms plus rooms being loaded: what the global room bound counts (readable from any loop). */
   public int sizeWithLoading() {
     return rooms.size() + loading.size();
@@ -150,7 +213,7 @@ public final class RoomRegistry {
     for (Iterator<Map.Entry<Room, Long>> it = blankSince.entrySet().iterator(); it.hasNext(); ) {
       Map.Entry<Room, Long> e = it.next();
       Room room = e.getKey();
-      boolean current = rooms.get(room.name()) == room && room.blank();
+      boolean current = rooms.get(room.name()) == room && room.blank() && !moving.containsKey(room.name());
       if (current && nowNanos - e.getValue() < BLANK_GRACE_NANOS) {
         break; // every later entry is younger
       }
@@ -174,7 +237,12 @@ public final class RoomRegistry {
    * be dropped by the caller. @return false when that room object was already gone
    */
   public boolean drop(Room room) {
-    return rooms.remove(room.name(), room);
+    Promise<Void> settled = moving.get(room.name());
+    boolean dropped = rooms.remove(room.name(), room);
+    if (dropped && settled != null) {
+      settled.tryFail("room '" + room.name() + "' was dropped while moving");
+    }
+    return dropped;
   }
 
   /** @return how many rooms were evicted */
@@ -182,7 +250,7 @@ public final class RoomRegistry {
     List<Room> evicted = new ArrayList<>();
     for (Iterator<Room> it = rooms.values().iterator(); it.hasNext(); ) {
       Room room = it.next();
-      if (room.evictable(nowNanos, idleNanos)) {
+      if (room.evictable(nowNanos, idleNanos) && !moving.containsKey(room.name())) {
         it.remove();
         evicted.add(room);
       }

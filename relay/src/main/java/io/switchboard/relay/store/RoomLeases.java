@@ -9,6 +9,7 @@ import java.security.SecureRandom;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.function.Predicate;
 
 /**
  * Which node sequences a room: the {@code rooms} row's owner (a process incarnation), its lease, the
@@ -16,7 +17,9 @@ import java.util.List;
  * of all its rooms in one statement, and releases a room when it unloads it cleanly. An epoch
  * changes only when a node takes over a room whose owner stopped without releasing it: seqs past
  * the old owner's durable watermark (recorded with every renewal and at release) may then have
- * been shown to clients and lost.
+ * been shown to clients and lost. In a cluster, a room whose owner left this node's view of the
+ * cluster ({@code departed}) is taken over at once, as if its lease had run out: should that owner
+ * still be alive (a split brain, a frozen process), the new epoch fences its writes.
  */
 public final class RoomLeases {
 
@@ -86,16 +89,26 @@ public final class RoomLeases {
   private final String incarnation;
   private final long leaseMs;
   private final boolean exclusive;
+  private final Predicate<String> departed;
 
   /**
    * @param exclusive true when no other process can use this database (the embedded Postgres: its
    *                  postmaster lock): a room owned by another incarnation is then a crashed one's
    */
   public RoomLeases(Pool pool, String incarnation, long leaseMs, boolean exclusive) {
+    this(pool, incarnation, leaseMs, exclusive, owner -> false);
+  }
+
+  /**
+   * @param departed whether an owner incarnation left the cluster (any thread): its live leases
+   *                 are taken over at once, in a new epoch
+   */
+  public RoomLeases(Pool pool, String incarnation, long leaseMs, boolean exclusive, Predicate<String> departed) {
     this.pool = pool;
     this.incarnation = incarnation;
     this.leaseMs = leaseMs;
     this.exclusive = exclusive;
+    this.departed = departed;
   }
 
   /** A fresh id for this process start: {@code n-} and 12 hex digits. */
@@ -122,11 +135,11 @@ public final class RoomLeases {
     return leaseMs;
   }
 
-  static Decision decide(String owner, boolean leaseLive, String me, boolean exclusive) {
+  static Decision decide(String owner, boolean leaseLive, String me, boolean exclusive, boolean ownerDeparted) {
     if (owner == null || owner.equals(me)) {
       return Decision.KEEP;
     }
-    return leaseLive && !exclusive ? Decision.BUSY : Decision.TAKE_OVER;
+    return leaseLive && !exclusive && !ownerDeparted ? Decision.BUSY : Decision.TAKE_OVER;
   }
 
   /** Claims the room for this node in one transaction (creating its row if it has none). */
@@ -143,7 +156,7 @@ public final class RoomLeases {
           String owner = row.getString(1);
           boolean live = Boolean.TRUE.equals(row.getBoolean(2));
           long durable = row.getLong(3);
-          Decision decision = decide(owner, live, incarnation, exclusive);
+          Decision decision = decide(owner, live, incarnation, exclusive, owner != null && departed.test(owner));
           if (decision == Decision.BUSY) {
             Long remaining = row.getLong(4);
             return Future.succeededFuture(new Busy(remaining == null ? 0 : remaining));

@@ -4,6 +4,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.switchboard.protocol.ErrorCode;
 import io.switchboard.protocol.ProtocolException;
+import io.switchboard.relay.auth.Identity;
+import io.switchboard.relay.session.OutboundQueue;
+import io.switchboard.relay.session.RecordingConnection;
+import io.switchboard.relay.session.Session;
+import io.switchboard.signaling.limit.TokenBucket;
 import io.switchboard.relay.store.RoomLeases.Busy;
 import io.switchboard.relay.store.RoomLeases.Claim;
 import io.switchboard.relay.store.RoomLeases.Claimed;
@@ -108,5 +113,57 @@ class RoomRegistryTest {
     assertThat(registry.drop(room)).isTrue();
     assertThat(registry.drop(room)).isFalse();
     assertThat(registry.get("r")).isNull();
+  }
+
+  @Test
+  void aMovingRoomTakesNoJoinIsNotEvictedAndItsReleaseGoesBeforeTheNextClaim() {
+    answers.add(claimed("e1", 4));
+    Room room = registry.open("mv", nowNanos).result();
+    Future<Void> settled = registry.startMoving(room);
+    assertThat(settled.succeeded()).as("nothing unstored: settled at once").isTrue();
+    assertThat(registry.startMoving(room)).as("one handover at a time").isNull();
+    Future<Room> refused = registry.open("mv", nowNanos);
+    assertThat(refused.failed()).isTrue();
+    assertThat(((ProtocolException) refused.cause()).code()).isEqualTo(ErrorCode.ROOM_MOVED);
+    nowNanos += TimeUnit.HOURS.toNanos(1);
+    assertThat(registry.evictIdle(nowNanos, 1)).as("a moving room is the handover's to unload").isZero();
+    assertThat(registry.evictBlank(nowNanos)).isZero();
+    assertThat(registry.get("mv")).isSameAs(room);
+
+    registry.handOff(room);
+    assertThat(log).containsExactly("claim mv", "release [mv] [e1] [4]");
+    registry.drop(room);
+    registry.stopMoving("mv");
+    answers.add(claimed("e1", 4));
+    Future<Room> again = registry.open("mv", nowNanos);
+    assertThat(again.isComplete()).as("the claim waits for the release").isFalse();
+    release.complete();
+    assertThat(again.result().epoch()).isEqualTo("e1");
+    assertThat(log).containsExactly("claim mv", "release [mv] [e1] [4]", "claim mv");
+  }
+
+  @Test
+  void aMovingRoomSettlesWhenItsLastMessageIsStoredAndFailsWhenDropped() {
+    answers.add(claimed("e1", 0));
+    Room room = registry.open("gone", nowNanos).result();
+    Session alice = new Session("alice", new RecordingConnection(), new OutboundQueue(1 << 20),
+        new TokenBucket(100, 100, 0), 5, 0);
+    alice.identity(Identity.guest("alice", "t", Long.MAX_VALUE));
+    Room.Unstored pending = room.sequence(alice, 1L, "c1", "b", 0);
+    Future<Void> waiting = registry.startMoving(room);
+    assertThat(waiting.isComplete()).as("a message is unstored").isFalse();
+    registry.settled(room);
+    assertThat(waiting.isComplete()).isFalse();
+    room.stored(pending, 1);
+    registry.settled(room);
+    assertThat(waiting.succeeded()).as("every sequenced message stored").isTrue();
+    registry.stopMoving("gone");
+    room.sequence(alice, 2L, "c2", "b", 0);
+    Future<Void> settled = registry.startMoving(room);
+    assertThat(settled.isComplete()).as("a message is unstored").isFalse();
+    assertThat(registry.drop(room)).isTrue();
+    assertThat(settled.failed()).isTrue();
+    registry.stopMoving("gone");
+    assertThat(registry.moving("gone")).isFalse();
   }
 }

@@ -55,11 +55,13 @@ class RoomLeasesTest {
 
   @Test
   void decisions() {
-    assertThat(RoomLeases.decide(null, false, "me", false)).isEqualTo(Decision.KEEP);
-    assertThat(RoomLeases.decide("me", true, "me", false)).isEqualTo(Decision.KEEP);
-    assertThat(RoomLeases.decide("other", true, "me", false)).isEqualTo(Decision.BUSY);
-    assertThat(RoomLeases.decide("other", false, "me", false)).isEqualTo(Decision.TAKE_OVER);
-    assertThat(RoomLeases.decide("other", true, "me", true)).as("exclusive: the owner is dead").isEqualTo(Decision.TAKE_OVER);
+    assertThat(RoomLeases.decide(null, false, "me", false, false)).isEqualTo(Decision.KEEP);
+    assertThat(RoomLeases.decide("me", true, "me", false, false)).isEqualTo(Decision.KEEP);
+    assertThat(RoomLeases.decide("other", true, "me", false, false)).isEqualTo(Decision.BUSY);
+    assertThat(RoomLeases.decide("other", false, "me", false, false)).isEqualTo(Decision.TAKE_OVER);
+    assertThat(RoomLeases.decide("other", true, "me", true, false)).as("exclusive: the owner is dead").isEqualTo(Decision.TAKE_OVER);
+    assertThat(RoomLeases.decide("other", true, "me", false, true)).as("departed: taken at once").isEqualTo(Decision.TAKE_OVER);
+    assertThat(RoomLeases.decide("me", true, "me", false, true)).isEqualTo(Decision.KEEP);
     assertThat(RoomLeases.newIncarnation()).matches("n-[0-9a-f]{12}");
     assertThat(RoomLeases.newEpoch()).matches("[a-z0-9]{8}");
   }
@@ -144,6 +146,29 @@ class RoomLeasesTest {
     assertThat(count(db.pool(), "SELECT durable_seq FROM rooms WHERE name = 'lapsed'")).isEqualTo(5);
     assertThat(b.renew(List.of("lapsed"), List.of(taken.epoch()), List.of(7L)).await()).isEqualTo(1);
     assertThat(count(db.pool(), "SELECT durable_seq FROM rooms WHERE name = 'lapsed'")).isEqualTo(7);
+  }
+
+  @Test
+  void aLiveLeaseOfADepartedOwnerIsTakenOverAtOnceInANewEpochAndALiveOnesIsNot() {
+    RoomLeases gone = node("n-gone7", false);
+    RoomLeases alive = node("n-alive7", false);
+    Claimed first = claimed(gone, "departed-room");
+    Claimed kept = claimed(alive, "live-room");
+    exec("INSERT INTO messages VALUES ('departed-room', 1, 'u', 'c1', 'b', now())");
+    exec("UPDATE rooms SET durable_seq = 1 WHERE name = 'departed-room'");
+    // this node's view: n-gone7 left the cluster, n-alive7 is a member; both leases run for a minute
+    RoomLeases survivor = new RoomLeases(db.pool(), "n-s7", LEASE_MS, false, "n-gone7"::equals);
+    Claimed taken = claimed(survivor, "departed-room");
+    assertThat(taken.epoch()).as("an unclean takeover: a new epoch").isNotEqualTo(first.epoch());
+    assertThat(taken.head()).isEqualTo(1);
+    assertThat(taken.epochs()).containsExactly(new Epoch(first.epoch(), 0), new Epoch(taken.epoch(), 1));
+    assertThat(count(db.pool(), "SELECT count(*) FROM rooms WHERE name = 'departed-room' AND owner = 'n-s7'")).isEqualTo(1);
+    Claim busy = survivor.claim("live-room").await();
+    assertThat(busy).as("a member's live lease is respected").isInstanceOf(Busy.class);
+    assertThat(count(db.pool(), "SELECT count(*) FROM rooms WHERE name = 'live-room' AND owner = 'n-alive7'"
+        + " AND epoch = '" + kept.epoch() + "'")).isEqualTo(1);
+    // the departed owner, still running somewhere, can no longer renew what it lost
+    assertThat(gone.renew(List.of("departed-room"), List.of(first.epoch()), List.of(5L)).await()).isZero();
   }
 
   @Test
