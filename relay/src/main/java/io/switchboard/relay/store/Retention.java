@@ -63,7 +63,8 @@ public final class Retention {
   private final AtomicLong bytes = new AtomicLong(-1);
   private final Counter pruned;
   private long rowBudget = Long.MAX_VALUE;
-  private boolean running;
+  /** The round running now, null between rounds; guarded by {@code this} (tests call from their own thread). */
+  private Future<Long> inFlight;
   private boolean warnedStuck;
 
   Retention(Vertx vertx, Pool pool, StoreOptions options, int keepPerRoom, MeterRegistry registry) {
@@ -85,21 +86,40 @@ public final class Retention {
     return bytes.get();
   }
 
-  /** One round: sample the size, then prune what the settings ask; a round still running is not doubled. */
+  /**
+   * One round: sample the size, then prune what the settings ask. Called while a round runs, it
+   * runs one more after it (that round may have read the database before the caller changed it).
+   */
   public Future<Long> tick() {
-    if (running) {
-      return Future.succeededFuture(0L);
+    synchronized (this) {
+      if (inFlight != null) {
+        return inFlight.transform(ar -> tick());
+      }
+      Future<Long> round = pool.query(SIZE).execute()
+          .map(rows -> rows.iterator().next().getLong(0))
+          .compose(size -> {
+            bytes.set(size);
+            return prune(size);
+          })
+          .onFailure(err -> log.warn("retention round failed, next in {} s: {}", INTERVAL_MS / 1000,
+              Database.explainPooler(err)));
+      inFlight = round.andThen(done -> {
+        synchronized (this) {
+          inFlight = null;
+        }
+      });
+      return inFlight;
     }
-    running = true;
-    return pool.query(SIZE).execute()
-        .map(rows -> rows.iterator().next().getLong(0))
-        .compose(size -> {
-          bytes.set(size);
-          return prune(size);
-        })
-        .onFailure(err -> log.warn("retention round failed, next in {} s: {}", INTERVAL_MS / 1000,
-            Database.explainPooler(err)))
-        .andThen(done -> running = false);
+  }
+
+  /** The timer's round: skipped while one still runs, never queued behind it. */
+  private void scheduledTick() {
+    synchronized (this) {
+      if (inFlight != null) {
+        return;
+      }
+    }
+    tick();
   }
 
   private Future<Long> prune(long size) {
@@ -151,7 +171,7 @@ public final class Retention {
 
   /** Starts the periodic rounds (the first at once); the returned timer id is for {@code cancelTimer}. */
   long start() {
-    vertx.runOnContext(v -> tick());
-    return vertx.setPeriodic(INTERVAL_MS, id -> tick());
+    vertx.runOnContext(v -> scheduledTick());
+    return vertx.setPeriodic(INTERVAL_MS, id -> scheduledTick());
   }
 }
