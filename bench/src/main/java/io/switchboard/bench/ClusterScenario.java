@@ -104,6 +104,11 @@ final class ClusterScenario {
       result.put("cluster", many);
       violations += many.getLong("violations", 0L);
       invalid |= many.getBoolean("invalid", false);
+      for (JsonObject phase : List.of(result.getJsonObject("oneNode", new JsonObject()), many)) {
+        if (phase.containsKey("invalidReason")) {
+          result.put("invalidReason", phase.getString("invalidReason"));
+        }
+      }
       result.put("violations", violations).put("invalid", invalid)
           .put("params", new JsonObject().put("nodes", o.i("nodes")).put("clients", o.i("clients"))
               .put("roomSize", o.i("room-size")).put("rate", o.d("rate")).put("durationS", o.i("duration"))
