@@ -482,6 +482,12 @@ final class ChaosClient {
           ws.close(); // retryable: resume again
         }
       });
+    } else if ("room_moved".equals(code) && ws != null) {
+      // The room's sequencer moved to another relay of a cluster. The SDK rejoins on the same
+      // connection; this client resumes on a fresh one (asking its route again), which also gets
+      // the replay and divergedAfter of a resume: slower, never wrong.
+      failed = true;
+      ws.close();
     }
     // storage_unavailable, rate_limited: the send stays in the outbox and goes again later
   }
