@@ -312,6 +312,7 @@ final class ClusterScenario {
       sleepUntil(windowFrom);
       long[] cpuFrom = new long[n];
       long[] cpuTo = new long[n];
+      java.util.Arrays.fill(cpuTo, -1); // a node that died unexpectedly has no end reading
       for (int i = 0; i < n; i++) {
         cpuFrom[i] = ServerSampler.readCpuTicks(nodes.get(i).pid());
       }
