@@ -53,7 +53,9 @@ import org.slf4j.LoggerFactory;
 final class ClusterScenario {
   private static final Logger LOG = LoggerFactory.getLogger(ClusterScenario.class);
   private static final long CLUSTER_FORM_TIMEOUT_MS = 120_000;
-  private static final long JOIN_WAIT_MS = 20_000;
+  /** Bounds the wait for every client to be in its room before sending starts (joins can be slow under load). */
+  private static final long JOIN_WAIT_MS = 60_000;
+  private static final long JOIN_STALL_MS = 15_000;
   private static final long NANOS_MAX = 120_000_000_000L;
 
   private final Options o;
@@ -292,9 +294,21 @@ final class ClusterScenario {
         all.add(c);
         c.start(periodMs, Bench.clientRandom(seed, i).nextInt((int) periodMs));
       }
+      // until all are in, at most JOIN_WAIT_MS, and no longer than JOIN_STALL_MS without one more
+      // (clients a relay cannot take, e.g. --spread clients without forwarding, never will be)
       long joinBy = System.nanoTime() + JOIN_WAIT_MS * 1_000_000;
+      long stallBy = System.nanoTime() + JOIN_STALL_MS * 1_000_000;
       int notJoined = clients;
-      while (System.nanoTime() < joinBy && (notJoined = ChaosScenario.progress(all)[1]) > 0) {
+      while (System.nanoTime() < joinBy && System.nanoTime() < stallBy) {
+        int now = ChaosScenario.progress(all)[1];
+        if (now == 0) {
+          notJoined = 0;
+          break;
+        }
+        if (now < notJoined) {
+          stallBy = System.nanoTime() + JOIN_STALL_MS * 1_000_000;
+        }
+        notJoined = now;
         Thread.sleep(50);
       }
       event((clients - notJoined) + " of " + clients + " clients in their rooms");
