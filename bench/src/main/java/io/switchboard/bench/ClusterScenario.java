@@ -30,8 +30,6 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicLongArray;
-import java.util.concurrent.atomic.LongAdder;
-import org.HdrHistogram.ConcurrentHistogram;
 import org.HdrHistogram.Histogram;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,7 +54,6 @@ final class ClusterScenario {
   /** Bounds the wait for every client to be in its room before sending starts (joins can be slow under load). */
   private static final long JOIN_WAIT_MS = 60_000;
   private static final long JOIN_STALL_MS = 15_000;
-  private static final long NANOS_MAX = 120_000_000_000L;
 
   private final Options o;
   private final long seed;
@@ -127,7 +124,7 @@ final class ClusterScenario {
   }
 
   /** One run: n nodes started, clients spread, the window measured, the nodes stopped. */
-  private final class Phase implements ChaosClient.Probe {
+  private final class Phase {
     final Vertx vertx;
     final RelayProcess db;
     final String databaseUrl;
@@ -140,18 +137,10 @@ final class ClusterScenario {
     final InvariantChecker checker = new InvariantChecker();
     final ChaosClient.Totals totals = new ChaosClient.Totals();
     final JsonArray events = new JsonArray();
-    // cid -> {send nanos, sender's port}
-    final ConcurrentHashMap<String, long[]> sends = new ConcurrentHashMap<>();
-    final Histogram same = new ConcurrentHistogram(NANOS_MAX, 3);
-    final Histogram cross = new ConcurrentHistogram(NANOS_MAX, 3);
-    final Histogram all = new ConcurrentHistogram(NANOS_MAX, 3);
-    final Histogram afterKill = new ConcurrentHistogram(NANOS_MAX, 3);
-    final Histogram catchUp = new ConcurrentHistogram(NANOS_MAX, 3);
-    final LongAdder sentInWindow = new LongAdder();
-    final AtomicLong killNanos = new AtomicLong();
+    final ClusterLatency lat = new ClusterLatency();
     volatile int killedPort = -1;
-    volatile long windowFrom = Long.MAX_VALUE;
-    volatile long windowTo = Long.MAX_VALUE;
+    long windowFrom;
+    long windowTo;
     long t0;
     WebSocketClient ws;
     io.vertx.core.http.HttpClient admin;
@@ -290,7 +279,7 @@ final class ClusterScenario {
         ChaosClient.Route route = byRoom
             ? new OwnerRoute(room, nodeById.get(owners.get(room)).port, i)
             : new HomeRoute(i % n);
-        ChaosClient c = new ChaosClient(i, vertx, ws, route, this, List.of(room), checker, totals, text);
+        ChaosClient c = new ChaosClient(i, vertx, ws, route, lat, List.of(room), checker, totals, text);
         all.add(c);
         c.start(periodMs, Bench.clientRandom(seed, i).nextInt((int) periodMs));
       }
@@ -318,6 +307,7 @@ final class ClusterScenario {
       long sendFrom = System.nanoTime();
       windowFrom = sendFrom + o.i("warmup") * 1_000_000_000L;
       windowTo = windowFrom + o.i("duration") * 1_000_000_000L;
+      lat.window(windowFrom, windowTo);
       event("sending (warm-up " + o.i("warmup") + " s)");
       AtomicLongArray maxRssKb = new AtomicLongArray(n);
       Thread rss = new Thread(() -> sampleRss(maxRssKb), "cluster-rss");
@@ -355,7 +345,8 @@ final class ClusterScenario {
       JsonObject verdict = checker.verdict(Integer.MAX_VALUE); // RSS is reported per node, not judged here
       r.put("violations", verdict.getLong("violations")).put("invariants", verdict);
       if (kill != null) {
-        kill.put("caughtUpMs", latency(catchUp)).put("notCaughtUp", kill.getInteger("clients") - catchUp.getTotalCount());
+        kill.put("caughtUpMs", latency(lat.catchUp))
+            .put("notCaughtUp", kill.getInteger("clients") - lat.catchUp.getTotalCount());
         r.put("killOwner", kill);
       }
       r.put("rooms", rooms.size()).put("roomsPerNode", new JsonObject(new LinkedHashMap<>(roomsPerNode)));
@@ -363,12 +354,12 @@ final class ClusterScenario {
           .put("note", "send -> live delivery of messages sent in the measured window"
               + (killOwner ? " and delivered before the kill; afterKill: the rest (resume replays included)" : "")
               + "; cross = sender and receiver on different relays")
-          .put("all", latency(this.all)).put("sameNode", latency(same)).put("crossNode", latency(cross))
-          .put("afterKill", latency(afterKill))
-          .put("cdfAll", Charts.cdf(this.all)).put("cdfSame", Charts.cdf(same)).put("cdfCross", Charts.cdf(cross)));
+          .put("all", latency(lat.all)).put("sameNode", latency(lat.same)).put("crossNode", latency(lat.cross))
+          .put("afterKill", latency(lat.afterKill))
+          .put("cdfAll", Charts.cdf(lat.all)).put("cdfSame", Charts.cdf(lat.same)).put("cdfCross", Charts.cdf(lat.cross)));
       double measuredS = kill != null ? kill.getDouble("atSeconds") : o.i("duration"); // steady part only
-      r.put("deliveriesPerSecond", Math.round(this.all.getTotalCount() / measuredS * 10) / 10.0)
-          .put("sentInWindow", sentInWindow.sum())
+      r.put("deliveriesPerSecond", Math.round(lat.all.getTotalCount() / measuredS * 10) / 10.0)
+          .put("sentInWindow", lat.sentInWindow.sum())
           .put("messages", totals.json())
           .put("roomUnavailable", totals.errors.getOrDefault("room_unavailable", new AtomicLong()).get());
       JsonArray perNode = new JsonArray();
@@ -414,7 +405,7 @@ final class ClusterScenario {
       int index = nodes.indexOf(victim);
       cpuTo[index] = ServerSampler.readCpuTicks(victim.pid());
       long at = System.nanoTime();
-      killNanos.set(at);
+      lat.killedAt(at);
       killedPort = victim.port;
       onVictim.forEach(c -> c.markKill(at));
       victim.kill();
@@ -515,37 +506,6 @@ final class ClusterScenario {
         }
       }
       r.put("invalid", died).put("serverLogWarnings", warnings);
-    }
-
-    // ---- probe: on the clients' contexts ----
-
-    @Override
-    public void sent(String cid, int port, long nanos) {
-      sends.put(cid, new long[] {nanos, port});
-      if (nanos >= windowFrom && nanos < windowTo) {
-        sentInWindow.increment();
-      }
-    }
-
-    @Override
-    public void delivered(String cid, int port, long nanos) {
-      long[] s = cid == null ? null : sends.get(cid);
-      if (s == null || s[0] < windowFrom || s[0] >= windowTo) {
-        return;
-      }
-      long d = Math.min(NANOS_MAX, Math.max(0, nanos - s[0]));
-      long k = killNanos.get();
-      if (k != 0 && nanos >= k) {
-        afterKill.recordValue(d);
-        return;
-      }
-      all.recordValue(d);
-      (s[1] == port ? same : cross).recordValue(d);
-    }
-
-    @Override
-    public void caughtUp(int idx, long nanos) {
-      catchUp.recordValue(Math.min(NANOS_MAX, nanos));
     }
 
     // ---- routes ----
