@@ -478,15 +478,13 @@ final class ChaosClient {
     if ("room_unavailable".equals(code) && ws != null) {
       vertx.setTimer(500, t -> {
         if (ws != null) {
-          failed = true;
-          ws.close(); // retryable: resume again
+          ws.close(); // retryable: resume again (the close counts as a failure for the route)
         }
       });
     } else if ("room_moved".equals(code) && ws != null) {
       // The room's sequencer moved to another relay of a cluster. The SDK rejoins on the same
       // connection; this client resumes on a fresh one (asking its route again), which also gets
       // the replay and divergedAfter of a resume: slower, never wrong.
-      failed = true;
       ws.close();
     }
     // storage_unavailable, rate_limited: the send stays in the outbox and goes again later
