@@ -5,6 +5,7 @@
 #   bench/run.sh chat                       # 100 users, rooms of 10, 1 msg/s, 60 s (+5 s warm-up)
 #   bench/run.sh idle --connections 10000
 #   bench/run.sh compare                    # chat + idle vs Socket.IO, signaling vs PeerJS
+#   bench/run.sh cluster --nodes 3          # 1 relay vs 3 clustered on one Postgres (--kill-owner: failover)
 #   bench/run.sh --help                     # every scenario and option
 #
 # The Java driver (bench/target/switchboard-bench.jar, its own JVM) starts the relay jar itself on

@@ -81,6 +81,7 @@ public final class Bench {
         }
       }
       case "chaos" -> ChaosScenario.validate(o);
+      case "cluster" -> ClusterScenario.validate(o);
       case "idle" -> o.require(o.i("connections") >= 1 && o.i("steps") >= 1, "need --connections >= 1, --steps >= 1");
       case "signaling" -> {
         o.require(o.i("pairs") >= 1 && o.i("rounds") >= 1 && o.i("candidates") >= 0 && o.i("warmup-rounds") >= 0
@@ -111,6 +112,7 @@ public final class Bench {
       case "history" -> HistoryScenario.run(o);
       case "outage" -> OutageScenario.run(o);
       case "chaos" -> ChaosScenario.run(o);
+      case "cluster" -> ClusterScenario.run(o);
       case "compare" -> compare(o);
       default -> throw new Options.UsageError(Options.usage(null));
     };

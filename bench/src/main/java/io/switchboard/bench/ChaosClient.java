@@ -2,6 +2,7 @@ package io.switchboard.bench;
 
 import io.switchboard.bench.InvariantChecker.Msg;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.WebSocket;
 import io.vertx.core.http.WebSocketClient;
@@ -25,9 +26,38 @@ import java.util.concurrent.atomic.AtomicLong;
  * (drops what it holds past that point), fills a replay gap with {@code history}, and keeps an
  * outbox of sends not yet acked {@code stored:true}, re-sent with {@code resend:true} after each
  * (re)join and while unanswered, paced under the relay's rate limit. Everything it sees goes to the {@link InvariantChecker}. All state
- * is confined to one Vert.x context.
+ * is confined to one Vert.x context. A {@link Route} picks the relay before every connect (the
+ * cluster scenario moves a client to another node when its node dies); a {@link Probe} sees every
+ * send and live delivery with the port they went through (the cluster scenario's latencies).
  */
 final class ChaosClient {
+  /** Which relay port the client connects to next. */
+  interface Route {
+    /**
+     * @param lastPort the port of the last attempt, or -1 before the first
+     * @param failed the last attempt failed: it did not connect, the socket dropped, or a room was unavailable
+     */
+    Future<Integer> port(int lastPort, boolean failed);
+
+    static Route fixed(int port) {
+      return (last, failed) -> Future.succeededFuture(port);
+    }
+  }
+
+  /** Observes a client's traffic, on its context. */
+  interface Probe {
+    Probe NONE = new Probe() { };
+
+    /** A send (not a re-send) left through {@code port}. */
+    default void sent(String cid, int port, long nanos) { }
+
+    /** A message arrived live ({@code msg} frame, first time) through {@code port}. */
+    default void delivered(String cid, int port, long nanos) { }
+
+    /** Caught up after {@link #markKill}: see there. */
+    default void caughtUp(int idx, long nanos) { }
+  }
+
   private static final long RESEND_AFTER_MS = 3000;
   private static final long MAX_RESEND_AFTER_MS = 30_000;
   /** Re-sends go out at most 8 per 250 ms (32/s): with the live sends under the relay's 50 frames/s. */
@@ -92,7 +122,14 @@ final class ChaosClient {
   private final int idx;
   private final Vertx vertx;
   private final WebSocketClient client;
-  private final int port;
+  private final Route route;
+  private final Probe probe;
+  private int port = -1;
+  private boolean failed;
+  /** Since {@link #markKill}: when it happened (0: not waiting), its unacked sends then, a welcome since. */
+  private long killNanos;
+  private java.util.Set<String> pendingAtKill = java.util.Set.of();
+  private boolean welcomedSinceKill;
   private final List<String> rooms;
   private final InvariantChecker checker;
   private final Totals totals;
@@ -114,10 +151,16 @@ final class ChaosClient {
 
   ChaosClient(int idx, Vertx vertx, WebSocketClient client, int port, List<String> rooms, InvariantChecker checker,
       Totals totals, ChatText text) {
+    this(idx, vertx, client, Route.fixed(port), Probe.NONE, rooms, checker, totals, text);
+  }
+
+  ChaosClient(int idx, Vertx vertx, WebSocketClient client, Route route, Probe probe, List<String> rooms,
+      InvariantChecker checker, Totals totals, ChatText text) {
     this.idx = idx;
     this.vertx = vertx;
     this.client = client;
-    this.port = port;
+    this.route = route;
+    this.probe = probe;
     this.rooms = rooms;
     this.checker = checker;
     this.totals = totals;
@@ -146,6 +189,36 @@ final class ChaosClient {
         welcomed && allJoined() && state.values().stream().allMatch(s -> s.gapLow < 0)));
   }
 
+  /** The port it is connected (or connecting) to, or -1. */
+  void port(java.util.function.IntConsumer to) {
+    ctx.runOnContext(v -> to.accept(port));
+  }
+
+  /**
+   * Its node was just killed: from now on, wait until it is caught up (welcomed again, every room
+   * rejoined, any replay gap filled from history, every send unacked at the kill acked stored:true),
+   * then tell the probe how long that took.
+   */
+  void markKill(long nanos) {
+    ctx.runOnContext(v -> {
+      killNanos = nanos;
+      welcomedSinceKill = false;
+      pendingAtKill = new java.util.HashSet<>(outbox.keySet());
+    });
+  }
+
+  private void checkCaughtUp() {
+    if (killNanos == 0 || !welcomedSinceKill || !allJoined()
+        || state.values().stream().anyMatch(s -> s.gapLow >= 0)) {
+      return;
+    }
+    pendingAtKill.removeIf(cid -> !outbox.containsKey(cid));
+    if (pendingAtKill.isEmpty()) {
+      probe.caughtUp(idx, System.nanoTime() - killNanos);
+      killNanos = 0;
+    }
+  }
+
   /** Stops reconnecting, closes the socket and hands the final views to the checker. */
   void finish(Runnable done) {
     ctx.runOnContext(v -> {
@@ -168,6 +241,19 @@ final class ChaosClient {
       return;
     }
     totals.connects.incrementAndGet();
+    boolean moveOn = failed;
+    failed = true; // until a welcome says otherwise
+    route.port(port, moveOn).onComplete(ar -> ctx.runOnContext(v -> {
+      if (ar.failed()) {
+        reconnectLater();
+      } else {
+        port = ar.result();
+        connectTo(port);
+      }
+    }));
+  }
+
+  private void connectTo(int port) {
     client.connect(new WebSocketConnectOptions().setHost("127.0.0.1").setPort(port).setURI("/ws"))
         .onSuccess(socket -> {
           ws = socket;
@@ -186,6 +272,7 @@ final class ChaosClient {
       return;
     }
     ws = null;
+    failed = true;
     welcomed = false;
     if (joinDeadlineTimer >= 0) {
       vertx.cancelTimer(joinDeadlineTimer);
@@ -243,6 +330,8 @@ final class ChaosClient {
 
   private void onWelcome(JsonObject f) {
     welcomed = true;
+    failed = false;
+    welcomedSinceKill = killNanos != 0;
     attempt = 0;
     user = f.getString("user");
     token = f.getString("token", token);
@@ -304,6 +393,7 @@ final class ChaosClient {
     if (allJoined()) {
       flushOutbox();
     }
+    checkCaughtUp();
   }
 
   private void history(String room, long before) {
@@ -335,6 +425,7 @@ final class ChaosClient {
     } else {
       s.gapLow = -1;
     }
+    checkCaughtUp();
   }
 
   private void onMsg(JsonObject f) {
@@ -347,8 +438,8 @@ final class ChaosClient {
       return;
     }
     checker.saw("client " + idx, room, s.epoch, seq, msg);
-    if (s.viewFrom != null && seq > s.viewFrom) {
-      s.view.putIfAbsent(seq, msg);
+    if (s.viewFrom != null && seq > s.viewFrom && s.view.putIfAbsent(seq, msg) == null) {
+      probe.delivered(msg.cid(), port, System.nanoTime());
     }
   }
 
@@ -374,6 +465,7 @@ final class ChaosClient {
       totals.ackedStored.incrementAndGet();
       checker.ackedStored(user, room, cid, seq);
       outbox.remove(cid);
+      checkCaughtUp();
     } else {
       totals.ackedUnstored.incrementAndGet();
       outbox.computeIfPresent(cid, (k, p) -> new Pending(p.room(), p.body(), p.sentAtMs(), true, p.tries()));
@@ -386,9 +478,14 @@ final class ChaosClient {
     if ("room_unavailable".equals(code) && ws != null) {
       vertx.setTimer(500, t -> {
         if (ws != null) {
-          ws.close(); // retryable: resume again
+          ws.close(); // retryable: resume again (the close counts as a failure for the route)
         }
       });
+    } else if ("room_moved".equals(code) && ws != null) {
+      // The room's sequencer moved to another relay of a cluster. The SDK rejoins on the same
+      // connection; this client resumes on a fresh one (asking its route again), which also gets
+      // the replay and divergedAfter of a resume: slower, never wrong.
+      ws.close();
     }
     // storage_unavailable, rate_limited: the send stays in the outbox and goes again later
   }
@@ -403,6 +500,7 @@ final class ChaosClient {
     bodies.put(cid, body);
     outbox.put(cid, new Pending(room, body, System.currentTimeMillis(), false, 0));
     totals.sent.incrementAndGet();
+    probe.sent(cid, port, System.nanoTime());
     send(new JsonObject().put("t", "send").put("id", cid).put("room", room).put("cid", cid).put("body", body));
   }
 

@@ -470,7 +470,7 @@ final class ChaosScenario {
   }
 
   /** Sends not yet acked stored:true, and clients not (yet) in every room, asked of each client on its own context. */
-  private static int[] progress(List<ChaosClient> all) throws InterruptedException {
+  static int[] progress(List<ChaosClient> all) throws InterruptedException {
     AtomicInteger sum = new AtomicInteger();
     AtomicInteger away = new AtomicInteger();
     CountDownLatch l = new CountDownLatch(all.size());

@@ -27,7 +27,8 @@ final class Options {
   private static final Map<String, List<String>> CHOICES = Map.of(
       "dialect", List.of("switchboard", "socketio"),
       "outage-mode", List.of("restart", "freeze"),
-      "relay-compression", List.of("", "off", "deflate", "deflate-no-context"));
+      "relay-compression", List.of("", "off", "deflate", "deflate-no-context"),
+      "spread", List.of("rooms", "clients"));
   private static final String OFFER_HELP = "offer permessage-deflate as Chromium does"
       + " ('permessage-deflate; client_max_window_bits'); false = no offer (what a non-browser client may do)";
   private static final String RELAY_COMPRESSION_HELP = "the relay's compression setting (SWITCHBOARD_COMPRESSION):"
@@ -106,6 +107,23 @@ final class Options {
             + " storm:N; 'default' = " + FaultScript.DEFAULT + "; 'none'"),
         integer("rss-limit-mb", "512", "the relay's RSS bound (VmRSS, sampled every second)"),
         integer("page-every", "5", "seconds between history page probes over HTTP"));
+    scenario("cluster", "the chat workload on 1 relay, then on N relays clustered on 127.0.0.1 over one shared Postgres:"
+        + " same-node vs cross-node latency, per-node CPU/RSS; --kill-owner: failover catch-up and invariants",
+        integer("nodes", "3", "relays in the cluster (each its own JVM; Hazelcast and the event bus on 127.0.0.1)"),
+        integer("clients", "60", "chat clients, one WebSocket each, resuming like the SDK"),
+        integer("room-size", "6", "clients per room (each client in one room)"),
+        num("rate", "2", "messages per second per client"),
+        integer("duration", "30", "measured seconds"),
+        integer("warmup", "15", "seconds of traffic before measuring"),
+        integer("drain", "20", "seconds to wait afterwards for every outbox to empty"),
+        choice("spread", "rooms", "rooms: every client of a room on its owner (POST /cluster/owners) | clients: client i"
+            + " on node i mod N, so rooms span nodes (cross-node: needs forwarding between relays)"),
+        bool("baseline", "true", "run the same workload on 1 node first, side by side in the result"),
+        bool("kill-owner", "false", "kill -9 the node owning the most rooms mid-window: catch-up time of its clients"
+            + " (p50/max) and the invariant checker"),
+        integer("kill-at", "0", "seconds into the measured window for --kill-owner; 0 = half of --duration"),
+        integer("lease-ms", "0", "SWITCHBOARD_STORE_LEASE_MS for the nodes (a dead owner's rooms wait for it); 0 = the"
+            + " relay's default 15000"));
     scenario("compare", "chat and idle against Socket.IO, signaling against PeerJS, in one run",
         integer("users", "100", "chat users"),
         integer("room-size", "10", "chat room size"),

@@ -32,6 +32,7 @@ final class Report {
         targets(sb, r.getJsonObject("targets"));
       }
       case "chaos" -> block(sb, ChaosScenario.summary(r));
+      case "cluster" -> block(sb, ClusterScenario.summary(r));
       case "compare" -> {
         sb.append("## chat\n\n");
         chatSection(sb, r.getJsonObject("chat"));
@@ -139,6 +140,12 @@ final class Report {
         Path p = dir.resolve(base + "-latency-cdf.png");
         Charts.latencyCdf(p, "history: first page (" + r.getJsonObject("params").getInteger("page") + ") load latency",
             HistoryScenario.cdfs(r));
+        out.add(p);
+      }
+      case "cluster" -> {
+        Path p = dir.resolve(base + "-latency-cdf.png");
+        Charts.latencyCdf(p, "send -> deliver: 1 node vs the cluster's same-node and cross-node deliveries",
+            ClusterScenario.cdfs(r));
         out.add(p);
       }
       case "compare" -> {

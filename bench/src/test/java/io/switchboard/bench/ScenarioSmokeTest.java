@@ -166,6 +166,46 @@ class ScenarioSmokeTest {
     assertThat(r.getLong("duplicated")).isZero();
   }
 
+  /**
+   * Two clustered relays on one Postgres, every client of a room on its owner, the owner of the
+   * most rooms killed with SIGKILL after 1 s of the window: the cluster forms, deliveries and their
+   * latency are counted, each node's CPU and RSS read, every client of the dead node is timed until
+   * it is caught up on the other one, and the checker finds every view equal to the database.
+   */
+  @Test
+  @Timeout(120)
+  void clusterFormsReportsPerNodeFiguresAndCatchesUpAfterTheOwnerIsKilled() throws Exception {
+    JsonObject r = run("cluster", "--nodes", "2", "--clients", "8", "--room-size", "4", "--rate", "4",
+        "--duration", "3", "--warmup", "1", "--drain", "15", "--baseline", "false", "--kill-owner", "true",
+        "--kill-at", "1", "--lease-ms", "1000",
+        // as the relay tests start child relays: less JIT and GC work while three JVMs start on two cores
+        "--server-java-opts", "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC").result();
+    String summary = ClusterScenario.summary(r);
+    JsonObject c = r.getJsonObject("cluster");
+    assertThat(c.getInteger("nodes")).isEqualTo(2);
+    assertThat(c.getDouble("clusterFormedSeconds")).as(summary).isPositive();
+    assertThat(c.getInteger("clientsNotJoinedAtStart")).as(summary).isZero();
+    JsonObject same = c.getJsonObject("latencyMs").getJsonObject("sameNode");
+    assertThat(same.getLong("count")).as(summary).isPositive();
+    assertThat(same.getDouble("p50")).as(summary).isPositive();
+    assertThat(c.getJsonObject("latencyMs").getJsonObject("crossNode").getLong("count")).as("rooms spread by owner")
+        .isZero();
+    assertThat(c.getDouble("deliveriesPerSecond")).isPositive();
+    assertThat(c.getJsonArray("perNode")).hasSize(2);
+    c.getJsonArray("perNode").forEach(n -> {
+      JsonObject node = (JsonObject) n;
+      assertThat(node.getLong("maxRssMb")).as(node.encode()).isPositive();
+      assertThat(node.getDouble("cpuSecondsMeasured")).as(node.encode()).isPositive();
+    });
+    JsonObject kill = c.getJsonObject("killOwner");
+    assertThat(kill.getInteger("clients")).as(summary).isPositive();
+    assertThat(kill.getJsonObject("caughtUpMs").getLong("count")).as(summary).isEqualTo((long) kill.getInteger("clients"));
+    assertThat(kill.getJsonObject("caughtUpMs").getDouble("max")).as(summary).isPositive();
+    assertThat(c.getJsonObject("invariants").getJsonObject("checked").getLong("clientViews")).isEqualTo(8);
+    assertThat(c.getJsonObject("invariants").getJsonObject("checked").getLong("dbRows")).as(summary).isGreaterThan(20);
+    assertThat(r.getLong("violations")).as(summary).isZero();
+  }
+
   @Test
   void aCompetitorThatCannotStartIsReportedAndTheRunGoesOn() throws Exception {
     Path empty = Files.createTempDirectory("no-competitors");
@@ -191,6 +231,9 @@ class ScenarioSmokeTest {
     assertThat(Bench.run(new String[] {"idle", "--rate", "1"})).isEqualTo(2);
     assertThat(Bench.run(new String[] {"outage", "--outage-mode", "flood"})).isEqualTo(2);
     assertThat(Bench.run(new String[] {"outage", "--outage-at", "30"})).isEqualTo(2);
+    assertThat(Bench.run(new String[] {"cluster", "--spread", "everywhere"})).isEqualTo(2);
+    assertThat(Bench.run(new String[] {"cluster", "--nodes", "1", "--kill-owner", "true"})).isEqualTo(2);
+    assertThat(Bench.run(new String[] {"cluster", "--kill-owner", "true", "--duration", "5", "--kill-at", "5"})).isEqualTo(2);
     String usage = Options.usage(null);
     for (String s : Options.scenarios()) {
       assertThat(usage).contains(s);
