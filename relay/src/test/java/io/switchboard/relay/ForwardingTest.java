@@ -16,9 +16,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NavigableMap;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -35,19 +37,17 @@ import org.junit.jupiter.api.TestMethodOrder;
  * the owner's fanout crossing to each node once per message, counted on its {@code /metrics}), then
  * clients on every node in shared rooms judged by {@link FailoverInvariants}; last a room owner is
  * killed with SIGKILL mid-traffic: the clients of the survivors keep their sockets, get
- * {@code room_moved}, join again and resend, and nothing acked {@code stored:true} is lost.
+ * {@code room_moved}, join again and resend, and nothing acked {@code stored:true} is lost; then a
+ * fourth relay joins under traffic and is drained again.
  *
- * <p>{@code store.leaseMs} is 1000 (default 15000): until a departed owner's rooms are taken over
- * at once, a new owner's claim waits for the dead one's lease.
+ * <p>The relays run with the defaults a user gets: the 15 s lease (a dead owner's rooms are taken
+ * over at once, not when it runs out) and no configured secret (guest tokens are signed with the
+ * one the relays share through the database, so a client of the dead relay resumes elsewhere).
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ForwardingTest {
-  private static final long LEASE_MS = 1000;
   private static final String ADMIN_TOKEN = "forwarding-test-admin-token";
   private static final Map<String, String> ENV = Map.of(
-      "SWITCHBOARD_STORE_LEASE_MS", Long.toString(LEASE_MS),
-      // one secret: a token of one relay is good on the others (a resume elsewhere)
-      "SWITCHBOARD_SECRET", "forwarding-test-shared-secret",
       "SWITCHBOARD_RATE_FRAMES_PER_SECOND", "1000", "SWITCHBOARD_RATE_BURST", "2000",
       "SWITCHBOARD_ADMIN_TOKEN", ADMIN_TOKEN,
       "JAVA_TOOL_OPTIONS", "-Dhazelcast.max.no.heartbeat.seconds=4");
@@ -355,6 +355,92 @@ class ForwardingTest {
       assertThat(epochs.get(room)).as(room + " taken over from the dead owner in a new epoch").hasSize(2);
     }
     assertThat(epochs.get(rooms.get(2))).as("a survivor's room stays where it was").hasSize(1);
+  }
+
+  /** Rooms this many, named {@code prefix-N}, that live nodes {@code on} sequence now. */
+  private static List<String> roomsOn(List<RelayCluster.Node> on, String prefix, int count) {
+    List<String> names = IntStream.range(0, 400).mapToObj(i -> prefix + "-" + i).toList();
+    JsonObject owners = on.get(0).owners(names).getJsonObject("owners");
+    Set<String> live = on.stream().map(n -> ids.get(n.index)).collect(Collectors.toSet());
+    return names.stream().filter(r -> live.contains(owners.getString(r))).limit(count).toList();
+  }
+
+  /** Which node id each room's claim in storage names, by the incarnations the nodes published. */
+  private static Map<String, String> claimHolders(List<RelayCluster.Node> on, List<String> rooms) {
+    Map<String, String> nodeByIncarnation = new HashMap<>();
+    for (Object m : on.get(0).cluster().getJsonArray("members")) {
+      JsonObject member = (JsonObject) m;
+      nodeByIncarnation.put(member.getString("incarnation"), member.getString("node"));
+    }
+    Map<String, String> holders = new HashMap<>();
+    for (Row r : query("SELECT name, owner FROM rooms WHERE name = ANY($1)", (Object) rooms.toArray(String[]::new))) {
+      holders.put(r.getString(0), r.getString(1) == null ? null : nodeByIncarnation.get(r.getString(1)));
+    }
+    return holders;
+  }
+
+  /**
+   * A relay joins a loaded cluster: the rooms its placement now names move to it (handed over: the
+   * epoch is kept), the clients of the other relays keep their sockets, and nothing acked is lost;
+   * then it is drained with SIGTERM under the same traffic and its rooms move back the same way.
+   */
+  @Test
+  @Order(5)
+  void aRelayJoiningThenDrainingUnderLoadMovesRoomsWithoutLossNewEpochsOrDroppedSockets() throws Exception {
+    List<RelayCluster.Node> live = List.of(nodes.get(0), nodes.get(1));
+    // 24 rooms: the joining relay takes about a third; that it takes none is (2/3)^24 < 1e-4
+    List<String> rooms = roomsOn(live, "grow", 24);
+    FailoverInvariants seen = new FailoverInvariants();
+    List<FailoverClient> four = new ArrayList<>();
+    for (int i = 0; i < 4; i++) {
+      four.add(new FailoverClient(vertx, "g" + i, List.of(live.get(i % 2).port), rooms, seen, 600));
+    }
+    clients.addAll(four);
+    four.forEach(FailoverClient::start);
+    await("every client joined").atMost(Duration.ofSeconds(20)).until(() -> four.stream().allMatch(FailoverClient::joinedEverywhere));
+    Map<String, List<Epoch>> before = epochs();
+
+    RelayCluster.Node joining = cluster.start(1, ENV).get(0);
+    await("the new relay is a member everywhere").atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(100))
+        .until(() -> live.stream().allMatch(n -> n.cluster().getInteger("size") == 3)
+            && joining.cluster().getInteger("size") == 3);
+    List<String> newIds = new ArrayList<>(ids);
+    newIds.add(joining.cluster().getString("node"));
+    ids = newIds;
+    List<RelayCluster.Node> grown = List.of(nodes.get(0), nodes.get(1), joining);
+    JsonObject owners = joining.owners(rooms).getJsonObject("owners");
+    List<String> moving = rooms.stream().filter(r -> owners.getString(r).equals(ids.get(joining.index))).toList();
+    assertThat(moving).as("the joining relay's share of the rooms").isNotEmpty();
+    await("the joining relay holds every room placed on it").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+        .until(() -> moving.stream().allMatch(r -> ids.get(joining.index).equals(claimHolders(grown, moving).get(r))));
+    long stored = count("SELECT count(*) FROM messages WHERE room = ANY($1)", (Object) rooms.toArray(String[]::new));
+    await("traffic goes on after the move").atMost(Duration.ofSeconds(20)).until(() ->
+        count("SELECT count(*) FROM messages WHERE room = ANY($1)", (Object) rooms.toArray(String[]::new)) >= stored + 100);
+
+    assertThat(joining.sigterm()).as("a clean drain").isEqualTo(ClusterTest.CLEAN_SIGTERM_EXIT);
+    await("the drained relay's rooms are held by the others").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+        .until(() -> claimHolders(live, moving).values().stream().allMatch(h -> h == null || !h.equals(ids.get(joining.index))));
+    long afterDrain = count("SELECT count(*) FROM messages WHERE room = ANY($1)", (Object) rooms.toArray(String[]::new));
+    await("traffic goes on after the drain").atMost(Duration.ofSeconds(20)).until(() ->
+        count("SELECT count(*) FROM messages WHERE room = ANY($1)", (Object) rooms.toArray(String[]::new)) >= afterDrain + 100);
+
+    four.forEach(FailoverClient::stopSending);
+    FailoverInvariants.Verdict verdict = settleAndCheck(four, rooms, seen);
+    System.out.printf("forwarding: a relay joined and took %d of %d rooms, then drained; room_moved per client %s; "
+        + "%d stored acks checked%n", moving.size(), rooms.size(), four.stream().map(FailoverClient::roomsMoved).toList(),
+        verdict.acksChecked());
+    assertThat(verdict.violations()).as("broken promises").isEmpty();
+    assertThat(verdict.diverged()).as("a handover loses nothing a client saw").isEmpty();
+    assertThat(four.stream().flatMap(c -> c.problems().stream()).toList()).isEmpty();
+    Map<String, List<Epoch>> after = epochs();
+    for (String room : rooms) {
+      assertThat(after.get(room)).as(room + ": handed over twice, never taken over").isEqualTo(before.get(room));
+    }
+    for (FailoverClient c : four) {
+      assertThat(c.welcomes()).as(c.name + " kept its socket").isEqualTo(1);
+      assertThat(c.roomsMoved()).as(c.name + " followed its rooms there and back").isGreaterThanOrEqualTo(2 * moving.size());
+    }
+    four.forEach(FailoverClient::close);
   }
 
   /** Waits until every outbox is empty and every client holds what the database has; then judges. */
