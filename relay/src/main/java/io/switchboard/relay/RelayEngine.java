@@ -578,10 +578,8 @@ public final class RelayEngine {
     // all its rooms unloaded, and one hello per connection bounds them already. A refusal names the
     // room (the SDK rejoins it with backoff) and is no strike: many clients behind one address
     // resuming after a restart are not abusing.
-    if (!directory.loadedOrLoading(roomName)) {
-      ProtocolException refused = directory.sizeWithLoading() >= options.getMaxRooms() ? serverBusy(roomName)
-          : limits.tryRoomLoad(session.address()) ? null
-          : new ProtocolException(ErrorCode.RATE_LIMITED, limits.roomLoadMessage() + " ('" + roomName + "' not resumed)");
+    if (!directory.loadedOrLoading(roomName) && !loadsElsewhere(roomName)) {
+      ProtocolException refused = refuseRoomLoad(roomName, session.address(), "not resumed");
       if (refused != null) {
         replies.error(session, refused.code(), refused.getMessage(), null, roomName);
         return;
@@ -684,8 +682,11 @@ public final class RelayEngine {
     if (directory.loadedOrLoading(room)) {
       return true;
     }
+    // the node-wide bound and the address's rate belong to the node that loads the room: a join
+    // forwarded to its owner is admitted there ({@link #forwarding})
+    boolean here = !loadsElsewhere(room);
     // summed over shards as they are now: loads racing on other loops may pass it by a few
-    if (directory.sizeWithLoading() >= options.getMaxRooms()) {
+    if (here && directory.sizeWithLoading() >= options.getMaxRooms()) {
       throw serverBusy(room);
     }
     long now = nanoClock.getAsLong();
@@ -694,7 +695,7 @@ public final class RelayEngine {
         t -> new TokenBucket(options.getRoomLoadsPerSecond(), options.getRoomLoadBurst(), t))) {
       refusal = "more than " + options.getRoomLoadsPerSecond() + " joins/s of rooms not in memory; join '" + room
           + "' again later";
-    } else if (!limits.tryRoomLoad(session.address())) {
+    } else if (here && !limits.tryRoomLoad(session.address())) {
       refusal = limits.roomLoadMessage();
     }
     if (refusal == null) {
@@ -704,6 +705,19 @@ public final class RelayEngine {
     // it does not abuse, and the refusal costs the server nothing.
     replies.error(session, ErrorCode.RATE_LIMITED, refusal, join.id(), null);
     return false;
+  }
+
+  /** In a cluster: the room is not here and another node sequences it (a join goes there). */
+  private boolean loadsElsewhere(String room) {
+    Forwarder f = forwarder;
+    return f != null && !f.owner(room).equals(f.self());
+  }
+
+  /** Whether one more room may load here for a client at {@code address}: null, or the refusal. */
+  private ProtocolException refuseRoomLoad(String room, String address, String what) {
+    return directory.sizeWithLoading() >= options.getMaxRooms() ? serverBusy(room)
+        : limits.tryRoomLoad(address) ? null
+        : new ProtocolException(ErrorCode.RATE_LIMITED, limits.roomLoadMessage() + " ('" + room + "' " + what + ")");
   }
 
   private ProtocolException serverBusy(String room) {
@@ -783,6 +797,18 @@ public final class RelayEngine {
 
       @Override
       public void apply(Member member, RoomOp op, Consumer<RoomShard.Outcome> then) {
+        // another node's client would load the room here: the bound on rooms and the client
+        // address's load rate apply here, where the heap is spent, as for a client of this node
+        if ((op instanceof RoomOp.Join || op instanceof RoomOp.Resume) && !directory.loadedOrLoading(op.room())) {
+          ProtocolException refused = refuseRoomLoad(op.room(), member.address(), "not joined");
+          if (refused != null) {
+            if (then != null) {
+              then.accept(RoomShard.Outcome.FAILED);
+            }
+            replies.error(member, refused.code(), refused.getMessage(), op.id(), op.room());
+            return;
+          }
+        }
         onShard(member, op, accessChanges.get(), then);
       }
 

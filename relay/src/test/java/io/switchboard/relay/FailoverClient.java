@@ -370,10 +370,24 @@ final class FailoverClient {
       v.joined = false;
       v.viewFrom = null;
       v.held.clear();
-      join(room);
+      if (joinOf == null) {
+        join(room);
+      } else {
+        // the join itself was answered so (the room is still moving): again shortly, as the SDK does
+        WebSocket socket = ws;
+        vertx.setTimer(20, id -> {
+          synchronized (this) {
+            if (socket == ws && ws != null) {
+              join(room);
+            }
+          }
+        });
+      }
       return;
     }
-    if ("room_unavailable".equals(f.getString("code")) && (room != null || joinOf != null)) {
+    boolean retryable = "room_unavailable".equals(f.getString("code"))
+        || ("rate_limited".equals(f.getString("code")) || "server_busy".equals(f.getString("code"))) && joinOf != null;
+    if (retryable && (room != null || joinOf != null)) {
       String r = room != null ? room : joinOf;
       rooms.get(r).joined = false;
       WebSocket socket = ws;
@@ -385,6 +399,9 @@ final class FailoverClient {
         }
       });
       return;
+    }
+    if ("room_moved".equals(f.getString("code")) && joinOf == null) {
+      return; // a send the room's handover refused: it stays in the outbox and goes again after the join
     }
     if ("not_joined".equals(f.getString("code")) && roomsMoved > 0) {
       return; // a send that crossed the room_moved on its way: it stays in the outbox and goes again after the join

@@ -411,8 +411,24 @@ class ForwardingTest {
     JsonObject owners = joining.owners(rooms).getJsonObject("owners");
     List<String> moving = rooms.stream().filter(r -> owners.getString(r).equals(ids.get(joining.index))).toList();
     assertThat(moving).as("the joining relay's share of the rooms").isNotEmpty();
-    await("the joining relay holds every room placed on it").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
-        .until(() -> moving.stream().allMatch(r -> ids.get(joining.index).equals(claimHolders(grown, moving).get(r))));
+    try {
+      await("the joining relay holds every room placed on it").atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100))
+          .until(() -> moving.stream().allMatch(r -> ids.get(joining.index).equals(claimHolders(grown, moving).get(r))));
+    } catch (org.awaitility.core.ConditionTimeoutException e) {
+      System.out.println("the joining relay misses rooms; nodes " + ids + ", claims " + claimHolders(grown, moving) + " raw "
+          + query("SELECT name, owner FROM rooms WHERE name = ANY($1)", (Object) moving.toArray(String[]::new)).stream()
+              .map(r -> r.getString(0) + "=" + r.getString(1)).toList()
+          + " members " + nodes.get(0).cluster().encode());
+      for (FailoverClient c : four) {
+        System.out.printf("%s: joined everywhere %s, outbox %d, moved %d, problems %s%n", c.name,
+            c.joinedEverywhere(), c.outboxSize(), c.roomsMoved(), c.problems());
+      }
+      for (RelayCluster.Node n : grown) {
+        System.out.println("node " + n.index + " log:\n" + n.log().lines()
+            .filter(l -> l.contains("i.s.") && !l.contains("MeterRegistry")).reduce("", (a, b) -> a + b + "\n"));
+      }
+      throw e;
+    }
     long stored = count("SELECT count(*) FROM messages WHERE room = ANY($1)", (Object) rooms.toArray(String[]::new));
     await("traffic goes on after the move").atMost(Duration.ofSeconds(20)).until(() ->
         count("SELECT count(*) FROM messages WHERE room = ANY($1)", (Object) rooms.toArray(String[]::new)) >= stored + 100);

@@ -2,6 +2,9 @@ package io.switchboard.relay.cluster.forward;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.eventbus.DeliveryOptions;
 import io.vertx.core.eventbus.EventBus;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.json.JsonObject;
@@ -62,6 +65,18 @@ final class Bus {
   void send(String address, String kind, JsonObject body) {
     count(kind);
     execute(() -> eventBus.send(address, body));
+  }
+
+  /**
+   * Point to point like {@link #send}, and fails when no node takes {@code address} (a member whose
+   * consumers the cluster does not know yet: a plain send would be dropped without a word).
+   */
+  Future<Void> request(String address, String kind, JsonObject body, long timeoutMs) {
+    count(kind);
+    Promise<Void> delivered = Promise.promise();
+    execute(() -> eventBus.request(address, body, new DeliveryOptions().setSendTimeout(timeoutMs))
+        .<Void>mapEmpty().onComplete(delivered));
+    return delivered.future();
   }
 
   void publish(String address, String kind, JsonObject body) {

@@ -14,6 +14,8 @@ import io.vertx.core.Promise;
 import io.vertx.core.ThreadingModel;
 import io.vertx.core.Vertx;
 import io.vertx.core.eventbus.MessageConsumer;
+import io.vertx.core.eventbus.ReplyException;
+import io.vertx.core.eventbus.ReplyFailure;
 import io.vertx.core.internal.ContextInternal;
 import io.vertx.core.internal.VertxInternal;
 import io.vertx.core.json.JsonArray;
@@ -62,6 +64,9 @@ public final class Forwarder implements ClusterView.Listener {
 
   private record Pending(String node, Consumer<Outcome> then) {}
 
+  /** Bounds the reply handler of a join's delivery; its outcome does not depend on it. */
+  private static final long JOIN_DELIVERY_TIMEOUT_MS = 30_000;
+
   private final String self;
   private final ClusterView view;
   private final Bus bus;
@@ -93,7 +98,12 @@ public final class Forwarder implements ClusterView.Listener {
     Promise<Forwarder> started = Promise.promise();
     context.runOnContext(v -> {
       List<MessageConsumer<JsonObject>> consumers = List.of(
-          vertx.eventBus().<JsonObject>consumer(Bus.roomAddress(view.self()), m -> forwarder.onOp(m.body())),
+          vertx.eventBus().<JsonObject>consumer(Bus.roomAddress(view.self()), m -> {
+            if (m.replyAddress() != null) {
+              m.reply(null); // a join or resume: taken (its outcome follows on its own)
+            }
+            forwarder.onOp(m.body());
+          }),
           vertx.eventBus().<JsonObject>consumer(Bus.connAddress(view.self()), m -> forwarder.onConn(m.body())),
           vertx.eventBus().<JsonObject>consumer(Bus.ACCESS, m -> forwarder.onAccess(m.body())));
       Future.all(consumers.stream().map(MessageConsumer::completion).toList())
@@ -127,7 +137,25 @@ public final class Forwarder implements ClusterView.Listener {
     RoomOpCodec.Sender sender = new RoomOpCodec.Sender(session.id(), session.user(), session.name(), session.host(),
         session.address(), session.profile());
     JsonObject body = RoomOpCodec.encode(self, sender, token, op);
-    bus.send(Bus.roomAddress(node), "op_" + body.getString("k"), body);
+    if (then == null) {
+      bus.send(Bus.roomAddress(node), "op_" + body.getString("k"), body);
+      return;
+    }
+    long joining = token;
+    // A join or resume is the first op of a membership: sent as a request, so that a member the
+    // cluster lists before its consumers are known everywhere (it is still starting) refuses it
+    // as room_moved, retried by the client, instead of the bus dropping it and the join hanging.
+    bus.request(Bus.roomAddress(node), "op_" + body.getString("k"), body, JOIN_DELIVERY_TIMEOUT_MS).onFailure(e -> {
+      if (!(e instanceof ReplyException re) || re.failureType() != ReplyFailure.NO_HANDLERS) {
+        return; // taken, or slow: its outcome (or the node's departure) still ends the join
+      }
+      Pending p = pending.remove(joining);
+      if (p != null) {
+        p.then().accept(Outcome.FAILED);
+        session.send(new ServerFrame.Error(ErrorCode.ROOM_MOVED, "room '" + op.room()
+            + "' is sequenced by a relay that is still starting; join it again", op.id(), op.room()));
+      }
+    });
   }
 
   /** Whether {@code node} is in this node's view of the cluster. */
