@@ -152,6 +152,11 @@ public final class ClusterView {
     return memberList.size();
   }
 
+  /** Whether {@code node} is in the view, draining or not (a draining member still holds rooms). Any thread. */
+  public boolean isMember(String node) {
+    return memberList.contains(node);
+  }
+
   /** The node that should sequence {@code room} by the current view. */
   public String owner(String room) {
     return placement.owner(room);

@@ -158,9 +158,9 @@ public final class Forwarder implements ClusterView.Listener {
     });
   }
 
-  /** Whether {@code node} is in this node's view of the cluster. */
+  /** Whether {@code node} is in this node's view of the cluster (draining or not: it still answers for its rooms). */
   public boolean member(String node) {
-    return view.placement().nodes().contains(node);
+    return view.isMember(node);
   }
 
   /** Asks the room's owner {@code node} to re-check the members of {@code user} (all when null). */
