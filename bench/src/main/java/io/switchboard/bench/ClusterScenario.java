@@ -182,7 +182,6 @@ final class ClusterScenario {
 
     private void startNodes() throws Exception {
       int[] clusterPorts = RelayProcess.freePorts(n);
-      String secret = "bench-" + java.util.UUID.randomUUID();
       List<String> members = new ArrayList<>();
       for (int p : clusterPorts) {
         members.add("127.0.0.1:" + p);
@@ -193,7 +192,6 @@ final class ClusterScenario {
         env.put("SWITCHBOARD_CLUSTER_MEMBERS", String.join(",", members));
         env.put("SWITCHBOARD_CLUSTER_HOST", "127.0.0.1");
         env.put("SWITCHBOARD_CLUSTER_PORT", Integer.toString(clusterPorts[i]));
-        env.put("SWITCHBOARD_SECRET", secret); // one guest-token secret: a token from one node is good on all
         if (o.i("lease-ms") > 0) {
           env.put("SWITCHBOARD_STORE_LEASE_MS", Integer.toString(o.i("lease-ms")));
         }
