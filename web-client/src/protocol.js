@@ -71,9 +71,20 @@ const isResumePoint = (v) =>
   isNonNegInt(v) ||
   (isObj(v) && Object.keys(v).length === 2 && isNonNegInt(v.seq) && isEpoch(v.epoch));
 
+// `hello.name`: trimmed, 1-64 code points, no control character (Cc) and no lone surrogate.
+const CONTROL = /\p{Cc}/u;
+export const isDisplayName = (v) => {
+  if (!isStr(v) || LONE_SURROGATE.test(v) || CONTROL.test(v)) return false;
+  const points = [...v.trim()].length;
+  return points >= 1 && points <= 64;
+};
+
 // field → [required, check]; '?' suffix marks an optional field.
 const CLIENT_FRAMES = {
-  hello: { 'token?': isStr, 'resume?': (v) => isObj(v) && Object.entries(v).every(([r, s]) => isRoomName(r) && isResumePoint(s)) },
+  hello: {
+    'token?': isStr, 'resume?': (v) => isObj(v) && Object.entries(v).every(([r, s]) => isRoomName(r) && isResumePoint(s)),
+    'name?': isDisplayName,
+  },
   ping: {},
   join: { room: isRoomName, 'mode?': isMode },
   leave: { room: isRoomName },
@@ -98,6 +109,9 @@ const CLIENT_FRAMES = {
   grant: { room: isRoomName, user: isUser, role: isRole },
   revoke: { room: isRoomName, user: isUser },
   members: { room: isRoomName },
+  // Read cursors and typing (issue 17).
+  read: { room: isRoomName, seq: (v) => isInt(v) && v >= 1 },
+  typing: { room: isRoomName, on: isBool },
 };
 
 /** Client frame types of protocol v1 (plus `batch`). */
@@ -218,8 +232,10 @@ export function hasDuplicateKeys(text) {
   return false;
 }
 
-const message = { room: isStr, seq: isNonNegInt, cid: isStr, from: isStr, body: isStr, ts: isNonNegNum };
-const pageMessage = (v) => isObj(v) && checkFields(v, { seq: isNonNegInt, cid: isStr, from: isStr, body: isStr, ts: isNonNegNum }) === null;
+const message = { room: isStr, seq: isNonNegInt, cid: isStr, from: isStr, 'name?': isStr, body: isStr, ts: isNonNegNum };
+const pageMessage = (v) => isObj(v) && checkFields(v, { seq: isNonNegInt, cid: isStr, from: isStr, 'name?': isStr, body: isStr, ts: isNonNegNum }) === null;
+// user → read cursor (`joined.reads`, `reads.reads`).
+const isReads = (v) => isObj(v) && Object.values(v).every(isNonNegInt);
 
 const SERVER_FRAMES = {
   // `token` is the server's guest token; `name` and `expiresAt` (epoch ms) are absent when none / never.
@@ -232,7 +248,7 @@ const SERVER_FRAMES = {
   joined: {
     room: isStr, head: isNonNegInt, mode: isMode, members: arrayOf(isStr), peers: arrayOf(isObj),
     'epoch?': isEpoch, 'recovered?': isBool, 'replayFrom?': isNonNegInt, 'divergedAfter?': isNonNegInt,
-    'visibility?': isVisibility, 'role?': isRole, 'names?': isNames,
+    'visibility?': isVisibility, 'role?': isRole, 'names?': isNames, 'reads?': isReads,
   },
   // Unsolicited with a reason (e.g. 'removed'): the server ended this membership.
   left: { room: isStr, 'reason?': isStr },
@@ -251,6 +267,8 @@ const SERVER_FRAMES = {
   profile: { class: isStr },
   steer: { room: isStr, peer: isStr, mode: isPath, polite: isBool, 'iceServers?': Array.isArray, 'reason?': isStr },
   signal: { room: isStr, from: isStr, data: isObj },
+  reads: { room: isStr, reads: isReads },
+  typing: { room: isStr, peer: isStr, user: isStr, 'name?': isStr, on: isBool },
 };
 
 /** Server frame types the SDK understands. */

@@ -10,10 +10,17 @@ import java.util.Map;
 public sealed interface ClientFrame {
   Object id();
 
-  /** First frame on a socket. {@code resume} maps room → where the client's copy of it ends. */
-  record Hello(Object id, String token, Map<String, ResumePoint> resume) implements ClientFrame {
+  /**
+   * First frame on a socket. {@code resume} maps room → where the client's copy of it ends;
+   * {@code name} is a guest's display name (trimmed and checked; null: none).
+   */
+  record Hello(Object id, String token, Map<String, ResumePoint> resume, String name) implements ClientFrame {
     public Hello {
       resume = resume == null ? Map.of() : Map.copyOf(resume);
+    }
+
+    public Hello(Object id, String token, Map<String, ResumePoint> resume) {
+      this(id, token, resume, null);
     }
   }
 
@@ -87,4 +94,10 @@ public sealed interface ClientFrame {
 
   /** An owner asks for the room's visibility and members. */
   record Members(Object id, String room) implements ClientFrame {}
+
+  /** The user has read {@code room} up to {@code seq} (>= 1): its cursor there moves forward. */
+  record Read(Object id, String room, long seq) implements ClientFrame {}
+
+  /** The user started ({@code on}) or stopped typing in {@code room}. */
+  record Typing(Object id, String room, boolean on) implements ClientFrame {}
 }

@@ -91,6 +91,9 @@ public final class FrameEncoder {
           }
           g.writeEndObject();
         }
+        if (!j.reads().isEmpty()) {
+          reads(g, j.reads());
+        }
       } else if (frame instanceof ServerFrame.Left l) {
         type(g, "left", l.id());
         g.writeStringField("room", l.room());
@@ -181,6 +184,19 @@ public final class FrameEncoder {
         g.writeStringField("room", p.room());
         g.writeStringField("event", p.event().wire());
         peerFields(g, p.peer());
+      } else if (frame instanceof ServerFrame.Reads r) {
+        type(g, "reads", null);
+        g.writeStringField("room", r.room());
+        reads(g, r.reads());
+      } else if (frame instanceof ServerFrame.Typing ty) {
+        type(g, "typing", null);
+        g.writeStringField("room", ty.room());
+        g.writeStringField("peer", ty.peer());
+        g.writeStringField("user", ty.user());
+        if (ty.name() != null) {
+          g.writeStringField("name", ty.name());
+        }
+        g.writeBooleanField("on", ty.on());
       } else if (frame instanceof ServerFrame.Signal s) {
         type(g, "signal", null);
         g.writeStringField("room", s.room());
@@ -244,8 +260,19 @@ public final class FrameEncoder {
     g.writeNumberField("seq", m.seq());
     g.writeStringField("cid", m.cid());
     g.writeStringField("from", m.from());
+    if (m.name() != null) {
+      g.writeStringField("name", m.name());
+    }
     g.writeStringField("body", m.body());
     g.writeNumberField("ts", m.ts());
+  }
+
+  private static void reads(JsonGenerator g, java.util.Map<String, Long> reads) throws IOException {
+    g.writeObjectFieldStart("reads");
+    for (java.util.Map.Entry<String, Long> e : reads.entrySet()) {
+      g.writeNumberField(e.getKey(), e.getValue());
+    }
+    g.writeEndObject();
   }
 
   private static void iceServers(JsonGenerator g, List<ServerFrame.IceServer> servers) throws IOException {

@@ -59,7 +59,7 @@ public final class FrameParser {
     }
     return switch (type) {
       case "hello" -> new ClientFrame.Hello(id, optionalString(f, "token", Limits.MAX_TOKEN_LENGTH),
-          resume(f.get("resume")));
+          resume(f.get("resume")), displayName(f));
       case "join" -> new ClientFrame.Join(id, room(f), mode(f, false));
       case "leave" -> new ClientFrame.Leave(id, room(f));
       case "mode" -> new ClientFrame.SetMode(id, room(f), mode(f, true));
@@ -74,6 +74,8 @@ public final class FrameParser {
       case "grant" -> new ClientFrame.Grant(id, room(f), user(f), role(f));
       case "revoke" -> new ClientFrame.Revoke(id, room(f), user(f));
       case "members" -> new ClientFrame.Members(id, room(f));
+      case "read" -> new ClientFrame.Read(id, room(f), readSeq(f));
+      case "typing" -> new ClientFrame.Typing(id, room(f), requiredBool(f, "on"));
       default -> throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown frame type '" + clip(type) + "'");
     };
   }
@@ -227,6 +229,47 @@ public final class FrameParser {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "invalid user id: 1-128 of A-Z a-z 0-9 . _ : @ | + = -");
     }
     return user;
+  }
+
+  /**
+   * {@code hello.name}: trimmed, then 1-{@value Limits#MAX_NAME_CODE_POINTS} code points with no
+   * control character (no line breaks, tabs, NUL) and no lone surrogate; null when absent.
+   */
+  private static String displayName(Map<String, Object> f) {
+    String raw = optionalString(f, "name", Limits.MAX_NAME_CODE_POINTS * 2 + 256);
+    if (raw == null) {
+      return null;
+    }
+    String name = raw.strip();
+    int points = name.codePointCount(0, name.length());
+    if (points < 1 || points > Limits.MAX_NAME_CODE_POINTS) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST,
+          "field name must be 1-" + Limits.MAX_NAME_CODE_POINTS + " characters after trimming");
+    }
+    for (int i = 0; i < name.length(); ) {
+      int cp = name.codePointAt(i);
+      if (Character.getType(cp) == Character.CONTROL || Character.getType(cp) == Character.SURROGATE) {
+        throw new ProtocolException(ErrorCode.BAD_REQUEST,
+            "field name must not hold control characters (line breaks, tabs, NUL) or lone surrogates");
+      }
+      i += Character.charCount(cp);
+    }
+    return name;
+  }
+
+  private static long readSeq(Map<String, Object> f) {
+    Object v = f.get("seq");
+    if (!(v instanceof Long n) || n < 1) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field seq must be an integer >= 1");
+    }
+    return n;
+  }
+
+  private static boolean requiredBool(Map<String, Object> f, String name) {
+    if (f.get(name) == null) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "missing field " + name);
+    }
+    return bool(f, name);
   }
 
   private static final List<String> ROLES = List.of("owner", "member", "reader");

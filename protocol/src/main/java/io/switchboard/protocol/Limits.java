@@ -22,6 +22,8 @@ public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, i
   public static final int MAX_TOKEN_LENGTH = 8192;
   /** Peer ids are session ids the server made; anything longer is not one. */
   public static final int MAX_PEER_LENGTH = 64;
+  /** A display name ({@code hello.name}) in Unicode code points, after trimming. */
+  public static final int MAX_NAME_CODE_POINTS = 64;
   /** Entries in a profile's address and candidate-type lists. */
   public static final int MAX_PROFILE_ITEMS = 8;
   /** Messages in one {@code batch}: a peer uploads every 2 s, so 50 is 25 messages a second. */

@@ -70,15 +70,24 @@ public sealed interface ServerFrame {
    * that seq may name messages that do not exist: it replaces them by the replay and history.
    * {@code visibility} ({@code public}/{@code private}) and the joiner's {@code role} ({@code owner},
    * {@code member}, {@code reader}; null: none, i.e. a public room's default) say what it may do;
-   * {@code names} maps members that have a display name to it.
+   * {@code names} maps members that have a display name to it; {@code reads} maps users to their
+   * read cursors (the most recently moved, the joiner's own included).
    */
   record Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
       String epoch, Boolean recovered, Long divergedAfter, Long replayFrom, String visibility, String role,
-      Map<String, String> names) implements ServerFrame {
+      Map<String, String> names, Map<String, Long> reads) implements ServerFrame {
     public Joined {
       members = List.copyOf(members);
       peers = List.copyOf(peers);
       names = names == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(names));
+      reads = reads == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(reads));
+    }
+
+    public Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
+        String epoch, Boolean recovered, Long divergedAfter, Long replayFrom, String visibility, String role,
+        Map<String, String> names) {
+      this(id, room, head, mode, members, peers, epoch, recovered, divergedAfter, replayFrom, visibility, role, names,
+          null);
     }
 
     public Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
@@ -121,8 +130,15 @@ public sealed interface ServerFrame {
     }
   }
 
-  /** One chat message as stored: room-scoped gap-free {@code seq}, sender's {@code cid}, server time. */
-  record Message(String room, long seq, String cid, String from, String body, long ts) {}
+  /**
+   * One chat message as stored: room-scoped gap-free {@code seq}, sender's {@code cid}, server time;
+   * {@code name} the sender's display name when it sent (null: none).
+   */
+  record Message(String room, long seq, String cid, String from, String body, long ts, String name) {
+    public Message(String room, long seq, String cid, String from, String body, long ts) {
+      this(room, seq, cid, from, body, ts, null);
+    }
+  }
 
   record Msg(Message message) implements ServerFrame {
     @Override
@@ -188,6 +204,26 @@ public sealed interface ServerFrame {
 
   /** Another connection joined or left a room, or reported a new profile. */
   record Presence(String room, PresenceEvent event, PeerInfo peer) implements ServerFrame {}
+
+  /** Read cursors of a room that moved since its last {@code reads} frame: user → last read seq. */
+  record Reads(String room, Map<String, Long> reads) implements ServerFrame {
+    public Reads {
+      reads = Collections.unmodifiableMap(new LinkedHashMap<>(reads));
+    }
+
+    @Override
+    public Priority priority() {
+      return Priority.LIVE;
+    }
+  }
+
+  /** Connection {@code peer} of {@code user} started ({@code on}) or stopped typing in {@code room}. */
+  record Typing(String room, String peer, String user, String name, boolean on) implements ServerFrame {
+    @Override
+    public Priority priority() {
+      return Priority.LIVE;
+    }
+  }
 
   /** A peer's signaling payload, {@code data} being the raw JSON object it sent. */
   record Signal(String room, String from, String data) implements ServerFrame {}

@@ -89,10 +89,29 @@ class FrameEncoderTest {
             null, "lobby"),
         new ServerFrame.Joined(10L, "lobby", 41, RoomMode.ACTIVE, List.of("u-ab12"), List.of(), "k3f9a2x1", null, null,
             null, null, null, null),
-        new ServerFrame.Ack(11L, "lobby", "c-7", 42, true));
+        new ServerFrame.Ack(11L, "lobby", "c-7", 42, true),
+        // names, read cursors, typing (issue 17)
+        new ServerFrame.Welcome(1L, "s-1", "u-ab12", "g1.dS1hYjEy.1764043200000.c2ln", 15000,
+            new ServerFrame.ClientLimits(65536, 16384, 100, 100), null, "Ada", 1764648000000L),
+        new ServerFrame.Msg(new ServerFrame.Message("lobby", 42, "c-1", "u-ab12", "hi", 1764043200123L, "Ada")),
+        new ServerFrame.Joined(12L, "lobby", 42, RoomMode.ACTIVE, List.of("u-ab12", "u-cd34"),
+            List.of(new ServerFrame.PeerInfo("s-2", "u-cd34", null, "Grace")), "k3f9a2x1", null, null, null, null, null,
+            new java.util.TreeMap<>(java.util.Map.of("u-ab12", "Ada", "u-cd34", "Grace")),
+            new java.util.TreeMap<>(java.util.Map.of("u-ab12", 42L, "u-cd34", 40L))),
+        new ServerFrame.Reads("lobby", new java.util.TreeMap<>(java.util.Map.of("u-ab12", 42L, "u-cd34", 40L))),
+        new ServerFrame.Typing("lobby", "s-1", "u-ab12", "Ada", true),
+        new ServerFrame.Typing("lobby", "s-1", "u-ab12", "Ada", false));
     List<String> documented = ProtocolDocExamplesTest.wireLines().stream()
         .filter(l -> l.startsWith("S> ")).map(l -> l.substring(3)).toList();
     assertThat(frames.stream().map(FrameEncoder::encode).toList()).containsExactlyInAnyOrderElementsOf(documented);
+  }
+
+  @Test
+  void aMessageWithoutANameHasNoNameField() {
+    assertThat(FrameEncoder.encode(new ServerFrame.Msg(new ServerFrame.Message("r", 1, "c", "u", "b", 0))))
+        .isEqualTo("{\"t\":\"msg\",\"room\":\"r\",\"seq\":1,\"cid\":\"c\",\"from\":\"u\",\"body\":\"b\",\"ts\":0}");
+    assertThat(FrameEncoder.encode(new ServerFrame.Typing("r", "s", "u", null, false)))
+        .isEqualTo("{\"t\":\"typing\",\"room\":\"r\",\"peer\":\"s\",\"user\":\"u\",\"on\":false}");
   }
 
   @Test
@@ -107,5 +126,8 @@ class FrameEncoderTest {
     assertThat(new ServerFrame.Msg(HELLO_KO).priority()).isEqualTo(ServerFrame.Priority.LIVE);
     assertThat(new ServerFrame.Page(1L, "r", List.of(), false).priority()).isEqualTo(ServerFrame.Priority.BULK);
     assertThat(new ServerFrame.Ack(1L, "r", "c", 1, true).priority()).isEqualTo(ServerFrame.Priority.CONTROL);
+    // in the class of the room's messages: a cursor never overtakes the msg it names
+    assertThat(new ServerFrame.Reads("r", java.util.Map.of()).priority()).isEqualTo(ServerFrame.Priority.LIVE);
+    assertThat(new ServerFrame.Typing("r", "s", "u", null, true).priority()).isEqualTo(ServerFrame.Priority.LIVE);
   }
 }

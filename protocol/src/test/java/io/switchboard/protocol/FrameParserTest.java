@@ -192,4 +192,41 @@ class FrameParserTest {
     assertThatThrownBy(() -> new Limits(100, 10, 10, 1, 10)).isInstanceOf(IllegalArgumentException.class);
     assertThatThrownBy(() -> new Limits(1000, 2000, 10, 1, 10)).isInstanceOf(IllegalArgumentException.class);
   }
+
+  @Test
+  void helloNameIsTrimmedAndChecked() {
+    assertThat(parser.parse("{\"t\":\"hello\",\"name\":\"  Ada \\t\"}"))
+        .isEqualTo(new ClientFrame.Hello(null, null, Map.of(), "Ada"));
+    assertThat(((ClientFrame.Hello) parser.parse("{\"t\":\"hello\"}")).name()).isNull();
+    // 64 code points of a supplementary plane character are 128 chars: allowed; 65 are not
+    String emoji = "\uD83D\uDE00";
+    assertThat(((ClientFrame.Hello) parser.parse("{\"t\":\"hello\",\"name\":\"" + emoji.repeat(64) + "\"}")).name())
+        .isEqualTo(emoji.repeat(64));
+    assertThat(((ClientFrame.Hello) parser.parse("{\"t\":\"hello\",\"name\":\"김민준\"}")).name()).isEqualTo("김민준");
+    for (String bad : new String[] {"\"\"", "\"   \"", "\"a\\nb\"", "\"a\\tb\"", "\"a\\u0000b\"", "\"a\\u007fb\"",
+        "\"a\\ud800b\"", "\"\\udc00\"", "\"" + "x".repeat(65) + "\"", "\"" + emoji.repeat(65) + "\"", "5", "null",
+        "\"" + "y".repeat(400) + "\""}) {
+      assertThat(rejected("{\"t\":\"hello\",\"id\":1,\"name\":" + bad + "}"))
+          .satisfies(e -> assertThat(e.code()).as(bad).isEqualTo(ErrorCode.BAD_REQUEST))
+          .satisfies(e -> assertThat(e.ref()).isEqualTo(1L));
+    }
+  }
+
+  @Test
+  void readAndTyping() {
+    assertThat(parser.parse("{\"t\":\"read\",\"room\":\"lobby\",\"seq\":41}"))
+        .isEqualTo(new ClientFrame.Read(null, "lobby", 41));
+    assertThat(parser.parse("{\"t\":\"typing\",\"id\":2,\"room\":\"lobby\",\"on\":true}"))
+        .isEqualTo(new ClientFrame.Typing(2L, "lobby", true));
+    assertThat(parser.parse("{\"t\":\"typing\",\"room\":\"lobby\",\"on\":false}"))
+        .isEqualTo(new ClientFrame.Typing(null, "lobby", false));
+    for (String bad : new String[] {"{\"t\":\"read\",\"room\":\"lobby\",\"seq\":0}",
+        "{\"t\":\"read\",\"room\":\"lobby\",\"seq\":-1}", "{\"t\":\"read\",\"room\":\"lobby\",\"seq\":1.5}",
+        "{\"t\":\"read\",\"room\":\"lobby\",\"seq\":\"4\"}", "{\"t\":\"read\",\"room\":\"lobby\"}",
+        "{\"t\":\"read\",\"seq\":3}", "{\"t\":\"read\",\"room\":\"lobby\",\"seq\":99999999999999999999}",
+        "{\"t\":\"typing\",\"room\":\"lobby\"}", "{\"t\":\"typing\",\"room\":\"lobby\",\"on\":1}",
+        "{\"t\":\"typing\",\"room\":\"bad room\",\"on\":true}"}) {
+      assertThat(rejected(bad).code()).as(bad).isEqualTo(ErrorCode.BAD_REQUEST);
+    }
+  }
 }
