@@ -177,7 +177,9 @@ final class MessageIntake {
     Room.Unstored pending = room.sequence(member, id, cid, body, System.currentTimeMillis());
     Message m = pending.message();
     metrics.message(room.fanout(m, member));
-    PendingWrite write = new PendingWrite(new StoredMessage(m.room(), m.seq(), m.from(), m.cid(), m.body(), m.ts()),
+    shard.cursorMoved(room, member.user(), m.seq()); // a sender has read its own message
+    PendingWrite write = new PendingWrite(new StoredMessage(m.room(), m.seq(), m.from(), m.cid(), m.body(), m.ts(),
+        m.name()),
         room.epoch(), new WriteListener() {
           @Override
           public void onDelayed() {

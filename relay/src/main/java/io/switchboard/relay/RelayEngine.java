@@ -21,6 +21,7 @@ import io.switchboard.relay.room.Loop;
 import io.switchboard.relay.session.Session;
 import io.switchboard.signaling.limit.TokenBucket;
 import io.switchboard.relay.store.BatchWriter;
+import io.switchboard.relay.store.CursorWriter;
 import io.switchboard.relay.store.MessageStore;
 import io.switchboard.relay.store.RoomLeases;
 import io.vertx.core.AsyncResult;
@@ -60,6 +61,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class RelayEngine {
   private static final Logger LOG = LoggerFactory.getLogger(RelayEngine.class);
+  /** At most one {@code reads} frame per room per this interval. */
+  private static final long READS_INTERVAL_MS = 250;
 
   private final RelayOptions options;
   private final FrameParser parser;
@@ -67,6 +70,7 @@ public final class RelayEngine {
   private final List<ShardLoop> loops;
   private final RoomDirectory directory;
   private final BatchWriter writer;
+  private final CursorWriter cursors;
   private final ShardLoop writerLoop;
   private final RoomLeases leases;
   private final RelayMetrics metrics;
@@ -93,7 +97,7 @@ public final class RelayEngine {
    *                 created on (the batch writer stays there, other shards hand it their messages)
    */
   public RelayEngine(RelayOptions options, Authenticator authenticator, MessageStore store, BatchWriter writer,
-      RoomLeases leases, RelayMetrics metrics, PeerCoordinator peers, AddressLimits limits, LongSupplier nanoClock,
+      CursorWriter cursors, RoomLeases leases, RelayMetrics metrics, PeerCoordinator peers, AddressLimits limits, LongSupplier nanoClock,
       LongSupplier wallClock, AccessControl access, List<ContextInternal> contexts) {
     this.peers = peers;
     this.access = access;
@@ -107,6 +111,7 @@ public final class RelayEngine {
     this.wallClock = wallClock;
     this.replies = new Replies(options, metrics, nanoClock);
     this.writer = writer;
+    this.cursors = cursors;
     this.leases = leases;
     this.history = new RoomHistory(store::after);
     List<ShardLoop> built = new ArrayList<>(contexts.size());
@@ -114,7 +119,7 @@ public final class RelayEngine {
       ShardLoop loop = new ShardLoop(i, contexts.get(i));
       loop.rooms = new RoomShard(options, store, writer, built.isEmpty() ? loop : built.get(0), loop, leases,
           (delayMs, task) -> loop.context.setTimer(delayMs, id -> task.run()), metrics, peers, access, replies,
-          history, nanoClock, accessChanges::get, () -> draining);
+          history, nanoClock, accessChanges::get, () -> draining, cursors);
       built.add(loop);
     }
     this.loops = List.copyOf(built);
@@ -316,6 +321,10 @@ public final class RelayEngine {
       shard.history(m, o.frame());
     } else if (op instanceof RoomOp.Signal o) {
       shard.signal(m, o.frame());
+    } else if (op instanceof RoomOp.Read o) {
+      shard.read(m, o.frame());
+    } else if (op instanceof RoomOp.Typing o) {
+      shard.typing(m, o.frame());
     } else if (op instanceof RoomOp.P2pResult o) {
       shard.result(m, o.frame());
     } else if (op instanceof RoomOp.ProfileChanged o) {
@@ -446,6 +455,14 @@ public final class RelayEngine {
       metrics.frameIn("p2p-result");
       requireJoined(session, result.room());
       onRoom(session, result.id(), new RoomOp.P2pResult(result));
+    } else if (frame instanceof ClientFrame.Read read) {
+      metrics.frameIn("read");
+      requireJoined(session, read.room());
+      onRoom(session, read.id(), new RoomOp.Read(read));
+    } else if (frame instanceof ClientFrame.Typing typing) {
+      metrics.frameIn("typing");
+      requireJoined(session, typing.room());
+      onRoom(session, typing.id(), new RoomOp.Typing(typing));
     } else if (frame instanceof ClientFrame.Grant grant) {
       metrics.frameIn("grant");
       grant(session, grant);
@@ -486,9 +503,10 @@ public final class RelayEngine {
         return;
       }
       Identity identity = ar.result();
+      session.helloName(hello.name());
       session.identity(identity);
       session.send(new ServerFrame.Welcome(hello.id(), session.id(), identity.user(), identity.token(),
-          options.getHeartbeatMs(), clientLimits, peers.welcome(session), identity.name(), expiresAt(identity)));
+          options.getHeartbeatMs(), clientLimits, peers.welcome(session), session.name(), expiresAt(identity)));
       for (Map.Entry<String, ClientFrame.ResumePoint> e : hello.resume().entrySet()) {
         resume(session, e.getKey(), e.getValue());
       }
@@ -548,7 +566,7 @@ public final class RelayEngine {
       }
       session.identity(next);
       session.tokenExpiredAtMs(0);
-      session.send(new ServerFrame.Authed(auth.id(), next.user(), next.name(), expiresAt(next),
+      session.send(new ServerFrame.Authed(auth.id(), next.user(), session.name(), expiresAt(next),
           next.guest() ? next.token() : null));
     });
   }
@@ -950,7 +968,9 @@ public final class RelayEngine {
       timers.add(ctx.setPeriodic(options.getUnreadIntervalMs(), id -> rooms.unreadTick()));
       timers.add(ctx.setPeriodic(Math.max(1000, options.getRoomIdleMs() / 4), id -> rooms.evictTick()));
       timers.add(ctx.setPeriodic(1000, id -> rooms.blankRoomTick()));
+      timers.add(ctx.setPeriodic(READS_INTERVAL_MS, id -> rooms.readsTick()));
     }
+    timers.add(writerLoop.context.setPeriodic(1000, id -> cursors.tick()));
     // failures only log: while the database is unreachable nothing can be written or taken over anyway
     timers.add(writerLoop.context.setPeriodic(leases.leaseMs() / 3, id -> renewLeases()
         .onFailure(e -> LOG.warn("renewing room leases failed: {}", e.toString()))));
@@ -1009,6 +1029,11 @@ public final class RelayEngine {
     }
     return Future.all(landed)
         .compose(v -> writerLoop.call(() -> writer.flushAndClose(options.getShutdownGraceMs())))
+        // cursors of the last second: a clean stop loses none (a failure only costs those)
+        .compose(v -> cursors.flush().recover(e -> {
+          LOG.warn("read cursors of the last second not written: {}", e.toString());
+          return Future.succeededFuture();
+        }))
         .compose(v -> {
           List<Future<Void>> released = new ArrayList<>();
           for (ShardLoop loop : loops) {

@@ -37,6 +37,8 @@ import io.switchboard.signaling.turn.TurnCredentials;
 import io.switchboard.signaling.turn.TurnOptions;
 import io.switchboard.signaling.turn.TurnSecret;
 import io.switchboard.relay.store.BatchWriter;
+import io.switchboard.relay.store.CursorStore;
+import io.switchboard.relay.store.CursorWriter;
 import io.switchboard.relay.store.Database;
 import io.switchboard.relay.store.MessageStore;
 import io.switchboard.relay.store.RoomLeases;
@@ -138,7 +140,8 @@ public final class RelayVerticle extends VerticleBase {
           // sockets on every loop check tokens; the JWKS cache stays on this one
           authenticator = new ConfinedAuthenticator((ContextInternal) context,
               CompositeAuthenticator.create(vertx, options.getAuth(), secret, wallClock));
-          engine = new RelayEngine(options, authenticator, store, writer, leases, metrics, peers, limits,
+          CursorWriter cursors = new CursorWriter(new CursorStore(database.pool()));
+          engine = new RelayEngine(options, authenticator, store, writer, cursors, leases, metrics, peers, limits,
               System::nanoTime, wallClock, access, shardContexts());
           moves = new RoomMoves(engine, cluster);
           cluster.addListener(moves);

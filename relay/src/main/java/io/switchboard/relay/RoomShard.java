@@ -2,6 +2,7 @@ package io.switchboard.relay;
 
 import io.switchboard.protocol.ClientFrame;
 import io.switchboard.protocol.ErrorCode;
+import io.switchboard.protocol.FrameEncoder;
 import io.switchboard.protocol.ProtocolException;
 import io.switchboard.protocol.RoomMode;
 import io.switchboard.protocol.ServerFrame;
@@ -15,9 +16,11 @@ import io.switchboard.relay.p2p.PeerCoordinator;
 import io.switchboard.relay.room.Loop;
 import io.switchboard.relay.room.Member;
 import io.switchboard.relay.room.Membership;
+import io.switchboard.relay.room.ReadCursors;
 import io.switchboard.relay.room.Room;
 import io.switchboard.relay.room.RoomRegistry;
 import io.switchboard.relay.store.BatchWriter;
+import io.switchboard.relay.store.CursorWriter;
 import io.switchboard.relay.store.MessageStore;
 import io.switchboard.relay.store.RoomLeases;
 import io.vertx.core.Future;
@@ -68,6 +71,9 @@ public final class RoomShard {
   /** Access changes seen so far: a lookup during which one arrived is repeated before it is relied on. */
   private final LongSupplier accessChanges;
   private final Set<Membership> unreadDue = new LinkedHashSet<>();
+  /** Rooms with cursors moved since their last {@code reads} frame. */
+  private final Set<Room> readsDue = new LinkedHashSet<>();
+  private final CursorWriter cursors;
   private final MessageIntake intake;
   private final RoomRegistry.Timers timers;
 
@@ -79,8 +85,9 @@ public final class RoomShard {
   RoomShard(RelayOptions options, MessageStore store, BatchWriter writer, Loop writerLoop, Loop home,
       RoomLeases leases, RoomRegistry.Timers timers, RelayMetrics metrics, PeerCoordinator peers, AccessControl access,
       Replies replies, RoomHistory history, LongSupplier nanoClock, LongSupplier accessChanges,
-      BooleanSupplier draining) {
+      BooleanSupplier draining, CursorWriter cursors) {
     this.options = options;
+    this.cursors = cursors;
     this.peers = peers;
     this.access = access;
     this.metrics = metrics;
@@ -98,6 +105,15 @@ public final class RoomShard {
       public Future<Void> release(List<String> names, List<String> epochs, List<Long> heads) {
         return leases.release(names, epochs, heads)
             .onFailure(e -> LOG.warn("releasing {} rooms failed; their leases run out instead: {}", names.size(), e.toString()));
+      }
+
+      @Override
+      public Future<Map<String, Long>> cursors(String room) {
+        // moves of the room's last stay here not written yet count too
+        return cursors.store().load(room, ReadCursors.JOINED_MAX).map(stored -> {
+          cursors.pending(room).forEach((user, seq) -> stored.merge(user, seq, Math::max));
+          return stored;
+        });
       }
     }, timers, nanoClock, leases.leaseMs(), options.getRingSize(), options.getDedupeWindow(),
         options.getResumeMaxReplay() + LIVE_HELD_DURING_RESUME_MAX, unreadDue::add);
@@ -159,6 +175,7 @@ public final class RoomShard {
       if (isNew) {
         m = room.join(member, join.mode());
         m.access(allowed);
+        firstJoin(room, member.user());
       } else {
         m.mode(join.mode());
       }
@@ -205,6 +222,7 @@ public final class RoomShard {
       if (isNew) {
         m = room.join(member, RoomMode.ACTIVE);
         m.access(allowed);
+        firstJoin(room, member.user());
       }
       long head = room.head();
       long lastSeq = point.seq();
@@ -248,7 +266,8 @@ public final class RoomShard {
     Role role = m.access().role();
     return new ServerFrame.Joined(id, room.name(), room.head(), m.mode(), room.users(), peers.peers(room, m.member()),
         room.epoch(), recovered, divergedAfter, replayFrom, m.access().visibility().wire(),
-        role == null ? null : role.wire(), room.names());
+        role == null ? null : role.wire(), room.names(),
+        room.cursors().recent(ReadCursors.JOINED_MAX, m.member().user()));
   }
 
   /** The client left; {@code left} is the answer even when the room had dropped it already. */
@@ -300,6 +319,72 @@ public final class RoomShard {
         member.send(new ServerFrame.Page(h.id(), room.name(), ar.result(), RoomHistory.hasMore(ar.result())));
       }
     });
+  }
+
+  // --- read cursors, typing ---------------------------------------------------------------------------
+
+  /** A user's first join of the room puts its cursor at the head: nobody owes a read of what came before. */
+  private void firstJoin(Room room, String user) {
+    if (room.cursors().get(user) == null) {
+      cursorMoved(room, user, room.head());
+    }
+  }
+
+  /** The user's cursor moves to {@code seq} (at most the head) if that is ahead: fanned out and written later. */
+  void cursorMoved(Room room, String user, long seq) {
+    if (room.cursors().advance(user, seq)) {
+      readsDue.add(room);
+      cursors.moved(room.name(), user, seq);
+    }
+  }
+
+  void read(Member member, ClientFrame.Read read) {
+    Room room = membership(member, read.room()).room();
+    cursorMoved(room, member.user(), Math.min(read.seq(), room.head()));
+  }
+
+  /**
+   * Fans a typing notice out to the room's other connections in active mode. At most one
+   * {@code on:true} per connection per second goes out (the rest are dropped, no error);
+   * {@code on:false} always does.
+   */
+  void typing(Member member, ClientFrame.Typing typing) {
+    Membership m = sender(member, typing.room());
+    if (typing.on() && !m.typingDue(nanoClock.getAsLong())) {
+      return;
+    }
+    String encoded = null;
+    for (Membership other : m.room().members()) {
+      if (other == m || other.mode() != RoomMode.ACTIVE || other.member().isClosed()) {
+        continue;
+      }
+      if (encoded == null) {
+        encoded = FrameEncoder.encode(new ServerFrame.Typing(typing.room(), member.id(), member.user(), member.name(),
+            typing.on()));
+      }
+      other.member().sendText(encoded, ServerFrame.Priority.LIVE);
+    }
+  }
+
+  /** Every 250 ms: one {@code reads} frame per room whose cursors moved, to all its connections. */
+  public void readsTick() {
+    if (readsDue.isEmpty()) {
+      return;
+    }
+    List<Room> due = new ArrayList<>(readsDue);
+    readsDue.clear();
+    for (Room room : due) {
+      Map<String, Long> moved = room.cursors().takeMoved();
+      if (moved.isEmpty() || rooms.get(room.name()) != room) {
+        continue;
+      }
+      String encoded = FrameEncoder.encode(new ServerFrame.Reads(room.name(), moved));
+      for (Membership m : room.members()) {
+        if (!m.member().isClosed()) {
+          m.member().sendText(encoded, ServerFrame.Priority.LIVE);
+        }
+      }
+    }
   }
 
   void signal(Member member, ClientFrame.Signal signal) {
@@ -430,6 +515,9 @@ public final class RoomShard {
       }
     });
     return settled
+        // the next owner loads the room's cursors from storage: write this node's first (a failure
+        // only costs the moves of the last second, so the handover goes on)
+        .compose(v -> cursors.flush().recover(e -> Future.succeededFuture()))
         .compose(v -> rooms.handOff(room))
         .transform(ar -> {
           boolean current = rooms.get(name) == room;

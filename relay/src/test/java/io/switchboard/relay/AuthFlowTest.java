@@ -142,6 +142,26 @@ class AuthFlowTest extends RelayTestBase {
   }
 
   @Test
+  void aTokensNameWinsOverHelloNameWhichServesTokensWithoutOne() {
+    JsonObject named = claims("jwt-named", 600).put("user_metadata", new JsonObject().put("name", "Ada"));
+    TestClient ada = client();
+    ada.send(helloFrame(es256(named)).put("name", "Mallory"));
+    assertThat(ada.await("welcome").getString("name")).isEqualTo("Ada");
+    TestClient bo = client();
+    bo.send(helloFrame(TokenMinter.hs256(SECRET).mint(claims("jwt-nameless", 600))).put("name", " Bo "));
+    assertThat(bo.await("welcome").getString("name")).isEqualTo("Bo");
+    // the hello name outlives a token refresh that still has none
+    JsonObject authed = bo.request(new JsonObject().put("t", "auth")
+        .put("token", TokenMinter.hs256(SECRET).mint(claims("jwt-nameless", 900))));
+    assertThat(authed.getString("name")).isEqualTo("Bo");
+    ada.join("jwt-names");
+    JsonObject joined = bo.join("jwt-names");
+    assertThat(joined.getJsonObject("names").getMap()).containsEntry("jwt-named", "Ada").containsEntry("jwt-nameless", "Bo");
+    ada.send(new JsonObject().put("t", "send").put("room", "jwt-names").put("cid", "n1").put("body", "hi"));
+    assertThat(bo.await("msg").getString("name")).isEqualTo("Ada");
+  }
+
+  @Test
   void anExpiredTokenGetsTokenExpiredThenTheSocketClosesAfterTheGrace() {
     TestClient c = user(es256(claims("expiring", 60)));
     c.join("expiry-room");

@@ -187,7 +187,15 @@ public final class TestClient implements AutoCloseable {
   }
 
   public JsonObject hello(String token, JsonObject resume) {
+    return hello(token, resume, null);
+  }
+
+  /** A hello with a guest display name ({@code name} null: none). */
+  public JsonObject hello(String token, JsonObject resume, String name) {
     JsonObject hello = new JsonObject().put("t", "hello");
+    if (name != null) {
+      hello.put("name", name);
+    }
     if (token != null) {
       hello.put("token", token);
     }

@@ -12,6 +12,7 @@ import java.util.function.Consumer;
 /** A member's place in a room: its mode, its unread summary, and its replay buffer while resuming. */
 public final class Membership {
   private static final int PREVIEW_CHARS = 80;
+  private static final long TYPING_INTERVAL_NANOS = 1_000_000_000L;
 
   private final Member member;
   private final Room room;
@@ -25,6 +26,8 @@ public final class Membership {
   private final int catchUpMax;
   private final Consumer<Membership> unreadScheduler;
   private final MessageOrder messageOrder = new MessageOrder(MessageOrder.DEFAULT_MAX_HELD);
+  /** When this connection's last {@code typing on:true} went out; 0: never. */
+  private long typingOnNanos;
 
   Membership(Member member, Room room, RoomMode mode, int catchUpMax, Consumer<Membership> unreadScheduler) {
     this.member = member;
@@ -45,6 +48,15 @@ public final class Membership {
   /** The member's sends and batches to this room, sequenced in the order they arrived. */
   public MessageOrder messageOrder() {
     return messageOrder;
+  }
+
+  /** Whether a {@code typing on:true} may go out now (at most one per second per connection and room); records it if so. */
+  public boolean typingDue(long nowNanos) {
+    if (typingOnNanos != 0 && nowNanos - typingOnNanos < TYPING_INTERVAL_NANOS) {
+      return false;
+    }
+    typingOnNanos = nowNanos == 0 ? 1 : nowNanos;
+    return true;
   }
 
   /** What the user may do here, as of its join or the last access change: sends check it, no lookup. */

@@ -55,6 +55,7 @@ public final class Room {
   private final List<Membership> members = new ArrayList<>();
   private final Map<String, Membership> membersBySession = new HashMap<>();
   private final RecentRing ring;
+  private final ReadCursors cursors = new ReadCursors();
   private final DedupeWindow dedupe;
   private final Map<Long, Unstored> unstoredBySeq = new HashMap<>();
   private final Map<String, Unstored> unstoredByKey = new HashMap<>();
@@ -120,6 +121,11 @@ public final class Room {
     return since;
   }
 
+  /** The room's read cursors (per user). */
+  public ReadCursors cursors() {
+    return cursors;
+  }
+
   public List<Membership> members() {
     return members;
   }
@@ -181,7 +187,7 @@ public final class Room {
 
   /** Assigns the next seq, remembers the message as unstored, and fans it out to everyone but the sender. */
   public Unstored sequence(Member sender, Object ackId, String cid, String body, long nowMillis) {
-    Message message = new Message(name, ++head, cid, sender.user(), body, nowMillis);
+    Message message = new Message(name, ++head, cid, sender.user(), body, nowMillis, sender.name());
     Unstored pending = new Unstored(message, sender, ackId);
     unstoredBySeq.put(message.seq(), pending);
     unstoredByKey.put(DedupeWindow.key(message.from(), cid), pending);

@@ -35,6 +35,11 @@ public final class RoomRegistry {
     Future<Claim> claim(String room);
 
     Future<Void> release(List<String> rooms, List<String> epochs, List<Long> heads);
+
+    /** The room's read cursors to load with it (user → seq, oldest move first). */
+    default Future<Map<String, Long>> cursors(String room) {
+      return Future.succeededFuture(Map.of());
+    }
   }
 
   /** Runs a task on the registry's event loop after a delay. */
@@ -105,12 +110,19 @@ public final class RoomRegistry {
       if (ar.failed()) {
         load.fail(ar.cause());
       } else if (ar.result() instanceof Claimed c) {
-        Room loaded = new Room(name, c.epoch(), c.epochs(), c.head(), ringSize, dedupeWindow, catchUpMax,
-            unreadScheduler, nanoClock.getAsLong());
-        rooms.put(name, loaded);
-        // a join that claimed it may never arrive (its connection closed meanwhile)
-        emptied(loaded, Math.max(openedNanos, nanoClock.getAsLong()));
-        load.complete(loaded);
+        claimer.cursors(name).onComplete(cursors -> {
+          if (cursors.failed()) {
+            load.fail(cursors.cause());
+            return;
+          }
+          Room loaded = new Room(name, c.epoch(), c.epochs(), c.head(), ringSize, dedupeWindow, catchUpMax,
+              unreadScheduler, nanoClock.getAsLong());
+          loaded.cursors().load(cursors.result(), c.head());
+          rooms.put(name, loaded);
+          // a join that claimed it may never arrive (its connection closed meanwhile)
+          emptied(loaded, Math.max(openedNanos, nanoClock.getAsLong()));
+          load.complete(loaded);
+        });
       } else {
         long leftMs = TimeUnit.NANOSECONDS.toMillis(deadlineNanos - nanoClock.getAsLong());
         if (leftMs <= 0) {

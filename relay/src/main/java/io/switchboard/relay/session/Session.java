@@ -48,6 +48,7 @@ public final class Session implements OutboundQueue.Sink, Member {
   private final Set<String> joining = new HashSet<>();
   private final long connectedNanos;
   private volatile Identity identity;
+  private volatile String helloName;
   private long lastSeenNanos;
   private int errorIndex;
   private int pendingJoins;
@@ -154,10 +155,16 @@ public final class Session implements OutboundQueue.Sink, Member {
     return identity == null ? null : identity.user();
   }
 
-  /** The user's display name from its token; null: none. */
+  /** The user's display name: its token's, else the one its hello gave; null: none. */
   @Override
   public String name() {
-    return identity == null ? null : identity.name();
+    Identity id = identity;
+    return id == null ? null : id.name() != null ? id.name() : helloName;
+  }
+
+  /** A guest's {@code hello.name} (used only when the token gives no name). */
+  public void helloName(String name) {
+    this.helloName = name;
   }
 
   public long tokenExpiredAtMs() {

@@ -55,10 +55,10 @@ public final class BatchWriter {
     "WITH owned AS (SELECT r.name, r.epoch FROM rooms r"
       + " JOIN unnest($1::text[], $2::text[]) AS u(name, epoch) ON r.name = u.name AND r.epoch = u.epoch"
       + " WHERE r.owner = $3 FOR KEY SHARE OF r),"
-      + " inserted AS (INSERT INTO messages (room, seq, sender, cid, body, created_at)"
-      + " SELECT m.room, m.seq, m.sender, m.cid, m.body, m.created_at"
-      + " FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::timestamptz[])"
-      + " AS m(room, epoch, seq, sender, cid, body, created_at)"
+      + " inserted AS (INSERT INTO messages (room, seq, sender, cid, body, created_at, sender_name)"
+      + " SELECT m.room, m.seq, m.sender, m.cid, m.body, m.created_at, m.sender_name"
+      + " FROM unnest($4::text[], $5::text[], $6::bigint[], $7::text[], $8::text[], $9::text[], $10::timestamptz[],"
+      + " $11::text[]) AS m(room, epoch, seq, sender, cid, body, created_at, sender_name)"
       + " WHERE (m.room, m.epoch) IN (SELECT name, epoch FROM owned)"
       + " ON CONFLICT DO NOTHING RETURNING room, sender, cid, seq)"
       + " SELECT room, sender, cid, seq FROM inserted UNION ALL SELECT name, NULL, epoch, NULL FROM owned";
@@ -160,6 +160,9 @@ public final class BatchWriter {
     requireStorable("sender", m.sender());
     requireStorable("cid", m.cid());
     requireStorable("body", m.body());
+    if (m.senderName() != null) {
+      requireStorable("senderName", m.senderName());
+    }
     Entry entry = new Entry(write);
     queue.add(entry);
     updatePending();
@@ -324,6 +327,7 @@ public final class BatchWriter {
     String[] cids = new String[n];
     String[] bodies = new String[n];
     OffsetDateTime[] createdAt = new OffsetDateTime[n];
+    String[] senderNames = new String[n];
     for (int i = 0; i < n; i++) {
       StoredMessage m = entries.get(i).write.message();
       rooms[i] = m.room();
@@ -333,9 +337,11 @@ public final class BatchWriter {
       cids[i] = m.cid();
       bodies[i] = m.body();
       createdAt[i] = OffsetDateTime.ofInstant(Instant.ofEpochMilli(m.createdAtMillis()), ZoneOffset.UTC);
+      senderNames[i] = m.senderName();
     }
     Tuple insertArgs = Tuple.tuple().addValue(roomNames).addValue(epochs).addValue(owner)
-      .addValue(rooms).addValue(messageEpochs).addValue(seqs).addValue(senders).addValue(cids).addValue(bodies).addValue(createdAt);
+      .addValue(rooms).addValue(messageEpochs).addValue(seqs).addValue(senders).addValue(cids).addValue(bodies).addValue(createdAt)
+      .addValue(senderNames);
     return pool.withTransaction(conn -> conn.preparedQuery(INSERT_MESSAGES).execute(insertArgs)
       .compose(result -> {
         Map<Key, Long> seqByKey = new HashMap<>();

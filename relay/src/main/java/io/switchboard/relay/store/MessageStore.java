@@ -19,7 +19,7 @@ import java.util.Optional;
  */
 public final class MessageStore {
 
-  private static final String COLUMNS = "room, seq, sender, cid, body, created_at";
+  private static final String COLUMNS = "room, seq, sender, cid, body, created_at, sender_name";
 
   private final Pool pool;
 
@@ -91,7 +91,8 @@ public final class MessageStore {
         row.getString("sender"),
         row.getString("cid"),
         row.getString("body"),
-        row.getOffsetDateTime("created_at").toInstant().toEpochMilli()));
+        row.getOffsetDateTime("created_at").toInstant().toEpochMilli(),
+        row.getString("sender_name")));
     }
     return list;
   }

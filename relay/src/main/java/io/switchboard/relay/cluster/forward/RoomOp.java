@@ -113,6 +113,26 @@ public sealed interface RoomOp {
     }
   }
 
+  record Read(ClientFrame.Read frame) implements RoomOp {
+    public String room() {
+      return frame.room();
+    }
+
+    public Object id() {
+      return frame.id();
+    }
+  }
+
+  record Typing(ClientFrame.Typing frame) implements RoomOp {
+    public String room() {
+      return frame.room();
+    }
+
+    public Object id() {
+      return frame.id();
+    }
+  }
+
   /** The connection reported a new NAT profile (carried: the owner's proxy keeps a copy). */
   record ProfileChanged(String room, NatProfile profile) implements RoomOp {}
 

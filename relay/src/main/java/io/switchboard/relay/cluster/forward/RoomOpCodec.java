@@ -69,6 +69,10 @@ public final class RoomOpCodec {
     } else if (op instanceof RoomOp.P2pResult o) {
       j.put("k", "result").put("p", o.frame().peer()).put("pa", o.frame().path().name())
           .put("ms", o.frame().setupMs()).put("rtt", o.frame().rttMs());
+    } else if (op instanceof RoomOp.Read o) {
+      j.put("k", "read").put("q", o.frame().seq());
+    } else if (op instanceof RoomOp.Typing o) {
+      j.put("k", "typing").put("on", o.frame().on());
     } else if (op instanceof RoomOp.ProfileChanged) {
       j.put("k", "profile");
     } else if (op instanceof RoomOp.Closed) {
@@ -106,6 +110,8 @@ public final class RoomOpCodec {
       case "signal" -> new RoomOp.Signal(new ClientFrame.Signal(id, room, j.getString("to"), j.getString("d")));
       case "result" -> new RoomOp.P2pResult(new ClientFrame.P2pResult(id, room, j.getString("p"),
           PeerPath.valueOf(j.getString("pa")), j.getLong("ms"), j.getDouble("rtt")));
+      case "read" -> new RoomOp.Read(new ClientFrame.Read(id, room, j.getLong("q")));
+      case "typing" -> new RoomOp.Typing(new ClientFrame.Typing(id, room, j.getBoolean("on")));
       case "profile" -> new RoomOp.ProfileChanged(room, profile);
       case "closed" -> new RoomOp.Closed(room);
       case "recheck" -> new RoomOp.Recheck(room, j.getString("ru"));

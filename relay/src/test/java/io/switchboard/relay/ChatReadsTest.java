@@ -1,0 +1,212 @@
+package io.switchboard.relay;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.switchboard.relay.access.Role;
+import io.switchboard.relay.access.Visibility;
+import io.vertx.core.json.JsonObject;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Names, read cursors and typing (issue 17) on a real relay with a real Postgres: guest names in
+ * every frame that names a user and in storage, cursors per user (monotonic, clamped, throttled
+ * fanout to every connection), typing to the other active connections only, throttled.
+ */
+class ChatReadsTest extends RelayTestBase {
+
+  @BeforeAll
+  static void start() {
+    // refusals are what some of these tests provoke, not abuse
+    startRelay(baseOptions().setAbuseMaxErrors(100_000));
+  }
+
+  private TestClient named(String name) {
+    TestClient c = client();
+    c.hello(null, null, name);
+    return c;
+  }
+
+  private static JsonObject joinAs(TestClient c, String room, String mode) {
+    return c.request(new JsonObject().put("t", "join").put("room", room).put("mode", mode));
+  }
+
+  private static void read(TestClient c, String room, long seq) {
+    c.send(new JsonObject().put("t", "read").put("room", room).put("seq", seq));
+  }
+
+  private static void typing(TestClient c, String room, boolean on) {
+    c.send(new JsonObject().put("t", "typing").put("room", room).put("on", on));
+  }
+
+  private static boolean isReads(JsonObject f) {
+    return "reads".equals(f.getString("t"));
+  }
+
+  /** The {@code reads} frames a client gets until one says {@code user}'s cursor is {@code seq} (other frames skipped). */
+  private static List<JsonObject> readsUntil(TestClient c, String user, long seq) {
+    List<JsonObject> frames = new ArrayList<>();
+    c.await(f -> {
+      if (!isReads(f)) {
+        return false;
+      }
+      frames.add(f);
+      return Long.valueOf(seq).equals(f.getJsonObject("reads").getLong(user));
+    });
+    return frames;
+  }
+
+  @Test
+  void guestNamesAreInWelcomePresenceJoinedMessagesHistoryAndStorage() {
+    TestClient ada = named("  Ada ");
+    ada.join("names");
+    TestClient minjun = client();
+    assertThat(minjun.hello(null, null, "김민준").getString("name")).isEqualTo("김민준");
+    JsonObject joined = minjun.join("names");
+    assertThat(joined.getJsonObject("names").getMap()).containsEntry(ada.user(), "Ada").containsEntry(minjun.user(), "김민준");
+    assertThat(joined.getJsonArray("peers").getJsonObject(0).getString("name")).isEqualTo("Ada");
+    assertThat(ada.nextPresence().getString("name")).isEqualTo("김민준");
+
+    assertThat(ada.sendMessage("names", "n1", "hi").getBoolean("stored")).isTrue();
+    assertThat(minjun.await("msg").getString("name")).isEqualTo("Ada");
+    TestClient nameless = member("names");
+    nameless.sendMessage("names", "n2", "no name");
+    assertThat(minjun.await("msg").containsKey("name")).isFalse();
+    JsonObject page = minjun.request(new JsonObject().put("t", "history").put("room", "names"));
+    assertThat(page.getJsonArray("messages").getJsonObject(0).getString("name")).isEqualTo("Ada");
+    assertThat(page.getJsonArray("messages").getJsonObject(1).containsKey("name")).isFalse();
+    assertThat(count("SELECT count(*) FROM messages WHERE room = 'names' AND sender_name = 'Ada'")).isEqualTo(1);
+  }
+
+  @Test
+  void badNamesAreRefused() {
+    // as JSON text: a lone surrogate can only travel escaped (a text frame is UTF-8)
+    for (String bad : new String[] {"", "   ", "a\\nb", "tab\\there", "nul\\u0000", "x".repeat(65), "\\ud800"}) {
+      TestClient c = client();
+      c.sendRaw("{\"t\":\"hello\",\"id\":1,\"name\":\"" + bad + "\"}");
+      JsonObject reply = c.await(f -> Integer.valueOf(1).equals(f.getInteger("ref")) || "welcome".equals(f.getString("t")));
+      assertThat(reply.getString("t")).as("%s", bad).isEqualTo("error");
+      assertThat(reply.getString("code")).as("%s", bad).isEqualTo("bad_request");
+      // no identity came of it
+      assertThat(c.request(new JsonObject().put("t", "join").put("room", "x")).getString("code")).isEqualTo("unauthorized");
+    }
+    assertThat(named("x".repeat(64)).user()).isNotNull();
+  }
+
+  @Test
+  void cursorsMoveMonotonicClampedThrottledAndReachEveryDevice() {
+    String room = "reads-a";
+    TestClient alice = named("Alice");
+    JsonObject first = alice.join(room);
+    assertThat(first.getJsonObject("reads").getMap()).as("a first join starts at the head").containsEntry(alice.user(), 0);
+    for (int i = 1; i <= 3; i++) {
+      alice.sendMessage(room, "a" + i, "m" + i);
+    }
+    TestClient bob = named("Bob");
+    JsonObject joined = bob.join(room);
+    assertThat(joined.getJsonObject("reads").getMap()).as("the sender read its own; the newcomer owes nothing")
+        .containsEntry(alice.user(), 3).containsEntry(bob.user(), 3).hasSize(2);
+    readsUntil(alice, bob.user(), 3);
+    for (int i = 4; i <= 53; i++) {
+      alice.send(new JsonObject().put("t", "send").put("room", room).put("cid", "a" + i).put("body", "m" + i));
+    }
+    readsUntil(bob, alice.user(), 53);
+
+    long start = System.nanoTime();
+    for (int seq = 4; seq <= 53; seq++) {
+      read(bob, room, seq);
+    }
+    List<JsonObject> burst = readsUntil(alice, bob.user(), 53);
+    long tookMs = (System.nanoTime() - start) / 1_000_000;
+    assertThat(burst).as("50 reads in a burst: a few frames, at most one per 250 ms").hasSizeLessThanOrEqualTo(3);
+    assertThat(tookMs).as("the first change goes out within a tick").isLessThan(2_000);
+
+    read(bob, room, 2); // behind the cursor: nothing
+    alice.sendMessage(room, "a54", "m54");
+    read(bob, room, 1_000); // ahead of the head: clamped to 54
+    List<JsonObject> after = readsUntil(alice, bob.user(), 54);
+    assertThat(after).allSatisfy(f -> assertThat(f.getJsonObject("reads").getLong(bob.user(), 54L)).isEqualTo(54));
+    assertThat(readsUntil(bob, bob.user(), 54)).as("the reader's own connection hears of its cursor too").isNotEmpty();
+
+    // a second device of bob, in the background: the same cursor, and reads frames reach it
+    TestClient bob2 = client();
+    bob2.hello(bob.token(), null);
+    JsonObject second = joinAs(bob2, room, "background");
+    assertThat(second.getJsonObject("reads").getMap()).containsEntry(bob.user(), 54).containsEntry(alice.user(), 54);
+    alice.sendMessage(room, "a55", "m55");
+    read(bob, room, 55);
+    readsUntil(bob2, bob.user(), 55);
+    read(bob2, room, 55); // the user's cursor is there already: no frame for it
+    alice.sendMessage(room, "a56", "m56");
+    List<JsonObject> last = readsUntil(bob2, alice.user(), 56);
+    assertThat(last.get(last.size() - 1).getJsonObject("reads").containsKey(bob.user())).isFalse();
+
+    TestClient carol = member();
+    JsonObject refused = carol.request(new JsonObject().put("t", "read").put("room", room).put("seq", 3));
+    assertThat(refused.getString("code")).isEqualTo("not_joined");
+  }
+
+  @Test
+  void typingReachesOtherActiveConnectionsAtMostOncePerSecond() {
+    String room = "typing-a";
+    TestClient alice = named("Alice");
+    alice.join(room);
+    TestClient alice2 = client();
+    alice2.hello(alice.token(), null);
+    alice2.join(room);
+    TestClient bob = member(room);
+    TestClient away = member();
+    joinAs(away, room, "background");
+
+    for (int i = 0; i < 10; i++) {
+      typing(alice, room, true);
+    }
+    typing(alice, room, false);
+    for (TestClient receiver : List.of(bob, alice2)) {
+      List<JsonObject> seen = new ArrayList<>();
+      receiver.await(f -> {
+        if ("typing".equals(f.getString("t"))) {
+          seen.add(f);
+          return !f.getBoolean("on");
+        }
+        return false;
+      });
+      assertThat(seen).extracting(f -> f.getBoolean("on")).as("10 on:true in a burst: one forwarded").containsExactly(true, false);
+      assertThat(seen.get(0).getString("peer")).isEqualTo(alice.session());
+      assertThat(seen.get(0).getString("user")).isEqualTo(alice.user());
+      assertThat(seen.get(0).getString("name")).isEqualTo("Alice");
+    }
+    // the sender's own connection got none of it: the first typing it sees is bob's
+    typing(bob, room, true);
+    JsonObject toAlice = alice.await("typing");
+    assertThat(toAlice.getString("peer")).isEqualTo(bob.session());
+    assertThat(toAlice.containsKey("name")).isFalse();
+    // the background connection got none (everything above was fanned out before this answer)
+    JsonObject mode = away.request(new JsonObject().put("t", "mode").put("room", room).put("mode", "active"));
+    assertThat(mode.getString("t")).isEqualTo("mode");
+    assertThat(away.skipped()).noneMatch(f -> "typing".equals(f.getString("t")));
+
+    TestClient outsider = member();
+    assertThat(outsider.request(new JsonObject().put("t", "typing").put("room", room).put("on", true)).getString("code"))
+        .isEqualTo("not_joined");
+  }
+
+  @Test
+  void readersMayReadButNotType() {
+    String room = "typing-private";
+    TestClient owner = member();
+    TestClient reader = member();
+    TestClient.sync(relay.access().setVisibility(room, Visibility.PRIVATE), 10);
+    TestClient.sync(relay.access().setRole(room, owner.user(), Role.OWNER), 10);
+    TestClient.sync(relay.access().setRole(room, reader.user(), Role.READER), 10);
+    owner.join(room);
+    reader.join(room);
+    owner.sendMessage(room, "o1", "hello reader");
+    JsonObject refused = reader.request(new JsonObject().put("t", "typing").put("room", room).put("on", true));
+    assertThat(refused.getString("code")).isEqualTo("forbidden");
+    read(reader, room, 1);
+    readsUntil(owner, reader.user(), 1);
+  }
+}
