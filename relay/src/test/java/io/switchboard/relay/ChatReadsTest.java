@@ -41,21 +41,17 @@ class ChatReadsTest extends RelayTestBase {
     c.send(new JsonObject().put("t", "typing").put("room", room).put("on", on));
   }
 
-  private static boolean isReads(JsonObject f) {
-    return "reads".equals(f.getString("t"));
-  }
-
-  /** The {@code reads} frames a client gets until one says {@code user}'s cursor is {@code seq} (other frames skipped). */
+  /** The {@code reads} frames a client gets until one says {@code user}'s cursor is {@code seq}. */
   private static List<JsonObject> readsUntil(TestClient c, String user, long seq) {
     List<JsonObject> frames = new ArrayList<>();
-    c.await(f -> {
-      if (!isReads(f)) {
-        return false;
-      }
+    while (true) {
+      JsonObject f = c.pollReads(TestClient.TIMEOUT);
+      assertThat(f).as("a reads frame with %s at %d; got %s", user, seq, frames).isNotNull();
       frames.add(f);
-      return Long.valueOf(seq).equals(f.getJsonObject("reads").getLong(user));
-    });
-    return frames;
+      if (Long.valueOf(seq).equals(f.getJsonObject("reads").getLong(user))) {
+        return frames;
+      }
+    }
   }
 
   @Test

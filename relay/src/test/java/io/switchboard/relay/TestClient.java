@@ -26,6 +26,7 @@ public final class TestClient implements AutoCloseable {
   private final WebSocket ws;
   private final LinkedBlockingQueue<JsonObject> frames = new LinkedBlockingQueue<>();
   private final LinkedBlockingQueue<JsonObject> presence = new LinkedBlockingQueue<>();
+  private final LinkedBlockingQueue<JsonObject> reads = new LinkedBlockingQueue<>();
   private final List<JsonObject> skipped = new ArrayList<>();
   private final CountDownLatch closed = new CountDownLatch(1);
   private final AtomicInteger pings = new AtomicInteger();
@@ -39,10 +40,12 @@ public final class TestClient implements AutoCloseable {
   private TestClient(WebSocketClient client, WebSocket ws) {
     this.client = client;
     this.ws = ws;
-    // Presence arrives whenever others come and go; tests about other things never see it.
+    // Presence arrives whenever others come and go, read cursors whenever anyone sends or reads;
+    // tests about other things never see them.
     ws.textMessageHandler(text -> {
       JsonObject frame = new JsonObject(text);
-      ("presence".equals(frame.getString("t")) ? presence : frames).add(frame);
+      String type = frame.getString("t");
+      ("presence".equals(type) ? presence : "reads".equals(type) ? reads : frames).add(frame);
     });
     // Vert.x answers pings itself; counting them lets tests wait on the server's heartbeat.
     ws.frameHandler(frame -> {
@@ -142,6 +145,16 @@ public final class TestClient implements AutoCloseable {
   public JsonObject pollPresence(Duration timeout) {
     try {
       return presence.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  /** The next {@code reads} frame (kept apart from {@link #next()}) if one arrives within the timeout, else null. */
+  public JsonObject pollReads(Duration timeout) {
+    try {
+      return reads.poll(timeout.toMillis(), TimeUnit.MILLISECONDS);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new AssertionError(e);
