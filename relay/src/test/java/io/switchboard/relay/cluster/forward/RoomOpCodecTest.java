@@ -52,7 +52,11 @@ class RoomOpCodecTest {
         new RoomOp.ProfileChanged("r", PROFILE),
         new RoomOp.Closed("r"),
         new RoomOp.Recheck("r", "bob"),
-        new RoomOp.Recheck("r", null));
+        new RoomOp.Recheck("r", null),
+        new RoomOp.Read(new ClientFrame.Read(12L, "r", Long.MAX_VALUE)),
+        new RoomOp.Read(new ClientFrame.Read(null, "r", 1)),
+        new RoomOp.Typing(new ClientFrame.Typing("t-1", "r", true)),
+        new RoomOp.Typing(new ClientFrame.Typing(null, "r", false)));
     long token = 0;
     for (RoomOp op : ops) {
       RoomOpCodec.Envelope back = trip(token, op);
