@@ -353,17 +353,8 @@ public final class RoomShard {
     if (typing.on() && !m.typingDue(nanoClock.getAsLong())) {
       return;
     }
-    String encoded = null;
-    for (Membership other : m.room().members()) {
-      if (other == m || other.mode() != RoomMode.ACTIVE || other.member().isClosed()) {
-        continue;
-      }
-      if (encoded == null) {
-        encoded = FrameEncoder.encode(new ServerFrame.Typing(typing.room(), member.id(), member.user(), member.name(),
-            typing.on()));
-      }
-      other.member().sendText(encoded, ServerFrame.Priority.LIVE);
-    }
+    m.room().broadcast(FrameEncoder.encode(new ServerFrame.Typing(typing.room(), member.id(), member.user(),
+        member.name(), typing.on())), m, true);
   }
 
   /** Every 250 ms: one {@code reads} frame per room whose cursors moved, to all its connections. */
@@ -378,12 +369,7 @@ public final class RoomShard {
       if (moved.isEmpty() || rooms.get(room.name()) != room) {
         continue;
       }
-      String encoded = FrameEncoder.encode(new ServerFrame.Reads(room.name(), moved));
-      for (Membership m : room.members()) {
-        if (!m.member().isClosed()) {
-          m.member().sendText(encoded, ServerFrame.Priority.LIVE);
-        }
-      }
+      room.broadcast(FrameEncoder.encode(new ServerFrame.Reads(room.name(), moved)), null, false);
     }
   }
 

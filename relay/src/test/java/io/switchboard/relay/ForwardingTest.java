@@ -177,7 +177,10 @@ class ForwardingTest {
 
       // the owner's fanout crosses to each other node once per message: nodes 1 and 2 have two
       // active members each (alice, erin; bob) and dave in the background, and still 2 messages
+      // (and so do the read cursors the sends move: each reads frame once per node too)
       String group = "switchboard_cluster_bus_sent_total{kind=\"group\"}";
+      readsUntil(alice, alice.user(), 51);
+      readsUntil(bob, alice.user(), 51);
       double before = metric(nodes.get(0), group);
       for (int i = 0; i < 20; i++) {
         assertThat(carol.sendMessage(room, "c-" + i, "fan " + i).getBoolean("stored")).isTrue();
@@ -185,8 +188,27 @@ class ForwardingTest {
       for (TestClient c : List.of(alice, erin, bob)) {
         c.await(f -> "msg".equals(f.getString("t")) && "fan 19".equals(f.getString("body")));
       }
+      int readsGroups = readsUntil(alice, carol.user(), 71) + readsUntil(bob, carol.user(), 71);
       assertThat(metric(nodes.get(0), group) - before).as("bus messages for 20 messages to 2 other nodes")
-          .isEqualTo(40);
+          .isEqualTo(40 + readsGroups);
+
+      // read cursors and typing across nodes: bob (node 2) reads, every member hears of it,
+      // the background one too; alice (node 1) types, only other active connections hear of it
+      bob.send(new JsonObject().put("t", "read").put("room", room).put("seq", 70));
+      for (TestClient c : List.of(alice, carol, dave, bob)) {
+        readsUntil(c, bob.user(), 70);
+      }
+      alice.send(new JsonObject().put("t", "typing").put("room", room).put("on", true));
+      for (TestClient c : List.of(bob, carol)) {
+        JsonObject typing = c.await(f -> "typing".equals(f.getString("t")));
+        assertThat(typing.getString("peer")).isEqualTo(alice.session());
+        assertThat(typing.getBoolean("on")).isTrue();
+      }
+      JsonObject erinTyping = erin.await(f -> "typing".equals(f.getString("t")));
+      assertThat(erinTyping.getString("user")).isEqualTo(alice.user());
+      assertThat(dave.request(new JsonObject().put("t", "mode").put("room", room).put("mode", "background"))
+          .getString("t")).isEqualTo("mode");
+      assertThat(dave.skipped()).as("a background member gets no typing").noneMatch(f -> "typing".equals(f.getString("t")));
 
       // resume on a node that does not sequence the room, with another client's token
       TestClient bob2 = TestClient.connect(vertx, nodes.get(1).port);
@@ -195,6 +217,7 @@ class ForwardingTest {
             .put("epoch", joined.getString("epoch"))));
         JsonObject resumed = bob2.await("joined");
         assertThat(resumed.getLong("replayFrom")).as(resumed.encode()).isEqualTo(61);
+        assertThat(resumed.getJsonObject("reads").getLong(bob.user())).as("the user's cursor, on another node").isEqualTo(70);
         for (long seq = 61; seq <= 71; seq++) {
           assertThat(msg(bob2, room).getLong("seq")).isEqualTo(seq);
         }
@@ -213,6 +236,23 @@ class ForwardingTest {
         c.close();
       }
     }
+  }
+
+  /** How many reads frames came until one put {@code user} at {@code seq}. */
+  private static int readsUntil(TestClient c, String user, long seq) {
+    int frames = 0;
+    long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+    while (System.nanoTime() < deadline) {
+      JsonObject f = c.pollReads(Duration.ofMillis(200));
+      if (f == null) {
+        continue;
+      }
+      frames++;
+      if (Long.valueOf(seq).equals(f.getJsonObject("reads").getLong(user))) {
+        return frames;
+      }
+    }
+    throw new AssertionError("no reads frame with " + user + " at " + seq);
   }
 
   private static JsonObject awaitPresence(TestClient c, String event, String session) {

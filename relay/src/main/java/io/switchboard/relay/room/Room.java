@@ -245,6 +245,23 @@ public final class Room {
     return delivered;
   }
 
+  /**
+   * Hands an encoded live frame (cursors, typing) to the room's members, grouped by loop like
+   * {@link #fanout}: one task per loop, one bus message per other node. {@code except}: a
+   * membership left out (null: none); {@code activeOnly}: background members left out too.
+   */
+  public void broadcast(String encoded, Membership except, boolean activeOnly) {
+    Map<Loop, List<Member>> byLoop = new LinkedHashMap<>();
+    for (int i = 0, n = members.size(); i < n; i++) {
+      Membership m = members.get(i);
+      if (m == except || (activeOnly && m.mode() != RoomMode.ACTIVE) || m.member().isClosed()) {
+        continue;
+      }
+      byLoop.computeIfAbsent(m.member().loop(), l -> new ArrayList<>()).add(m.member());
+    }
+    byLoop.forEach((loop, to) -> send(loop, to, encoded));
+  }
+
   private static void send(Loop loop, List<Member> to, String encoded) {
     loop.deliver(to, encoded);
   }
