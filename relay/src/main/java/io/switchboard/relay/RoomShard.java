@@ -189,17 +189,41 @@ public final class RoomShard {
 
   /** A join or resume in: {@code then} hears the failure (closed, not opened, access changed meanwhile), else {@code in} gets the room. */
   private void open(Member member, String roomName, Object id, long seen, Consumer<Outcome> then, Consumer<Room> in) {
-    rooms.open(roomName, nanoClock.getAsLong()).onComplete(ar -> {
-      if (member.isClosed()) {
-        then.accept(Outcome.FAILED);
-      } else if (ar.failed()) {
-        then.accept(Outcome.FAILED);
-        replies.failOpen(member, id, roomName, ar.cause());
-      } else if (accessChanges.getAsLong() != seen) {
-        then.accept(Outcome.STALE);
-      } else {
-        in.accept(ar.result());
+    rooms.open(roomName, nanoClock.getAsLong())
+        .compose(room -> withCursorOf(member.user(), room))
+        .onComplete(ar -> {
+          if (member.isClosed()) {
+            then.accept(Outcome.FAILED);
+          } else if (ar.failed()) {
+            then.accept(Outcome.FAILED);
+            replies.failOpen(member, id, roomName, ar.cause());
+          } else if (accessChanges.getAsLong() != seen) {
+            then.accept(Outcome.STALE);
+          } else if (rooms.get(roomName) != ar.result()) {
+            open(member, roomName, id, seen, then, in); // unloaded while the cursor was looked up
+          } else {
+            in.accept(ar.result());
+          }
+        });
+  }
+
+  /**
+   * The room, once it knows the user's cursor: a room with more users than it loaded cursors of
+   * looks a user it has none of up in storage, so a user back after a while is not taken for a
+   * newcomer (whose cursor starts at the head). A failed lookup is taken as none.
+   */
+  private Future<Room> withCursorOf(String user, Room room) {
+    if (room.cursors().get(user) != null || !room.cursors().partial()) {
+      return Future.succeededFuture(room);
+    }
+    return cursors.store().get(room.name(), user).transform(ar -> {
+      if (ar.failed()) {
+        LOG.warn("looking up the read cursor of a user of {} failed; it starts at the head: {}", room.name(),
+            ar.cause().toString());
+      } else if (ar.result() != null) {
+        room.cursors().load(Map.of(user, ar.result()), room.head());
       }
+      return Future.succeededFuture(room);
     });
   }
 

@@ -205,4 +205,22 @@ class ChatReadsTest extends RelayTestBase {
     read(reader, room, 1);
     readsUntil(owner, reader.user(), 1);
   }
+
+  @Test
+  void aUserBackInARoomOfManyReadersKeepsItsOldCursor() {
+    TestClient back = member();
+    // storage as a room of 300 readers left it: 10 messages, this user's cursor at 4, moved long ago
+    query("INSERT INTO messages (room, seq, sender, cid, body, created_at)"
+        + " SELECT 'crowd', s, 'x', 'c' || s, 'b', now() FROM generate_series(1, 10) s");
+    query("INSERT INTO read_cursors (room, user_id, seq, updated_at)"
+        + " SELECT 'crowd', 'r' || s, 10, now() FROM generate_series(1, 300) s");
+    query("INSERT INTO read_cursors (room, user_id, seq, updated_at) VALUES ('crowd', $1, 4, now() - interval '1 day')",
+        back.user());
+    JsonObject joined = back.join("crowd");
+    assertThat(joined.getLong("head")).isEqualTo(10);
+    assertThat(joined.getJsonObject("reads").getMap()).as("not loaded with the room's newest 256, looked up")
+        .hasSize(256).containsEntry(back.user(), 4);
+    TestClient newcomer = member();
+    assertThat(newcomer.join("crowd").getJsonObject("reads").getLong(newcomer.user())).isEqualTo(10);
+  }
 }

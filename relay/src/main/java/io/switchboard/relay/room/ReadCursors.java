@@ -16,10 +16,21 @@ public final class ReadCursors {
 
   private final LinkedHashMap<String, Long> cursors = new LinkedHashMap<>();
   private final LinkedHashMap<String, Long> moved = new LinkedHashMap<>();
+  /** Storage may hold cursors that were not loaded (the room has more than {@link #JOINED_MAX}). */
+  private boolean partial;
 
-  /** Cursors from storage, oldest move first; none above {@code head} (storage may be ahead of an unclean takeover). */
+  /**
+   * Cursors from storage, oldest move first; none above {@code head} (storage may be ahead of an
+   * unclean takeover). {@link #JOINED_MAX} or more of them: there may be others in storage.
+   */
   public void load(Map<String, Long> stored, long head) {
-    stored.forEach((user, seq) -> cursors.put(user, Math.min(seq, head)));
+    stored.forEach((user, seq) -> cursors.merge(user, Math.min(seq, head), Math::max));
+    partial |= stored.size() >= JOINED_MAX;
+  }
+
+  /** Whether a user without a cursor here may still have one in storage (look it up before creating one). */
+  public boolean partial() {
+    return partial;
   }
 
   public Long get(String user) {

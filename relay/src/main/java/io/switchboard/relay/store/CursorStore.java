@@ -44,6 +44,13 @@ public final class CursorStore {
     });
   }
 
+  /** One user's cursor in the room (null: none). */
+  public Future<Long> get(String room, String user) {
+    return pool.preparedQuery("SELECT seq FROM read_cursors WHERE room = $1 AND user_id = $2")
+        .execute(Tuple.of(room, user))
+        .map(rows -> rows.size() == 0 ? null : rows.iterator().next().getLong(0));
+  }
+
   /**
    * Writes the cursors in one statement. The caller sorts them by (room, user): statements of
    * several relays then lock rows in one order and cannot deadlock each other.
