@@ -75,6 +75,10 @@ class ChatReadsRestartTest extends RelayTestBase {
     JsonObject page = back.request(new JsonObject().put("t", "history").put("room", room));
     assertThat(page.getJsonArray("messages")).hasSize(6)
         .allSatisfy(m -> assertThat(((JsonObject) m).getString("name")).isEqualTo("Ada"));
+    String http = new String(get(relay.port(), "/api/rooms/" + room + "/messages").body(),
+        java.nio.charset.StandardCharsets.UTF_8);
+    assertThat(new JsonObject(http).getJsonArray("messages")).hasSize(6)
+        .allSatisfy(m -> assertThat(((JsonObject) m).getString("name")).as("HTTP history").isEqualTo("Ada"));
     // a resume gets the cursors too, and the resumed user's name on the messages it missed
     TestClient adaBack = client();
     adaBack.hello(adaToken, new JsonObject().put(room, new JsonObject().put("seq", 4).put("epoch",

@@ -184,6 +184,8 @@ class ChatReadsTest extends RelayTestBase {
     assertThat(mode.getString("t")).isEqualTo("mode");
     assertThat(away.skipped()).noneMatch(f -> "typing".equals(f.getString("t")));
 
+    assertThat(scrapeMetrics()).contains("switchboard_frames_in_total{type=\"typing\"}")
+        .doesNotContain("switchboard_frames_in_total{type=\"typing\"} 0.0");
     TestClient outsider = member();
     assertThat(outsider.request(new JsonObject().put("t", "typing").put("room", room).put("on", true)).getString("code"))
         .isEqualTo("not_joined");
