@@ -73,7 +73,7 @@ const isResumePoint = (v) =>
 
 // `hello.name`: trimmed, 1-64 code points, no control character (Cc) and no lone surrogate.
 const CONTROL = /\p{Cc}/u;
-export const isDisplayName = (v) => {
+const isDisplayName = (v) => {
   if (!isStr(v) || LONE_SURROGATE.test(v) || CONTROL.test(v)) return false;
   const points = [...v.trim()].length;
   return points >= 1 && points <= 64;
