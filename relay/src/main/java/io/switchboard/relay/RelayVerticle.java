@@ -141,6 +141,8 @@ public final class RelayVerticle extends VerticleBase {
           authenticator = new ConfinedAuthenticator((ContextInternal) context,
               CompositeAuthenticator.create(vertx, options.getAuth(), secret, wallClock));
           CursorWriter cursors = new CursorWriter(new CursorStore(database.pool()));
+          io.micrometer.core.instrument.Gauge.builder("switchboard.read.cursors.pending", cursors,
+              CursorWriter::pendingCount).description("Read cursor moves waiting to be written").register(registry);
           engine = new RelayEngine(options, authenticator, store, writer, cursors, leases, metrics, peers, limits,
               System::nanoTime, wallClock, access, shardContexts());
           moves = new RoomMoves(engine, cluster);

@@ -269,6 +269,7 @@ class ChatReadsTest extends RelayTestBase {
       bob.pollReads(Duration.ofMillis(50));
     }
     assertThat(stored(room, ada.user())).isEqualTo(6);
+    assertThat(scrapeMetrics()).contains("switchboard_read_cursors_pending ");
 
     // the last move before a clean stop is written by the stop itself
     read(bob, room, 6);
