@@ -247,6 +247,8 @@ class RoomMovesTest {
     assertThat((System.nanoTime() - claimStart) / 1_000_000).as("claimed at once").isLessThan(LEASE_MS / 6);
     assertThat(joined.getString("epoch")).as("a clean handover keeps the epoch").isEqualTo(before.getString("epoch"));
     assertThat(joined.getLong("head")).isEqualTo(2);
+    assertThat(joined.getJsonObject("reads").getMap()).as("the next owner loads the cursors A wrote (a2 moved alice's)")
+        .containsEntry(alice.user(), 2).containsEntry(carol.user(), 0);
     // alice's outbox resends the refused a3 where the room is now: stored once, after a2
     TestClient again = TestClient.connect(clientVertx, relayB.port());
     clients.add(again);
