@@ -77,7 +77,11 @@ class ChatReadsTest extends RelayTestBase {
     JsonObject page = minjun.request(new JsonObject().put("t", "history").put("room", "names"));
     assertThat(page.getJsonArray("messages").getJsonObject(0).getString("name")).isEqualTo("Ada");
     assertThat(page.getJsonArray("messages").getJsonObject(1).containsKey("name")).isFalse();
-    assertThat(count("SELECT count(*) FROM messages WHERE room = 'names' AND sender_name = 'Ada'")).isEqualTo(1);
+    // a batch's items take the uploading connection's name
+    ada.send(BatchTest.batch("b-1", "names", "p2p-1", "over a DataChannel"));
+    assertThat(minjun.await("msg").getString("name")).isEqualTo("Ada");
+    ada.await(f -> "ack".equals(f.getString("t")) && "p2p-1".equals(f.getString("cid")) && f.getBoolean("stored"));
+    assertThat(count("SELECT count(*) FROM messages WHERE room = 'names' AND sender_name = 'Ada'")).isEqualTo(2);
   }
 
   @Test
