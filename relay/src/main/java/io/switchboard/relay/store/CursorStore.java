@@ -18,9 +18,11 @@ public final class CursorStore {
   private static final String LOAD = "SELECT user_id, seq FROM read_cursors WHERE room = $1"
       + " ORDER BY updated_at DESC, user_id LIMIT $2";
   // GREATEST and the WHERE make a late or repeated write harmless: a cursor never moves back, and
-  // updated_at only changes when it moved.
+  // updated_at only changes when it moved. A room whose row is gone (a blank room forgotten, with
+  // its cursors, when released) gets none back: joining made-up room names leaves nothing on disk.
   private static final String UPSERT = "INSERT INTO read_cursors (room, user_id, seq, updated_at)"
       + " SELECT u.room, u.user_id, u.seq, now() FROM unnest($1::text[], $2::text[], $3::bigint[]) AS u(room, user_id, seq)"
+      + " WHERE EXISTS (SELECT 1 FROM rooms r WHERE r.name = u.room)"
       + " ON CONFLICT (room, user_id) DO UPDATE SET seq = GREATEST(read_cursors.seq, EXCLUDED.seq),"
       + " updated_at = EXCLUDED.updated_at WHERE EXCLUDED.seq > read_cursors.seq";
 

@@ -79,7 +79,8 @@ public final class RoomLeases {
   private static final String FORGET_BLANK = "WITH gone AS (DELETE FROM rooms r USING unnest($1::text[]) AS u(name)"
       + " WHERE r.name = u.name AND r.owner IS NULL AND r.durable_seq = 0"
       + " AND NOT EXISTS (SELECT 1 FROM messages m WHERE m.room = r.name)"
-      + " AND (SELECT count(*) FROM room_epochs e WHERE e.room = r.name) = 1 RETURNING r.name)"
+      + " AND (SELECT count(*) FROM room_epochs e WHERE e.room = r.name) = 1 RETURNING r.name),"
+      + " cursors AS (DELETE FROM read_cursors c USING gone WHERE c.room = gone.name)"
       + " DELETE FROM room_epochs e USING gone WHERE e.room = gone.name";
   private static final String BOUND = "SELECT r.epoch, r.owner IS NULL OR r.lease_until <= now(), r.durable_seq,"
       + " (SELECT coalesce(max(seq), 0) FROM messages WHERE room = $1)"

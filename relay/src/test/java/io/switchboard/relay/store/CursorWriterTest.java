@@ -25,6 +25,7 @@ class CursorWriterTest {
   static void setUp() {
     vertx = Vertx.vertx();
     db = Database.start(vertx, new StoreOptions().setDataDir(dataDir.toString()).setPoolSize(2)).await();
+    StoreTestSupport.own(db.pool(), "a", "out"); // cursors are only written for rooms that exist
   }
 
   @AfterAll
@@ -71,6 +72,14 @@ class CursorWriterTest {
     StoreTestSupport.awaitUntil(() -> writer.pendingCount() == 0
         && count(db.pool(), "SELECT count(*) FROM read_cursors WHERE room = 'out' AND seq = 9") == 1,
         java.time.Duration.ofSeconds(10), "the cursor written after the outage");
+  }
+
+  @Test
+  void noCursorIsWrittenForARoomWithoutItsRow() {
+    CursorWriter writer = new CursorWriter(new CursorStore(db.pool()));
+    writer.moved("never-claimed", "ann", 3);
+    writer.flush().await();
+    assertThat(count(db.pool(), "SELECT count(*) FROM read_cursors WHERE room = 'never-claimed'")).isZero();
   }
 
   @Test

@@ -97,7 +97,15 @@ class RoomLeasesTest {
     Claimed written = claimed(a, "written-room");
     exec("INSERT INTO messages (room, seq, sender, cid, body, created_at) VALUES ($1, 1, 'u', 'c', 'b', now())",
         "written-room");
+    // whoever joined wrote a read cursor: the blank room's goes with it
+    new CursorStore(db.pool()).upsert(List.of(new CursorStore.Cursor("blank-room", "u", 0),
+        new CursorStore.Cursor("written-room", "u", 1))).await();
     a.release(List.of("blank-room", "written-room"), List.of(blank.epoch(), written.epoch()), List.of(0L, 1L)).await();
+    assertThat(count(db.pool(), "SELECT count(*) FROM read_cursors WHERE room = 'blank-room'")).isZero();
+    assertThat(count(db.pool(), "SELECT count(*) FROM read_cursors WHERE room = 'written-room'")).isEqualTo(1);
+    new CursorStore(db.pool()).upsert(List.of(new CursorStore.Cursor("blank-room", "v", 0))).await();
+    assertThat(count(db.pool(), "SELECT count(*) FROM read_cursors WHERE room = 'blank-room'"))
+        .as("a late cursor write of the forgotten room").isZero();
     assertThat(count(db.pool(), "SELECT count(*) FROM rooms WHERE name = 'blank-room'")).isZero();
     assertThat(count(db.pool(), "SELECT count(*) FROM room_epochs WHERE room = 'blank-room'")).isZero();
     assertThat(count(db.pool(), "SELECT count(*) FROM rooms WHERE name = 'written-room'")).isEqualTo(1);
