@@ -65,5 +65,16 @@ class SharedSecretTest {
         .compose(v -> conn.query("SELECT guest_secret FROM relay_secret").execute())), 10).size();
     assertThat(visible).as("row level security, no policy").isZero();
     TestClient.sync(pool.query("REVOKE SELECT ON relay_secret FROM api_reader").execute(), 10);
+    // read cursors (who read what, when) the same way
+    TestClient.sync(pool.query("INSERT INTO read_cursors (room, user_id, seq) VALUES ('rls', 'ann', 3)"
+        + " ON CONFLICT DO NOTHING").execute(), 10);
+    assertThatThrownBy(() -> TestClient.sync(pool.withTransaction(conn -> conn.query("SET LOCAL ROLE api_reader").execute()
+        .compose(v -> conn.query("SELECT seq FROM read_cursors").execute())), 10))
+        .hasMessageContaining("permission denied");
+    TestClient.sync(pool.query("GRANT SELECT ON read_cursors TO api_reader").execute(), 10);
+    int cursors = TestClient.sync(pool.withTransaction(conn -> conn.query("SET LOCAL ROLE api_reader").execute()
+        .compose(v -> conn.query("SELECT seq FROM read_cursors").execute())), 10).size();
+    assertThat(cursors).as("read_cursors: row level security, no policy").isZero();
+    TestClient.sync(pool.query("REVOKE SELECT ON read_cursors FROM api_reader").execute(), 10);
   }
 }
