@@ -107,6 +107,7 @@ public final class RoomRegistry {
       } else if (ar.result() instanceof Claimed c) {
         Room loaded = new Room(name, c.epoch(), c.epochs(), c.head(), ringSize, dedupeWindow, catchUpMax,
             unreadScheduler, nanoClock.getAsLong());
+        loaded.rev(c.rev());
         rooms.put(name, loaded);
         // a join that claimed it may never arrive (its connection closed meanwhile)
         emptied(loaded, Math.max(openedNanos, nanoClock.getAsLong()));

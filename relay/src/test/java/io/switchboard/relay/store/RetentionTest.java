@@ -51,7 +51,7 @@ class RetentionTest {
 
   @BeforeEach
   void empty() {
-    exec(db.pool(), "TRUNCATE messages, rooms, room_epochs").await();
+    exec(db.pool(), "TRUNCATE messages, rooms, room_epochs, reactions").await();
   }
 
   /** {@code rooms} rooms of {@code perRoom} typical messages each, the first ones {@code daysOld} old. */
