@@ -1,7 +1,6 @@
 package io.switchboard.relay;
 
 import io.switchboard.protocol.ErrorCode;
-import io.switchboard.protocol.FrameEncoder;
 import io.switchboard.protocol.ProtocolException;
 import io.switchboard.protocol.ServerFrame;
 import io.switchboard.protocol.ServerFrame.Message;
@@ -15,7 +14,6 @@ import io.switchboard.relay.room.RoomRegistry;
 import io.switchboard.relay.store.MessageStore;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -125,15 +123,7 @@ final class RoomChanges {
     }
     room.rev(rev);
     room.changed(state);
-    ServerFrame.Changed everyone = new ServerFrame.Changed(null, state);
-    String encoded = FrameEncoder.encode(everyone);
-    for (Membership m : new ArrayList<>(room.members())) {
-      if (m.member() == member) {
-        m.deliverChange(new ServerFrame.Changed(id, state), null);
-      } else {
-        m.deliverChange(everyone, encoded);
-      }
-    }
+    room.fanoutChange(new ServerFrame.Changed(null, state), member, new ServerFrame.Changed(id, state));
     if (room.member(member.id()) == null && !member.isClosed()) {
       member.send(new ServerFrame.Changed(id, state)); // it left meanwhile: still the answer to its frame
     }

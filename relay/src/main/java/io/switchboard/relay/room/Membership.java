@@ -113,23 +113,35 @@ public final class Membership {
    * loads. A pending unread summary whose preview is that message shows its new body.
    */
   public void deliverChange(ServerFrame.Changed changed, String encoded) {
-    if (catchUp != null) {
-      if (catchUp.size() >= catchUpMax) {
-        member.slowConsumer();
-      } else {
-        catchUp.add(changed);
-      }
+    if (!takeChange(changed)) {
       return;
-    }
-    Message m = changed.message();
-    if (unreadDirty && unreadLastSeq == m.seq()) {
-      unreadPreview = m.deleted() ? "" : m.body();
     }
     if (encoded == null) {
       member.send(changed);
     } else {
       member.sendText(encoded, ServerFrame.Priority.LIVE);
     }
+  }
+
+  /**
+   * Everything of {@link #deliverChange} but the sending itself.
+   *
+   * @return true when the frame is to be sent to the member now (the caller sends it)
+   */
+  boolean takeChange(ServerFrame.Changed changed) {
+    if (catchUp != null) {
+      if (catchUp.size() >= catchUpMax) {
+        member.slowConsumer();
+      } else {
+        catchUp.add(changed);
+      }
+      return false;
+    }
+    Message m = changed.message();
+    if (unreadDirty && unreadLastSeq == m.seq()) {
+      unreadPreview = m.deleted() ? "" : m.body();
+    }
+    return true;
   }
 
   /** Sends the throttled unread summary if one is due; true when it did. */

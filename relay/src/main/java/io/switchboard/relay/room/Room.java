@@ -276,6 +276,25 @@ public final class Room {
     return delivered;
   }
 
+  /**
+   * Hands a message's new state to every member, active or in the background: {@code mine} (with
+   * the changer's frame id) to the changer's connection, {@code everyone} encoded once to the
+   * others, one task per loop (one bus message per other node), as {@link #fanout} does.
+   */
+  public void fanoutChange(ServerFrame.Changed everyone, Member changer, ServerFrame.Changed mine) {
+    String encoded = FrameEncoder.encode(everyone);
+    Map<Loop, List<Member>> byLoop = new LinkedHashMap<>();
+    for (int i = 0, n = members.size(); i < n; i++) {
+      Membership m = members.get(i);
+      if (m.member() == changer) {
+        m.deliverChange(mine, null);
+      } else if (m.takeChange(everyone)) {
+        byLoop.computeIfAbsent(m.member().loop(), l -> new ArrayList<>()).add(m.member());
+      }
+    }
+    byLoop.forEach((loop, to) -> send(loop, to, encoded));
+  }
+
   private static void send(Loop loop, List<Member> to, String encoded) {
     loop.deliver(to, encoded);
   }
