@@ -81,8 +81,8 @@ public final class Room {
   private long idleSinceNanos;
   /** The last change rev committed (edits, deletes, reactions); never given out twice, also across owners. */
   private long rev;
-  /** Changes of this room's messages, one at a time so revs commit in order. */
-  private final SerialQueue changes = new SerialQueue(CHANGES_WAITING_MAX);
+  /** Changes of this room's messages, one at a time so revs commit in order; made on the first change. */
+  private SerialQueue changes;
   /** Changes waiting for their turn; more get {@code rate_limited}. */
   public static final int CHANGES_WAITING_MAX = 1_000;
 
@@ -122,6 +122,9 @@ public final class Room {
   }
 
   public SerialQueue changes() {
+    if (changes == null) {
+      changes = new SerialQueue(CHANGES_WAITING_MAX); // most rooms never see a change: no queue for them
+    }
     return changes;
   }
 
