@@ -76,8 +76,13 @@ final class RoomChanges {
 
   private Future<?> run(Member member, Object id, Room room, long seq, Change change) {
     Membership m = room.member(member.id());
-    if (member.isClosed() || m == null || shard.rooms().get(room.name()) != room) {
-      return Future.succeededFuture(); // left (or the room moved) while waiting: its change has no effect
+    if (member.isClosed()) {
+      return Future.succeededFuture();
+    }
+    if (m == null || shard.rooms().get(room.name()) != room) {
+      // left (or the room moved away) while waiting: no effect, and the frame still gets its answer
+      member.refused(Replies.notJoined(room.name()).withRef(id));
+      return Future.succeededFuture();
     }
     if (shard.rooms().moving(room.name())) {
       member.refused(RoomRegistry.moved(room.name()).withRef(id));

@@ -381,6 +381,22 @@ class ChangesTest extends RelayTestBase {
   }
 
   @Test
+  @Order(8)
+  void aChangerThatLeavesWhileItsChangesWaitStillGetsAnAnswerToEach() {
+    TestClient alice = member("chg-leave");
+    alice.send(new JsonObject().put("t", "send").put("room", "chg-leave").put("cid", "l1").put("body", "bye"));
+    // the first waits for the row; the second waits behind it and finds alice gone
+    alice.send(edit("chg-leave", 1, "bye!").put("id", "e1"));
+    alice.send(edit("chg-leave", 1, "bye!!").put("id", "e2"));
+    alice.send(new JsonObject().put("t", "leave").put("room", "chg-leave").put("id", "l"));
+    JsonObject first = alice.await(f -> "e1".equals(f.getString("id")));
+    assertThat(first.getString("t")).as("committed before the leave took effect on it").isEqualTo("changed");
+    JsonObject second = alice.await(f -> "e2".equals(f.getString("ref")) || "e2".equals(f.getString("id")));
+    assertCode(second, "not_joined");
+    assertThat(query("SELECT body FROM messages WHERE room = 'chg-leave'").get(0).getString(0)).isEqualTo("bye!");
+  }
+
+  @Test
   @Order(100)
   void storageDownRefusesTheChangeWithoutEffectAndTellsNobody() {
     TestClient alice = member("chg-down");
