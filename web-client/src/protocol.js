@@ -67,9 +67,14 @@ const EPOCH = /^[A-Za-z0-9]{1,16}$/;
 /** A room epoch as `joined` carries it (and the SDK sends back in `hello.resume`). */
 export const isEpoch = (v) => isStr(v) && EPOCH.test(v);
 // A `hello.resume` value: the last seq held (legacy, epoch unknown) or {seq, epoch}, nothing else.
+// With `rev` (issue 17): the changes the client's copy reflects.
 const isResumePoint = (v) =>
   isNonNegInt(v) ||
-  (isObj(v) && Object.keys(v).length === 2 && isNonNegInt(v.seq) && isEpoch(v.epoch));
+  (isObj(v) && Object.keys(v).length === ('rev' in v ? 3 : 2) && isNonNegInt(v.seq) && isEpoch(v.epoch) &&
+    (!('rev' in v) || isNonNegInt(v.rev)));
+// A reaction's emoji: 1–32 UTF-8 bytes, no whitespace or control characters (as the server checks).
+const isEmoji = (v) => isStr(v) && utf8Bytes(v) >= 1 && utf8Bytes(v) <= 32 && isBodyText(v) && !/[\s\p{Cc}]/u.test(v);
+const isSeq = (v) => isInt(v) && v >= 1;
 
 // `hello.name`: trimmed, 1-64 code points, no control character (Cc) and no lone surrogate.
 const CONTROL = /\p{Cc}/u;
@@ -86,7 +91,7 @@ const CLIENT_FRAMES = {
     'name?': isDisplayName,
   },
   ping: {},
-  join: { room: isRoomName, 'mode?': isMode },
+  join: { room: isRoomName, 'mode?': isMode, 'rev?': isNonNegInt },
   leave: { room: isRoomName },
   mode: { room: isRoomName, mode: isMode },
   send: { room: isRoomName, cid: isCid, body: isBodyText, 'resend?': isBool },
@@ -112,6 +117,10 @@ const CLIENT_FRAMES = {
   // Read cursors and typing (issue 17).
   read: { room: isRoomName, seq: (v) => isInt(v) && v >= 1 },
   typing: { room: isRoomName, on: isBool },
+  // Edit, delete-for-everyone and reactions (issue 17).
+  edit: { room: isRoomName, seq: isSeq, body: isBodyText },
+  delete: { room: isRoomName, seq: isSeq },
+  react: { room: isRoomName, seq: isSeq, emoji: isEmoji, on: isBool },
 };
 
 /** Client frame types of protocol v1 (plus `batch`). */
@@ -145,7 +154,7 @@ export function validateClientFrame(frame, limits = DEFAULT_LIMITS) {
   const problem = checkFields(frame, spec);
   if (problem) return bad(problem);
   if (frame.t === 'history' && frame.limit > limits.maxHistoryLimit) return bad('limit too large');
-  if (frame.t === 'send' && utf8Bytes(frame.body) > limits.maxBodyBytes) return tooLarge('body');
+  if ((frame.t === 'send' || frame.t === 'edit') && utf8Bytes(frame.body) > limits.maxBodyBytes) return tooLarge('body');
   if (frame.t === 'signal' && utf8Bytes(JSON.stringify(frame.data)) > limits.maxSignalBytes) return tooLarge('signal data');
   if (frame.t === 'batch') return checkBatchData(frame.data, limits);
   if (frame.t === 'hello' && frame.resume && Object.keys(frame.resume).length > limits.maxRooms) {
@@ -232,10 +241,15 @@ export function hasDuplicateKeys(text) {
   return false;
 }
 
-const message = { room: isStr, seq: isNonNegInt, cid: isStr, from: isStr, 'name?': isStr, body: isStr, ts: isNonNegNum };
-const pageMessage = (v) => isObj(v) && checkFields(v, { seq: isNonNegInt, cid: isStr, from: isStr, 'name?': isStr, body: isStr, ts: isNonNegNum }) === null;
 // user → read cursor (`joined.reads`, `reads.reads`).
 const isReads = (v) => isObj(v) && Object.values(v).every(isNonNegInt);
+// A message's mutable state (issue 17): `body` is absent when deleted.
+const isReaction = (v) => isObj(v) && isStr(v.emoji) && isNonNegInt(v.count) && arrayOf(isStr)(v.users);
+const messageState = { 'rev?': isNonNegInt, 'edited?': isNonNegNum, 'deleted?': isBool, 'reactions?': arrayOf(isReaction) };
+const message = { room: isStr, seq: isNonNegInt, cid: isStr, from: isStr, 'name?': isStr, 'body?': isStr, ts: isNonNegNum, ...messageState };
+const pageMessage = (v) => isObj(v) && checkFields(v, {
+  seq: isNonNegInt, cid: isStr, from: isStr, 'name?': isStr, 'body?': isStr, ts: isNonNegNum, ...messageState,
+}) === null;
 
 const SERVER_FRAMES = {
   // `token` is the server's guest token; `name` and `expiresAt` (epoch ms) are absent when none / never.
@@ -249,6 +263,7 @@ const SERVER_FRAMES = {
     room: isStr, head: isNonNegInt, mode: isMode, members: arrayOf(isStr), peers: arrayOf(isObj),
     'epoch?': isEpoch, 'recovered?': isBool, 'replayFrom?': isNonNegInt, 'divergedAfter?': isNonNegInt,
     'visibility?': isVisibility, 'role?': isRole, 'names?': isNames, 'reads?': isReads,
+    'rev?': isNonNegInt, 'changesRecovered?': isBool,
   },
   // Unsolicited with a reason (e.g. 'removed'): the server ended this membership.
   left: { room: isStr, 'reason?': isStr },
@@ -259,6 +274,7 @@ const SERVER_FRAMES = {
   mode: { room: isStr, mode: isMode, head: isNonNegInt },
   unread: { room: isStr, count: isNonNegInt, lastSeq: isNonNegInt, 'preview?': isStr },
   msg: message,
+  changed: { room: isStr, seq: isNonNegInt, rev: isNonNegInt, 'body?': isStr, 'edited?': isNonNegNum, 'deleted?': isBool, 'reactions?': arrayOf(isReaction) },
   ack: { room: isStr, cid: isStr, seq: isNonNegInt, stored: isBool },
   page: { room: isStr, messages: arrayOf(pageMessage), hasMore: isBool },
   // `room` on an unsolicited error names a room this connection was dropped from (room_unavailable).

@@ -28,9 +28,18 @@ public sealed interface ClientFrame {
    * The last seq a client holds of a room and the epoch it was sequenced in; {@code epoch} is null
    * for a legacy resume that sent only the number.
    */
-  record ResumePoint(long seq, String epoch) {}
+  record ResumePoint(long seq, String epoch, Long rev) {
+    public ResumePoint(long seq, String epoch) {
+      this(seq, epoch, null);
+    }
+  }
 
-  record Join(Object id, String room, RoomMode mode) implements ClientFrame {}
+  /** {@code rev}: the room's last change rev the client's cached copy reflects (null: none; no catch-up of changes). */
+  record Join(Object id, String room, RoomMode mode, Long rev) implements ClientFrame {
+    public Join(Object id, String room, RoomMode mode) {
+      this(id, room, mode, null);
+    }
+  }
 
   record Leave(Object id, String room) implements ClientFrame {}
 
@@ -100,4 +109,13 @@ public sealed interface ClientFrame {
 
   /** The user started ({@code on}) or stopped typing in {@code room}. */
   record Typing(Object id, String room, boolean on) implements ClientFrame {}
+
+  /** The author replaces the body of message {@code seq} (validated like {@code send.body}). */
+  record Edit(Object id, String room, long seq, String body) implements ClientFrame {}
+
+  /** Delete-for-everyone of message {@code seq}: its body and reactions are erased, a tombstone stays. */
+  record Delete(Object id, String room, long seq) implements ClientFrame {}
+
+  /** Adds ({@code on}) or removes the user's reaction {@code emoji} on message {@code seq}. */
+  record React(Object id, String room, long seq, String emoji, boolean on) implements ClientFrame {}
 }

@@ -94,6 +94,12 @@ public final class FrameEncoder {
         if (!j.reads().isEmpty()) {
           reads(g, j.reads());
         }
+        if (j.rev() != null) {
+          g.writeNumberField("rev", j.rev());
+        }
+        if (j.changesRecovered() != null) {
+          g.writeBooleanField("changesRecovered", j.changesRecovered());
+        }
       } else if (frame instanceof ServerFrame.Left l) {
         type(g, "left", l.id());
         g.writeStringField("room", l.room());
@@ -136,6 +142,12 @@ public final class FrameEncoder {
         type(g, "msg", null);
         g.writeStringField("room", m.message().room());
         messageFields(g, m.message());
+      } else if (frame instanceof ServerFrame.Changed c) {
+        type(g, "changed", c.id());
+        g.writeStringField("room", c.message().room());
+        g.writeNumberField("seq", c.message().seq());
+        g.writeNumberField("rev", c.message().rev());
+        stateFields(g, c.message());
       } else if (frame instanceof ServerFrame.Ack a) {
         type(g, "ack", a.id());
         g.writeStringField("room", a.room());
@@ -263,8 +275,47 @@ public final class FrameEncoder {
     if (m.name() != null) {
       g.writeStringField("name", m.name());
     }
-    g.writeStringField("body", m.body());
+    if (!m.deleted()) {
+      g.writeStringField("body", m.body());
+    }
     g.writeNumberField("ts", m.ts());
+    if (m.rev() > 0) {
+      g.writeNumberField("rev", m.rev());
+    }
+    changeFields(g, m);
+  }
+
+  /** A {@code changed} frame's state: the body unless deleted, then what {@link #changeFields} writes. */
+  private static void stateFields(JsonGenerator g, ServerFrame.Message m) throws IOException {
+    if (!m.deleted()) {
+      g.writeStringField("body", m.body());
+    }
+    changeFields(g, m);
+  }
+
+  /** {@code edited}, {@code deleted} and {@code reactions}, each only when it has a value. */
+  private static void changeFields(JsonGenerator g, ServerFrame.Message m) throws IOException {
+    if (m.edited() != null) {
+      g.writeNumberField("edited", m.edited());
+    }
+    if (m.deleted()) {
+      g.writeBooleanField("deleted", true);
+    }
+    if (!m.reactions().isEmpty()) {
+      g.writeArrayFieldStart("reactions");
+      for (ServerFrame.Reaction r : m.reactions()) {
+        g.writeStartObject();
+        g.writeStringField("emoji", r.emoji());
+        g.writeNumberField("count", r.count());
+        g.writeArrayFieldStart("users");
+        for (String user : r.users()) {
+          g.writeString(user);
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+    }
   }
 
   private static void reads(JsonGenerator g, java.util.Map<String, Long> reads) throws IOException {

@@ -60,7 +60,7 @@ public final class FrameParser {
     return switch (type) {
       case "hello" -> new ClientFrame.Hello(id, optionalString(f, "token", Limits.MAX_TOKEN_LENGTH),
           resume(f.get("resume")), displayName(f));
-      case "join" -> new ClientFrame.Join(id, room(f), mode(f, false));
+      case "join" -> new ClientFrame.Join(id, room(f), mode(f, false), rev(f.get("rev"), "field rev"));
       case "leave" -> new ClientFrame.Leave(id, room(f));
       case "mode" -> new ClientFrame.SetMode(id, room(f), mode(f, true));
       case "send" -> new ClientFrame.Send(id, room(f), cid(f), body(f), bool(f, "resend"));
@@ -74,8 +74,11 @@ public final class FrameParser {
       case "grant" -> new ClientFrame.Grant(id, room(f), user(f), role(f));
       case "revoke" -> new ClientFrame.Revoke(id, room(f), user(f));
       case "members" -> new ClientFrame.Members(id, room(f));
-      case "read" -> new ClientFrame.Read(id, room(f), readSeq(f));
+      case "read" -> new ClientFrame.Read(id, room(f), seq(f));
       case "typing" -> new ClientFrame.Typing(id, room(f), requiredBool(f, "on"));
+      case "edit" -> new ClientFrame.Edit(id, room(f), seq(f), body(f));
+      case "delete" -> new ClientFrame.Delete(id, room(f), seq(f));
+      case "react" -> new ClientFrame.React(id, room(f), seq(f), emoji(f), requiredBool(f, "on"));
       default -> throw new ProtocolException(ErrorCode.UNKNOWN_TYPE, "unknown frame type '" + clip(type) + "'");
     };
   }
@@ -257,21 +260,6 @@ public final class FrameParser {
     return name;
   }
 
-  private static long readSeq(Map<String, Object> f) {
-    Object v = f.get("seq");
-    if (!(v instanceof Long n) || n < 1) {
-      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field seq must be an integer >= 1");
-    }
-    return n;
-  }
-
-  private static boolean requiredBool(Map<String, Object> f, String name) {
-    if (f.get(name) == null) {
-      throw new ProtocolException(ErrorCode.BAD_REQUEST, "missing field " + name);
-    }
-    return bool(f, name);
-  }
-
   private static final List<String> ROLES = List.of("owner", "member", "reader");
 
   private static String role(Map<String, Object> f) {
@@ -407,17 +395,63 @@ public final class FrameParser {
     return resume;
   }
 
-  /** A bare number (legacy: epoch unknown) or exactly {@code {"seq": n, "epoch": "..."}}. */
+  /**
+   * A bare number (legacy: epoch unknown) or exactly {@code {"seq": n, "epoch": "..."}}, optionally
+   * with {@code "rev": n} (the changes the client's copy reflects).
+   */
   private static ClientFrame.ResumePoint resumePoint(String room, Object value) {
     if (value instanceof Long seq && seq >= 0) {
       return new ClientFrame.ResumePoint(seq, null);
     }
-    if (value instanceof Map<?, ?> point && point.size() == 2 && point.get("seq") instanceof Long seq && seq >= 0
-        && point.get("epoch") instanceof String epoch && Limits.EPOCH.matcher(epoch).matches()) {
-      return new ClientFrame.ResumePoint(seq, epoch);
+    if (value instanceof Map<?, ?> point && point.size() == (point.containsKey("rev") ? 3 : 2)
+        && point.get("seq") instanceof Long seq && seq >= 0
+        && point.get("epoch") instanceof String epoch && Limits.EPOCH.matcher(epoch).matches()
+        && (point.get("rev") == null || point.get("rev") instanceof Long r && r >= 0)) {
+      return new ClientFrame.ResumePoint(seq, epoch, (Long) point.get("rev"));
     }
     throw new ProtocolException(ErrorCode.BAD_REQUEST, "resume." + room
-        + " must be an integer >= 0 or {\"seq\": integer >= 0, \"epoch\": 1-16 of A-Z a-z 0-9}");
+        + " must be an integer >= 0 or {\"seq\": integer >= 0, \"epoch\": 1-16 of A-Z a-z 0-9, \"rev\"?: integer >= 0}");
+  }
+
+  /** A change rev the client holds: absent, or an integer >= 0. */
+  private static Long rev(Object v, String what) {
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof Long n) || n < 0) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, what + " must be an integer >= 0");
+    }
+    return n;
+  }
+
+  /** The seq of the message a change (or a read cursor) is about. */
+  private static long seq(Map<String, Object> f) {
+    Object v = f.get("seq");
+    if (!(v instanceof Long n) || n < 1) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field seq must be an integer >= 1");
+    }
+    return n;
+  }
+
+  private static boolean requiredBool(Map<String, Object> f, String name) {
+    if (f.get(name) == null) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "missing field " + name);
+    }
+    return bool(f, name);
+  }
+
+  /** 1-32 UTF-8 bytes of text with no whitespace or control characters (which emoji it is is not checked). */
+  private static String emoji(Map<String, Object> f) {
+    String emoji = requiredString(f, "emoji");
+    int bytes = Utf8.length(emoji);
+    boolean ok = bytes >= 1 && bytes <= Limits.MAX_EMOJI_BYTES
+        && emoji.codePoints().noneMatch(cp -> Character.isWhitespace(cp) || Character.isSpaceChar(cp)
+            || Character.getType(cp) == Character.CONTROL);
+    if (!ok) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST,
+          "field emoji must be 1-" + Limits.MAX_EMOJI_BYTES + " UTF-8 bytes without whitespace or control characters");
+    }
+    return emoji;
   }
 
   private static String peer(Map<String, Object> f, String name) {

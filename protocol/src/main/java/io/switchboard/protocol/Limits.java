@@ -28,6 +28,12 @@ public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, i
   public static final int MAX_PROFILE_ITEMS = 8;
   /** Messages in one {@code batch}: a peer uploads every 2 s, so 50 is 25 messages a second. */
   public static final int MAX_BATCH_ITEMS = 50;
+  /** A reaction's emoji: 1 to this many UTF-8 bytes (room for ZWJ sequences and skin tones). */
+  public static final int MAX_EMOJI_BYTES = 32;
+  /** Distinct emoji one message may carry; one more is {@code too_large}. */
+  public static final int MAX_EMOJI_PER_MESSAGE = 20;
+  /** Users listed per emoji in a message's state (its {@code count} stays exact). */
+  public static final int MAX_REACTION_USERS = 50;
   /** The only {@code batch.enc}: LZ-String's Base64 form of the items' JSON text. */
   public static final String BATCH_ENCODING = "lz";
   /** A DataChannel that takes longer than ten minutes to open did not open. */

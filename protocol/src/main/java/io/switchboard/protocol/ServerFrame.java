@@ -75,7 +75,8 @@ public sealed interface ServerFrame {
    */
   record Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
       String epoch, Boolean recovered, Long divergedAfter, Long replayFrom, String visibility, String role,
-      Map<String, String> names, Map<String, Long> reads) implements ServerFrame {
+      Map<String, String> names, Map<String, Long> reads, Long rev, Boolean changesRecovered)
+      implements ServerFrame {
     public Joined {
       members = List.copyOf(members);
       peers = List.copyOf(peers);
@@ -85,9 +86,27 @@ public sealed interface ServerFrame {
 
     public Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
         String epoch, Boolean recovered, Long divergedAfter, Long replayFrom, String visibility, String role,
+        Map<String, String> names, Map<String, Long> reads) {
+      this(id, room, head, mode, members, peers, epoch, recovered, divergedAfter, replayFrom, visibility, role, names,
+          reads, null, null);
+    }
+
+    /**
+     * {@code rev}: the room's current change rev (0: none yet); {@code changesRecovered} only when the
+     * client asked for changes since a rev: false when more changed than are sent (it drops its cached copies).
+     */
+    public Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
+        String epoch, Boolean recovered, Long divergedAfter, Long replayFrom, String visibility, String role,
+        Map<String, String> names, Long rev, Boolean changesRecovered) {
+      this(id, room, head, mode, members, peers, epoch, recovered, divergedAfter, replayFrom, visibility, role, names,
+          null, rev, changesRecovered);
+    }
+
+    public Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
+        String epoch, Boolean recovered, Long divergedAfter, Long replayFrom, String visibility, String role,
         Map<String, String> names) {
       this(id, room, head, mode, members, peers, epoch, recovered, divergedAfter, replayFrom, visibility, role, names,
-          null);
+          null, null, null);
     }
 
     public Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
@@ -132,11 +151,46 @@ public sealed interface ServerFrame {
 
   /**
    * One chat message as stored: room-scoped gap-free {@code seq}, sender's {@code cid}, server time;
-   * {@code name} the sender's display name when it sent (null: none).
+   * {@code name} the sender's display name when it sent (null: none); and its current mutable state:
+   * {@code rev} of its last change (0: never changed), {@code edited} (epoch ms of the last edit,
+   * null: never), {@code deleted} (then {@code body} is null) and its {@code reactions} in order of
+   * each emoji's first reaction.
    */
-  record Message(String room, long seq, String cid, String from, String body, long ts, String name) {
+  record Message(String room, long seq, String cid, String from, String body, long ts, String name, long rev,
+      Long edited, boolean deleted, List<Reaction> reactions) {
+    public Message {
+      reactions = reactions == null ? List.of() : List.copyOf(reactions);
+    }
+
     public Message(String room, long seq, String cid, String from, String body, long ts) {
-      this(room, seq, cid, from, body, ts, null);
+      this(room, seq, cid, from, body, ts, null, 0, null, false, List.of());
+    }
+
+    public Message(String room, long seq, String cid, String from, String body, long ts, String name) {
+      this(room, seq, cid, from, body, ts, name, 0, null, false, List.of());
+    }
+
+    public Message(String room, long seq, String cid, String from, String body, long ts, long rev, Long edited,
+        boolean deleted, List<Reaction> reactions) {
+      this(room, seq, cid, from, body, ts, null, rev, edited, deleted, reactions);
+    }
+  }
+
+  /** One emoji on a message: the exact {@code count} and the first users (at most 50) in reaction order. */
+  record Reaction(String emoji, int count, List<String> users) {
+    public Reaction {
+      users = List.copyOf(users);
+    }
+  }
+
+  /**
+   * A message's complete current mutable state after an edit, delete or reaction (or as change
+   * catch-up after {@code joined}); {@code id} only on the changer's own copy.
+   */
+  record Changed(Object id, Message message) implements ServerFrame {
+    @Override
+    public Priority priority() {
+      return Priority.LIVE; // the class of its room's msgs: a change never overtakes the msg it changes
     }
   }
 

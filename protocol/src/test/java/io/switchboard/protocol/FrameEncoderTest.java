@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 class FrameEncoderTest {
   private static final ServerFrame.Message HELLO_KO = new ServerFrame.Message("lobby", 42,
       "0b7e4c1a-3f7d-4a53-9b8e-1f2d3c4b5a69", "u-ab12", "안녕하세요 👋", 1764043200123L);
+  private static final ServerFrame.Reaction THUMBS = new ServerFrame.Reaction("👍", 2, List.of("u-ab12", "u-cd34"));
   private static final ServerFrame.IceServer STUN =
       new ServerFrame.IceServer(List.of("stun:relay.example:3490"), null, null);
   private static final String TURN_USER = "1764046800:u-ab12";
@@ -100,7 +101,24 @@ class FrameEncoderTest {
             new java.util.TreeMap<>(java.util.Map.of("u-ab12", 42L, "u-cd34", 40L))),
         new ServerFrame.Reads("lobby", new java.util.TreeMap<>(java.util.Map.of("u-ab12", 42L, "u-cd34", 40L))),
         new ServerFrame.Typing("lobby", "s-1", "u-ab12", "Ada", true),
-        new ServerFrame.Typing("lobby", "s-1", "u-ab12", "Ada", false));
+        new ServerFrame.Typing("lobby", "s-1", "u-ab12", "Ada", false),
+        // edit, delete, reactions and their catch-up (issue 17)
+        new ServerFrame.Changed(12L, new ServerFrame.Message("lobby", 42, "c", "u-cd34", "hello (edited)", 1764043200123L,
+            7, 1764043260000L, false, List.of())),
+        new ServerFrame.Changed(null, new ServerFrame.Message("lobby", 42, "c", "u-cd34", null, 1764043200123L, 8, null,
+            true, List.of())),
+        new ServerFrame.Changed(14L, new ServerFrame.Message("lobby", 41, "b", "u-ab12", "hi", 1764043101000L, 9, null,
+            false, List.of(THUMBS))),
+        new ServerFrame.Page(15L, "lobby", List.of(
+            new ServerFrame.Message("lobby", 41, "b", "u-ab12", "hi", 1764043101000L, 9, null, false, List.of(THUMBS)),
+            new ServerFrame.Message("lobby", 42, "c", "u-cd34", null, 1764043200123L, 8, 1764043260000L, true,
+                List.of())), true),
+        new ServerFrame.Error(ErrorCode.FORBIDDEN, "only its author may edit message 42", 16L),
+        new ServerFrame.Error(ErrorCode.NOT_FOUND, "no message 99 in room lobby", 17L),
+        new ServerFrame.Joined(2L, "lobby", 42, RoomMode.ACTIVE, List.of("u-ab12"), List.of(), "k3f9a2x1", null, null,
+            null, null, null, null, 9L, true),
+        new ServerFrame.Joined(null, "lobby", 45, RoomMode.ACTIVE, List.of("u-ab12"), List.of(), "k3f9a2x1", true, null,
+            42L, null, null, null, 1250L, false));
     List<String> documented = ProtocolDocExamplesTest.wireLines().stream()
         .filter(l -> l.startsWith("S> ")).map(l -> l.substring(3)).toList();
     assertThat(frames.stream().map(FrameEncoder::encode).toList()).containsExactlyInAnyOrderElementsOf(documented);

@@ -63,6 +63,40 @@ class FrameParserTest {
   }
 
   @Test
+  void changeFramesAndRevsParseAndTheirBadValuesAreRefused() {
+    assertThat(parser.parse("{\"t\":\"edit\",\"id\":1,\"room\":\"r\",\"seq\":42,\"body\":\"x\"}"))
+        .isEqualTo(new ClientFrame.Edit(1L, "r", 42, "x"));
+    assertThat(parser.parse("{\"t\":\"delete\",\"room\":\"r\",\"seq\":1}")).isEqualTo(new ClientFrame.Delete(null, "r", 1));
+    // a ZWJ family and a skin tone are one emoji each: format characters are allowed, 32 bytes at most
+    String family = "👩‍👩‍👧‍👦";
+    assertThat(parser.parse("{\"t\":\"react\",\"room\":\"r\",\"seq\":1,\"emoji\":\"" + family + "\",\"on\":false}"))
+        .isEqualTo(new ClientFrame.React(null, "r", 1, family, false));
+    assertThat(parser.parse("{\"t\":\"join\",\"room\":\"r\",\"rev\":0}")).isEqualTo(
+        new ClientFrame.Join(null, "r", RoomMode.ACTIVE, 0L));
+    assertThat(parser.parse("{\"t\":\"hello\",\"resume\":{\"a\":{\"seq\":4,\"epoch\":\"e1\",\"rev\":9}}}"))
+        .isEqualTo(new ClientFrame.Hello(null, null, Map.of("a", new ClientFrame.ResumePoint(4, "e1", 9L))));
+    for (String bad : new String[] {
+        "{\"t\":\"edit\",\"room\":\"r\",\"seq\":0,\"body\":\"x\"}",
+        "{\"t\":\"edit\",\"room\":\"r\",\"seq\":1}",
+        "{\"t\":\"edit\",\"room\":\"r\",\"seq\":1,\"body\":\"\"}",
+        "{\"t\":\"delete\",\"room\":\"r\"}",
+        "{\"t\":\"delete\",\"room\":\"r\",\"seq\":1.5}",
+        "{\"t\":\"react\",\"room\":\"r\",\"seq\":1,\"emoji\":\"\",\"on\":true}",
+        "{\"t\":\"react\",\"room\":\"r\",\"seq\":1,\"emoji\":\"a\\nb\",\"on\":true}",
+        "{\"t\":\"react\",\"room\":\"r\",\"seq\":1,\"emoji\":\"a\\u00a0\",\"on\":true}",
+        "{\"t\":\"react\",\"room\":\"r\",\"seq\":1,\"emoji\":\"\\ud83d\",\"on\":true}",
+        "{\"t\":\"react\",\"room\":\"r\",\"seq\":1,\"emoji\":\"" + "👍".repeat(9) + "\",\"on\":true}",
+        "{\"t\":\"react\",\"room\":\"r\",\"seq\":1,\"emoji\":\"👍\",\"on\":1}",
+        "{\"t\":\"join\",\"room\":\"r\",\"rev\":-1}",
+        "{\"t\":\"join\",\"room\":\"r\",\"rev\":null}",
+        "{\"t\":\"hello\",\"resume\":{\"a\":{\"seq\":4,\"epoch\":\"e1\",\"rev\":-2}}}"}) {
+      assertThat(rejected(bad).code()).as(bad).isEqualTo(ErrorCode.BAD_REQUEST);
+    }
+    assertThat(parser.parse("{\"t\":\"react\",\"room\":\"r\",\"seq\":1,\"emoji\":\"" + "👍".repeat(8) + "\",\"on\":true}"))
+        .as("32 bytes").isNotNull();
+  }
+
+  @Test
   void resumeTakesALegacyNumberOrASeqWithItsEpoch() {
     assertThat(parser.parse("{\"t\":\"hello\",\"resume\":{\"a\":{\"epoch\":\"k3f9a2x1\",\"seq\":41},\"b\":0}}"))
         .isEqualTo(new ClientFrame.Hello(null, null, Map.of("a", new ClientFrame.ResumePoint(41, "k3f9a2x1"),

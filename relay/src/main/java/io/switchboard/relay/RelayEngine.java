@@ -13,6 +13,7 @@ import io.switchboard.relay.access.Role;
 import io.switchboard.relay.auth.Authenticator;
 import io.switchboard.relay.auth.Identity;
 import io.switchboard.relay.config.RelayOptions;
+import io.switchboard.relay.changes.Change;
 import io.switchboard.relay.history.RoomHistory;
 import io.switchboard.relay.limits.AddressLimits;
 import io.switchboard.relay.metrics.RelayMetrics;
@@ -333,6 +334,12 @@ public final class RelayEngine {
       shard.closed(m, o.room());
     } else if (op instanceof RoomOp.Recheck o) {
       shard.recheck(o.room(), o.user());
+    } else if (op instanceof RoomOp.Edit o) {
+      shard.changes().change(m, o.id(), o.room(), o.frame().seq(), new Change.Edit(o.frame().body()));
+    } else if (op instanceof RoomOp.Delete o) {
+      shard.changes().change(m, o.id(), o.room(), o.frame().seq(), new Change.Delete());
+    } else if (op instanceof RoomOp.React o) {
+      shard.changes().change(m, o.id(), o.room(), o.frame().seq(), new Change.React(o.frame().emoji(), o.frame().on()));
     }
   }
 
@@ -475,6 +482,18 @@ public final class RelayEngine {
     } else if (frame instanceof ClientFrame.Auth auth) {
       metrics.frameIn("auth");
       auth(session, auth);
+    } else if (frame instanceof ClientFrame.Edit edit) {
+      metrics.frameIn("edit");
+      requireJoined(session, edit.room());
+      onRoom(session, edit.id(), new RoomOp.Edit(edit));
+    } else if (frame instanceof ClientFrame.Delete delete) {
+      metrics.frameIn("delete");
+      requireJoined(session, delete.room());
+      onRoom(session, delete.id(), new RoomOp.Delete(delete));
+    } else if (frame instanceof ClientFrame.React react) {
+      metrics.frameIn("react");
+      requireJoined(session, react.room());
+      onRoom(session, react.id(), new RoomOp.React(react));
     }
   }
 

@@ -6,9 +6,11 @@ import io.switchboard.protocol.FrameEncoder;
 import io.switchboard.protocol.ProtocolException;
 import io.switchboard.protocol.RoomMode;
 import io.switchboard.protocol.ServerFrame;
+import io.switchboard.protocol.ServerFrame.Message;
 import io.switchboard.relay.access.Access;
 import io.switchboard.relay.access.AccessControl;
 import io.switchboard.relay.access.Role;
+import io.switchboard.relay.changes.ChangeStore;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.history.RoomHistory;
 import io.switchboard.relay.metrics.RelayMetrics;
@@ -75,6 +77,7 @@ public final class RoomShard {
   private final Set<Room> readsDue = new LinkedHashSet<>();
   private final CursorWriter cursors;
   private final MessageIntake intake;
+  private final RoomChanges changes;
   private final RoomRegistry.Timers timers;
 
   /**
@@ -119,6 +122,12 @@ public final class RoomShard {
         options.getResumeMaxReplay() + LIVE_HELD_DURING_RESUME_MAX, unreadDue::add);
     this.history = history;
     this.intake = new MessageIntake(this, store, writer, writerLoop, home, metrics, replies, draining);
+    this.changes = new RoomChanges(this, new ChangeStore(store.pool(), options.getEditWindowMs()), store, timers,
+        replies, leases.incarnation(), options.getStore().getWriteTimeoutMs(), options.getChangeCatchUpMax());
+  }
+
+  RoomChanges changes() {
+    return changes;
   }
 
   public RoomRegistry rooms() {
@@ -180,10 +189,30 @@ public final class RoomShard {
         m.mode(join.mode());
       }
       then.accept(Outcome.JOINED);
-      member.send(joined(join.id(), room, m, null, null, null));
+      RoomChanges.CatchUp catchUp = changes.catchUp(room, join.rev());
+      member.send(joined(join.id(), room, m, null, null, null, catchUp));
       if (isNew) {
         peers.joined(m);
       }
+      catchUpChanges(member, m, catchUp);
+    });
+  }
+
+  /** After a join's {@code joined}: the {@code changed} frames of its catch-up, live frames of the room held back until they are out. */
+  private void catchUpChanges(Member member, Membership membership, RoomChanges.CatchUp catchUp) {
+    if (!catchUp.reads()) {
+      return;
+    }
+    String roomName = membership.room().name();
+    membership.beginCatchUp();
+    changes.read(membership.room(), catchUp).onComplete(read -> {
+      if (membershipOrNull(member, roomName) != membership) {
+        return;
+      }
+      if (read.failed()) {
+        replies.fail(member, null, read.cause());
+      }
+      membership.endCatchUp(List.of(), read.succeeded() ? read.result() : List.of());
     });
   }
 
@@ -231,7 +260,10 @@ public final class RoomShard {
   void rejoin(Member member, ClientFrame.Join join) {
     Membership m = membership(member, join.room());
     m.mode(join.mode());
-    member.send(joined(join.id(), m.room(), m, null, null, null));
+    // a catch-up under way (its resume's) already brings every change up to the rev it named
+    RoomChanges.CatchUp catchUp = changes.catchUp(m.room(), m.catchingUp() ? null : join.rev());
+    member.send(joined(join.id(), m.room(), m, null, null, null, catchUp));
+    catchUpChanges(member, m, catchUp);
   }
 
   /**
@@ -265,7 +297,8 @@ public final class RoomShard {
         recovered = from == lastSeq + 1 || lastSeq >= head;
       }
       then.accept(Outcome.JOINED);
-      member.send(joined(null, room, m, recovered, divergedAfter, Math.min(from, head + 1)));
+      RoomChanges.CatchUp catchUp = changes.catchUp(room, point.rev());
+      member.send(joined(null, room, m, recovered, divergedAfter, Math.min(from, head + 1), catchUp));
       if (isNew) {
         peers.joined(m);
       }
@@ -275,23 +308,35 @@ public final class RoomShard {
         if (membershipOrNull(member, roomName) != membership) {
           return; // taken out (removed, left) meanwhile: its replay must not reach it
         }
-        if (replay.succeeded()) {
-          membership.endCatchUp(replay.result());
-        } else {
+        if (replay.failed()) {
           replies.fail(member, null, replay.cause());
-          membership.endCatchUp(List.of());
         }
+        List<Message> replayed = replay.succeeded() ? replay.result() : List.of();
+        if (!catchUp.reads()) {
+          membership.endCatchUp(replayed);
+          return;
+        }
+        // live frames stay held (the catch-up began above) until the changes are out too
+        changes.read(room, catchUp).onComplete(read -> {
+          if (membershipOrNull(member, roomName) != membership) {
+            return;
+          }
+          if (read.failed()) {
+            replies.fail(member, null, read.cause());
+          }
+          membership.endCatchUp(replayed, read.succeeded() ? read.result() : List.of());
+        });
       });
     });
   }
 
   private ServerFrame.Joined joined(Object id, Room room, Membership m, Boolean recovered, Long divergedAfter,
-      Long replayFrom) {
+      Long replayFrom, RoomChanges.CatchUp catchUp) {
     Role role = m.access().role();
     return new ServerFrame.Joined(id, room.name(), room.head(), m.mode(), room.users(), peers.peers(room, m.member()),
         room.epoch(), recovered, divergedAfter, replayFrom, m.access().visibility().wire(),
         role == null ? null : role.wire(), room.names(),
-        room.cursors().recent(ReadCursors.JOINED_MAX, m.member().user()));
+        room.cursors().recent(ReadCursors.JOINED_MAX, m.member().user()), room.rev(), catchUp.recovered());
   }
 
   /** The client left; {@code left} is the answer even when the room had dropped it already. */

@@ -165,6 +165,24 @@ class ForwardingTest {
       assertThat(page.getJsonArray("messages")).hasSize(10);
       assertThat(page.getJsonArray("messages").getJsonObject(9).getLong("seq")).isEqualTo(51);
 
+      // an edit and a reaction through a node that does not sequence the room (issue 17): the owner
+      // commits them and every node's members hear them, the changer's copy with its id
+      JsonObject edited = alice.request(new JsonObject().put("t", "edit").put("room", room).put("seq", 1)
+          .put("body", "hello from node 1 (edited)"));
+      assertThat(edited.getString("t")).as(edited.encode()).isEqualTo("changed");
+      assertThat(edited.getLong("rev")).isEqualTo(1);
+      for (TestClient c : List.of(bob, carol, erin, dave)) {
+        JsonObject change = c.await(f -> "changed".equals(f.getString("t")) && f.getLong("rev") == 1);
+        assertThat(change.getString("body")).isEqualTo("hello from node 1 (edited)");
+        assertThat(change.containsKey("id")).isFalse();
+      }
+      JsonObject reacted = bob.request(new JsonObject().put("t", "react").put("room", room).put("seq", 1)
+          .put("emoji", "👍").put("on", true));
+      assertThat(reacted.getJsonArray("reactions").getJsonObject(0).getJsonArray("users")).containsExactly(bob.user());
+      assertThat(alice.await(f -> "changed".equals(f.getString("t")) && f.getLong("rev") == 2).containsKey("id")).isFalse();
+      assertThat(bob.request(new JsonObject().put("t", "edit").put("room", room).put("seq", 1).put("body", "x"))
+          .getString("code")).as("an error answered across nodes").isEqualTo("forbidden");
+
       // a signal between peers on different nodes (1 -> 2), and an error answered across nodes
       alice.send(new JsonObject().put("t", "signal").put("room", room).put("to", bob.session())
           .put("data", new JsonObject().put("kind", "offer")));

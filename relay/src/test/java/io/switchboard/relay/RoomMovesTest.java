@@ -181,6 +181,39 @@ class RoomMovesTest {
         "3:" + alice.user() + "/a2", "4:" + alice.user() + "/a3");
   }
 
+  /**
+   * Changes are fenced like messages (issue 17): after B took A's room over, A's edit commits
+   * nothing and its member is told the room moved; B goes on from the rev A committed.
+   */
+  @Test
+  void anOldOwnersChangeAfterATakeoverIsRefusedByTheFenceAndTheNewOwnerKeepsTheRev() {
+    String room = "moves-change";
+    TestClient alice = member(relayA);
+    alice.join(room);
+    assertThat(alice.sendMessage(room, "c1", "original").getBoolean("stored")).isTrue();
+    assertThat(alice.request(new JsonObject().put("t", "react").put("room", room).put("seq", 1).put("emoji", "👍")
+        .put("on", true)).getLong("rev")).isEqualTo(1);
+
+    ClusterViews.joinedAndLeft(relayB.cluster(), "node-a", relayA.incarnation());
+    TestClient bob = member(relayB);
+    JsonObject taken = bob.join(room);
+    assertThat(taken.getString("t")).as(taken.encode()).isEqualTo("joined");
+    assertThat(taken.getLong("rev")).as("the rev A committed").isEqualTo(1);
+
+    JsonObject refused = alice.request(new JsonObject().put("t", "edit").put("room", room).put("seq", 1)
+        .put("body", "from the old owner"));
+    assertThat(refused.getString("code")).as(refused.encode()).isEqualTo("room_unavailable");
+    assertThat(query("SELECT body, rev FROM messages WHERE room = $1", room).get(0).getString(0)).isEqualTo("original");
+    assertThat(relayA.engine().rooms().get(room)).isNull();
+
+    JsonObject next = bob.request(new JsonObject().put("t", "edit").put("room", room).put("seq", 1).put("body", "x"));
+    assertThat(next.getString("code")).as("bob is not the author").isEqualTo("forbidden");
+    JsonObject react = bob.request(new JsonObject().put("t", "react").put("room", room).put("seq", 1).put("emoji", "👍")
+        .put("on", true));
+    assertThat(react.getLong("rev")).as("no rev given out twice across owners").isEqualTo(2);
+    assertThat(react.getJsonArray("reactions").getJsonObject(0).getInteger("count")).isEqualTo(2);
+  }
+
   private static boolean moving(RelayVerticle relay, String room) {
     ShardLoop shard = relay.engine().rooms().owner(room);
     return TestClient.sync(shard.call(() -> io.vertx.core.Future.succeededFuture(shard.rooms.rooms().moving(room))), 10);

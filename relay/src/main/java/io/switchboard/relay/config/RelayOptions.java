@@ -30,6 +30,10 @@ public final class RelayOptions {
   public static final int DEFAULT_RING_SIZE = 256;
   public static final int DEFAULT_DEDUPE_WINDOW = 4096;
   public static final int DEFAULT_RESUME_MAX_REPLAY = 1000;
+  /** Edit and delete by the author within this long of the message's time (24 h); 0 = no limit. */
+  public static final long DEFAULT_EDIT_WINDOW_MS = 86_400_000;
+  /** Most {@code changed} frames a join or resume catches up on; past it {@code changesRecovered:false}. */
+  public static final int DEFAULT_CHANGE_CATCH_UP_MAX = 1000;
   public static final long DEFAULT_UNREAD_INTERVAL_MS = 1000;
   public static final long DEFAULT_ROOM_IDLE_MS = 300_000;
   /** Joins per connection that load a room not in memory: a client joins its few rooms at once, never thousands. */
@@ -84,6 +88,8 @@ public final class RelayOptions {
   private int ringSize = DEFAULT_RING_SIZE;
   private int dedupeWindow = DEFAULT_DEDUPE_WINDOW;
   private int resumeMaxReplay = DEFAULT_RESUME_MAX_REPLAY;
+  private long editWindowMs = DEFAULT_EDIT_WINDOW_MS;
+  private int changeCatchUpMax = DEFAULT_CHANGE_CATCH_UP_MAX;
   private long unreadIntervalMs = DEFAULT_UNREAD_INTERVAL_MS;
   private long roomIdleMs = DEFAULT_ROOM_IDLE_MS;
   private int roomLoadsPerSecond = DEFAULT_ROOM_LOADS_PER_SECOND;
@@ -137,6 +143,8 @@ public final class RelayOptions {
     setRingSize(json.getInteger("ringSize", ringSize));
     setDedupeWindow(json.getInteger("dedupeWindow", dedupeWindow));
     setResumeMaxReplay(json.getInteger("resumeMaxReplay", resumeMaxReplay));
+    setEditWindowMs(json.getLong("editWindowMs", editWindowMs));
+    setChangeCatchUpMax(json.getInteger("changeCatchUpMax", changeCatchUpMax));
     setUnreadIntervalMs(json.getLong("unreadIntervalMs", unreadIntervalMs));
     setRoomIdleMs(json.getLong("roomIdleMs", roomIdleMs));
     setRoomLoadsPerSecond(json.getInteger("roomLoadsPerSecond", roomLoadsPerSecond));
@@ -178,6 +186,7 @@ public final class RelayOptions {
         .put("outboundQueueMaxChars", outboundQueueMaxChars)
         .put("abuseMaxErrors", abuseMaxErrors).put("abuseWindowMs", abuseWindowMs)
         .put("ringSize", ringSize).put("dedupeWindow", dedupeWindow).put("resumeMaxReplay", resumeMaxReplay)
+        .put("editWindowMs", editWindowMs).put("changeCatchUpMax", changeCatchUpMax)
         .put("unreadIntervalMs", unreadIntervalMs).put("roomIdleMs", roomIdleMs)
         .put("roomLoadsPerSecond", roomLoadsPerSecond).put("roomLoadBurst", roomLoadBurst).put("maxRooms", maxRooms)
         .put("shutdownGraceMs", shutdownGraceMs)
@@ -259,6 +268,16 @@ public final class RelayOptions {
   public RelayOptions setDedupeWindow(int v) { this.dedupeWindow = positive("dedupeWindow", v); return this; }
   public int getResumeMaxReplay() { return resumeMaxReplay; }
   public RelayOptions setResumeMaxReplay(int v) { this.resumeMaxReplay = positive("resumeMaxReplay", v); return this; }
+  public long getEditWindowMs() { return editWindowMs; }
+  public RelayOptions setEditWindowMs(long v) {
+    if (v < 0) {
+      throw new IllegalArgumentException("editWindowMs must be >= 0 (0 = no limit), was " + v);
+    }
+    this.editWindowMs = v;
+    return this;
+  }
+  public int getChangeCatchUpMax() { return changeCatchUpMax; }
+  public RelayOptions setChangeCatchUpMax(int v) { this.changeCatchUpMax = positive("changeCatchUpMax", v); return this; }
   public long getUnreadIntervalMs() { return unreadIntervalMs; }
   public RelayOptions setUnreadIntervalMs(long v) { this.unreadIntervalMs = positive("unreadIntervalMs", v); return this; }
   public long getRoomIdleMs() { return roomIdleMs; }

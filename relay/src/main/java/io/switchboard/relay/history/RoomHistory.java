@@ -78,7 +78,7 @@ public final class RoomHistory {
 
   public static Message toMessage(StoredMessage row) {
     return new Message(row.room(), row.seq(), row.cid(), row.sender(), row.body(), row.createdAtMillis(),
-        row.senderName());
+        row.senderName(), row.rev(), row.editedAtMillis(), row.deleted(), row.reactions());
   }
 
   /** Whether a page starting at its first message has older messages before it. */

@@ -23,9 +23,11 @@ import java.util.List;
 
 /**
  * {@code GET /api/rooms/{room}/messages?before=&limit=} — the history pages of the WebSocket's
- * {@code history} frame over HTTP. Pages wholly at or below the room's durable watermark never
- * change and are cacheable forever; others revalidate by ETag. Every ETag names the room's epoch:
- * an unclean takeover may give seqs past the old watermark to other messages.
+ * {@code history} frame over HTTP, with each message's current state. Every page revalidates by
+ * ETag ({@code no-cache}): an edit, delete or reaction may change any page, and every ETag names
+ * the room's change rev. It names the room's epoch too: an unclean takeover may give seqs past the
+ * old watermark to other messages. A page wholly at or below the durable watermark is named by its
+ * {@code before} (more messages later do not change it), others by the room's head.
  *
  * <p>Who may read: {@code Authorization: Bearer <token>} (a JWT or a guest token) names the user;
  * without one, only what a guest could read (guests allowed and the room public). A page that
@@ -33,8 +35,6 @@ import java.util.List;
  * cache hands it to anyone else.
  */
 public final class HistoryApi {
-  private static final String IMMUTABLE = "public, max-age=31536000, immutable";
-  private static final String PRIVATE_IMMUTABLE = "private, max-age=31536000, immutable";
   /** No user id is empty, so no room lists it: its access is the room's visibility alone. */
   private static final String NOBODY = "";
 
@@ -143,7 +143,7 @@ public final class HistoryApi {
       if (loaded == null) {
         return Future.succeededFuture(null);
       }
-      Bound b = new Bound(loaded.epoch(), loaded.head(), loaded.durable());
+      Bound b = new Bound(loaded.epoch(), loaded.head(), loaded.durable(), loaded.rev());
       return history.page(loaded, effectiveBefore(before, b), limit).map(page -> new Read(b, page));
     }).compose(found -> found != null ? Future.succeededFuture(found) : leases.bound(room)
         .compose(b -> store.before(room, effectiveBefore(before, b), limit)
@@ -163,12 +163,13 @@ public final class HistoryApi {
 
   private static void respond(RoutingContext ctx, String room, Bound bound, Long before, int limit,
       List<Message> page, boolean personal) {
-    // below the head, and every seq below `before` is stored or a hole no message will ever fill
-    boolean immutable = before != null && before <= bound.head() && before - 1 <= bound.immutableUpTo();
-    String etag = "\"e" + bound.epoch() + (immutable ? "-b" + before : "-h" + bound.head()) + "-l" + limit + "\"";
+    // below the head, and every seq below `before` is stored or a hole no message will ever fill:
+    // only a change (a new rev) or a takeover (a new epoch) can make that page differ
+    boolean settled = before != null && before <= bound.head() && before - 1 <= bound.immutableUpTo();
+    String etag = "\"e" + bound.epoch() + "-r" + bound.rev() + (settled ? "-b" + before : "-h" + bound.head())
+        + "-l" + limit + "\"";
     ctx.response().putHeader("etag", etag)
-        .putHeader("cache-control", personal ? (immutable ? PRIVATE_IMMUTABLE : "private, no-cache")
-            : immutable ? IMMUTABLE : "no-cache");
+        .putHeader("cache-control", personal ? "private, no-cache" : "no-cache");
     if (personal) {
       ctx.response().putHeader("vary", "Authorization");
     }

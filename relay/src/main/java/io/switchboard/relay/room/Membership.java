@@ -22,7 +22,8 @@ public final class Membership {
   private long unreadLastSeq;
   private String unreadPreview;
   private boolean unreadDirty;
-  private List<Message> catchUp;
+  /** Live {@link Message}s and {@link ServerFrame.Changed}s held back while a catch-up loads. */
+  private List<Object> catchUp;
   private final int catchUpMax;
   private final Consumer<Membership> unreadScheduler;
   private final MessageOrder messageOrder = new MessageOrder(MessageOrder.DEFAULT_MAX_HELD);
@@ -118,6 +119,43 @@ public final class Membership {
     return false;
   }
 
+  /**
+   * Delivers a message's new state after a change, in the room's order: every mode gets it (a
+   * background member's cached copy must not keep a deleted body); held back while a catch-up
+   * loads. A pending unread summary whose preview is that message shows its new body.
+   */
+  public void deliverChange(ServerFrame.Changed changed, String encoded) {
+    if (!takeChange(changed)) {
+      return;
+    }
+    if (encoded == null) {
+      member.send(changed);
+    } else {
+      member.sendText(encoded, ServerFrame.Priority.LIVE);
+    }
+  }
+
+  /**
+   * Everything of {@link #deliverChange} but the sending itself.
+   *
+   * @return true when the frame is to be sent to the member now (the caller sends it)
+   */
+  boolean takeChange(ServerFrame.Changed changed) {
+    if (catchUp != null) {
+      if (catchUp.size() >= catchUpMax) {
+        member.slowConsumer();
+      } else {
+        catchUp.add(changed);
+      }
+      return false;
+    }
+    Message m = changed.message();
+    if (unreadDirty && unreadLastSeq == m.seq()) {
+      unreadPreview = m.deleted() ? "" : m.body();
+    }
+    return true;
+  }
+
   /** Sends the throttled unread summary if one is due; true when it did. */
   public boolean flushUnread() {
     if (!unreadDirty || mode != RoomMode.BACKGROUND || member.isClosed()) {
@@ -132,6 +170,10 @@ public final class Membership {
     return true;
   }
 
+  public boolean catchingUp() {
+    return catchUp != null;
+  }
+
   /** Live messages are held back from now until {@link #endCatchUp} so the replay stays in order. */
   public void beginCatchUp() {
     catchUp = new ArrayList<>();
@@ -139,17 +181,32 @@ public final class Membership {
 
   /** Sends the replayed messages, then whatever arrived live meanwhile, skipping any already sent. */
   public void endCatchUp(List<Message> replay) {
-    List<Message> held = catchUp;
+    endCatchUp(replay, List.of());
+  }
+
+  /**
+   * Sends the replayed messages, then one {@code changed} per message changed since the client's
+   * rev (oldest change first), then whatever arrived live meanwhile, skipping any already sent.
+   */
+  public void endCatchUp(List<Message> replay, List<Message> changes) {
+    List<Object> held = catchUp;
     catchUp = null;
     long last = 0;
     for (Message m : replay) {
       member.sendText(FrameEncoder.encode(new ServerFrame.Msg(m)), ServerFrame.Priority.LIVE);
       last = m.seq();
     }
+    long lastRev = 0;
+    for (Message m : changes) {
+      member.sendText(FrameEncoder.encode(new ServerFrame.Changed(null, m)), ServerFrame.Priority.LIVE);
+      lastRev = Math.max(lastRev, m.rev());
+    }
     if (held != null) {
-      for (Message m : held) {
-        if (m.seq() > last) {
+      for (Object o : held) {
+        if (o instanceof Message m && m.seq() > last) {
           deliver(m, FrameEncoder.encode(new ServerFrame.Msg(m)));
+        } else if (o instanceof ServerFrame.Changed c && c.message().rev() > lastRev) {
+          deliverChange(c, null);
         }
       }
     }

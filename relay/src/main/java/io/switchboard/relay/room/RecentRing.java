@@ -48,6 +48,13 @@ public final class RecentRing {
     return nextSeq;
   }
 
+  /** A held message's new state (after a change); a message the ring does not hold is ignored. */
+  public void replace(Message message) {
+    if (get(message.seq()) != null) {
+      slots[(int) (message.seq() % slots.length)] = message;
+    }
+  }
+
   public Message get(long seq) {
     return seq >= firstSeq && seq < nextSeq ? slots[(int) (seq % slots.length)] : null;
   }

@@ -13,6 +13,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Consumer;
+import io.switchboard.relay.changes.SerialQueue;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 
 /**
  * A room on this node: its sequencer ({@code head}) in its current {@code epoch}, members, recent
@@ -25,6 +28,8 @@ public final class Room {
     private final Message message;
     private Member ackTo;
     private Object ackId;
+    /** Completed when the row commits; only made when a change of the message waits for it. */
+    private Promise<Void> committed;
 
     Unstored(Message message, Member ackTo, Object ackId) {
       this.message = message;
@@ -49,6 +54,14 @@ public final class Room {
       this.ackTo = member;
       this.ackId = id;
     }
+
+    /** Completes when the message's row is committed (a change to it must find the row). */
+    public Future<Void> committed() {
+      if (committed == null) {
+        committed = Promise.promise();
+      }
+      return committed.future();
+    }
   }
 
   private final String name;
@@ -67,6 +80,12 @@ public final class Room {
   // every seq <= durable is stored, or a hole the claim left below head that is never reused
   private long durable;
   private long idleSinceNanos;
+  /** The last change rev committed (edits, deletes, reactions); never given out twice, also across owners. */
+  private long rev;
+  /** Changes of this room's messages, one at a time so revs commit in order; made on the first change. */
+  private SerialQueue changes;
+  /** Changes waiting for their turn; more get {@code rate_limited}. */
+  public static final int CHANGES_WAITING_MAX = 1_000;
 
   Room(String name, String epoch, List<Epoch> epochs, long head, int ringSize, int dedupeWindow, int catchUpMax,
       Consumer<Membership> unreadScheduler, long nowNanos) {
@@ -92,6 +111,27 @@ public final class Room {
 
   public String epoch() {
     return epoch;
+  }
+
+  public long rev() {
+    return rev;
+  }
+
+  /** A change committed with {@code rev} (or one that may have: its number is never used again). */
+  public void rev(long rev) {
+    this.rev = Math.max(this.rev, rev);
+  }
+
+  public SerialQueue changes() {
+    if (changes == null) {
+      changes = new SerialQueue(CHANGES_WAITING_MAX); // most rooms never see a change: no queue for them
+    }
+    return changes;
+  }
+
+  /** A change committed: history and resumes served from memory show the message's new state. */
+  public void changed(Message current) {
+    ring.replace(current);
   }
 
   /** The largest seq with every seq up to it stored (or a permanent hole). */
@@ -262,6 +302,25 @@ public final class Room {
     byLoop.forEach((loop, to) -> send(loop, to, encoded));
   }
 
+  /**
+   * Hands a message's new state to every member, active or in the background: {@code mine} (with
+   * the changer's frame id) to the changer's connection, {@code everyone} encoded once to the
+   * others, one task per loop (one bus message per other node), as {@link #fanout} does.
+   */
+  public void fanoutChange(ServerFrame.Changed everyone, Member changer, ServerFrame.Changed mine) {
+    String encoded = FrameEncoder.encode(everyone);
+    Map<Loop, List<Member>> byLoop = new LinkedHashMap<>();
+    for (int i = 0, n = members.size(); i < n; i++) {
+      Membership m = members.get(i);
+      if (m.member() == changer) {
+        m.deliverChange(mine, null);
+      } else if (m.takeChange(everyone)) {
+        byLoop.computeIfAbsent(m.member().loop(), l -> new ArrayList<>()).add(m.member());
+      }
+    }
+    byLoop.forEach((loop, to) -> send(loop, to, encoded));
+  }
+
   private static void send(Loop loop, List<Member> to, String encoded) {
     loop.deliver(to, encoded);
   }
@@ -273,6 +332,9 @@ public final class Room {
    */
   public void stored(Unstored pending, long storedSeq) {
     Message m = pending.message();
+    if (pending.committed != null) {
+      pending.committed.complete();
+    }
     unstoredBySeq.remove(m.seq());
     unstoredByKey.remove(DedupeWindow.key(m.from(), m.cid()));
     if (storedSeq != m.seq()) {

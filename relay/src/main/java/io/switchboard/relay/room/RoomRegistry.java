@@ -117,6 +117,7 @@ public final class RoomRegistry {
           }
           Room loaded = new Room(name, c.epoch(), c.epochs(), c.head(), ringSize, dedupeWindow, catchUpMax,
               unreadScheduler, nanoClock.getAsLong());
+          loaded.rev(c.rev());
           loaded.cursors().load(cursors.result(), c.head());
           rooms.put(name, loaded);
           // a join that claimed it may never arrive (its connection closed meanwhile)

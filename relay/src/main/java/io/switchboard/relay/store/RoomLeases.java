@@ -33,9 +33,13 @@ public final class RoomLeases {
    * This node owns the room: sequence from {@code head} (the stored max) in {@code epoch};
    * {@code epochs} oldest first.
    */
-  public record Claimed(String epoch, long head, List<Epoch> epochs) implements Claim {
+  public record Claimed(String epoch, long head, List<Epoch> epochs, long rev) implements Claim {
     public Claimed {
       epochs = List.copyOf(epochs);
+    }
+
+    public Claimed(String epoch, long head, List<Epoch> epochs) {
+      this(epoch, head, epochs, 0);
     }
   }
 
@@ -45,8 +49,12 @@ public final class RoomLeases {
   /** What {@link #claim} does with a room row, given its owner. */
   enum Decision { KEEP, TAKE_OVER, BUSY }
 
-  /** What the HTTP history needs of a room this node has not loaded. */
-  public record Bound(String epoch, long head, long immutableUpTo) {}
+  /** What the HTTP history needs of a room this node has not loaded; {@code rev}: its last change. */
+  public record Bound(String epoch, long head, long immutableUpTo, long rev) {
+    public Bound(String epoch, long head, long immutableUpTo) {
+      this(epoch, head, immutableUpTo, 0);
+    }
+  }
 
   private static final String ALPHABET = "abcdefghijklmnopqrstuvwxyz0123456789";
   private static final SecureRandom RANDOM = new SecureRandom();
@@ -56,7 +64,7 @@ public final class RoomLeases {
           + " INSERT INTO room_epochs (room, epoch, since) SELECT name, epoch, 0 FROM created";
   private static final String LOCK =
       "SELECT epoch, owner, lease_until > now(), durable_seq,"
-          + " greatest(0, ceil(extract(epoch FROM lease_until - now()) * 1000))::bigint"
+          + " greatest(0, ceil(extract(epoch FROM lease_until - now()) * 1000))::bigint, rev"
           + " FROM rooms WHERE name = $1 FOR UPDATE";
   // a statement of its own after the lock: it must see what a previous owner committed while we waited
   private static final String STORED_MAX = "SELECT coalesce(max(seq), 0) FROM messages WHERE room = $1";
@@ -83,7 +91,7 @@ public final class RoomLeases {
       + " cursors AS (DELETE FROM read_cursors c USING gone WHERE c.room = gone.name)"
       + " DELETE FROM room_epochs e USING gone WHERE e.room = gone.name";
   private static final String BOUND = "SELECT r.epoch, r.owner IS NULL OR r.lease_until <= now(), r.durable_seq,"
-      + " (SELECT coalesce(max(seq), 0) FROM messages WHERE room = $1)"
+      + " (SELECT coalesce(max(seq), 0) FROM messages WHERE room = $1), coalesce(r.rev, 0)"
       + " FROM (SELECT 1) AS one LEFT JOIN rooms r ON r.name = $1";
 
   private final Pool pool;
@@ -157,6 +165,8 @@ public final class RoomLeases {
           String owner = row.getString(1);
           boolean live = Boolean.TRUE.equals(row.getBoolean(2));
           long durable = row.getLong(3);
+          // a change commits its rev to this row under the same lock: none is given out twice
+          long rev = row.getLong(5);
           Decision decision = decide(owner, live, incarnation, exclusive, owner != null && departed.test(owner));
           if (decision == Decision.BUSY) {
             Long remaining = row.getLong(4);
@@ -172,7 +182,7 @@ public final class RoomLeases {
             return recorded
                 .compose(v -> conn.preparedQuery(TAKE).execute(Tuple.of(room, current, incarnation, leaseMs, head)))
                 .compose(v -> epochs(conn, room))
-                .map(epochs -> (Claim) new Claimed(current, head, epochs));
+                .map(epochs -> (Claim) new Claimed(current, head, epochs, rev));
           });
         }));
   }
@@ -219,7 +229,7 @@ public final class RoomLeases {
       long head = row.getLong(3);
       // nobody sequences it (or, on an exclusive database, nobody can): the next claim starts above head
       boolean settled = exclusive || Boolean.TRUE.equals(row.getBoolean(1));
-      return new Bound(epoch == null ? "" : epoch, head, settled ? head : Math.min(head, row.getLong(2)));
+      return new Bound(epoch == null ? "" : epoch, head, settled ? head : Math.min(head, row.getLong(2)), row.getLong(4));
     });
   }
 }

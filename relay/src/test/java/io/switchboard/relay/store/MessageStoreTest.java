@@ -61,6 +61,34 @@ class MessageStoreTest {
     assertThat(m).isEqualTo(new StoredMessage("r", 7, "u1", "c7", "body 7", 1_700_000_000_007L));
   }
 
+  /** Issue 17: pages and catch-ups carry each message's state, reactions by first reaction with 50 users at most. */
+  @Test
+  void changedMessagesComeWithTheirStateInEveryRead() {
+    exec(db.pool(), "INSERT INTO messages (room, seq, sender, cid, body, created_at, rev, edited_at)"
+      + " VALUES ('rc', 1, 'u0', 'c1', 'edited', now(), 3, to_timestamp(1700000001.5));"
+      + " INSERT INTO messages (room, seq, sender, cid, body, created_at, deleted_at, rev) VALUES ('rc', 2, 'u0', 'c2',"
+      + " NULL, now(), now(), 2), ('rc', 3, 'u0', 'c3', 'plain', now(), NULL, 0);"
+      + " INSERT INTO reactions (room, seq, user_id, emoji, rev) SELECT 'rc', 1, 'v' || i, '👍', 100 + i"
+      + " FROM generate_series(1, 60) i;"
+      + " INSERT INTO reactions (room, seq, user_id, emoji, rev) VALUES ('rc', 1, 'w', '❤️', 1)").await();
+    for (List<StoredMessage> read : List.of(store.before("rc", Long.MAX_VALUE, 10).await(), store.after("rc", 0, 10).await())) {
+      StoredMessage edited = read.get(0);
+      assertThat(edited.rev()).isEqualTo(3);
+      assertThat(edited.editedAtMillis()).isEqualTo(1_700_000_001_500L);
+      assertThat(edited.reactions()).extracting(r -> r.emoji()).containsExactly("❤️", "👍");
+      assertThat(edited.reactions().get(1).count()).isEqualTo(60);
+      assertThat(edited.reactions().get(1).users()).hasSize(50).startsWith("v1").endsWith("v50");
+      assertThat(read.get(1).deleted()).isTrue();
+      assertThat(read.get(1).body()).isNull();
+      assertThat(read.get(2).rev()).isZero();
+      assertThat(read.get(2).reactions()).isEmpty();
+    }
+    assertThat(seqs(store.changedAfter("rc", 0, 3, 10).await())).as("oldest change first").containsExactly(2L, 1L);
+    assertThat(seqs(store.changedAfter("rc", 2, 3, 10).await())).containsExactly(1L);
+    assertThat(seqs(store.changedAfter("rc", 0, 2, 10).await())).as("up to the rev joined named").containsExactly(2L);
+    assertThat(seqs(store.changedAfter("rc", 0, 3, 1).await())).containsExactly(2L);
+  }
+
   @Test
   void findSeq() {
     assertThat(store.findSeq("r", "u1", "c7").await()).contains(7L);

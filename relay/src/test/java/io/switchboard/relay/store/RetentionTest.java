@@ -51,7 +51,7 @@ class RetentionTest {
 
   @BeforeEach
   void empty() {
-    exec(db.pool(), "TRUNCATE messages, rooms, room_epochs").await();
+    exec(db.pool(), "TRUNCATE messages, rooms, room_epochs, reactions").await();
   }
 
   /** {@code rooms} rooms of {@code perRoom} typical messages each, the first ones {@code daysOld} old. */
@@ -79,11 +79,17 @@ class RetentionTest {
     exec(db.pool(), "INSERT INTO messages (room, seq, sender, cid, body, created_at) SELECT 'mixed', s, 'u', 'c' || s,"
         + " 'b', CASE WHEN s <= 100 THEN now() - interval '10 days' ELSE now() END FROM generate_series(1, 150) s")
         .await();
+    // reactions (issue 17) on a pruned message and on a kept one, a deleted message's tombstone pruned too
+    exec(db.pool(), "INSERT INTO reactions (room, seq, user_id, emoji, rev) VALUES ('mixed', 1, 'u', '👍', 1),"
+        + " ('mixed', 150, 'u', '👍', 2)").await();
+    exec(db.pool(), "UPDATE messages SET body = NULL, deleted_at = now(), rev = 3 WHERE room = 'mixed' AND seq = 2").await();
     Retention retention = retention(new StoreOptions().setRetentionDays(2), 5);
 
     long deleted = retention.tick().await();
 
     assertThat(deleted).isEqualTo(3 * 295 + 100);
+    assertThat(count(db.pool(), "SELECT count(*) FROM reactions WHERE room = 'mixed'")).as("the pruned message's reactions go with it")
+        .isEqualTo(1);
     for (int r = 1; r <= 3; r++) {
       assertThat(count(db.pool(), "SELECT count(*) FROM messages WHERE room = $1 AND seq BETWEEN 296 AND 300", "old-" + r))
           .as("each room's newest 5 stay, however old").isEqualTo(5);

@@ -133,6 +133,36 @@ public sealed interface RoomOp {
     }
   }
 
+  record Edit(ClientFrame.Edit frame) implements RoomOp {
+    public String room() {
+      return frame.room();
+    }
+
+    public Object id() {
+      return frame.id();
+    }
+  }
+
+  record Delete(ClientFrame.Delete frame) implements RoomOp {
+    public String room() {
+      return frame.room();
+    }
+
+    public Object id() {
+      return frame.id();
+    }
+  }
+
+  record React(ClientFrame.React frame) implements RoomOp {
+    public String room() {
+      return frame.room();
+    }
+
+    public Object id() {
+      return frame.id();
+    }
+  }
+
   /** The connection reported a new NAT profile (carried: the owner's proxy keeps a copy). */
   record ProfileChanged(String room, NatProfile profile) implements RoomOp {}
 

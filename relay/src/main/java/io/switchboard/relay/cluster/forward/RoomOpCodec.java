@@ -45,11 +45,13 @@ public final class RoomOpCodec {
       j.put("i", op.id());
     }
     if (op instanceof RoomOp.Join o) {
-      j.put("k", "join").put("m", o.frame().mode() == null ? null : o.frame().mode().name()).put("ac", access(o.access()));
+      j.put("k", "join").put("m", o.frame().mode() == null ? null : o.frame().mode().name()).put("ac", access(o.access()))
+          .put("rv", o.frame().rev());
     } else if (op instanceof RoomOp.Rejoin o) {
-      j.put("k", "rejoin").put("m", o.frame().mode() == null ? null : o.frame().mode().name());
+      j.put("k", "rejoin").put("m", o.frame().mode() == null ? null : o.frame().mode().name()).put("rv", o.frame().rev());
     } else if (op instanceof RoomOp.Resume o) {
-      j.put("k", "resume").put("q", o.point().seq()).put("e", o.point().epoch()).put("ac", access(o.access()));
+      j.put("k", "resume").put("q", o.point().seq()).put("e", o.point().epoch()).put("ac", access(o.access()))
+          .put("rv", o.point().rev());
     } else if (op instanceof RoomOp.Send o) {
       j.put("k", "send").put("c", o.frame().cid()).put("b", o.frame().body()).put("rs", o.frame().resend());
     } else if (op instanceof RoomOp.Batch o) {
@@ -73,6 +75,12 @@ public final class RoomOpCodec {
       j.put("k", "read").put("q", o.frame().seq());
     } else if (op instanceof RoomOp.Typing o) {
       j.put("k", "typing").put("on", o.frame().on());
+    } else if (op instanceof RoomOp.Edit o) {
+      j.put("k", "edit").put("q", o.frame().seq()).put("b", o.frame().body());
+    } else if (op instanceof RoomOp.Delete o) {
+      j.put("k", "delete").put("q", o.frame().seq());
+    } else if (op instanceof RoomOp.React o) {
+      j.put("k", "react").put("q", o.frame().seq()).put("em", o.frame().emoji()).put("on", o.frame().on());
     } else if (op instanceof RoomOp.ProfileChanged) {
       j.put("k", "profile");
     } else if (op instanceof RoomOp.Closed) {
@@ -91,10 +99,11 @@ public final class RoomOpCodec {
     Object id = id(j.getValue("i"));
     String kind = j.getString("k");
     RoomOp op = switch (kind) {
-      case "join" -> new RoomOp.Join(new ClientFrame.Join(id, room, mode(j.getString("m"))), access(j.getJsonObject("ac")));
-      case "rejoin" -> new RoomOp.Rejoin(new ClientFrame.Join(id, room, mode(j.getString("m"))));
-      case "resume" -> new RoomOp.Resume(room, new ClientFrame.ResumePoint(j.getLong("q"), j.getString("e")),
+      case "join" -> new RoomOp.Join(new ClientFrame.Join(id, room, mode(j.getString("m")), j.getLong("rv")),
           access(j.getJsonObject("ac")));
+      case "rejoin" -> new RoomOp.Rejoin(new ClientFrame.Join(id, room, mode(j.getString("m")), j.getLong("rv")));
+      case "resume" -> new RoomOp.Resume(room, new ClientFrame.ResumePoint(j.getLong("q"), j.getString("e"),
+          j.getLong("rv")), access(j.getJsonObject("ac")));
       case "send" -> new RoomOp.Send(new ClientFrame.Send(id, room, j.getString("c"), j.getString("b"), j.getBoolean("rs")));
       case "batch" -> {
         JsonArray items = j.getJsonArray("it");
@@ -112,6 +121,10 @@ public final class RoomOpCodec {
           PeerPath.valueOf(j.getString("pa")), j.getLong("ms"), j.getDouble("rtt")));
       case "read" -> new RoomOp.Read(new ClientFrame.Read(id, room, j.getLong("q")));
       case "typing" -> new RoomOp.Typing(new ClientFrame.Typing(id, room, j.getBoolean("on")));
+      case "edit" -> new RoomOp.Edit(new ClientFrame.Edit(id, room, j.getLong("q"), j.getString("b")));
+      case "delete" -> new RoomOp.Delete(new ClientFrame.Delete(id, room, j.getLong("q")));
+      case "react" -> new RoomOp.React(new ClientFrame.React(id, room, j.getLong("q"), j.getString("em"),
+          j.getBoolean("on")));
       case "profile" -> new RoomOp.ProfileChanged(room, profile);
       case "closed" -> new RoomOp.Closed(room);
       case "recheck" -> new RoomOp.Recheck(room, j.getString("ru"));

@@ -56,7 +56,15 @@ class RoomOpCodecTest {
         new RoomOp.Read(new ClientFrame.Read(12L, "r", Long.MAX_VALUE)),
         new RoomOp.Read(new ClientFrame.Read(null, "r", 1)),
         new RoomOp.Typing(new ClientFrame.Typing("t-1", "r", true)),
-        new RoomOp.Typing(new ClientFrame.Typing(null, "r", false)));
+        new RoomOp.Typing(new ClientFrame.Typing(null, "r", false)),
+        new RoomOp.Join(new ClientFrame.Join(12L, "r", RoomMode.ACTIVE, 7L), open),
+        new RoomOp.Rejoin(new ClientFrame.Join(13L, "r", RoomMode.ACTIVE, 0L)),
+        new RoomOp.Resume("r", new ClientFrame.ResumePoint(41, "ep-1", 9L), open),
+        new RoomOp.Edit(new ClientFrame.Edit(14L, "r", 42, "héllo \"x\" 👍")),
+        new RoomOp.Edit(new ClientFrame.Edit(null, "r", Long.MAX_VALUE, "b")),
+        new RoomOp.Delete(new ClientFrame.Delete("d-1", "r", 1)),
+        new RoomOp.React(new ClientFrame.React(15L, "r", 42, "👍🏽", true)),
+        new RoomOp.React(new ClientFrame.React(16L, "r", 42, "❤️", false)));
     long token = 0;
     for (RoomOp op : ops) {
       RoomOpCodec.Envelope back = trip(token, op);
