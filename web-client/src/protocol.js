@@ -78,7 +78,7 @@ const CLIENT_FRAMES = {
   join: { room: isRoomName, 'mode?': isMode },
   leave: { room: isRoomName },
   mode: { room: isRoomName, mode: isMode },
-  send: { room: isRoomName, cid: isCid, body: isBodyText, 'resend?': isBool },
+  send: { room: isRoomName, cid: isCid, body: isBodyText, 'resend?': isBool, 'ts?': isNonNegInt },
   history: { room: isRoomName, 'before?': (v) => isInt(v) && v >= 1, 'limit?': (v) => isInt(v) && v >= 1 },
   profile: {
     udp: isBool,
@@ -91,7 +91,7 @@ const CLIENT_FRAMES = {
   },
   signal: { room: isRoomName, to: isPeerId, data: isObj },
   'p2p-result': { room: isRoomName, peer: isPeerId, path: isPath, setupMs: isNonNegNum, 'rttMs?': isNonNegNum },
-  // Upload of P2P-delivered messages: data is LZ-String base64 of [{cid, body}] (checked below).
+  // Upload of P2P-delivered messages: data is LZ-String base64 of [{cid, body, ts?}] (checked below).
   batch: { room: isRoomName, enc: oneOf('lz'), data: (v) => isStr(v) && BASE64.test(v) },
   // Identity and access (issue 13): token refresh on the open socket, owners managing members.
   auth: { token: (v) => isStr(v) && v.length > 0 },
@@ -179,6 +179,7 @@ function checkBatchData(data, limits) {
   if (hasDuplicateKeys(json)) return bad('duplicate key in a batch item');
   for (const item of items) {
     if (!isObj(item) || !isCid(item.cid) || !isBodyText(item.body)) return bad('invalid batch item');
+    if (item.ts !== undefined && !isNonNegInt(item.ts)) return bad('invalid batch item ts');
     if (utf8Bytes(item.body) > limits.maxBodyBytes) return tooLarge('batch item body');
   }
   return null;

@@ -32,9 +32,15 @@ public sealed interface ClientFrame {
 
   /**
    * {@code resend} is set by clients retransmitting from their outbox: the server then also looks
-   * for the cid in storage, beyond its in-memory dedupe window.
+   * for the cid in storage, beyond its in-memory dedupe window. {@code ts} is when the user sent it
+   * (epoch ms, client clock corrected by the server's); null: not given.
    */
-  record Send(Object id, String room, String cid, String body, boolean resend) implements ClientFrame {}
+  record Send(Object id, String room, String cid, String body, boolean resend, Long ts) implements ClientFrame {
+    /** A send without {@code ts}: the server's time stands. */
+    public Send(Object id, String room, String cid, String body, boolean resend) {
+      this(id, room, cid, body, resend, null);
+    }
+  }
 
   /**
    * Messages a peer already delivered over a DataChannel, uploaded so history is complete; already
@@ -46,8 +52,12 @@ public sealed interface ClientFrame {
     }
   }
 
-  /** One message of a {@link Batch}: the sender's {@code cid} and the text. */
-  record BatchItem(String cid, String body) {}
+  /** One message of a {@link Batch}: the sender's {@code cid}, the text and, when given, its send time. */
+  record BatchItem(String cid, String body, Long ts) {
+    public BatchItem(String cid, String body) {
+      this(cid, body, null);
+    }
+  }
 
   /** {@code before} is exclusive; null means the newest page. */
   record History(Object id, String room, Long before, int limit) implements ClientFrame {}

@@ -63,7 +63,7 @@ public final class FrameParser {
       case "join" -> new ClientFrame.Join(id, room(f), mode(f, false));
       case "leave" -> new ClientFrame.Leave(id, room(f));
       case "mode" -> new ClientFrame.SetMode(id, room(f), mode(f, true));
-      case "send" -> new ClientFrame.Send(id, room(f), cid(f), body(f), bool(f, "resend"));
+      case "send" -> new ClientFrame.Send(id, room(f), cid(f), body(f), bool(f, "resend"), ts(f));
       case "batch" -> batch(f, id);
       case "history" -> new ClientFrame.History(id, room(f), before(f), limit(f));
       case "ping" -> new ClientFrame.Ping(id);
@@ -293,7 +293,7 @@ public final class FrameParser {
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> fields = (Map<String, Object>) item;
-        items.add(new ClientFrame.BatchItem(cid(fields), body(fields)));
+        items.add(new ClientFrame.BatchItem(cid(fields), body(fields), ts(fields)));
       } catch (ProtocolException e) {
         throw new ProtocolException(e.code(), "items[" + i + "]: " + e.getMessage());
       }
@@ -321,6 +321,18 @@ public final class FrameParser {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "field " + name + " must be a boolean");
     }
     return b;
+  }
+
+  /** A send time in epoch ms; the relay clamps it to its own recent past, so any integer >= 0 parses. */
+  private static Long ts(Map<String, Object> f) {
+    Object v = f.get("ts");
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof Long n) || n < 0) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field ts must be an integer >= 0 (epoch ms)");
+    }
+    return n;
   }
 
   private static Long before(Map<String, Object> f) {

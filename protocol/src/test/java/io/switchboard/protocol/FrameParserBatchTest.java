@@ -41,6 +41,19 @@ class FrameParserBatchTest {
   }
 
   @Test
+  void itemsMayCarryASendTimeThatIsAnIntegerOfAtLeastZero() {
+    ClientFrame frame = parser.parse(batch("[{\"cid\":\"p-1\",\"body\":\"hi\",\"ts\":1764043200100},"
+        + "{\"cid\":\"p-2\",\"body\":\"yo\"},{\"cid\":\"p-3\",\"body\":\"x\",\"ts\":0}]"));
+    assertThat(((ClientFrame.Batch) frame).items()).containsExactly(new ClientFrame.BatchItem("p-1", "hi", 1_764_043_200_100L),
+        new ClientFrame.BatchItem("p-2", "yo", null), new ClientFrame.BatchItem("p-3", "x", 0L));
+    for (String ts : new String[] {"-5", "2.5", "\"now\"", "null", "false"}) {
+      ProtocolException e = rejected(batch("[{\"cid\":\"a\",\"body\":\"ok\"},{\"cid\":\"b\",\"body\":\"x\",\"ts\":" + ts + "}]"));
+      assertThat(e.code()).as(ts).isEqualTo(ErrorCode.BAD_REQUEST);
+      assertThat(e.getMessage()).as(ts).contains("items[1]").contains("ts");
+    }
+  }
+
+  @Test
   void fiftyItemsFitAndFiftyOneAreTooLarge() {
     assertThat(((ClientFrame.Batch) parser.parse(batch(items(50)))).items()).hasSize(50);
     assertThat(rejected(batch(items(51))).code()).isEqualTo(ErrorCode.TOO_LARGE);

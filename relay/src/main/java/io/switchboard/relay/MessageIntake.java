@@ -149,7 +149,7 @@ final class MessageIntake {
 
   private void accept(Member member, Room room, ClientFrame.Send send) {
     requireCapacity(room, 1);
-    sequence(member, room, send.id(), send.cid(), send.body());
+    sequence(member, room, send.id(), send.cid(), send.body(), send.ts());
   }
 
   /**
@@ -173,8 +173,8 @@ final class MessageIntake {
    * Assigns the next seq, fans the message out and queues it for storage; its ack follows the write.
    * The writer is the node's (on its own loop): the message goes there, what it says comes back here.
    */
-  private void sequence(Member member, Room room, Object id, String cid, String body) {
-    Room.Unstored pending = room.sequence(member, id, cid, body, System.currentTimeMillis());
+  private void sequence(Member member, Room room, Object id, String cid, String body, Long ts) {
+    Room.Unstored pending = room.sequence(member, id, cid, body, sendTime(ts, System.currentTimeMillis()));
     Message m = pending.message();
     metrics.message(room.fanout(m, member));
     PendingWrite write = new PendingWrite(new StoredMessage(m.room(), m.seq(), m.from(), m.cid(), m.body(), m.ts()),
@@ -199,6 +199,21 @@ final class MessageIntake {
           }
         });
     toWriter.execute(() -> offer(write));
+  }
+
+  /** How far back a client's send time may lie: a queued or P2P message is late by seconds, not days. */
+  static final long MAX_SEND_TIME_AGE_MS = 10 * 60_000;
+
+  /**
+   * The time a message is stored and fanned out with: the client's send time (its clock corrected
+   * by ours), kept within the last ten minutes of ours so a wrong clock can neither date a message
+   * into the future nor bury it in the past; absent, now.
+   */
+  static long sendTime(Long ts, long now) {
+    if (ts == null) {
+      return now;
+    }
+    return Math.max(now - MAX_SEND_TIME_AGE_MS, Math.min(ts, now));
   }
 
   private void offer(PendingWrite write) {
@@ -271,7 +286,7 @@ final class MessageIntake {
       if (known != null) {
         duplicate(member, room, batch.id(), item.cid(), known);
       } else {
-        sequence(member, room, batch.id(), item.cid(), item.body());
+        sequence(member, room, batch.id(), item.cid(), item.body(), item.ts());
       }
     }
     metrics.batch(fresh.size());

@@ -6,8 +6,10 @@ import io.switchboard.protocol.LzString;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
@@ -111,6 +113,48 @@ class BatchTest extends RelayTestBase {
       assertThat(msg.getLong("seq")).isEqualTo(head + i);
     }
     assertThat(bob.poll(Duration.ofMillis(200))).isNull();
+  }
+
+  /**
+   * Issue 17: a message's time is when its user sent it (P2P messages reach the relay later), kept
+   * within the relay's last ten minutes; fanned out and stored alike, through send and batch.
+   */
+  @Test
+  void aSendTimeIsFannedOutAndStoredClampedToTheLastTenMinutes() {
+    TestClient alice = member("b-ts");
+    TestClient bob = member("b-ts");
+    long before = System.currentTimeMillis();
+    long fiveSecondsAgo = before - 5_000;
+    alice.send(new JsonObject().put("t", "send").put("room", "b-ts").put("cid", "s-past").put("body", "x").put("ts", fiveSecondsAgo));
+    alice.send(new JsonObject().put("t", "send").put("room", "b-ts").put("cid", "s-future").put("body", "x").put("ts", before + 3_600_000));
+    alice.send(new JsonObject().put("t", "send").put("room", "b-ts").put("cid", "s-none").put("body", "x"));
+    JsonArray items = new JsonArray()
+        .add(new JsonObject().put("cid", "b-old").put("body", "x").put("ts", 0))
+        .add(new JsonObject().put("cid", "b-past").put("body", "x").put("ts", fiveSecondsAgo + 1))
+        .add(new JsonObject().put("cid", "b-none").put("body", "x"));
+    alice.send(packed(9, "b-ts", items.encode()));
+    Set<String> stored = new HashSet<>();
+    while (stored.size() < 6) {
+      JsonObject ack = alice.await(f -> "ack".equals(f.getString("t")) && f.getBoolean("stored"));
+      stored.add(ack.getString("cid"));
+    }
+    Map<String, Long> fanned = new LinkedHashMap<>();
+    for (int i = 0; i < 6; i++) {
+      JsonObject msg = bob.await(msgFrom(alice));
+      fanned.put(msg.getString("cid"), msg.getLong("ts"));
+    }
+    long after = System.currentTimeMillis();
+    assertThat(fanned.get("s-past")).isEqualTo(fiveSecondsAgo);
+    assertThat(fanned.get("b-past")).isEqualTo(fiveSecondsAgo + 1);
+    for (String now : new String[] {"s-future", "s-none", "b-none"}) {
+      assertThat(fanned.get(now)).as(now + ": the relay's now").isBetween(before, after);
+    }
+    assertThat(fanned.get("b-old")).as("ten minutes back at most").isBetween(before - 600_000, after - 600_000);
+    Map<String, Long> rows = new LinkedHashMap<>();
+    for (var row : query("SELECT cid, (extract(epoch FROM created_at) * 1000)::bigint FROM messages WHERE room = 'b-ts'")) {
+      rows.put(row.getString(0), row.getLong(1));
+    }
+    assertThat(rows).isEqualTo(fanned);
   }
 
   @Test

@@ -52,12 +52,18 @@ public final class RoomOpCodec {
       j.put("k", "resume").put("q", o.point().seq()).put("e", o.point().epoch()).put("ac", access(o.access()));
     } else if (op instanceof RoomOp.Send o) {
       j.put("k", "send").put("c", o.frame().cid()).put("b", o.frame().body()).put("rs", o.frame().resend());
+      if (o.frame().ts() != null) {
+        j.put("ts", o.frame().ts());
+      }
     } else if (op instanceof RoomOp.Batch o) {
       JsonArray items = new JsonArray();
+      // Send times travel beside the (cid, body) pairs, one per item (null: not given).
+      JsonArray times = new JsonArray();
       for (ClientFrame.BatchItem item : o.frame().items()) {
         items.add(item.cid()).add(item.body());
+        times.add(item.ts());
       }
-      j.put("k", "batch").put("it", items);
+      j.put("k", "batch").put("it", items).put("its", times);
     } else if (op instanceof RoomOp.Leave) {
       j.put("k", "leave");
     } else if (op instanceof RoomOp.Mode o) {
@@ -91,12 +97,15 @@ public final class RoomOpCodec {
       case "rejoin" -> new RoomOp.Rejoin(new ClientFrame.Join(id, room, mode(j.getString("m"))));
       case "resume" -> new RoomOp.Resume(room, new ClientFrame.ResumePoint(j.getLong("q"), j.getString("e")),
           access(j.getJsonObject("ac")));
-      case "send" -> new RoomOp.Send(new ClientFrame.Send(id, room, j.getString("c"), j.getString("b"), j.getBoolean("rs")));
+      case "send" -> new RoomOp.Send(new ClientFrame.Send(id, room, j.getString("c"), j.getString("b"), j.getBoolean("rs"),
+          j.getLong("ts")));
       case "batch" -> {
         JsonArray items = j.getJsonArray("it");
+        JsonArray times = j.getJsonArray("its", new JsonArray());
         List<ClientFrame.BatchItem> list = new ArrayList<>(items.size() / 2);
         for (int i = 0; i + 1 < items.size(); i += 2) {
-          list.add(new ClientFrame.BatchItem(items.getString(i), items.getString(i + 1)));
+          list.add(new ClientFrame.BatchItem(items.getString(i), items.getString(i + 1),
+              i / 2 < times.size() ? times.getLong(i / 2) : null));
         }
         yield new RoomOp.Batch(new ClientFrame.Batch(id, room, list));
       }
