@@ -1,19 +1,23 @@
 // The sync batch: messages that went over DataChannels are uploaded so the server's history is
-// complete. Every tick re-sends whatever is still unacked (acks come per item, by cid); the
-// server dedupes by (room, sender, cid), so a retry never stores twice.
+// complete and each gets its seq. A room's new items go up `delayMs` after the first of them (one
+// frame for what was sent meanwhile): a seq that comes late moves a message on screen. Every tick
+// re-sends whatever is still unacked (acks come per item, by cid); the server dedupes by
+// (room, sender, cid), so a retry never stores twice.
 import { encodeBatch, MAX_BATCH_ITEMS } from './codec.js';
 import { utf8Bytes } from './protocol.js';
 
 export class SyncBatcher {
-  /** @type {Map<string, Map<string, {cid: string, body: string}>>} room → cid → item */
+  /** @type {Map<string, Map<string, {cid: string, body: string, ts?: number, sentAt?: number}>>} room → cid → item */
   #queue = new Map();
+  /** @type {Map<string, any>} room → timer of its quick upload */
+  #soon = new Map();
   /** @type {Map<number, string>} ids of the batch frames in flight → room, so their errors can be told apart and routed */
   #ids = new Map();
   #timer = null;
 
   /**
    * @param {{
-   *   send: (frame: object) => boolean, nextId: () => number, intervalMs: number,
+   *   send: (frame: object) => boolean, nextId: () => number, intervalMs: number, delayMs: number,
    *   maxFrameBytes: () => number, clock: import('./clock.js').Clock,
    * }} opts
    */
@@ -24,18 +28,33 @@ export class SyncBatcher {
   }
 
   start() {
-    this.#timer ??= this.opts.clock.setInterval(() => this.flush(), this.opts.intervalMs);
+    // The tick is the retry: items sent less than half an interval ago still wait for their ack.
+    this.#timer ??= this.opts.clock.setInterval(() => this.flush(this.opts.intervalMs / 2), this.opts.intervalMs);
   }
 
   stop() {
     this.opts.clock.clearInterval(this.#timer);
     this.#timer = null;
+    for (const timer of this.#soon.values()) this.opts.clock.clearTimeout(timer);
+    this.#soon.clear();
   }
 
-  add(room, cid, body) {
+  /** @param {number} [ts] when the user sent it (server clock), uploaded as the item's `ts` */
+  add(room, cid, body, ts) {
     let q = this.#queue.get(room);
     if (!q) this.#queue.set(room, (q = new Map()));
-    q.set(cid, { cid, body });
+    const item = { cid, body };
+    if (Number.isSafeInteger(ts) && ts >= 0) item.ts = ts;
+    q.set(cid, item);
+  }
+
+  /** Uploads the room's unsent items after `delayMs`, together with whatever is added meanwhile. */
+  soon(room) {
+    if (this.#soon.has(room)) return;
+    this.#soon.set(room, this.opts.clock.setTimeout(() => {
+      this.#soon.delete(room);
+      this.#flushRoom(room, Infinity);
+    }, this.opts.delayMs));
   }
 
   /** The item's ack arrived (stored or not): the server has it, stop uploading it. */
@@ -45,8 +64,10 @@ export class SyncBatcher {
 
   /** Removes and returns a room's unacked items (e.g. to send them another way). */
   take(room) {
-    const items = [...(this.#queue.get(room)?.values() ?? [])];
+    const items = [...(this.#queue.get(room)?.values() ?? [])].map(({ sentAt, ...item }) => item);
     this.#queue.delete(room);
+    this.opts.clock.clearTimeout(this.#soon.get(room));
+    this.#soon.delete(room);
     return items;
   }
 
@@ -69,34 +90,45 @@ export class SyncBatcher {
     return this.#ids.get(id);
   }
 
-  /** Sends every unacked item now, in frames of 1–50 items that stay under the frame limit. */
-  flush() {
+  /**
+   * Sends every unacked item now, in frames of 1–50 items that stay under the frame limit.
+   * @param {number} [olderThanMs] only items never sent or sent at least this long ago
+   */
+  flush(olderThanMs = 0) {
     if (this.#ids.size > 1000) this.#ids.clear();
-    // LZ over base64 can grow incompressible text by about a third: budget the raw size accordingly.
-    const budget = Math.floor(this.opts.maxFrameBytes() / 2);
-    for (const [room, q] of this.#queue) {
-      let chunk = [];
-      let bytes = 0;
-      for (const item of q.values()) {
-        const size = utf8Bytes(item.body) + item.cid.length + 20;
-        if (chunk.length && (chunk.length === MAX_BATCH_ITEMS || bytes + size > budget)) {
-          this.#send(room, chunk);
-          chunk = [];
-          bytes = 0;
-        }
-        chunk.push(item);
-        bytes += size;
-      }
-      if (chunk.length) this.#send(room, chunk);
-    }
+    for (const room of this.#queue.keys()) this.#flushRoom(room, olderThanMs);
   }
 
-  #send(room, items) {
+  /** @param {number} olderThanMs Infinity: only items never sent */
+  #flushRoom(room, olderThanMs) {
+    const q = this.#queue.get(room);
+    if (!q) return;
+    const now = this.opts.clock.now();
+    // LZ over base64 can grow incompressible text by about a third: budget the raw size accordingly.
+    const budget = Math.floor(this.opts.maxFrameBytes() / 2);
+    let chunk = [];
+    let bytes = 0;
+    for (const item of q.values()) {
+      if (item.sentAt !== undefined && !(now - item.sentAt >= olderThanMs)) continue;
+      const size = utf8Bytes(item.body) + item.cid.length + 40;
+      if (chunk.length && (chunk.length === MAX_BATCH_ITEMS || bytes + size > budget)) {
+        this.#send(room, chunk, now);
+        chunk = [];
+        bytes = 0;
+      }
+      chunk.push(item);
+      bytes += size;
+    }
+    if (chunk.length) this.#send(room, chunk, now);
+  }
+
+  #send(room, items, now) {
     const id = this.opts.nextId();
     try {
       if (this.opts.send({ t: 'batch', id, room, enc: 'lz', data: encodeBatch(items) })) {
         this.#ids.set(id, room);
         this.sent++;
+        for (const item of items) item.sentAt = now;
       }
     } catch {
       // Refused by the frame check (over the limit after all): the next tick retries in new chunks.

@@ -139,6 +139,7 @@ export class Client extends Emitter {
       send: (frame) => this.conn.send(frame),
       nextId: () => this.conn.nextId(),
       intervalMs: o.syncIntervalMs,
+      delayMs: o.p2pSeqDelayMs,
       maxFrameBytes: () => this.conn.limits.maxFrameBytes,
       clock: this.clock,
     });
@@ -400,6 +401,11 @@ export class Client extends Emitter {
       this.counters.signalErrors++; // refused locally, e.g. an SDP over the signal limit
     }
     if (this.#quiet.size > 1000) this.#quiet.delete(this.#quiet.values().next().value);
+  }
+
+  /** Epoch ms on the server's clock as estimated from pongs (the local clock before any). */
+  _serverNow() {
+    return this.conn ? this.conn.serverClock.now() : this.clock.now();
   }
 
   _forget(room) {

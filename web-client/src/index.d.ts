@@ -197,7 +197,10 @@ export interface ConnectOptions {
   /** Probe the network and follow the server's steers to DataChannels (default true). */
   p2p?: boolean;
   p2pConnectTimeoutMs?: number;
+  /** Retry interval of the upload of DataChannel-delivered messages (default 2000). */
   syncIntervalMs?: number;
+  /** A DataChannel-delivered message is uploaded (and gets its seq) this long after it was sent, coalesced per room (default 50). */
+  p2pSeqDelayMs?: number;
   maxP2pBodyBytes?: number;
   /** Applied to local candidates before they are signalled and to remote ones before they are added. */
   iceCandidateFilter?: (candidate: RTCIceCandidateInit) => boolean;
@@ -228,7 +231,7 @@ export interface ConnectOptions {
 }
 
 export declare const DEFAULT_OPTIONS: Readonly<Required<Pick<ConnectOptions,
-  'dbName' | 'p2p' | 'p2pConnectTimeoutMs' | 'syncIntervalMs' | 'maxP2pBodyBytes' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'urlCooldownMs' | 'probeTimeoutMs' | 'windowSize'>>
+  'dbName' | 'p2p' | 'p2pConnectTimeoutMs' | 'syncIntervalMs' | 'p2pSeqDelayMs' | 'maxP2pBodyBytes' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'urlCooldownMs' | 'probeTimeoutMs' | 'windowSize'>>
   & { reconnect: BackoffOptions; breaker: BreakerOptions; cache: { maxMessagesPerRoom: number; maxRooms: number } }>;
 
 type Unsubscribe = () => void;

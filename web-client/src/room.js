@@ -140,7 +140,7 @@ export class Room extends Emitter {
     if (!isBodyText(body)) throw new SwitchboardError('bad_request', 'body must be non-empty text without NUL or lone surrogates');
     if (utf8Bytes(body) > this.client.limits.maxBodyBytes) throw new SwitchboardError('too_large', 'body too large');
     const outbox = this.client.outbox;
-    const rec = outbox.create(this.name, body, this.client.clock.now());
+    const rec = outbox.create(this.name, body, this.client._serverNow());
     const persisted = outbox.persist(rec);
     const m = this.#pendingMessage(rec);
     this.#remember(m);
@@ -293,7 +293,8 @@ export class Room extends Emitter {
   _flushOutbox() {
     for (const rec of this.client.outbox.forRoom(this.name)) {
       if ((rec.path === 'p2p' || rec.path === 'turn') && rec.sent && this.client.batchSupported) {
-        this.client.batcher.add(this.name, rec.cid, rec.body);
+        this.client.batcher.add(this.name, rec.cid, rec.body, rec.ts);
+        this.client.batcher.soon(this.name);
       } else {
         this.#sendOnRelay(rec, this.#unsettled.get(messageKey({ from: this.client.user, cid: rec.cid })), true);
       }
@@ -523,7 +524,8 @@ export class Room extends Emitter {
         const path = links.some((l) => l.path === 'turn') ? 'turn' : 'p2p';
         this.client.counters.sent[path]++;
         this.client.outbox.update(rec.cid, { path, sent: true });
-        this.client.batcher.add(this.name, rec.cid, rec.body);
+        this.client.batcher.add(this.name, rec.cid, rec.body, rec.ts);
+        this.client.batcher.soon(this.name);
         this.#paths.set(rec.cid, path);
         m.path = path;
         m.status = 'sent';
@@ -538,6 +540,8 @@ export class Room extends Emitter {
   #sendOnRelay(rec, m, resend) {
     const frame = { t: 'send', id: this.client.conn.nextId(), room: this.name, cid: rec.cid, body: rec.body };
     if (resend) frame.resend = true;
+    // Outbox records from before send times were kept have none: the server's time stands.
+    if (Number.isSafeInteger(rec.ts) && rec.ts >= 0) frame.ts = rec.ts;
     this.client._trackSend(frame.id, this.name, rec.cid);
     try {
       if (!this.client.conn.send(frame)) return;
@@ -560,7 +564,8 @@ export class Room extends Emitter {
     const key = messageKey(pm);
     if (this.#unsettled.has(key) || this.#seen.has(key)) return;
     const path = link.path === 'turn' || link.steer.mode === 'turn' ? 'turn' : 'p2p';
-    const m = { seq: null, cid: pm.cid, from: pm.from, body: pm.body, ts: this.client.clock.now(), path, status: 'sent', mine: false };
+    // The sender's time (its clock corrected by the server's), as the relay will store it.
+    const m = { seq: null, cid: pm.cid, from: pm.from, body: pm.body, ts: pm.ts, path, status: 'sent', mine: false };
     this.#remember(m);
     this.client.counters.received[path]++;
     this.window.upsert(m);

@@ -84,6 +84,8 @@ export class FakeServer {
    * 'auth_unavailable': the socket stays open), or null: `unauthorized` and the socket closes 1008.
    */
   authenticate = null;
+  /** The server's clock for `pong.ts` (e.g. the test clock plus a skew); unset: pongs carry none. */
+  now = undefined;
   /** welcome.limits */
   limits = { maxFrameBytes: 65536, maxBodyBytes: 16384, maxRooms: 100, maxHistoryLimit: 100 };
 
@@ -177,7 +179,8 @@ export class FakeServer {
         return;
       }
       case 'ping':
-        return reply({ t: 'pong', ts: 1 });
+        // Without a server clock (most tests) the pong has no ts: the client's clock stands.
+        return reply(this.now ? { t: 'pong', ts: this.now() } : { t: 'pong' });
       case 'auth': {
         const identity = this.authenticate?.(frame.token) ?? null;
         if (this.#refuse(socket, frame, typeof identity === 'object' && identity?.user !== socket.user ? null : identity)) return;

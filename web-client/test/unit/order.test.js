@@ -1,0 +1,130 @@
+// Issue 17, "order that does not jump": send times on the server's clock, P2P messages uploaded
+// for their seq within p2pSeqDelayMs (one batch per room per window), the 2 s tick only a retry.
+import { afterEach, describe, expect, it } from 'vitest';
+import { ServerClock } from '../../src/clock.js';
+import { decodeBatch } from '../../src/codec.js';
+import { connect } from '../../src/index.js';
+import { fakeRtc } from './fake-rtc.js';
+import { FakeServer, ManualClock, settle, waitFor } from './helpers.js';
+
+const SKEW = 5000; // the server's clock runs 5 s ahead of this machine's
+
+describe('ServerClock', () => {
+  it('takes the offset of the shortest round trip among the recent ones', () => {
+    const clock = new ManualClock();
+    const sc = new ServerClock(clock);
+    expect(sc.now()).toBe(clock.t); // no pong yet: the local clock
+    const pong = (sentAt, rtt, serverTs) => {
+      clock.t = sentAt + rtt;
+      sc.sample(sentAt, serverTs);
+    };
+    pong(clock.t, 400, clock.t + 1000 + 200); // slow: server ts at the midpoint, 1000 ahead
+    expect(sc.offsetMs).toBe(1000);
+    pong(clock.t, 10, clock.t + 900 + 5); // fast sample wins: 900 ahead
+    expect(sc.offsetMs).toBe(900);
+    pong(clock.t, 300, clock.t + 5000); // queued pong, way off: the fast one still stands
+    expect(sc.offsetMs).toBe(900);
+    for (let i = 0; i < 8; i++) pong(clock.t, 50, clock.t + 700 + 25); // the fast one ages out
+    expect(sc.offsetMs).toBe(700);
+    expect(sc.now()).toBe(clock.t + 700);
+    sc.sample(clock.t + 10, clock.t); // a pong "before" its ping: ignored
+    sc.sample(clock.t - 10, Number.NaN);
+    expect(sc.offsetMs).toBe(700);
+  });
+});
+
+describe('send times and quick P2P seqs', () => {
+  let clients = [];
+  afterEach(async () => {
+    for (const c of clients) await c.close();
+    clients = [];
+  });
+
+  async function pair(extra = {}) {
+    const server = new FakeServer();
+    server.decodeBatch = decodeBatch;
+    const clock = new ManualClock();
+    server.now = () => clock.now() + SKEW;
+    const rtc = fakeRtc();
+    const opts = {
+      WebSocket: server.WebSocket, storage: 'memory', clock, idle: (fn) => fn(), RTCPeerConnection: rtc.RTCPeerConnection, ...extra,
+    };
+    const a = await connect('ws://t/ws', opts);
+    const b = await connect('ws://t/ws', opts);
+    clients.push(a, b);
+    const roomA = await a.join('lobby');
+    const roomB = await b.join('lobby');
+    await settle();
+    const [sa, sb] = server.open;
+    sa.deliver({ t: 'steer', room: 'lobby', peer: b.session, mode: 'p2p', polite: false, iceServers: [], reason: 'hole-punch' });
+    sb.deliver({ t: 'steer', room: 'lobby', peer: a.session, mode: 'p2p', polite: true, iceServers: [], reason: 'hole-punch' });
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    return { server, clock, a, b, roomA, roomB };
+  }
+
+  it('stamps a message with the server-corrected time: in the message, the peer frame and the batch item', async () => {
+    const { server, clock, roomA, roomB } = await pair();
+    const got = [];
+    roomB.on('message', (m) => got.push(m));
+    const m = await roomA.send('when?');
+    expect(m.ts).toBe(clock.now() + SKEW);
+    await waitFor(() => got.length === 1);
+    expect(got[0].ts).toBe(m.ts); // the sender's time from the DataChannel frame, not the arrival
+    await clock.advance(50);
+    expect(decodeBatch(server.framesOf('batch')[0].data)).toEqual([{ cid: m.cid, body: 'when?', ts: m.ts }]);
+  });
+
+  it('puts ts on relay sends too', async () => {
+    const server = new FakeServer();
+    const clock = new ManualClock();
+    server.now = () => clock.now() + SKEW;
+    const c = await connect('ws://t/ws', { WebSocket: server.WebSocket, storage: 'memory', clock, p2p: false, idle: (fn) => fn() });
+    clients.push(c);
+    const room = await c.join('lobby');
+    await clock.advance(1234);
+    const m = await room.send('over the relay');
+    expect(server.framesOf('send')).toEqual([expect.objectContaining({ cid: m.cid, ts: clock.now() + SKEW })]);
+  });
+
+  it('uploads what the DataChannels carried within p2pSeqDelayMs, one batch per room per window', async () => {
+    const { server, clock, roomA, roomB } = await pair({ p2pSeqDelayMs: 80 });
+    const first = await roomA.send('one');
+    await clock.advance(30);
+    const second = await roomA.send('two');
+    await clock.advance(49);
+    expect(server.framesOf('batch')).toEqual([]);
+    await clock.advance(1); // 80 ms after the first: both go, in one frame
+    const batches = server.framesOf('batch');
+    expect(batches).toHaveLength(1);
+    expect(decodeBatch(batches[0].data).map((i) => i.cid)).toEqual([first.cid, second.cid]);
+    await waitFor(() => first.seq === 1 && second.seq === 2);
+    // the receiver learns the seqs from the fanout as quickly
+    await waitFor(() => roomB.messages.map((x) => x.seq).join() === '1,2');
+    const third = await roomA.send('three');
+    await clock.advance(80);
+    expect(server.framesOf('batch')).toHaveLength(2);
+    await waitFor(() => third.seq === 3);
+    // acked: the 2 s tick has nothing to retry
+    await clock.advance(4000);
+    expect(server.framesOf('batch')).toHaveLength(2);
+  });
+
+  it('shows seq-less messages in arrival order; a learned seq places a message by seq (a lost ack waits for the tick)', async () => {
+    const { server, clock, roomA, roomB, b } = await pair();
+    server.autoAck = false; // A's upload unanswered for now
+    const mine = await roomA.send('hello');
+    await clock.advance(50);
+    server.autoAck = true;
+    const theirs = await roomB.send('hi');
+    await waitFor(() => roomA.messages.length === 2);
+    expect(roomA.messages.map((x) => x.body)).toEqual(['hello', 'hi']);
+    await clock.advance(50); // B's upload: 'hi' gets seq 2 on A's screen while 'hello' waits for its seq
+    await waitFor(() => roomA.messages.some((x) => x.seq != null));
+    // A message with a seq goes above those without: that is the jump a quick seq keeps short
+    expect(roomA.messages.map((x) => x.body)).toEqual(['hi', 'hello']);
+    expect(theirs.from).toBe(b.user);
+    await clock.advance(1950); // the retry tick: hello gets its seq, after hi, as the server ordered
+    await waitFor(() => mine.seq != null);
+    expect(roomA.messages.map((x) => [x.seq, x.body])).toEqual([[1, 'hello'], [2, 'hi']]);
+  });
+});
