@@ -28,7 +28,7 @@ export interface Message {
   /** User id of the sender. */
   from: string;
   body: string;
-  /** Milliseconds since the epoch (server time once known; local time before). */
+  /** When its user sent it: epoch ms on the server's clock (the sender's clock corrected by pongs; stored clamped to the server's last 10 min). */
   ts: number;
   /** How it reached this client (received) or left it (sent); null while not yet sent. */
   path: Path | null;
