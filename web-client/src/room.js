@@ -540,7 +540,7 @@ export class Room extends Emitter {
   #sendOnRelay(rec, m, resend) {
     const frame = { t: 'send', id: this.client.conn.nextId(), room: this.name, cid: rec.cid, body: rec.body };
     if (resend) frame.resend = true;
-    // Outbox records from before send times were kept have none: the server's time stands.
+    // When the user sent it (a resend from the outbox keeps its original time; the relay clamps it).
     if (Number.isSafeInteger(rec.ts) && rec.ts >= 0) frame.ts = rec.ts;
     this.client._trackSend(frame.id, this.name, rec.cid);
     try {
