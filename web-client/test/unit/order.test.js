@@ -1,6 +1,7 @@
 // Issue 17, "order that does not jump": send times on the server's clock, P2P messages uploaded
 // for their seq within p2pSeqDelayMs (one batch per room per window), the 2 s tick only a retry.
 import { afterEach, describe, expect, it } from 'vitest';
+import { SyncBatcher } from '../../src/batch.js';
 import { ServerClock } from '../../src/clock.js';
 import { decodeBatch } from '../../src/codec.js';
 import { connect } from '../../src/index.js';
@@ -30,6 +31,61 @@ describe('ServerClock', () => {
     sc.sample(clock.t + 10, clock.t); // a pong "before" its ping: ignored
     sc.sample(clock.t - 10, Number.NaN);
     expect(sc.offsetMs).toBe(700);
+  });
+});
+
+describe('SyncBatcher quick uploads', () => {
+  function batcher(clock, frames) {
+    let id = 0;
+    const b = new SyncBatcher({
+      send: (f) => frames.push({ ...f, items: decodeBatch(f.data) }) > 0, nextId: () => ++id,
+      intervalMs: 2000, delayMs: 50, maxFrameBytes: () => 65536, clock,
+    });
+    b.start();
+    return b;
+  }
+
+  it('coalesces a room\'s items into one frame per window, per room; a taken room uploads nothing more', async () => {
+    const clock = new ManualClock();
+    const frames = [];
+    const b = batcher(clock, frames);
+    b.add('r1', 'a', 'x', 5);
+    b.soon('r1');
+    b.add('r2', 'b', 'y');
+    b.soon('r2');
+    b.add('r1', 'c', 'z', 1.5); // not an integer: uploaded without ts
+    b.soon('r1');
+    await clock.advance(50);
+    expect(frames.map((f) => [f.room, f.items])).toEqual([
+      ['r1', [{ cid: 'a', body: 'x', ts: 5 }, { cid: 'c', body: 'z' }]],
+      ['r2', [{ cid: 'b', body: 'y' }]],
+    ]);
+    b.acked('r2', 'b');
+    b.add('r1', 'd', 'w', 9);
+    b.soon('r1');
+    b.take('r1'); // e.g. the room was left: nothing of it goes up later
+    await clock.advance(4000);
+    expect(frames).toHaveLength(2);
+    b.stop();
+  });
+
+  it('the tick retries only items unacked for half an interval', async () => {
+    const clock = new ManualClock();
+    const frames = [];
+    const b = batcher(clock, frames); // ticks at +2000, +4000, …
+    await clock.advance(1900);
+    b.add('r', 'e', 'v');
+    b.soon('r');
+    await clock.advance(50);
+    expect(frames).toHaveLength(1); // quick upload at +1950
+    await clock.advance(50);
+    expect(frames).toHaveLength(1); // the tick at +2000: sent 50 ms ago, its ack may be on the way
+    await clock.advance(2000);
+    expect(frames).toHaveLength(2); // +4000: unacked for 2050 ms, sent again
+    b.acked('r', 'e');
+    await clock.advance(2000);
+    expect(frames).toHaveLength(2);
+    b.stop();
   });
 });
 
