@@ -132,11 +132,17 @@ class ForwardingTest {
       assertThat(join(erin, room, "active").getString("t")).isEqualTo("joined");
       assertThat(join(dave, room, "background").getString("t")).isEqualTo("joined");
 
-      // a send to a room the sender's node does not sequence is acked stored:true
-      JsonObject ack = alice.sendMessage(room, "a-0", "hello from node 1");
+      // a send to a room the sender's node does not sequence is acked stored:true, and its send
+      // time (send.ts) reaches the owner, which fans it out (and stores it) as the message's time
+      long sentAt = System.currentTimeMillis() - 5_000;
+      alice.send(new JsonObject().put("t", "send").put("room", room).put("cid", "a-0").put("body", "hello from node 1")
+          .put("ts", sentAt));
+      JsonObject ack = alice.await(f -> "ack".equals(f.getString("t")) && "a-0".equals(f.getString("cid")));
       assertThat(ack.getBoolean("stored")).as(ack.encode()).isTrue();
       assertThat(ack.getLong("seq")).isEqualTo(1);
-      assertThat(msg(bob, room).getString("body")).isEqualTo("hello from node 1");
+      JsonObject toBob = msg(bob, room);
+      assertThat(toBob.getString("body")).isEqualTo("hello from node 1");
+      assertThat(toBob.getLong("ts")).isEqualTo(sentAt);
       assertThat(msg(carol, room).getLong("seq")).isEqualTo(1);
       assertThat(msg(erin, room).getLong("seq")).isEqualTo(1);
 
