@@ -341,7 +341,7 @@ export declare class Room implements TypedEmitter<RoomEvents> {
   /** Why the server ended the membership ('removed', 'forbidden', …); null while it has not. */
   readonly removed: string | null;
   readonly joined: boolean;
-  /** The current slice (≤ 50), ordered by seq; unsequenced messages last by local time. */
+  /** The current slice (≤ 50), ordered by seq; unsequenced messages last, in arrival order. */
   readonly messages: Message[];
   readonly window: SmartMessageWindow<Message>;
   /**
