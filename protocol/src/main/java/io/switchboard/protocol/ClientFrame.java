@@ -45,10 +45,18 @@ public sealed interface ClientFrame {
   /**
    * Messages a peer already delivered over a DataChannel, uploaded so history is complete; already
    * decoded from {@code data} and validated like {@code send}s, in the order the client sent them.
+   * {@code to}: peer ids whose DataChannel took every item (they get {@code seqs}, not {@code msg});
+   * {@code resend}: as {@code send.resend} (false: a first upload, no storage lookup).
    */
-  record Batch(Object id, String room, List<BatchItem> items) implements ClientFrame {
+  record Batch(Object id, String room, List<BatchItem> items, List<String> to, boolean resend) implements ClientFrame {
     public Batch {
       items = List.copyOf(items);
+      to = List.copyOf(to);
+    }
+
+    /** A batch as older clients send it: nobody listed, every item possibly a resend. */
+    public Batch(Object id, String room, List<BatchItem> items) {
+      this(id, room, items, List.of(), true);
     }
   }
 

@@ -298,7 +298,28 @@ public final class FrameParser {
         throw new ProtocolException(e.code(), "items[" + i + "]: " + e.getMessage());
       }
     }
-    return new ClientFrame.Batch(id, room, items);
+    return new ClientFrame.Batch(id, room, items, batchTo(f.get("to")), f.get("resend") == null || bool(f, "resend"));
+  }
+
+  /** {@code batch.to}: the peers that already hold every item (absent: none). */
+  private static List<String> batchTo(Object v) {
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof List<?> list)) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field to must be an array of peer ids");
+    }
+    if (list.size() > Limits.MAX_BATCH_TO) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field to lists at most " + Limits.MAX_BATCH_TO + " peers");
+    }
+    List<String> to = new ArrayList<>(list.size());
+    for (Object peer : list) {
+      if (!(peer instanceof String s) || s.isEmpty() || s.length() > Limits.MAX_PEER_LENGTH) {
+        throw new ProtocolException(ErrorCode.BAD_REQUEST, "field to must be an array of peer ids from presence");
+      }
+      to.add(s);
+    }
+    return to;
   }
 
   private static RoomMode mode(Map<String, Object> f, boolean required) {

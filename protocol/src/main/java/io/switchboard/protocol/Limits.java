@@ -26,6 +26,8 @@ public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, i
   public static final int MAX_PROFILE_ITEMS = 8;
   /** Messages in one {@code batch}: a peer uploads every 2 s, so 50 is 25 messages a second. */
   public static final int MAX_BATCH_ITEMS = 50;
+  /** Peers one {@code batch.to} may list: more than a DataChannel mesh holds. */
+  public static final int MAX_BATCH_TO = 64;
   /** The only {@code batch.enc}: LZ-String's Base64 form of the items' JSON text. */
   public static final String BATCH_ENCODING = "lz";
   /** A DataChannel that takes longer than ten minutes to open did not open. */
