@@ -63,7 +63,8 @@ public final class RoomOpCodec {
         items.add(item.cid()).add(item.body());
         times.add(item.ts());
       }
-      j.put("k", "batch").put("it", items).put("its", times);
+      j.put("k", "batch").put("it", items).put("its", times).put("bt", new JsonArray(o.frame().to()))
+          .put("rs", o.frame().resend());
     } else if (op instanceof RoomOp.Leave) {
       j.put("k", "leave");
     } else if (op instanceof RoomOp.Mode o) {
@@ -107,7 +108,9 @@ public final class RoomOpCodec {
           list.add(new ClientFrame.BatchItem(items.getString(i), items.getString(i + 1),
               i / 2 < times.size() ? times.getLong(i / 2) : null));
         }
-        yield new RoomOp.Batch(new ClientFrame.Batch(id, room, list));
+        List<String> to = new ArrayList<>();
+        j.getJsonArray("bt", new JsonArray()).forEach(peer -> to.add((String) peer));
+        yield new RoomOp.Batch(new ClientFrame.Batch(id, room, list, to, j.getBoolean("rs", true)));
       }
       case "leave" -> new RoomOp.Leave(new ClientFrame.Leave(id, room));
       case "mode" -> new RoomOp.Mode(new ClientFrame.SetMode(id, room, mode(j.getString("m"))));

@@ -45,6 +45,8 @@ class RoomOpCodecTest {
         new RoomOp.Send(new ClientFrame.Send(12L, "r", "c-3", "timed", false, 1_764_043_200_100L)),
         new RoomOp.Batch(new ClientFrame.Batch(13L, "r", List.of(new ClientFrame.BatchItem("a", "1", 0L),
             new ClientFrame.BatchItem("b", "2"), new ClientFrame.BatchItem("c", "3", Long.MAX_VALUE)))),
+        new RoomOp.Batch(new ClientFrame.Batch(14L, "r", List.of(new ClientFrame.BatchItem("d", "4", 5L)),
+            List.of("s-cd-2", "s-ef-3"), false)),
         new RoomOp.Leave(new ClientFrame.Leave("l", "r")),
         new RoomOp.Mode(new ClientFrame.SetMode(4L, "r", RoomMode.BACKGROUND)),
         new RoomOp.History(new ClientFrame.History(5L, "r", 100L, 50)),
