@@ -3,11 +3,18 @@
 // frame for what was sent meanwhile): a seq that comes late moves a message on screen. Every tick
 // re-sends whatever is still unacked (acks come per item, by cid); the server dedupes by
 // (room, sender, cid), so a retry never stores twice.
+//
+// What keeps P2P's savings at the relay: a frame says which peers got every item over their
+// DataChannel (`to`: they get one bodiless `seqs` frame instead of a `msg` per item) and whether
+// it holds only first uploads (`resend:false`: the relay skips its storage lookup).
 import { encodeBatch, MAX_BATCH_ITEMS } from './codec.js';
 import { utf8Bytes } from './protocol.js';
 
 export class SyncBatcher {
-  /** @type {Map<string, Map<string, {cid: string, body: string, ts?: number, sentAt?: number}>>} room → cid → item */
+  /**
+   * @type {Map<string, Map<string, {cid: string, body: string, ts?: number, to?: string[], resend: boolean, sentAt?: number}>>}
+   * room → cid → item
+   */
   #queue = new Map();
   /** @type {Map<string, any>} room → timer of its quick upload */
   #soon = new Map();
@@ -39,12 +46,17 @@ export class SyncBatcher {
     this.#soon.clear();
   }
 
-  /** @param {number} [ts] when the user sent it (server clock), uploaded as the item's `ts` */
-  add(room, cid, body, ts) {
+  /**
+   * @param {number} [ts] when the user sent it (server clock), uploaded as the item's `ts`
+   * @param {{to?: string[], resend?: boolean}} [how] `to`: the peers whose DataChannel took it;
+   *   `resend: false`: never uploaded before (the default, true, lets the relay look it up in storage)
+   */
+  add(room, cid, body, ts, { to, resend = true } = {}) {
     let q = this.#queue.get(room);
     if (!q) this.#queue.set(room, (q = new Map()));
-    const item = { cid, body };
+    const item = { cid, body, resend };
     if (Number.isSafeInteger(ts) && ts >= 0) item.ts = ts;
+    if (to?.length) item.to = to;
     q.set(cid, item);
   }
 
@@ -64,7 +76,7 @@ export class SyncBatcher {
 
   /** Removes and returns a room's unacked items (e.g. to send them another way). */
   take(room) {
-    const items = [...(this.#queue.get(room)?.values() ?? [])].map(({ sentAt, ...item }) => item);
+    const items = [...(this.#queue.get(room)?.values() ?? [])].map(({ cid, body, ts }) => (ts === undefined ? { cid, body } : { cid, body, ts }));
     this.#queue.delete(room);
     this.opts.clock.clearTimeout(this.#soon.get(room));
     this.#soon.delete(room);
@@ -111,7 +123,8 @@ export class SyncBatcher {
     for (const item of q.values()) {
       if (item.sentAt !== undefined && !(now - item.sentAt >= olderThanMs)) continue;
       const size = utf8Bytes(item.body) + item.cid.length + 40;
-      if (chunk.length && (chunk.length === MAX_BATCH_ITEMS || bytes + size > budget)) {
+      // First uploads and retries go in separate frames: `resend` is the frame's.
+      if (chunk.length && (chunk.length === MAX_BATCH_ITEMS || bytes + size > budget || chunk[0].resend !== item.resend)) {
         this.#send(room, chunk, now);
         chunk = [];
         bytes = 0;
@@ -124,14 +137,32 @@ export class SyncBatcher {
 
   #send(room, items, now) {
     const id = this.opts.nextId();
+    const frame = { t: 'batch', id, room, enc: 'lz', data: encodeBatch(items) };
+    const to = holders(items);
+    if (to.length) frame.to = to;
+    if (!items[0].resend) frame.resend = false;
     try {
-      if (this.opts.send({ t: 'batch', id, room, enc: 'lz', data: encodeBatch(items) })) {
+      if (this.opts.send(frame)) {
         this.#ids.set(id, room);
         this.sent++;
-        for (const item of items) item.sentAt = now;
+        for (const item of items) {
+          item.sentAt = now;
+          item.resend = true; // any later upload of it is a retry
+        }
       }
     } catch {
       // Refused by the frame check (over the limit after all): the next tick retries in new chunks.
     }
   }
+}
+
+/** The peers that got every item over a DataChannel (at most 64, as the relay takes). */
+function holders(items) {
+  let to = items[0].to ?? [];
+  for (const item of items) {
+    if (to.length === 0) break;
+    const has = new Set(item.to ?? []);
+    to = to.filter((peer) => has.has(peer));
+  }
+  return to.slice(0, 64);
 }

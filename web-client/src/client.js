@@ -463,6 +463,8 @@ export class Client extends Emitter {
         return room._msg(frame);
       case 'ack':
         return room._ack(frame);
+      case 'seqs':
+        return room._seqs(frame);
       case 'presence':
         return room._presence(frame);
       case 'unread':

@@ -92,7 +92,11 @@ const CLIENT_FRAMES = {
   signal: { room: isRoomName, to: isPeerId, data: isObj },
   'p2p-result': { room: isRoomName, peer: isPeerId, path: isPath, setupMs: isNonNegNum, 'rttMs?': isNonNegNum },
   // Upload of P2P-delivered messages: data is LZ-String base64 of [{cid, body, ts?}] (checked below).
-  batch: { room: isRoomName, enc: oneOf('lz'), data: (v) => isStr(v) && BASE64.test(v) },
+  // `to`: peers whose DataChannel took every item (they get `seqs`); `resend:false`: first upload.
+  batch: {
+    room: isRoomName, enc: oneOf('lz'), data: (v) => isStr(v) && BASE64.test(v), 'to?': arrayOf(isPeerId, 64),
+    'resend?': isBool,
+  },
   // Identity and access (issue 13): token refresh on the open socket, owners managing members.
   auth: { token: (v) => isStr(v) && v.length > 0 },
   grant: { room: isRoomName, user: isUser, role: isRole },
@@ -220,6 +224,7 @@ export function hasDuplicateKeys(text) {
 }
 
 const message = { room: isStr, seq: isNonNegInt, cid: isStr, from: isStr, body: isStr, ts: isNonNegNum };
+const isSeqItem = (v) => isObj(v) && isStr(v.cid) && isNonNegInt(v.seq) && v.seq >= 1 && isNonNegNum(v.ts);
 const pageMessage = (v) => isObj(v) && checkFields(v, { seq: isNonNegInt, cid: isStr, from: isStr, body: isStr, ts: isNonNegNum }) === null;
 
 const SERVER_FRAMES = {
@@ -245,6 +250,8 @@ const SERVER_FRAMES = {
   unread: { room: isStr, count: isNonNegInt, lastSeq: isNonNegInt, 'preview?': isStr },
   msg: message,
   ack: { room: isStr, cid: isStr, seq: isNonNegInt, stored: isBool },
+  // The seqs a batch gave messages this client already holds from a DataChannel (no bodies).
+  seqs: { room: isStr, from: isStr, items: (v) => Array.isArray(v) && v.length >= 1 && v.every(isSeqItem) },
   page: { room: isStr, messages: arrayOf(pageMessage), hasMore: isBool },
   // `room` on an unsolicited error names a room this connection was dropped from (room_unavailable).
   error: { code: isStr, message: isStr, 'room?': isStr },

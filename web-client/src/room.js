@@ -97,6 +97,9 @@ export class Room extends Emitter {
   #unsettled = new Recent(UNSETTLED);
   /** @type {Recent<string, true>} (from, cid) of settled messages, so late copies are not shown twice */
   #seen = new Recent(REMEMBERED_KEYS);
+  /** Seqs a `seqs` frame named that this room does not hold, read from history shortly. */
+  #missing = new Set();
+  #missingTimer = null;
   /** @type {Recent<string, Path>} */
   #paths = new Recent(REMEMBERED_KEYS);
   #retryTimer = null;
@@ -328,6 +331,45 @@ export class Room extends Emitter {
     this.emit(RoomEvent.MESSAGE, m);
   }
 
+  /**
+   * The seqs a batch gave messages its uploader sent us over a DataChannel: a `msg` without the
+   * body. One we do not hold (the channel lost it) is read from history.
+   */
+  _seqs(frame) {
+    for (const { cid, seq, ts } of frame.items) {
+      const key = messageKey({ from: frame.from, cid });
+      const known = this.#unsettled.get(key);
+      if (known) {
+        this.#advance(seq);
+        this.#settle(known, seq, 'stored', ts);
+      } else if (!this.#seen.has(key)) {
+        this.#fetchMissing(seq);
+      }
+    }
+  }
+
+  /** Reads the missed seqs from history after the frames at hand: several in one request. */
+  #fetchMissing(seq) {
+    this.#missing.add(seq);
+    this.#missingTimer ??= this.client.clock.setTimeout(() => {
+      this.#missingTimer = null;
+      this.#readMissing().catch((err) => this.client.emit('error', err));
+    }, 0);
+  }
+
+  async #readMissing() {
+    const seqs = [...this.#missing].sort((a, b) => a - b);
+    this.#missing.clear();
+    const most = this.client.limits.maxHistoryLimit;
+    while (seqs.length > 0 && this.joined) {
+      const span = seqs.findIndex((s) => s - seqs[0] >= most);
+      const group = seqs.splice(0, span === -1 ? seqs.length : span);
+      const high = group.at(-1);
+      const page = await this.client._history(this.name, high + 1, high - group[0] + 1);
+      for (const m of page.messages) if (group.includes(m.seq)) this._msg({ room: this.name, ...m });
+    }
+  }
+
   _ack(frame) {
     this.#advance(frame.seq);
     const rec = this.client.outbox.get(frame.cid);
@@ -493,6 +535,8 @@ export class Room extends Emitter {
     this.joined = false;
     this.#recon = null;
     this.client.clock.clearTimeout(this.#retryTimer);
+    this.client.clock.clearTimeout(this.#missingTimer);
+    this.#missingTimer = null;
     for (const [peer, info] of this.#peers) this.#dropPeer(peer, info, true);
     this.client._forget(this);
   }
@@ -524,7 +568,8 @@ export class Room extends Emitter {
         const path = links.some((l) => l.path === 'turn') ? 'turn' : 'p2p';
         this.client.counters.sent[path]++;
         this.client.outbox.update(rec.cid, { path, sent: true });
-        this.client.batcher.add(this.name, rec.cid, rec.body, rec.ts);
+        // Every peer took it: the relay sends them only its seq (`seqs`), and need not look it up.
+        this.client.batcher.add(this.name, rec.cid, rec.body, rec.ts, { to: [...this.#peers.keys()], resend: false });
         this.client.batcher.soon(this.name);
         this.#paths.set(rec.cid, path);
         m.path = path;

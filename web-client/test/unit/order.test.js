@@ -184,3 +184,119 @@ describe('send times and quick P2P seqs', () => {
     expect(roomA.messages.map((x) => [x.seq, x.body])).toEqual([[1, 'hello'], [2, 'hi']]);
   });
 });
+
+// Issue 17, second part: quick seqs without losing P2P's savings at the relay. A batch names the
+// peers that already hold its items (`to`: they get a bodiless `seqs` frame) and says whether it
+// holds first uploads (`resend:false`: no storage lookup on the relay).
+describe('batch.to, batch.resend and seqs', () => {
+  function batcher(clock, frames) {
+    let id = 0;
+    const b = new SyncBatcher({
+      send: (f) => frames.push({ ...f, items: decodeBatch(f.data) }) > 0, nextId: () => ++id,
+      intervalMs: 2000, delayMs: 50, maxFrameBytes: () => 65536, clock,
+    });
+    b.start();
+    return b;
+  }
+
+  it('lists the peers that took every item, marks first uploads resend:false and retries apart', async () => {
+    const clock = new ManualClock();
+    const frames = [];
+    const b = batcher(clock, frames);
+    b.add('r', 'a', 'x', 1, { to: ['s-2', 's-3'], resend: false });
+    b.add('r', 'b', 'y', 2, { to: ['s-3', 's-2', 's-4'], resend: false });
+    b.soon('r');
+    await clock.advance(50);
+    expect(frames).toHaveLength(1);
+    expect(frames[0]).toMatchObject({ to: ['s-2', 's-3'], resend: false });
+    expect(frames[0].items).toEqual([{ cid: 'a', body: 'x', ts: 1 }, { cid: 'b', body: 'y', ts: 2 }]);
+
+    // unacked: the tick's retry keeps `to` (they still hold them) but may be a resend now
+    b.add('r', 'c', 'z', 3, { to: ['s-4'], resend: false });
+    await clock.advance(1950); // +2000: the tick
+    expect(frames.slice(1).map((f) => [f.items.map((i) => i.cid), f.to, f.resend])).toEqual([
+      [['a', 'b'], ['s-2', 's-3'], undefined], // a retry: resend left at its default, true
+      [['c'], ['s-4'], false], // a first upload: its own frame
+    ]);
+
+    // an item re-added without peers (e.g. from the outbox after a reconnect): no `to` for its frame
+    b.acked('r', 'a');
+    b.acked('r', 'b');
+    b.acked('r', 'c');
+    b.add('r', 'd', 'w', 4, { to: ['s-2'], resend: false });
+    b.add('r', 'e', 'v', 5, { resend: false });
+    b.soon('r');
+    await clock.advance(50);
+    expect(frames.at(-1).to).toBeUndefined();
+    expect(frames.at(-1).resend).toBe(false);
+    expect(b.take('r')).toEqual([{ cid: 'd', body: 'w', ts: 4 }, { cid: 'e', body: 'v', ts: 5 }]);
+    b.stop();
+  });
+
+  let clients = [];
+  afterEach(async () => {
+    for (const c of clients) await c.close();
+    clients = [];
+  });
+
+  async function pair() {
+    const server = new FakeServer();
+    server.decodeBatch = decodeBatch;
+    const clock = new ManualClock();
+    const rtc = fakeRtc();
+    const opts = { WebSocket: server.WebSocket, storage: 'memory', clock, idle: (fn) => fn(), RTCPeerConnection: rtc.RTCPeerConnection };
+    const a = await connect('ws://t/ws', opts);
+    const b = await connect('ws://t/ws', opts);
+    clients.push(a, b);
+    const roomA = await a.join('lobby');
+    const roomB = await b.join('lobby');
+    await settle();
+    const [sa, sb] = server.open;
+    sa.deliver({ t: 'steer', room: 'lobby', peer: b.session, mode: 'p2p', polite: false, iceServers: [], reason: 'hole-punch' });
+    sb.deliver({ t: 'steer', room: 'lobby', peer: a.session, mode: 'p2p', polite: true, iceServers: [], reason: 'hole-punch' });
+    await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
+    return { server, clock, a, b, roomA, roomB, sa, sb };
+  }
+
+  it('uploads a DataChannel message with to = the peers and resend:false; the peer learns its seq from seqs', async () => {
+    const { server, clock, a, b, roomA, roomB, sb } = await pair();
+    const toB = [];
+    const deliver = sb.deliver.bind(sb);
+    sb.deliver = (f) => {
+      toB.push(f.t);
+      deliver(f);
+    };
+    const m = await roomA.send('over the channel');
+    await waitFor(() => roomB.messages.length === 1);
+    await clock.advance(50);
+    expect(server.framesOf('batch')).toEqual([expect.objectContaining({ to: [b.session], resend: false })]);
+    await waitFor(() => roomB.messages[0].seq === 1 && m.seq === 1);
+    expect(toB.filter((t) => t === 'msg' || t === 'seqs')).toEqual(['seqs']); // no body came from the relay
+    expect(roomB.messages[0]).toMatchObject({ cid: m.cid, from: a.user, body: 'over the channel', status: 'stored', path: 'p2p' });
+    expect(server.framesOf('history')).toEqual([]);
+  });
+
+  it('reads what a seqs frame names but the DataChannel lost from history, several in one request', async () => {
+    const { server, clock, a, roomB, sb } = await pair();
+    // Three messages of A's reached the relay but not B's channel (stored directly in the fake).
+    const r = server.room('lobby');
+    for (const [cid, body] of [['x-1', 'lost one'], ['x-2', 'lost two'], ['x-3', 'lost three']]) {
+      const seq = ++r.seq;
+      r.messages.push({ seq, cid, from: a.user, body, ts: 1764043200000 + seq });
+    }
+    const updates = [];
+    roomB.on('message', (m) => updates.push(m.cid));
+    sb.deliver({ t: 'seqs', room: 'lobby', from: a.user, items: [{ cid: 'x-1', seq: 1, ts: 1764043200001 }, { cid: 'x-3', seq: 3, ts: 1764043200003 }] });
+    await settle();
+    await clock.advance(0);
+    await waitFor(() => roomB.messages.length === 2);
+    expect(server.framesOf('history').map(({ before, limit }) => ({ before, limit }))).toEqual([{ before: 4, limit: 3 }]);
+    expect(roomB.messages.map((m) => [m.seq, m.body])).toEqual([[1, 'lost one'], [3, 'lost three']]);
+    expect(updates).toEqual(['x-1', 'x-3']);
+    // named again (a retry's seqs): held now, nothing read
+    sb.deliver({ t: 'seqs', room: 'lobby', from: a.user, items: [{ cid: 'x-1', seq: 1, ts: 1764043200001 }] });
+    await settle();
+    await clock.advance(10);
+    expect(server.framesOf('history')).toHaveLength(1);
+  });
+});
