@@ -6,7 +6,8 @@
 //
 // A second test runs the same exchange with p2p:false and prints what P2P saves the relay: frames and
 // bytes in both directions of each WebSocket (counted in the pages), the relay's own frame counters
-// from /metrics, and the DataChannel bytes (RTCPeerConnection stats).
+// from /metrics, and the DataChannel bytes (RTCPeerConnection stats). Over P2P the relay fans out no
+// msg (the peers named in batch.to get a bodiless seqs frame). A third test measures a room of three.
 //
 // Network: only 127.0.0.1 candidates are signalled (ice filter in the page), no mDNS (harness.mjs).
 import assert from 'node:assert/strict';
@@ -19,6 +20,8 @@ const MESSAGES = 20;
 const EVERY_MS = 500;
 const SETTLE_MS = 300;
 const RELAY_EVERY_MS = 100;
+/** Three users over P2P: each message still its own upload (well over p2pSeqDelayMs apart). */
+const THREE_EVERY_MS = 250;
 const BODIES = ['hello', 'hi', '안녕', '<img src=x>', 'multi\nline', '👋 back', 'ok', '좋아요'];
 
 /**
@@ -112,13 +115,13 @@ async function openUser(browser, relay, room, { p2p }) {
   return { context, page };
 }
 
-/** Both users send MESSAGES alternately, one every `everyMs`; resolves with what each send returned. */
-async function exchange(alice, bob, everyMs) {
+/** The users send MESSAGES in turn, one every `everyMs`; resolves with what each send returned. */
+async function exchange(users, everyMs) {
   const sends = [];
   const start = Date.now();
   for (let i = 0; i < MESSAGES; i++) {
     await sleep(Math.max(0, start + i * everyMs - Date.now())); // pacing, as a person types
-    const page = i % 2 === 0 ? alice.page : bob.page;
+    const { page } = users[i % users.length];
     sends.push(await page.evaluate(b => globalThis.o.send(b), `${i}: ${BODIES[i % BODIES.length]}`));
   }
   return sends;
@@ -159,37 +162,41 @@ describe('P2P order in Chromium', opts, () => {
     await relay?.stop();
   });
 
-  /** Runs the exchange in `room` and returns the traffic it caused (after setup), per page. */
-  async function run(room, p2p, everyMs) {
-    const alice = await openUser(browser, relay, room, { p2p });
-    const bob = await openUser(browser, relay, room, { p2p });
-    users.push(alice, bob);
+  /** Runs the exchange of `n` users in `room` and records the traffic it caused (after setup). */
+  async function run(room, p2p, everyMs, n = 2) {
+    const group = [];
+    for (let i = 0; i < n; i++) group.push(await openUser(browser, relay, room, { p2p }));
+    users.push(...group);
     const path = p2p ? 'p2p' : 'relay';
-    for (const { page } of [alice, bob]) {
-      await until(page, p => globalThis.o.room.peers()[0]?.path === p, path, 20_000);
+    for (const { page } of group) {
+      await until(page, ({ p, n }) => globalThis.o.room.peers().length === n - 1
+        && globalThis.o.room.peers().every(x => x.path === p), { p: path, n }, 20_000);
     }
-    const before = await Promise.all([alice, bob].map(u => u.page.evaluate(() => globalThis.o.snapshot())));
-    const dcBefore = await Promise.all([alice, bob].map(u => u.page.evaluate(() => globalThis.o.dataChannelBytes())));
+    const each = fn => Promise.all(group.map(u => u.page.evaluate(fn)));
+    const before = await each(() => globalThis.o.snapshot());
+    const dcBefore = await each(() => globalThis.o.dataChannelBytes());
     const relayBefore = await relayCounters(relay);
-    const sends = await exchange(alice, bob, everyMs);
-    for (const { page } of [alice, bob]) await allStored(page);
-    const afterTraffic = await Promise.all([alice, bob].map(u => u.page.evaluate(() => globalThis.o.snapshot())));
-    const dcAfter = await Promise.all([alice, bob].map(u => u.page.evaluate(() => globalThis.o.dataChannelBytes())));
+    const sends = await exchange(group, everyMs);
+    for (const { page } of group) await allStored(page);
+    const afterTraffic = await each(() => globalThis.o.snapshot());
+    const dcAfter = await each(() => globalThis.o.dataChannelBytes());
     const relayAfter = await relayCounters(relay);
     const traffic = afterTraffic.map((t, i) => ({ out: minus(t.out, before[i].out), in: minus(t.in, before[i].in) }));
     const dc = dcAfter.map((d, i) => Object.fromEntries(Object.keys(d).map(k => [k, d[k] - dcBefore[i][k]])));
-    figures[path] = {
-      relayFramesIn: traffic[0].out.frames + traffic[1].out.frames,
-      relayBytesIn: traffic[0].out.bytes + traffic[1].out.bytes,
-      relayFramesOut: traffic[0].in.frames + traffic[1].in.frames,
-      relayBytesOut: traffic[0].in.bytes + traffic[1].in.bytes,
+    const sum = f => traffic.reduce((total, t, i) => total + f(t, dc[i]), 0);
+    figures[n === 2 ? path : `${path}${n}`] = {
+      relayFramesIn: sum(t => t.out.frames),
+      relayBytesIn: sum(t => t.out.bytes),
+      relayFramesOut: sum(t => t.in.frames),
+      relayBytesOut: sum(t => t.in.bytes),
       metricsFramesIn: relayAfter.framesIn - relayBefore.framesIn,
       metricsMsgOut: relayAfter.msgOut - relayBefore.msgOut,
-      dataChannelBytesSent: dc[0].bytesSent + dc[1].bytesSent,
-      dataChannelMessagesSent: dc[0].messagesSent + dc[1].messagesSent,
-      framesInByType: [traffic[0].out.types, traffic[1].out.types],
-      framesOutByType: [traffic[0].in.types, traffic[1].in.types],
+      dataChannelBytesSent: sum((t, d) => d.bytesSent),
+      dataChannelMessagesSent: sum((t, d) => d.messagesSent),
+      framesInByType: traffic.map(t => t.out.types),
+      framesOutByType: traffic.map(t => t.in.types),
     };
+    const [alice, bob] = group;
     return { alice, bob, sends };
   }
 
@@ -259,11 +266,32 @@ describe('P2P order in Chromium', opts, () => {
     assert.ok(p2p.dataChannelBytesSent > 0);
     assert.equal(p2p.framesInByType.reduce((n, t) => n + (t.send ?? 0), 0), 0, 'P2P messages reach the relay only in batches');
     assert.equal(viaRelay.framesInByType.reduce((n, t) => n + (t.send ?? 0), 0), MESSAGES);
+    // The relay sends no body back out: the peers that had a message over the DataChannel get its
+    // seq in a seqs frame (one per upload), not a msg.
+    assert.equal(p2p.metricsMsgOut, 0, 'no msg fanned out to peers that hold the messages');
+    assert.equal(p2p.framesOutByType.reduce((n, t) => n + (t.msg ?? 0), 0), 0);
+    assert.equal(p2p.framesOutByType.reduce((n, t) => n + (t.seqs ?? 0), 0), MESSAGES);
+    assert.ok(p2p.relayBytesOut < viaRelay.relayBytesOut, 'the relay sends fewer bytes for P2P chat');
     console.log(`P2P savings, ${MESSAGES} messages between 2 users alternately, one every ${EVERY_MS} ms over P2P`
       + ` (${RELAY_EVERY_MS} ms over the relay); traffic after setup:`);
     console.table(Object.fromEntries(['relayFramesIn', 'relayBytesIn', 'relayFramesOut', 'relayBytesOut', 'metricsFramesIn',
       'metricsMsgOut', 'dataChannelBytesSent', 'dataChannelMessagesSent'].map(k => [k, { p2p: p2p[k], relay: viaRelay[k] }])));
     console.log('frames to the relay by type (alice, bob):', JSON.stringify({ p2p: p2p.framesInByType, relay: viaRelay.framesInByType }));
     console.log('frames from the relay by type (alice, bob):', JSON.stringify({ p2p: p2p.framesOutByType, relay: viaRelay.framesOutByType }));
+  });
+
+  test('what P2P saves the relay in a room of three', async () => {
+    // Each message now has two DataChannel receivers: the relay's saving on the way out doubles.
+    await run('e2e-order-3p2p', true, THREE_EVERY_MS, 3);
+    await run('e2e-order-3relay', false, RELAY_EVERY_MS, 3);
+    const { p2p3, relay3 } = figures;
+    assert.equal(p2p3.metricsMsgOut, 0);
+    assert.equal(relay3.metricsMsgOut, 2 * MESSAGES);
+    assert.ok(p2p3.relayBytesOut < relay3.relayBytesOut, 'the relay sends fewer bytes for P2P chat');
+    console.log(`P2P savings, ${MESSAGES} messages among 3 users in turn, one every ${THREE_EVERY_MS} ms over P2P`
+      + ` (${RELAY_EVERY_MS} ms over the relay); traffic after setup:`);
+    console.table(Object.fromEntries(['relayFramesIn', 'relayBytesIn', 'relayFramesOut', 'relayBytesOut', 'metricsFramesIn',
+      'metricsMsgOut', 'dataChannelBytesSent', 'dataChannelMessagesSent'].map(k => [k, { p2p: p2p3[k], relay: relay3[k] }])));
+    console.log('frames from the relay by type (3 users):', JSON.stringify({ p2p: p2p3.framesOutByType, relay: relay3.framesOutByType }));
   });
 });
