@@ -208,6 +208,22 @@ class ForwardingTest {
         bob2.close();
       }
 
+      // batch.to across nodes (issue 17): alice (node 1) uploads two DataChannel messages naming bob
+      // (node 2) and erin (node 1) as holders; the owner (node 0) sends them one seqs frame each, in
+      // its group message to their node, and carol, not listed, the msgs
+      alice.send(BatchTest.batch("b", room, "b-1", "over the channel", "b-2", "and again")
+          .put("to", new io.vertx.core.json.JsonArray().add(bob.session()).add(erin.session())).put("resend", false));
+      for (TestClient holder : List.of(bob, erin)) {
+        JsonObject seqs = holder.await(f -> "seqs".equals(f.getString("t")));
+        assertThat(seqs.getString("from")).isEqualTo(alice.user());
+        assertThat(seqs.getJsonArray("items").stream().map(i -> ((JsonObject) i).getLong("seq")).toList())
+            .containsExactly(72L, 73L);
+        assertThat(holder.skipped()).as("no msg for a listed holder").noneMatch(f -> "msg".equals(f.getString("t"))
+            && f.getString("cid").startsWith("b-"));
+      }
+      assertThat(msg(carol, room).getString("body")).isEqualTo("over the channel");
+      assertThat(msg(carol, room).getLong("seq")).isEqualTo(73);
+
       // presence leave across nodes: a leave, and a closed connection
       JsonObject left = bob.request(new JsonObject().put("t", "leave").put("room", room));
       assertThat(left.getString("t")).isEqualTo("left");
