@@ -29,6 +29,7 @@ function options() {
   if (params.has('db')) opts.dbName = params.get('db');
   const positive = name => (Number(params.get(name)) > 0 ? Number(params.get(name)) : undefined);
   if (positive('sync')) opts.syncIntervalMs = positive('sync');
+  if (positive('seqDelay')) opts.p2pSeqDelayMs = positive('seqDelay');
   if (positive('p2pTimeout')) opts.p2pConnectTimeoutMs = positive('p2pTimeout');
   return opts;
 }

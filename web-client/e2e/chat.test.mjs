@@ -55,9 +55,9 @@ describe('chat in Chromium', opts, () => {
 
   test('two browsers chat over a DataChannel; the server stores the message once, from the sync batch', async () => {
     const room = 'e2e-p2p';
-    // A long sync interval: while it runs the server has never seen the message, so Bob can only
-    // have received it over the DataChannel.
-    const alice = await openDemo(browser, relay, room, { sync: '600000' });
+    // A long upload delay and sync interval: while they run the server has never seen the message,
+    // so Bob can only have received it over the DataChannel.
+    const alice = await openDemo(browser, relay, room, { sync: '600000', seqDelay: '600000' });
     const bob = await openDemo(browser, relay, room);
     await until(alice.page, () => document.querySelector('#peers li')?.dataset.path === 'p2p', null, 20_000);
     await until(bob.page, () => document.querySelector('#peers li')?.dataset.path === 'p2p', null, 20_000);

@@ -139,6 +139,7 @@ export class Client extends Emitter {
       send: (frame) => this.conn.send(frame),
       nextId: () => this.conn.nextId(),
       intervalMs: o.syncIntervalMs,
+      delayMs: o.p2pSeqDelayMs,
       maxFrameBytes: () => this.conn.limits.maxFrameBytes,
       clock: this.clock,
     });
@@ -402,6 +403,11 @@ export class Client extends Emitter {
     if (this.#quiet.size > 1000) this.#quiet.delete(this.#quiet.values().next().value);
   }
 
+  /** Epoch ms on the server's clock as estimated from pongs (the local clock before any). */
+  _serverNow() {
+    return this.conn ? this.conn.serverClock.now() : this.clock.now();
+  }
+
   _forget(room) {
     if (this.rooms.get(room.name) === room) this.rooms.delete(room.name);
     this.batcher.take(room.name);
@@ -457,6 +463,8 @@ export class Client extends Emitter {
         return room._msg(frame);
       case 'ack':
         return room._ack(frame);
+      case 'seqs':
+        return room._seqs(frame);
       case 'presence':
         return room._presence(frame);
       case 'unread':

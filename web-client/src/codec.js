@@ -6,12 +6,12 @@ import LZString from 'lz-string';
 export const MAX_BATCH_ITEMS = 50;
 
 /**
- * @param {{cid: string, body: string}[]} items 1–50 messages
+ * @param {{cid: string, body: string, ts?: number}[]} items 1–50 messages (`ts`: when the user sent it)
  * @returns {string} the `data` of a `batch{enc:'lz'}` frame
  */
 export function encodeBatch(items) {
   if (items.length < 1 || items.length > MAX_BATCH_ITEMS) throw new RangeError(`batch of ${items.length} items`);
-  return LZString.compressToBase64(JSON.stringify(items.map(({ cid, body }) => ({ cid, body }))));
+  return LZString.compressToBase64(JSON.stringify(items.map(({ cid, body, ts }) => (ts === undefined ? { cid, body } : { cid, body, ts }))));
 }
 
 /** Inverse of {@link encodeBatch} (the server's side; kept for tests and tools). */

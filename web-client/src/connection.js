@@ -2,7 +2,7 @@
 // resume), heartbeat, reconnect (backoff + jitter, circuit breaker, close codes, online/offline)
 // and request/response correlation by id. It knows nothing about rooms beyond the resume map.
 import { nextRetryDelay, CircuitBreaker } from './backoff.js';
-import { systemClock } from './clock.js';
+import { ServerClock, systemClock } from './clock.js';
 import { Emitter } from './emitter.js';
 import { ErrorCode, SwitchboardError } from './errors.js';
 import { DEFAULT_LIMITS, decodeServerFrame, utf8Bytes, validateClientFrame } from './protocol.js';
@@ -85,6 +85,8 @@ export class Connection extends Emitter {
   #connectTimer = null;
   #heartbeat = null;
   #lastRx = 0;
+  /** When the last `ping` left (local clock); its pong times the server's clock. */
+  #pingAt = null;
   #started;
 
   /** @param {string|string[]} url one relay URL, or several tried in turn @param {ConnectionOptions} opts */
@@ -92,6 +94,8 @@ export class Connection extends Emitter {
     super();
     this.opts = opts;
     this.clock = opts.clock ?? systemClock;
+    /** The server's clock estimated from pongs: the time messages are stamped with. */
+    this.serverClock = new ServerClock(this.clock);
     this.rotation = new UrlRotation(Array.isArray(url) ? url : [url], { cooldownMs: opts.urlCooldownMs, now: () => this.clock.now() });
     this.token = opts.token ?? null;
     /**
@@ -279,6 +283,10 @@ export class Connection extends Emitter {
       return this.#badFrame(err);
     }
     if (frame.t === 'welcome') return this.#welcomed(frame);
+    if (frame.t === 'pong' && frame.id === undefined && this.#pingAt !== null) {
+      if (typeof frame.ts === 'number') this.serverClock.sample(this.#pingAt, frame.ts);
+      this.#pingAt = null;
+    }
     if (frame.t === 'authed' && frame.id === this.#authId) return this.#authed(frame);
     if (frame.t === 'error' && (frame.ref === this.#helloId || (this.#authId !== null && frame.ref === this.#authId))) {
       if (frame.code === 'unauthorized') return this.#refused(SwitchboardError.fromFrame(frame));
@@ -326,6 +334,8 @@ export class Connection extends Emitter {
     this.#setState(State.OPEN);
     const every = this.opts.heartbeatMs ?? frame.heartbeatMs;
     this.#heartbeat = this.clock.setInterval(() => this.#beat(every), every);
+    // One round trip at once, so the first messages already carry the server's time.
+    this.#ping();
     if (frame.token !== undefined) this.emit('token', frame.token);
     this.#scheduleRefresh(true);
     this.emit('open', { welcome: frame, resumed });
@@ -442,7 +452,15 @@ export class Connection extends Emitter {
   #beat(every) {
     // Any frame counts as alive; our pings make the server answer at least once per beat.
     if (this.clock.now() - this.#lastRx > every * 1.5) return this.#kill();
-    this.send({ t: 'ping' });
+    this.#ping();
+  }
+
+  #ping() {
+    try {
+      if (this.send({ t: 'ping' })) this.#pingAt = this.clock.now();
+    } catch {
+      // the socket closed under us: its close event follows
+    }
   }
 
   /** Gives up on a socket that stopped answering; browsers can take minutes to notice by themselves. */

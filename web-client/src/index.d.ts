@@ -28,7 +28,7 @@ export interface Message {
   /** User id of the sender. */
   from: string;
   body: string;
-  /** Milliseconds since the epoch (server time once known; local time before). */
+  /** When its user sent it: epoch ms on the server's clock (the sender's clock corrected by pongs; stored clamped to the server's last 10 min). */
   ts: number;
   /** How it reached this client (received) or left it (sent); null while not yet sent. */
   path: Path | null;
@@ -197,7 +197,10 @@ export interface ConnectOptions {
   /** Probe the network and follow the server's steers to DataChannels (default true). */
   p2p?: boolean;
   p2pConnectTimeoutMs?: number;
+  /** Retry interval of the upload of DataChannel-delivered messages (default 2000). */
   syncIntervalMs?: number;
+  /** A DataChannel-delivered message is uploaded (and gets its seq) this long after it was sent, coalesced per room (default 50). */
+  p2pSeqDelayMs?: number;
   maxP2pBodyBytes?: number;
   /** Applied to local candidates before they are signalled and to remote ones before they are added. */
   iceCandidateFilter?: (candidate: RTCIceCandidateInit) => boolean;
@@ -228,7 +231,7 @@ export interface ConnectOptions {
 }
 
 export declare const DEFAULT_OPTIONS: Readonly<Required<Pick<ConnectOptions,
-  'dbName' | 'p2p' | 'p2pConnectTimeoutMs' | 'syncIntervalMs' | 'maxP2pBodyBytes' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'urlCooldownMs' | 'probeTimeoutMs' | 'windowSize'>>
+  'dbName' | 'p2p' | 'p2pConnectTimeoutMs' | 'syncIntervalMs' | 'p2pSeqDelayMs' | 'maxP2pBodyBytes' | 'connectTimeoutMs' | 'requestTimeoutMs' | 'urlCooldownMs' | 'probeTimeoutMs' | 'windowSize'>>
   & { reconnect: BackoffOptions; breaker: BreakerOptions; cache: { maxMessagesPerRoom: number; maxRooms: number } }>;
 
 type Unsubscribe = () => void;
@@ -338,7 +341,7 @@ export declare class Room implements TypedEmitter<RoomEvents> {
   /** Why the server ended the membership ('removed', 'forbidden', …); null while it has not. */
   readonly removed: string | null;
   readonly joined: boolean;
-  /** The current slice (≤ 50), ordered by seq; unsequenced messages last by local time. */
+  /** The current slice (≤ 50), ordered by seq; unsequenced messages last, in arrival order. */
   readonly messages: Message[];
   readonly window: SmartMessageWindow<Message>;
   /**

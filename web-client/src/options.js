@@ -25,8 +25,13 @@ export const DEFAULT_OPTIONS = Object.freeze({
   /** Profile the network and follow the server's steers to DataChannels. */
   p2p: true,
   p2pConnectTimeoutMs: 5000,
-  /** How often P2P-delivered messages are uploaded (the sync batch). */
+  /** How often P2P-delivered messages still unacked are uploaded again (the sync batch's retry). */
   syncIntervalMs: 2000,
+  /**
+   * How long after its DataChannel send a message is uploaded, together with the room's others
+   * sent meanwhile: its seq (and so its place in everyone's order) comes this soon.
+   */
+  p2pSeqDelayMs: 50,
   /** Larger bodies go over the relay even when every DataChannel is open. */
   maxP2pBodyBytes: 16000,
   /** (candidateInit) => boolean, applied to local candidates before signalling and to remote ones. */

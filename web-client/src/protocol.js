@@ -94,7 +94,7 @@ const CLIENT_FRAMES = {
   join: { room: isRoomName, 'mode?': isMode, 'rev?': isNonNegInt },
   leave: { room: isRoomName },
   mode: { room: isRoomName, mode: isMode },
-  send: { room: isRoomName, cid: isCid, body: isBodyText, 'resend?': isBool },
+  send: { room: isRoomName, cid: isCid, body: isBodyText, 'resend?': isBool, 'ts?': isNonNegInt },
   history: { room: isRoomName, 'before?': (v) => isInt(v) && v >= 1, 'limit?': (v) => isInt(v) && v >= 1 },
   profile: {
     udp: isBool,
@@ -107,8 +107,12 @@ const CLIENT_FRAMES = {
   },
   signal: { room: isRoomName, to: isPeerId, data: isObj },
   'p2p-result': { room: isRoomName, peer: isPeerId, path: isPath, setupMs: isNonNegNum, 'rttMs?': isNonNegNum },
-  // Upload of P2P-delivered messages: data is LZ-String base64 of [{cid, body}] (checked below).
-  batch: { room: isRoomName, enc: oneOf('lz'), data: (v) => isStr(v) && BASE64.test(v) },
+  // Upload of P2P-delivered messages: data is LZ-String base64 of [{cid, body, ts?}] (checked below).
+  // `to`: peers whose DataChannel took every item (they get `seqs`); `resend:false`: first upload.
+  batch: {
+    room: isRoomName, enc: oneOf('lz'), data: (v) => isStr(v) && BASE64.test(v), 'to?': arrayOf(isPeerId, 64),
+    'resend?': isBool,
+  },
   // Identity and access (issue 13): token refresh on the open socket, owners managing members.
   auth: { token: (v) => isStr(v) && v.length > 0 },
   grant: { room: isRoomName, user: isUser, role: isRole },
@@ -202,6 +206,7 @@ function checkBatchData(data, limits) {
   if (hasDuplicateKeys(json)) return bad('duplicate key in a batch item');
   for (const item of items) {
     if (!isObj(item) || !isCid(item.cid) || !isBodyText(item.body)) return bad('invalid batch item');
+    if (item.ts !== undefined && !isNonNegInt(item.ts)) return bad('invalid batch item ts');
     if (utf8Bytes(item.body) > limits.maxBodyBytes) return tooLarge('batch item body');
   }
   return null;
@@ -250,6 +255,7 @@ const message = { room: isStr, seq: isNonNegInt, cid: isStr, from: isStr, 'name?
 const pageMessage = (v) => isObj(v) && checkFields(v, {
   seq: isNonNegInt, cid: isStr, from: isStr, 'name?': isStr, 'body?': isStr, ts: isNonNegNum, ...messageState,
 }) === null;
+const isSeqItem = (v) => isObj(v) && isStr(v.cid) && isNonNegInt(v.seq) && v.seq >= 1 && isNonNegNum(v.ts);
 
 const SERVER_FRAMES = {
   // `token` is the server's guest token; `name` and `expiresAt` (epoch ms) are absent when none / never.
@@ -276,6 +282,8 @@ const SERVER_FRAMES = {
   msg: message,
   changed: { room: isStr, seq: isNonNegInt, rev: isNonNegInt, 'body?': isStr, 'edited?': isNonNegNum, 'deleted?': isBool, 'reactions?': arrayOf(isReaction) },
   ack: { room: isStr, cid: isStr, seq: isNonNegInt, stored: isBool },
+  // The seqs a batch gave messages this client already holds from a DataChannel (no bodies).
+  seqs: { room: isStr, from: isStr, items: (v) => Array.isArray(v) && v.length >= 1 && v.every(isSeqItem) },
   page: { room: isStr, messages: arrayOf(pageMessage), hasMore: isBool },
   // `room` on an unsolicited error names a room this connection was dropped from (room_unavailable).
   error: { code: isStr, message: isStr, 'room?': isStr },

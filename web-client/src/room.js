@@ -97,6 +97,9 @@ export class Room extends Emitter {
   #unsettled = new Recent(UNSETTLED);
   /** @type {Recent<string, true>} (from, cid) of settled messages, so late copies are not shown twice */
   #seen = new Recent(REMEMBERED_KEYS);
+  /** Seqs a `seqs` frame named that this room does not hold, read from history shortly. */
+  #missing = new Set();
+  #missingTimer = null;
   /** @type {Recent<string, Path>} */
   #paths = new Recent(REMEMBERED_KEYS);
   #retryTimer = null;
@@ -140,7 +143,7 @@ export class Room extends Emitter {
     if (!isBodyText(body)) throw new SwitchboardError('bad_request', 'body must be non-empty text without NUL or lone surrogates');
     if (utf8Bytes(body) > this.client.limits.maxBodyBytes) throw new SwitchboardError('too_large', 'body too large');
     const outbox = this.client.outbox;
-    const rec = outbox.create(this.name, body, this.client.clock.now());
+    const rec = outbox.create(this.name, body, this.client._serverNow());
     const persisted = outbox.persist(rec);
     const m = this.#pendingMessage(rec);
     this.#remember(m);
@@ -293,7 +296,8 @@ export class Room extends Emitter {
   _flushOutbox() {
     for (const rec of this.client.outbox.forRoom(this.name)) {
       if ((rec.path === 'p2p' || rec.path === 'turn') && rec.sent && this.client.batchSupported) {
-        this.client.batcher.add(this.name, rec.cid, rec.body);
+        this.client.batcher.add(this.name, rec.cid, rec.body, rec.ts);
+        this.client.batcher.soon(this.name);
       } else {
         this.#sendOnRelay(rec, this.#unsettled.get(messageKey({ from: this.client.user, cid: rec.cid })), true);
       }
@@ -325,6 +329,45 @@ export class Room extends Emitter {
     this.client.cache.put(this.name, [m]);
     this.window.upsert(m);
     this.emit(RoomEvent.MESSAGE, m);
+  }
+
+  /**
+   * The seqs a batch gave messages its uploader sent us over a DataChannel: a `msg` without the
+   * body. One we do not hold (the channel lost it) is read from history.
+   */
+  _seqs(frame) {
+    for (const { cid, seq, ts } of frame.items) {
+      const key = messageKey({ from: frame.from, cid });
+      const known = this.#unsettled.get(key);
+      if (known) {
+        this.#advance(seq);
+        this.#settle(known, seq, 'stored', ts);
+      } else if (!this.#seen.has(key)) {
+        this.#fetchMissing(seq);
+      }
+    }
+  }
+
+  /** Reads the missed seqs from history after the frames at hand: several in one request. */
+  #fetchMissing(seq) {
+    this.#missing.add(seq);
+    this.#missingTimer ??= this.client.clock.setTimeout(() => {
+      this.#missingTimer = null;
+      this.#readMissing().catch((err) => this.client.emit('error', err));
+    }, 0);
+  }
+
+  async #readMissing() {
+    const seqs = [...this.#missing].sort((a, b) => a - b);
+    this.#missing.clear();
+    const most = this.client.limits.maxHistoryLimit;
+    while (seqs.length > 0 && this.joined) {
+      const span = seqs.findIndex((s) => s - seqs[0] >= most);
+      const group = seqs.splice(0, span === -1 ? seqs.length : span);
+      const high = group.at(-1);
+      const page = await this.client._history(this.name, high + 1, high - group[0] + 1);
+      for (const m of page.messages) if (group.includes(m.seq)) this._msg({ room: this.name, ...m });
+    }
   }
 
   _ack(frame) {
@@ -492,6 +535,8 @@ export class Room extends Emitter {
     this.joined = false;
     this.#recon = null;
     this.client.clock.clearTimeout(this.#retryTimer);
+    this.client.clock.clearTimeout(this.#missingTimer);
+    this.#missingTimer = null;
     for (const [peer, info] of this.#peers) this.#dropPeer(peer, info, true);
     this.client._forget(this);
   }
@@ -523,7 +568,9 @@ export class Room extends Emitter {
         const path = links.some((l) => l.path === 'turn') ? 'turn' : 'p2p';
         this.client.counters.sent[path]++;
         this.client.outbox.update(rec.cid, { path, sent: true });
-        this.client.batcher.add(this.name, rec.cid, rec.body);
+        // Every peer took it: the relay sends them only its seq (`seqs`), and need not look it up.
+        this.client.batcher.add(this.name, rec.cid, rec.body, rec.ts, { to: [...this.#peers.keys()], resend: false });
+        this.client.batcher.soon(this.name);
         this.#paths.set(rec.cid, path);
         m.path = path;
         m.status = 'sent';
@@ -538,6 +585,8 @@ export class Room extends Emitter {
   #sendOnRelay(rec, m, resend) {
     const frame = { t: 'send', id: this.client.conn.nextId(), room: this.name, cid: rec.cid, body: rec.body };
     if (resend) frame.resend = true;
+    // When the user sent it (a resend from the outbox keeps its original time; the relay clamps it).
+    if (Number.isSafeInteger(rec.ts) && rec.ts >= 0) frame.ts = rec.ts;
     this.client._trackSend(frame.id, this.name, rec.cid);
     try {
       if (!this.client.conn.send(frame)) return;
@@ -560,7 +609,8 @@ export class Room extends Emitter {
     const key = messageKey(pm);
     if (this.#unsettled.has(key) || this.#seen.has(key)) return;
     const path = link.path === 'turn' || link.steer.mode === 'turn' ? 'turn' : 'p2p';
-    const m = { seq: null, cid: pm.cid, from: pm.from, body: pm.body, ts: this.client.clock.now(), path, status: 'sent', mine: false };
+    // The sender's time (its clock corrected by the server's), as the relay will store it.
+    const m = { seq: null, cid: pm.cid, from: pm.from, body: pm.body, ts: pm.ts, path, status: 'sent', mine: false };
     this.#remember(m);
     this.client.counters.received[path]++;
     this.window.upsert(m);

@@ -17,12 +17,16 @@ export const WINDOW_SIZE = 50;
 
 export const messageKey = (m) => `${m.from}\u0000${m.cid}`;
 
-/** Seq'd messages by seq; then those without seq (pending, P2P not yet batched) by local time. */
+/**
+ * Seq'd messages by seq; then those without one (own pending, P2P not yet uploaded) as they came
+ * (the sort is stable and new ones are appended). Not by `ts`: that is each sender's clock, and a
+ * message placed by it could land above one already on screen.
+ */
 export function compareMessages(a, b) {
   if (a.seq != null && b.seq != null) return a.seq - b.seq;
   if (a.seq != null) return -1;
   if (b.seq != null) return 1;
-  return a.ts - b.ts;
+  return 0;
 }
 
 export class SmartMessageWindow extends Emitter {

@@ -173,7 +173,8 @@ describe('Connection', () => {
     const { conn, clock } = open(server);
     await conn.start();
     await clock.advance(3000);
-    expect(server.framesOf('ping')).toHaveLength(3);
+    // one at the welcome (it times the server's clock), then one per beat
+    expect(server.framesOf('ping')).toHaveLength(4);
     expect(server.sockets).toHaveLength(1);
     deaf = true;
     await clock.advance(1000);

@@ -84,6 +84,8 @@ export class FakeServer {
    * 'auth_unavailable': the socket stays open), or null: `unauthorized` and the socket closes 1008.
    */
   authenticate = null;
+  /** The server's clock for `pong.ts` (e.g. the test clock plus a skew); unset: pongs carry none. */
+  now = undefined;
   /** welcome.limits */
   limits = { maxFrameBytes: 65536, maxBodyBytes: 16384, maxRooms: 100, maxHistoryLimit: 100 };
 
@@ -177,7 +179,8 @@ export class FakeServer {
         return;
       }
       case 'ping':
-        return reply({ t: 'pong', ts: 1 });
+        // Without a server clock (most tests) the pong has no ts: the client's clock stands.
+        return reply(this.now ? { t: 'pong', ts: this.now() } : { t: 'pong' });
       case 'auth': {
         const identity = this.authenticate?.(frame.token) ?? null;
         if (this.#refuse(socket, frame, typeof identity === 'object' && identity?.user !== socket.user ? null : identity)) return;
@@ -200,7 +203,17 @@ export class FakeServer {
       case 'send':
         return this.#store(socket, frame.room, frame.cid, frame.body, reply);
       case 'batch': {
-        for (const item of this.decodeBatch(frame.data)) this.#store(socket, frame.room, item.cid, item.body, (f) => socket.deliver(f));
+        // As the relay: peers listed in `to` get one `seqs` frame of the new items instead of `msg`s.
+        const holders = new Set(frame.to ?? []);
+        holders.delete(socket.session);
+        const fresh = [];
+        for (const item of this.decodeBatch(frame.data)) {
+          const m = this.#store(socket, frame.room, item.cid, item.body, (f) => socket.deliver(f), holders);
+          if (m) fresh.push({ cid: m.cid, seq: m.seq, ts: m.ts });
+        }
+        for (const [s] of this.room(frame.room).members) {
+          if (holders.has(s.session) && fresh.length) s.deliver({ t: 'seqs', room: frame.room, from: socket.user, items: fresh });
+        }
         return;
       }
       case 'history': {
@@ -230,18 +243,21 @@ export class FakeServer {
   /** Set by tests that use batch (the codec lives in src/codec.js). */
   decodeBatch = () => [];
 
-  #store(socket, room, cid, body, reply) {
+  /** @returns the message when it is new */
+  #store(socket, room, cid, body, reply, holders = new Set()) {
     const r = this.room(room);
     const key = `${socket.user}|${cid}`;
     let seq = r.cids.get(key);
+    let m;
     if (seq === undefined) {
       seq = ++r.seq;
-      const m = { seq, cid, from: socket.user, body, ts: 1764043200000 + seq };
+      m = { seq, cid, from: socket.user, body, ts: 1764043200000 + seq };
       r.messages.push(m);
       r.cids.set(key, seq);
-      for (const [s] of r.members) if (s !== socket) s.deliver({ t: 'msg', room, ...m });
+      for (const [s] of r.members) if (s !== socket && !holders.has(s.session)) s.deliver({ t: 'msg', room, ...m });
     }
     if (this.autoAck) reply({ t: 'ack', room, cid, seq, stored: this.ackStored });
+    return m;
   }
 }
 

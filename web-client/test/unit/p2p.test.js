@@ -192,10 +192,12 @@ describe('P2P between two clients (fake RTCPeerConnection)', () => {
     expect(received[0]).toMatchObject({ from: a.user, body: '직접 👋', path: 'p2p', seq: null, mine: false });
     expect(roomB.pathOf(m.cid)).toBe('p2p');
 
-    await clock.advance(2000); // sync batch
+    await clock.advance(49);
+    expect(server.framesOf('batch')).toEqual([]);
+    await clock.advance(1); // p2pSeqDelayMs after the DataChannel send, not the 2 s tick
     const [batch] = server.framesOf('batch');
     expect(batch).toMatchObject({ room: 'lobby', enc: 'lz' });
-    expect(decodeBatch(batch.data)).toEqual([{ cid: m.cid, body: '직접 👋' }]);
+    expect(decodeBatch(batch.data)).toEqual([{ cid: m.cid, body: '직접 👋', ts: m.ts }]);
     await waitFor(() => m.status === 'stored' && updates.length > 0);
     expect(m.seq).toBe(1);
     expect(received).toHaveLength(1); // the server's msg fan-out did not duplicate it
@@ -213,9 +215,12 @@ describe('P2P between two clients (fake RTCPeerConnection)', () => {
     await waitFor(() => roomA.peers()[0]?.path === 'p2p' && roomB.peers()[0]?.path === 'p2p');
     server.autoAck = false;
     const m = await roomA.send('again and again');
-    await clock.advance(2000);
-    await clock.advance(2000);
+    await clock.advance(50);
+    expect(server.framesOf('batch')).toHaveLength(1);
+    await clock.advance(1950); // the tick: sent 1950 ms ago and unacked
     expect(server.framesOf('batch')).toHaveLength(2);
+    await clock.advance(2000);
+    expect(server.framesOf('batch')).toHaveLength(3);
     server.autoAck = true;
     await clock.advance(2000);
     await waitFor(() => m.status === 'stored');

@@ -69,6 +69,22 @@ describe('client frame validation beyond the examples', () => {
     expect(decodeServerFrame('{"t":"welcome","session":"s","user":"u","heartbeatMs":1,"name":"Ada","expiresAt":5}')).toMatchObject({ name: 'Ada' });
   });
 
+  it('checks batch.to, batch.resend and the seqs frame (issue 17)', () => {
+    const data = 'NobwRAxglgJmBcYAOAmJBaAjGANGARgPYwCeCYAFlAASEBuApgE7UDqD+ASgCoDCYAXxzhocRKgwpcBYmUSAJUcCqjdUC8G4GkdwQF0gA===';
+    const batch = { t: 'batch', id: 1, room: 'r', enc: 'lz', data };
+    expect(validateClientFrame({ ...batch, to: ['s-2'], resend: false })).toBeNull();
+    expect(validateClientFrame({ ...batch, to: Array.from({ length: 64 }, (_, i) => `s-${i}`) })).toBeNull();
+    for (const bad of [{ to: 's-2' }, { to: [7] }, { to: [''] }, { to: Array.from({ length: 65 }, (_, i) => `s-${i}`) }, { resend: 'no' }]) {
+      expect(validateClientFrame({ ...batch, ...bad })?.code).toBe('bad_request');
+    }
+    const seqs = { t: 'seqs', room: 'r', from: 'u', items: [{ cid: 'c', seq: 4, ts: 5 }] };
+    expect(decodeServerFrame(JSON.stringify(seqs))).toEqual(seqs);
+    for (const items of [[], [{ cid: 'c', seq: 0, ts: 5 }], [{ cid: 'c', seq: 4 }], [{ seq: 4, ts: 5 }], 'c', [null]]) {
+      expect(() => decodeServerFrame(JSON.stringify({ ...seqs, items }))).toThrow(/seqs/);
+    }
+    expect(() => decodeServerFrame(JSON.stringify({ ...seqs, from: undefined }))).toThrow(/seqs/);
+  });
+
   it('finds duplicate keys at any depth only', () => {
     expect(hasDuplicateKeys('{"a":{"b":1,"c":{"b":2}},"b":[{"a":1},{"a":2}]}')).toBe(false);
     expect(hasDuplicateKeys('{"a":{"b":1,"b":2}}')).toBe(true);

@@ -49,13 +49,17 @@ describe('SmartMessageWindow', () => {
     expect(w.hasNewer).toBe(false);
   });
 
-  it('orders by seq, with unsequenced messages after the last seq by local time', () => {
+  it('orders by seq, with unsequenced messages after the last seq in arrival order, whatever their ts', () => {
     const w = new SmartMessageWindow(loaderOver(0));
     w.upsert(msg(null, { cid: 'p2', ts: 20 }));
     w.upsert(msg(5));
     w.upsert(msg(null, { cid: 'p1', ts: 10 }));
     w.upsert(msg(3));
-    expect(w.items.map((m) => m.seq ?? m.cid)).toEqual([3, 5, 'p1', 'p2']);
+    // p1's sender's clock says earlier, but p2 was on screen first: p1 does not jump above it
+    expect(w.items.map((m) => m.seq ?? m.cid)).toEqual([3, 5, 'p2', 'p1']);
+    w.upsert(msg(null, { cid: 'p0', ts: 0 }));
+    w.upsert({ ...w.items.find((m) => m.cid === 'p2'), status: 'sent' });
+    expect(w.items.map((m) => m.seq ?? m.cid)).toEqual([3, 5, 'p2', 'p1', 'p0']);
   });
 
   it('moves a message into place when its seq is learned later', () => {

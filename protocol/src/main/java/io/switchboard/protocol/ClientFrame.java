@@ -48,22 +48,40 @@ public sealed interface ClientFrame {
 
   /**
    * {@code resend} is set by clients retransmitting from their outbox: the server then also looks
-   * for the cid in storage, beyond its in-memory dedupe window.
+   * for the cid in storage, beyond its in-memory dedupe window. {@code ts} is when the user sent it
+   * (epoch ms, client clock corrected by the server's); null: not given.
    */
-  record Send(Object id, String room, String cid, String body, boolean resend) implements ClientFrame {}
+  record Send(Object id, String room, String cid, String body, boolean resend, Long ts) implements ClientFrame {
+    /** A send without {@code ts}: the server's time stands. */
+    public Send(Object id, String room, String cid, String body, boolean resend) {
+      this(id, room, cid, body, resend, null);
+    }
+  }
 
   /**
    * Messages a peer already delivered over a DataChannel, uploaded so history is complete; already
    * decoded from {@code data} and validated like {@code send}s, in the order the client sent them.
+   * {@code to}: peer ids whose DataChannel took every item (they get {@code seqs}, not {@code msg});
+   * {@code resend}: as {@code send.resend} (false: a first upload, no storage lookup).
    */
-  record Batch(Object id, String room, List<BatchItem> items) implements ClientFrame {
+  record Batch(Object id, String room, List<BatchItem> items, List<String> to, boolean resend) implements ClientFrame {
     public Batch {
       items = List.copyOf(items);
+      to = List.copyOf(to);
+    }
+
+    /** A batch as older clients send it: nobody listed, every item possibly a resend. */
+    public Batch(Object id, String room, List<BatchItem> items) {
+      this(id, room, items, List.of(), true);
     }
   }
 
-  /** One message of a {@link Batch}: the sender's {@code cid} and the text. */
-  record BatchItem(String cid, String body) {}
+  /** One message of a {@link Batch}: the sender's {@code cid}, the text and, when given, its send time. */
+  record BatchItem(String cid, String body, Long ts) {
+    public BatchItem(String cid, String body) {
+      this(cid, body, null);
+    }
+  }
 
   /** {@code before} is exclusive; null means the newest page. */
   record History(Object id, String room, Long before, int limit) implements ClientFrame {}

@@ -154,6 +154,19 @@ public final class FrameEncoder {
         g.writeStringField("cid", a.cid());
         g.writeNumberField("seq", a.seq());
         g.writeBooleanField("stored", a.stored());
+      } else if (frame instanceof ServerFrame.Seqs q) {
+        type(g, "seqs", null);
+        g.writeStringField("room", q.room());
+        g.writeStringField("from", q.from());
+        g.writeArrayFieldStart("items");
+        for (ServerFrame.SeqItem item : q.items()) {
+          g.writeStartObject();
+          g.writeStringField("cid", item.cid());
+          g.writeNumberField("seq", item.seq());
+          g.writeNumberField("ts", item.ts());
+          g.writeEndObject();
+        }
+        g.writeEndArray();
       } else if (frame instanceof ServerFrame.Unread u) {
         type(g, "unread", null);
         g.writeStringField("room", u.room());

@@ -63,7 +63,7 @@ public final class FrameParser {
       case "join" -> new ClientFrame.Join(id, room(f), mode(f, false), rev(f.get("rev"), "field rev"));
       case "leave" -> new ClientFrame.Leave(id, room(f));
       case "mode" -> new ClientFrame.SetMode(id, room(f), mode(f, true));
-      case "send" -> new ClientFrame.Send(id, room(f), cid(f), body(f), bool(f, "resend"));
+      case "send" -> new ClientFrame.Send(id, room(f), cid(f), body(f), bool(f, "resend"), ts(f));
       case "batch" -> batch(f, id);
       case "history" -> new ClientFrame.History(id, room(f), before(f), limit(f));
       case "ping" -> new ClientFrame.Ping(id);
@@ -324,12 +324,33 @@ public final class FrameParser {
         }
         @SuppressWarnings("unchecked")
         Map<String, Object> fields = (Map<String, Object>) item;
-        items.add(new ClientFrame.BatchItem(cid(fields), body(fields)));
+        items.add(new ClientFrame.BatchItem(cid(fields), body(fields), ts(fields)));
       } catch (ProtocolException e) {
         throw new ProtocolException(e.code(), "items[" + i + "]: " + e.getMessage());
       }
     }
-    return new ClientFrame.Batch(id, room, items);
+    return new ClientFrame.Batch(id, room, items, batchTo(f.get("to")), f.get("resend") == null || bool(f, "resend"));
+  }
+
+  /** {@code batch.to}: the peers that already hold every item (absent: none). */
+  private static List<String> batchTo(Object v) {
+    if (v == null) {
+      return List.of();
+    }
+    if (!(v instanceof List<?> list)) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field to must be an array of peer ids");
+    }
+    if (list.size() > Limits.MAX_BATCH_TO) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field to lists at most " + Limits.MAX_BATCH_TO + " peers");
+    }
+    List<String> to = new ArrayList<>(list.size());
+    for (Object peer : list) {
+      if (!(peer instanceof String s) || s.isEmpty() || s.length() > Limits.MAX_PEER_LENGTH) {
+        throw new ProtocolException(ErrorCode.BAD_REQUEST, "field to must be an array of peer ids from presence");
+      }
+      to.add(s);
+    }
+    return to;
   }
 
   private static RoomMode mode(Map<String, Object> f, boolean required) {
@@ -352,6 +373,18 @@ public final class FrameParser {
       throw new ProtocolException(ErrorCode.BAD_REQUEST, "field " + name + " must be a boolean");
     }
     return b;
+  }
+
+  /** A send time in epoch ms; the relay clamps it to its own recent past, so any integer >= 0 parses. */
+  private static Long ts(Map<String, Object> f) {
+    Object v = f.get("ts");
+    if (v == null) {
+      return null;
+    }
+    if (!(v instanceof Long n) || n < 0) {
+      throw new ProtocolException(ErrorCode.BAD_REQUEST, "field ts must be an integer >= 0 (epoch ms)");
+    }
+    return n;
   }
 
   private static Long before(Map<String, Object> f) {

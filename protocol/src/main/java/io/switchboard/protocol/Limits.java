@@ -34,6 +34,8 @@ public record Limits(int maxFrameBytes, int maxBodyBytes, int maxHistoryLimit, i
   public static final int MAX_EMOJI_PER_MESSAGE = 20;
   /** Users listed per emoji in a message's state (its {@code count} stays exact). */
   public static final int MAX_REACTION_USERS = 50;
+  /** Peers one {@code batch.to} may list: more than a DataChannel mesh holds. */
+  public static final int MAX_BATCH_TO = 64;
   /** The only {@code batch.enc}: LZ-String's Base64 form of the items' JSON text. */
   public static final String BATCH_ENCODING = "lz";
   /** A DataChannel that takes longer than ten minutes to open did not open. */

@@ -203,6 +203,24 @@ public sealed interface ServerFrame {
 
   record Ack(Object id, String room, String cid, long seq, boolean stored) implements ServerFrame {}
 
+  /**
+   * The seqs and times a batch gave messages this connection already holds (its DataChannel
+   * delivered them): {@code msg} without the bodies, one frame per batch.
+   */
+  record Seqs(String room, String from, List<SeqItem> items) implements ServerFrame {
+    public Seqs {
+      items = List.copyOf(items);
+    }
+
+    @Override
+    public Priority priority() {
+      return Priority.LIVE;
+    }
+  }
+
+  /** One message of {@link Seqs}. */
+  record SeqItem(String cid, long seq, long ts) {}
+
   /** Throttled summary for a background room: messages since it went to the background. */
   record Unread(String room, long count, long lastSeq, String preview) implements ServerFrame {
     @Override

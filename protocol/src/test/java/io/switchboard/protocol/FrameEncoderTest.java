@@ -52,6 +52,8 @@ class FrameEncoderTest {
         new ServerFrame.Ack(null, "lobby", "c-2", 43, false),
         new ServerFrame.Ack(7L, "lobby", "p2p-1", 44, true),
         new ServerFrame.Ack(7L, "lobby", "p2p-2", 45, true),
+        new ServerFrame.Seqs("lobby", "u-ab12", List.of(new ServerFrame.SeqItem("p2p-1", 44, 1764043200100L),
+            new ServerFrame.SeqItem("p2p-2", 45, 1764043200350L))),
         new ServerFrame.Page(5L, "lobby", List.of(
             new ServerFrame.Message("lobby", 40, "a", "u-cd34", "hi", 1764043100000L),
             new ServerFrame.Message("lobby", 41, "b", "u-ab12", "hello", 1764043101000L)), true),

@@ -41,6 +41,40 @@ class FrameParserBatchTest {
   }
 
   @Test
+  void toListsPeerIdsAndResendDefaultsToTrue() {
+    String items = "[{\"cid\":\"p-1\",\"body\":\"hi\"}]";
+    ClientFrame.Batch plain = (ClientFrame.Batch) parser.parse(batch(items));
+    assertThat(plain.to()).isEmpty();
+    assertThat(plain.resend()).as("an old client's batch may hold resends").isTrue();
+    String frame = batch(items);
+    String head = frame.substring(0, frame.length() - 1);
+    ClientFrame.Batch listed = (ClientFrame.Batch) parser.parse(head + ",\"to\":[\"s-2\",\"s-9\"],\"resend\":false}");
+    assertThat(listed.to()).containsExactly("s-2", "s-9");
+    assertThat(listed.resend()).isFalse();
+    String peers64 = IntStream.range(0, 64).mapToObj(i -> "\"s-" + i + "\"").collect(Collectors.joining(",", "[", "]"));
+    assertThat(((ClientFrame.Batch) parser.parse(head + ",\"to\":" + peers64 + "}")).to()).hasSize(64);
+    String peers65 = IntStream.range(0, 65).mapToObj(i -> "\"s-" + i + "\"").collect(Collectors.joining(",", "[", "]"));
+    for (String bad : new String[] {",\"to\":" + peers65, ",\"to\":\"s-2\"", ",\"to\":[7]", ",\"to\":[\"\"]",
+        ",\"to\":[\"" + "s".repeat(65) + "\"]", ",\"to\":null", ",\"to\":[[\"s-2\"]]", ",\"resend\":\"no\"",
+        ",\"resend\":null"}) {
+      assertThat(rejected(head + bad + "}").code()).as(bad).isEqualTo(ErrorCode.BAD_REQUEST);
+    }
+  }
+
+  @Test
+  void itemsMayCarryASendTimeThatIsAnIntegerOfAtLeastZero() {
+    ClientFrame frame = parser.parse(batch("[{\"cid\":\"p-1\",\"body\":\"hi\",\"ts\":1764043200100},"
+        + "{\"cid\":\"p-2\",\"body\":\"yo\"},{\"cid\":\"p-3\",\"body\":\"x\",\"ts\":0}]"));
+    assertThat(((ClientFrame.Batch) frame).items()).containsExactly(new ClientFrame.BatchItem("p-1", "hi", 1_764_043_200_100L),
+        new ClientFrame.BatchItem("p-2", "yo", null), new ClientFrame.BatchItem("p-3", "x", 0L));
+    for (String ts : new String[] {"-5", "2.5", "\"now\"", "null", "false"}) {
+      ProtocolException e = rejected(batch("[{\"cid\":\"a\",\"body\":\"ok\"},{\"cid\":\"b\",\"body\":\"x\",\"ts\":" + ts + "}]"));
+      assertThat(e.code()).as(ts).isEqualTo(ErrorCode.BAD_REQUEST);
+      assertThat(e.getMessage()).as(ts).contains("items[1]").contains("ts");
+    }
+  }
+
+  @Test
   void fiftyItemsFitAndFiftyOneAreTooLarge() {
     assertThat(((ClientFrame.Batch) parser.parse(batch(items(50)))).items()).hasSize(50);
     assertThat(rejected(batch(items(51))).code()).isEqualTo(ErrorCode.TOO_LARGE);

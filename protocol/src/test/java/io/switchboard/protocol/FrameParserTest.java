@@ -152,6 +152,18 @@ class FrameParserTest {
   }
 
   @Test
+  void sendTakesAnOptionalSendTimeThatIsAnIntegerOfAtLeastZero() {
+    String send = "{\"t\":\"send\",\"room\":\"r\",\"cid\":\"c\",\"body\":\"b\"";
+    assertThat(parser.parse(send + ",\"ts\":1764043200100}"))
+        .isEqualTo(new ClientFrame.Send(null, "r", "c", "b", false, 1_764_043_200_100L));
+    assertThat(parser.parse(send + ",\"ts\":0}")).isEqualTo(new ClientFrame.Send(null, "r", "c", "b", false, 0L));
+    assertThat(parser.parse(send + "}")).isEqualTo(new ClientFrame.Send(null, "r", "c", "b", false, null));
+    for (String ts : new String[] {"-1", "1.5", "1e3", "\"1764043200100\"", "null", "true", "99999999999999999999", "[1]"}) {
+      assertThat(rejected(send + ",\"ts\":" + ts + "}").code()).as(ts).isEqualTo(ErrorCode.BAD_REQUEST);
+    }
+  }
+
+  @Test
   void errorsCarryTheFrameIdEvenWhenItComesAfterTheBadField() {
     ProtocolException e = rejected("{\"t\":\"send\",\"room\":\"r\",\"cid\":\"c\",\"body\":1,\"id\":\"x1\"}");
     assertThat(e.code()).isEqualTo(ErrorCode.BAD_REQUEST);

@@ -16,7 +16,9 @@ import io.switchboard.relay.store.MessageStore;
 import io.switchboard.relay.store.PendingWrite;
 import io.switchboard.relay.store.StoredMessage;
 import io.switchboard.relay.store.WriteListener;
+import java.util.ArrayList;
 import java.util.HashSet;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -149,7 +151,7 @@ final class MessageIntake {
 
   private void accept(Member member, Room room, ClientFrame.Send send) {
     requireCapacity(room, 1);
-    sequence(member, room, send.id(), send.cid(), send.body());
+    sequence(member, room, send.id(), send.cid(), send.body(), send.ts(), Set.of(), null);
   }
 
   /**
@@ -172,11 +174,13 @@ final class MessageIntake {
   /**
    * Assigns the next seq, fans the message out and queues it for storage; its ack follows the write.
    * The writer is the node's (on its own loop): the message goes there, what it says comes back here.
+   * Members {@code holders} lists that would get a live {@code msg} are added to {@code held} instead.
    */
-  private void sequence(Member member, Room room, Object id, String cid, String body) {
-    Room.Unstored pending = room.sequence(member, id, cid, body, System.currentTimeMillis());
+  private Message sequence(Member member, Room room, Object id, String cid, String body, Long ts,
+      Set<String> holders, Set<Member> held) {
+    Room.Unstored pending = room.sequence(member, id, cid, body, sendTime(ts, System.currentTimeMillis()));
     Message m = pending.message();
-    metrics.message(room.fanout(m, member));
+    metrics.message(room.fanout(m, member, holders, held));
     shard.cursorMoved(room, member.user(), m.seq()); // a sender has read its own message
     PendingWrite write = new PendingWrite(new StoredMessage(m.room(), m.seq(), m.from(), m.cid(), m.body(), m.ts(),
         m.name()),
@@ -201,6 +205,22 @@ final class MessageIntake {
           }
         });
     toWriter.execute(() -> offer(write));
+    return m;
+  }
+
+  /** How far back a client's send time may lie: a queued or P2P message is late by seconds, not days. */
+  static final long MAX_SEND_TIME_AGE_MS = 10 * 60_000;
+
+  /**
+   * The time a message is stored and fanned out with: the client's send time (its clock corrected
+   * by ours), kept within the last ten minutes of ours so a wrong clock can neither date a message
+   * into the future nor bury it in the past; absent, now.
+   */
+  static long sendTime(Long ts, long now) {
+    if (ts == null) {
+      return now;
+    }
+    return Math.max(now - MAX_SEND_TIME_AGE_MS, Math.min(ts, now));
   }
 
   private void offer(PendingWrite write) {
@@ -214,9 +234,9 @@ final class MessageIntake {
   }
 
   /**
-   * Messages a peer already delivered over a DataChannel. Every item is a send with resend
-   * semantics; the connection paid its rate tokens for every item before the batch got here, and
-   * storage must have room for every new one, or nothing of it happens.
+   * Messages a peer already delivered over a DataChannel. Every item is a send with the batch's
+   * resend semantics; the connection paid its rate tokens for every item before the batch got here,
+   * and storage must have room for every new one, or nothing of it happens.
    */
   void batch(Member member, ClientFrame.Batch batch) {
     Membership m = shard.sender(member, batch.room());
@@ -228,7 +248,8 @@ final class MessageIntake {
     Room room = m.room();
     List<String> unknown = batch.items().stream().map(ClientFrame.BatchItem::cid)
         .filter(cid -> room.knownSeq(member.user(), cid) == null).distinct().toList();
-    if (unknown.isEmpty()) {
+    // A first upload (resend:false) is unknown to storage too: the in-memory window dedupes it.
+    if (unknown.isEmpty() || !batch.resend()) {
       sequenceBatch(member, room, batch, Map.of());
       return;
     }
@@ -265,6 +286,9 @@ final class MessageIntake {
     if (!fresh.isEmpty()) {
       requireCapacity(room, fresh.size());
     }
+    Set<String> holders = batch.to().isEmpty() ? Set.of() : Set.copyOf(batch.to());
+    Set<Member> held = new LinkedHashSet<>();
+    List<ServerFrame.SeqItem> seqs = new ArrayList<>();
     for (ClientFrame.BatchItem item : batch.items()) {
       Long known = room.knownSeq(user, item.cid());
       if (known == null) {
@@ -273,8 +297,13 @@ final class MessageIntake {
       if (known != null) {
         duplicate(member, room, batch.id(), item.cid(), known);
       } else {
-        sequence(member, room, batch.id(), item.cid(), item.body());
+        Message m = sequence(member, room, batch.id(), item.cid(), item.body(), item.ts(), holders, held);
+        seqs.add(new ServerFrame.SeqItem(m.cid(), m.seq(), m.ts()));
       }
+    }
+    if (!held.isEmpty()) {
+      // The listed peers have the bodies from their DataChannel: one bodiless frame for the batch.
+      Room.deliver(held, new ServerFrame.Seqs(room.name(), user, seqs));
     }
     metrics.batch(fresh.size());
   }

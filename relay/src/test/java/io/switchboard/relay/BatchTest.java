@@ -6,8 +6,10 @@ import io.switchboard.protocol.LzString;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.time.Duration;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Set;
 import java.util.function.Predicate;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.BeforeAll;
@@ -113,6 +115,48 @@ class BatchTest extends RelayTestBase {
     assertThat(bob.poll(Duration.ofMillis(200))).isNull();
   }
 
+  /**
+   * Issue 17: a message's time is when its user sent it (P2P messages reach the relay later), kept
+   * within the relay's last ten minutes; fanned out and stored alike, through send and batch.
+   */
+  @Test
+  void aSendTimeIsFannedOutAndStoredClampedToTheLastTenMinutes() {
+    TestClient alice = member("b-ts");
+    TestClient bob = member("b-ts");
+    long before = System.currentTimeMillis();
+    long fiveSecondsAgo = before - 5_000;
+    alice.send(new JsonObject().put("t", "send").put("room", "b-ts").put("cid", "s-past").put("body", "x").put("ts", fiveSecondsAgo));
+    alice.send(new JsonObject().put("t", "send").put("room", "b-ts").put("cid", "s-future").put("body", "x").put("ts", before + 3_600_000));
+    alice.send(new JsonObject().put("t", "send").put("room", "b-ts").put("cid", "s-none").put("body", "x"));
+    JsonArray items = new JsonArray()
+        .add(new JsonObject().put("cid", "b-old").put("body", "x").put("ts", 0))
+        .add(new JsonObject().put("cid", "b-past").put("body", "x").put("ts", fiveSecondsAgo + 1))
+        .add(new JsonObject().put("cid", "b-none").put("body", "x"));
+    alice.send(packed(9, "b-ts", items.encode()));
+    Set<String> stored = new HashSet<>();
+    while (stored.size() < 6) {
+      JsonObject ack = alice.await(f -> "ack".equals(f.getString("t")) && f.getBoolean("stored"));
+      stored.add(ack.getString("cid"));
+    }
+    Map<String, Long> fanned = new LinkedHashMap<>();
+    for (int i = 0; i < 6; i++) {
+      JsonObject msg = bob.await(msgFrom(alice));
+      fanned.put(msg.getString("cid"), msg.getLong("ts"));
+    }
+    long after = System.currentTimeMillis();
+    assertThat(fanned.get("s-past")).isEqualTo(fiveSecondsAgo);
+    assertThat(fanned.get("b-past")).isEqualTo(fiveSecondsAgo + 1);
+    for (String now : new String[] {"s-future", "s-none", "b-none"}) {
+      assertThat(fanned.get(now)).as(now + ": the relay's now").isBetween(before, after);
+    }
+    assertThat(fanned.get("b-old")).as("ten minutes back at most").isBetween(before - 600_000, after - 600_000);
+    Map<String, Long> rows = new LinkedHashMap<>();
+    for (var row : query("SELECT cid, (extract(epoch FROM created_at) * 1000)::bigint FROM messages WHERE room = 'b-ts'")) {
+      rows.put(row.getString(0), row.getLong(1));
+    }
+    assertThat(rows).isEqualTo(fanned);
+  }
+
   @Test
   void theSenderGetsNoMsgOfItsOwnBatchAndEachRowIsStoredOnce() {
     TestClient alice = member("b-once");
@@ -151,6 +195,84 @@ class BatchTest extends RelayTestBase {
     assertThat(seqs(acks(alice, 3, 2))).isEqualTo(seqs);
     assertThat(bob.poll(Duration.ofMillis(200))).as("no second fanout").isNull();
     assertThat(rows("b-again")).isEqualTo(2 + DEDUPE_WINDOW + 2);
+  }
+
+  /**
+   * Issue 17: peers listed in {@code to} already have the bodies from their DataChannel: each gets
+   * one bodiless {@code seqs} frame per batch instead of a {@code msg} per item; the others get the
+   * {@code msg}s; unknown ids and the uploader's own are ignored.
+   */
+  @Test
+  void listedPeersGetOneSeqsFrameAndTheOthersGetMsgs() {
+    TestClient alice = member("b-to");
+    TestClient bob = member("b-to");
+    TestClient carol = member("b-to");
+    long head = alice.join("b-to").getLong("head");
+    JsonObject frame = batch(5, "b-to", "t-1", "one", "t-2", "two", "t-3", "three");
+    frame.put("to", new JsonArray().add(bob.session()).add("s-nobody").add(alice.session())).put("resend", false);
+    alice.send(frame);
+    Map<String, Long> acked = seqs(acks(alice, 5, 3));
+    assertThat(acked).isEqualTo(Map.of("t-1", head + 1, "t-2", head + 2, "t-3", head + 3));
+
+    JsonObject seqs = bob.await(f -> !"presence".equals(f.getString("t")));
+    assertThat(seqs.getString("t")).as("bob's first frame after the batch: %s", seqs).isEqualTo("seqs");
+    assertThat(seqs.getString("room")).isEqualTo("b-to");
+    assertThat(seqs.getString("from")).isEqualTo(alice.user());
+    assertThat(seqs.containsKey("body")).isFalse();
+    JsonArray items = seqs.getJsonArray("items");
+    assertThat(items).hasSize(3);
+    for (int i = 0; i < 3; i++) {
+      JsonObject item = items.getJsonObject(i);
+      assertThat(item.fieldNames()).containsExactlyInAnyOrder("cid", "seq", "ts");
+      assertThat(item.getString("cid")).isEqualTo("t-" + (i + 1));
+      assertThat(item.getLong("seq")).isEqualTo(head + i + 1);
+    }
+    for (int i = 1; i <= 3; i++) {
+      JsonObject msg = carol.await(msgFrom(alice));
+      assertThat(msg.getString("cid")).isEqualTo("t-" + i);
+      assertThat(msg.getLong("ts")).as("seqs and msg carry one time").isEqualTo(items.getJsonObject(i - 1).getLong("ts"));
+    }
+    assertThat(bob.poll(Duration.ofMillis(200))).as("no msg, no second seqs for bob").isNull();
+    assertThat(carol.poll(Duration.ofMillis(50))).as("no seqs for an unlisted peer").isNull();
+    assertThat(alice.poll(Duration.ofMillis(50))).as("no seqs for the uploader, though listed").isNull();
+    assertThat(rows("b-to")).isEqualTo(3);
+
+    // Items already known get no seqs either: only what this batch sequenced is news.
+    JsonObject again = frame.copy().put("id", 6);
+    alice.send(again);
+    assertThat(seqs(acks(alice, 6, 3))).isEqualTo(acked);
+    assertThat(bob.poll(Duration.ofMillis(200))).isNull();
+  }
+
+  /**
+   * Issue 17: {@code resend:false} (a first upload) skips the storage lookup; the default (true)
+   * still finds a cid only storage knows. Shown by a cid pushed out of the memory window: looked up
+   * it keeps its seq and goes to nobody; not looked up it is sequenced anew (storage keeps one row).
+   */
+  @Test
+  void aFirstUploadIsNotLookedUpInStorageButAResendIs() {
+    TestClient alice = member("b-first");
+    TestClient bob = member("b-first");
+    JsonObject frame = batch(1, "b-first", "f-1", "one");
+    alice.send(frame.copy().put("resend", false));
+    long original = seqs(acks(alice, 1, 1)).get("f-1");
+    bob.await(msgFrom(alice));
+    for (int i = 0; i < DEDUPE_WINDOW + 2; i++) {
+      alice.sendMessage("b-first", "later-" + i, "later");
+      bob.await(msgFrom(alice));
+    }
+    long head = original + DEDUPE_WINDOW + 2;
+
+    alice.send(frame.copy().put("id", 2).put("resend", true));
+    assertThat(seqs(acks(alice, 2, 1))).isEqualTo(Map.of("f-1", original));
+    assertThat(bob.poll(Duration.ofMillis(200))).as("found in storage: not delivered again").isNull();
+
+    alice.send(frame.copy().put("id", 3).put("resend", false));
+    JsonObject anew = bob.await(msgFrom(alice));
+    assertThat(anew.getString("cid")).isEqualTo("f-1");
+    assertThat(anew.getLong("seq")).as("not looked up: sequenced as new").isEqualTo(head + 1);
+    acks(alice, 3, 1);
+    assertThat(count("SELECT count(*) FROM messages WHERE room = 'b-first' AND cid = 'f-1'")).isEqualTo(1);
   }
 
   @Test

@@ -132,11 +132,17 @@ class ForwardingTest {
       assertThat(join(erin, room, "active").getString("t")).isEqualTo("joined");
       assertThat(join(dave, room, "background").getString("t")).isEqualTo("joined");
 
-      // a send to a room the sender's node does not sequence is acked stored:true
-      JsonObject ack = alice.sendMessage(room, "a-0", "hello from node 1");
+      // a send to a room the sender's node does not sequence is acked stored:true, and its send
+      // time (send.ts) reaches the owner, which fans it out (and stores it) as the message's time
+      long sentAt = System.currentTimeMillis() - 5_000;
+      alice.send(new JsonObject().put("t", "send").put("room", room).put("cid", "a-0").put("body", "hello from node 1")
+          .put("ts", sentAt));
+      JsonObject ack = alice.await(f -> "ack".equals(f.getString("t")) && "a-0".equals(f.getString("cid")));
       assertThat(ack.getBoolean("stored")).as(ack.encode()).isTrue();
       assertThat(ack.getLong("seq")).isEqualTo(1);
-      assertThat(msg(bob, room).getString("body")).isEqualTo("hello from node 1");
+      JsonObject toBob = msg(bob, room);
+      assertThat(toBob.getString("body")).isEqualTo("hello from node 1");
+      assertThat(toBob.getLong("ts")).isEqualTo(sentAt);
       assertThat(msg(carol, room).getLong("seq")).isEqualTo(1);
       assertThat(msg(erin, room).getLong("seq")).isEqualTo(1);
 
@@ -242,6 +248,22 @@ class ForwardingTest {
       } finally {
         bob2.close();
       }
+
+      // batch.to across nodes (issue 17): alice (node 1) uploads two DataChannel messages naming bob
+      // (node 2) and erin (node 1) as holders; the owner (node 0) sends them one seqs frame each, in
+      // its group message to their node, and carol, not listed, the msgs
+      alice.send(BatchTest.batch("b", room, "b-1", "over the channel", "b-2", "and again")
+          .put("to", new io.vertx.core.json.JsonArray().add(bob.session()).add(erin.session())).put("resend", false));
+      for (TestClient holder : List.of(bob, erin)) {
+        JsonObject seqs = holder.await(f -> "seqs".equals(f.getString("t")));
+        assertThat(seqs.getString("from")).isEqualTo(alice.user());
+        assertThat(seqs.getJsonArray("items").stream().map(i -> ((JsonObject) i).getLong("seq")).toList())
+            .containsExactly(72L, 73L);
+        assertThat(holder.skipped()).as("no msg for a listed holder").noneMatch(f -> "msg".equals(f.getString("t"))
+            && f.getString("cid").startsWith("b-"));
+      }
+      assertThat(msg(carol, room).getString("body")).isEqualTo("over the channel");
+      assertThat(msg(carol, room).getLong("seq")).isEqualTo(73);
 
       // presence leave across nodes: a leave, and a closed connection
       JsonObject left = bob.request(new JsonObject().put("t", "leave").put("room", room));

@@ -6,6 +6,7 @@ import io.switchboard.protocol.ServerFrame;
 import io.switchboard.protocol.ServerFrame.Message;
 import io.switchboard.relay.store.RoomLeases.Epoch;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -243,6 +244,18 @@ public final class Room {
    * @return how many connections the message was handed to
    */
   public int fanout(Message message, Member except) {
+    return fanout(message, except, Set.of(), null);
+  }
+
+  /**
+   * {@link #fanout(Message, Member)}, but a member whose id {@code holders} lists (its DataChannel
+   * delivered the message) and that would get it live as {@code msg} is added to {@code held}
+   * instead, for one {@code seqs} frame of the whole batch ({@link #deliver}). A held member in the
+   * background or catching up gets what it would otherwise.
+   *
+   * @return how many connections the message was handed to as {@code msg} or unread
+   */
+  public int fanout(Message message, Member except, Set<String> holders, Set<Member> held) {
     String encoded = null;
     int delivered = 0;
     Loop firstLoop = null;
@@ -253,11 +266,16 @@ public final class Room {
       if (m.member() == except) {
         continue;
       }
+      boolean live = m.take(message);
+      if (live && held != null && holders.contains(m.member().id())) {
+        held.add(m.member());
+        continue;
+      }
       if (encoded == null) {
         encoded = FrameEncoder.encode(new ServerFrame.Msg(message));
       }
       delivered++;
-      if (!m.take(message)) {
+      if (!live) {
         continue;
       }
       Loop loop = m.member().loop();
@@ -323,6 +341,16 @@ public final class Room {
 
   private static void send(Loop loop, List<Member> to, String encoded) {
     loop.deliver(to, encoded);
+  }
+
+  /** One frame, encoded once, to these members: one task per loop, one bus message per other node. */
+  public static void deliver(Collection<Member> to, ServerFrame frame) {
+    String encoded = FrameEncoder.encode(frame);
+    Map<Loop, List<Member>> byLoop = new LinkedHashMap<>();
+    for (Member member : to) {
+      byLoop.computeIfAbsent(member.loop(), l -> new ArrayList<>()).add(member);
+    }
+    byLoop.forEach((loop, members) -> send(loop, members, encoded));
   }
 
   /**

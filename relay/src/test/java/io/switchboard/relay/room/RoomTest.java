@@ -215,4 +215,62 @@ class RoomTest {
     }
     assertThat(westSockets).allSatisfy(socket -> assertThat(socket.written).hasSize(5));
   }
+
+  /**
+   * Issue 17, batch.to: a listed member that would get a live msg is held for one seqs frame instead;
+   * a listed one in the background or catching up gets what it would anyway; seqs go out once per
+   * loop (a loop standing for another relay sends one group message).
+   */
+  @Test
+  void listedHoldersAreHeldForSeqsUnlessInTheBackgroundOrCatchingUp() {
+    Room room = registry.open("r8", 0).result();
+    ManualLoop east = new ManualLoop();
+    RecordingConnection b = new RecordingConnection();
+    RecordingConnection c = new RecordingConnection();
+    RecordingConnection d = new RecordingConnection();
+    RecordingConnection e = new RecordingConnection();
+    Session alice = session("alice", new RecordingConnection());
+    Session bob = session("bob", b);
+    Session carol = session("carol", c);
+    Session dave = session("dave", d);
+    Session erin = session("erin", e);
+    room.join(alice, RoomMode.ACTIVE);
+    room.join(bob, RoomMode.ACTIVE);
+    Membership bg = room.join(carol, RoomMode.BACKGROUND);
+    Membership catching = room.join(dave, RoomMode.ACTIVE);
+    room.join(erin, RoomMode.ACTIVE);
+    List<RecordingConnection> eastSockets = new ArrayList<>();
+    java.util.Set<String> holders = new java.util.HashSet<>(java.util.Set.of(
+        bob.id(), carol.id(), dave.id(), alice.id(), "s-gone"));
+    for (int i = 0; i < 2; i++) {
+      RecordingConnection socket = new RecordingConnection();
+      Session es = session("east" + i, socket);
+      es.loop(east);
+      room.join(es, RoomMode.ACTIVE);
+      holders.add(es.id());
+      eastSockets.add(socket);
+    }
+    catching.beginCatchUp();
+    java.util.Set<Member> held = new java.util.LinkedHashSet<>();
+    Room.Unstored m = room.sequence(alice, null, "p-1", "over the channel", 0);
+    assertThat(room.fanout(m.message(), alice, holders, held)).as("erin's msg, carol's unread, dave's replay").isEqualTo(3);
+    assertThat(held).containsExactly(bob, eastSessions(room, "east0"), eastSessions(room, "east1"));
+    assertThat(b.written).isEmpty();
+    assertThat(e.written).singleElement().asString().contains("\"t\":\"msg\"").contains("over the channel");
+    assertThat(unreadDue).contains(bg);
+    Room.deliver(held, new io.switchboard.protocol.ServerFrame.Seqs("r8", "alice",
+        List.of(new io.switchboard.protocol.ServerFrame.SeqItem("p-1", m.message().seq(), 0))));
+    assertThat(b.written).singleElement().asString().isEqualTo(
+        "{\"t\":\"seqs\",\"room\":\"r8\",\"from\":\"alice\",\"items\":[{\"cid\":\"p-1\",\"seq\":11,\"ts\":0}]}");
+    assertThat(east.submitted).as("one task for both members of the other loop").isEqualTo(1);
+    east.runAll();
+    assertThat(eastSockets).allSatisfy(socket -> assertThat(socket.written).singleElement().asString().contains("seqs"));
+    catching.endCatchUp(List.of());
+    assertThat(d.written).as("catching up: the msg in order").singleElement().asString().contains("over the channel");
+    assertThat(c.written).isEmpty();
+  }
+
+  private static Member eastSessions(Room room, String user) {
+    return room.members().stream().map(Membership::member).filter(x -> x.user().equals(user)).findFirst().orElseThrow();
+  }
 }

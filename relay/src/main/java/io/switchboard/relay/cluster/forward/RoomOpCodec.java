@@ -54,12 +54,19 @@ public final class RoomOpCodec {
           .put("rv", o.point().rev());
     } else if (op instanceof RoomOp.Send o) {
       j.put("k", "send").put("c", o.frame().cid()).put("b", o.frame().body()).put("rs", o.frame().resend());
+      if (o.frame().ts() != null) {
+        j.put("ts", o.frame().ts());
+      }
     } else if (op instanceof RoomOp.Batch o) {
       JsonArray items = new JsonArray();
+      // Send times travel beside the (cid, body) pairs, one per item (null: not given).
+      JsonArray times = new JsonArray();
       for (ClientFrame.BatchItem item : o.frame().items()) {
         items.add(item.cid()).add(item.body());
+        times.add(item.ts());
       }
-      j.put("k", "batch").put("it", items);
+      j.put("k", "batch").put("it", items).put("its", times).put("bt", new JsonArray(o.frame().to()))
+          .put("rs", o.frame().resend());
     } else if (op instanceof RoomOp.Leave) {
       j.put("k", "leave");
     } else if (op instanceof RoomOp.Mode o) {
@@ -104,14 +111,19 @@ public final class RoomOpCodec {
       case "rejoin" -> new RoomOp.Rejoin(new ClientFrame.Join(id, room, mode(j.getString("m")), j.getLong("rv")));
       case "resume" -> new RoomOp.Resume(room, new ClientFrame.ResumePoint(j.getLong("q"), j.getString("e"),
           j.getLong("rv")), access(j.getJsonObject("ac")));
-      case "send" -> new RoomOp.Send(new ClientFrame.Send(id, room, j.getString("c"), j.getString("b"), j.getBoolean("rs")));
+      case "send" -> new RoomOp.Send(new ClientFrame.Send(id, room, j.getString("c"), j.getString("b"), j.getBoolean("rs"),
+          j.getLong("ts")));
       case "batch" -> {
         JsonArray items = j.getJsonArray("it");
+        JsonArray times = j.getJsonArray("its", new JsonArray());
         List<ClientFrame.BatchItem> list = new ArrayList<>(items.size() / 2);
         for (int i = 0; i + 1 < items.size(); i += 2) {
-          list.add(new ClientFrame.BatchItem(items.getString(i), items.getString(i + 1)));
+          list.add(new ClientFrame.BatchItem(items.getString(i), items.getString(i + 1),
+              i / 2 < times.size() ? times.getLong(i / 2) : null));
         }
-        yield new RoomOp.Batch(new ClientFrame.Batch(id, room, list));
+        List<String> to = new ArrayList<>();
+        j.getJsonArray("bt", new JsonArray()).forEach(peer -> to.add((String) peer));
+        yield new RoomOp.Batch(new ClientFrame.Batch(id, room, list, to, j.getBoolean("rs", true)));
       }
       case "leave" -> new RoomOp.Leave(new ClientFrame.Leave(id, room));
       case "mode" -> new RoomOp.Mode(new ClientFrame.SetMode(id, room, mode(j.getString("m"))));
