@@ -32,6 +32,25 @@ export function isBodyText(v) {
   return typeof v === 'string' && v.length > 0 && !v.includes('\u0000') && !LONE_SURROGATE.test(v);
 }
 
+/** Most code points in a display name (`hello.name`). */
+export const MAX_NAME_CODE_POINTS = 64;
+// Cc: C0 controls, DEL, C1 controls.
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/** A display name the server takes in `hello.name`, once trimmed: 1–64 code points, no controls, no lone surrogate. */
+export function isDisplayName(v) {
+  if (typeof v !== 'string') return false;
+  const name = v.trim();
+  if (CONTROL.test(name) || LONE_SURROGATE.test(name)) return false;
+  const codePoints = [...name].length;
+  return codePoints >= 1 && codePoints <= MAX_NAME_CODE_POINTS;
+}
+
+/** A reaction: 1–32 UTF-8 bytes, no whitespace, no control characters. */
+export function isEmoji(v) {
+  return typeof v === 'string' && v.length > 0 && utf8Bytes(v) <= 32 && !/\s/u.test(v) && !CONTROL.test(v) && !LONE_SURROGATE.test(v);
+}
+
 const isInt = (v) => Number.isSafeInteger(v);
 const isNonNegInt = (v) => isInt(v) && v >= 0;
 const isNonNegNum = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
@@ -66,16 +85,21 @@ const arrayOf = (check, max = Infinity) => (v) => Array.isArray(v) && v.length <
 const EPOCH = /^[A-Za-z0-9]{1,16}$/;
 /** A room epoch as `joined` carries it (and the SDK sends back in `hello.resume`). */
 export const isEpoch = (v) => isStr(v) && EPOCH.test(v);
-// A `hello.resume` value: the last seq held (legacy, epoch unknown) or {seq, epoch}, nothing else.
+// A `hello.resume` value: the last seq held (legacy, epoch unknown) or {seq, epoch, rev?}, nothing else.
 const isResumePoint = (v) =>
   isNonNegInt(v) ||
-  (isObj(v) && Object.keys(v).length === 2 && isNonNegInt(v.seq) && isEpoch(v.epoch));
+  (isObj(v) && Object.keys(v).length === (v.rev === undefined ? 2 : 3) && isNonNegInt(v.seq) && isEpoch(v.epoch) &&
+    (v.rev === undefined || isNonNegInt(v.rev)));
+const isSeq = (v) => isInt(v) && v >= 1;
 
 // field → [required, check]; '?' suffix marks an optional field.
 const CLIENT_FRAMES = {
-  hello: { 'token?': isStr, 'resume?': (v) => isObj(v) && Object.entries(v).every(([r, s]) => isRoomName(r) && isResumePoint(s)) },
+  hello: {
+    'token?': isStr, 'resume?': (v) => isObj(v) && Object.entries(v).every(([r, s]) => isRoomName(r) && isResumePoint(s)),
+    'name?': isDisplayName,
+  },
   ping: {},
-  join: { room: isRoomName, 'mode?': isMode },
+  join: { room: isRoomName, 'mode?': isMode, 'rev?': isNonNegInt },
   leave: { room: isRoomName },
   mode: { room: isRoomName, mode: isMode },
   send: { room: isRoomName, cid: isCid, body: isBodyText, 'resend?': isBool },
@@ -98,6 +122,12 @@ const CLIENT_FRAMES = {
   grant: { room: isRoomName, user: isUser, role: isRole },
   revoke: { room: isRoomName, user: isUser },
   members: { room: isRoomName },
+  // Chat (issue 17): read cursors, typing, changes to a message.
+  read: { room: isRoomName, seq: isSeq },
+  typing: { room: isRoomName, on: isBool },
+  edit: { room: isRoomName, seq: isSeq, body: isBodyText },
+  delete: { room: isRoomName, seq: isSeq },
+  react: { room: isRoomName, seq: isSeq, emoji: isEmoji, on: isBool },
 };
 
 /** Client frame types of protocol v1 (plus `batch`). */
@@ -131,7 +161,7 @@ export function validateClientFrame(frame, limits = DEFAULT_LIMITS) {
   const problem = checkFields(frame, spec);
   if (problem) return bad(problem);
   if (frame.t === 'history' && frame.limit > limits.maxHistoryLimit) return bad('limit too large');
-  if (frame.t === 'send' && utf8Bytes(frame.body) > limits.maxBodyBytes) return tooLarge('body');
+  if ((frame.t === 'send' || frame.t === 'edit') && utf8Bytes(frame.body) > limits.maxBodyBytes) return tooLarge('body');
   if (frame.t === 'signal' && utf8Bytes(JSON.stringify(frame.data)) > limits.maxSignalBytes) return tooLarge('signal data');
   if (frame.t === 'batch') return checkBatchData(frame.data, limits);
   if (frame.t === 'hello' && frame.resume && Object.keys(frame.resume).length > limits.maxRooms) {
@@ -218,8 +248,16 @@ export function hasDuplicateKeys(text) {
   return false;
 }
 
-const message = { room: isStr, seq: isNonNegInt, cid: isStr, from: isStr, body: isStr, ts: isNonNegNum };
-const pageMessage = (v) => isObj(v) && checkFields(v, { seq: isNonNegInt, cid: isStr, from: isStr, body: isStr, ts: isNonNegNum }) === null;
+const isReaction = (v) => isObj(v) && isStr(v.emoji) && isNonNegInt(v.count) && arrayOf(isStr)(v.users);
+// A message's current state (issue 17): `body` is absent once deleted.
+const messageState = {
+  'body?': isStr, 'name?': isStr, 'rev?': isNonNegInt, 'edited?': isNonNegNum, 'deleted?': isBool, 'reactions?': arrayOf(isReaction),
+};
+const message = { room: isStr, seq: isNonNegInt, cid: isStr, from: isStr, ts: isNonNegNum, ...messageState };
+const pageMessage = (v) => isObj(v) && checkFields(v, { seq: isNonNegInt, cid: isStr, from: isStr, ts: isNonNegNum, ...messageState }) === null && hasBody(v);
+/** Every message has a body but a deleted one. */
+const hasBody = (m) => m.deleted === true || isStr(m.body);
+const isReads = (v) => isObj(v) && Object.values(v).every(isNonNegInt);
 
 const SERVER_FRAMES = {
   // `token` is the server's guest token; `name` and `expiresAt` (epoch ms) are absent when none / never.
@@ -233,6 +271,7 @@ const SERVER_FRAMES = {
     room: isStr, head: isNonNegInt, mode: isMode, members: arrayOf(isStr), peers: arrayOf(isObj),
     'epoch?': isEpoch, 'recovered?': isBool, 'replayFrom?': isNonNegInt, 'divergedAfter?': isNonNegInt,
     'visibility?': isVisibility, 'role?': isRole, 'names?': isNames,
+    'reads?': isReads, 'rev?': isNonNegInt, 'changesRecovered?': isBool,
   },
   // Unsolicited with a reason (e.g. 'removed'): the server ended this membership.
   left: { room: isStr, 'reason?': isStr },
@@ -251,6 +290,9 @@ const SERVER_FRAMES = {
   profile: { class: isStr },
   steer: { room: isStr, peer: isStr, mode: isPath, polite: isBool, 'iceServers?': Array.isArray, 'reason?': isStr },
   signal: { room: isStr, from: isStr, data: isObj },
+  reads: { room: isStr, reads: isReads },
+  typing: { room: isStr, peer: isStr, user: isStr, 'name?': isStr, on: isBool },
+  changed: { room: isStr, seq: isNonNegInt, rev: isNonNegInt, ...messageState },
 };
 
 /** Server frame types the SDK understands. */
@@ -274,6 +316,7 @@ export function decodeServerFrame(text) {
   if (!spec) throw frameError('unknown_type', `unknown server frame ${frame.t}`);
   const problem = checkFields(frame, spec);
   if (problem) throw frameError('bad_frame', `${frame.t}: ${problem}`);
+  if ((frame.t === 'msg' || frame.t === 'changed') && !hasBody(frame)) throw frameError('bad_frame', `${frame.t}: missing body`);
   // Reconciliation needs both ends: held messages after divergedAfter, replayed ones from replayFrom.
   if (frame.t === 'joined' && frame.divergedAfter !== undefined && !(frame.replayFrom > frame.divergedAfter)) {
     throw frameError('bad_frame', 'joined: divergedAfter needs a replayFrom above it');
