@@ -508,6 +508,7 @@ export class Room extends Emitter {
     else if (frame.event === 'leave') {
       const info = this.#peers.get(frame.peer);
       if (info) this.#dropPeer(frame.peer, info);
+      else this.#stopTyping((t) => t.peer === frame.peer);
     } else {
       const info = this.#peers.get(frame.peer);
       if (info) info.profile = frame.profile;
