@@ -187,16 +187,15 @@ export class Room extends Emitter {
    * already sent. Offline, it goes out after the next `joined`.
    */
   markRead(seq) {
-    const target = seq ?? this.lastSeq;
-    if (!Number.isSafeInteger(target) || target < 1) {
-      if (seq === undefined) return;
-      throw new SwitchboardError('bad_request', 'seq must be an integer ≥ 1');
-    }
+    if (seq !== undefined && (!Number.isSafeInteger(seq) || seq < 1)) throw new SwitchboardError('bad_request', 'seq must be an integer ≥ 1');
+    // What exists as far as this client knows: as the server does with head, so a seq beyond it
+    // never blocks later, lower reads of messages that arrive meanwhile.
+    const target = Math.min(seq ?? this.lastSeq, Math.max(this.head, this.lastSeq));
     const user = this.client.user;
-    if (target <= Math.max(this.#read.wanted, this.#reads.get(user) ?? 0)) return;
+    if (target < 1 || target <= Math.max(this.#read.wanted, this.#reads.get(user) ?? 0)) return;
     this.#read.wanted = target;
-    // The server clamps to head: so does the local cursor, which makes unreadCount fall at once.
-    if (user) this.#moveReads({ [user]: Math.min(target, this.head) });
+    // The local cursor moves at once, so unreadCount falls before the server answers.
+    if (user) this.#moveReads({ [user]: target });
     this.#flushRead();
   }
 
@@ -661,6 +660,9 @@ export class Room extends Emitter {
    */
   _disconnected() {
     for (const [peer, info] of this.#peers) this.#dropPeer(peer, info);
+    // The others saw us leave (so forgot our typing), and nobody's off can reach us now.
+    this.#typingSince = null;
+    this.#stopTyping(() => true);
   }
 
   /** Room left or client closed: peer connections go, the object stops changing. */
@@ -670,6 +672,8 @@ export class Room extends Emitter {
     this.client.clock.clearTimeout(this.#retryTimer);
     this.client.clock.clearTimeout(this.#read.timer);
     this.#read.timer = null;
+    this.#typingSince = null;
+    this.#stopTyping(() => true, true);
     for (const [peer, info] of this.#peers) this.#dropPeer(peer, info, true);
     this.client._forget(this);
   }
@@ -833,10 +837,12 @@ export class Room extends Emitter {
   /** Wire reactions with `mine` (the listed users, or what this client did when the list is cut at 50). */
   #reactions(seq, list = []) {
     const me = this.client.user;
-    return list.map(({ emoji, count, users }) => ({
-      emoji, count, users: [...users],
-      mine: users.includes(me) || (users.length < count && this.#ownReactions.get(`${seq} ${emoji}`) === true),
-    }));
+    return list.map(({ emoji, count, users }) => {
+      const key = `${seq} ${emoji}`;
+      // A complete list is the truth (another device of ours may have taken it back).
+      if (users.length >= count && this.#ownReactions.has(key)) this.#ownReactions.set(key, users.includes(me));
+      return { emoji, count, users: [...users], mine: users.includes(me) || (users.length < count && this.#ownReactions.get(key) === true) };
+    });
   }
 
   /** The held message with this seq (in the window), if any. */

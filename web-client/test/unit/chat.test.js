@@ -238,6 +238,17 @@ describe('read cursors', () => {
     expect(server.framesOf('read').map((f) => f.seq)).toEqual([3, 6, 10]);
     expect(room.unreadCount).toBe(0);
     expect(() => room.markRead(0)).toThrow(SwitchboardError);
+    // beyond what exists: as far as head, so later messages can still be marked
+    room.markRead(1000);
+    await clock.advance(500);
+    expect(server.framesOf('read').map((f) => f.seq)).toEqual([3, 6, 10]);
+    for (const body of ['n11', 'n12']) server.open[0].deliver({ t: 'msg', room: 'lobby', ...server.append('lobby', 'u-b', body) });
+    await settle();
+    expect(room.unreadCount).toBe(2);
+    room.markRead(11);
+    await clock.advance(500);
+    expect(server.framesOf('read').map((f) => f.seq)).toEqual([3, 6, 10, 11]);
+    expect(room.unreadCount).toBe(1);
   });
 
   it('a read asked for offline goes out after the reconnect; cursors survive it', async () => {
@@ -358,6 +369,24 @@ describe('typing', () => {
     server.open[1].deliver({ t: 'typing', room: 'lobby', peer: 's-8', user: b.user, on: true });
     await settle();
     expect(roomB.typingUsers).toEqual([]);
+  });
+
+  it('a dropped socket forgets who was typing, and typing goes out again at once after the reconnect', async () => {
+    const { server, clock, a, roomA, roomB } = await twoOnRelay();
+    roomA.typing(true);
+    await settle();
+    expect(roomB.typingUsers).toHaveLength(1);
+    server.open[1].drop(1001); // b's socket
+    await settle();
+    expect(roomB.typingUsers).toEqual([]);
+    server.open[0].drop(1001); // a's socket
+    await settle();
+    await clock.advance(1000);
+    await waitFor(() => server.open.length === 2 && roomA.joined && roomB.joined);
+    roomA.typing(true);
+    await settle();
+    expect(server.framesOf('typing').map((f) => f.on)).toEqual([true, true]);
+    expect(roomB.typingUsers.map((u) => u.user)).toEqual([a.user]);
   });
 
   it('readers and rooms not joined send nothing', async () => {
@@ -484,6 +513,13 @@ describe('edit, delete, react', () => {
     await room.react(theirs, '🎉');
     expect(theirs.reactions[0]).toMatchObject({ count: 51, mine: true });
     expect(theirs.reactions[0].users).not.toContain(client.user);
+    // another device of this user took it back: a complete list without us is believed
+    server.open[0].deliver({ t: 'changed', room: 'lobby', seq: theirs.seq, rev: 10, body: 'theirs', reactions: [{ emoji: '🎉', count: 50, users }] });
+    await settle();
+    expect(theirs.reactions[0]).toMatchObject({ count: 50, mine: false });
+    server.open[0].deliver({ t: 'changed', room: 'lobby', seq: theirs.seq, rev: 11, body: 'theirs', reactions: [{ emoji: '🎉', count: 51, users }] });
+    await settle();
+    expect(theirs.reactions[0]).toMatchObject({ count: 51, mine: false });
   });
 
   it('rejects with the server code, and at once with offline (nothing queued) when disconnected', async () => {
