@@ -455,8 +455,12 @@ export class Room extends Emitter {
     this.#stopTyping((t) => t.user === frame.from);
     // Sequencing a message moves its sender's cursor (ours: sent from another device).
     if (frame.from === this.client.user) this.#moveReads({ [frame.from]: frame.seq });
-    // Already here over a DataChannel (or our own): only the seq is news.
-    if (known) return this.#settle(known, frame.seq, 'stored', frame.ts);
+    // Already here over a DataChannel (or our own): the seq is news, and any change since (a
+    // held message is unsettled, so settling it caches and announces it).
+    if (known) {
+      this.#applyState(known, frame);
+      return this.#settle(known, frame.seq, 'stored', frame.ts);
+    }
     if (this.#seen.has(key)) return;
     const m = this.#withState({
       seq: frame.seq, cid: frame.cid, from: frame.from, ts: frame.ts,

@@ -575,6 +575,22 @@ describe('edit, delete, react', () => {
     expect(room.rev).toBe(7);
   });
 
+  it('a msg bringing the seq of a message held without one also brings its changes', async () => {
+    const server = new FakeServer();
+    server.autoAck = false;
+    const client = await start(server);
+    const room = await client.join('lobby');
+    const m = await room.send('typo');
+    await settle();
+    const updates = [];
+    room.on('update', (u) => updates.push({ ...u }));
+    // the ack was lost; the echo (a resumed replay) carries the edit made from another device
+    server.open[0].deliver({ t: 'msg', room: 'lobby', seq: 1, cid: m.cid, from: client.user, body: 'fixed', edited: 4, rev: 2, ts: 5 });
+    await settle();
+    expect(m).toMatchObject({ seq: 1, status: 'stored', body: 'fixed', edited: 4, rev: 2 });
+    expect(updates).toEqual([expect.objectContaining({ seq: 1, body: 'fixed' })]);
+  });
+
   it('msg and page entries carry the current state', async () => {
     const server = new FakeServer();
     Object.assign(server.append('lobby', 'u-x', 'x'), { rev: 3, deleted: true });
