@@ -89,7 +89,7 @@ export class Client extends Emitter {
     return this.conn?.user ?? null;
   }
 
-  /** The user's display name from the token (welcome/authed `name`); null: none. */
+  /** The display name in use (welcome/authed `name`): the token's, else the guest's `name` option; null: none. */
   get name() {
     return this.conn?.name ?? null;
   }
