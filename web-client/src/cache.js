@@ -132,7 +132,7 @@ export class MessageCache {
   setRev(room, rev) {
     return this.#afterWrites(async () => {
       const meta = await this.storage.roomGet(room);
-      if (meta?.rev === rev) return;
+      if ((meta?.rev ?? 0) === rev) return;
       await this.storage.roomPut({ room, lastSeq: 0, used: this.now(), ...meta, rev });
     });
   }
