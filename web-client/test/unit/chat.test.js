@@ -477,6 +477,24 @@ describe('edit, delete, react', () => {
     expect(await client.cache.revOf('lobby')).toBe(1);
   });
 
+  it('a change by seq to a message not held resolves with its state from the cache, else from history', async () => {
+    const server = changesServer(new FakeServer());
+    for (let i = 1; i <= 30; i++) server.append('lobby', 'u-1', `m${i}`);
+    const client = await start(server, { windowSize: 10 });
+    const room = await client.join('lobby');
+    await room.loadOlder(); // the window slides to 16–25; 26–30 stay in the cache only
+    await client.cache.flush();
+    expect(room.messages.some((m) => m.seq === 28)).toBe(false);
+    expect(await client.cache.after('lobby', 27, 1)).toEqual([expect.objectContaining({ seq: 28 })]);
+    const pages = server.framesOf('history').length;
+    const fromCache = await room.edit(28, 'm28 (edited)');
+    expect(fromCache).toMatchObject({ seq: 28, from: 'u-1', body: 'm28 (edited)', rev: 1, edited: 1764043260000 });
+    expect(server.framesOf('history')).toHaveLength(pages);
+    const fromHistory = await room.delete(2); // never cached
+    expect(fromHistory).toMatchObject({ seq: 2, from: 'u-1', body: '', deleted: true, rev: 2 });
+    expect(server.framesOf('history').at(-1)).toMatchObject({ before: 3, limit: 1 });
+  });
+
   it('delete empties the body and marks it deleted; a seq works as well as a message', async () => {
     const { client, room, mine } = await chat();
     const m = await room.delete(2);
