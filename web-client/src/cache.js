@@ -10,7 +10,37 @@ const defaultIdle = (fn) =>
     ? globalThis.requestIdleCallback(fn, { timeout: 1000 })
     : setTimeout(fn, 0);
 
-/** @typedef {{seq: number, cid: string, from: string, body: string, ts: number, path?: string}} StoredMessage */
+/**
+ * @typedef {{emoji: string, count: number, users: string[]}} StoredReaction
+ * @typedef {{seq: number, cid: string, from: string, body: string, ts: number, path?: string,
+ *   name?: string, rev?: number, edited?: number, deleted?: boolean, reactions?: StoredReaction[]}} StoredMessage
+ *   (the chat state only where set)
+ */
+
+/** A message as a cache record: the body LZ-packed, the chat state (issue 17) only where set. */
+function toRecord(room, m) {
+  const r = { room, seq: m.seq, cid: m.cid, from: m.from, ts: m.ts, p: m.path };
+  if (m.deleted) r.d = true;
+  else r.b = packBody(m.body);
+  if (m.name !== undefined) r.n = m.name;
+  if (m.rev > 0) r.r = m.rev;
+  if (m.edited !== undefined) r.e = m.edited;
+  if (m.reactions?.length > 0) r.x = m.reactions.map(({ emoji, count, users }) => ({ emoji, count, users: [...users] }));
+  return r;
+}
+
+/** @returns {StoredMessage|null} null for a damaged record (the caller skips it) */
+function fromRecord(r) {
+  const body = r.d ? '' : unpackBody(r.b);
+  if (body === null) return null;
+  const m = { seq: r.seq, cid: r.cid, from: r.from, body, ts: r.ts, path: r.p };
+  if (r.n !== undefined) m.name = r.n;
+  if (r.r !== undefined) m.rev = r.r;
+  if (r.x !== undefined) m.reactions = r.x;
+  if (r.e !== undefined) m.edited = r.e;
+  if (r.d) m.deleted = true;
+  return m;
+}
 
 export class MessageCache {
   /** @type {Map<string, Map<number, StoredMessage>>} */
@@ -55,9 +85,7 @@ export class MessageCache {
   async #write(batch) {
     for (const [room, queue] of batch) {
       if (queue.size === 0) continue;
-      const records = [...queue.values()].map((m) => ({
-        room, seq: m.seq, cid: m.cid, from: m.from, ts: m.ts, p: m.path, b: packBody(m.body),
-      }));
+      const records = [...queue.values()].map((m) => toRecord(room, m));
       await this.storage.messagesPut(records);
       const meta = await this.storage.roomGet(room);
       const lastSeq = Math.max(meta?.lastSeq ?? 0, ...records.map((r) => r.seq));
@@ -94,6 +122,47 @@ export class MessageCache {
     return { lastSeq: meta?.lastSeq ?? 0, epoch: meta?.epoch ?? null };
   }
 
+  /** @returns {Promise<number>} the room's rev: its changes (edits, deletes, reactions) the cached messages reflect */
+  async revOf(room) {
+    await this.flush();
+    return (await this.storage.roomGet(room))?.rev ?? 0;
+  }
+
+  /** Records the room's rev, after the writes already queued (which carry the changes it counts). */
+  setRev(room, rev) {
+    return this.#afterWrites(async () => {
+      const meta = await this.storage.roomGet(room);
+      if ((meta?.rev ?? 0) === rev) return;
+      await this.storage.roomPut({ room, lastSeq: 0, used: this.now(), ...meta, rev });
+    });
+  }
+
+  /**
+   * A `changed` for a message held only here: rewrites its cached copy with `update(message)` when
+   * cached (after queued writes, so a queued copy is not written over the change).
+   * @param {(m: StoredMessage) => boolean} update mutates the message; false: nothing to write
+   */
+  change(room, seq, update) {
+    return this.#afterWrites(async () => {
+      const [r] = await this.storage.messagesRange(room, { above: seq - 1, below: seq + 1, limit: 1 });
+      const m = r && fromRecord(r);
+      if (m && update(m)) await this.storage.messagesPut([toRecord(room, m)]);
+    });
+  }
+
+  /**
+   * Forgets the room's cached messages but not its epoch (the server could not send every change
+   * since our rev: no cached copy can be trusted). Its rev and lastSeq restart at 0.
+   */
+  dropMessages(room) {
+    this.#pending.delete(room);
+    return this.#afterWrites(async () => {
+      await this.storage.messagesDelete(room);
+      const meta = await this.storage.roomGet(room);
+      if (meta) await this.storage.roomPut({ ...meta, lastSeq: 0, rev: 0 });
+    });
+  }
+
   /** Records the room's epoch (from `joined`), after the writes already queued. */
   setEpoch(room, epoch) {
     return this.#afterWrites(async () => {
@@ -115,13 +184,14 @@ export class MessageCache {
     for (const [seq, m] of queue ?? []) {
       if (seq <= after) continue;
       queue.delete(seq);
-      dropped.push({ seq: m.seq, cid: m.cid, from: m.from, body: m.body, ts: m.ts, path: m.path });
+      const copy = fromRecord(toRecord(room, m));
+      if (copy) dropped.push(copy);
     }
     return this.#afterWrites(async () => {
       const stored = [];
       for (const r of await this.storage.messagesRange(room, { above: after })) {
-        const body = unpackBody(r.b);
-        if (body !== null) stored.push({ seq: r.seq, cid: r.cid, from: r.from, body, ts: r.ts, path: r.p });
+        const m = fromRecord(r);
+        if (m) stored.push(m);
       }
       await this.storage.messagesDelete(room, undefined, after);
       const meta = await this.storage.roomGet(room);
@@ -153,8 +223,8 @@ export class MessageCache {
     await this.flush();
     const out = [];
     for (const r of await this.storage.messagesRange(room, range)) {
-      const body = unpackBody(r.b);
-      if (body !== null) out.push({ seq: r.seq, cid: r.cid, from: r.from, body, ts: r.ts, path: r.p });
+      const m = fromRecord(r);
+      if (m) out.push(m);
     }
     return out;
   }

@@ -10,7 +10,7 @@ import { ErrorCode, SwitchboardError } from './errors.js';
 import { resolveOptions } from './options.js';
 import { Outbox } from './outbox.js';
 import { probeNat } from './p2p.js';
-import { isEpoch, isRoomName } from './protocol.js';
+import { isDisplayName, isEpoch, isRoomName } from './protocol.js';
 import { Room } from './room.js';
 import { openStorage } from './storage.js';
 
@@ -68,6 +68,9 @@ export class Client extends Emitter {
   /** @param {string|string[]} url @param {ReturnType<typeof resolveOptions>} options */
   constructor(url, options) {
     super();
+    if (options.name !== undefined && !isDisplayName(options.name)) {
+      throw new SwitchboardError('bad_request', 'name must be 1–64 characters without control characters');
+    }
     this.urls = Array.isArray(url) ? [...url] : [url];
     this.options = options;
     this.clock = options.clock ?? systemClock;
@@ -86,7 +89,7 @@ export class Client extends Emitter {
     return this.conn?.user ?? null;
   }
 
-  /** The user's display name from the token (welcome/authed `name`); null: none. */
+  /** The display name in use (welcome/authed `name`): the token's, else the guest's `name` option; null: none. */
   get name() {
     return this.conn?.name ?? null;
   }
@@ -122,6 +125,7 @@ export class Client extends Emitter {
       WebSocket: o.WebSocket,
       token,
       tokenFn,
+      name: this.options.name?.trim(),
       fixedToken: typeof o.token === 'string',
       refreshMarginMs: o.refreshMarginMs,
       getResume: () => this.#resume(),
@@ -193,6 +197,7 @@ export class Client extends Emitter {
       this.emit(ClientEvent.ROOM, room);
       const frame = { t: 'join', room: room.name };
       if (mode !== 'active') frame.mode = mode;
+      if (room.rev > 0) frame.rev = room.rev;
       const reply = await this.#joinUntilAvailable(room, frame);
       await room._joined(reply, { requested: true });
       return room;
@@ -267,6 +272,7 @@ export class Client extends Emitter {
       if (this.rooms.get(room.name) !== room || this.state === State.CLOSED) return;
       const frame = { t: 'join', room: room.name };
       if (room.mode !== 'active') frame.mode = room.mode;
+      if (room.rev > 0) frame.rev = room.rev;
       const reply = await this.#joinUntilAvailable(room, frame, 1);
       if (this.rooms.get(room.name) === room) await room._joined(reply, { requested: true });
     } catch (err) {
@@ -288,6 +294,7 @@ export class Client extends Emitter {
       if (this.rooms.get(room.name) !== room || this.state === State.CLOSED) return;
       const frame = { t: 'join', room: room.name };
       if (room.mode !== 'active') frame.mode = room.mode;
+      if (room.rev > 0) frame.rev = room.rev;
       const reply = await this.#joinUntilAvailable(room, frame, 0);
       if (this.rooms.get(room.name) === room) await room._joined(reply, { requested: true });
     } catch (err) {
@@ -419,7 +426,10 @@ export class Client extends Emitter {
     const resume = {};
     for (const room of this.rooms.values()) {
       // With the epoch the server can tell whether what we hold still exists (else it assumes not).
-      if (room.joined) resume[room.name] = isEpoch(room.epoch) ? { seq: room.lastSeq, epoch: room.epoch } : room.lastSeq;
+      if (!room.joined) continue;
+      // rev: the changes (edits, deletes, reactions) already applied to what we hold.
+      if (!isEpoch(room.epoch)) resume[room.name] = room.lastSeq;
+      else resume[room.name] = room.rev > 0 ? { seq: room.lastSeq, epoch: room.epoch, rev: room.rev } : { seq: room.lastSeq, epoch: room.epoch };
     }
     return resume;
   }
@@ -475,6 +485,13 @@ export class Client extends Emitter {
         return room._signal(frame);
       case 'role':
         return room._role(frame);
+      case 'reads':
+        return room._reads(frame.reads);
+      case 'typing':
+        return room._typing(frame);
+      case 'changed':
+        // Also the answer to our edit/delete/react (its id): the request resolves after this applied.
+        return room._changed(frame);
       case 'left':
         // Unsolicited: the server ended the membership (removed, room made private). A reply to
         // our leave carries its id and is handled by leave().

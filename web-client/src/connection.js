@@ -268,6 +268,7 @@ export class Connection extends Emitter {
     this.#helloHadEpochs = Object.values(resume).some((v) => typeof v === 'object');
     const frame = { t: 'hello', id: this.#helloId, resume };
     if (this.token) frame.token = this.token;
+    if (this.opts.name !== undefined) frame.name = this.opts.name;
     this.#helloToken = this.token;
     this.#expiredSeen = false;
     this.#ws.send(this.#encode(frame));

@@ -35,4 +35,6 @@ export const ErrorCode = Object.freeze({
   BAD_FRAME: 'bad_frame',
   /** The app's token function threw (or returned something else than a string): retried with backoff. */
   TOKEN_UNAVAILABLE: 'token_unavailable',
+  /** An edit, delete or reaction asked for while the room is not reachable: refused at once, not queued. */
+  OFFLINE: 'offline',
 });

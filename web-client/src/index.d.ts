@@ -36,6 +36,50 @@ export interface Message {
   status: MessageStatus;
   /** Sent by this user (from this or another device). */
   mine: boolean;
+  /** The sender's display name when it sent (msg/page/cache; for DataChannel messages, the one presence gave); absent: none. */
+  name?: string;
+  /** The room's rev of this message's last change (edit, delete, reaction); 0: never changed. */
+  rev: number;
+  /** Epoch ms of the last edit; absent when never edited. */
+  edited?: number;
+  /** Deleted for everyone: `body` is then ''. */
+  deleted?: boolean;
+  /** Reactions in order of each emoji's first reaction; [] when none. */
+  reactions: Reaction[];
+}
+
+export interface Reaction {
+  emoji: string;
+  /** Exact number of users who reacted so. */
+  count: number;
+  /** The first 50 of them, in reaction order. */
+  users: string[];
+  /** This user is among them (also when beyond the 50 listed, if it reacted from this client). */
+  mine: boolean;
+}
+
+/** Another connection typing (own user's devices excluded). */
+export interface TypingUser {
+  user: string;
+  /** The user's display name, when it has one. */
+  name?: string;
+  /** The typing connection's session id. */
+  peer: string;
+}
+
+/** Read cursors moved (a `reads` frame, `joined.reads`, or this user's own read or send). */
+export interface ReadsEvent {
+  room: string;
+  /** The cursors that moved: user → last read seq. `room.reads` holds them all. */
+  reads: Record<string, number>;
+  /** `room.unreadCount` after the move. */
+  unreadCount: number;
+}
+
+/** Who else is typing changed (started, stopped, expired after 6 s, left, or sent a message). */
+export interface TypingEvent {
+  room: string;
+  users: TypingUser[];
 }
 
 export interface PresenceEvent {
@@ -174,6 +218,12 @@ export interface BreakerOptions { failures: number; openMs: number }
 
 export interface ConnectOptions {
   /**
+   * A guest's display name, sent as `hello.name` (trimmed; 1–64 characters, no control
+   * characters, else connect() rejects with 'bad_request'). A JWT's own name wins; `client.name`
+   * is the name the server uses.
+   */
+  name?: string;
+  /**
    * A JWT (e.g. Supabase's access token) or a guest token from a previous session, or a function
    * returning one (or a promise of one), e.g.
    * `async () => (await supabase.auth.getSession()).data.session?.access_token`. A function is called
@@ -264,7 +314,10 @@ export declare class Client implements TypedEmitter<ClientEvents> {
   /** The relay URL in use (or tried next); one of the URLs given to connect(). */
   readonly url: string;
   readonly user: string | null;
-  /** The user's display name from the token (`user_metadata.name`, else the email's local part); null: none. */
+  /**
+   * The display name in use (`welcome.name`): the token's (`user_metadata.name`, else the email's
+   * local part), else the guest's `ConnectOptions.name`; null: none.
+   */
   readonly name: string | null;
   /** Epoch ms when the connection's token expires; null: never. */
   readonly expiresAt: number | null;
@@ -313,11 +366,15 @@ export interface RoomEvents {
   role: { room: string; role: Role };
   /** The server ended the membership: the room is left and not rejoined. */
   removed: RemovedEvent;
+  /** Read cursors moved ('update' fires for a changed message: edit, delete, reaction). */
+  reads: ReadsEvent;
+  /** Who else is typing changed. */
+  typing: TypingEvent;
 }
 
 export declare const RoomEvent: Readonly<{
   MESSAGE: 'message'; UPDATE: 'update'; PRESENCE: 'presence'; PEER: 'peer'; UNREAD: 'unread'; WINDOW: 'window';
-  DIVERGED: 'diverged'; ROLE: 'role'; REMOVED: 'removed';
+  DIVERGED: 'diverged'; ROLE: 'role'; REMOVED: 'removed'; READS: 'reads'; TYPING: 'typing';
 }>;
 
 export declare class Room implements TypedEmitter<RoomEvents> {
@@ -344,6 +401,39 @@ export declare class Room implements TypedEmitter<RoomEvents> {
   /** The current slice (≤ 50), ordered by seq; unsequenced messages last, in arrival order. */
   readonly messages: Message[];
   readonly window: SmartMessageWindow<Message>;
+  /** user → last read seq: the cursors the server reported (up to 256 users) and this user's own; only move forward, kept across reconnects. */
+  readonly reads: ReadonlyMap<string, number>;
+  /** Messages after this user's read cursor, shared by all its devices (falls when another device reads); 0 while the server gave no cursor. */
+  readonly unreadCount: number;
+  /** Others typing now (this user's own devices excluded). */
+  readonly typingUsers: TypingUser[];
+  /** The room's change counter the held and cached messages reflect (sent in join and hello.resume). */
+  readonly rev: number;
+  /** KakaoTalk's "1": users other than the sender whose read cursor is below the message's seq; null without a seq. */
+  notReadBy(message: Message): number | null;
+  /**
+   * Marks messages up to `seq` as read for all of this user's devices (default: the newest seq
+   * held). At most one frame per 500 ms per room, the highest seq wins, never lower than sent;
+   * offline it goes out after the next join. Throws 'bad_request' for a seq that is not an integer ≥ 1.
+   */
+  markRead(seq?: number): void;
+  /**
+   * Call with true (default) on each keystroke (on:true goes out at most every 3 s), false when the
+   * input is cleared (send() does it). Over DataChannels when every other connection has one open,
+   * else the relay. Readers and rooms not joined send nothing.
+   */
+  typing(on?: boolean): void;
+  /**
+   * Edits a message (by the author, within the server's edit window). Resolves with the message in
+   * its new state once the server committed it. Rejects with the server's code ('forbidden',
+   * 'not_found', 'storage_unavailable', …), 'bad_request'/'too_large' for a bad body or a message
+   * without a seq, or 'offline' at once when the room is not reachable now (nothing is queued).
+   */
+  edit(message: Message | number, body: string): Promise<Message>;
+  /** Deletes for everyone (the author within the edit window, or a room owner): body '', deleted true. Rejects as edit. */
+  delete(message: Message | number): Promise<Message>;
+  /** Adds (on, default true) or takes back this user's reaction (1–32 UTF-8 bytes, no whitespace). Rejects as edit. */
+  react(message: Message | number, emoji: string, on?: boolean): Promise<Message>;
   /**
    * Saves to the outbox, then sends over DataChannels or the relay; resolves with the optimistic
    * message. Rejects with 'forbidden' when this user is a reader here; a send the server refuses with
@@ -409,7 +499,7 @@ export declare class SwitchboardError extends Error {
 
 export declare const ErrorCode: Readonly<{
   CLOSED: 'closed'; TIMEOUT: 'timeout'; POLICY: 'policy_violation'; UNAVAILABLE: 'unavailable'; BAD_FRAME: 'bad_frame';
-  TOKEN_UNAVAILABLE: 'token_unavailable';
+  TOKEN_UNAVAILABLE: 'token_unavailable'; OFFLINE: 'offline';
 }>;
 
 /**
@@ -449,6 +539,7 @@ export declare function validateClientText(text: string, limits?: Limits): { cod
 export declare function parsePeerFrame(data: unknown, expect: { maxBodyBytes: number; from: string }):
   | { t: 'm'; cid: string; from: string; body: string; ts: number }
   | { t: 'ping' | 'pong'; n: number }
+  | { t: 'typing'; on: boolean }
   | null;
 export declare function encodeBatch(items: { cid: string; body: string }[]): string;
 export declare function decodeBatch(data: string): { cid: string; body: string }[];

@@ -12,6 +12,8 @@ export const DEFAULT_OPTIONS = Object.freeze({
    * each expiry. Unset: a guest, whose token is kept in storage per URL (list) and renewed before expiry.
    */
   token: undefined,
+  /** A guest's display name, sent as `hello.name` (a JWT's own name wins); trimmed, 1–64 code points. */
+  name: undefined,
   /** How long before the token's expiry the SDK refreshes it (jittered; see src/refresh.js). */
   refreshMarginMs: DEFAULT_REFRESH_MARGIN_MS,
   /** 'indexeddb' (default where available) or 'memory'. */

@@ -2,7 +2,7 @@
 // pattern; the steer says who is polite), trickle ICE through `signal`, one negotiated ordered
 // DataChannel, a bound on setup, and a silent fallback to the relay path when anything fails.
 import { Emitter } from './emitter.js';
-import { encodePeerMessage, parsePeerFrame } from './peer-frame.js';
+import { encodePeerMessage, encodePeerTyping, parsePeerFrame } from './peer-frame.js';
 
 const PING_EVERY_MS = 5000;
 const FIRST_RTT_WAIT_MS = 1000;
@@ -217,6 +217,18 @@ export class PeerLink extends Emitter {
     }
   }
 
+  /** @returns {boolean} whether the typing state went out on the channel */
+  sendTyping(on) {
+    if (!this.open) return false;
+    try {
+      this.#channel.send(encodePeerTyping(on));
+      return true;
+    } catch {
+      this.#fallBack();
+      return false;
+    }
+  }
+
   /**
    * `signal.data` from the peer (forwarded by the server, so untrusted in shape). Handled one at a
    * time, in arrival order, so a description is applied before the candidates that follow it.
@@ -350,6 +362,8 @@ export class PeerLink extends Emitter {
       this.rttMs = Math.round((hrNow() - sentAt) * 1000) / 1000;
       this.emit('rtt', this.rttMs);
       if (this.path !== 'connecting') this.emit('path', { path: this.path, rttMs: this.rttMs });
+    } else if (frame.t === 'typing') {
+      this.emit('typing', frame.on);
     } else if (this.path === 'p2p' || this.path === 'turn' || this.path === 'connecting') {
       this.emit('message', frame);
     }

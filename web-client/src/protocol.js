@@ -32,6 +32,25 @@ export function isBodyText(v) {
   return typeof v === 'string' && v.length > 0 && !v.includes('\u0000') && !LONE_SURROGATE.test(v);
 }
 
+/** Most code points in a display name (`hello.name`). */
+export const MAX_NAME_CODE_POINTS = 64;
+// Cc: C0 controls, DEL, C1 controls.
+const CONTROL = /[\u0000-\u001F\u007F-\u009F]/;
+
+/** A display name the server takes in `hello.name`, once trimmed: 1–64 code points, no controls, no lone surrogate. */
+export function isDisplayName(v) {
+  if (typeof v !== 'string') return false;
+  const name = v.trim();
+  if (CONTROL.test(name) || LONE_SURROGATE.test(name)) return false;
+  const codePoints = [...name].length;
+  return codePoints >= 1 && codePoints <= MAX_NAME_CODE_POINTS;
+}
+
+/** A reaction: 1–32 UTF-8 bytes, no whitespace, no control characters. */
+export function isEmoji(v) {
+  return typeof v === 'string' && v.length > 0 && utf8Bytes(v) <= 32 && !/\s/u.test(v) && !CONTROL.test(v) && !LONE_SURROGATE.test(v);
+}
+
 const isInt = (v) => Number.isSafeInteger(v);
 const isNonNegInt = (v) => isInt(v) && v >= 0;
 const isNonNegNum = (v) => typeof v === 'number' && Number.isFinite(v) && v >= 0;
@@ -66,23 +85,12 @@ const arrayOf = (check, max = Infinity) => (v) => Array.isArray(v) && v.length <
 const EPOCH = /^[A-Za-z0-9]{1,16}$/;
 /** A room epoch as `joined` carries it (and the SDK sends back in `hello.resume`). */
 export const isEpoch = (v) => isStr(v) && EPOCH.test(v);
-// A `hello.resume` value: the last seq held (legacy, epoch unknown) or {seq, epoch}, nothing else.
-// With `rev` (issue 17): the changes the client's copy reflects.
+// A `hello.resume` value: the last seq held (legacy, epoch unknown) or {seq, epoch, rev?}, nothing else.
 const isResumePoint = (v) =>
   isNonNegInt(v) ||
-  (isObj(v) && Object.keys(v).length === ('rev' in v ? 3 : 2) && isNonNegInt(v.seq) && isEpoch(v.epoch) &&
-    (!('rev' in v) || isNonNegInt(v.rev)));
-// A reaction's emoji: 1–32 UTF-8 bytes, no whitespace or control characters (as the server checks).
-const isEmoji = (v) => isStr(v) && utf8Bytes(v) >= 1 && utf8Bytes(v) <= 32 && isBodyText(v) && !/[\s\p{Cc}]/u.test(v);
+  (isObj(v) && Object.keys(v).length === (v.rev === undefined ? 2 : 3) && isNonNegInt(v.seq) && isEpoch(v.epoch) &&
+    (v.rev === undefined || isNonNegInt(v.rev)));
 const isSeq = (v) => isInt(v) && v >= 1;
-
-// `hello.name`: trimmed, 1-64 code points, no control character (Cc) and no lone surrogate.
-const CONTROL = /\p{Cc}/u;
-const isDisplayName = (v) => {
-  if (!isStr(v) || LONE_SURROGATE.test(v) || CONTROL.test(v)) return false;
-  const points = [...v.trim()].length;
-  return points >= 1 && points <= 64;
-};
 
 // field → [required, check]; '?' suffix marks an optional field.
 const CLIENT_FRAMES = {
@@ -118,10 +126,9 @@ const CLIENT_FRAMES = {
   grant: { room: isRoomName, user: isUser, role: isRole },
   revoke: { room: isRoomName, user: isUser },
   members: { room: isRoomName },
-  // Read cursors and typing (issue 17).
-  read: { room: isRoomName, seq: (v) => isInt(v) && v >= 1 },
+  // Chat (issue 17): read cursors, typing, changes to a message.
+  read: { room: isRoomName, seq: isSeq },
   typing: { room: isRoomName, on: isBool },
-  // Edit, delete-for-everyone and reactions (issue 17).
   edit: { room: isRoomName, seq: isSeq, body: isBodyText },
   delete: { room: isRoomName, seq: isSeq },
   react: { room: isRoomName, seq: isSeq, emoji: isEmoji, on: isBool },
@@ -246,15 +253,16 @@ export function hasDuplicateKeys(text) {
   return false;
 }
 
-// user → read cursor (`joined.reads`, `reads.reads`).
-const isReads = (v) => isObj(v) && Object.values(v).every(isNonNegInt);
-// A message's mutable state (issue 17): `body` is absent when deleted.
 const isReaction = (v) => isObj(v) && isStr(v.emoji) && isNonNegInt(v.count) && arrayOf(isStr)(v.users);
-const messageState = { 'rev?': isNonNegInt, 'edited?': isNonNegNum, 'deleted?': isBool, 'reactions?': arrayOf(isReaction) };
-const message = { room: isStr, seq: isNonNegInt, cid: isStr, from: isStr, 'name?': isStr, 'body?': isStr, ts: isNonNegNum, ...messageState };
-const pageMessage = (v) => isObj(v) && checkFields(v, {
-  seq: isNonNegInt, cid: isStr, from: isStr, 'name?': isStr, 'body?': isStr, ts: isNonNegNum, ...messageState,
-}) === null;
+// A message's current state (issue 17): `body` is absent once deleted.
+const messageState = {
+  'body?': isStr, 'name?': isStr, 'rev?': isNonNegInt, 'edited?': isNonNegNum, 'deleted?': isBool, 'reactions?': arrayOf(isReaction),
+};
+const message = { room: isStr, seq: isNonNegInt, cid: isStr, from: isStr, ts: isNonNegNum, ...messageState };
+const pageMessage = (v) => isObj(v) && checkFields(v, { seq: isNonNegInt, cid: isStr, from: isStr, ts: isNonNegNum, ...messageState }) === null && hasBody(v);
+/** Every message has a body but a deleted one. */
+const hasBody = (m) => m.deleted === true || isStr(m.body);
+const isReads = (v) => isObj(v) && Object.values(v).every(isNonNegInt);
 const isSeqItem = (v) => isObj(v) && isStr(v.cid) && isNonNegInt(v.seq) && v.seq >= 1 && isNonNegNum(v.ts);
 
 const SERVER_FRAMES = {
@@ -268,8 +276,8 @@ const SERVER_FRAMES = {
   joined: {
     room: isStr, head: isNonNegInt, mode: isMode, members: arrayOf(isStr), peers: arrayOf(isObj),
     'epoch?': isEpoch, 'recovered?': isBool, 'replayFrom?': isNonNegInt, 'divergedAfter?': isNonNegInt,
-    'visibility?': isVisibility, 'role?': isRole, 'names?': isNames, 'reads?': isReads,
-    'rev?': isNonNegInt, 'changesRecovered?': isBool,
+    'visibility?': isVisibility, 'role?': isRole, 'names?': isNames,
+    'reads?': isReads, 'rev?': isNonNegInt, 'changesRecovered?': isBool,
   },
   // Unsolicited with a reason (e.g. 'removed'): the server ended this membership.
   left: { room: isStr, 'reason?': isStr },
@@ -280,7 +288,6 @@ const SERVER_FRAMES = {
   mode: { room: isStr, mode: isMode, head: isNonNegInt },
   unread: { room: isStr, count: isNonNegInt, lastSeq: isNonNegInt, 'preview?': isStr },
   msg: message,
-  changed: { room: isStr, seq: isNonNegInt, rev: isNonNegInt, 'body?': isStr, 'edited?': isNonNegNum, 'deleted?': isBool, 'reactions?': arrayOf(isReaction) },
   ack: { room: isStr, cid: isStr, seq: isNonNegInt, stored: isBool },
   // The seqs a batch gave messages this client already holds from a DataChannel (no bodies).
   seqs: { room: isStr, from: isStr, items: (v) => Array.isArray(v) && v.length >= 1 && v.every(isSeqItem) },
@@ -293,6 +300,7 @@ const SERVER_FRAMES = {
   signal: { room: isStr, from: isStr, data: isObj },
   reads: { room: isStr, reads: isReads },
   typing: { room: isStr, peer: isStr, user: isStr, 'name?': isStr, on: isBool },
+  changed: { room: isStr, seq: isNonNegInt, rev: isNonNegInt, ...messageState },
 };
 
 /** Server frame types the SDK understands. */
@@ -316,6 +324,7 @@ export function decodeServerFrame(text) {
   if (!spec) throw frameError('unknown_type', `unknown server frame ${frame.t}`);
   const problem = checkFields(frame, spec);
   if (problem) throw frameError('bad_frame', `${frame.t}: ${problem}`);
+  if ((frame.t === 'msg' || frame.t === 'changed') && !hasBody(frame)) throw frameError('bad_frame', `${frame.t}: missing body`);
   // Reconciliation needs both ends: held messages after divergedAfter, replayed ones from replayFrom.
   if (frame.t === 'joined' && frame.divergedAfter !== undefined && !(frame.replayFrom > frame.divergedAfter)) {
     throw frameError('bad_frame', 'joined: divergedAfter needs a replayFrom above it');

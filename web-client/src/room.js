@@ -2,9 +2,9 @@
 // message stream, keeps the SmartMessageWindow and its loaders, and decides per message which
 // path it takes. Wire details stay in Connection; peer connections in PeerLink.
 import { Emitter } from './emitter.js';
-import { SwitchboardError } from './errors.js';
+import { ErrorCode, SwitchboardError } from './errors.js';
 import { PeerLink } from './p2p.js';
-import { isBodyText, utf8Bytes } from './protocol.js';
+import { isBodyText, isEmoji, utf8Bytes } from './protocol.js';
 import { SmartMessageWindow, messageKey } from './window.js';
 
 // Bounds on what a room remembers beyond its window: keys of settled messages (for dedupe) and
@@ -19,11 +19,20 @@ const EARLY_SIGNALS = 32;
  * treated as gone.
  */
 const RECONCILE_PAGES = 10;
+/** markRead sends at most one `read` per room this often (the highest seq asked for wins). */
+const READ_INTERVAL_MS = 500;
+/** While the user keeps typing, `typing on:true` goes out again this often (receivers expire it after TYPING_EXPIRY_MS). */
+const TYPING_RESEND_MS = 3000;
+/** A peer's `typing on:true` counts this long unless renewed. */
+const TYPING_EXPIRY_MS = 6000;
 
 /**
  * @typedef {'p2p'|'turn'|'relay'} Path
+ * @typedef {{emoji: string, count: number, users: string[], mine: boolean}} Reaction
  * @typedef {{seq: number|null, cid: string, from: string, body: string, ts: number,
- *   path: Path|null, status: 'pending'|'sent'|'stored'|'failed', mine: boolean}} Message
+ *   path: Path|null, status: 'pending'|'sent'|'stored'|'failed', mine: boolean,
+ *   name?: string, rev: number, edited?: number, deleted?: boolean, reactions: Reaction[]}} Message
+ * @typedef {{user: string, name?: string, peer: string}} TypingUser
  * @typedef {{peer: string, user: string, name?: string, profile?: object, mode: Path, path: Path|'connecting', rttMs?: number}} PeerInfo
  * @typedef {{
  *   after: number, end: number, provisional: Map<string, Message>, arrived: Set<string>, own: Set<string>,
@@ -47,6 +56,10 @@ export const RoomEvent = Object.freeze({
   DIVERGED: 'diverged',
   /** This user's role in the room changed (`role` frame): {room, role}. */
   ROLE: 'role',
+  /** Read cursors moved: {room, reads: the cursors that moved (user → seq), unreadCount}. */
+  READS: 'reads',
+  /** Who else is typing changed: {room, users: TypingUser[]}. */
+  TYPING: 'typing',
   /**
    * The server ended the membership: {room, reason, dropped} (reason 'removed' and the like from
    * `left`, or 'forbidden' for a refused resume). The room is left and not rejoined; `dropped` are
@@ -91,6 +104,21 @@ export class Room extends Emitter {
   names = {};
   /** Why the server ended the membership ('removed', 'forbidden', …); null while it has not. */
   removed = null;
+  /**
+   * The room's change counter (edits, deletes, reactions) that held and cached messages reflect:
+   * sent back in `join`/`hello.resume` so the server sends only the changes after it.
+   */
+  rev = 0;
+  /** @type {Map<string, number>} user → read cursor (monotonic; kept across reconnects) */
+  #reads = new Map();
+  /** markRead: highest seq asked for, highest sent, when it was sent, the timer for the next frame. */
+  #read = { wanted: 0, sent: 0, at: -Infinity, timer: null };
+  /** When `typing on:true` last went out (clock ms); null when this client is not typing. */
+  #typingSince = null;
+  /** @type {Map<string, TypingUser & {timer: unknown}>} peer → another connection typing */
+  #typing = new Map();
+  /** @type {Recent<string, boolean>} `${seq} ${emoji}` → whether this user reacted so (beyond a reaction's 50 listed users) */
+  #ownReactions = new Recent(REMEMBERED_KEYS);
   /** @type {Map<string, PeerInfo & {link: PeerLink|null}>} */
   #peers = new Map();
   /** @type {Recent<string, Message>} (from, cid) → message not yet stored with a seq */
@@ -129,6 +157,101 @@ export class Room extends Emitter {
     return this.window.items;
   }
 
+  /** @returns {ReadonlyMap<string, number>} user → last read seq (those the server reported, and ours) */
+  get reads() {
+    return this.#reads;
+  }
+
+  /** Messages after this user's read cursor (shared by all its devices); 0 while the server gave none. */
+  get unreadCount() {
+    const own = this.#reads.get(this.client.user);
+    return own === undefined ? 0 : Math.max(0, this.head - own);
+  }
+
+  /** @returns {TypingUser[]} other users' connections typing now */
+  get typingUsers() {
+    return [...this.#typing.values()].map(({ timer, ...u }) => u);
+  }
+
+  /**
+   * KakaoTalk's "1": how many users other than the sender have not read this message (their
+   * cursor is below its seq); null while it has no seq.
+   */
+  notReadBy(message) {
+    if (message?.seq == null) return null;
+    let n = 0;
+    for (const [user, seq] of this.#reads) if (user !== message.from && seq < message.seq) n++;
+    return n;
+  }
+
+  /**
+   * Marks messages up to `seq` (default: the newest held) as read, for every device of this user.
+   * At most one `read` frame per 500 ms per room (the highest seq wins); never one lower than
+   * already sent. Offline, it goes out after the next `joined`.
+   */
+  markRead(seq) {
+    if (seq !== undefined && (!Number.isSafeInteger(seq) || seq < 1)) throw new SwitchboardError('bad_request', 'seq must be an integer ≥ 1');
+    // What exists as far as this client knows: as the server does with head, so a seq beyond it
+    // never blocks later, lower reads of messages that arrive meanwhile.
+    const target = Math.min(seq ?? this.lastSeq, Math.max(this.head, this.lastSeq));
+    const user = this.client.user;
+    if (target < 1 || target <= Math.max(this.#read.wanted, this.#reads.get(user) ?? 0)) return;
+    this.#read.wanted = target;
+    // The local cursor moves at once, so unreadCount falls before the server answers.
+    if (user) this.#moveReads({ [user]: target });
+    this.#flushRead();
+  }
+
+  /**
+   * Tells the others whether this user is typing: call with true on each keystroke (on:true goes
+   * out at most every 3 s), with false when the input is cleared (sending a message does it).
+   * Over DataChannels when every other connection has one open, else over the relay.
+   */
+  typing(on = true) {
+    if (!this.joined || this.removed || this.role === 'reader') return;
+    const now = this.client.clock.now();
+    if (on) {
+      if (this.#typingSince !== null && now - this.#typingSince < TYPING_RESEND_MS) return;
+      if (this.#sendTyping(true)) this.#typingSince = now;
+    } else if (this.#typingSince !== null) {
+      this.#typingSince = null;
+      this.#sendTyping(false);
+    }
+  }
+
+  /**
+   * Edits a message (the author's, within the server's edit window). Resolves with the message in
+   * its new state once the server committed it; rejects with the server's code (forbidden,
+   * not_found, …), or 'offline' at once when the room is not reachable now (nothing is queued).
+   * @param {Message|number} message a held message or a seq
+   */
+  edit(message, body) {
+    if (!isBodyText(body)) return Promise.reject(new SwitchboardError('bad_request', 'body must be non-empty text without NUL or lone surrogates'));
+    if (utf8Bytes(body) > this.client.limits.maxBodyBytes) return Promise.reject(new SwitchboardError('too_large', 'body too large'));
+    return this.#change({ t: 'edit', body }, message);
+  }
+
+  /** Deletes a message for everyone (the author within the edit window, or a room owner). See edit. */
+  delete(message) {
+    return this.#change({ t: 'delete' }, message);
+  }
+
+  /** Adds (on, default) or takes back this user's reaction `emoji` (1–32 bytes, no spaces). See edit. */
+  async react(message, emoji, on = true) {
+    if (!isEmoji(emoji)) throw new SwitchboardError('bad_request', 'emoji must be 1–32 UTF-8 bytes without whitespace or control characters');
+    const seq = typeof message === 'number' ? message : message?.seq;
+    const key = `${seq} ${emoji}`;
+    const before = this.#ownReactions.get(key);
+    this.#ownReactions.set(key, on);
+    try {
+      return await this.#change({ t: 'react', emoji, on: Boolean(on) }, message);
+    } catch (err) {
+      if (before === undefined) this.#ownReactions.delete(key);
+      else this.#ownReactions.set(key, before);
+      throw err;
+    }
+  }
+
   /**
    * Sends a message. Resolves as soon as it is saved in the outbox, with the optimistic message
    * (`status:'pending'`, or `'sent'` when it already went over every DataChannel); later changes
@@ -142,6 +265,7 @@ export class Room extends Emitter {
     if (this.role === 'reader') throw new SwitchboardError('forbidden', 'readers cannot send in this room');
     if (!isBodyText(body)) throw new SwitchboardError('bad_request', 'body must be non-empty text without NUL or lone surrogates');
     if (utf8Bytes(body) > this.client.limits.maxBodyBytes) throw new SwitchboardError('too_large', 'body too large');
+    this.typing(false);
     const outbox = this.client.outbox;
     const rec = outbox.create(this.name, body, this.client._serverNow());
     const persisted = outbox.persist(rec);
@@ -226,12 +350,13 @@ export class Room extends Emitter {
   async _openFromCache() {
     const cache = this.client.cache;
     const size = this.window.size;
-    const [page, { lastSeq, epoch }] = await Promise.all([cache.before(this.name, undefined, size), cache.roomState(this.name)]);
+    const [page, { lastSeq, epoch }, rev] = await Promise.all([cache.before(this.name, undefined, size), cache.roomState(this.name), cache.revOf(this.name)]);
     const cached = page.map((m) => this.#stored(m));
     const pending = this.client.outbox.forRoom(this.name).map((rec) => this.#pendingMessage(rec));
     for (const m of [...cached, ...pending]) this.#remember(m);
     this.lastSeq = lastSeq;
     this.epoch = epoch;
+    this.rev = rev;
     this.window.reset([...cached, ...pending], { hasOlder: cached.length > 0 && cached[0].seq > 1 });
     // Only eviction order: the screen need not wait for this write.
     cache.touch(this.name).catch(() => {});
@@ -262,6 +387,18 @@ export class Room extends Emitter {
     this.role = frame.role ?? null;
     this.names = { ...frame.names };
     this.head = Math.max(this.head, frame.head);
+    if (frame.reads) {
+      // A read that went out just before the socket dropped may never have arrived: send it again.
+      const own = frame.reads[this.client.user];
+      if (own !== undefined && own < this.#read.sent) this.#read.sent = own;
+      this.#moveReads(frame.reads);
+    }
+    if (frame.rev !== undefined) {
+      // More changed than the server sends again: no cached copy can be trusted (re-read below).
+      if (frame.changesRecovered === false) this.client.cache.dropMessages(this.name).catch(() => {});
+      this.rev = frame.rev;
+      this.client.cache.setRev(this.name, frame.rev);
+    }
     const present = new Set(frame.peers.map((p) => p.peer));
     for (const [peer, info] of this.#peers) if (!present.has(peer)) this.#dropPeer(peer, info);
     for (const p of frame.peers) this.#addPeer(p);
@@ -288,8 +425,10 @@ export class Room extends Emitter {
         await this.client.cache.dropBelow(this.name, from);
       }
     }
+    if (frame.changesRecovered === false) await this.#rereadHeld();
     if (requested && this.mode === 'active') await this.#catchUp();
     this._flushOutbox();
+    this.#flushRead();
   }
 
   /** Re-sends unconfirmed messages in order: relay ones with resend:true, P2P ones via the batch. */
@@ -317,13 +456,20 @@ export class Room extends Emitter {
     }
     const key = messageKey(frame);
     const known = this.#unsettled.get(key);
-    // Already here over a DataChannel (or our own): only the seq is news.
-    if (known) return this.#settle(known, frame.seq, 'stored', frame.ts);
+    this.#stopTyping((t) => t.user === frame.from);
+    // Sequencing a message moves its sender's cursor (ours: sent from another device).
+    if (frame.from === this.client.user) this.#moveReads({ [frame.from]: frame.seq });
+    // Already here over a DataChannel (or our own): the seq is news, and any change since (a
+    // held message is unsettled, so settling it caches and announces it).
+    if (known) {
+      this.#applyState(known, frame);
+      return this.#settle(known, frame.seq, 'stored', frame.ts);
+    }
     if (this.#seen.has(key)) return;
-    const m = {
-      seq: frame.seq, cid: frame.cid, from: frame.from, body: frame.body, ts: frame.ts,
+    const m = this.#withState({
+      seq: frame.seq, cid: frame.cid, from: frame.from, ts: frame.ts,
       path: 'relay', status: 'stored', mine: frame.from === this.client.user,
-    };
+    }, frame);
     this.#remember(m);
     this.client.counters.received.relay++;
     this.client.cache.put(this.name, [m]);
@@ -375,6 +521,7 @@ export class Room extends Emitter {
     const rec = this.client.outbox.get(frame.cid);
     const m = this.#unsettled.get(messageKey({ from: this.client.user, cid: frame.cid }));
     this.client.batcher.acked(this.name, frame.cid);
+    if (this.client.user) this.#moveReads({ [this.client.user]: frame.seq });
     if (m) this.#settle(m, frame.seq, frame.stored ? 'stored' : 'sent');
     if (!rec) return;
     if (frame.stored) this.client.outbox.remove(frame.cid);
@@ -407,6 +554,7 @@ export class Room extends Emitter {
     else if (frame.event === 'leave') {
       const info = this.#peers.get(frame.peer);
       if (info) this.#dropPeer(frame.peer, info);
+      else this.#stopTyping((t) => t.peer === frame.peer);
     } else {
       const info = this.#peers.get(frame.peer);
       if (info) info.profile = frame.profile;
@@ -421,6 +569,36 @@ export class Room extends Emitter {
   _role(frame) {
     this.role = frame.role;
     this.emit(RoomEvent.ROLE, { room: this.name, role: frame.role });
+  }
+
+  /** `reads` fanout (or joined.reads): cursors only move forward. */
+  _reads(reads) {
+    this.#moveReads(reads);
+  }
+
+  /** `typing` over the relay. */
+  _typing(frame) {
+    this.#typingFrom(frame.peer, frame.user, frame.on, frame.name);
+  }
+
+  /**
+   * `changed`: a message's complete current state. The held message (window) is updated and
+   * announced; one only cached is rewritten there; either way the room's rev moves on.
+   */
+  _changed(frame) {
+    const m = this.#held(frame.seq);
+    if (m) {
+      if (this.#applyState(m, frame)) {
+        this.client.cache.put(this.name, [m]);
+        this.emit(RoomEvent.UPDATE, m);
+      }
+    } else {
+      this.client.cache.change(this.name, frame.seq, (c) => this.#applyState(c, frame));
+    }
+    if (frame.rev > this.rev) {
+      this.rev = frame.rev;
+      this.client.cache.setRev(this.name, frame.rev);
+    }
   }
 
   /**
@@ -505,6 +683,7 @@ export class Room extends Emitter {
       if (info.link === link) this.client._sendQuiet({ t: 'p2p-result', room: this.name, peer: frame.peer, ...r });
     });
     link.on('message', (pm) => this.#peerMessage(link, pm));
+    link.on('typing', (on) => info.link === link && info.user && this.#typingFrom(frame.peer, info.user, on));
     link.on('dropped', () => this.client.counters.droppedPeerFrames++);
     this.#peerChanged(info);
     link.start();
@@ -528,6 +707,9 @@ export class Room extends Emitter {
    */
   _disconnected() {
     for (const [peer, info] of this.#peers) this.#dropPeer(peer, info);
+    // The others saw us leave (so forgot our typing), and nobody's off can reach us now.
+    this.#typingSince = null;
+    this.#stopTyping(() => true);
   }
 
   /** Room left or client closed: peer connections go, the object stops changing. */
@@ -537,6 +719,10 @@ export class Room extends Emitter {
     this.client.clock.clearTimeout(this.#retryTimer);
     this.client.clock.clearTimeout(this.#missingTimer);
     this.#missingTimer = null;
+    this.client.clock.clearTimeout(this.#read.timer);
+    this.#read.timer = null;
+    this.#typingSince = null;
+    this.#stopTyping(() => true, true);
     for (const [peer, info] of this.#peers) this.#dropPeer(peer, info, true);
     this.client._forget(this);
   }
@@ -609,8 +795,10 @@ export class Room extends Emitter {
     const key = messageKey(pm);
     if (this.#unsettled.has(key) || this.#seen.has(key)) return;
     const path = link.path === 'turn' || link.steer.mode === 'turn' ? 'turn' : 'p2p';
-    // The sender's time (its clock corrected by the server's), as the relay will store it.
-    const m = { seq: null, cid: pm.cid, from: pm.from, body: pm.body, ts: pm.ts, path, status: 'sent', mine: false };
+    this.#stopTyping((t) => t.user === pm.from);
+    // The sender's time (its clock corrected by the server's), as the relay will store it; a peer
+    // frame carries no name: the one presence gave for its user.
+    const m = this.#withState({ seq: null, cid: pm.cid, from: pm.from, ts: pm.ts, path, status: 'sent', mine: false }, { body: pm.body, name: this.names[pm.from] });
     this.#remember(m);
     this.client.counters.received[path]++;
     this.window.upsert(m);
@@ -652,14 +840,188 @@ export class Room extends Emitter {
   #pendingMessage(rec) {
     const path = rec.path ?? null;
     const status = rec.sent ? 'sent' : 'pending';
-    return { seq: null, cid: rec.cid, from: this.client.user, body: rec.body, ts: rec.ts, path, status, mine: true };
+    const m = { seq: null, cid: rec.cid, from: this.client.user, body: rec.body, ts: rec.ts, path, status, mine: true, rev: 0, reactions: [] };
+    if (this.client.name != null) m.name = this.client.name;
+    return m;
   }
 
   /** A message from cache or a history page; the held object when it was waiting for this seq. */
   #stored(m) {
     const known = this.#unsettled.get(messageKey(m));
     if (known && m.seq != null) this.#settle(known, m.seq, 'stored', m.ts);
-    return known ?? { ...m, path: m.path ?? 'relay', status: 'stored', mine: m.from === this.client.user };
+    if (known) {
+      if (this.#applyState(known, m)) this.emit(RoomEvent.UPDATE, known);
+      return known;
+    }
+    return this.#withState({ seq: m.seq, cid: m.cid, from: m.from, ts: m.ts, path: m.path ?? 'relay', status: 'stored', mine: m.from === this.client.user }, m);
+  }
+
+  /** Sets a new message's body, name and chat state from a wire or cached entry. */
+  #withState(m, s) {
+    if (s.name !== undefined) m.name = s.name;
+    m.body = s.deleted ? '' : s.body;
+    m.rev = s.rev ?? 0;
+    if (s.edited !== undefined) m.edited = s.edited;
+    if (s.deleted) m.deleted = true;
+    m.reactions = this.#reactions(m.seq, s.reactions);
+    return m;
+  }
+
+  /**
+   * Applies a newer state (`changed`, or a page entry with a higher rev) to a message.
+   * @returns {boolean} whether anything changed
+   */
+  #applyState(m, s) {
+    const rev = s.rev ?? 0;
+    if (rev <= (m.rev ?? 0)) return false;
+    m.rev = rev;
+    if (s.deleted) {
+      m.deleted = true;
+      m.body = '';
+    } else {
+      delete m.deleted;
+      if (s.body !== undefined) m.body = s.body;
+    }
+    if (s.edited !== undefined) m.edited = s.edited;
+    else delete m.edited;
+    m.reactions = this.#reactions(m.seq, s.reactions);
+    return true;
+  }
+
+  /** Wire reactions with `mine` (the listed users, or what this client did when the list is cut at 50). */
+  #reactions(seq, list = []) {
+    const me = this.client.user;
+    return list.map(({ emoji, count, users }) => {
+      const key = `${seq} ${emoji}`;
+      // A complete list is the truth (another device of ours may have taken it back).
+      if (users.length >= count && this.#ownReactions.has(key)) this.#ownReactions.set(key, users.includes(me));
+      return { emoji, count, users: [...users], mine: users.includes(me) || (users.length < count && this.#ownReactions.get(key) === true) };
+    });
+  }
+
+  /** The held message with this seq (in the window), if any. */
+  #held(seq) {
+    return this.window.items.find((m) => m.seq === seq);
+  }
+
+  /** Edit, delete or react: refused at once when it cannot reach the server now; resolves with the changed message. */
+  async #change(frame, message) {
+    const seq = typeof message === 'number' ? message : message?.seq;
+    if (!Number.isSafeInteger(seq) || seq < 1) throw new SwitchboardError('bad_request', 'the message has no seq yet');
+    if (this.removed) throw new SwitchboardError('not_joined', `the server ended this membership (${this.removed})`);
+    if (this.role === 'reader') throw new SwitchboardError('forbidden', 'readers cannot change messages in this room');
+    if (!this.joined || this.client.state !== 'open') {
+      throw new SwitchboardError(ErrorCode.OFFLINE, `cannot ${frame.t} while not connected to the room; try again when online`);
+    }
+    const reply = await this.client.conn.request({ ...frame, room: this.name, seq });
+    // _changed has applied the reply (dispatched before this continuation runs).
+    const held = this.#held(seq);
+    if (held) return held;
+    const [cached] = await this.client.cache.after(this.name, seq - 1, 1);
+    if (cached?.seq === seq) return this.#stored(cached);
+    const page = await this.client._history(this.name, seq + 1, 1);
+    const entry = page.messages.find((m) => m.seq === seq);
+    return entry ? this.#stored(entry) : this.#withState({ seq, cid: '', from: '', ts: 0, path: 'relay', status: 'stored', mine: false }, reply);
+  }
+
+  /** Moves cursors forward (never back) and announces those that moved. */
+  #moveReads(reads) {
+    const moved = {};
+    let any = false;
+    for (const [user, seq] of Object.entries(reads)) {
+      if (seq <= (this.#reads.get(user) ?? -1)) continue;
+      this.#reads.set(user, seq);
+      moved[user] = seq;
+      any = true;
+    }
+    if (any) this.emit(RoomEvent.READS, { room: this.name, reads: moved, unreadCount: this.unreadCount });
+  }
+
+  /** Sends the highest seq markRead asked for, at most once per READ_INTERVAL_MS. */
+  #flushRead() {
+    const r = this.#read;
+    if (r.timer !== null || r.wanted <= r.sent) return;
+    const clock = this.client.clock;
+    const wait = r.at + READ_INTERVAL_MS - clock.now();
+    if (wait > 0) {
+      r.timer = clock.setTimeout(() => {
+        r.timer = null;
+        this.#flushRead();
+      }, wait);
+      return;
+    }
+    // Offline or between memberships: the next `joined` sends it.
+    if (!this.joined || this.removed || !this.client.conn.send({ t: 'read', room: this.name, seq: r.wanted })) return;
+    r.sent = r.wanted;
+    r.at = clock.now();
+  }
+
+  /** @returns {boolean} whether it went out (over every DataChannel, or the relay) */
+  #sendTyping(on) {
+    const links = [...this.#peers.values()].map((p) => p.link);
+    // A channel that failed mid-way: the relay tells everyone (receivers take a repeat as a renewal).
+    if (links.length > 0 && links.every((l) => l?.open) && links.every((l) => l.sendTyping(on))) return true;
+    return this.client.conn.send({ t: 'typing', room: this.name, on });
+  }
+
+  /** Another connection typing (relay or DataChannel; repeats renew the expiry). */
+  #typingFrom(peer, user, on, name) {
+    if (user === this.client.user) return;
+    const had = this.#typing.get(peer);
+    if (had) this.client.clock.clearTimeout(had.timer);
+    if (!on) {
+      if (!had) return;
+      this.#typing.delete(peer);
+      return this.#typingChanged();
+    }
+    name ??= this.names[user];
+    const entry = { user, peer, timer: null };
+    if (name !== undefined) entry.name = name;
+    entry.timer = this.client.clock.setTimeout(() => {
+      if (this.#typing.get(peer) !== entry) return;
+      this.#typing.delete(peer);
+      this.#typingChanged();
+    }, TYPING_EXPIRY_MS);
+    this.#typing.set(peer, entry);
+    if (!had || had.name !== entry.name) this.#typingChanged();
+  }
+
+  /** Forgets typing entries that match (their peer left, or their user sent a message). */
+  #stopTyping(match, quiet = false) {
+    let any = false;
+    for (const [peer, t] of this.#typing) {
+      if (!match(t)) continue;
+      this.client.clock.clearTimeout(t.timer);
+      this.#typing.delete(peer);
+      any = true;
+    }
+    if (any && !quiet) this.#typingChanged();
+  }
+
+  #typingChanged() {
+    this.emit(RoomEvent.TYPING, { room: this.name, users: this.typingUsers });
+  }
+
+  /**
+   * The server could not send every change since our rev: the held messages are read again from
+   * history (their current state), announced where it changed, and cached anew.
+   */
+  async #rereadHeld() {
+    const held = this.window.items.filter((m) => m.seq != null);
+    if (held.length === 0) return;
+    const bySeq = new Map(held.map((m) => [m.seq, m]));
+    const low = Math.min(...bySeq.keys());
+    const limit = this.client.limits.maxHistoryLimit;
+    for (let before = Math.max(...bySeq.keys()) + 1, pages = 0; before > low && pages < RECONCILE_PAGES; pages++) {
+      const page = await this.client._history(this.name, before, Math.min(limit, before - low));
+      for (const e of page.messages) {
+        const m = bySeq.get(e.seq);
+        if (m && messageKey(m) === messageKey(e) && this.#applyState(m, e)) this.emit(RoomEvent.UPDATE, m);
+      }
+      if (!page.hasMore || page.messages.length === 0) break;
+      before = page.messages[0].seq;
+    }
+    this.client.cache.put(this.name, held);
   }
 
   #addPeer({ peer, user, profile, name }) {
@@ -683,6 +1045,7 @@ export class Room extends Emitter {
 
   #dropPeer(peer, info, quiet = false) {
     info.link?.close();
+    this.#stopTyping((t) => t.peer === peer, quiet);
     this.#earlySignals.delete(peer);
     this.#peers.delete(peer);
     const stillHere = [...this.#peers.values()].some((p) => p.user === info.user) || info.user === this.client.user;
@@ -863,6 +1226,7 @@ export class Room extends Emitter {
       held.seq = m.seq;
       held.ts = m.ts;
       held.status = 'stored';
+      if (this.#applyState(held, m) && !moved) this.emit(RoomEvent.UPDATE, held);
       this.#remember(held);
       if (keep) {
         this.client.cache.put(this.name, [held]);
@@ -879,7 +1243,7 @@ export class Room extends Emitter {
     if (!keep) return;
     const wasSeen = this.#seen.has(key);
     const known = this.#unsettled.get(key);
-    const s = this.#stored({ seq: m.seq, cid: m.cid, from: m.from, body: m.body, ts: m.ts });
+    const s = this.#stored(m);
     this.#remember(s);
     this.#advance(m.seq);
     if (known) return; // settled: cached, upserted and announced by #settle
