@@ -46,11 +46,14 @@ describe('npm package', () => {
     expect(report.name).toBe(pkg.name);
   });
 
-  it('the packed tarball, installed into another project, imports by name in Node', () => {
+  /** The packed tarball installed into a project of its own (once per run); returns that project's folder. */
+  let app;
+  function installed() {
+    if (app) return app;
     const [report] = JSON.parse(npm('pack', '--json', '--pack-destination', tmp));
     // `npm install --offline <tgz>` would need idb's and lz-string's registry metadata in the npm
     // cache, which `npm ci` does not keep: unpack the tarball and copy the dependencies instead.
-    const app = join(tmp, 'app');
+    app = join(tmp, 'app');
     const dest = join(app, 'node_modules', ...pkg.name.split('/'));
     mkdirSync(dest, { recursive: true });
     execFileSync('tar', ['-xzf', join(tmp, report.filename), '-C', dest, '--strip-components=1']);
@@ -58,6 +61,11 @@ describe('npm package', () => {
       cpSync(join(root, 'node_modules', dep), join(app, 'node_modules', dep), { recursive: true });
     }
     writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'app', private: true, type: 'module' }));
+    return app;
+  }
+
+  it('the packed tarball, installed into another project, imports by name in Node', () => {
+    const app = installed();
     writeFileSync(join(app, 'main.js'), [
       `const before = new Set(Object.getOwnPropertyNames(globalThis));`,
       `const resources = process.getActiveResourcesInfo().length;`,
@@ -72,6 +80,20 @@ describe('npm package', () => {
     const out = JSON.parse(execFileSync(process.execPath, ['main.js'], { cwd: app, encoding: 'utf8', timeout: 30_000 }));
     expect(out.exports).toEqual(Object.keys(sdkExportsFromSource()).sort());
     expect(out).toMatchObject({ version: pkg.version, pkgVersion: pkg.version, connect: 'function', added: [], resources: 0 });
+  });
+
+  it('a bundler drops what an app does not import (sideEffects:false), taking the `import` entry', async () => {
+    const { build } = await import('esbuild');
+    const bundle = async (code) => (await build({
+      stdin: { contents: code, resolveDir: installed(), loader: 'js' }, bundle: true, format: 'esm', platform: 'browser',
+      conditions: ['import'], write: false, logLevel: 'silent',
+    })).outputFiles[0].text;
+    const codecOnly = await bundle(`import { encodeBatch } from '${pkg.name}'; console.log(encodeBatch([]));`);
+    const everything = await bundle(`import { connect } from '${pkg.name}'; console.log(connect);`);
+    expect(everything).toContain('RTCPeerConnection'); // the marker below is really in the client's modules
+    expect(codecOnly).toContain('compressToBase64');
+    expect(codecOnly).not.toContain('RTCPeerConnection');
+    expect(codecOnly.length).toBeLessThan(everything.length / 3);
   });
 });
 
