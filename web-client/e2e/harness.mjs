@@ -67,7 +67,10 @@ export async function startRelay(env = {}, { readmeDefaults = false } = {}) {
   });
   const log = [];
   const up = new Promise((resolveUp, rejectUp) => {
-    const timer = setTimeout(() => rejectUp(new Error(`relay did not start in 60 s:\n${log.join('')}`)), 60_000);
+    const timer = setTimeout(() => {
+      child.kill('SIGTERM'); // else it (and its Postgres) outlives the suite and keeps node running
+      rejectUp(new Error(`relay did not start in 60 s:\n${log.join('')}`));
+    }, 60_000);
     const onData = chunk => {
       const text = chunk.toString();
       log.push(text);

@@ -180,6 +180,8 @@ export interface Stats {
   droppedPeerFrames: number;
   /** Signals for peers this client has no connection with. */
   droppedSignals: number;
+  /** Signals refused (locally, e.g. an SDP over the signal limit, or by the server). */
+  signalErrors: number;
   /** Messages not yet confirmed stored. */
   outbox: number;
   /** P2P-delivered messages waiting for their batch ack. */
