@@ -8,7 +8,7 @@ import {
 } from '@switchboard/web-client';
 import type {
   ConnectOptions, ConnectionState, Message, Path, PeerInfo, PresenceEvent, Stats, StateEvent, UnreadEvent,
-  DivergedEvent, RemovedEvent, WindowChange, MemberList, Role,
+  DivergedEvent, RemovedEvent, WindowChange, MemberList, Role, ReadsEvent, TypingEvent, TypingUser, Reaction,
 } from '@switchboard/web-client';
 
 declare function render(messages: readonly Message[]): void;
@@ -91,9 +91,27 @@ export async function tour(): Promise<void> {
   console.log(decodeServerFrame('{"t":"pong"}').t, validateClientFrame({ t: 'ping' })?.code);
   console.log(parsePeerFrame('{}', { maxBodyBytes: 100, from: 'u-1' })?.t, decodeBatch(encodeBatch([{ cid: 'c', body: 'b' }])));
 
-  // ---- Issue 17 (contract section 6): names, reads, typing, edit/delete/react. The sdk helper's
-  // types land at merge; add their typed calls here then (connect(url, { name }), room.markRead(),
-  // room.typing(), room.edit/delete/react, 'reads'/'typing' events, Message.rev/edited/reactions).
+  // Chat: names, read receipts, typing, edit/delete/react.
+  const named: Client = await connect('ws://localhost:8080/ws', { name: 'Ada', p2pSeqDelayMs: 50 });
+  const chat: Room = await named.join('team:7');
+  chat.on('reads', ({ room, reads, unreadCount }: ReadsEvent) => console.log(room, reads['u-1'] ?? 0, unreadCount));
+  chat.on('typing', ({ users }: TypingEvent) => console.log(users.map((u: TypingUser) => u.name ?? u.user).join(', ')));
+  chat.markRead();
+  chat.markRead(41);
+  chat.typing();
+  chat.typing(false);
+  const cursor: number | undefined = chat.reads.get('u-1');
+  const typers: TypingUser[] = chat.typingUsers;
+  console.log(cursor, typers.length, chat.unreadCount, chat.rev);
+  const mineMsg: Message = await chat.send('hello');
+  const notRead: number | null = chat.notReadBy(mineMsg);
+  const edited: Message = await chat.edit(mineMsg, 'hello (edited)');
+  const reacted: Message = await chat.react(edited.seq ?? 0, '👍');
+  const unreacted: Message = await chat.react(reacted, '👍', false);
+  const reaction: Reaction | undefined = unreacted.reactions[0];
+  console.log(notRead, edited.edited, edited.rev, edited.name, reaction?.emoji, reaction?.count, reaction?.mine);
+  const gone: Message = await chat.delete(edited);
+  console.log(gone.deleted === true ? 'message deleted' : gone.body);
 
   await room.leave();
   await client.close();
@@ -106,6 +124,10 @@ export async function tour(): Promise<void> {
   await connect('ws://localhost:8080/ws', { storage: 'localStorage' });
   // @ts-expect-error the client event payload is typed
   client.on('state', (e: { state: number }) => e);
+  // @ts-expect-error an edit needs the new body
+  await chat.edit(mineMsg);
+  // @ts-expect-error the read cursor is a seq
+  chat.markRead('41');
   // @ts-expect-error roles are a closed set
   await room.grant('u-1', 'admin');
 }
