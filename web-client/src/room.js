@@ -314,7 +314,7 @@ export class Room extends Emitter {
     if (this.mode === 'active') {
       this.unread = 0;
       this.emit(RoomEvent.UNREAD, { count: 0, lastSeq: this.head });
-      await this.#catchUp();
+      await this.#catchUp(true);
     }
   }
 
@@ -445,6 +445,7 @@ export class Room extends Emitter {
 
   _msg(frame) {
     this.#advance(frame.seq);
+    this.#impliedReads([frame]);
     const recon = this.#recon;
     if (recon && frame.seq > recon.after) {
       this.#reconciled(recon, frame, true);
@@ -457,8 +458,6 @@ export class Room extends Emitter {
     const key = messageKey(frame);
     const known = this.#unsettled.get(key);
     this.#stopTyping((t) => t.user === frame.from);
-    // Sequencing a message moves its sender's cursor (ours: sent from another device).
-    if (frame.from === this.client.user) this.#moveReads({ [frame.from]: frame.seq });
     // Already here over a DataChannel (or our own): the seq is news, and any change since (a
     // held message is unsettled, so settling it caches and announces it).
     if (known) {
@@ -482,6 +481,7 @@ export class Room extends Emitter {
    * body. One we do not hold (the channel lost it) is read from history.
    */
   _seqs(frame) {
+    this.#impliedReads(frame.items.map(({ seq }) => ({ from: frame.from, seq })));
     for (const { cid, seq, ts } of frame.items) {
       const key = messageKey({ from: frame.from, cid });
       const known = this.#unsettled.get(key);
@@ -924,6 +924,21 @@ export class Room extends Emitter {
     return entry ? this.#stored(entry) : this.#withState({ seq, cid: '', from: '', ts: 0, path: 'relay', status: 'stored', mine: false }, reply);
   }
 
+  /**
+   * Sequencing a message moves its sender's cursor to its seq, and the relay does not fan that move
+   * out (every receiver of the live message can tell): apply it here, for this user and the users
+   * whose cursors the room reports (in a room of more than 256 readers, the others are not listed).
+   * `joined.reads` already includes them; the catch-up page after the background does not.
+   */
+  #impliedReads(messages) {
+    const implied = {};
+    for (const { from, seq } of messages) {
+      if (seq == null || !(from === this.client.user || this.#reads.has(from))) continue;
+      if (seq > (implied[from] ?? 0)) implied[from] = seq;
+    }
+    this.#moveReads(implied);
+  }
+
   /** Moves cursors forward (never back) and announces those that moved. */
   #moveReads(reads) {
     const moved = {};
@@ -1062,14 +1077,18 @@ export class Room extends Emitter {
     this.client._sendQuiet({ t: 'signal', room: this.name, to: peer, data });
   }
 
-  /** Fetches what the server has beyond lastSeq (after a join or back from the background). */
-  async #catchUp() {
+  /**
+   * Fetches what the server has beyond lastSeq (after a join or back from the background). Back
+   * from the background (`implied`), the page's senders' cursor moves were never fanned out to us.
+   */
+  async #catchUp(implied = false) {
     const missing = this.head - this.lastSeq;
     if (missing <= 0) return;
     // One page: as much as the window holds, or the server gives.
     const size = Math.min(this.window.size, this.client.limits.maxHistoryLimit);
     const page = await this.client._history(this.name, undefined, Math.min(size, missing));
     const messages = page.messages.map((m) => this.#stored(m));
+    if (implied) this.#impliedReads(messages);
     const fresh = messages.filter((m) => !this.#seen.has(messageKey(m)));
     for (const m of fresh) this.#remember(m);
     this.client.cache.put(this.name, messages);

@@ -217,6 +217,27 @@ describe('read cursors', () => {
     expect(room.unreadCount).toBe(0);
   });
 
+  it("a message moves its sender's cursor here (the relay does not fan that move out), known readers only", async () => {
+    const { server, room } = await joinedWithReads({ 'u-1': 5, 'u-b': 3 });
+    const events = [];
+    room.on('reads', (e) => events.push(e));
+    const m = server.append('lobby', 'u-b', 'from b');
+    server.open[0].deliver({ t: 'msg', room: 'lobby', ...m });
+    await settle();
+    expect(room.reads.get('u-b')).toBe(6);
+    expect(events).toEqual([{ room: 'lobby', reads: { 'u-b': 6 }, unreadCount: 1 }]);
+    expect(room.notReadBy(room.messages.at(-1))).toBe(1); // from u-b: u-1 at 5 has not read it
+    // seqs (the relay's answer to a DataChannel delivery) imply the same
+    server.open[0].deliver({ t: 'seqs', room: 'lobby', from: 'u-b', items: [{ cid: 'p-1', seq: 7, ts: 1 }, { cid: 'p-2', seq: 8, ts: 2 }] });
+    await settle();
+    expect(room.reads.get('u-b')).toBe(8);
+    // a sender the room reported no cursor for (a big room's long tail) is not made a reader
+    const z = server.append('lobby', 'u-z', 'from z');
+    server.open[0].deliver({ t: 'msg', room: 'lobby', ...z });
+    await settle();
+    expect(room.reads.has('u-z')).toBe(false);
+  });
+
   it('markRead sends at most one read per 500 ms, the highest wins, never lower', async () => {
     const { server, clock, room } = await joinedWithReads({ 'u-1': 1 }, 10);
     room.markRead(3);

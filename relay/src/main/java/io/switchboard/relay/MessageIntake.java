@@ -181,7 +181,7 @@ final class MessageIntake {
     Room.Unstored pending = room.sequence(member, id, cid, body, sendTime(ts, System.currentTimeMillis()));
     Message m = pending.message();
     metrics.message(room.fanout(m, member, holders, held));
-    shard.cursorMoved(room, member.user(), m.seq()); // a sender has read its own message
+    shard.senderCursorMoved(room, member.user(), m.seq()); // a sender has read its own message
     PendingWrite write = new PendingWrite(new StoredMessage(m.room(), m.seq(), m.from(), m.cid(), m.body(), m.ts(),
         m.name()),
         room.epoch(), new WriteListener() {

@@ -45,6 +45,17 @@ class ChatReadsTest extends RelayTestBase {
     c.send(new JsonObject().put("t", "typing").put("room", room).put("on", on));
   }
 
+  /** The {@code reads} frames naming {@code user} that arrive until the room has been quiet for 700 ms. */
+  private static List<JsonObject> noReadsOf(TestClient c, String user) {
+    List<JsonObject> naming = new ArrayList<>();
+    for (JsonObject f; (f = c.pollReads(Duration.ofMillis(700))) != null; ) {
+      if (f.getJsonObject("reads").containsKey(user)) {
+        naming.add(f);
+      }
+    }
+    return naming;
+  }
+
   /** The {@code reads} frames a client gets until one says {@code user}'s cursor is {@code seq}. */
   private static List<JsonObject> readsUntil(TestClient c, String user, long seq) {
     List<JsonObject> frames = new ArrayList<>();
@@ -116,7 +127,9 @@ class ChatReadsTest extends RelayTestBase {
     for (int i = 4; i <= 53; i++) {
       alice.send(new JsonObject().put("t", "send").put("room", room).put("cid", "a" + i).put("body", "m" + i));
     }
-    readsUntil(bob, alice.user(), 53);
+    bob.await(f -> "msg".equals(f.getString("t")) && "m53".equals(f.getString("body")));
+    // a sender's own cursor move is not fanned out: every receiver of the msg infers it
+    assertThat(noReadsOf(bob, alice.user())).as("reads frames naming the sender after its sends").isEmpty();
 
     long start = System.nanoTime();
     for (int seq = 4; seq <= 53; seq++) {
@@ -143,9 +156,11 @@ class ChatReadsTest extends RelayTestBase {
     read(bob, room, 55);
     readsUntil(bob2, bob.user(), 55);
     read(bob2, room, 55); // the user's cursor is there already: no frame for it
-    alice.sendMessage(room, "a56", "m56");
-    List<JsonObject> last = readsUntil(bob2, alice.user(), 56);
-    assertThat(last.get(last.size() - 1).getJsonObject("reads").containsKey(bob.user())).isFalse();
+    alice.sendMessage(room, "a56", "m56"); // nor for a sender's own move
+    assertThat(bob2.pollReads(Duration.ofMillis(700))).as("no reads frame").isNull();
+    TestClient dave = named("Dave");
+    assertThat(dave.join(room).getJsonObject("reads").getMap()).as("the sender's move is in joined.reads")
+        .containsEntry(alice.user(), 56).containsEntry(bob.user(), 55);
 
     TestClient carol = member();
     JsonObject refused = carol.request(new JsonObject().put("t", "read").put("room", room).put("seq", 3));

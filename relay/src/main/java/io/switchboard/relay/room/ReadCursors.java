@@ -39,13 +39,23 @@ public final class ReadCursors {
 
   /** Moves the user's cursor to {@code seq} if that is ahead of it (or it has none); true when it moved. */
   public boolean advance(String user, long seq) {
+    return advance(user, seq, true);
+  }
+
+  /**
+   * As {@link #advance(String, long)}; {@code announce} false leaves the move out of the next
+   * {@code reads} frame (a sender's own message: every receiver of the {@code msg} infers it).
+   */
+  public boolean advance(String user, long seq, boolean announce) {
     Long now = cursors.get(user);
     if (now != null && now >= seq) {
       return false;
     }
     cursors.remove(user); // re-inserted last: the map stays in order of moves
     cursors.put(user, seq);
-    moved.put(user, seq);
+    if (announce) {
+      moved.put(user, seq);
+    }
     return true;
   }
 
