@@ -433,6 +433,9 @@ public final class RoomShard {
     if (typing.on() && !m.typingDue(nanoClock.getAsLong())) {
       return;
     }
+    if (!typing.on()) {
+      m.typingStopped();
+    }
     m.room().broadcast(FrameEncoder.encode(new ServerFrame.Typing(typing.room(), member.id(), member.user(),
         member.name(), typing.on())), m, true);
   }

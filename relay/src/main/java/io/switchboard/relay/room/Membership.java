@@ -51,13 +51,22 @@ public final class Membership {
     return messageOrder;
   }
 
-  /** Whether a {@code typing on:true} may go out now (at most one per second per connection and room); records it if so. */
+  /**
+   * Whether a {@code typing on:true} may go out now (at most one per second per connection and room,
+   * unless an {@code on:false} went out since: a user who clears the field and types again is
+   * typing again); records it if so.
+   */
   public boolean typingDue(long nowNanos) {
     if (typingOnNanos != 0 && nowNanos - typingOnNanos < TYPING_INTERVAL_NANOS) {
       return false;
     }
     typingOnNanos = nowNanos == 0 ? 1 : nowNanos;
     return true;
+  }
+
+  /** An {@code on:false} went out: the next {@code on:true} is news, not a repeat (each still costs a rate token). */
+  public void typingStopped() {
+    typingOnNanos = 0;
   }
 
   /** What the user may do here, as of its join or the last access change: sends check it, no lookup. */

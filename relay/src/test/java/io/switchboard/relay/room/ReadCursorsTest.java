@@ -66,5 +66,8 @@ class ReadCursorsTest {
     assertThat(m.typingDue(t0 + 999_999_999L)).isFalse();
     assertThat(m.typingDue(t0 + 1_000_000_000L)).isTrue();
     assertThat(m.typingDue(t0 + 1_500_000_000L)).isFalse();
+    m.typingStopped(); // cleared the field, types again: news, not a repeat
+    assertThat(m.typingDue(t0 + 1_600_000_000L)).isTrue();
+    assertThat(m.typingDue(t0 + 1_700_000_000L)).isFalse();
   }
 }
