@@ -7,6 +7,9 @@ import { VirtualList } from '/virtual-list.js';
 const params = new URLSearchParams(location.search);
 const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/;
 const ROOMS_KEY = 'switchboard-demo:rooms';
+// The SDK keeps its guest token per server URL, so the user id is the same after a reload: the demo
+// remembers it to show its own cached messages as its own before the server says who it is.
+const USER_KEY = `switchboard-demo:user:${serverUrl()}`;
 const $ = id => document.getElementById(id);
 
 const ui = {
@@ -15,7 +18,7 @@ const ui = {
   joinForm: $('join-form'), joinRoom: $('join-room'),
 };
 
-const state = { client: null, rooms: new Map(), current: null, renderQueued: false };
+const state = { client: null, rooms: new Map(), current: null, renderQueued: false, user: localStorage.getItem(USER_KEY) };
 
 const idle = globalThis.requestIdleCallback ?? (fn => setTimeout(fn, 1));
 
@@ -61,6 +64,16 @@ const STATE_TEXT = {
   suspended: 'The server keeps failing; retrying later.',
   closed: 'Disconnected.',
 };
+
+/** The server told who we are (welcome): remember it and redraw rows drawn with a guess. */
+function identified(user) {
+  if (!user) return;
+  ui.me.textContent = `you are ${user}`;
+  if (user === state.user) return;
+  state.user = user;
+  localStorage.setItem(USER_KEY, user);
+  list.refreshVisible();
+}
 
 function showState(s, retryInMs) {
   ui.conn.dataset.state = s;
@@ -163,8 +176,13 @@ function createRow() {
   return row;
 }
 
+/** Own message: the SDK's flag, or sent by the user we were last time (cache-first open, before welcome). */
+function isMine(m) {
+  return m.mine === true || (m.from != null && m.from === (state.client?.user ?? state.user));
+}
+
 function fillRow(row, m) {
-  const mine = m.mine === true;
+  const mine = isMine(m);
   row.className = `row${mine ? ' mine' : ''}${m.status === 'pending' ? ' pending' : ''}`;
   row.dataset.cid = m.cid;
   row.dataset.path = m.path ?? '';
@@ -277,10 +295,10 @@ async function main() {
   showState(client.state);
   client.on('state', ({ state: s, retryInMs }) => {
     showState(s, retryInMs);
-    if (client.user) ui.me.textContent = `you are ${client.user}`;
+    identified(client.user);
   });
   client.on('error', err => console.warn('switchboard:', err.code, err.message));
-  if (client.user) ui.me.textContent = `you are ${client.user}`;
+  identified(client.user);
   const first = params.get('room');
   const names = [...new Set([...(first && ROOM_NAME.test(first) ? [first] : []), ...savedRooms()])];
   if (names.length === 0) names.push('lobby');

@@ -51,6 +51,15 @@ export class VirtualList {
     if (el) this.options.fill(el, item);
   }
 
+  /** Refills every row on screen (what they show depends on something besides the item). */
+  refreshVisible() {
+    const byKey = new Map(this.items.map(item => [this.options.keyOf(item), item]));
+    for (const [key, el] of this.rows) {
+      const item = byKey.get(key);
+      if (item) this.options.fill(el, item);
+    }
+  }
+
   scrollToBottom() {
     this.stickToBottom = true;
     this.viewport.scrollTop = this.canvas.offsetHeight;

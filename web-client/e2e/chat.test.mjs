@@ -149,6 +149,38 @@ describe('chat in Chromium', opts, () => {
     await alice.context.close();
   });
 
+  test('reload: own messages render as mine (right side, "me", ✓✓) from the cache and after welcome', async () => {
+    const room = 'e2e-reload-mine';
+    const alice = await openDemo(browser, relay, room, { p2p: 'off' });
+    const bodies = ['mine 1', 'mine 2'];
+    for (const body of bodies) await type(alice.page, body);
+    await until(alice.page, () => [...document.querySelectorAll('#canvas .row')].every(r => r.dataset.meta.endsWith('✓✓')));
+    const mine = () => alice.page.$$eval('#canvas .row', els => els.map(el => ({
+      mine: el.classList.contains('mine'), meta: el.dataset.meta,
+      right: el.querySelector('.bubble').getBoundingClientRect().right > el.getBoundingClientRect().width / 2 })));
+    // Nobody answers the socket: the rows come from the cache, before any welcome.
+    await alice.page.routeWebSocket(/\/ws$/, () => {});
+    await alice.page.reload();
+    for (const body of bodies) await waitForRow(alice.page, body, 10_000);
+    assert.notEqual(await alice.page.$eval('#conn', el => el.dataset.state), 'open');
+    for (const row of await mine()) {
+      assert.ok(row.mine && row.right, JSON.stringify(row));
+      assert.match(row.meta, /^me · .*✓✓$/);
+    }
+    // And once the server said who we are (the issue saw them as someone else's 8 s later).
+    const url = alice.page.url();
+    await alice.page.close();
+    alice.page = await alice.context.newPage(); // a page without the route, same profile
+    await alice.page.goto(url);
+    await alice.page.waitForSelector('#conn[data-state="open"]', { timeout: 20_000 });
+    for (const body of bodies) await waitForRow(alice.page, body, 10_000);
+    for (const row of await mine()) {
+      assert.ok(row.mine && row.right, JSON.stringify(row));
+      assert.match(row.meta, /^me · .*✓✓$/);
+    }
+    await alice.context.close();
+  });
+
   test('an HTML or script body renders inert, as text', async () => {
     const room = 'e2e-html';
     const alice = await openDemo(browser, relay, room, { p2p: 'off' });
