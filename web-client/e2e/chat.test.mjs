@@ -135,6 +135,31 @@ describe('chat in Chromium', opts, () => {
     await bob.context.close();
   });
 
+  test('the reconnect banner pushes the page down: it covers neither header nor composer', async () => {
+    const alice = await openDemo(browser, relay, 'e2e-banner', { p2p: 'off' });
+    const boxes = () => alice.page.evaluate(() => Object.fromEntries(['#banner', '.brand', '.chat-head', '.composer', '#viewport']
+      .map(sel => [sel, document.querySelector(sel).getBoundingClientRect().toJSON()])));
+    await alice.page.waitForSelector('#banner', { state: 'hidden' }); // connected
+    const before = await boxes();
+    await alice.context.setOffline(true);
+    await alice.page.waitForSelector('#banner:not([hidden])');
+    const b = await boxes();
+    const banner = b['#banner'];
+    assert.ok(banner.height > 0, JSON.stringify(banner));
+    for (const sel of ['.brand', '.chat-head', '.composer', '#viewport']) {
+      const box = b[sel];
+      assert.ok(box.top >= banner.bottom - 0.5, `${sel} ${JSON.stringify(box)} under the banner ${JSON.stringify(banner)}`);
+    }
+    // The composer stays on screen (the app shrank by the banner's height instead of overflowing).
+    const height = await alice.page.evaluate(() => innerHeight);
+    assert.ok(b['.composer'].bottom <= height + 0.5, JSON.stringify(b['.composer']));
+    assert.ok(Math.abs(b['.chat-head'].top - before['.chat-head'].top - banner.height) < 1);
+    await alice.context.setOffline(false);
+    await alice.page.waitForSelector('#banner', { state: 'hidden' });
+    assert.equal((await boxes())['.chat-head'].top, before['.chat-head'].top);
+    await alice.context.close();
+  });
+
   test('reload: history shows from IndexedDB before the network answers', async () => {
     const room = 'e2e-reload';
     const alice = await openDemo(browser, relay, room, { p2p: 'off' });
