@@ -15,12 +15,10 @@ const $ = id => document.getElementById(id);
 const ui = {
   banner: $('banner'), conn: $('conn'), me: $('me'), rooms: $('rooms'), title: $('room-title'),
   peers: $('peers'), viewport: $('viewport'), canvas: $('canvas'), composer: $('composer'), text: $('text'),
-  joinForm: $('join-form'), joinRoom: $('join-room'),
+  joinForm: $('join-form'), joinRoom: $('join-room'), leave: $('leave'),
 };
 
 const state = { client: null, rooms: new Map(), current: null, renderQueued: false, user: localStorage.getItem(USER_KEY) };
-
-const idle = globalThis.requestIdleCallback ?? (fn => setTimeout(fn, 1));
 
 function options() {
   // The page opens from its cache and keeps the composer working while the server is unreachable.
@@ -42,17 +40,27 @@ function serverUrl() {
   return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}/ws`;
 }
 
+/** The rooms joined last time; null on a first visit (an empty list: the user left them all). */
 function savedRooms() {
   try {
-    const rooms = JSON.parse(localStorage.getItem(ROOMS_KEY) ?? '[]');
-    return Array.isArray(rooms) ? rooms.filter(r => typeof r === 'string' && ROOM_NAME.test(r)) : [];
+    const rooms = JSON.parse(localStorage.getItem(ROOMS_KEY));
+    return Array.isArray(rooms) ? rooms.filter(r => typeof r === 'string' && ROOM_NAME.test(r)) : null;
   } catch {
-    return [];
+    return null;
   }
 }
 
 function saveRooms() {
-  idle(() => localStorage.setItem(ROOMS_KEY, JSON.stringify([...state.rooms.keys()])));
+  // At once (a few bytes): a reload right after a leave must not bring the room back.
+  localStorage.setItem(ROOMS_KEY, JSON.stringify([...state.rooms.keys()]));
+}
+
+/** The room the URL asks for: `#room`, else `?room=`; null when none or not a room name. */
+function roomFromUrl() {
+  const hash = decodeURIComponent(location.hash.slice(1));
+  if (ROOM_NAME.test(hash)) return hash;
+  const query = params.get('room');
+  return query && ROOM_NAME.test(query) ? query : null;
 }
 
 // --- connection state -------------------------------------------------------------------------
@@ -150,7 +158,11 @@ async function show(name) {
   state.current = name;
   for (const li of ui.rooms.children) li.setAttribute('aria-current', String(li.dataset.room === name));
   ui.title.textContent = name;
-  history.replaceState(null, '', `?${new URLSearchParams({ ...Object.fromEntries(params), room: name })}`);
+  ui.leave.hidden = false;
+  // The hash names the room (a reload reopens it; editing it switches); the query keeps the options.
+  const query = new URLSearchParams(params);
+  query.delete('room');
+  history.replaceState(null, '', `${query.size ? `?${query}` : location.pathname}#${encodeURIComponent(name)}`);
   const entry = await open(name, 'active');
   if (state.current !== name) return;
   setUnread(name, 0);
@@ -160,6 +172,41 @@ async function show(name) {
   // Mode changes are requests to the server: they must not hold the screen back.
   previous?.room?.setMode('background').catch(() => {});
   if (!fresh) entry.room.setMode('active').catch(() => {});
+}
+
+/** Takes a room off the list (left, or the server ended the membership) and shows another one. */
+function forget(name) {
+  const entry = state.rooms.get(name);
+  if (!entry) return;
+  state.rooms.delete(name);
+  entry.item.remove();
+  saveRooms();
+  if (state.current !== name) return;
+  state.current = null;
+  const next = state.rooms.keys().next().value;
+  if (next) show(next);
+  else showNoRoom();
+}
+
+function showNoRoom() {
+  ui.title.textContent = 'Join a room';
+  ui.leave.hidden = true;
+  ui.peers.replaceChildren();
+  list.setItems([]);
+  history.replaceState(null, '', location.href.replace(/#.*$/, ''));
+}
+
+async function leaveCurrent() {
+  const entry = state.rooms.get(state.current);
+  if (!entry) return;
+  try {
+    await (entry.room ?? (await entry.ready).room).leave();
+  } catch (err) {
+    // Offline or refused: the room stays joined and listed (nothing would leave it on the server).
+    console.warn(`leave ${entry.name}:`, err.code, err.message);
+    return;
+  }
+  forget(entry.name);
 }
 
 // --- messages -----------------------------------------------------------------------------------
@@ -277,6 +324,11 @@ ui.text.addEventListener('keydown', e => {
     sendCurrent();
   }
 });
+ui.leave.addEventListener('click', () => leaveCurrent());
+addEventListener('hashchange', () => {
+  const name = roomFromUrl();
+  if (name) show(name);
+});
 ui.joinForm.addEventListener('submit', e => {
   e.preventDefault();
   const name = ui.joinRoom.value.trim();
@@ -298,11 +350,14 @@ async function main() {
     identified(client.user);
   });
   client.on('error', err => console.warn('switchboard:', err.code, err.message));
+  client.on('removed', ({ room }) => forget(room));
   identified(client.user);
-  const first = params.get('room');
-  const names = [...new Set([...(first && ROOM_NAME.test(first) ? [first] : []), ...savedRooms()])];
-  if (names.length === 0) names.push('lobby');
-  await show(names[0]);
+  const first = roomFromUrl();
+  const saved = savedRooms();
+  // `lobby` only greets a first visit that names no room: a user who left every room gets none back.
+  const names = [...new Set(first ? [first, ...(saved ?? [])] : saved ?? ['lobby'])];
+  if (names.length === 0) showNoRoom();
+  else await show(names[0]);
   await Promise.all(names.slice(1).map(name => open(name, 'background')));
   document.body.dataset.ready = 'true';
 }

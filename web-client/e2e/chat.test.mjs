@@ -135,6 +135,50 @@ describe('chat in Chromium', opts, () => {
     await bob.context.close();
   });
 
+  test('rooms: the hash or the field picks the room, never lobby; leave takes it off for good', async () => {
+    const { context, page } = await newUser(browser, relay);
+    const joined = () => page.evaluate(() => [...globalThis.switchboardDemo.client.rooms.keys()].sort());
+    const listed = () => page.$$eval('#rooms li', els => els.map(el => el.dataset.room));
+    const current = () => page.evaluate(() => ({ title: document.getElementById('room-title').textContent, hash: location.hash }));
+    await page.goto('/?p2p=off#e2e-rooms-a');
+    await page.waitForSelector('body[data-ready="true"]');
+    assert.deepEqual(await joined(), ['e2e-rooms-a'], 'the hash chose the room; lobby was not joined');
+    assert.deepEqual(await listed(), ['e2e-rooms-a']);
+    // The field joins another room and shows it; both are listed.
+    await page.fill('#join-room', 'e2e-rooms-b');
+    await page.press('#join-room', 'Enter');
+    await until(page, () => document.getElementById('room-title').textContent === 'e2e-rooms-b');
+    assert.deepEqual(await current(), { title: 'e2e-rooms-b', hash: '#e2e-rooms-b' });
+    await until(page, () => globalThis.switchboardDemo.client.rooms.get('e2e-rooms-b')?.joined === true);
+    assert.deepEqual(await listed(), ['e2e-rooms-a', 'e2e-rooms-b']);
+    // Editing the hash switches back, without joining anything else.
+    await page.evaluate(() => { location.hash = 'e2e-rooms-a'; });
+    await until(page, () => document.getElementById('room-title').textContent === 'e2e-rooms-a');
+    assert.deepEqual(await joined(), ['e2e-rooms-a', 'e2e-rooms-b']);
+    // Leave: off the list, out of the client, the other room shown.
+    await page.click('#leave');
+    await until(page, () => document.querySelectorAll('#rooms li').length === 1);
+    assert.deepEqual(await listed(), ['e2e-rooms-b']);
+    assert.deepEqual(await joined(), ['e2e-rooms-b']);
+    assert.deepEqual(await current(), { title: 'e2e-rooms-b', hash: '#e2e-rooms-b' });
+    // A reload brings back what is listed, and neither the left room nor lobby.
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    await until(page, () => globalThis.switchboardDemo.client.rooms.get('e2e-rooms-b')?.joined === true);
+    assert.deepEqual(await joined(), ['e2e-rooms-b']);
+    assert.deepEqual(await listed(), ['e2e-rooms-b']);
+    // Leaving the last room leaves none, also after a reload.
+    await page.click('#leave');
+    await until(page, () => document.querySelectorAll('#rooms li').length === 0);
+    assert.equal(await page.isHidden('#leave'), true);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.waitForSelector('#conn[data-state="open"]');
+    assert.deepEqual(await joined(), []);
+    assert.deepEqual(await listed(), []);
+    await context.close();
+  });
+
   test('the reconnect banner pushes the page down: it covers neither header nor composer', async () => {
     const alice = await openDemo(browser, relay, 'e2e-banner', { p2p: 'off' });
     const boxes = () => alice.page.evaluate(() => Object.fromEntries(['#banner', '.brand', '.chat-head', '.composer', '#viewport']
