@@ -1,12 +1,15 @@
-// The demo chat: a room list with unread counts, a virtualized message list, a composer and a
-// per-peer transport indicator, on top of the SDK the relay serves. Message text only ever goes
-// into the DOM as text (textContent), never as HTML.
+// The demo chat: a room list with unread counts, a virtualized message list with names, read
+// receipts (KakaoTalk's yellow number), edits, deletions and reactions, a composer with typing
+// indicators and a per-peer transport indicator, on top of the SDK the relay serves. Message text
+// and names only ever go into the DOM as text (textContent), never as HTML.
 import { connect } from '/sdk/switchboard.js';
 import { VirtualList } from '/virtual-list.js';
 
 const params = new URLSearchParams(location.search);
 const ROOM_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@-]{0,63}$/;
 const ROOMS_KEY = 'switchboard-demo:rooms';
+const NAME_KEY = 'switchboard-demo:name';
+const REACTIONS = ['👍', '❤️', '😂', '😮', '😢', '🙏'];
 // The SDK keeps its guest token per server URL, so the user id is the same after a reload: the demo
 // remembers it to show its own cached messages as its own before the server says who it is.
 const USER_KEY = `switchboard-demo:user:${serverUrl()}`;
@@ -16,6 +19,8 @@ const ui = {
   banner: $('banner'), conn: $('conn'), me: $('me'), rooms: $('rooms'), title: $('room-title'),
   peers: $('peers'), viewport: $('viewport'), canvas: $('canvas'), composer: $('composer'), text: $('text'),
   joinForm: $('join-form'), joinRoom: $('join-room'), leave: $('leave'),
+  nameForm: $('name-form'), name: $('name'), typing: $('typing'), editing: $('editing'),
+  editCancel: $('edit-cancel'), notice: $('notice'), menu: $('menu'),
 };
 
 const state = { client: null, rooms: new Map(), current: null, renderQueued: false, user: localStorage.getItem(USER_KEY) };
@@ -23,6 +28,8 @@ const state = { client: null, rooms: new Map(), current: null, renderQueued: fal
 function options() {
   // The page opens from its cache and keeps the composer working while the server is unreachable.
   const opts = { waitForServer: false };
+  const name = localStorage.getItem(NAME_KEY);
+  if (name) opts.name = name;
   // ice=loopback keeps WebRTC on 127.0.0.1 (tests and local demos); p2p=off stays on the relay.
   if (params.get('ice') === 'loopback') opts.iceCandidateFilter = c => !c.candidate || / 127\.0\.0\.1 /.test(c.candidate);
   if (params.get('ice') === 'none') opts.iceCandidateFilter = () => false;
@@ -76,7 +83,7 @@ const STATE_TEXT = {
 /** The server told who we are (welcome): remember it and redraw rows drawn with a guess. */
 function identified(user) {
   if (!user) return;
-  ui.me.textContent = `you are ${user}`;
+  ui.me.textContent = `you are ${state.client.name ? `${state.client.name} (${user})` : user}`;
   if (user === state.user) return;
   state.user = user;
   localStorage.setItem(USER_KEY, user);
@@ -109,9 +116,12 @@ function roomItem(name) {
   return li;
 }
 
+/** The room's badge: messages after this user's read cursor (all its devices), else since backgrounded. */
 function setUnread(name, count) {
   const entry = state.rooms.get(name);
-  if (entry) entry.item.querySelector('.unread').textContent = count > 0 ? String(count) : '';
+  if (!entry) return;
+  const n = typeof entry.room?.unreadCount === 'number' ? entry.room.unreadCount : count;
+  entry.item.querySelector('.unread').textContent = n > 0 ? String(n) : '';
 }
 
 /**
@@ -135,12 +145,21 @@ async function open(name, mode) {
   joined.catch(err => console.warn(`join ${name}:`, err.code, err.message));
   entry.ready = Promise.race([fromCache, joined]).then(room => {
     entry.room = room;
-    room.on('message', () => name === state.current ? queueRender() : undefined);
+    room.on('message', () => {
+      if (name === state.current) queueRender();
+      else setUnread(name, room.unread);
+    });
     room.on('window', () => name === state.current ? queueRender() : undefined);
     room.on('update', m => name === state.current ? list.refresh(m) : undefined);
     room.on('unread', u => setUnread(name, u.count));
     room.on('peer', () => name === state.current ? renderPeers() : undefined);
     room.on('presence', () => name === state.current ? renderPeers() : undefined);
+    // Someone read: every "not read by" number on screen may have fallen.
+    room.on('reads', ev => {
+      setUnread(name, ev.unreadCount);
+      if (name === state.current) list.refreshVisible();
+    });
+    room.on('typing', () => name === state.current ? renderTyping() : undefined);
     saveRooms();
     return entry;
   });
@@ -155,6 +174,8 @@ async function show(name) {
     state.measuring = name;
   }
   const previous = state.rooms.get(state.current);
+  previous?.room?.typing?.(false);
+  endEdit();
   state.current = name;
   for (const li of ui.rooms.children) li.setAttribute('aria-current', String(li.dataset.room === name));
   ui.title.textContent = name;
@@ -169,6 +190,7 @@ async function show(name) {
   list.stickToBottom = true;
   render();
   renderPeers();
+  renderTyping();
   // Mode changes are requests to the server: they must not hold the screen back.
   previous?.room?.setMode('background').catch(() => {});
   if (!fresh) entry.room.setMode('active').catch(() => {});
@@ -192,6 +214,7 @@ function showNoRoom() {
   ui.title.textContent = 'Join a room';
   ui.leave.hidden = true;
   ui.peers.replaceChildren();
+  ui.typing.textContent = '';
   list.setItems([]);
   history.replaceState(null, '', location.href.replace(/#.*$/, ''));
 }
@@ -216,10 +239,33 @@ const STATUS_MARK = { pending: '🕓', sent: '✓', stored: '✓✓', failed: '�
 const PATH_LABEL = { p2p: 'P2P', turn: 'TURN', relay: 'relay' };
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
+/** The shown room's Room, or null. */
+function currentRoom() {
+  return state.rooms.get(state.current)?.room ?? null;
+}
+
+/** A user's display name in the room: the message's own, the room's, else the user id. */
+function displayName(room, user, name) {
+  return name ?? room?.nameOf(user) ?? user;
+}
+
+/** The message each row on screen shows (rows are pooled: the menu and chips look it up here). */
+const rowMessages = new WeakMap();
+
 function createRow() {
   const row = document.createElement('div');
   row.className = 'row';
-  row.appendChild(document.createElement('div')).className = 'bubble';
+  row.appendChild(document.createElement('div')).className = 'bubble'; // first child: the body
+  const side = row.appendChild(document.createElement('span'));
+  side.className = 'side';
+  side.appendChild(document.createElement('span')).className = 'not-read';
+  side.appendChild(document.createElement('span')).className = 'edited';
+  const more = row.appendChild(document.createElement('button'));
+  more.type = 'button';
+  more.className = 'more';
+  more.textContent = '⋯';
+  more.setAttribute('aria-label', 'message menu');
+  row.appendChild(document.createElement('div')).className = 'reactions';
   return row;
 }
 
@@ -229,15 +275,36 @@ function isMine(m) {
 }
 
 function fillRow(row, m) {
+  const room = currentRoom();
   const mine = isMine(m);
-  row.className = `row${mine ? ' mine' : ''}${m.status === 'pending' ? ' pending' : ''}`;
+  rowMessages.set(row, m);
+  row.className = `row${mine ? ' mine' : ''}${m.status === 'pending' ? ' pending' : ''}${m.deleted ? ' deleted' : ''}`;
   row.dataset.cid = m.cid;
   row.dataset.path = m.path ?? '';
   row.dataset.seq = m.seq ?? '';
   const when = m.ts ? timeFormat.format(m.ts) : '';
-  const parts = [mine ? 'me' : m.from, when, PATH_LABEL[m.path], mine ? STATUS_MARK[m.status] : null];
+  const parts = [mine ? 'me' : displayName(room, m.from, m.name), when, PATH_LABEL[m.path], mine ? STATUS_MARK[m.status] : null];
   row.dataset.meta = parts.filter(Boolean).join(' · ');
-  row.firstChild.textContent = m.body; // text, never HTML
+  row.firstChild.textContent = m.deleted ? 'message deleted' : m.body; // text, never HTML
+  // KakaoTalk's yellow number: how many others have not read it yet; hidden at 0.
+  const notRead = m.seq != null ? room?.notReadBy?.(m) ?? 0 : 0;
+  const badge = row.querySelector('.not-read');
+  badge.textContent = notRead > 0 ? String(notRead) : '';
+  badge.title = notRead > 0 ? `not read by ${notRead}` : '';
+  row.querySelector('.edited').textContent = m.edited && !m.deleted ? '(edited)' : '';
+  // The menu acts on stored messages, through an SDK that has edit/delete/react.
+  row.querySelector('.more').hidden = m.deleted === true || m.seq == null || typeof room?.react !== 'function';
+  const chips = (m.reactions ?? []).map(r => {
+    const chip = document.createElement('button');
+    chip.type = 'button';
+    chip.className = 'chip';
+    chip.dataset.emoji = r.emoji;
+    chip.setAttribute('aria-pressed', String(r.mine === true));
+    chip.textContent = `${r.emoji} ${r.count}`;
+    chip.title = r.users.map(u => displayName(room, u)).join(', ');
+    return chip;
+  });
+  row.querySelector('.reactions').replaceChildren(...chips);
 }
 
 const list = new VirtualList(ui.viewport, ui.canvas, {
@@ -277,6 +344,7 @@ function render() {
   const entry = state.rooms.get(state.current);
   const items = entry?.room ? [...entry.room.messages] : [];
   list.setItems(items);
+  markRead();
   if (entry && state.measuring === entry.name && (items.length >= FIRST_PAGE || (items.length > 0 && !entry.room.window.hasOlder))) {
     // Time to the first full page on screen: after the next frame is painted.
     const name = entry.name;
@@ -295,24 +363,164 @@ function renderPeers() {
     li.dataset.path = path;
     const how = path === 'p2p' ? 'direct P2P' : path === 'turn' ? 'TURN' : path === 'connecting' ? 'connecting…' : 'relay';
     const rtt = typeof p.rttMs === 'number' ? ` ${p.rttMs.toFixed(1)} ms` : '';
-    li.textContent = `${p.user ?? p.peer}: ${how}${rtt}`;
+    li.textContent = `${displayName(entry.room, p.user ?? p.peer, p.name)}: ${how}${rtt}`;
     return li;
   });
   ui.peers.replaceChildren(...items);
 }
 
+/**
+ * The shown room is read up to its newest row while the page is visible and scrolled to the
+ * bottom (the SDK sends at most one `read` per 500 ms per room; we skip seqs already marked).
+ */
+function markRead() {
+  const entry = state.rooms.get(state.current);
+  const room = entry?.room;
+  if (!room?.markRead || document.visibilityState !== 'visible' || !list.stickToBottom) return;
+  const newest = room.messages.findLast(m => m.seq != null)?.seq ?? 0;
+  if (newest <= (entry.marked ?? 0)) return;
+  entry.marked = newest;
+  room.markRead(newest);
+}
+
+ui.viewport.addEventListener('scroll', () => markRead(), { passive: true });
+document.addEventListener('visibilitychange', () => markRead());
+
+function renderTyping() {
+  const room = currentRoom();
+  const users = room?.typingUsers ?? [];
+  const names = [...new Set(users.map(u => displayName(room, u.user, u.name)))];
+  ui.typing.textContent = names.length === 0 ? ''
+    : names.length === 1 ? `${names[0]} is typing…`
+      : names.length === 2 ? `${names[0]} and ${names[1]} are typing…`
+        : `${names.length} people are typing…`;
+}
+
 // --- composer -----------------------------------------------------------------------------------
+
+let noticeTimer = null;
+/** A short-lived line under the messages: why an edit, deletion or reaction was refused. */
+function notice(text) {
+  ui.notice.textContent = text;
+  clearTimeout(noticeTimer);
+  noticeTimer = setTimeout(() => { ui.notice.textContent = ''; }, 5000);
+}
+
+function refused(what) {
+  return err => notice(`${what} failed: ${err.message ?? err}`);
+}
+
+function startEdit(m) {
+  state.editing = m;
+  ui.editing.hidden = false;
+  ui.text.value = m.body;
+  ui.text.focus();
+}
+
+function endEdit() {
+  if (!state.editing) return;
+  state.editing = null;
+  ui.editing.hidden = true;
+  ui.text.value = '';
+}
 
 async function sendCurrent() {
   const body = ui.text.value;
   const entry = state.rooms.get(state.current);
   if (!entry?.room || body.trim() === '') return;
+  if (state.editing) {
+    const m = state.editing;
+    endEdit();
+    entry.room.edit(m, body).catch(refused('edit'));
+    return;
+  }
   ui.text.value = '';
   list.stickToBottom = true;
   await entry.room.send(body);
   render();
 }
 
+// --- message menu -------------------------------------------------------------------------------
+
+function openMenu(m, anchor) {
+  const room = currentRoom();
+  state.menuFor = m;
+  const own = isMine(m);
+  ui.menu.querySelector('[data-act="edit"]').hidden = !own;
+  ui.menu.querySelector('[data-act="delete"]').hidden = !(own || room?.role === 'owner');
+  for (const b of ui.menu.querySelectorAll('[data-emoji]')) {
+    b.setAttribute('aria-pressed', String((m.reactions ?? []).some(r => r.emoji === b.dataset.emoji && r.mine)));
+  }
+  ui.menu.hidden = false;
+  const box = anchor.getBoundingClientRect();
+  const width = ui.menu.offsetWidth;
+  ui.menu.style.left = `${Math.max(4, Math.min(box.left, innerWidth - width - 4))}px`;
+  ui.menu.style.top = `${Math.max(4, box.top - ui.menu.offsetHeight - 4)}px`;
+  ui.menu.querySelector('button:not([hidden])').focus();
+}
+
+function closeMenu() {
+  ui.menu.hidden = true;
+  state.menuFor = null;
+}
+
+function toggleReaction(m, emoji) {
+  const on = !(m.reactions ?? []).some(r => r.emoji === emoji && r.mine);
+  currentRoom()?.react(m, emoji, on).catch(refused('reaction'));
+}
+
+ui.canvas.addEventListener('click', e => {
+  const row = e.target.closest('.row');
+  const m = row && rowMessages.get(row);
+  if (!m) return;
+  const chip = e.target.closest('.chip');
+  if (chip) toggleReaction(m, chip.dataset.emoji);
+  else if (e.target.closest('.more')) openMenu(m, e.target.closest('.more'));
+});
+
+ui.menu.addEventListener('click', e => {
+  const m = state.menuFor;
+  const button = e.target.closest('button');
+  if (!m || !button) return;
+  closeMenu();
+  if (button.dataset.emoji) toggleReaction(m, button.dataset.emoji);
+  else if (button.dataset.act === 'edit') startEdit(m);
+  else if (button.dataset.act === 'delete') currentRoom()?.delete(m).catch(refused('delete'));
+});
+
+document.addEventListener('pointerdown', e => {
+  if (!ui.menu.hidden && !ui.menu.contains(e.target) && !e.target.closest('.more')) closeMenu();
+});
+document.addEventListener('keydown', e => {
+  if (e.key !== 'Escape') return;
+  closeMenu();
+  endEdit();
+});
+
+for (const emoji of REACTIONS) {
+  const b = document.createElement('button');
+  b.type = 'button';
+  b.dataset.emoji = emoji;
+  b.textContent = emoji;
+  b.setAttribute('aria-label', `react ${emoji}`);
+  ui.menu.querySelector('.emoji').appendChild(b);
+}
+
+ui.text.addEventListener('input', () => {
+  // Each keystroke: the SDK sends on:true at most every 3 s; an emptied field says stopped.
+  if (!state.editing) currentRoom()?.typing?.(ui.text.value !== '');
+});
+ui.editCancel.addEventListener('click', () => endEdit());
+ui.nameForm.addEventListener('submit', e => {
+  e.preventDefault();
+  const name = ui.name.value.trim();
+  // The relay's rules for hello.name (a refused hello would keep the page from connecting).
+  if (name === (localStorage.getItem(NAME_KEY) ?? '') || [...name].length > 64 || /\p{Cc}/u.test(name)) return;
+  if (name) localStorage.setItem(NAME_KEY, name);
+  else localStorage.removeItem(NAME_KEY);
+  // The name goes out in `hello`: a new connection carries it (the page reopens from its cache).
+  location.reload();
+});
 ui.composer.addEventListener('submit', e => {
   e.preventDefault();
   sendCurrent();
@@ -341,6 +549,7 @@ ui.joinForm.addEventListener('submit', e => {
 
 async function main() {
   showState('connecting');
+  ui.name.value = localStorage.getItem(NAME_KEY) ?? '';
   const client = await connect(serverUrl(), options());
   state.client = client;
   globalThis.switchboardDemo = { client, rooms: state.rooms, list, show };
