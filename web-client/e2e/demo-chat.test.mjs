@@ -1,0 +1,180 @@
+// Issue 17's "done when", in the demo: two Chromium users chat with names, see KakaoTalk's unread
+// number fall as the other reads, see each other typing, edit, delete and react — over the relay
+// and over DataChannels.
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { launchBrowser, newUser, startRelay, suiteOptions, until } from './harness.mjs';
+
+const opts = suiteOptions();
+
+/** A new user on the demo page who saved `name` in the name field; resolves with the room shown. */
+async function person(browser, relay, name, room, query) {
+  const user = await newUser(browser, relay);
+  const { page } = user;
+  await page.goto(`/?${new URLSearchParams(query)}#${room}`);
+  await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+  await page.fill('#name', name);
+  await page.press('#name', 'Enter'); // saved, and the page reconnects with it
+  await page.waitForFunction(n => document.getElementById('me').textContent.includes(n), name, { timeout: 20_000 });
+  await page.waitForSelector('body[data-ready="true"]');
+  await until(page, r => globalThis.switchboardDemo.client.rooms.get(r)?.joined === true, room);
+  return user;
+}
+
+/** What the row of message `cid` shows, or null when it is not on screen. */
+function row(page, cid) {
+  return page.evaluate(c => {
+    const el = [...document.querySelectorAll('#canvas .row')].find(r => r.dataset.cid === c);
+    if (!el) return null;
+    const notRead = el.querySelector('.not-read');
+    return {
+      body: el.querySelector('.bubble').textContent, meta: el.dataset.meta, mine: el.classList.contains('mine'),
+      seq: el.dataset.seq, deleted: el.classList.contains('deleted'), edited: el.querySelector('.edited').textContent,
+      notRead: notRead.textContent, notReadShown: notRead.getClientRects().length > 0,
+      chips: [...el.querySelectorAll('.chip')].map(c => `${c.textContent}${c.getAttribute('aria-pressed') === 'true' ? '*' : ''}`),
+    };
+  }, cid);
+}
+
+/** Waits until the row of `cid` satisfies `check` (a predicate over row(); source string for the page). */
+async function rowUntil(page, cid, check, timeout = 15_000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    last = await row(page, cid);
+    if (last && check(last)) return last;
+    await new Promise(r => setTimeout(r, 50));
+  }
+  assert.fail(`row ${cid} never matched ${check}: ${JSON.stringify(last)}`);
+}
+
+async function send(page, text) {
+  await page.fill('#text', text);
+  await page.press('#text', 'Enter');
+  const cid = await until(page, b => [...document.querySelectorAll('#canvas .row')]
+    .find(r => r.querySelector('.bubble').textContent === b)?.dataset.cid, text);
+  return cid;
+}
+
+async function menu(page, cid, action) {
+  await page.click(`#canvas .row[data-cid="${cid}"] .more`);
+  await page.waitForSelector('#menu:not([hidden])');
+  await page.click(action);
+  await page.waitForSelector('#menu', { state: 'hidden' });
+}
+
+function badge(page, room) {
+  return page.$eval(`#rooms li[data-room="${room}"] .unread`, el => el.textContent);
+}
+
+function typingLine(page) {
+  return page.$eval('#typing', el => el.textContent);
+}
+
+describe('demo chat with names, read numbers, typing, edit, delete, react', opts, () => {
+  let relay;
+  let browser;
+
+  before(async () => {
+    relay = await startRelay();
+    browser = await launchBrowser();
+  });
+
+  after(async () => {
+    await browser?.close();
+    await relay?.stop();
+  });
+
+  for (const transport of ['relay', 'p2p']) {
+    test(`two browsers (${transport})`, async () => {
+      const room = `e2e-demo-${transport}`;
+      const side = `e2e-side-${transport}`;
+      const query = transport === 'p2p' ? { ice: 'loopback' } : { p2p: 'off' };
+      const ada = await person(browser, relay, 'Ada', room, query);
+      const bob = await person(browser, relay, 'Bob', room, query);
+      if (transport === 'p2p') {
+        for (const u of [ada, bob]) await until(u.page, () => document.querySelector('#peers li')?.dataset.path === 'p2p', null, 20_000);
+      }
+      // Names in the member list.
+      await until(ada.page, () => document.getElementById('peers').textContent.includes('Bob'));
+      await until(bob.page, () => document.getElementById('peers').textContent.includes('Ada'));
+
+      // Bob looks at another room: the chat room is in the background for him.
+      await bob.page.fill('#join-room', side);
+      await bob.page.press('#join-room', 'Enter');
+      await until(bob.page, s => document.getElementById('room-title').textContent === s, side);
+
+      // Ada writes: a yellow 1 (Bob has not read it), a badge on Bob's room list.
+      const hello = await send(ada.page, 'hello Bob');
+      let r = await rowUntil(ada.page, hello, x => x.seq !== '' && x.notRead === '1');
+      assert.ok(r.notReadShown && r.mine, JSON.stringify(r));
+      await until(bob.page, n => document.querySelector(`#rooms li[data-room="${n}"] .unread`)?.textContent === '1', room);
+      // Bob opens the room: he reads it, Ada's number falls to hidden, Bob's badge empties.
+      await bob.page.click(`#rooms li[data-room="${room}"]`);
+      r = await rowUntil(bob.page, hello, x => x.seq !== '');
+      assert.match(r.meta, /^Ada · /);
+      assert.equal(r.mine, false);
+      r = await rowUntil(ada.page, hello, x => x.notRead === '');
+      assert.equal(r.notReadShown, false);
+      await until(bob.page, n => document.querySelector(`#rooms li[data-room="${n}"] .unread`)?.textContent === '', room);
+      assert.equal(await badge(bob.page, room), '');
+
+      // Typing, both ways of stopping: emptied field and sent message.
+      await bob.page.focus('#text');
+      await bob.page.keyboard.type('hi');
+      await until(ada.page, () => document.getElementById('typing').textContent === 'Bob is typing…');
+      await bob.page.fill('#text', '');
+      await until(ada.page, () => document.getElementById('typing').textContent === '');
+      await bob.page.keyboard.type('hi A');
+      await until(ada.page, () => document.getElementById('typing').textContent === 'Bob is typing…');
+      assert.equal(await typingLine(bob.page), '', 'nobody else typing on Bob\'s screen');
+      const hi = await send(bob.page, 'hi Ada');
+      await until(ada.page, () => document.getElementById('typing').textContent === '');
+      r = await rowUntil(ada.page, hi, x => x.seq !== '');
+      assert.match(r.meta, /^Bob · /);
+      // Ada is in the room and at the bottom: she read it, Bob's number falls.
+      await rowUntil(bob.page, hi, x => x.seq !== '' && x.notRead === '');
+
+      // Edit own: both see the new body and "(edited)"; Bob may not edit Ada's message.
+      await menu(ada.page, hello, '#menu [data-act="edit"]');
+      assert.equal(await ada.page.inputValue('#text'), 'hello Bob');
+      await ada.page.fill('#text', 'hello Bob (again)');
+      await ada.page.press('#text', 'Enter');
+      for (const u of [ada, bob]) await rowUntil(u.page, hello, x => x.body === 'hello Bob (again)' && x.edited === '(edited)');
+      await bob.page.click(`#canvas .row[data-cid="${hello}"] .more`);
+      assert.equal(await bob.page.isHidden('#menu [data-act="edit"]'), true);
+      await bob.page.keyboard.press('Escape');
+
+      // React: Bob's 👍 from the menu, Ada's by clicking the chip, Bob's off by his chip.
+      await menu(bob.page, hello, '#menu [data-emoji="👍"]');
+      await rowUntil(ada.page, hello, x => x.chips.join() === '👍 1');
+      await rowUntil(bob.page, hello, x => x.chips.join() === '👍 1*');
+      await ada.page.click(`#canvas .row[data-cid="${hello}"] .chip[data-emoji="👍"]`);
+      await rowUntil(ada.page, hello, x => x.chips.join() === '👍 2*');
+      await rowUntil(bob.page, hello, x => x.chips.join() === '👍 2*');
+      await bob.page.click(`#canvas .row[data-cid="${hello}"] .chip[data-emoji="👍"]`);
+      await rowUntil(bob.page, hello, x => x.chips.join() === '👍 1');
+      await rowUntil(ada.page, hello, x => x.chips.join() === '👍 1*');
+
+      // Delete own: a tombstone for both, no body, no reactions, no menu.
+      await menu(ada.page, hello, '#menu [data-act="delete"]');
+      for (const u of [ada, bob]) {
+        r = await rowUntil(u.page, hello, x => x.deleted);
+        assert.deepEqual([r.body, r.edited, r.chips], ['message deleted', '', []]);
+      }
+      assert.equal(await bob.page.isHidden(`#canvas .row[data-cid="${hello}"] .more`), true);
+      const stored = (await relay.history(room)).messages;
+      assert.equal(stored.find(m => m.cid === hello)?.body, undefined, JSON.stringify(stored));
+
+      // A reload shows the current state, names included.
+      await bob.page.reload();
+      await bob.page.waitForSelector('body[data-ready="true"]');
+      await bob.page.waitForSelector('#conn[data-state="open"]');
+      await rowUntil(bob.page, hello, x => x.deleted && x.body === 'message deleted');
+      r = await rowUntil(bob.page, hi, x => x.mine && x.meta.startsWith('me · '));
+      await until(bob.page, () => document.getElementById('me').textContent.includes('Bob'));
+      await ada.context.close();
+      await bob.context.close();
+    });
+  }
+});
