@@ -142,14 +142,20 @@ async function open(name, mode) {
     client.on('room', onRoom);
   });
   const joined = client.join(name, { mode });
-  joined.catch(err => console.warn(`join ${name}:`, err.code, err.message));
+  // The room shows from the cache before the server answers; `joined` brings the peers (no event
+  // says so: a joined's peers are taken silently), so they are drawn again once it is in.
+  joined.then(() => name === state.current && renderPeers(), err => console.warn(`join ${name}:`, err.code, err.message));
   entry.ready = Promise.race([fromCache, joined]).then(room => {
     entry.room = room;
     room.on('message', () => {
       if (name === state.current) queueRender();
       else setUnread(name, room.unread);
     });
-    room.on('window', () => name === state.current ? queueRender() : undefined);
+    room.on('window', () => {
+      if (name !== state.current) return;
+      queueRender();
+      renderPeers(); // a resumed room's joined (peers) comes with its catch-up
+    });
     room.on('update', m => name === state.current ? list.refresh(m) : undefined);
     room.on('unread', u => setUnread(name, u.count));
     room.on('peer', () => name === state.current ? renderPeers() : undefined);

@@ -116,6 +116,8 @@ describe('chat in Chromium', opts, () => {
     const room = 'e2e-offline';
     const alice = await openDemo(browser, relay, room, { p2p: 'off' });
     const bob = await openDemo(browser, relay, room, { p2p: 'off' });
+    // Bob's room showed before its joined came in: Alice, in that joined's peers, is drawn too.
+    await until(bob.page, () => document.querySelectorAll('#peers li').length === 1);
     await alice.context.setOffline(true);
     await alice.page.waitForSelector('#banner:not([hidden])');
     const bodies = [1, 2, 3, 4, 5].map(i => `offline ${i} 오프라인`);
