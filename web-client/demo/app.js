@@ -116,11 +116,15 @@ function roomItem(name) {
   return li;
 }
 
-/** The room's badge: messages after this user's read cursor (all its devices), else since backgrounded. */
+/**
+ * The room's badge: messages after this user's read cursor (all its devices) once the server gave
+ * the cursor, else `count` (messages since the room went to the background).
+ */
 function setUnread(name, count) {
   const entry = state.rooms.get(name);
   if (!entry) return;
-  const n = typeof entry.room?.unreadCount === 'number' ? entry.room.unreadCount : count;
+  const room = entry.room;
+  const n = room?.reads?.has(state.client.user) ? room.unreadCount : count;
   entry.item.querySelector('.unread').textContent = n > 0 ? String(n) : '';
 }
 
