@@ -7,16 +7,18 @@ import { launchBrowser, newUser, startRelay, suiteOptions, until } from './harne
 
 const opts = suiteOptions();
 
-/** A new user on the demo page who saved `name` in the name field; resolves with the room shown. */
+/** A new user on the demo page showing `room`, who saved `name` (unless null) in the name field. */
 async function person(browser, relay, name, room, query) {
   const user = await newUser(browser, relay);
   const { page } = user;
   await page.goto(`/?${new URLSearchParams(query)}#${room}`);
   await page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
-  await page.fill('#name', name);
-  await page.press('#name', 'Enter'); // saved, and the page reconnects with it
-  await page.waitForFunction(n => document.getElementById('me').textContent.includes(n), name, { timeout: 20_000 });
-  await page.waitForSelector('body[data-ready="true"]');
+  if (name) {
+    await page.fill('#name', name);
+    await page.press('#name', 'Enter'); // saved, and the page reconnects with it
+    await page.waitForFunction(n => document.getElementById('me').textContent.includes(n), name, { timeout: 20_000 });
+    await page.waitForSelector('body[data-ready="true"]');
+  }
   await until(page, r => globalThis.switchboardDemo.client.rooms.get(r)?.joined === true, room);
   return user;
 }
@@ -86,8 +88,8 @@ describe('demo chat with names, read numbers, typing, edit, delete, react', opts
   });
 
   for (const transport of ['relay', 'p2p']) {
-    test(`two browsers (${transport})`, async () => {
-      const room = `e2e-demo-${transport}`;
+    test(`names, read numbers that fall as the other reads, typing (${transport})`, async () => {
+      const room = `e2e-reads-${transport}`;
       const side = `e2e-side-${transport}`;
       const query = transport === 'p2p' ? { ice: 'loopback' } : { p2p: 'off' };
       const ada = await person(browser, relay, 'Ada', room, query);
@@ -135,6 +137,31 @@ describe('demo chat with names, read numbers, typing, edit, delete, react', opts
       // Ada is in the room and at the bottom: she read it, Bob's number falls.
       await rowUntil(bob.page, hi, x => x.seq !== '' && x.notRead === '');
 
+      // A reload keeps the names (own from welcome, others' on the cached and replayed messages).
+      await bob.page.reload();
+      await bob.page.waitForSelector('#conn[data-state="open"]', { timeout: 20_000 });
+      await until(bob.page, () => document.getElementById('me').textContent.includes('Bob'));
+      assert.match((await rowUntil(bob.page, hello, x => x.seq !== '')).meta, /^Ada · /);
+      assert.match((await rowUntil(bob.page, hi, x => x.mine)).meta, /^me · /);
+      await until(bob.page, () => document.getElementById('peers').textContent.includes('Ada'));
+      await ada.context.close();
+      await bob.context.close();
+    });
+
+    test(`edit, delete and react, seen by both and after a reload (${transport})`, async () => {
+      const room = `e2e-changes-${transport}`;
+      const query = transport === 'p2p' ? { ice: 'loopback' } : { p2p: 'off' };
+      const ada = await person(browser, relay, null, room, query);
+      const bob = await person(browser, relay, null, room, query);
+      if (transport === 'p2p') {
+        for (const u of [ada, bob]) await until(u.page, () => document.querySelector('#peers li')?.dataset.path === 'p2p', null, 20_000);
+      }
+      const hello = await send(ada.page, 'hello Bob');
+      await rowUntil(bob.page, hello, x => x.seq !== '');
+      const hi = await send(bob.page, 'hi Ada');
+      await rowUntil(ada.page, hi, x => x.seq !== '');
+      await rowUntil(ada.page, hello, x => x.seq !== ''); // the menu acts on stored messages
+
       // Edit own: both see the new body and "(edited)"; Bob may not edit Ada's message.
       await menu(ada.page, hello, '#menu [data-act="edit"]');
       assert.equal(await ada.page.inputValue('#text'), 'hello Bob');
@@ -159,20 +186,24 @@ describe('demo chat with names, read numbers, typing, edit, delete, react', opts
       // Delete own: a tombstone for both, no body, no reactions, no menu.
       await menu(ada.page, hello, '#menu [data-act="delete"]');
       for (const u of [ada, bob]) {
-        r = await rowUntil(u.page, hello, x => x.deleted);
+        const r = await rowUntil(u.page, hello, x => x.deleted);
         assert.deepEqual([r.body, r.edited, r.chips], ['message deleted', '', []]);
       }
       assert.equal(await bob.page.isHidden(`#canvas .row[data-cid="${hello}"] .more`), true);
       const stored = (await relay.history(room)).messages;
       assert.equal(stored.find(m => m.cid === hello)?.body, undefined, JSON.stringify(stored));
 
-      // A reload shows the current state, names included.
+      // Bob away: what changed meanwhile reaches him when he is back; a reload shows it all.
+      await bob.context.setOffline(true);
+      await bob.page.waitForSelector('#banner:not([hidden])');
+      await menu(ada.page, hi, '#menu [data-emoji="❤️"]');
+      await rowUntil(ada.page, hi, x => x.chips.join() === '❤️ 1*');
+      await bob.context.setOffline(false);
+      await rowUntil(bob.page, hi, x => x.chips.join() === '❤️ 1', 30_000);
       await bob.page.reload();
-      await bob.page.waitForSelector('body[data-ready="true"]');
-      await bob.page.waitForSelector('#conn[data-state="open"]');
+      await bob.page.waitForSelector('#conn[data-state="open"]', { timeout: 20_000 });
       await rowUntil(bob.page, hello, x => x.deleted && x.body === 'message deleted');
-      r = await rowUntil(bob.page, hi, x => x.mine && x.meta.startsWith('me · '));
-      await until(bob.page, () => document.getElementById('me').textContent.includes('Bob'));
+      await rowUntil(bob.page, hi, x => x.mine && x.chips.join() === '❤️ 1');
       await ada.context.close();
       await bob.context.close();
     });
