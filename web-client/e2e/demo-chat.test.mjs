@@ -6,6 +6,7 @@ import { after, before, describe, test } from 'node:test';
 import { launchBrowser, newUser, startRelay, suiteOptions, until } from './harness.mjs';
 
 const opts = suiteOptions();
+const ADMIN_TOKEN = 'e2e-demo-admin-token-0123456789';
 
 /** A new user on the demo page showing `room`, who saved `name` (unless null) in the name field. */
 async function person(browser, relay, name, room, query) {
@@ -78,7 +79,7 @@ describe('demo chat with names, read numbers, typing, edit, delete, react', opts
   let browser;
 
   before(async () => {
-    relay = await startRelay();
+    relay = await startRelay({ SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN });
     browser = await launchBrowser();
   });
 
@@ -170,6 +171,7 @@ describe('demo chat with names, read numbers, typing, edit, delete, react', opts
       for (const u of [ada, bob]) await rowUntil(u.page, hello, x => x.body === 'hello Bob (again)' && x.edited === '(edited)');
       await bob.page.click(`#canvas .row[data-cid="${hello}"] .more`);
       assert.equal(await bob.page.isHidden('#menu [data-act="edit"]'), true);
+      assert.equal(await bob.page.isHidden('#menu [data-act="delete"]'), true, 'not his, and he is no owner');
       await bob.page.keyboard.press('Escape');
 
       // React: Bob's 👍 from the menu, Ada's by clicking the chip, Bob's off by his chip.
@@ -192,6 +194,21 @@ describe('demo chat with names, read numbers, typing, edit, delete, react', opts
       assert.equal(await bob.page.isHidden(`#canvas .row[data-cid="${hello}"] .more`), true);
       const stored = (await relay.history(room)).messages;
       assert.equal(stored.find(m => m.cid === hello)?.body, undefined, JSON.stringify(stored));
+
+      // An owner deletes anyone's message (not edit it): the app's backend makes Ada owner.
+      const adaUser = await ada.page.evaluate(() => globalThis.switchboardDemo.client.user);
+      const res = await fetch(`${relay.base}/api/admin/rooms/${room}/members/${adaUser}`, {
+        method: 'PUT', body: JSON.stringify({ role: 'owner' }),
+        headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/json' },
+      });
+      assert.equal(res.status, 200, await res.text());
+      await until(ada.page, r => globalThis.switchboardDemo.rooms.get(r).room.role === 'owner', room);
+      const bye = await send(bob.page, 'bye');
+      await rowUntil(ada.page, bye, x => x.seq !== '');
+      await ada.page.click(`#canvas .row[data-cid="${bye}"] .more`);
+      assert.equal(await ada.page.isHidden('#menu [data-act="edit"]'), true);
+      await ada.page.click('#menu [data-act="delete"]');
+      for (const u of [ada, bob]) await rowUntil(u.page, bye, x => x.deleted && x.body === 'message deleted');
 
       // Bob away: what changed meanwhile reaches him when he is back; a reload shows it all.
       await bob.context.setOffline(true);
