@@ -88,6 +88,34 @@ describe('demo chat with names, read numbers, typing, edit, delete, react', opts
     await relay?.stop();
   });
 
+  test('a room\'s unread badge is per user: reading in one tab clears it in the other', async () => {
+    const room = 'e2e-tabs';
+    const side = 'e2e-tabs-side';
+    const ada = await person(browser, relay, null, room, { p2p: 'off' });
+    // Bob's two tabs share one profile, so one guest user: both hold the room in the background.
+    const bob1 = await person(browser, relay, null, room, { p2p: 'off' });
+    await bob1.page.fill('#join-room', side);
+    await bob1.page.press('#join-room', 'Enter');
+    await until(bob1.page, s => document.getElementById('room-title').textContent === s, side);
+    const bob2 = await bob1.context.newPage();
+    await bob2.goto(`/?p2p=off#${side}`);
+    await bob2.waitForSelector('body[data-ready="true"]');
+    await until(bob2, r => globalThis.switchboardDemo.client.rooms.get(r)?.joined === true, room);
+    assert.equal(await bob2.evaluate(() => globalThis.switchboardDemo.client.user),
+      await bob1.page.evaluate(() => globalThis.switchboardDemo.client.user));
+
+    await send(ada.page, 'for both tabs');
+    for (const page of [bob1.page, bob2]) {
+      await until(page, r => document.querySelector(`#rooms li[data-room="${r}"] .unread`)?.textContent === '1', room);
+    }
+    await bob1.page.click(`#rooms li[data-room="${room}"]`);
+    for (const page of [bob1.page, bob2]) {
+      await until(page, r => document.querySelector(`#rooms li[data-room="${r}"] .unread`)?.textContent === '', room);
+    }
+    await ada.context.close();
+    await bob1.context.close();
+  });
+
   for (const transport of ['relay', 'p2p']) {
     test(`names, read numbers that fall as the other reads, typing (${transport})`, async () => {
       const room = `e2e-reads-${transport}`;
