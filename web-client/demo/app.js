@@ -459,7 +459,7 @@ function openMenu(m, anchor) {
   ui.menu.querySelector('[data-act="edit"]').hidden = !own;
   ui.menu.querySelector('[data-act="delete"]').hidden = !(own || room?.role === 'owner');
   for (const b of ui.menu.querySelectorAll('[data-emoji]')) {
-    b.setAttribute('aria-pressed', String((m.reactions ?? []).some(r => r.emoji === b.dataset.emoji && r.mine)));
+    b.setAttribute('aria-checked', String((m.reactions ?? []).some(r => r.emoji === b.dataset.emoji && r.mine)));
   }
   ui.menu.hidden = false;
   const box = anchor.getBoundingClientRect();
@@ -510,6 +510,7 @@ document.addEventListener('keydown', e => {
 for (const emoji of REACTIONS) {
   const b = document.createElement('button');
   b.type = 'button';
+  b.setAttribute('role', 'menuitemcheckbox');
   b.dataset.emoji = emoji;
   b.textContent = emoji;
   b.setAttribute('aria-label', `react ${emoji}`);
