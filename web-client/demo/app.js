@@ -19,8 +19,7 @@ const ui = {
   banner: $('banner'), conn: $('conn'), me: $('me'), rooms: $('rooms'), title: $('room-title'),
   peers: $('peers'), viewport: $('viewport'), canvas: $('canvas'), composer: $('composer'), text: $('text'),
   joinForm: $('join-form'), joinRoom: $('join-room'), leave: $('leave'),
-  nameForm: $('name-form'), name: $('name'), typing: $('typing'), editing: $('editing'),
-  editCancel: $('edit-cancel'), notice: $('notice'), menu: $('menu'),
+  nameForm: $('name-form'), name: $('name'), typing: $('typing'), notice: $('notice'),
 };
 
 const state = { client: null, rooms: new Map(), current: null, renderQueued: false, user: localStorage.getItem(USER_KEY) };
@@ -263,19 +262,12 @@ function displayName(room, user, name) {
 const rowMessages = new WeakMap();
 
 function createRow() {
+  // Three nodes a row (row, bubble, text), as the virtual list's DOM budget wants: meta, the yellow
+  // number and '(edited)' are pseudo-elements from data attributes; reactions get a node only when
+  // there are some; the bubble itself opens the message menu.
   const row = document.createElement('div');
   row.className = 'row';
   row.appendChild(document.createElement('div')).className = 'bubble'; // first child: the body
-  const side = row.appendChild(document.createElement('span'));
-  side.className = 'side';
-  side.appendChild(document.createElement('span')).className = 'not-read';
-  side.appendChild(document.createElement('span')).className = 'edited';
-  const more = row.appendChild(document.createElement('button'));
-  more.type = 'button';
-  more.className = 'more';
-  more.textContent = '⋯';
-  more.setAttribute('aria-label', 'message menu');
-  row.appendChild(document.createElement('div')).className = 'reactions';
   return row;
 }
 
@@ -293,18 +285,26 @@ function fillRow(row, m) {
   row.dataset.path = m.path ?? '';
   row.dataset.seq = m.seq ?? '';
   const when = m.ts ? timeFormat.format(m.ts) : '';
-  const parts = [mine ? 'me' : displayName(room, m.from, m.name), when, PATH_LABEL[m.path], mine ? STATUS_MARK[m.status] : null];
+  const edited = m.edited && !m.deleted ? '(edited)' : null;
+  const parts = [mine ? 'me' : displayName(room, m.from, m.name), when, edited, PATH_LABEL[m.path], mine ? STATUS_MARK[m.status] : null];
   row.dataset.meta = parts.filter(Boolean).join(' · ');
   row.firstChild.textContent = m.deleted ? 'message deleted' : m.body; // text, never HTML
-  // KakaoTalk's yellow number: how many others have not read it yet; hidden at 0.
+  // KakaoTalk's yellow number: how many others have not read it yet; nothing at 0.
   const notRead = m.seq != null ? room?.notReadBy?.(m) ?? 0 : 0;
-  const badge = row.querySelector('.not-read');
-  badge.textContent = notRead > 0 ? String(notRead) : '';
-  badge.title = notRead > 0 ? `not read by ${notRead}` : '';
-  row.querySelector('.edited').textContent = m.edited && !m.deleted ? '(edited)' : '';
+  // Only then an ::after at all: the renderer counts pseudo-elements as nodes.
+  if (notRead > 0) row.dataset.notRead = String(notRead);
+  else delete row.dataset.notRead;
   // The menu acts on stored messages, through an SDK that has edit/delete/react.
-  row.querySelector('.more').hidden = m.deleted === true || m.seq == null || typeof room?.react !== 'function';
-  const chips = (m.reactions ?? []).map(r => {
+  row.dataset.menu = String(!m.deleted && m.seq != null && typeof room?.react === 'function');
+  const reactions = m.reactions ?? [];
+  let box = row.querySelector('.reactions');
+  if (reactions.length === 0) {
+    box?.remove();
+    return;
+  }
+  box ??= row.appendChild(document.createElement('div'));
+  box.className = 'reactions';
+  box.replaceChildren(...reactions.map(r => {
     const chip = document.createElement('button');
     chip.type = 'button';
     chip.className = 'chip';
@@ -313,8 +313,7 @@ function fillRow(row, m) {
     chip.textContent = `${r.emoji} ${r.count}`;
     chip.title = r.users.map(u => displayName(room, u)).join(', ');
     return chip;
-  });
-  row.querySelector('.reactions').replaceChildren(...chips);
+  }));
 }
 
 const list = new VirtualList(ui.viewport, ui.canvas, {
@@ -420,17 +419,27 @@ function refused(what) {
   return err => notice(`${what} failed: ${err.message ?? err}`);
 }
 
+/** Small elements made when needed and dropped after: the page's DOM stays within its budget. */
+function element(tag, props, ...children) {
+  const el = Object.assign(document.createElement(tag), props);
+  el.append(...children);
+  return el;
+}
+
 function startEdit(m) {
-  state.editing = m;
-  ui.editing.hidden = false;
+  endEdit();
+  const cancel = element('button', { type: 'button', textContent: 'Cancel' });
+  cancel.addEventListener('click', () => endEdit());
+  state.editing = { m, bar: element('div', { id: 'editing', className: 'editing' }, 'Editing a message ', cancel) };
+  ui.composer.before(state.editing.bar);
   ui.text.value = m.body;
   ui.text.focus();
 }
 
 function endEdit() {
   if (!state.editing) return;
+  state.editing.bar.remove();
   state.editing = null;
-  ui.editing.hidden = true;
   ui.text.value = '';
 }
 
@@ -439,7 +448,7 @@ async function sendCurrent() {
   const entry = state.rooms.get(state.current);
   if (!entry?.room || body.trim() === '') return;
   if (state.editing) {
-    const m = state.editing;
+    const { m } = state.editing;
     endEdit();
     entry.room.edit(m, body).catch(refused('edit'));
     return;
@@ -453,25 +462,46 @@ async function sendCurrent() {
 // --- message menu -------------------------------------------------------------------------------
 
 function openMenu(m, anchor) {
+  closeMenu();
   const room = currentRoom();
-  state.menuFor = m;
   const own = isMine(m);
-  ui.menu.querySelector('[data-act="edit"]').hidden = !own;
-  ui.menu.querySelector('[data-act="delete"]').hidden = !(own || room?.role === 'owner');
-  for (const b of ui.menu.querySelectorAll('[data-emoji]')) {
-    b.setAttribute('aria-checked', String((m.reactions ?? []).some(r => r.emoji === b.dataset.emoji && r.mine)));
-  }
-  ui.menu.hidden = false;
+  const item = (role, text, data) => {
+    const b = element('button', { type: 'button', textContent: text });
+    b.setAttribute('role', role);
+    Object.assign(b.dataset, data);
+    return b;
+  };
+  const emoji = REACTIONS.map(e => {
+    const b = item('menuitemcheckbox', e, { emoji: e });
+    b.setAttribute('aria-label', `react ${e}`);
+    b.setAttribute('aria-checked', String((m.reactions ?? []).some(r => r.emoji === e && r.mine)));
+    return b;
+  });
+  const menu = element('div', { id: 'menu', className: 'menu' }, element('div', { className: 'emoji' }, ...emoji));
+  menu.setAttribute('role', 'menu');
+  menu.setAttribute('aria-label', 'message menu');
+  // Edit own; delete own, or any as the room's owner.
+  if (own) menu.append(item('menuitem', 'Edit', { act: 'edit' }));
+  if (own || room?.role === 'owner') menu.append(item('menuitem', 'Delete', { act: 'delete' }));
+  menu.addEventListener('click', e => {
+    const button = e.target.closest('button');
+    if (!button) return;
+    closeMenu();
+    if (button.dataset.emoji) toggleReaction(m, button.dataset.emoji);
+    else if (button.dataset.act === 'edit') startEdit(m);
+    else if (button.dataset.act === 'delete') currentRoom()?.delete(m).catch(refused('delete'));
+  });
+  document.body.append(menu);
+  state.menu = menu;
   const box = anchor.getBoundingClientRect();
-  const width = ui.menu.offsetWidth;
-  ui.menu.style.left = `${Math.max(4, Math.min(box.left, innerWidth - width - 4))}px`;
-  ui.menu.style.top = `${Math.max(4, box.top - ui.menu.offsetHeight - 4)}px`;
-  ui.menu.querySelector('button:not([hidden])').focus();
+  menu.style.left = `${Math.max(4, Math.min(box.left, innerWidth - menu.offsetWidth - 4))}px`;
+  menu.style.top = `${Math.max(4, box.top - menu.offsetHeight - 4)}px`;
+  menu.querySelector('button').focus();
 }
 
 function closeMenu() {
-  ui.menu.hidden = true;
-  state.menuFor = null;
+  state.menu?.remove();
+  state.menu = null;
 }
 
 function toggleReaction(m, emoji) {
@@ -479,27 +509,24 @@ function toggleReaction(m, emoji) {
   currentRoom()?.react(m, emoji, on).catch(refused('reaction'));
 }
 
-ui.canvas.addEventListener('click', e => {
+/** A click (or right click) on a bubble opens its menu; on a chip, toggles own reaction. */
+function onRowClick(e) {
   const row = e.target.closest('.row');
   const m = row && rowMessages.get(row);
   if (!m) return;
   const chip = e.target.closest('.chip');
-  if (chip) toggleReaction(m, chip.dataset.emoji);
-  else if (e.target.closest('.more')) openMenu(m, e.target.closest('.more'));
-});
-
-ui.menu.addEventListener('click', e => {
-  const m = state.menuFor;
-  const button = e.target.closest('button');
-  if (!m || !button) return;
-  closeMenu();
-  if (button.dataset.emoji) toggleReaction(m, button.dataset.emoji);
-  else if (button.dataset.act === 'edit') startEdit(m);
-  else if (button.dataset.act === 'delete') currentRoom()?.delete(m).catch(refused('delete'));
-});
+  if (chip) {
+    toggleReaction(m, chip.dataset.emoji);
+  } else if (e.target.closest('.bubble') && row.dataset.menu === 'true') {
+    e.preventDefault();
+    openMenu(m, row.firstChild);
+  }
+}
+ui.canvas.addEventListener('click', onRowClick);
+ui.canvas.addEventListener('contextmenu', onRowClick);
 
 document.addEventListener('pointerdown', e => {
-  if (!ui.menu.hidden && !ui.menu.contains(e.target) && !e.target.closest('.more')) closeMenu();
+  if (state.menu && !state.menu.contains(e.target) && !e.target.closest('.bubble')) closeMenu();
 });
 document.addEventListener('keydown', e => {
   if (e.key !== 'Escape') return;
@@ -507,21 +534,10 @@ document.addEventListener('keydown', e => {
   endEdit();
 });
 
-for (const emoji of REACTIONS) {
-  const b = document.createElement('button');
-  b.type = 'button';
-  b.setAttribute('role', 'menuitemcheckbox');
-  b.dataset.emoji = emoji;
-  b.textContent = emoji;
-  b.setAttribute('aria-label', `react ${emoji}`);
-  ui.menu.querySelector('.emoji').appendChild(b);
-}
-
 ui.text.addEventListener('input', () => {
   // Each keystroke: the SDK sends on:true at most every 3 s; an emptied field says stopped.
   if (!state.editing) currentRoom()?.typing?.(ui.text.value !== '');
 });
-ui.editCancel.addEventListener('click', () => endEdit());
 ui.nameForm.addEventListener('submit', e => {
   e.preventDefault();
   const name = ui.name.value.trim();

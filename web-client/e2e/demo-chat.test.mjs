@@ -29,11 +29,13 @@ function row(page, cid) {
   return page.evaluate(c => {
     const el = [...document.querySelectorAll('#canvas .row')].find(r => r.dataset.cid === c);
     if (!el) return null;
-    const notRead = el.querySelector('.not-read');
+    // The yellow number is the row's ::after (its content: the data attribute, absent at 0).
+    const after = getComputedStyle(el, '::after').content;
     return {
       body: el.querySelector('.bubble').textContent, meta: el.dataset.meta, mine: el.classList.contains('mine'),
-      seq: el.dataset.seq, deleted: el.classList.contains('deleted'), edited: el.querySelector('.edited').textContent,
-      notRead: notRead.textContent, notReadShown: notRead.getClientRects().length > 0,
+      seq: el.dataset.seq, deleted: el.classList.contains('deleted'), edited: / · \(edited\)/.test(el.dataset.meta),
+      notRead: el.dataset.notRead ?? '', notReadShown: after !== 'none' && after !== '""' && after !== 'normal',
+      menu: el.dataset.menu === 'true',
       chips: [...el.querySelectorAll('.chip')].map(c => `${c.textContent}${c.getAttribute('aria-pressed') === 'true' ? '*' : ''}`),
     };
   }, cid);
@@ -60,7 +62,7 @@ async function send(page, text) {
 }
 
 async function menu(page, cid, action) {
-  await page.click(`#canvas .row[data-cid="${cid}"] .more`);
+  await page.click(`#canvas .row[data-cid="${cid}"] .bubble`);
   await page.waitForSelector('#menu:not([hidden])');
   await page.click(action);
   await page.waitForSelector('#menu', { state: 'hidden' });
@@ -196,8 +198,8 @@ describe('demo chat with names, read numbers, typing, edit, delete, react', opts
       assert.equal(await ada.page.inputValue('#text'), 'hello Bob');
       await ada.page.fill('#text', 'hello Bob (again)');
       await ada.page.press('#text', 'Enter');
-      for (const u of [ada, bob]) await rowUntil(u.page, hello, x => x.body === 'hello Bob (again)' && x.edited === '(edited)');
-      await bob.page.click(`#canvas .row[data-cid="${hello}"] .more`);
+      for (const u of [ada, bob]) await rowUntil(u.page, hello, x => x.body === 'hello Bob (again)' && x.edited);
+      await bob.page.click(`#canvas .row[data-cid="${hello}"] .bubble`);
       assert.equal(await bob.page.isHidden('#menu [data-act="edit"]'), true);
       assert.equal(await bob.page.isHidden('#menu [data-act="delete"]'), true, 'not his, and he is no owner');
       await bob.page.keyboard.press('Escape');
@@ -217,9 +219,10 @@ describe('demo chat with names, read numbers, typing, edit, delete, react', opts
       await menu(ada.page, hello, '#menu [data-act="delete"]');
       for (const u of [ada, bob]) {
         const r = await rowUntil(u.page, hello, x => x.deleted);
-        assert.deepEqual([r.body, r.edited, r.chips], ['message deleted', '', []]);
+        assert.deepEqual([r.body, r.edited, r.chips, r.menu], ['message deleted', false, [], false]);
       }
-      assert.equal(await bob.page.isHidden(`#canvas .row[data-cid="${hello}"] .more`), true);
+      await bob.page.click(`#canvas .row[data-cid="${hello}"] .bubble`);
+      assert.equal(await bob.page.isHidden('#menu'), true, 'no menu on a deleted message');
       const stored = (await relay.history(room)).messages;
       assert.equal(stored.find(m => m.cid === hello)?.body, undefined, JSON.stringify(stored));
 
@@ -233,7 +236,7 @@ describe('demo chat with names, read numbers, typing, edit, delete, react', opts
       await until(ada.page, r => globalThis.switchboardDemo.rooms.get(r).room.role === 'owner', room);
       const bye = await send(bob.page, 'bye');
       await rowUntil(ada.page, bye, x => x.seq !== '');
-      await ada.page.click(`#canvas .row[data-cid="${bye}"] .more`);
+      await ada.page.click(`#canvas .row[data-cid="${bye}"] .bubble`);
       assert.equal(await ada.page.isHidden('#menu [data-act="edit"]'), true);
       await ada.page.click('#menu [data-act="delete"]');
       for (const u of [ada, bob]) await rowUntil(u.page, bye, x => x.deleted && x.body === 'message deleted');
