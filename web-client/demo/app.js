@@ -164,8 +164,8 @@ async function open(name, mode) {
     room.on('peer', () => name === state.current ? renderPeers() : undefined);
     room.on('presence', () => name === state.current ? renderPeers() : undefined);
     // Someone read: every "not read by" number on screen may have fallen.
-    room.on('reads', ev => {
-      setUnread(name, ev.unreadCount);
+    room.on('reads', () => {
+      setUnread(name, room.unread);
       if (name === state.current) list.refreshVisible();
     });
     room.on('typing', () => name === state.current ? renderTyping() : undefined);
@@ -235,7 +235,7 @@ async function leaveCurrent() {
     await (entry.room ?? (await entry.ready).room).leave();
   } catch (err) {
     // Offline or refused: the room stays joined and listed (nothing would leave it on the server).
-    console.warn(`leave ${entry.name}:`, err.code, err.message);
+    notice(`leave failed: ${err.message ?? err}`);
     return;
   }
   forget(entry.name);
