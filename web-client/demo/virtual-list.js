@@ -45,10 +45,45 @@ export class VirtualList {
     }
   }
 
-  /** The item with this key changed (status, seq, path): refill its row if it is on screen. */
+  /** The item with this key changed (status, seq, edit, reactions): refill its row if it is on screen. */
   refresh(item) {
-    const el = this.rows.get(this.options.keyOf(item));
-    if (el) this.options.fill(el, item);
+    const key = this.options.keyOf(item);
+    const el = this.rows.get(key);
+    if (!el) return;
+    this.options.fill(el, item);
+    this.remeasure([[key, el]]);
+  }
+
+  /** Refills every row on screen (what they show depends on something besides the item). */
+  refreshVisible() {
+    const byKey = new Map(this.items.map(item => [this.options.keyOf(item), item]));
+    for (const [key, el] of this.rows) {
+      const item = byKey.get(key);
+      if (item) this.options.fill(el, item);
+    }
+    this.remeasure([...this.rows]);
+  }
+
+  /** A refilled row may have grown or shrunk (an edit, a reaction line): shift the rows below. */
+  remeasure(entries) {
+    const anchor = this.stickToBottom ? null : this.anchor();
+    let changed = false;
+    for (const [key, el] of entries) {
+      const h = el.offsetHeight;
+      if (this.heights.get(key) !== h) {
+        this.heights.set(key, h);
+        changed = true;
+      }
+    }
+    if (!changed) return;
+    this.layout();
+    for (let i = 0; i < this.items.length; i++) {
+      const el = this.rows.get(this.options.keyOf(this.items[i]));
+      if (el) el.style.transform = `translateY(${this.offsets[i]}px)`;
+    }
+    if (this.stickToBottom) this.viewport.scrollTop = this.canvas.offsetHeight;
+    else if (anchor) this.viewport.scrollTop = this.offsets[this.indexOf(anchor.key)] - anchor.delta;
+    this.schedule();
   }
 
   scrollToBottom() {

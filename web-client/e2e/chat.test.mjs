@@ -116,6 +116,8 @@ describe('chat in Chromium', opts, () => {
     const room = 'e2e-offline';
     const alice = await openDemo(browser, relay, room, { p2p: 'off' });
     const bob = await openDemo(browser, relay, room, { p2p: 'off' });
+    // Bob's room showed before its joined came in: Alice, in that joined's peers, is drawn too.
+    await until(bob.page, () => document.querySelectorAll('#peers li').length === 1);
     await alice.context.setOffline(true);
     await alice.page.waitForSelector('#banner:not([hidden])');
     const bodies = [1, 2, 3, 4, 5].map(i => `offline ${i} 오프라인`);
@@ -135,6 +137,75 @@ describe('chat in Chromium', opts, () => {
     await bob.context.close();
   });
 
+  test('rooms: the hash or the field picks the room, never lobby; leave takes it off for good', async () => {
+    const { context, page } = await newUser(browser, relay);
+    const joined = () => page.evaluate(() => [...globalThis.switchboardDemo.client.rooms.keys()].sort());
+    const listed = () => page.$$eval('#rooms li', els => els.map(el => el.dataset.room));
+    const current = () => page.evaluate(() => ({ title: document.getElementById('room-title').textContent, hash: location.hash }));
+    await page.goto('/?p2p=off#e2e-rooms-a');
+    await page.waitForSelector('body[data-ready="true"]');
+    assert.deepEqual(await joined(), ['e2e-rooms-a'], 'the hash chose the room; lobby was not joined');
+    assert.deepEqual(await listed(), ['e2e-rooms-a']);
+    // The field joins another room and shows it; both are listed.
+    await page.fill('#join-room', 'e2e-rooms-b');
+    await page.press('#join-room', 'Enter');
+    await until(page, () => document.getElementById('room-title').textContent === 'e2e-rooms-b');
+    assert.deepEqual(await current(), { title: 'e2e-rooms-b', hash: '#e2e-rooms-b' });
+    await until(page, () => globalThis.switchboardDemo.client.rooms.get('e2e-rooms-b')?.joined === true);
+    assert.deepEqual(await listed(), ['e2e-rooms-a', 'e2e-rooms-b']);
+    // Editing the hash switches back, without joining anything else.
+    await page.evaluate(() => { location.hash = 'e2e-rooms-a'; });
+    await until(page, () => document.getElementById('room-title').textContent === 'e2e-rooms-a');
+    assert.deepEqual(await joined(), ['e2e-rooms-a', 'e2e-rooms-b']);
+    // Leave: off the list, out of the client, the other room shown.
+    await page.click('#leave');
+    await until(page, () => document.querySelectorAll('#rooms li').length === 1);
+    assert.deepEqual(await listed(), ['e2e-rooms-b']);
+    assert.deepEqual(await joined(), ['e2e-rooms-b']);
+    assert.deepEqual(await current(), { title: 'e2e-rooms-b', hash: '#e2e-rooms-b' });
+    // A reload brings back what is listed, and neither the left room nor lobby.
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    await until(page, () => globalThis.switchboardDemo.client.rooms.get('e2e-rooms-b')?.joined === true);
+    assert.deepEqual(await joined(), ['e2e-rooms-b']);
+    assert.deepEqual(await listed(), ['e2e-rooms-b']);
+    // Leaving the last room leaves none, also after a reload.
+    await page.click('#leave');
+    await until(page, () => document.querySelectorAll('#rooms li').length === 0);
+    assert.equal(await page.isHidden('#leave'), true);
+    await page.reload();
+    await page.waitForSelector('body[data-ready="true"]');
+    await page.waitForSelector('#conn[data-state="open"]');
+    assert.deepEqual(await joined(), []);
+    assert.deepEqual(await listed(), []);
+    await context.close();
+  });
+
+  test('the reconnect banner pushes the page down: it covers neither header nor composer', async () => {
+    const alice = await openDemo(browser, relay, 'e2e-banner', { p2p: 'off' });
+    const boxes = () => alice.page.evaluate(() => Object.fromEntries(['#banner', '.brand', '.chat-head', '.composer', '#viewport']
+      .map(sel => [sel, document.querySelector(sel).getBoundingClientRect().toJSON()])));
+    await alice.page.waitForSelector('#banner', { state: 'hidden' }); // connected
+    const before = await boxes();
+    await alice.context.setOffline(true);
+    await alice.page.waitForSelector('#banner:not([hidden])');
+    const b = await boxes();
+    const banner = b['#banner'];
+    assert.ok(banner.height > 0, JSON.stringify(banner));
+    for (const sel of ['.brand', '.chat-head', '.composer', '#viewport']) {
+      const box = b[sel];
+      assert.ok(box.top >= banner.bottom - 0.5, `${sel} ${JSON.stringify(box)} under the banner ${JSON.stringify(banner)}`);
+    }
+    // The composer stays on screen (the app shrank by the banner's height instead of overflowing).
+    const height = await alice.page.evaluate(() => innerHeight);
+    assert.ok(b['.composer'].bottom <= height + 0.5, JSON.stringify(b['.composer']));
+    assert.ok(Math.abs(b['.chat-head'].top - before['.chat-head'].top - banner.height) < 1);
+    await alice.context.setOffline(false);
+    await alice.page.waitForSelector('#banner', { state: 'hidden' });
+    assert.equal((await boxes())['.chat-head'].top, before['.chat-head'].top);
+    await alice.context.close();
+  });
+
   test('reload: history shows from IndexedDB before the network answers', async () => {
     const room = 'e2e-reload';
     const alice = await openDemo(browser, relay, room, { p2p: 'off' });
@@ -146,6 +217,38 @@ describe('chat in Chromium', opts, () => {
     await alice.page.reload();
     for (const body of bodies) await waitForRow(alice.page, body, 10_000);
     assert.notEqual(await alice.page.$eval('#conn', el => el.dataset.state), 'open');
+    await alice.context.close();
+  });
+
+  test('reload: own messages render as mine (right side, "me", ✓✓) from the cache and after welcome', async () => {
+    const room = 'e2e-reload-mine';
+    const alice = await openDemo(browser, relay, room, { p2p: 'off' });
+    const bodies = ['mine 1', 'mine 2'];
+    for (const body of bodies) await type(alice.page, body);
+    await until(alice.page, () => [...document.querySelectorAll('#canvas .row')].every(r => r.dataset.meta.endsWith('✓✓')));
+    const mine = () => alice.page.$$eval('#canvas .row', els => els.map(el => ({
+      mine: el.classList.contains('mine'), meta: el.dataset.meta,
+      right: el.querySelector('.bubble').getBoundingClientRect().right > el.getBoundingClientRect().width / 2 })));
+    // Nobody answers the socket: the rows come from the cache, before any welcome.
+    await alice.page.routeWebSocket(/\/ws$/, () => {});
+    await alice.page.reload();
+    for (const body of bodies) await waitForRow(alice.page, body, 10_000);
+    assert.notEqual(await alice.page.$eval('#conn', el => el.dataset.state), 'open');
+    for (const row of await mine()) {
+      assert.ok(row.mine && row.right, JSON.stringify(row));
+      assert.match(row.meta, /^me · .*✓✓$/);
+    }
+    // And once the server said who we are (the issue saw them as someone else's 8 s later).
+    const url = alice.page.url();
+    await alice.page.close();
+    alice.page = await alice.context.newPage(); // a page without the route, same profile
+    await alice.page.goto(url);
+    await alice.page.waitForSelector('#conn[data-state="open"]', { timeout: 20_000 });
+    for (const body of bodies) await waitForRow(alice.page, body, 10_000);
+    for (const row of await mine()) {
+      assert.ok(row.mine && row.right, JSON.stringify(row));
+      assert.match(row.meta, /^me · .*✓✓$/);
+    }
     await alice.context.close();
   });
 
