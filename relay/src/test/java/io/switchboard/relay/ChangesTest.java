@@ -418,6 +418,24 @@ class ChangesTest extends RelayTestBase {
     assertThat(changed(bob, seq).getString("body")).isEqualTo("kept");
   }
 
+  @Test
+  void aChangedMessageKeepsItsSendersNameInChangedFramesHistoryFromMemoryAndFromStorage() {
+    TestClient ada = client();
+    ada.hello(null, null, "Ada");
+    ada.join("chg-name");
+    for (int i = 1; i <= 6; i++) {
+      sent(ada, "chg-name", "n" + i, "body " + i);
+    }
+    // seq 6 is in the room's memory (ring of 4), seq 1 only in storage
+    ada.request(edit("chg-name", 6, "six, edited"));
+    ada.request(edit("chg-name", 1, "one, edited"));
+    JsonObject page = ada.request(new JsonObject().put("t", "history").put("room", "chg-name").put("limit", 6));
+    List<JsonObject> messages = page.getJsonArray("messages").stream().map(JsonObject.class::cast).toList();
+    assertThat(messages).hasSize(6).allSatisfy(m -> assertThat(m.getString("name")).as(m.encode()).isEqualTo("Ada"));
+    assertThat(messages.get(0).getString("body")).isEqualTo("one, edited");
+    assertThat(messages.get(5).getString("body")).isEqualTo("six, edited");
+  }
+
   private static void awaitMsg(TestClient c, long seq) {
     c.await(f -> "msg".equals(f.getString("t")) && f.getLong("seq") == seq);
   }

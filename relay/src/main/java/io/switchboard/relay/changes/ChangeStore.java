@@ -26,8 +26,8 @@ public final class ChangeStore {
   // then read the rev it leaves.
   private static final String FENCE = "UPDATE rooms SET rev = greatest(rev, $4) WHERE name = $1 AND owner = $2"
       + " AND epoch = $3";
-  private static final String MESSAGE = "SELECT sender, body, created_at, edited_at, deleted_at, cid, rev FROM messages"
-      + " WHERE room = $1 AND seq = $2 FOR UPDATE";
+  private static final String MESSAGE = "SELECT sender, body, created_at, edited_at, deleted_at, cid, rev, sender_name"
+      + " FROM messages WHERE room = $1 AND seq = $2 FOR UPDATE";
   private static final String REACTIONS = "SELECT user_id, emoji FROM reactions WHERE room = $1 AND seq = $2 ORDER BY rev";
   private static final String EDIT = "UPDATE messages SET body = $3, edited_at = $4, rev = $5 WHERE room = $1 AND seq = $2";
   private static final String DELETE = "UPDATE messages SET body = NULL, deleted_at = $3, rev = $4"
@@ -80,10 +80,11 @@ public final class ChangeStore {
             row.getOffsetDateTime(4) != null, reactions);
         ChangeRules.Outcome next = ChangeRules.apply(before, r.change(), r.user(), r.role(), r.nowMillis(), editWindowMs);
         String cid = row.getString(5);
+        String name = row.getString(7);
         if (!next.changed()) {
-          return Future.succeededFuture(new Done(stored(r, cid, before, row.getLong(6)), false));
+          return Future.succeededFuture(new Done(stored(r, cid, name, before, row.getLong(6)), false));
         }
-        return write(conn, r).map(v -> new Done(stored(r, cid, next.state(), r.rev()), true));
+        return write(conn, r).map(v -> new Done(stored(r, cid, name, next.state(), r.rev()), true));
       });
     });
   }
@@ -106,8 +107,9 @@ public final class ChangeStore {
     return done.mapEmpty();
   }
 
-  private static StoredMessage stored(Request r, String cid, ChangeRules.State s, long rev) {
-    return new StoredMessage(r.room(), r.seq(), s.sender(), cid, s.body(), s.tsMillis(), rev, s.editedMillis(),
+  /** The message's state now; its sender's name too, since history served from memory takes this copy. */
+  private static StoredMessage stored(Request r, String cid, String name, ChangeRules.State s, long rev) {
+    return new StoredMessage(r.room(), r.seq(), s.sender(), cid, s.body(), s.tsMillis(), name, rev, s.editedMillis(),
         s.deleted(), ChangeRules.aggregate(s.reactions()));
   }
 
