@@ -122,6 +122,9 @@ public sealed interface ClientFrame {
   /** An owner asks for the room's visibility and members. */
   record Members(Object id, String room) implements ClientFrame {}
 
+  /** An owner switches the room to end-to-end encrypted (never back): bodies must be sealed from then on. */
+  record Encrypt(Object id, String room) implements ClientFrame {}
+
   /** The user has read {@code room} up to {@code seq} (>= 1): its cursor there moves forward. */
   record Read(Object id, String room, long seq) implements ClientFrame {}
 

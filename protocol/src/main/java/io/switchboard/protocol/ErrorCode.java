@@ -28,6 +28,8 @@ public enum ErrorCode {
    * once on the same connection, which reaches the room wherever it lives now.
    */
   ROOM_MOVED("room_moved"),
+  /** The room is encrypted and a body was not sealed ({@code e1.<keyId>.<payload>}): nothing of the frame happened. */
+  ENCRYPTION_REQUIRED("encryption_required"),
   INTERNAL("internal");
 
   private final String wire;

@@ -100,6 +100,9 @@ public final class FrameEncoder {
         if (j.changesRecovered() != null) {
           g.writeBooleanField("changesRecovered", j.changesRecovered());
         }
+        if (j.encrypted() != null) {
+          g.writeBooleanField("encrypted", j.encrypted());
+        }
       } else if (frame instanceof ServerFrame.Left l) {
         type(g, "left", l.id());
         g.writeStringField("room", l.room());
@@ -126,6 +129,9 @@ public final class FrameEncoder {
         type(g, "revoked", r.id());
         g.writeStringField("room", r.room());
         g.writeStringField("user", r.user());
+      } else if (frame instanceof ServerFrame.Encrypted e) {
+        type(g, "encrypted", e.id());
+        g.writeStringField("room", e.room());
       } else if (frame instanceof ServerFrame.MemberList ml) {
         type(g, "members", ml.id());
         g.writeStringField("room", ml.room());
@@ -172,7 +178,9 @@ public final class FrameEncoder {
         g.writeStringField("room", u.room());
         g.writeNumberField("count", u.count());
         g.writeNumberField("lastSeq", u.lastSeq());
-        g.writeStringField("preview", u.preview());
+        if (u.preview() != null) { // none for an encrypted room
+          g.writeStringField("preview", u.preview());
+        }
       } else if (frame instanceof ServerFrame.Page p) {
         type(g, "page", p.id());
         g.writeStringField("room", p.room());

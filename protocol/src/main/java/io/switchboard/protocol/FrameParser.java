@@ -74,6 +74,7 @@ public final class FrameParser {
       case "grant" -> new ClientFrame.Grant(id, room(f), user(f), role(f));
       case "revoke" -> new ClientFrame.Revoke(id, room(f), user(f));
       case "members" -> new ClientFrame.Members(id, room(f));
+      case "encrypt" -> new ClientFrame.Encrypt(id, room(f));
       case "read" -> new ClientFrame.Read(id, room(f), seq(f));
       case "typing" -> new ClientFrame.Typing(id, room(f), requiredBool(f, "on"));
       case "edit" -> new ClientFrame.Edit(id, room(f), seq(f), body(f));

@@ -75,13 +75,21 @@ public sealed interface ServerFrame {
    */
   record Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
       String epoch, Boolean recovered, Long divergedAfter, Long replayFrom, String visibility, String role,
-      Map<String, String> names, Map<String, Long> reads, Long rev, Boolean changesRecovered)
+      Map<String, String> names, Map<String, Long> reads, Long rev, Boolean changesRecovered, Boolean encrypted)
       implements ServerFrame {
     public Joined {
       members = List.copyOf(members);
       peers = List.copyOf(peers);
       names = names == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(names));
       reads = reads == null ? Map.of() : Collections.unmodifiableMap(new LinkedHashMap<>(reads));
+    }
+
+    /** {@code encrypted}: true for an end-to-end encrypted room, null otherwise. */
+    public Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
+        String epoch, Boolean recovered, Long divergedAfter, Long replayFrom, String visibility, String role,
+        Map<String, String> names, Map<String, Long> reads, Long rev, Boolean changesRecovered) {
+      this(id, room, head, mode, members, peers, epoch, recovered, divergedAfter, replayFrom, visibility, role, names,
+          reads, rev, changesRecovered, null);
     }
 
     public Joined(Object id, String room, long head, RoomMode mode, List<String> members, List<PeerInfo> peers,
@@ -138,6 +146,9 @@ public sealed interface ServerFrame {
 
   /** Reply to {@code revoke}. */
   record Revoked(Object id, String room, String user) implements ServerFrame {}
+
+  /** Reply to {@code encrypt} ({@code id} set), or a member told the room it is in became encrypted ({@code id} null). */
+  record Encrypted(Object id, String room) implements ServerFrame {}
 
   /** One listed user of a room. */
   record RoomMember(String user, String role) {}
@@ -221,7 +232,7 @@ public sealed interface ServerFrame {
   /** One message of {@link Seqs}. */
   record SeqItem(String cid, long seq, long ts) {}
 
-  /** Throttled summary for a background room: messages since it went to the background. */
+  /** Throttled summary for a background room: messages since it went to the background; {@code preview} null in an encrypted room. */
   record Unread(String room, long count, long lastSeq, String preview) implements ServerFrame {
     @Override
     public Priority priority() {

@@ -64,7 +64,7 @@ class ProtocolDocExamplesTest {
   List<DynamicTest> serverExamplesAreObjectsWithAKnownType() throws IOException {
     List<String> serverTypes = List.of("welcome", "joined", "left", "mode", "msg", "ack", "unread", "page",
         "error", "pong", "presence", "signal", "profile", "steer", "role", "granted", "revoked", "members", "authed",
-        "reads", "typing", "changed", "seqs");
+        "reads", "typing", "changed", "seqs", "encrypted");
     return wireLines().stream().filter(l -> l.startsWith("S> ")).map(l -> DynamicTest.dynamicTest(l, () -> {
       try (JsonParser p = new JsonFactory().createParser(l.substring(3))) {
         assertThat(p.nextToken()).isEqualTo(JsonToken.START_OBJECT);

@@ -63,6 +63,7 @@ final class MessageIntake {
 
   private void sendInOrder(Member member, ClientFrame.Send send) {
     Membership m = shard.sender(member, send.room());
+    RoomShard.requireSealed(m, send.body());
     Room room = m.room();
     Long known = room.knownSeq(member.user(), send.cid());
     if (known != null) {
@@ -245,6 +246,10 @@ final class MessageIntake {
 
   private void batchInOrder(Member member, ClientFrame.Batch batch) {
     Membership m = shard.sender(member, batch.room());
+    // the whole batch or nothing: one unsealed item refuses it before any item is sequenced
+    for (ClientFrame.BatchItem item : batch.items()) {
+      RoomShard.requireSealed(m, item.body());
+    }
     Room room = m.room();
     List<String> unknown = batch.items().stream().map(ClientFrame.BatchItem::cid)
         .filter(cid -> room.knownSeq(member.user(), cid) == null).distinct().toList();

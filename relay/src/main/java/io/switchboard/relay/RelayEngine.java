@@ -476,6 +476,9 @@ public final class RelayEngine {
     } else if (frame instanceof ClientFrame.Revoke revoke) {
       metrics.frameIn("revoke");
       revoke(session, revoke);
+    } else if (frame instanceof ClientFrame.Encrypt encrypt) {
+      metrics.frameIn("encrypt");
+      encrypt(session, encrypt);
     } else if (frame instanceof ClientFrame.Members members) {
       metrics.frameIn("members");
       members(session, members);
@@ -903,6 +906,12 @@ public final class RelayEngine {
         .map(removed -> new ServerFrame.Revoked(revoke.id(), revoke.room(), revoke.user())));
   }
 
+  /** An owner switches the room to encrypted; members in it hear {@code encrypted} from the re-check the change triggers. */
+  private void encrypt(Session session, ClientFrame.Encrypt encrypt) {
+    asOwner(session, encrypt.room(), encrypt.id(), () -> access.setEncrypted(encrypt.room())
+        .map(v -> new ServerFrame.Encrypted(encrypt.id(), encrypt.room())));
+  }
+
   private void members(Session session, ClientFrame.Members members) {
     asOwner(session, members.room(), members.id(), () -> access.members(members.room())
         .map(list -> new ServerFrame.MemberList(members.id(), members.room(), list.visibility().wire(),
@@ -913,7 +922,7 @@ public final class RelayEngine {
   private void asOwner(Session session, String room, Object id, Supplier<Future<? extends ServerFrame>> action) {
     access.access(room, session.user())
         .compose(a -> a.canManage() ? action.get() : Future.failedFuture(
-            new ProtocolException(ErrorCode.FORBIDDEN, "only owners of room '" + room + "' manage its members")))
+            new ProtocolException(ErrorCode.FORBIDDEN, "only owners of room '" + room + "' manage it")))
         .onComplete(ar -> {
           if (session.isClosed()) {
             return;

@@ -61,6 +61,9 @@ final class RoomChanges {
     if (!m.access().canSend()) {
       throw new ProtocolException(ErrorCode.FORBIDDEN, "readers cannot change messages of room '" + roomName + "'");
     }
+    if (change instanceof Change.Edit edit) {
+      RoomShard.requireSealed(m, edit.body());
+    }
     Room room = m.room();
     if (seq > room.head()) {
       throw notFound(seq, roomName);

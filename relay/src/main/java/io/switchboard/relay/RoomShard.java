@@ -10,6 +10,7 @@ import io.switchboard.protocol.ServerFrame.Message;
 import io.switchboard.relay.access.Access;
 import io.switchboard.relay.access.AccessControl;
 import io.switchboard.relay.access.Role;
+import io.switchboard.relay.access.SealedBody;
 import io.switchboard.relay.changes.ChangeStore;
 import io.switchboard.relay.config.RelayOptions;
 import io.switchboard.relay.history.RoomHistory;
@@ -167,6 +168,14 @@ public final class RoomShard {
   static void requireSend(Membership m) {
     if (!m.access().canSend()) {
       throw new ProtocolException(ErrorCode.FORBIDDEN, "readers cannot send to room '" + m.room().name() + "'");
+    }
+  }
+
+  /** In an encrypted room a body must be sealed; the refusal says nothing of the body (it may be plaintext). */
+  static void requireSealed(Membership m, String body) {
+    if (m.access().encrypted() && !SealedBody.isSealed(body)) {
+      throw new ProtocolException(ErrorCode.ENCRYPTION_REQUIRED, "room '" + m.room().name()
+          + "' is end-to-end encrypted: bodies must be sealed (e1.<keyId>.<payload>); nothing was sent");
     }
   }
 
@@ -336,7 +345,8 @@ public final class RoomShard {
     return new ServerFrame.Joined(id, room.name(), room.head(), m.mode(), room.users(), peers.peers(room, m.member()),
         room.epoch(), recovered, divergedAfter, replayFrom, m.access().visibility().wire(),
         role == null ? null : role.wire(), room.names(),
-        room.cursors().recent(ReadCursors.JOINED_MAX, m.member().user()), room.rev(), catchUp.recovered());
+        room.cursors().recent(ReadCursors.JOINED_MAX, m.member().user()), room.rev(), catchUp.recovered(),
+        m.access().encrypted() ? Boolean.TRUE : null);
   }
 
   /** The client left; {@code left} is the answer even when the room had dropped it already. */
@@ -490,7 +500,7 @@ public final class RoomShard {
         : access.members(roomName).map(list -> {
           Map<String, Role> roles = new HashMap<>();
           list.members().forEach(member -> roles.put(member.user(), member.role()));
-          return u -> new Access(list.visibility(), roles.get(u));
+          return u -> new Access(list.visibility(), roles.get(u), list.encrypted());
         });
     lookup.onComplete(ar -> {
       if (ar.succeeded() && accessChanges.getAsLong() != seen) {
@@ -514,10 +524,13 @@ public final class RoomShard {
         if (now == null || !now.canRead()) {
           out.add(m);
         } else {
-          Role before = m.access().role();
+          Access before = m.access();
           m.access(now);
-          if (now.role() != before) {
+          if (now.role() != before.role()) {
             m.member().send(new ServerFrame.RoleChanged(roomName, now.role() == null ? null : now.role().wire()));
+          }
+          if (now.encrypted() && !before.encrypted()) {
+            m.member().send(new ServerFrame.Encrypted(null, roomName));
           }
         }
       }

@@ -137,7 +137,8 @@ class AdminRoomsApiTest extends RelayTestBase {
   void everyRouteWithTheAdminToken() {
     HttpResponse<byte[]> put = admin("PUT", "/api/admin/rooms/adm-routes", "{\"visibility\":\"private\"}", ADMIN);
     assertThat(put.statusCode()).isEqualTo(200);
-    assertThat(json(put)).isEqualTo(new JsonObject().put("room", "adm-routes").put("visibility", "private"));
+    assertThat(json(put)).isEqualTo(new JsonObject().put("room", "adm-routes").put("visibility", "private")
+        .put("encrypted", false));
     assertThat(put.headers().firstValue("cache-control")).hasValue("no-store");
 
     HttpResponse<byte[]> empty = admin("GET", "/api/admin/rooms/adm-routes/members", null, ADMIN);

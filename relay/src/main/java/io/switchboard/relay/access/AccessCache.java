@@ -20,7 +20,7 @@ final class AccessCache {
   private record RoomUser(String room, String user) {}
 
   /** {@code visibility} null: nobody created the room (the default applies, nobody is listed). */
-  private record RoomEntry(Visibility visibility, long ticket) {}
+  private record RoomEntry(Visibility visibility, boolean encrypted, long ticket) {}
 
   private record UserEntry(Role role, long ticket) {}
 
@@ -60,15 +60,15 @@ final class AccessCache {
       return new Access(fallback, null);
     }
     UserEntry u = users.get(new RoomUser(room, user));
-    return u == null || !valid(room, u.ticket()) ? null : new Access(r.visibility(), u.role());
+    return u == null || !valid(room, u.ticket()) ? null : new Access(r.visibility(), u.role(), r.encrypted());
   }
 
   /** Caches a load's result unless its room changed since the load's {@code ticket}. */
-  void put(String room, String user, Visibility visibility, Role role, long ticket) {
+  void put(String room, String user, Visibility visibility, Role role, boolean encrypted, long ticket) {
     if (!valid(room, ticket)) {
       return;
     }
-    rooms.put(room, new RoomEntry(visibility, ticket));
+    rooms.put(room, new RoomEntry(visibility, encrypted, ticket));
     if (visibility != null) {
       users.put(new RoomUser(room, user), new UserEntry(role, ticket));
     }

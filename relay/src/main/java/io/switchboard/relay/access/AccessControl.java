@@ -17,6 +17,9 @@ public interface AccessControl {
   /** Creates the room or changes its visibility. */
   Future<Void> setVisibility(String room, Visibility visibility);
 
+  /** Switches the room to end-to-end encrypted (for good), creating it with the default visibility if needed. */
+  Future<Void> setEncrypted(String room);
+
   /** Lists {@code user} in {@code room} with {@code role}, creating the room with the default visibility if needed. */
   default Future<Void> setRole(String room, String user, Role role) {
     return setRole(room, user, role, false);
@@ -43,9 +46,13 @@ public interface AccessControl {
   void onChange(Consumer<AccessChange> listener);
 
   /** A room's visibility and its listed users; {@code created} is false for a room nobody created. */
-  record RoomMembers(String room, Visibility visibility, boolean created, List<Member> members) {
+  record RoomMembers(String room, Visibility visibility, boolean created, List<Member> members, boolean encrypted) {
     public RoomMembers {
       members = List.copyOf(members);
+    }
+
+    public RoomMembers(String room, Visibility visibility, boolean created, List<Member> members) {
+      this(room, visibility, created, members, false);
     }
   }
 

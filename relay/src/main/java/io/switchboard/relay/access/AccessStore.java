@@ -21,21 +21,21 @@ public class AccessStore {
     this.pool = pool;
   }
 
-  /** A room's stored visibility (null: nobody created it) and one user's role (null: not listed). */
-  public record Loaded(Visibility visibility, Role role) {}
+  /** A room's stored visibility (null: nobody created it), one user's role (null: not listed) and whether it is encrypted. */
+  public record Loaded(Visibility visibility, Role role, boolean encrypted) {}
 
   /** One query: what a join needs to know. */
   public Future<Loaded> load(String room, String user) {
-    return pool.preparedQuery("SELECT a.visibility, m.role FROM room_access a"
+    return pool.preparedQuery("SELECT a.visibility, m.role, a.encrypted FROM room_access a"
             + " LEFT JOIN room_members m ON m.room = a.room AND m.user_id = $2 WHERE a.room = $1")
         .execute(Tuple.of(room, user))
         .map(rows -> {
           if (rows.size() == 0) {
-            return new Loaded(null, null);
+            return new Loaded(null, null, false);
           }
           Row row = rows.iterator().next();
           String role = row.getString(1);
-          return new Loaded(Visibility.parse(row.getString(0)), role == null ? null : Role.parse(role));
+          return new Loaded(Visibility.parse(row.getString(0)), role == null ? null : Role.parse(role), row.getBoolean(2));
         });
   }
 
@@ -43,6 +43,16 @@ public class AccessStore {
     return pool.preparedQuery("INSERT INTO room_access (room, visibility) VALUES ($1, $2)"
             + " ON CONFLICT (room) DO UPDATE SET visibility = excluded.visibility")
         .execute(Tuple.of(room, visibility.wire())).mapEmpty();
+  }
+
+  /**
+   * Switches the room to encrypted, creating it with {@code created} visibility if it has no row.
+   * Never switched off: there is no way back.
+   */
+  public Future<Void> setEncrypted(String room, Visibility created) {
+    return pool.preparedQuery("INSERT INTO room_access (room, visibility, encrypted) VALUES ($1, $2, true)"
+            + " ON CONFLICT (room) DO UPDATE SET encrypted = true")
+        .execute(Tuple.of(room, created.wire())).mapEmpty();
   }
 
   /**
@@ -83,7 +93,7 @@ public class AccessStore {
 
   /** The room's visibility ({@code fallback} when nobody created it) and members, owners first, then by user id. */
   public Future<AccessControl.RoomMembers> members(String room, Visibility fallback) {
-    return pool.preparedQuery("SELECT a.visibility, m.user_id, m.role FROM room_access a"
+    return pool.preparedQuery("SELECT a.visibility, m.user_id, m.role, a.encrypted FROM room_access a"
             + " LEFT JOIN room_members m ON m.room = a.room WHERE a.room = $1"
             + " ORDER BY m.role = 'owner' DESC, m.user_id COLLATE \"C\"")
         .execute(Tuple.of(room))
@@ -92,14 +102,16 @@ public class AccessStore {
             return new AccessControl.RoomMembers(room, fallback, false, List.of());
           }
           Visibility visibility = null;
+          boolean encrypted = false;
           List<Member> members = new ArrayList<>();
           for (Row row : rows) {
             visibility = Visibility.parse(row.getString(0));
+            encrypted = row.getBoolean(3);
             if (row.getString(1) != null) {
               members.add(new Member(row.getString(1), Role.parse(row.getString(2))));
             }
           }
-          return new AccessControl.RoomMembers(room, visibility, true, members);
+          return new AccessControl.RoomMembers(room, visibility, true, members, encrypted);
         });
   }
 }

@@ -69,9 +69,10 @@ public final class CachedAccessControl implements AccessControl {
       }
       return store.load(room, user).map(loaded -> {
         synchronized (cache) {
-          cache.put(room, user, loaded.visibility(), loaded.role(), ticket);
+          cache.put(room, user, loaded.visibility(), loaded.role(), loaded.encrypted(), ticket);
         }
-        return new Access(loaded.visibility() == null ? defaultVisibility : loaded.visibility(), loaded.role());
+        return new Access(loaded.visibility() == null ? defaultVisibility : loaded.visibility(), loaded.role(),
+            loaded.encrypted());
       });
     });
   }
@@ -90,6 +91,11 @@ public final class CachedAccessControl implements AccessControl {
   @Override
   public Future<Void> setVisibility(String room, Visibility visibility) {
     return change(new AccessChange(room, null), () -> store.setVisibility(room, visibility));
+  }
+
+  @Override
+  public Future<Void> setEncrypted(String room) {
+    return change(new AccessChange(room, null), () -> store.setEncrypted(room, defaultVisibility));
   }
 
   @Override

@@ -23,7 +23,7 @@ import java.util.function.Function;
  * {@link AccessControl} (connected users feel a change at once).
  *
  * <pre>
- * PUT    /api/admin/rooms/{room}                {"visibility":"private"}  create or update
+ * PUT    /api/admin/rooms/{room}                {"visibility":"private","encrypted":true}  create or update
  * PUT    /api/admin/rooms/{room}/members/{user} {"role":"member"}         list or change a user
  * DELETE /api/admin/rooms/{room}/members/{user}                           take a user out
  * GET    /api/admin/rooms/{room}/members                                  visibility and members
@@ -132,14 +132,59 @@ public final class AdminRoomsApi {
     }
   }
 
+  /**
+   * {@code visibility} and {@code encrypted} each optional (absent keeps the current value), one of
+   * them needed. Encryption only ever switches on: {@code false} for an encrypted room is a 400.
+   */
   private void putRoom(RoutingContext ctx) {
     String room = room(ctx);
-    Visibility visibility = field(ctx, "visibility", Visibility::parse);
-    if (room == null || visibility == null) {
+    if (room == null) {
       return;
     }
-    answer(ctx, access.setVisibility(room, visibility).map(v -> new JsonObject().put("room", room)
-        .put("visibility", visibility.wire())));
+    JsonObject body = jsonBody(ctx);
+    Object encryptedField = body == null ? null : body.getValue("encrypted");
+    if (body == null || encryptedField == null && body.getValue("visibility") == null) {
+      JsonResponses.error(ctx, 400, ErrorCode.BAD_REQUEST, "body must be a JSON object with \"visibility\" and/or \"encrypted\"");
+      return;
+    }
+    if (encryptedField != null && !(encryptedField instanceof Boolean)) {
+      JsonResponses.error(ctx, 400, ErrorCode.BAD_REQUEST, "\"encrypted\" must be true or false");
+      return;
+    }
+    Visibility visibility = body.getValue("visibility") == null ? null : field(ctx, "visibility", Visibility::parse);
+    if (body.getValue("visibility") != null && visibility == null) {
+      return; // field() answered the 400
+    }
+    Boolean encrypted = (Boolean) encryptedField;
+    // false writes nothing (there is no way back); it is refused when the room is encrypted already
+    Future<AccessControl.RoomMembers> before = Boolean.FALSE.equals(encrypted) ? access.members(room)
+        : Future.succeededFuture();
+    Future<AccessControl.RoomMembers> written = before.compose(was -> {
+      if (was != null && was.encrypted()) {
+        return Future.failedFuture(new ProtocolException(ErrorCode.BAD_REQUEST,
+            "room '" + room + "' is encrypted; encryption cannot be switched off"));
+      }
+      Future<Void> done = visibility == null ? Future.succeededFuture() : access.setVisibility(room, visibility);
+      return Boolean.TRUE.equals(encrypted) ? done.compose(v -> access.setEncrypted(room)) : done;
+    }).compose(v -> access.members(room));
+    // {"encrypted":false} alone creates nothing: a room nobody created is a 404 as elsewhere
+    Future<JsonObject> result = written.map(now -> now.created() ? new JsonObject()
+        .put("room", room).put("visibility", now.visibility().wire()).put("encrypted", now.encrypted()) : null);
+    result.onComplete(ar -> {
+      if (ar.failed() && ar.cause() instanceof ProtocolException refused) {
+        JsonResponses.error(ctx, 400, refused.code(), refused.getMessage());
+      } else {
+        answer(ctx, result);
+      }
+    });
+  }
+
+  private static JsonObject jsonBody(RoutingContext ctx) {
+    try {
+      return ctx.body().asJsonObject();
+    } catch (DecodeException | ClassCastException e) {
+      return null;
+    }
   }
 
   private void putMember(RoutingContext ctx) {
@@ -232,12 +277,7 @@ public final class AdminRoomsApi {
 
   /** The body's {@code name} field parsed, or null with a 400 sent. */
   private static <T> T field(RoutingContext ctx, String name, Function<String, T> parse) {
-    JsonObject body;
-    try {
-      body = ctx.body().asJsonObject();
-    } catch (DecodeException | ClassCastException e) {
-      body = null;
-    }
+    JsonObject body = jsonBody(ctx);
     Object value = body == null ? null : body.getValue(name);
     try {
       if (value instanceof String s) {

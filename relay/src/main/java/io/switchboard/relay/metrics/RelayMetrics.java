@@ -44,7 +44,7 @@ public final class RelayMetrics {
   public RelayMetrics(MeterRegistry registry) {
     this.registry = registry;
     for (String type : new String[] {"hello", "join", "leave", "mode", "send", "history", "ping", "profile",
-        "signal", "p2p-result", "batch", "grant", "revoke", "members", "auth", "read", "typing", "edit", "delete",
+        "signal", "p2p-result", "batch", "grant", "revoke", "members", "encrypt", "auth", "read", "typing", "edit", "delete",
         "react", "invalid"}) {
       framesIn.put(type, Counter.builder("switchboard.frames.in").description("Client frames received, by type")
           .tag("type", type).register(registry));

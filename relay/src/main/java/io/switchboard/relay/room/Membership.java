@@ -172,7 +172,9 @@ public final class Membership {
       return false;
     }
     unreadDirty = false;
-    String preview = unreadPreview.length() <= PREVIEW_CHARS ? unreadPreview
+    // an encrypted room's bodies are sealed: a cut of one would be noise to the client, so none
+    String preview = access != null && access.encrypted() ? null
+        : unreadPreview.length() <= PREVIEW_CHARS ? unreadPreview
         : unreadPreview.substring(0, Character.isHighSurrogate(unreadPreview.charAt(PREVIEW_CHARS - 1))
             ? PREVIEW_CHARS - 1 : PREVIEW_CHARS);
     member.send(new ServerFrame.Unread(room.name(), unreadCount, unreadLastSeq, preview));

@@ -24,7 +24,8 @@ public final class Migrations {
    * files here; never edit or reorder applied ones.
    */
   static final List<String> FILES = List.of("V1__init.sql", "V2__room_epochs.sql", "V3__room_access.sql",
-      "V4__relay_secret.sql", "V5__retention.sql", "V6__chat_reads.sql", "V7__chat_changes.sql");
+      "V4__relay_secret.sql", "V5__retention.sql", "V6__chat_reads.sql", "V7__chat_changes.sql",
+      "V8__encrypted_rooms.sql");
 
   private static final String DIR = "db/migration/";
 

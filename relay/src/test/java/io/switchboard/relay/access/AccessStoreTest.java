@@ -48,13 +48,13 @@ class AccessStoreTest {
 
   @Test
   void roomsRolesAndMembers() {
-    assertThat(store.load("s-none", "ann").await()).isEqualTo(new AccessStore.Loaded(null, null));
+    assertThat(store.load("s-none", "ann").await()).isEqualTo(new AccessStore.Loaded(null, null, false));
     store.setRole("s-r", "bob", Role.MEMBER, Visibility.PRIVATE, false).await();
     store.setRole("s-r", "ann", Role.OWNER, Visibility.PUBLIC, false).await();
     store.setRole("s-r", "Zed", Role.READER, Visibility.PUBLIC, false).await();
     assertThat(store.load("s-r", "bob").await()).as("created with the visibility of the first setRole")
-        .isEqualTo(new AccessStore.Loaded(Visibility.PRIVATE, Role.MEMBER));
-    assertThat(store.load("s-r", "stranger").await()).isEqualTo(new AccessStore.Loaded(Visibility.PRIVATE, null));
+        .isEqualTo(new AccessStore.Loaded(Visibility.PRIVATE, Role.MEMBER, false));
+    assertThat(store.load("s-r", "stranger").await()).isEqualTo(new AccessStore.Loaded(Visibility.PRIVATE, null, false));
     assertThat(store.members("s-r", Visibility.PUBLIC).await()).isEqualTo(new AccessControl.RoomMembers("s-r",
         Visibility.PRIVATE, true, List.of(new Member("ann", Role.OWNER), new Member("Zed", Role.READER),
             new Member("bob", Role.MEMBER))));
@@ -63,10 +63,10 @@ class AccessStoreTest {
 
     store.setVisibility("s-r", Visibility.PUBLIC).await();
     store.setRole("s-r", "bob", Role.READER, Visibility.PRIVATE, false).await();
-    assertThat(store.load("s-r", "bob").await()).isEqualTo(new AccessStore.Loaded(Visibility.PUBLIC, Role.READER));
+    assertThat(store.load("s-r", "bob").await()).isEqualTo(new AccessStore.Loaded(Visibility.PUBLIC, Role.READER, false));
     assertThat(store.removeMember("s-r", "bob", false).await()).isTrue();
     assertThat(store.removeMember("s-r", "bob", false).await()).as("not listed any more").isFalse();
-    assertThat(store.load("s-r", "bob").await()).isEqualTo(new AccessStore.Loaded(Visibility.PUBLIC, null));
+    assertThat(store.load("s-r", "bob").await()).isEqualTo(new AccessStore.Loaded(Visibility.PUBLIC, null, false));
     store.setVisibility("s-api", Visibility.PRIVATE).await();
     assertThat(store.members("s-api", Visibility.PUBLIC).await().created()).isTrue();
   }
@@ -133,6 +133,34 @@ class AccessStoreTest {
     access.setVisibility("c-r", Visibility.PUBLIC).await();
     seen(seen, "null public ");
     assertThat(access.access("c-r", "eve").await()).isEqualTo(new Access(Visibility.PUBLIC, null));
+  }
+
+  @Test
+  void encryptionSwitchesOnForGoodAndReachesCachedAccessAtOnce() {
+    Context ctx = vertx.getOrCreateContext();
+    CachedAccessControl access = control(ctx, Visibility.PUBLIC, 1000);
+    List<String> seen = new CopyOnWriteArrayList<>();
+    access.onChange(change -> seen.add(change.room() + " " + change.user()));
+    access.setRole("e-r", "ann", Role.OWNER).await();
+    seen(seen, "e-r ann");
+    assertThat(access.access("e-r", "ann").await().encrypted()).isFalse();
+    assertThat(access.access("e-r", "ann").await().encrypted()).as("cached").isFalse();
+
+    access.setEncrypted("e-r").await();
+    seen(seen, "e-r null");
+    assertThat(access.access("e-r", "ann").await()).as("the cached entry is gone")
+        .isEqualTo(new Access(Visibility.PUBLIC, Role.OWNER, true));
+    assertThat(access.access("e-r", "stranger").await().encrypted()).isTrue();
+    assertThat(access.members("e-r").await().encrypted()).isTrue();
+    // later changes of visibility and roles keep it
+    access.setVisibility("e-r", Visibility.PRIVATE).await();
+    access.setRole("e-r", "bob", Role.MEMBER).await();
+    assertThat(store.load("e-r", "bob").await()).isEqualTo(new AccessStore.Loaded(Visibility.PRIVATE, Role.MEMBER, true));
+
+    // a room nobody created is created encrypted with the default visibility
+    store.setEncrypted("e-new", Visibility.PRIVATE).await();
+    assertThat(store.members("e-new", Visibility.PUBLIC).await())
+        .isEqualTo(new AccessControl.RoomMembers("e-new", Visibility.PRIVATE, true, List.of(), true));
   }
 
   /** The listener of the latest change saw {@code expected} (and nothing else since the last call). */

@@ -155,12 +155,14 @@ public final class RoomOpCodec {
   }
 
   private static JsonObject access(Access a) {
-    return new JsonObject().put("v", a.visibility().name()).put("ro", a.role() == null ? null : a.role().name());
+    return new JsonObject().put("v", a.visibility().name()).put("ro", a.role() == null ? null : a.role().name())
+        .put("e", a.encrypted());
   }
 
   private static Access access(JsonObject j) {
     String role = j.getString("ro");
-    return new Access(Visibility.valueOf(j.getString("v")), role == null ? null : Role.valueOf(role));
+    return new Access(Visibility.valueOf(j.getString("v")), role == null ? null : Role.valueOf(role),
+        j.getBoolean("e", false));
   }
 
   private static JsonObject profile(NatProfile p) {

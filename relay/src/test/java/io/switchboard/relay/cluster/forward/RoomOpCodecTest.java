@@ -32,7 +32,10 @@ class RoomOpCodecTest {
   void everyOpComesBackEqualWithItsSenderAndToken() {
     Access reader = new Access(Visibility.PRIVATE, Role.READER);
     Access open = new Access(Visibility.PUBLIC, null);
+    Access encrypted = new Access(Visibility.PRIVATE, Role.MEMBER, true);
     List<RoomOp> ops = List.of(
+        new RoomOp.Join(new ClientFrame.Join(2L, "r", RoomMode.ACTIVE), encrypted),
+        new RoomOp.Resume("r", new ClientFrame.ResumePoint(3, "ep-1"), encrypted),
         new RoomOp.Join(new ClientFrame.Join(7L, "r", RoomMode.BACKGROUND), reader),
         new RoomOp.Join(new ClientFrame.Join("j-1", "r", RoomMode.ACTIVE), open),
         new RoomOp.Rejoin(new ClientFrame.Join(8L, "r", RoomMode.ACTIVE)),
