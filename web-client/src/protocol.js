@@ -126,6 +126,8 @@ const CLIENT_FRAMES = {
   grant: { room: isRoomName, user: isUser, role: isRole },
   revoke: { room: isRoomName, user: isUser },
   members: { room: isRoomName },
+  // Encrypted rooms (issue 18): an owner switches the room on for good.
+  encrypt: { room: isRoomName },
   // Chat (issue 17): read cursors, typing, changes to a message.
   read: { room: isRoomName, seq: isSeq },
   typing: { room: isRoomName, on: isBool },
@@ -277,13 +279,15 @@ const SERVER_FRAMES = {
     room: isStr, head: isNonNegInt, mode: isMode, members: arrayOf(isStr), peers: arrayOf(isObj),
     'epoch?': isEpoch, 'recovered?': isBool, 'replayFrom?': isNonNegInt, 'divergedAfter?': isNonNegInt,
     'visibility?': isVisibility, 'role?': isRole, 'names?': isNames,
-    'reads?': isReads, 'rev?': isNonNegInt, 'changesRecovered?': isBool,
+    'reads?': isReads, 'rev?': isNonNegInt, 'changesRecovered?': isBool, 'encrypted?': isBool,
   },
   // Unsolicited with a reason (e.g. 'removed'): the server ended this membership.
   left: { room: isStr, 'reason?': isStr },
   role: { room: isStr, role: isRole },
   granted: { room: isStr, user: isStr, role: isRole },
   revoked: { room: isStr, user: isStr },
+  // Reply to encrypt (with id), or unsolicited: a room this connection is in became encrypted.
+  encrypted: { room: isStr },
   members: { room: isStr, 'visibility?': isVisibility, members: arrayOf(isMemberEntry) },
   mode: { room: isStr, mode: isMode, head: isNonNegInt },
   unread: { room: isStr, count: isNonNegInt, lastSeq: isNonNegInt, 'preview?': isStr },

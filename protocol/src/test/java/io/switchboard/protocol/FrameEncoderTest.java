@@ -120,7 +120,15 @@ class FrameEncoderTest {
         new ServerFrame.Joined(2L, "lobby", 42, RoomMode.ACTIVE, List.of("u-ab12"), List.of(), "k3f9a2x1", null, null,
             null, null, null, null, 9L, true),
         new ServerFrame.Joined(null, "lobby", 45, RoomMode.ACTIVE, List.of("u-ab12"), List.of(), "k3f9a2x1", true, null,
-            42L, null, null, null, 1250L, false));
+            42L, null, null, null, 1250L, false),
+        // encrypted rooms (issue 18)
+        new ServerFrame.Encrypted(3L, "team:7"),
+        new ServerFrame.Encrypted(null, "team:7"),
+        new ServerFrame.Joined(5L, "team:7", 9, RoomMode.ACTIVE, List.of("u-ab12"), List.of(), "k3f9a2x1", null, null,
+            null, "private", "owner", null, null, null, null, true),
+        new ServerFrame.Error(ErrorCode.ENCRYPTION_REQUIRED, "room 'team:7' is end-to-end encrypted: bodies must be "
+            + "sealed (e1.<keyId>.<payload>); nothing was sent", 6L),
+        new ServerFrame.Unread("team:7", 3, 12, null));
     List<String> documented = ProtocolDocExamplesTest.wireLines().stream()
         .filter(l -> l.startsWith("S> ")).map(l -> l.substring(3)).toList();
     assertThat(frames.stream().map(FrameEncoder::encode).toList()).containsExactlyInAnyOrderElementsOf(documented);
