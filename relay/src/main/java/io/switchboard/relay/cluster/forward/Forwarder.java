@@ -251,7 +251,8 @@ public final class Forwarder implements ClusterView.Listener {
     try {
       env = RoomOpCodec.decode(body);
     } catch (RuntimeException e) {
-      LOG.error("undecodable room op from {}: {}", origin, body.encode(), e);
+      // its kind and field names only: the op may carry a message body, which is never logged
+      LOG.error("undecodable room op from {}: kind {}, fields {}", origin, body.getValue("k"), body.fieldNames(), e);
       return;
     }
     RoomOp op = env.op();
