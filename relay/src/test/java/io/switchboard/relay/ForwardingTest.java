@@ -347,6 +347,48 @@ class ForwardingTest {
   }
 
   @Test
+  @Order(2)
+  void anEncryptThroughANonOwnerRelayReachesTheRoomsMembersOnEveryNode() {
+    String room = roomsOf(0, "enc", 1).get(0);
+    TestClient owner = client(1);
+    TestClient member = client(2);
+    List<TestClient> late = new ArrayList<>();
+    try {
+      assertThat(cluster.request("PUT", nodes.get(1).port, "/api/admin/rooms/" + room + "/members/" + owner.user(),
+          "{\"role\":\"owner\"}").statusCode()).isEqualTo(200);
+      assertThat(join(owner, room, "active").getString("t")).isEqualTo("joined");
+      assertThat(join(member, room, "active").containsKey("encrypted")).isFalse();
+      assertCodeOf(member.request(new JsonObject().put("t", "encrypt").put("room", room)), "forbidden");
+
+      // the owner's relay (node 1) neither sequences the room (node 0) nor holds the member (node 2)
+      JsonObject reply = owner.request(new JsonObject().put("t", "encrypt").put("room", room));
+      assertThat(reply.getString("t")).as(reply.encode()).isEqualTo("encrypted");
+      assertThat(member.await("encrypted")).isEqualTo(new JsonObject().put("t", "encrypted").put("room", room));
+      assertCodeOf(member.request(new JsonObject().put("t", "send").put("room", room).put("cid", "p")
+          .put("body", "plaintext")), "encryption_required");
+      String sealed = EncryptedRoomsTest.seal(room, member.user(), "s", "sealed across nodes");
+      JsonObject ack = member.sendMessage(room, "s", sealed);
+      assertThat(ack.getLong("seq")).as("the refused send took no seq").isEqualTo(1);
+      assertThat(msg(owner, room).getString("body")).isEqualTo(sealed);
+      // a join from node 2 carries the flag to node 0 with its access
+      await("a join through node 2 is told encrypted").atMost(Duration.ofSeconds(5)).until(() -> {
+        TestClient c = client(2);
+        late.add(c);
+        return Boolean.TRUE.equals(join(c, room, "active").getBoolean("encrypted"));
+      });
+    } finally {
+      owner.close();
+      member.close();
+      late.forEach(TestClient::close);
+    }
+  }
+
+  private static void assertCodeOf(JsonObject frame, String code) {
+    assertThat(frame.getString("t")).as(frame.encode()).isEqualTo("error");
+    assertThat(frame.getString("code")).as(frame.encode()).isEqualTo(code);
+  }
+
+  @Test
   @Order(3)
   void clientsOnEveryNodeSeeOneOrderPerRoomAndTheDatabaseAgrees() {
     List<String> rooms = List.of(roomsOf(0, "spread", 1).get(0), roomsOf(1, "spread", 1).get(0),
