@@ -143,7 +143,7 @@ class AdminRoomsApiTest extends RelayTestBase {
 
     HttpResponse<byte[]> empty = admin("GET", "/api/admin/rooms/adm-routes/members", null, ADMIN);
     assertThat(json(empty)).isEqualTo(new JsonObject().put("room", "adm-routes").put("visibility", "private")
-        .put("members", new JsonArray()));
+        .put("encrypted", false).put("members", new JsonArray()));
 
     HttpResponse<byte[]> grant = admin("PUT", "/api/admin/rooms/adm-routes/members/bob", "{\"role\":\"member\"}", ADMIN);
     assertThat(json(grant)).isEqualTo(new JsonObject().put("room", "adm-routes").put("user", "bob").put("role", "member"));
@@ -214,7 +214,7 @@ class AdminRoomsApiTest extends RelayTestBase {
     assertThat(admin("PUT", "/api/admin/rooms/adm-made-by-grant/members/bob", "{\"role\":\"owner\"}", ADMIN)
         .statusCode()).isEqualTo(200);
     assertThat(json(admin("GET", "/api/admin/rooms/adm-made-by-grant/members", null, ADMIN)))
-        .isEqualTo(new JsonObject().put("room", "adm-made-by-grant").put("visibility", "public")
+        .isEqualTo(new JsonObject().put("room", "adm-made-by-grant").put("visibility", "public").put("encrypted", false)
             .put("members", new JsonArray().add(new JsonObject().put("user", "bob").put("role", "owner"))));
     refused(admin("GET", "/api/admin/nothing", null, ADMIN), 404, "not_found");
     refused(admin("POST", "/api/admin/rooms/adm-never-made", "{}", ADMIN), 405, "bad_request");

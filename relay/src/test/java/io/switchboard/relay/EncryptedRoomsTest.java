@@ -140,6 +140,8 @@ class EncryptedRoomsTest extends RelayTestBase {
     assertThat(json(off).getString("code")).isEqualTo("bad_request");
     assertThat(json(putRoom("enc-api", "{\"visibility\":\"public\"}"))).as("refused false changed nothing; absent keeps it")
         .isEqualTo(new JsonObject().put("room", "enc-api").put("visibility", "public").put("encrypted", true));
+    assertThat(json(get(relay.port(), "/api/admin/rooms/enc-api/members", "Authorization", "Bearer " + ADMIN_TOKEN))
+        .getBoolean("encrypted")).isTrue();
     assertThat(putRoom("enc-api", "{\"encrypted\":\"yes\"}").statusCode()).isEqualTo(400);
     assertThat(putRoom("enc-api", "{}").statusCode()).isEqualTo(400);
     assertThat(putRoom("enc-api", "[true]").statusCode()).isEqualTo(400);

@@ -230,7 +230,8 @@ public final class AdminRoomsApi {
       for (Member m : members.members()) {
         list.add(new JsonObject().put("user", m.user()).put("role", m.role().wire()));
       }
-      return new JsonObject().put("room", room).put("visibility", members.visibility().wire()).put("members", list);
+      return new JsonObject().put("room", room).put("visibility", members.visibility().wire())
+          .put("encrypted", members.encrypted()).put("members", list);
     }));
   }
 
