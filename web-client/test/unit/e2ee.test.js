@@ -1,0 +1,347 @@
+// Issue 18: end-to-end encrypted rooms in the SDK. The crypto against WebCrypto (Node's), then
+// clients against the fake server, which checks sealed bodies as the relay does and forwards
+// `signal` (the key protocol's carrier) between room members.
+import 'fake-indexeddb/auto';
+import LZString from 'lz-string';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  KeyStore, SEALED, bucket, exportPublic, fromB64url, newDeviceKeys, newKeyId, newRoomKey, open, parseSealed, seal, unwrapFrom, wrapFor,
+} from '../../src/e2ee.js';
+import { connect } from '../../src/index.js';
+import { MemoryStorage, openStorage } from '../../src/storage.js';
+import { FakeServer, ManualClock, waitFor } from './helpers.js';
+
+const at = { room: 'team:7', from: 'u-ada', cid: 'c-1' };
+
+describe('seal and open', () => {
+  it('round-trips text, emoji and a long body; the sealed form is the contract format', async () => {
+    const key = await newRoomKey();
+    const keys = new Map([['k1', key]]);
+    for (const body of ['hi', 'héllo 👋 世界', 'x'.repeat(10_000), JSON.stringify({ a: [1, 2, 3] })]) {
+      const sealed = await seal(key, 'k1', body, at);
+      expect(sealed).toMatch(SEALED);
+      expect(sealed.startsWith('e1.k1.')).toBe(true);
+      expect(parseSealed(sealed).payload.length).toBeGreaterThanOrEqual(28);
+      expect(await open((id) => keys.get(id), sealed, at)).toEqual({ body });
+    }
+  });
+
+  it('binds the body to its room, sender and cid: a replay elsewhere is tampered', async () => {
+    const key = await newRoomKey();
+    const sealed = await seal(key, 'k1', 'secret', at);
+    for (const other of [{ ...at, room: 'team:8' }, { ...at, from: 'u-eve' }, { ...at, cid: 'c-2' }]) {
+      expect(await open(() => key, sealed, other)).toEqual({ undecryptable: 'tampered' });
+    }
+  });
+
+  it('a flipped bit anywhere in the payload, a wrong key or a malformed body is tampered; an unknown key id is missing_key', async () => {
+    const key = await newRoomKey();
+    const sealed = await seal(key, 'k1', 'secret', at);
+    const { payload } = parseSealed(sealed);
+    for (const i of [0, 11, 12, payload.length - 1]) {
+      const bad = new Uint8Array(payload);
+      bad[i] ^= 1;
+      const b64 = Buffer.from(bad).toString('base64url');
+      expect(await open(() => key, `e1.k1.${b64}`, at)).toEqual({ undecryptable: 'tampered' });
+    }
+    expect(await open(async () => newRoomKey(), sealed, at).catch(() => 'threw')).toEqual({ undecryptable: 'tampered' });
+    const other = await newRoomKey();
+    expect(await open(() => other, sealed, at)).toEqual({ undecryptable: 'tampered' });
+    for (const junk of ['hello', 'e1.k1.', 'e1..AAAA', `e1.k1.${'A'.repeat(20)}`, 'e1.k1.!!!!']) {
+      expect(await open(() => key, junk, at)).toEqual({ undecryptable: 'tampered' });
+    }
+    expect(await open(() => undefined, sealed, at)).toEqual({ undecryptable: 'missing_key', keyId: 'k1' });
+  });
+
+  it('pads to buckets: sealed lengths for 1, 60, 61 and 300 characters', async () => {
+    const key = await newRoomKey();
+    // Text that LZ-String barely compresses (every char new), so the sizes move with the length.
+    const text = (n) => Array.from({ length: n }, (_, i) => String.fromCharCode(0x4e00 + i * 7)).join('');
+    const sizes = {};
+    for (const n of [1, 60, 61, 300]) {
+      const body = text(n);
+      const sealed = await seal(key, 'k1', body, at);
+      const padded = parseSealed(sealed).payload.length - 12 - 16;
+      const data = LZString.compressToUint8Array(body).length;
+      expect(padded).toBe(bucket(data + 4));
+      sizes[n] = { padded, sealedChars: sealed.length };
+    }
+    expect(Object.fromEntries(Object.entries(sizes).map(([n, s]) => [n, s.padded]))).toEqual({ 1: 64, 60: 256, 61: 256, 300: 1024 });
+    // Short repetitive bodies all look alike.
+    const lens = new Set();
+    for (const n of [1, 60, 61, 300]) lens.add((await seal(key, 'k1', 'a'.repeat(n), at)).length);
+    expect(lens.size).toBe(1);
+    expect([bucket(1), bucket(64), bucket(65), bucket(2048), bucket(2049), bucket(6000)]).toEqual([64, 64, 128, 2048, 4096, 6144]);
+    console.log('sealed body lengths (chars) for 1/60/61/300 CJK chars:', Object.values(sizes).map((s) => s.sealedChars).join('/'));
+  });
+
+  it('wraps a room key for one device: only the pair (holder, asker) with the same room and key id unwraps it', async () => {
+    const [holder, asker, eve] = await Promise.all([newDeviceKeys(), newDeviceKeys(), newDeviceKeys()]);
+    const roomKey = await newRoomKey();
+    const w = await wrapFor(holder.privateKey, asker.publicKey, 'team:7', 'k1', roomKey);
+    const got = await unwrapFrom(asker.privateKey, holder.publicKey, 'team:7', 'k1', w);
+    const sealed = await seal(roomKey, 'k1', 'hi', at);
+    expect(await open(() => got, sealed, at)).toEqual({ body: 'hi' });
+    await expect(unwrapFrom(eve.privateKey, holder.publicKey, 'team:7', 'k1', w)).rejects.toThrow();
+    await expect(unwrapFrom(asker.privateKey, holder.publicKey, 'team:8', 'k1', w)).rejects.toThrow();
+    await expect(unwrapFrom(asker.privateKey, holder.publicKey, 'team:7', 'k2', w)).rejects.toThrow();
+    expect((await exportPublic(holder.publicKey)).length).toBe(87); // 65 bytes base64url
+  });
+
+  it('key ids sort by creation time', () => {
+    const a = newKeyId(1_000);
+    const b = newKeyId(2_000_000_000_000);
+    expect(a < b).toBe(true);
+    // A clock behind the current key's time still sorts after it.
+    expect(newKeyId(1_000, b) > b).toBe(true);
+    expect(a).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
+  });
+
+  it('keeps the device pair and room keys in IndexedDB across a reload (fake-indexeddb clones CryptoKeys)', async () => {
+    const dbName = `e2ee-${Math.random()}`;
+    const s1 = await openStorage({ dbName });
+    expect(s1.kind).toBe('indexeddb');
+    const ks1 = await new KeyStore(s1).load();
+    const key = await newRoomKey();
+    await ks1.addKey('team:7', 'k1', key);
+    s1.close();
+    const s2 = await openStorage({ dbName });
+    const ks2 = await new KeyStore(s2).load();
+    expect(ks2.pub).toBe(ks1.pub);
+    expect(ks2.device.privateKey.extractable).toBe(false);
+    const r = await ks2.room('team:7');
+    expect(r.encrypted).toBe(true);
+    const sealed = await seal(key, 'k1', 'persisted', at);
+    expect(await open((id) => r.keys.get(id), sealed, at)).toEqual({ body: 'persisted' });
+    s2.close();
+  });
+
+  it('measures seal+open per message in Node', async () => {
+    const key = await newRoomKey();
+    const body = 'The quick brown fox jumps over the lazy dog, 120 chars of typical chat message text here. Ok? 👍 '.repeat(1).slice(0, 120);
+    const n = 500;
+    const t0 = performance.now();
+    for (let i = 0; i < n; i++) {
+      const c = { ...at, cid: `c-${i}` };
+      const r = await open(() => key, await seal(key, 'k1', body, c), c);
+      if (r.body !== body) throw new Error('round trip');
+    }
+    const us = ((performance.now() - t0) * 1000) / n;
+    console.log(`seal+open of a 120-char body: ${us.toFixed(0)} µs per message (${n} messages)`);
+    expect(us).toBeLessThan(20_000);
+  });
+});
+
+// ——— clients ———
+
+let clients = [];
+afterEach(async () => {
+  for (const c of clients) await c.close();
+  clients = [];
+});
+
+async function start(server, extra = {}) {
+  const client = await connect('ws://t/ws', {
+    WebSocket: server.WebSocket, storage: 'memory', clock: new ManualClock(), p2p: false, idle: (fn) => fn(), random: () => 0, ...extra,
+  });
+  const errors = [];
+  client.on('error', (e) => errors.push(e));
+  client.errors = errors;
+  clients.push(client);
+  return client;
+}
+
+const stored = (server, room) => server.room(room).messages;
+const socketOf = (server, client) => server.sockets.find((s) => s.session === client.session);
+
+/** Another user's connection leaves the room as the relay tells the rest (revoke). */
+function removeFromRoom(server, room, client) {
+  const s = socketOf(server, client);
+  const r = server.room(room);
+  r.members.delete(s);
+  for (const [other] of r.members) other.deliver({ t: 'presence', room, event: 'leave', peer: s.session, user: s.user });
+}
+
+describe('encrypted rooms', () => {
+  it('the owner encrypts; a member gets the key over signal; bodies are sealed on the wire and in storage, plain in the app', async () => {
+    const server = new FakeServer();
+    const ada = await start(server);
+    const bob = await start(server);
+    const ra = await ada.join('team:7');
+    const rb = await bob.join('team:7');
+    await ada.encrypt('team:7');
+    expect(ra.encrypted).toBe(true);
+    expect(ra.keyId).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
+    await waitFor(() => rb.encrypted && rb.keyId === ra.keyId);
+    const got = [];
+    rb.on('update', (m) => got.push(m));
+    const sent = await ra.send('meet at 6');
+    await waitFor(() => got.some((m) => m.body === 'meet at 6'));
+    const m = rb.messages.find((x) => x.cid === sent.cid);
+    expect(m).toMatchObject({ body: 'meet at 6', encrypted: true, from: ada.user });
+    expect(m.undecryptable).toBeUndefined();
+    const wire = stored(server, 'team:7')[0].body;
+    expect(wire).toMatch(SEALED);
+    expect(wire).not.toContain('meet');
+    // Every signal was key protocol, none treated as WebRTC signalling.
+    const signals = server.framesOf('signal');
+    expect(signals.length).toBeGreaterThan(0);
+    expect(signals.every((f) => f.data.e2ee?.v === 1)).toBe(true);
+    expect(JSON.stringify(signals)).not.toContain('meet');
+    expect(sent.encrypted).toBe(true);
+    expect(ada.errors).toEqual([]);
+    expect(bob.errors).toEqual([]);
+  });
+
+  it('a third member joining later gets the key and opens the history (from cache too, which stays sealed)', async () => {
+    const server = new FakeServer();
+    const ada = await start(server);
+    const ra = await ada.join('team:7');
+    await ada.encrypt('team:7');
+    await ra.send('first');
+    await ra.send('second');
+    await waitFor(() => stored(server, 'team:7').length === 2);
+    const cat = await start(server);
+    const rc = await cat.join('team:7');
+    expect(rc.encrypted).toBe(true);
+    await waitFor(() => rc.messages.length === 2 && rc.messages.every((m) => m.body !== ''));
+    expect(rc.messages.map((m) => m.body)).toEqual(['first', 'second']);
+    // What the cache keeps is the sealed text.
+    await cat.flushCache();
+    const cached = await cat.cache.before('team:7', undefined, 10);
+    expect(cached.map((m) => m.body).every((b) => SEALED.test(b))).toBe(true);
+  });
+
+  it('missing key: the message is undecryptable (body empty), then opens with an update once a holder is online', async () => {
+    const server = new FakeServer();
+    const ada = await start(server);
+    const ra = await ada.join('team:7');
+    await ada.encrypt('team:7');
+    const sent = await ra.send('while you were away');
+    await waitFor(() => stored(server, 'team:7').length === 1);
+    await ra.leave();
+    const bob = await start(server);
+    const rb = await bob.join('team:7');
+    await waitFor(() => rb.messages[0]?.undecryptable === 'missing_key');
+    expect(rb.messages[0]).toMatchObject({ body: '', encrypted: true, cid: sent.cid });
+    expect(rb.keyId).toBeNull();
+    const updates = [];
+    rb.on('update', (m) => updates.push({ ...m }));
+    await ada.join('team:7'); // its want tells bob there is a key; bob asks back and gets it
+    await waitFor(() => rb.messages[0].body === 'while you were away');
+    expect(rb.messages[0].undecryptable).toBeUndefined();
+    expect(updates.at(-1)).toMatchObject({ body: 'while you were away', cid: sent.cid });
+  });
+
+  it('sends without a key stay pending in the outbox, sealed and sent when a key arrives (an invite link)', async () => {
+    const server = new FakeServer();
+    const ada = await start(server);
+    const ra = await ada.join('team:7');
+    await ada.encrypt('team:7');
+    const fragment = await ra.inviteKey();
+    expect(fragment).toMatch(/^#k=team:7\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]{43}$/);
+    await ra.leave();
+    const bob = await start(server);
+    const rb = await bob.join('team:7');
+    const m = await rb.send('queued');
+    expect(m.status).toBe('pending');
+    expect(bob.outbox.size).toBe(1);
+    expect(stored(server, 'team:7')).toEqual([]);
+    expect(server.framesOf('send')).toEqual([]);
+    expect(await bob.acceptInvite(fragment)).toBe('team:7');
+    await waitFor(() => m.status === 'stored');
+    expect(stored(server, 'team:7')[0].body).toMatch(SEALED);
+    expect(bob.errors).toEqual([]);
+    await expect(bob.acceptInvite('#k=team:7.k1.short')).rejects.toMatchObject({ code: 'bad_request' });
+  });
+
+  it('after rotateKey a removed user gets no key and cannot open new messages; members open old and new', async () => {
+    const server = new FakeServer();
+    const ada = await start(server);
+    const bob = await start(server);
+    const eve = await start(server);
+    const ra = await ada.join('team:7');
+    const rb = await bob.join('team:7');
+    const re = await eve.join('team:7');
+    await ada.encrypt('team:7');
+    await waitFor(() => rb.keyId === ra.keyId && re.keyId === ra.keyId);
+    const old = await ra.send('before');
+    await waitFor(() => re.messages.some((m) => m.body === 'before') && rb.messages.some((m) => m.body === 'before'));
+    const oldKey = ra.keyId;
+    removeFromRoom(server, 'team:7', eve);
+    await waitFor(() => !ra.members.includes(eve.user) && !rb.members.includes(eve.user));
+    const newKey = await ra.rotateKey({ exclude: [eve.user] });
+    expect(newKey > oldKey).toBe(true);
+    await waitFor(() => rb.keyId === newKey);
+    // eve asks ada and bob (the fake server, unlike the relay, still forwards its signal): both refuse.
+    const before = server.framesOf('signal').length;
+    for (const peer of [ada.session, bob.session]) {
+      eve._sendQuiet({ t: 'signal', room: 'team:7', to: peer, data: { e2ee: { v: 1, t: 'want', pub: eve.e2ee.pub, have: [oldKey] } } });
+    }
+    const after = await ra.send('after');
+    await waitFor(() => rb.messages.some((m) => m.body === 'after'));
+    expect(server.framesOf('signal').slice(before).filter((f) => f.to === eve.session)).toEqual([]);
+    expect(re.keyId).toBe(oldKey);
+    // The new body, leaked to eve anyway, does not open.
+    const leaked = stored(server, 'team:7').find((m) => m.cid === after.cid);
+    expect(leaked.body.startsWith(`e1.${newKey}.`)).toBe(true);
+    socketOf(server, eve).deliver({ t: 'msg', room: 'team:7', ...leaked });
+    await waitFor(() => re.messages.find((m) => m.cid === after.cid)?.undecryptable === 'missing_key');
+    expect(re.messages.find((m) => m.cid === after.cid).body).toBe('');
+    // Old messages still open for a member that joins now (old key kept and handed out).
+    const cat = await start(server);
+    const rc = await cat.join('team:7');
+    await waitFor(() => rc.messages.length === 2 && rc.messages.every((m) => m.body));
+    expect(rc.messages.map((m) => m.body)).toEqual(['before', 'after']);
+    expect(rc.messages[0].cid).toBe(old.cid);
+  });
+
+  it('edits are sealed with the message cid; a body moved to another message is tampered', async () => {
+    const server = new FakeServer();
+    let rev = 0;
+    server.handlers.edit = (socket, f) => {
+      const r = server.room(f.room);
+      const m = r.messages.find((x) => x.seq === f.seq);
+      Object.assign(m, { body: f.body, rev: ++rev, edited: 1 });
+      for (const [s] of r.members) s.deliver({ t: 'changed', room: f.room, seq: m.seq, rev: m.rev, body: m.body, edited: 1, ...(s === socket ? { id: f.id } : {}) });
+      return true;
+    };
+    const ada = await start(server);
+    const bob = await start(server);
+    const ra = await ada.join('team:7');
+    const rb = await bob.join('team:7');
+    await ada.encrypt('team:7');
+    await waitFor(() => rb.keyId === ra.keyId);
+    const m1 = await ra.send('one');
+    const m2 = await ra.send('two');
+    await waitFor(() => m1.status === 'stored' && m2.status === 'stored' && rb.messages.filter((m) => m.body).length === 2);
+    const edited = await ra.edit(m1, 'one (edited)');
+    expect(edited.body).toBe('one (edited)');
+    expect(server.framesOf('edit')[0].body).toMatch(SEALED);
+    await waitFor(() => rb.messages[0].body === 'one (edited)');
+    // The relay (or anyone in between) pastes m1's sealed edit onto m2: it does not open there.
+    const sealedEdit = server.framesOf('edit')[0].body;
+    for (const s of server.sockets) s.deliver({ t: 'changed', room: 'team:7', seq: m2.seq, rev: ++rev, body: sealedEdit, edited: 2 });
+    await waitFor(() => rb.messages[1].undecryptable === 'tampered');
+    expect(rb.messages[1].body).toBe('');
+  });
+
+  it('rooms that are not encrypted send bodies as they are, sealed-looking or not', async () => {
+    const server = new FakeServer();
+    const ada = await start(server);
+    const ra = await ada.join('lobby');
+    await ra.send('e1.k1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA');
+    await ra.send('plain');
+    await waitFor(() => stored(server, 'lobby').length === 2);
+    expect(stored(server, 'lobby').map((m) => m.body)).toEqual(['e1.k1.AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', 'plain']);
+    expect(ra.encrypted).toBe(false);
+    expect(ra.keyId).toBeNull();
+  });
+
+  it('memory storage keeps keys in memory', async () => {
+    const ks = await new KeyStore(new MemoryStorage()).load();
+    await ks.addKey('r', 'k1', await newRoomKey());
+    expect(ks.current('r')).toBe('k1');
+    expect(fromB64url(ks.pub).length).toBe(65);
+  });
+});
