@@ -561,6 +561,12 @@ export class Client extends Emitter {
       this.#sends.delete(frame.ref);
       return this.rooms.get(send.room)?._sendFailed(send.cid, err);
     }
+    if (frame.code === 'encryption_required' && frame.ref !== undefined && this.batcher.ownsId(frame.ref)) {
+      // P2P-delivered plaintext from before this client knew: uploaded again sealed.
+      const name = this.batcher.roomOf(frame.ref);
+      this.batcher.take(name);
+      return this.rooms.get(name)?._encryptionRequired();
+    }
     if (frame.code === 'forbidden' && frame.ref !== undefined && this.batcher.ownsId(frame.ref)) {
       // A reader's P2P-delivered messages: the server will never store them; retrying is futile.
       return this.rooms.get(this.batcher.roomOf(frame.ref))?._batchRefused(err);

@@ -520,6 +520,16 @@ export class Room extends Emitter {
   }
 
   /**
+   * The relay refused a plaintext body (the room went encrypted before this client heard): the
+   * messages stay in the outbox and go again sealed (once a key is here).
+   */
+  _encryptionRequired() {
+    this._encrypted()
+      .then(() => this.joined && this._flushOutbox())
+      .catch((e) => this.client.emit('error', e));
+  }
+
+  /**
    * The room was switched to encrypted (`encrypted` frame; or `create` by client.encrypt, which
    * also makes the first key when there is none).
    */
@@ -618,6 +628,7 @@ export class Room extends Emitter {
 
   /** A send of ours failed with `error`. */
   _sendFailed(cid, err) {
+    if (err.code === 'encryption_required') return this._encryptionRequired();
     if (['storage_unavailable', 'rate_limited', 'not_joined', 'room_unavailable', 'room_moved'].includes(err.code)) {
       // Not delivered, still in the outbox: try again shortly.
       this.#retryTimer ??= this.client.clock.setTimeout(() => {

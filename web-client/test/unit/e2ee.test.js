@@ -7,9 +7,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import {
   KeyStore, SEALED, bucket, exportPublic, fromB64url, newDeviceKeys, newKeyId, newRoomKey, open, parseSealed, seal, unwrapFrom, wrapFor,
 } from '../../src/e2ee.js';
+import { decodeBatch } from '../../src/codec.js';
 import { connect } from '../../src/index.js';
 import { MemoryStorage, openStorage } from '../../src/storage.js';
-import { FakeServer, ManualClock, waitFor } from './helpers.js';
+import { fakeRtc } from './fake-rtc.js';
+import { FakeServer, ManualClock, settle, waitFor } from './helpers.js';
 
 const at = { room: 'team:7', from: 'u-ada', cid: 'c-1' };
 
@@ -324,6 +326,86 @@ describe('encrypted rooms', () => {
     for (const s of server.sockets) s.deliver({ t: 'changed', room: 'team:7', seq: m2.seq, rev: ++rev, body: sealedEdit, edited: 2 });
     await waitFor(() => rb.messages[1].undecryptable === 'tampered');
     expect(rb.messages[1].body).toBe('');
+  });
+
+  it('over a DataChannel: the peer frame and the batch upload carry the sealed body; a peer\'s unsealed body is dropped', async () => {
+    const server = new FakeServer();
+    server.decodeBatch = decodeBatch;
+    const rtc = fakeRtc();
+    const opts = { RTCPeerConnection: rtc.RTCPeerConnection, p2p: true };
+    const ada = await start(server, opts);
+    const bob = await start(server, opts);
+    const ra = await ada.join('team:7');
+    const rb = await bob.join('team:7');
+    await ada.encrypt('team:7');
+    await waitFor(() => rb.keyId === ra.keyId);
+    await settle();
+    const [sa, sb] = server.open;
+    sa.deliver({ t: 'steer', room: 'team:7', peer: bob.session, mode: 'p2p', polite: false, iceServers: [] });
+    sb.deliver({ t: 'steer', room: 'team:7', peer: ada.session, mode: 'p2p', polite: true, iceServers: [] });
+    await waitFor(() => ra.peers()[0]?.path === 'p2p' && rb.peers()[0]?.path === 'p2p');
+    const sent = await ra.send('over the channel');
+    expect(sent.path).toBe('p2p');
+    await waitFor(() => rb.messages.some((m) => m.body === 'over the channel'));
+    expect(rb.pathOf(sent.cid)).toBe('p2p');
+    ada.sync();
+    await waitFor(() => stored(server, 'team:7').length === 1);
+    const batch = server.framesOf('batch')[0];
+    expect(JSON.stringify(decodeBatch(batch.data))).not.toContain('over the channel');
+    expect(stored(server, 'team:7')[0].body).toMatch(SEALED);
+    // What went over ada's channel: the sealed body only.
+    const adaChannel = [...rtc.pcs.values()].map((pc) => pc.channel).find((c) => c?.sent.some((t) => t.includes(sent.cid)));
+    const frame = JSON.parse(adaChannel.sent.find((t) => t.includes(sent.cid)));
+    expect(frame.body).toMatch(SEALED);
+    expect(adaChannel.sent.join()).not.toContain('over the channel');
+    // A peer (or a buggy client) sending plaintext over the channel in an encrypted room: not shown.
+    const dropped = bob.stats().droppedPeerFrames;
+    adaChannel.peer.inject(JSON.stringify({ t: 'm', cid: 'c-plain', from: ada.user, body: 'not sealed', ts: 1 }));
+    await waitFor(() => bob.stats().droppedPeerFrames > dropped);
+    expect(rb.messages.some((m) => m.cid === 'c-plain')).toBe(false);
+  });
+
+  it('a reload opens the cached (sealed) messages with the keys kept in IndexedDB', async () => {
+    const server = new FakeServer();
+    const dbName = `e2ee-reload-${Math.random()}`;
+    const ada = await start(server, { storage: 'indexeddb', dbName });
+    const ra = await ada.join('team:7');
+    await ada.encrypt('team:7');
+    await ra.send('kept sealed');
+    await waitFor(() => ra.messages[0]?.status === 'stored');
+    await ada.close();
+    clients = clients.filter((c) => c !== ada);
+    server.accepting = false; // offline: only the cache and the stored keys can open it
+    const again = await start(server, { storage: 'indexeddb', dbName, waitForServer: false });
+    const opened = [];
+    const joining = again.join('team:7').catch(() => {});
+    await waitFor(() => again.rooms.get('team:7')?.messages.length === 1);
+    const r = again.rooms.get('team:7');
+    r.on('update', (m) => opened.push(m.body));
+    await waitFor(() => r.messages[0].body === 'kept sealed');
+    expect(r.encrypted).toBe(true);
+    expect(r.messages[0].encrypted).toBe(true);
+    const raw = await again.storage.messagesRange('team:7', {});
+    expect(raw[0].b).not.toContain('kept');
+    void joining;
+  });
+
+  it('a plaintext send the relay refuses (encryption_required) stays pending and goes again sealed once a key arrives', async () => {
+    const server = new FakeServer();
+    const bob = await start(server);
+    const rb = await bob.join('team:7');
+    server.room('team:7').encrypted = true; // switched on, bob not told yet
+    const m = await rb.send('oops');
+    await waitFor(() => rb.encrypted);
+    expect(m.status).toBe('pending');
+    expect(bob.outbox.size).toBe(1);
+    expect(bob.errors).toEqual([]);
+    expect(stored(server, 'team:7')).toEqual([]);
+    const raw = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
+    await bob.acceptInvite(`#k=team:7.k1.${raw}`);
+    await waitFor(() => m.status === 'stored');
+    expect(stored(server, 'team:7')[0].body.startsWith('e1.k1.')).toBe(true);
+    expect(m.body).toBe('oops');
   });
 
   it('rooms that are not encrypted send bodies as they are, sealed-looking or not', async () => {

@@ -211,7 +211,7 @@ export class FakeServer {
         return reply({ t: 'encrypted', room: frame.room });
       }
       case 'send':
-        return this.#store(socket, frame.room, frame.cid, frame.body, reply);
+        return this.#store(socket, frame.room, frame.cid, frame.body, reply, undefined, frame.id);
       case 'batch': {
         // As the relay: peers listed in `to` get one `seqs` frame of the new items instead of `msg`s.
         const holders = new Set(frame.to ?? []);
@@ -254,11 +254,11 @@ export class FakeServer {
   decodeBatch = () => [];
 
   /** @returns the message when it is new */
-  #store(socket, room, cid, body, reply, holders = new Set()) {
+  #store(socket, room, cid, body, reply, holders = new Set(), frameId = undefined) {
     const r = this.room(room);
     if (r.encrypted && !SEALED_BODY.test(body)) {
       // The relay's check in an encrypted room (contract: e1.<keyId>.<b64url>)
-      reply({ t: 'error', code: 'encryption_required', message: 'sealed body required' });
+      socket.deliver({ t: 'error', code: 'encryption_required', message: 'sealed body required', ref: frameId });
       return null;
     }
     const key = `${socket.user}|${cid}`;
