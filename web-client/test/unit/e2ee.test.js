@@ -298,6 +298,27 @@ describe('encrypted rooms', () => {
     expect(rc.messages[0].cid).toBe(old.cid);
   });
 
+  it('a user excluded from a rotation is refused by the rotating owner even before its presence leave arrives', async () => {
+    const server = new FakeServer();
+    const ada = await start(server);
+    const eve = await start(server);
+    const ra = await ada.join('team:7');
+    const re = await eve.join('team:7');
+    await ada.encrypt('team:7');
+    await waitFor(() => re.keyId === ra.keyId);
+    const oldKey = ra.keyId;
+    const newKey = await ra.rotateKey({ exclude: [eve.user] });
+    expect(ra.members).toContain(eve.user); // still listed: the relay has not told ada yet
+    const before = server.framesOf('signal').length;
+    eve._sendQuiet({ t: 'signal', room: 'team:7', to: ada.session, data: { e2ee: { v: 1, t: 'want', pub: eve.e2ee.pub, have: [oldKey] } } });
+    await ra.send('after'); // a round trip through the same socket: eve's want was handled before its ack
+    await waitFor(() => stored(server, 'team:7').length === 1);
+    await settle();
+    expect(server.framesOf('signal').slice(before).filter((f) => f.to === eve.session && f.data.e2ee.t === 'key')).toEqual([]);
+    expect(re.keyId).toBe(oldKey);
+    expect(newKey > oldKey).toBe(true);
+  });
+
   it('edits are sealed with the message cid; a body moved to another message is tampered', async () => {
     const server = new FakeServer();
     let rev = 0;
