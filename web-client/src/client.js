@@ -5,7 +5,7 @@ import { MessageCache } from './cache.js';
 import { systemClock } from './clock.js';
 import { nextRetryDelay } from './backoff.js';
 import { Connection, State } from './connection.js';
-import { KeyStore, fromB64url, importRoomKey, isKeyId, newKeyId, newRoomKey } from './e2ee.js';
+import { KeyStore, fromB64url, importRoomKey, isAcceptableKeyId, newKeyId, newRoomKey } from './e2ee.js';
 import { Emitter } from './emitter.js';
 import { ErrorCode, SwitchboardError } from './errors.js';
 import { resolveOptions } from './options.js';
@@ -355,7 +355,7 @@ export class Client extends Emitter {
   async acceptInvite(fragment) {
     const m = /^#?k=(.+)\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{43})$/.exec(String(fragment));
     const raw = m && fromB64url(m[3]);
-    if (!m || !isRoomName(m[1]) || !isKeyId(m[2]) || raw?.length !== 32) throw new SwitchboardError('bad_request', 'not an invite key fragment');
+    if (!m || !isRoomName(m[1]) || !isAcceptableKeyId(m[2], this.clock.now()) || raw?.length !== 32) throw new SwitchboardError('bad_request', 'not an invite key fragment');
     await this.e2ee.addKey(m[1], m[2], await importRoomKey(raw));
     const room = this.rooms.get(m[1]);
     if (room) {

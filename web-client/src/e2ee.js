@@ -45,6 +45,19 @@ export function newKeyId(now = Date.now(), after = null) {
   return `${now.toString(36).padStart(9, '0')}${rnd}`;
 }
 
+/** Keys from others may claim a creation time at most this far ahead of this device's clock. */
+export const KEY_CLOCK_SKEW_MS = 10 * 60_000;
+
+/**
+ * Whether a key id from someone else may be taken: our format (9 base36 time digits first) and not
+ * from the future. Otherwise a member could plant an id that sorts after every later rotation and
+ * stay the sealing key after being revoked.
+ */
+export function isAcceptableKeyId(id, now = Date.now()) {
+  if (!isKeyId(id) || !/^[0-9a-z]{9}/.test(id)) return false;
+  return parseInt(id.slice(0, 9), 36) <= now + KEY_CLOCK_SKEW_MS;
+}
+
 /** Padded plaintext size: 64, 128, …, 2048, then multiples of 2048 (hides lengths within a bucket). */
 export function bucket(n) {
   for (let b = 64; b <= 2048; b *= 2) if (n <= b) return b;

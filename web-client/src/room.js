@@ -3,7 +3,7 @@
 // path it takes. Wire details stay in Connection; peer connections in PeerLink.
 import { Emitter } from './emitter.js';
 import { ErrorCode, SwitchboardError } from './errors.js';
-import { SEALED, b64url, exportRoomKey, importPublic, isKeyId, newKeyId, newRoomKey, open, seal, sealedBodies, unwrapFrom, wrapFor } from './e2ee.js';
+import { SEALED, b64url, exportRoomKey, importPublic, isAcceptableKeyId, isKeyId, newKeyId, newRoomKey, open, seal, sealedBodies, unwrapFrom, wrapFor } from './e2ee.js';
 import { PeerLink } from './p2p.js';
 import { isBodyText, isEmoji, utf8Bytes } from './protocol.js';
 import { SmartMessageWindow, messageKey } from './window.js';
@@ -1057,7 +1057,7 @@ export class Room extends Emitter {
     } else if (msg.t === 'key' && Array.isArray(msg.keys)) {
       let added = false;
       for (const k of msg.keys.slice(0, 64)) {
-        if (!isKeyId(k?.id) || typeof k.w !== 'string' || r.keys.has(k.id)) continue;
+        if (!isAcceptableKeyId(k?.id, this.client.clock.now()) || typeof k.w !== 'string' || r.keys.has(k.id)) continue;
         try {
           added = (await ks.addKey(this.name, k.id, await unwrapFrom(ks.device.privateKey, pub, this.name, k.id, k.w))) || added;
         } catch {

@@ -5,7 +5,7 @@ import 'fake-indexeddb/auto';
 import LZString from 'lz-string';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  KeyStore, SEALED, bucket, exportPublic, fromB64url, newDeviceKeys, newKeyId, newRoomKey, open, parseSealed, seal, unwrapFrom, wrapFor,
+  KeyStore, SEALED, bucket, importPublic, isAcceptableKeyId, exportPublic, fromB64url, newDeviceKeys, newKeyId, newRoomKey, open, parseSealed, seal, unwrapFrom, wrapFor,
 } from '../../src/e2ee.js';
 import { decodeBatch } from '../../src/codec.js';
 import { connect } from '../../src/index.js';
@@ -319,6 +319,32 @@ describe('encrypted rooms', () => {
     expect(newKey > oldKey).toBe(true);
   });
 
+  it('a key planted by a member with an id that would sort after every later rotation is ignored', async () => {
+    const server = new FakeServer();
+    const ada = await start(server);
+    const eve = await start(server);
+    const ra = await ada.join('team:7');
+    const re = await eve.join('team:7');
+    await ada.encrypt('team:7');
+    await waitFor(() => re.keyId === ra.keyId);
+    const current = ra.keyId;
+    const adaPub = await importPublic(ada.e2ee.pub);
+    const now = ada.clock.now();
+    const planted = ['zzzzzzzzz0', newKeyId(now + 11 * 60_000), '_evil', 'Zzzzzzzzzz'];
+    const keys = [];
+    for (const id of planted) keys.push({ id, w: await wrapFor(eve.e2ee.device.privateKey, adaPub, 'team:7', id, await newRoomKey()) });
+    const fine = newKeyId(now + 60_000); // a little clock skew is allowed
+    keys.push({ id: fine, w: await wrapFor(eve.e2ee.device.privateKey, adaPub, 'team:7', fine, await newRoomKey()) });
+    eve._sendQuiet({ t: 'signal', room: 'team:7', to: ada.session, data: { e2ee: { v: 1, t: 'key', pub: eve.e2ee.pub, keys } } });
+    await waitFor(() => ra.keyId === fine);
+    expect(fine > current).toBe(true);
+    for (const id of planted) expect(ada.e2ee.peek('team:7').keys.has(id)).toBe(false);
+    // The owner's next rotation sorts after whatever it holds.
+    expect((await ra.rotateKey()) > fine).toBe(true);
+    expect(isAcceptableKeyId(newKeyId(now), now)).toBe(true);
+    await expect(ada.acceptInvite(`#k=team:7.zzzzzzzzz0.${'A'.repeat(43)}`)).rejects.toMatchObject({ code: 'bad_request' });
+  });
+
   it('edits are sealed with the message cid; a body moved to another message is tampered', async () => {
     const server = new FakeServer();
     let rev = 0;
@@ -423,9 +449,10 @@ describe('encrypted rooms', () => {
     expect(bob.errors).toEqual([]);
     expect(stored(server, 'team:7')).toEqual([]);
     const raw = Buffer.from(globalThis.crypto.getRandomValues(new Uint8Array(32))).toString('base64url');
-    await bob.acceptInvite(`#k=team:7.k1.${raw}`);
+    const id = newKeyId(bob.clock.now());
+    await bob.acceptInvite(`#k=team:7.${id}.${raw}`);
     await waitFor(() => m.status === 'stored');
-    expect(stored(server, 'team:7')[0].body.startsWith('e1.k1.')).toBe(true);
+    expect(stored(server, 'team:7')[0].body.startsWith(`e1.${id}.`)).toBe(true);
     expect(m.body).toBe('oops');
   });
 
