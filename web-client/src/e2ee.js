@@ -115,6 +115,12 @@ export async function seal(key, keyId, body, { room, from, cid }) {
   return `e1.${keyId}.${b64url(out)}`;
 }
 
+/** The length (ASCII chars = bytes) of `body` sealed under a key id of `keyIdLength` chars. */
+export function sealedLength(body, keyIdLength = 32) {
+  const bytes = IV_BYTES + bucket(LZString.compressToUint8Array(body).length + 4) + TAG_BYTES;
+  return 4 + keyIdLength + Math.ceil((bytes * 4) / 3);
+}
+
 /** @returns {{keyId: string, payload: Uint8Array}|null} null: not a sealed body */
 export function parseSealed(body) {
   const m = typeof body === 'string' ? SEALED.exec(body) : null;

@@ -3,7 +3,9 @@
 // path it takes. Wire details stay in Connection; peer connections in PeerLink.
 import { Emitter } from './emitter.js';
 import { ErrorCode, SwitchboardError } from './errors.js';
-import { SEALED, b64url, exportRoomKey, importPublic, isAcceptableKeyId, isKeyId, newKeyId, newRoomKey, open, seal, sealedBodies, unwrapFrom, wrapFor } from './e2ee.js';
+import {
+  SEALED, b64url, exportRoomKey, importPublic, isAcceptableKeyId, isKeyId, newKeyId, newRoomKey, open, seal, sealedBodies, sealedLength, unwrapFrom, wrapFor,
+} from './e2ee.js';
 import { PeerLink } from './p2p.js';
 import { isBodyText, isEmoji, utf8Bytes } from './protocol.js';
 import { SmartMessageWindow, messageKey } from './window.js';
@@ -248,6 +250,7 @@ export class Room extends Emitter {
   edit(message, body) {
     if (!isBodyText(body)) return Promise.reject(new SwitchboardError('bad_request', 'body must be non-empty text without NUL or lone surrogates'));
     if (utf8Bytes(body) > this.client.limits.maxBodyBytes) return Promise.reject(new SwitchboardError('too_large', 'body too large'));
+    if (this.encrypted && sealedLength(body, this.keyId?.length) > this.client.limits.maxBodyBytes) return Promise.reject(new SwitchboardError('too_large', 'body too large once sealed'));
     if (this.encrypted) return this.#sealedEdit(message, body);
     return this.#change({ t: 'edit', body }, message);
   }
@@ -297,6 +300,8 @@ export class Room extends Emitter {
     if (this.role === 'reader') throw new SwitchboardError('forbidden', 'readers cannot send in this room');
     if (!isBodyText(body)) throw new SwitchboardError('bad_request', 'body must be non-empty text without NUL or lone surrogates');
     if (utf8Bytes(body) > this.client.limits.maxBodyBytes) throw new SwitchboardError('too_large', 'body too large');
+    // Sealed, it must fit too (the relay checks the sealed text): padding and base64 add up to ~40 %.
+    if (this.encrypted && sealedLength(body, this.keyId?.length) > this.client.limits.maxBodyBytes) throw new SwitchboardError('too_large', 'body too large once sealed');
     this.typing(false);
     const outbox = this.client.outbox;
     const rec = outbox.create(this.name, body, this.client._serverNow());
@@ -846,7 +851,7 @@ export class Room extends Emitter {
   /** Every other connection of the room has an open channel and the body fits one. */
   #p2pReady(rec) {
     const links = [...this.#peers.values()].map((p) => p.link);
-    return links.length > 0 && links.every((l) => l?.open) && utf8Bytes(rec.body) <= this.client.options.maxP2pBodyBytes;
+    return links.length > 0 && links.every((l) => l?.open) && utf8Bytes(this.#wireBody(rec) ?? rec.body) <= this.client.options.maxP2pBodyBytes;
   }
 
   #transmit(rec, m) {

@@ -5,7 +5,7 @@ import 'fake-indexeddb/auto';
 import LZString from 'lz-string';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
-  KeyStore, SEALED, bucket, importPublic, isAcceptableKeyId, exportPublic, fromB64url, newDeviceKeys, newKeyId, newRoomKey, open, parseSealed, seal, unwrapFrom, wrapFor,
+  KeyStore, SEALED, bucket, importPublic, isAcceptableKeyId, sealedLength, exportPublic, fromB64url, newDeviceKeys, newKeyId, newRoomKey, open, parseSealed, seal, unwrapFrom, wrapFor,
 } from '../../src/e2ee.js';
 import { decodeBatch } from '../../src/codec.js';
 import { connect } from '../../src/index.js';
@@ -67,6 +67,7 @@ describe('seal and open', () => {
       const data = LZString.compressToUint8Array(body).length;
       expect(padded).toBe(bucket(data + 4));
       sizes[n] = { padded, sealedChars: sealed.length };
+      expect(sealedLength(body, 2)).toBe(sealed.length);
     }
     expect(Object.fromEntries(Object.entries(sizes).map(([n, s]) => [n, s.padded]))).toEqual({ 1: 64, 60: 256, 61: 256, 300: 1024 });
     // Short repetitive bodies all look alike.
@@ -454,6 +455,20 @@ describe('encrypted rooms', () => {
     await waitFor(() => m.status === 'stored');
     expect(stored(server, 'team:7')[0].body.startsWith(`e1.${id}.`)).toBe(true);
     expect(m.body).toBe('oops');
+  });
+
+  it('a body that fits plain but not sealed is refused at once (too_large), not after the relay refuses it', async () => {
+    const server = new FakeServer();
+    server.limits = { ...server.limits, maxBodyBytes: 1000 };
+    const ada = await start(server);
+    const ra = await ada.join('team:7');
+    await ada.encrypt('team:7');
+    // 900 distinct characters: fits as text, not once compressed, padded and base64url-encoded
+    const body = Array.from({ length: 300 }, (_, i) => String.fromCharCode(0x4e00 + i * 7)).join('');
+    expect(new TextEncoder().encode(body).length).toBe(900);
+    await expect(ra.send(body)).rejects.toMatchObject({ code: 'too_large' });
+    await expect(ra.send('short')).resolves.toMatchObject({ body: 'short' });
+    expect(ada.outbox.size).toBeLessThanOrEqual(1);
   });
 
   it('rooms that are not encrypted send bodies as they are, sealed-looking or not', async () => {
