@@ -30,6 +30,10 @@ const TYPING_RESEND_MS = 3000;
 const TYPING_EXPIRY_MS = 6000;
 /** Peers a key request (`want`) goes to at once (each answers with what it holds). */
 const WANT_PEERS = 16;
+/** Wrapped keys one `key` signal carries (~110 bytes each: 64 stay well under the 16 KB signal limit). */
+const KEYS_PER_SIGNAL = 64;
+/** A missing key asks the peers unless a want went out this recently. */
+const WANT_AGAIN_MS = 2000;
 
 /**
  * @typedef {'p2p'|'turn'|'relay'} Path
@@ -164,6 +168,8 @@ export class Room extends Emitter {
   #revoked = new Set();
   /** Key ids already asked for (a missing key asks the peers once). */
   #asked = new Set();
+  /** When a want last went to peers (clock ms). */
+  #wantedAt = -Infinity;
 
   /** @param {import('./client.js').Client} client @param {string} name */
   constructor(client, name) {
@@ -1023,7 +1029,7 @@ export class Room extends Emitter {
         if (waiting.size < UNSETTLED) waiting.add(m);
         if (!this.#asked.has(r.keyId)) {
           this.#asked.add(r.keyId);
-          this.#want();
+          this.#want({ unlessRecent: true });
         }
       }
     }
@@ -1032,7 +1038,11 @@ export class Room extends Emitter {
   }
 
   /** Tells peers which keys this device has; each answers with the ones it lacks (`key`). */
-  async #want() {
+  async #want({ unlessRecent = false } = {}) {
+    // A missing key right after joining: the join's want is already being answered.
+    const now = this.client.clock.now();
+    if (unlessRecent && now - this.#wantedAt < WANT_AGAIN_MS) return;
+    if (this.#peers.size > 0) this.#wantedAt = now;
     const ks = await this.client.e2ee.load().catch(() => null);
     if (!ks) return; // no WebCrypto here: nothing to ask with
     const have = [...(ks.peek(this.name)?.keys.keys() ?? [])];
@@ -1056,12 +1066,16 @@ export class Room extends Emitter {
       const have = new Set(Array.isArray(msg.have) ? msg.have.filter(isKeyId) : []);
       const keys = [];
       for (const [id, key] of r.keys) if (!have.has(id)) keys.push({ id, w: await wrapFor(ks.device.privateKey, pub, this.name, id, key) });
-      this.#signal(peer, { e2ee: { v: 1, t: 'key', pub: ks.pub, keys } });
+      // Newest first, KEYS_PER_SIGNAL a frame (a long-rotated room stays under the signal size limit).
+      keys.sort((a, b) => (a.id < b.id ? 1 : -1));
+      let i = 0;
+      do this.#signal(peer, { e2ee: { v: 1, t: 'key', pub: ks.pub, keys: keys.slice(i, i + KEYS_PER_SIGNAL) } });
+      while ((i += KEYS_PER_SIGNAL) < keys.length);
       // The asker holds keys this device lacks (a rotation announced by want): ask back.
       if ([...have].some((id) => !r.keys.has(id))) this.#signal(peer, { e2ee: { v: 1, t: 'want', pub: ks.pub, have: [...r.keys.keys()] } });
     } else if (msg.t === 'key' && Array.isArray(msg.keys)) {
       let added = false;
-      for (const k of msg.keys.slice(0, 64)) {
+      for (const k of msg.keys.slice(0, KEYS_PER_SIGNAL)) {
         if (!isAcceptableKeyId(k?.id, this.client.clock.now()) || typeof k.w !== 'string' || r.keys.has(k.id)) continue;
         try {
           added = (await ks.addKey(this.name, k.id, await unwrapFrom(ks.device.privateKey, pub, this.name, k.id, k.w))) || added;

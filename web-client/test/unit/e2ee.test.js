@@ -299,6 +299,26 @@ describe('encrypted rooms', () => {
     expect(rc.messages[0].cid).toBe(old.cid);
   });
 
+  it('a room rotated 150 times hands all its keys to a new member in signals under the size limit', async () => {
+    const server = new FakeServer();
+    const ada = await start(server);
+    const ra = await ada.join('team:7');
+    await ada.encrypt('team:7');
+    await ra.send('first key');
+    for (let i = 0; i < 149; i++) await ra.rotateKey();
+    await ra.send('last key');
+    await waitFor(() => stored(server, 'team:7').length === 2);
+    const bob = await start(server);
+    const rb = await bob.join('team:7');
+    await waitFor(() => rb.messages.length === 2 && rb.messages.every((m) => m.body));
+    expect(rb.messages.map((m) => m.body)).toEqual(['first key', 'last key']);
+    expect(rb.keyId).toBe(ra.keyId);
+    const keyFrames = server.framesOf('signal').filter((f) => f.to === bob.session && f.data.e2ee.t === 'key');
+    expect(keyFrames.length).toBe(3);
+    expect(Math.max(...keyFrames.map((f) => JSON.stringify(f.data).length))).toBeLessThan(16_384);
+    expect(ada.stats().signalErrors).toBe(0);
+  });
+
   it('a user excluded from a rotation is refused by the rotating owner even before its presence leave arrives', async () => {
     const server = new FakeServer();
     const ada = await start(server);
