@@ -52,7 +52,8 @@ export interface Message {
    * Why a sealed body did not open: 'missing_key' (this device lacks its key yet; when the key
    * arrives the message opens and an 'update' follows) or 'tampered' (it fails its check: altered,
    * or moved to another room, sender or cid). `body` is then ''; show a placeholder. Also '' (with
-   * neither set) for the moment a sealed body is being opened: an 'update' follows.
+   * neither set) for the moment a sealed body is being opened (a received message's 'message' event
+   * waits for it; one from the cache or history gets an 'update').
    */
   undecryptable?: 'missing_key' | 'tampered';
 }

@@ -166,6 +166,10 @@ export class Room extends Emitter {
   #pubs = new Map();
   /** Users this client revoked or excluded from a rotation: never sent keys again. */
   #revoked = new Set();
+  /** Messages whose sealed body is being opened for the first time. */
+  #opening = new WeakSet();
+  /** Received messages whose 'message' event waits for their body to open. */
+  #announceOnOpen = new WeakSet();
   /** Key ids already asked for (a missing key asks the peers once). */
   #asked = new Set();
   /** When a want last went to peers (clock ms). */
@@ -582,7 +586,7 @@ export class Room extends Emitter {
     this.client.counters.received.relay++;
     this.client.cache.put(this.name, [m]);
     this.window.upsert(m);
-    this.emit(RoomEvent.MESSAGE, m);
+    this.#announce(m);
   }
 
   /**
@@ -919,7 +923,7 @@ export class Room extends Emitter {
     this.#remember(m);
     this.client.counters.received[path]++;
     this.window.upsert(m);
-    this.emit(RoomEvent.MESSAGE, m);
+    this.#announce(m);
   }
 
   #settle(m, seq, status, ts) {
@@ -1009,19 +1013,32 @@ export class Room extends Emitter {
       return;
     }
     m.body = '';
-    if (held) this.#open(m, body);
+    if (!held) return;
+    this.#opening.add(m);
+    this.#open(m, body);
+  }
+
+  /** 'message' for a received message; one still being opened is announced once open (or not). */
+  #announce(m) {
+    if (this.#opening.has(m)) this.#announceOnOpen.add(m);
+    else this.emit(RoomEvent.MESSAGE, m);
   }
 
   async #open(m, sealed) {
     const keys = this.client.e2ee.peek(this.name)?.keys;
     const r = await open((id) => keys?.get(id), sealed, { room: this.name, from: m.from, cid: m.cid });
-    if (sealedBodies.get(m) !== sealed || m.deleted) return; // edited or deleted meanwhile
+    this.#opening.delete(m);
+    if (sealedBodies.get(m) !== sealed || m.deleted) {
+      // edited or deleted meanwhile: that change announces it (a new one is announced now)
+      if (this.#announceOnOpen.delete(m)) this.emit(RoomEvent.MESSAGE, m);
+      return;
+    }
     if (r.body !== undefined) {
       this.#plain.set(plainKey(m, sealed), r.body);
       m.body = r.body;
       delete m.undecryptable;
     } else {
-      if (m.undecryptable === r.undecryptable) return;
+      if (m.undecryptable === r.undecryptable && !this.#announceOnOpen.has(m)) return;
       m.undecryptable = r.undecryptable;
       if (r.keyId) {
         let waiting = this.#waiting.get(r.keyId);
@@ -1034,7 +1051,7 @@ export class Room extends Emitter {
       }
     }
     this.client.cache.put(this.name, [m]);
-    this.emit(RoomEvent.UPDATE, m);
+    this.emit(this.#announceOnOpen.delete(m) ? RoomEvent.MESSAGE : RoomEvent.UPDATE, m);
   }
 
   /** Tells peers which keys this device has; each answers with the ones it lacks (`key`). */
@@ -1544,7 +1561,8 @@ export class Room extends Emitter {
     this.client.cache.put(this.name, [s]);
     this.window.upsert(s);
     // One we had shown and no longer hold as an object (cache only, or long ago): a new seq at most.
-    this.emit(wasSeen ? RoomEvent.UPDATE : RoomEvent.MESSAGE, s);
+    if (wasSeen) this.emit(RoomEvent.UPDATE, s);
+    else this.#announce(s);
   }
 
   #maybeFinish(recon) {

@@ -177,9 +177,13 @@ describe('encrypted rooms', () => {
     expect(ra.keyId).toMatch(/^[A-Za-z0-9_-]{1,32}$/);
     await waitFor(() => rb.encrypted && rb.keyId === ra.keyId);
     const got = [];
-    rb.on('update', (m) => got.push(m));
+    rb.on('message', (m) => got.push({ ...m }));
+    rb.on('update', (m) => got.push({ update: true, ...m }));
     const sent = await ra.send('meet at 6');
     await waitFor(() => got.some((m) => m.body === 'meet at 6'));
+    // The 'message' event waits for the body to open: never an empty or sealed body on screen.
+    expect(got[0]).toMatchObject({ body: 'meet at 6', encrypted: true });
+    expect(got[0].update).toBeUndefined();
     const m = rb.messages.find((x) => x.cid === sent.cid);
     expect(m).toMatchObject({ body: 'meet at 6', encrypted: true, from: ada.user });
     expect(m.undecryptable).toBeUndefined();
