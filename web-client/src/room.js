@@ -162,8 +162,6 @@ export class Room extends Emitter {
   #plain = new Recent(REMEMBERED_KEYS);
   /** @type {Map<string, Set<Message>>} keyId → held messages that wait for that key */
   #waiting = new Map();
-  /** @type {Map<string, string>} peer → its device public key (from its want/key) */
-  #pubs = new Map();
   /** Users this client revoked or excluded from a rotation: never sent keys again. */
   #revoked = new Set();
   /** Messages whose sealed body is being opened for the first time. */
@@ -172,6 +170,8 @@ export class Room extends Emitter {
   #announceOnOpen = new WeakSet();
   /** Key ids already asked for (a missing key asks the peers once). */
   #asked = new Set();
+  /** The running #sealPending pass. */
+  #sealing = Promise.resolve();
   /** When a want last went to peers (clock ms). */
   #wantedAt = -Infinity;
 
@@ -983,8 +983,13 @@ export class Room extends Emitter {
     return true;
   }
 
-  /** Seals and sends the messages that waited for a key, in order. */
-  async #sealPending() {
+  /** Seals and sends the messages that waited for a key, in order (one pass at a time: none goes twice). */
+  #sealPending() {
+    this.#sealing = this.#sealing.catch(() => {}).then(() => this.#sealPendingNow());
+    return this.#sealing;
+  }
+
+  async #sealPendingNow() {
     for (const rec of this.client.outbox.forRoom(this.name)) {
       if (rec.sealed) continue;
       const m = this.#unsettled.get(messageKey({ from: this.client.user, cid: rec.cid }));
@@ -1077,7 +1082,6 @@ export class Room extends Emitter {
     if (!user || !this.members.includes(user) || this.#revoked.has(user)) return;
     const ks = await this.client.e2ee.load();
     const pub = await importPublic(msg.pub);
-    this.#pubs.set(peer, msg.pub);
     const r = await ks.room(this.name);
     if (msg.t === 'want') {
       const have = new Set(Array.isArray(msg.have) ? msg.have.filter(isKeyId) : []);
