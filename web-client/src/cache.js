@@ -2,6 +2,7 @@
 // answers. Bounded per room and in rooms (least recently used room evicted); writes are batched
 // into idle time because rendering matters more than persisting a copy of server data.
 import { packBody, unpackBody } from './codec.js';
+import { sealedBodies } from './e2ee.js';
 
 export const DEFAULT_CACHE = Object.freeze({ maxMessagesPerRoom: 500, maxRooms: 50 });
 
@@ -21,7 +22,7 @@ const defaultIdle = (fn) =>
 function toRecord(room, m) {
   const r = { room, seq: m.seq, cid: m.cid, from: m.from, ts: m.ts, p: m.path };
   if (m.deleted) r.d = true;
-  else r.b = packBody(m.body);
+  else r.b = packBody(sealedBodies.get(m) ?? m.body); // encrypted rooms: sealed at rest
   if (m.name !== undefined) r.n = m.name;
   if (m.rev > 0) r.r = m.rev;
   if (m.edited !== undefined) r.e = m.edited;

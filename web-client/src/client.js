@@ -5,6 +5,7 @@ import { MessageCache } from './cache.js';
 import { systemClock } from './clock.js';
 import { nextRetryDelay } from './backoff.js';
 import { Connection, State } from './connection.js';
+import { KeyStore, fromB64url, importRoomKey, isAcceptableKeyId, newKeyId, newRoomKey } from './e2ee.js';
 import { Emitter } from './emitter.js';
 import { ErrorCode, SwitchboardError } from './errors.js';
 import { resolveOptions } from './options.js';
@@ -115,6 +116,7 @@ export class Client extends Emitter {
     const o = this.options;
     this.storage = await openStorage(o);
     this.outbox = await new Outbox(this.storage).load();
+    this.e2ee = new KeyStore(this.storage);
     this.cache = new MessageCache(this.storage, { ...o.cache, idle: o.idle, now: () => this.clock.now() });
     // One key per URL list (a single URL keeps the key it always had): every relay of the list
     // accepts the same guest token when they share SWITCHBOARD_SECRET.
@@ -334,6 +336,35 @@ export class Client extends Emitter {
     return { room: r.room, visibility: r.visibility ?? null, members: r.members.map(({ user, role }) => ({ user, role })) };
   }
 
+  /**
+   * Owners only: switches `room` to end-to-end encrypted (for good) and makes its first key when
+   * this device has none. From then on the SDK seals every body it sends there.
+   */
+  async encrypt(room) {
+    await this.conn.request({ t: 'encrypt', room });
+    const joined = this.rooms.get(room);
+    if (joined) return joined._encrypted({ create: true });
+    await this.e2ee.setEncrypted(room);
+    if (!this.e2ee.current(room)) await this.e2ee.addKey(room, newKeyId(this.clock.now()), await newRoomKey());
+  }
+
+  /**
+   * Stores the room key of an invite link's fragment (`#k=<room>.<keyId>.<key>`, from
+   * Room#inviteKey). @returns {Promise<string>} the room it is for
+   */
+  async acceptInvite(fragment) {
+    const m = /^#?k=(.+)\.([A-Za-z0-9_-]{1,32})\.([A-Za-z0-9_-]{43})$/.exec(String(fragment));
+    const raw = m && fromB64url(m[3]);
+    if (!m || !isRoomName(m[1]) || !isAcceptableKeyId(m[2], this.clock.now()) || raw?.length !== 32) throw new SwitchboardError('bad_request', 'not an invite key fragment');
+    await this.e2ee.addKey(m[1], m[2], await importRoomKey(raw));
+    const room = this.rooms.get(m[1]);
+    if (room) {
+      room.encrypted = true;
+      room._keysArrived();
+    }
+    return m[1];
+  }
+
   /** Uploads the sync batch now instead of at the next interval (e.g. before the page is hidden). */
   sync() {
     this.batcher?.flush();
@@ -492,6 +523,10 @@ export class Client extends Emitter {
       case 'changed':
         // Also the answer to our edit/delete/react (its id): the request resolves after this applied.
         return room._changed(frame);
+      case 'encrypted':
+        // Unsolicited: an owner switched the room on (our own request's answer is its caller's).
+        if (frame.id === undefined) room._encrypted().catch((e) => this.emit(ClientEvent.ERROR, e));
+        return;
       case 'left':
         // Unsolicited: the server ended the membership (removed, room made private). A reply to
         // our leave carries its id and is handled by leave().
@@ -525,6 +560,12 @@ export class Client extends Emitter {
     if (send) {
       this.#sends.delete(frame.ref);
       return this.rooms.get(send.room)?._sendFailed(send.cid, err);
+    }
+    if (frame.code === 'encryption_required' && frame.ref !== undefined && this.batcher.ownsId(frame.ref)) {
+      // P2P-delivered plaintext from before this client knew: uploaded again sealed.
+      const name = this.batcher.roomOf(frame.ref);
+      this.batcher.take(name);
+      return this.rooms.get(name)?._encryptionRequired();
     }
     if (frame.code === 'forbidden' && frame.ref !== undefined && this.batcher.ownsId(frame.ref)) {
       // A reader's P2P-delivered messages: the server will never store them; retrying is futile.

@@ -46,6 +46,16 @@ export interface Message {
   deleted?: boolean;
   /** Reactions in order of each emoji's first reaction; [] when none. */
   reactions: Reaction[];
+  /** The body came sealed (an encrypted room): opened on this device, or see `undecryptable`. */
+  encrypted?: boolean;
+  /**
+   * Why a sealed body did not open: 'missing_key' (this device lacks its key yet; when the key
+   * arrives the message opens and an 'update' follows) or 'tampered' (it fails its check: altered,
+   * or moved to another room, sender or cid). `body` is then ''; show a placeholder. Also '' (with
+   * neither set) for the moment a sealed body is being opened (a received message's 'message' event
+   * waits for it; one from the cache or history gets an 'update').
+   */
+  undecryptable?: 'missing_key' | 'tampered';
 }
 
 export interface Reaction {
@@ -339,6 +349,13 @@ export declare class Client implements TypedEmitter<ClientEvents> {
   revoke(room: string, user: string): Promise<{ room: string; user: string }>;
   /** Owners only: the room's visibility and listed members. */
   members(room: string): Promise<MemberList>;
+  /**
+   * Owners only (else 'forbidden'): switches a room to end-to-end encrypted, for good, and makes its
+   * first key when this device has none. The SDK then seals every body it sends there.
+   */
+  encrypt(room: string): Promise<void>;
+  /** Stores the room key an invite link's fragment carries (from Room#inviteKey); resolves with the room's name. */
+  acceptInvite(fragment: string): Promise<string>;
   stats(): Stats;
   /** Try now, skipping a backoff wait or an open breaker. */
   reconnect(): void;
@@ -395,6 +412,10 @@ export declare class Room implements TypedEmitter<RoomEvents> {
   readonly visibility: Visibility | null;
   /** This user's role here (`joined`, then `role` frames); null when not listed (a public room's visitor). */
   readonly role: Role | null;
+  /** Bodies here are end-to-end encrypted (`joined.encrypted`, the `encrypted` frame, or remembered). */
+  readonly encrypted: boolean;
+  /** The key this device seals with now; null: none yet (sends then wait in the outbox until one arrives). */
+  readonly keyId: string | null;
   /** user → display name, for users in the room whose token has one. */
   readonly names: Readonly<Record<string, string>>;
   /** Why the server ended the membership ('removed', 'forbidden', …); null while it has not. */
@@ -450,6 +471,14 @@ export declare class Room implements TypedEmitter<RoomEvents> {
   revoke(user: string): Promise<{ room: string; user: string }>;
   /** Owners only: see Client#members. */
   listMembers(): Promise<MemberList>;
+  /**
+   * Encrypted rooms: makes a new key (e.g. after a revoke) and offers it to the room's members;
+   * users revoked through this Room and `exclude` never get it. Old keys stay for old messages.
+   * Resolves with the new key id.
+   */
+  rotateKey(options?: { exclude?: string[] }): Promise<string>;
+  /** Encrypted rooms: `#k=<room>.<keyId>.<key>` for an invite link's fragment (never sent to a server). */
+  inviteKey(): Promise<string>;
   loadOlder(): Promise<number>;
   loadNewer(): Promise<number>;
   peers(): PeerInfo[];

@@ -134,6 +134,8 @@ const CLIENT_FRAMES = {
   edit: { room: isRoomName, seq: isSeq, body: isBodyText },
   delete: { room: isRoomName, seq: isSeq },
   react: { room: isRoomName, seq: isSeq, emoji: isEmoji, on: isBool },
+  // End-to-end encryption (issue 18): an owner switches the room on, for good.
+  encrypt: { room: isRoomName },
 };
 
 /** Client frame types of protocol v1 (plus `batch`). */
@@ -281,6 +283,8 @@ const SERVER_FRAMES = {
     'visibility?': isVisibility, 'role?': isRole, 'names?': isNames,
     'reads?': isReads, 'rev?': isNonNegInt, 'changesRecovered?': isBool, 'encrypted?': isBool,
   },
+  // The room is end-to-end encrypted now (the answer to `encrypt`, or unsolicited to every member).
+  encrypted: { room: isStr },
   // Unsolicited with a reason (e.g. 'removed'): the server ended this membership.
   left: { room: isStr, 'reason?': isStr },
   role: { room: isStr, role: isRole },

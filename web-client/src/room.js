@@ -3,6 +3,9 @@
 // path it takes. Wire details stay in Connection; peer connections in PeerLink.
 import { Emitter } from './emitter.js';
 import { ErrorCode, SwitchboardError } from './errors.js';
+import {
+  SEALED, b64url, exportRoomKey, importPublic, isAcceptableKeyId, isKeyId, newKeyId, newRoomKey, open, seal, sealedBodies, sealedLength, unwrapFrom, wrapFor,
+} from './e2ee.js';
 import { PeerLink } from './p2p.js';
 import { isBodyText, isEmoji, utf8Bytes } from './protocol.js';
 import { SmartMessageWindow, messageKey } from './window.js';
@@ -25,6 +28,12 @@ const READ_INTERVAL_MS = 500;
 const TYPING_RESEND_MS = 3000;
 /** A peer's `typing on:true` counts this long unless renewed. */
 const TYPING_EXPIRY_MS = 6000;
+/** Peers a key request (`want`) goes to at once (each answers with what it holds). */
+const WANT_PEERS = 16;
+/** Wrapped keys one `key` signal carries (~110 bytes each: 64 stay well under the 16 KB signal limit). */
+const KEYS_PER_SIGNAL = 64;
+/** A missing key asks the peers unless a want went out this recently. */
+const WANT_AGAIN_MS = 2000;
 
 /**
  * @typedef {'p2p'|'turn'|'relay'} Path
@@ -67,6 +76,8 @@ export const RoomEvent = Object.freeze({
    */
   REMOVED: 'removed',
 });
+
+const plainKey = (m, sealed) => `${m.from}\n${m.cid}\n${sealed}`;
 
 /** A Map that forgets its oldest entries beyond a bound. */
 class Recent extends Map {
@@ -142,6 +153,27 @@ export class Room extends Emitter {
    */
   #floor = 0;
   joined = false;
+  /** The room seals every body (joined.encrypted, the `encrypted` frame, or remembered from before). */
+  encrypted = false;
+  /**
+   * @type {Recent<string, string>} (from, cid, sealed body) → its plaintext (ours when sealed, others'
+   * once opened); keyed by the message too, so a sealed body pasted onto another message is not trusted
+   */
+  #plain = new Recent(REMEMBERED_KEYS);
+  /** @type {Map<string, Set<Message>>} keyId → held messages that wait for that key */
+  #waiting = new Map();
+  /** Users this client revoked or excluded from a rotation: never sent keys again. */
+  #revoked = new Set();
+  /** Messages whose sealed body is being opened for the first time. */
+  #opening = new WeakSet();
+  /** Received messages whose 'message' event waits for their body to open. */
+  #announceOnOpen = new WeakSet();
+  /** Key ids already asked for (a missing key asks the peers once). */
+  #asked = new Set();
+  /** The running #sealPending pass. */
+  #sealing = Promise.resolve();
+  /** When a want last went to peers (clock ms). */
+  #wantedAt = -Infinity;
 
   /** @param {import('./client.js').Client} client @param {string} name */
   constructor(client, name) {
@@ -228,7 +260,20 @@ export class Room extends Emitter {
   edit(message, body) {
     if (!isBodyText(body)) return Promise.reject(new SwitchboardError('bad_request', 'body must be non-empty text without NUL or lone surrogates'));
     if (utf8Bytes(body) > this.client.limits.maxBodyBytes) return Promise.reject(new SwitchboardError('too_large', 'body too large'));
+    if (this.encrypted && sealedLength(body, this.keyId?.length) > this.client.limits.maxBodyBytes) return Promise.reject(new SwitchboardError('too_large', 'body too large once sealed'));
+    if (this.encrypted) return this.#sealedEdit(message, body);
     return this.#change({ t: 'edit', body }, message);
+  }
+
+  /** An edit in an encrypted room: sealed like a send, bound to the message's own cid. */
+  async #sealedEdit(message, body) {
+    const m = typeof message === 'number' ? this.#held(message) : message;
+    const key = this.keyId;
+    if (!m?.cid || m.from !== this.client.user) throw new SwitchboardError('bad_request', 'edit a held message of your own in an encrypted room');
+    if (!key) throw new SwitchboardError('bad_request', 'the room has no key yet');
+    const sealed = await seal(this.client.e2ee.peek(this.name).keys.get(key), key, body, { room: this.name, from: m.from, cid: m.cid });
+    this.#plain.set(plainKey(m, sealed), body);
+    return this.#change({ t: 'edit', body: sealed }, m.seq);
   }
 
   /** Deletes a message for everyone (the author within the edit window, or a room owner). See edit. */
@@ -265,6 +310,8 @@ export class Room extends Emitter {
     if (this.role === 'reader') throw new SwitchboardError('forbidden', 'readers cannot send in this room');
     if (!isBodyText(body)) throw new SwitchboardError('bad_request', 'body must be non-empty text without NUL or lone surrogates');
     if (utf8Bytes(body) > this.client.limits.maxBodyBytes) throw new SwitchboardError('too_large', 'body too large');
+    // Sealed, it must fit too (the relay checks the sealed text): padding and base64 add up to ~40 %.
+    if (this.encrypted && sealedLength(body, this.keyId?.length) > this.client.limits.maxBodyBytes) throw new SwitchboardError('too_large', 'body too large once sealed');
     this.typing(false);
     const outbox = this.client.outbox;
     const rec = outbox.create(this.name, body, this.client._serverNow());
@@ -273,7 +320,11 @@ export class Room extends Emitter {
     this.#remember(m);
     this.window.upsert(m);
     this.emit(RoomEvent.MESSAGE, m);
-    if (this.#p2pReady(rec)) {
+    if (this.encrypted) {
+      // Sealed before it reaches any wire; without a key (or user yet) it waits in the outbox.
+      await persisted;
+      if (await this.#sealRec(rec, m)) this.#transmit(rec, m);
+    } else if (this.#p2pReady(rec)) {
       // Over DataChannels the message does not wait for IndexedDB (a few ms, the whole P2P round
       // trip otherwise): the write is already under way, and until it commits the sync batch
       // holds the message in memory.
@@ -330,12 +381,37 @@ export class Room extends Emitter {
 
   /** Owners only: takes `user` out of the room (see Client#revoke). */
   revoke(user) {
+    this.#revoked.add(user);
     return this.client.revoke(this.name, user);
   }
 
   /** Owners only: visibility and listed members with roles (see Client#members). */
   listMembers() {
     return this.client.members(this.name);
+  }
+
+  /** The key that seals what this client sends now; null: none yet (sends wait in the outbox). */
+  get keyId() {
+    return this.client.e2ee?.current(this.name) ?? null;
+  }
+
+  /**
+   * Makes a new room key (e.g. after revoking someone) and offers it to the room's other members;
+   * old keys stay for old messages. Users revoked through this room, and `exclude`, never get it.
+   * @returns {Promise<string>} the new key id
+   */
+  async rotateKey({ exclude = [] } = {}) {
+    if (!this.encrypted) throw new SwitchboardError('bad_request', 'the room is not encrypted');
+    for (const u of exclude) this.#revoked.add(u);
+    return this.#newKey();
+  }
+
+  /** `#k=<room>.<keyId>.<raw key>` for an invite link's fragment (never sent to a server). */
+  async inviteKey() {
+    const id = this.keyId;
+    if (!id) throw new SwitchboardError('bad_request', 'the room has no key yet');
+    const key = this.client.e2ee.peek(this.name).keys.get(id);
+    return `#k=${this.name}.${id}.${b64url(await exportRoomKey(key))}`;
   }
 
   /** Leaves the room; its cache stays for the next visit. */
@@ -350,6 +426,8 @@ export class Room extends Emitter {
   async _openFromCache() {
     const cache = this.client.cache;
     const size = this.window.size;
+    // Before any body is read: whether bodies here are sealed, and the keys that open them.
+    if ((await this.client.e2ee.room(this.name)).encrypted) this.encrypted = true;
     const [page, { lastSeq, epoch }, rev] = await Promise.all([cache.before(this.name, undefined, size), cache.roomState(this.name), cache.revOf(this.name)]);
     const cached = page.map((m) => this.#stored(m));
     const pending = this.client.outbox.forRoom(this.name).map((rec) => this.#pendingMessage(rec));
@@ -381,6 +459,9 @@ export class Room extends Emitter {
   /** `joined`, answering our join or after a resume. */
   async _joined(frame, { requested }) {
     this.joined = true;
+    // At once: the replay that follows this frame is sealed.
+    const wasEncrypted = this.encrypted;
+    if (frame.encrypted) this.encrypted = true;
     this.mode = frame.mode;
     this.members = [...frame.members];
     this.visibility = frame.visibility ?? null;
@@ -426,6 +507,10 @@ export class Room extends Emitter {
       }
     }
     if (frame.changesRecovered === false) await this.#rereadHeld();
+    if (this.encrypted) {
+      if (!wasEncrypted) await this.client.e2ee.setEncrypted(this.name);
+      this.#want();
+    }
     if (requested && this.mode === 'active') await this.#catchUp();
     this._flushOutbox();
     this.#flushRead();
@@ -433,14 +518,42 @@ export class Room extends Emitter {
 
   /** Re-sends unconfirmed messages in order: relay ones with resend:true, P2P ones via the batch. */
   _flushOutbox() {
+    let unsealed = false;
     for (const rec of this.client.outbox.forRoom(this.name)) {
+      if (this.encrypted && !rec.sealed) {
+        unsealed = true; // sealed (and sent) once a key is here
+        continue;
+      }
       if ((rec.path === 'p2p' || rec.path === 'turn') && rec.sent && this.client.batchSupported) {
-        this.client.batcher.add(this.name, rec.cid, rec.body, rec.ts);
+        this.client.batcher.add(this.name, rec.cid, this.#wireBody(rec), rec.ts);
         this.client.batcher.soon(this.name);
       } else {
         this.#sendOnRelay(rec, this.#unsettled.get(messageKey({ from: this.client.user, cid: rec.cid })), true);
       }
     }
+    if (unsealed) this.#sealPending().catch((e) => this.client.emit('error', e));
+  }
+
+  /**
+   * The relay refused a plaintext body (the room went encrypted before this client heard): the
+   * messages stay in the outbox and go again sealed (once a key is here).
+   */
+  _encryptionRequired() {
+    this._encrypted()
+      .then(() => this.joined && this._flushOutbox())
+      .catch((e) => this.client.emit('error', e));
+  }
+
+  /**
+   * The room was switched to encrypted (`encrypted` frame; or `create` by client.encrypt, which
+   * also makes the first key when there is none).
+   */
+  async _encrypted({ create = false } = {}) {
+    const was = this.encrypted;
+    this.encrypted = true;
+    await this.client.e2ee.setEncrypted(this.name);
+    if (create && !this.keyId) await this.#newKey();
+    else if (!was) this.#want();
   }
 
   _msg(frame) {
@@ -473,7 +586,7 @@ export class Room extends Emitter {
     this.client.counters.received.relay++;
     this.client.cache.put(this.name, [m]);
     this.window.upsert(m);
-    this.emit(RoomEvent.MESSAGE, m);
+    this.#announce(m);
   }
 
   /**
@@ -530,6 +643,7 @@ export class Room extends Emitter {
 
   /** A send of ours failed with `error`. */
   _sendFailed(cid, err) {
+    if (err.code === 'encryption_required') return this._encryptionRequired();
     if (['storage_unavailable', 'rate_limited', 'not_joined', 'room_unavailable', 'room_moved'].includes(err.code)) {
       // Not delivered, still in the outbox: try again shortly.
       this.#retryTimer ??= this.client.clock.setTimeout(() => {
@@ -593,7 +707,7 @@ export class Room extends Emitter {
         this.emit(RoomEvent.UPDATE, m);
       }
     } else {
-      this.client.cache.change(this.name, frame.seq, (c) => this.#applyState(c, frame));
+      this.client.cache.change(this.name, frame.seq, (c) => this.#applyState(c, frame, false));
     }
     if (frame.rev > this.rev) {
       this.rev = frame.rev;
@@ -692,6 +806,11 @@ export class Room extends Emitter {
   }
 
   _signal(frame) {
+    // The SDK's key protocol rides on signal too: never WebRTC signalling.
+    if (frame.data && typeof frame.data === 'object' && 'e2ee' in frame.data) {
+      this.#keyMessage(frame.from, frame.data.e2ee).catch(() => this.client.counters.signalErrors++);
+      return;
+    }
     const link = this.#peers.get(frame.from)?.link;
     if (link) return link.onSignal(frame.data);
     // The peer may have acted on its steer before ours arrived: keep a few signals for the link.
@@ -742,20 +861,20 @@ export class Room extends Emitter {
   /** Every other connection of the room has an open channel and the body fits one. */
   #p2pReady(rec) {
     const links = [...this.#peers.values()].map((p) => p.link);
-    return links.length > 0 && links.every((l) => l?.open) && utf8Bytes(rec.body) <= this.client.options.maxP2pBodyBytes;
+    return links.length > 0 && links.every((l) => l?.open) && utf8Bytes(this.#wireBody(rec) ?? rec.body) <= this.client.options.maxP2pBodyBytes;
   }
 
   #transmit(rec, m) {
     const links = [...this.#peers.values()].map((p) => p.link);
     // The relay socket does not have to be up: P2P delivery works without it, the batch waits.
     if (this.#p2pReady(rec)) {
-      const wire = { cid: rec.cid, from: this.client.user, body: rec.body, ts: rec.ts };
+      const wire = { cid: rec.cid, from: this.client.user, body: this.#wireBody(rec), ts: rec.ts };
       if (links.every((l) => l.sendMessage(wire))) {
         const path = links.some((l) => l.path === 'turn') ? 'turn' : 'p2p';
         this.client.counters.sent[path]++;
         this.client.outbox.update(rec.cid, { path, sent: true });
         // Every peer took it: the relay sends them only its seq (`seqs`), and need not look it up.
-        this.client.batcher.add(this.name, rec.cid, rec.body, rec.ts, { to: [...this.#peers.keys()], resend: false });
+        this.client.batcher.add(this.name, rec.cid, this.#wireBody(rec), rec.ts, { to: [...this.#peers.keys()], resend: false });
         this.client.batcher.soon(this.name);
         this.#paths.set(rec.cid, path);
         m.path = path;
@@ -769,7 +888,7 @@ export class Room extends Emitter {
   }
 
   #sendOnRelay(rec, m, resend) {
-    const frame = { t: 'send', id: this.client.conn.nextId(), room: this.name, cid: rec.cid, body: rec.body };
+    const frame = { t: 'send', id: this.client.conn.nextId(), room: this.name, cid: rec.cid, body: this.#wireBody(rec) };
     if (resend) frame.resend = true;
     // When the user sent it (a resend from the outbox keeps its original time; the relay clamps it).
     if (Number.isSafeInteger(rec.ts) && rec.ts >= 0) frame.ts = rec.ts;
@@ -794,6 +913,8 @@ export class Room extends Emitter {
   #peerMessage(link, pm) {
     const key = messageKey(pm);
     if (this.#unsettled.has(key) || this.#seen.has(key)) return;
+    // The relay would refuse an unsealed body here; a peer's copy gets no more trust.
+    if (this.encrypted && !SEALED.test(pm.body)) return void this.client.counters.droppedPeerFrames++;
     const path = link.path === 'turn' || link.steer.mode === 'turn' ? 'turn' : 'p2p';
     this.#stopTyping((t) => t.user === pm.from);
     // The sender's time (its clock corrected by the server's), as the relay will store it; a peer
@@ -802,7 +923,7 @@ export class Room extends Emitter {
     this.#remember(m);
     this.client.counters.received[path]++;
     this.window.upsert(m);
-    this.emit(RoomEvent.MESSAGE, m);
+    this.#announce(m);
   }
 
   #settle(m, seq, status, ts) {
@@ -837,11 +958,185 @@ export class Room extends Emitter {
     this.lastSeq = Math.max(this.lastSeq, seq);
   }
 
+  // ——— end-to-end encryption (README "Encrypted rooms") ———
+
+  /** What goes on a wire: the sealed body in an encrypted room. */
+  #wireBody(rec) {
+    return this.encrypted ? rec.sealed : rec.body;
+  }
+
+  /** Seals an outbox record once (resends carry the same sealed body). @returns whether it is sealed */
+  async #sealRec(rec, m) {
+    if (rec.sealed) return true;
+    const keyId = this.keyId;
+    const from = this.client.user;
+    if (!keyId || !from) return false;
+    const sealed = await seal(this.client.e2ee.peek(this.name).keys.get(keyId), keyId, rec.body, { room: this.name, from, cid: rec.cid });
+    if (rec.sealed) return true; // sealed meanwhile by another path
+    this.#plain.set(plainKey({ from, cid: rec.cid }, sealed), rec.body);
+    await this.client.outbox.update(rec.cid, { sealed });
+    rec.sealed = sealed; // a record the ack removed meanwhile is no longer in the outbox
+    if (m) {
+      m.encrypted = true;
+      sealedBodies.set(m, sealed);
+    }
+    return true;
+  }
+
+  /** Seals and sends the messages that waited for a key, in order (one pass at a time: none goes twice). */
+  #sealPending() {
+    this.#sealing = this.#sealing.catch(() => {}).then(() => this.#sealPendingNow());
+    return this.#sealing;
+  }
+
+  async #sealPendingNow() {
+    for (const rec of this.client.outbox.forRoom(this.name)) {
+      if (rec.sealed) continue;
+      const m = this.#unsettled.get(messageKey({ from: this.client.user, cid: rec.cid }));
+      if (!(await this.#sealRec(rec, m))) return;
+      if (this.client.outbox.get(rec.cid)) this.#transmit(rec, m);
+    }
+  }
+
+  /**
+   * Sets a body from a wire or cached entry. In an encrypted room a sealed body is kept for the
+   * cache (at rest it stays sealed) and opened: known plaintext at once, else asynchronously (an
+   * 'update' follows; until then body is ''). A body that is not sealed predates the encryption.
+   * held: the message is on screen (a cache-only record is not opened).
+   */
+  #setBody(m, body, held = true) {
+    if (!this.encrypted || typeof body !== 'string' || !SEALED.test(body)) {
+      m.body = body;
+      return;
+    }
+    sealedBodies.set(m, body);
+    m.encrypted = true;
+    const plain = this.#plain.get(plainKey(m, body));
+    if (plain !== undefined) {
+      m.body = plain;
+      delete m.undecryptable;
+      return;
+    }
+    m.body = '';
+    if (!held) return;
+    this.#opening.add(m);
+    this.#open(m, body);
+  }
+
+  /** 'message' for a received message; one still being opened is announced once open (or not). */
+  #announce(m) {
+    if (this.#opening.has(m)) this.#announceOnOpen.add(m);
+    else this.emit(RoomEvent.MESSAGE, m);
+  }
+
+  async #open(m, sealed) {
+    const keys = this.client.e2ee.peek(this.name)?.keys;
+    const r = await open((id) => keys?.get(id), sealed, { room: this.name, from: m.from, cid: m.cid });
+    this.#opening.delete(m);
+    if (sealedBodies.get(m) !== sealed || m.deleted) {
+      // edited or deleted meanwhile: that change announces it (a new one is announced now)
+      if (this.#announceOnOpen.delete(m)) this.emit(RoomEvent.MESSAGE, m);
+      return;
+    }
+    if (r.body !== undefined) {
+      this.#plain.set(plainKey(m, sealed), r.body);
+      m.body = r.body;
+      delete m.undecryptable;
+    } else {
+      if (m.undecryptable === r.undecryptable && !this.#announceOnOpen.has(m)) return;
+      m.undecryptable = r.undecryptable;
+      if (r.keyId) {
+        let waiting = this.#waiting.get(r.keyId);
+        if (!waiting) this.#waiting.set(r.keyId, (waiting = new Set()));
+        if (waiting.size < UNSETTLED) waiting.add(m);
+        if (!this.#asked.has(r.keyId)) {
+          this.#asked.add(r.keyId);
+          this.#want({ unlessRecent: true });
+        }
+      }
+    }
+    this.client.cache.put(this.name, [m]);
+    this.emit(this.#announceOnOpen.delete(m) ? RoomEvent.MESSAGE : RoomEvent.UPDATE, m);
+  }
+
+  /** Tells peers which keys this device has; each answers with the ones it lacks (`key`). */
+  async #want({ unlessRecent = false } = {}) {
+    // A missing key right after joining: the join's want is already being answered.
+    const now = this.client.clock.now();
+    if (unlessRecent && now - this.#wantedAt < WANT_AGAIN_MS) return;
+    if (this.#peers.size > 0) this.#wantedAt = now;
+    const ks = await this.client.e2ee.load().catch(() => null);
+    if (!ks) return; // no WebCrypto here: nothing to ask with
+    const have = [...(ks.peek(this.name)?.keys.keys() ?? [])];
+    let n = 0;
+    for (const peer of this.#peers.keys()) {
+      if (n++ >= WANT_PEERS) break;
+      this.#signal(peer, { e2ee: { v: 1, t: 'want', pub: ks.pub, have } });
+    }
+  }
+
+  /** A `want` or `key` from a peer. Only users in the room (and not revoked here) are answered or heard. */
+  async #keyMessage(peer, msg) {
+    if (!msg || msg.v !== 1 || typeof msg.pub !== 'string' || !this.encrypted) return;
+    const user = this.#peers.get(peer)?.user;
+    if (!user || !this.members.includes(user) || this.#revoked.has(user)) return;
+    const ks = await this.client.e2ee.load();
+    const pub = await importPublic(msg.pub);
+    const r = await ks.room(this.name);
+    if (msg.t === 'want') {
+      const have = new Set(Array.isArray(msg.have) ? msg.have.filter(isKeyId) : []);
+      const keys = [];
+      for (const [id, key] of r.keys) if (!have.has(id)) keys.push({ id, w: await wrapFor(ks.device.privateKey, pub, this.name, id, key) });
+      // Newest first, KEYS_PER_SIGNAL a frame (a long-rotated room stays under the signal size limit).
+      keys.sort((a, b) => (a.id < b.id ? 1 : -1));
+      let i = 0;
+      do this.#signal(peer, { e2ee: { v: 1, t: 'key', pub: ks.pub, keys: keys.slice(i, i + KEYS_PER_SIGNAL) } });
+      while ((i += KEYS_PER_SIGNAL) < keys.length);
+      // The asker holds keys this device lacks (a rotation announced by want): ask back.
+      if ([...have].some((id) => !r.keys.has(id))) this.#signal(peer, { e2ee: { v: 1, t: 'want', pub: ks.pub, have: [...r.keys.keys()] } });
+    } else if (msg.t === 'key' && Array.isArray(msg.keys)) {
+      let added = false;
+      for (const k of msg.keys.slice(0, KEYS_PER_SIGNAL)) {
+        if (!isAcceptableKeyId(k?.id, this.client.clock.now()) || typeof k.w !== 'string' || r.keys.has(k.id)) continue;
+        try {
+          added = (await ks.addKey(this.name, k.id, await unwrapFrom(ks.device.privateKey, pub, this.name, k.id, k.w))) || added;
+        } catch {
+          this.client.counters.signalErrors++; // a wrapping that does not open: ignored
+        }
+      }
+      if (added) this._keysArrived();
+    }
+  }
+
+  /** A new sealing key, announced to the peers (a want listing it: members ask for it back). */
+  async #newKey() {
+    const id = newKeyId(this.client.clock.now(), this.keyId);
+    await this.client.e2ee.addKey(this.name, id, await newRoomKey());
+    this._keysArrived();
+    this.#want();
+    return id;
+  }
+
+  /** Keys arrived (peer, invite, our own): held messages that waited open, waiting sends go out. */
+  _keysArrived() {
+    const keys = this.client.e2ee.peek(this.name)?.keys;
+    for (const [id, waiting] of this.#waiting) {
+      if (!keys?.has(id)) continue;
+      this.#waiting.delete(id);
+      for (const m of waiting) this.#open(m, sealedBodies.get(m));
+    }
+    this.#sealPending().catch((e) => this.client.emit('error', e));
+  }
+
   #pendingMessage(rec) {
     const path = rec.path ?? null;
     const status = rec.sent ? 'sent' : 'pending';
     const m = { seq: null, cid: rec.cid, from: this.client.user, body: rec.body, ts: rec.ts, path, status, mine: true, rev: 0, reactions: [] };
     if (this.client.name != null) m.name = this.client.name;
+    if (rec.sealed) {
+      m.encrypted = true;
+      sealedBodies.set(m, rec.sealed);
+    }
     return m;
   }
 
@@ -859,7 +1154,7 @@ export class Room extends Emitter {
   /** Sets a new message's body, name and chat state from a wire or cached entry. */
   #withState(m, s) {
     if (s.name !== undefined) m.name = s.name;
-    m.body = s.deleted ? '' : s.body;
+    this.#setBody(m, s.deleted ? '' : s.body);
     m.rev = s.rev ?? 0;
     if (s.edited !== undefined) m.edited = s.edited;
     if (s.deleted) m.deleted = true;
@@ -871,7 +1166,7 @@ export class Room extends Emitter {
    * Applies a newer state (`changed`, or a page entry with a higher rev) to a message.
    * @returns {boolean} whether anything changed
    */
-  #applyState(m, s) {
+  #applyState(m, s, held = true) {
     const rev = s.rev ?? 0;
     if (rev <= (m.rev ?? 0)) return false;
     m.rev = rev;
@@ -880,7 +1175,7 @@ export class Room extends Emitter {
       m.body = '';
     } else {
       delete m.deleted;
-      if (s.body !== undefined) m.body = s.body;
+      if (s.body !== undefined) this.#setBody(m, s.body, held);
     }
     if (s.edited !== undefined) m.edited = s.edited;
     else delete m.edited;
@@ -1270,7 +1565,8 @@ export class Room extends Emitter {
     this.client.cache.put(this.name, [s]);
     this.window.upsert(s);
     // One we had shown and no longer hold as an object (cache only, or long ago): a new seq at most.
-    this.emit(wasSeen ? RoomEvent.UPDATE : RoomEvent.MESSAGE, s);
+    if (wasSeen) this.emit(RoomEvent.UPDATE, s);
+    else this.#announce(s);
   }
 
   #maybeFinish(recon) {

@@ -5,7 +5,7 @@ import { wrap } from 'idb';
 const MAX_SEQ = Number.MAX_SAFE_INTEGER;
 
 /**
- * @typedef {{cid: string, room: string, body: string, ts: number, order: number, path?: string|null, sent?: boolean}} OutboxRecord
+ * @typedef {{cid: string, room: string, body: string, ts: number, order: number, path?: string|null, sent?: boolean, sealed?: string}} OutboxRecord sealed: the body as it goes on the wire in an encrypted room
  * @typedef {{room: string, seq: number, cid: string, from: string, ts: number, b: string}} CachedMessage body LZ-packed in b
  * @typedef {{room: string, lastSeq: number, used: number, epoch?: string}} RoomMeta epoch: the room's, from the last `joined`
  * @typedef {{above?: number, below?: number, limit?: number, newest?: boolean}} SeqRange no limit: all

@@ -113,6 +113,17 @@ export async function tour(): Promise<void> {
   const gone: Message = await chat.delete(edited);
   console.log(gone.deleted === true ? 'message deleted' : gone.body);
 
+  // End-to-end encrypted rooms (issue 18).
+  await client.encrypt('team:7');
+  const secret: Room = await client.join('team:7');
+  const sealing: string | null = secret.keyId;
+  const rotated: string = await secret.rotateKey({ exclude: ['u-2'] });
+  const invite: string = await secret.inviteKey();
+  const invitedRoom: string = await client.acceptInvite(invite);
+  const sealedMsg: Message = await secret.send('only members read this');
+  const why: 'missing_key' | 'tampered' | undefined = sealedMsg.undecryptable;
+  console.log(secret.encrypted, sealing, rotated, invitedRoom, sealedMsg.encrypted === true, why);
+
   await room.leave();
   await client.close();
 
@@ -128,6 +139,11 @@ export async function tour(): Promise<void> {
   await chat.edit(mineMsg);
   // @ts-expect-error the read cursor is a seq
   chat.markRead('41');
+  // @ts-expect-error undecryptable is a closed set
+  const bad: Message['undecryptable'] = 'garbled';
+  console.log(bad);
+  // @ts-expect-error keyId is read-only
+  secret.keyId = 'k1';
   // @ts-expect-error roles are a closed set
   await room.grant('u-1', 'admin');
 }

@@ -1,6 +1,8 @@
 // Test doubles: a manual clock, a fake WebSocket wired to a scriptable in-memory server, and a
 // tick helper for fake-indexeddb (which schedules with setImmediate).
 
+const SEALED_BODY = /^e1\.[A-Za-z0-9_-]{1,32}\.[A-Za-z0-9_-]{38,}$/;
+
 /** A clock whose time moves only when the test says so. */
 export class ManualClock {
   t = 1_000_000;
@@ -193,6 +195,7 @@ export class FakeServer {
         r.members.set(socket, socket.user);
         const joined = { t: 'joined', room: frame.room, head: r.seq, mode: frame.mode ?? 'active', members: [...new Set(r.members.values())], peers };
         if (r.epoch) joined.epoch = r.epoch;
+        if (r.encrypted) joined.encrypted = true;
         return reply(joined);
       }
       case 'leave':
@@ -200,8 +203,15 @@ export class FakeServer {
         return reply({ t: 'left', room: frame.room });
       case 'mode':
         return reply({ t: 'mode', room: frame.room, mode: frame.mode, head: this.room(frame.room).seq });
+      case 'encrypt': {
+        // As the relay (issue 18): on for good; every other member is told (no id).
+        const r = this.room(frame.room);
+        r.encrypted = true;
+        for (const [s] of r.members) if (s !== socket) s.deliver({ t: 'encrypted', room: frame.room });
+        return reply({ t: 'encrypted', room: frame.room });
+      }
       case 'send':
-        return this.#store(socket, frame.room, frame.cid, frame.body, reply);
+        return this.#store(socket, frame.room, frame.cid, frame.body, reply, undefined, frame.id);
       case 'batch': {
         // As the relay: peers listed in `to` get one `seqs` frame of the new items instead of `msg`s.
         const holders = new Set(frame.to ?? []);
@@ -244,8 +254,13 @@ export class FakeServer {
   decodeBatch = () => [];
 
   /** @returns the message when it is new */
-  #store(socket, room, cid, body, reply, holders = new Set()) {
+  #store(socket, room, cid, body, reply, holders = new Set(), frameId = undefined) {
     const r = this.room(room);
+    if (r.encrypted && !SEALED_BODY.test(body)) {
+      // The relay's check in an encrypted room (contract: e1.<keyId>.<b64url>)
+      socket.deliver({ t: 'error', code: 'encryption_required', message: 'sealed body required', ref: frameId });
+      return null;
+    }
     const key = `${socket.user}|${cid}`;
     let seq = r.cids.get(key);
     let m;
