@@ -4,7 +4,8 @@
 // texts' markers: none may appear, the sealed `e1.` bodies must. A third member gets the key from a
 // member and reads old and new messages; a revoked member sees nothing after the owner rotates (no
 // frame it receives names the new key); a ciphertext byte changed in the database shows as
-// 'tampered' to a fresh client paging history after a restart (memory no longer serves it).
+// 'tampered' to a fresh client paging history after a restart (memory no longer serves it). Last,
+// the demo: its owner clicks "Encrypt this room", both users see the lock and each other's text.
 //
 // The database is the relay's embedded Postgres, reached with Debian's psql (postgresql-client, in
 // .ci/run) on a port the test picks, with the password the relay keeps in <dataDir>/pg-password.
@@ -14,7 +15,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { launchBrowser, startRelay, suiteOptions, until } from './harness.mjs';
+import { launchBrowser, newUser, startRelay, suiteOptions, until } from './harness.mjs';
 import { startIssuer } from './jwt.mjs';
 
 const opts = suiteOptions();
@@ -302,5 +303,48 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
     const after = `${MARK} still fine`;
     await inPage(dave, b => globalThis.t.send(b), after);
     await reads(alice, after);
+  });
+
+  test('the demo: an owner encrypts the room, members chat in clear on screen, sealed on the server', async () => {
+    const room = 'e2ee-demo';
+    const open = async () => {
+      const user = await newUser(browser, relay);
+      users.push(user);
+      await user.page.goto(`/?ice=loopback#${room}`);
+      await user.page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+      await until(user.page, r => globalThis.switchboardDemo.client.rooms.get(r)?.joined === true, room);
+      return user;
+    };
+    const alice = await open();
+    const aliceId = await alice.page.evaluate(() => globalThis.switchboardDemo.client.user);
+    // The app's backend makes her the room's owner (guests own nothing by themselves).
+    await admin('PUT', `/rooms/${room}/members/${encodeURIComponent(aliceId)}`, { role: 'owner' });
+    await alice.page.waitForSelector('#encrypt:not([hidden])');
+    assert.equal(await alice.page.isHidden('#lock'), true);
+    await alice.page.click('#encrypt');
+    await alice.page.waitForSelector('#lock:not([hidden])');
+    await alice.page.waitForSelector('#encrypt', { state: 'hidden' });
+    const bob = await open();
+    await bob.page.waitForSelector('#lock:not([hidden])');
+    assert.equal(await bob.page.isHidden('#encrypt'), true, 'not an owner');
+    assert.equal(await bob.page.getAttribute(`#rooms li[data-room="${room}"]`, 'data-encrypted'), 'true');
+
+    const say = async (from, to, text) => {
+      await from.page.fill('#text', text);
+      await from.page.press('#text', 'Enter');
+      for (const u of [from, to]) {
+        await until(u.page, b => [...document.querySelectorAll('#canvas .row .bubble')].some(el => el.textContent === b), text, 20_000);
+      }
+    };
+    await say(alice, bob, `${MARK} demo hello`);
+    await say(bob, alice, `${MARK} demo hi alice`);
+    for (const u of [alice, bob]) {
+      assert.equal(await u.page.$$eval('#canvas .row.undecryptable', rows => rows.length), 0);
+    }
+    const bodies = sql(`SELECT body FROM messages WHERE room = '${room}' ORDER BY seq`).trim().split('\n');
+    assert.equal(bodies.length, 2);
+    for (const body of bodies) assert.match(body, SEALED);
+    assert.ok(!dumpDatabase().includes(MARK));
+    assert.ok(!relay.output().includes(MARK));
   });
 });
