@@ -44,6 +44,7 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
   const env = () => ({
     SWITCHBOARD_AUTH_JWKS_URL: issuer.jwksUrl, SWITCHBOARD_AUTH_ISSUER: issuer.iss, SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN,
     SWITCHBOARD_STORE_EMBEDDED_PORT: String(pgPort),
+    SWITCHBOARD_AUTH_GUESTS: 'true', // the demo's users are guests
   });
 
   before(async () => {
