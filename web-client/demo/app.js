@@ -154,6 +154,7 @@ async function open(name, mode) {
   entry.ready = Promise.race([fromCache, joined]).then(room => {
     entry.room = room;
     room.on('message', () => {
+      renderLock(name); // the SDK has no event for a room switched to encrypted while in it: its sealed messages show it
       if (name === state.current) queueRender();
       else setUnread(name, room.unread);
     });

@@ -65,9 +65,22 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
   function sql(query) {
     const password = readFileSync(`${relay.dataDir}/pg-password`, 'utf8').trim();
     return execFileSync('psql', ['-h', '127.0.0.1', '-p', String(pgPort), '-U', 'postgres', '-d', 'postgres',
-      '-X', '-q', '-At', '-v', 'ON_ERROR_STOP=1', '-c', query], {
+      '-X', '-q', '-At', '-F', '\t', '-v', 'ON_ERROR_STOP=1', '-c', query], {
       env: { ...process.env, PGPASSWORD: password, PGCONNECT_TIMEOUT: '10' }, encoding: 'utf8', maxBuffer: 64 << 20,
     });
+  }
+
+  /**
+   * The rows of `query` once there are `n` (the relay fans a message out before its write queue
+   * commits it), as arrays of columns.
+   */
+  async function rowsWhenStored(query, n) {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const rows = sql(query).split('\n').filter(Boolean).map(line => line.split('\t'));
+      if (rows.length >= n || Date.now() > deadline) return rows;
+      await new Promise(resolve => setTimeout(resolve, 100)); // polling the database: no event to await
+    }
   }
 
   /** Every row of every table of the database as text (what a dump of it would contain). */
@@ -192,8 +205,7 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
     }
 
     // What the relay kept: sealed bodies only.
-    const stored = sql(`SELECT room, body FROM messages WHERE room IN ('${RELAYED}', '${DIRECT}') ORDER BY room, seq`)
-      .trim().split('\n').map(line => line.split('\t'));
+    const stored = await rowsWhenStored(`SELECT room, body FROM messages WHERE room IN ('${RELAYED}', '${DIRECT}') ORDER BY room, seq`, 12);
     assert.equal(stored.length, 12);
     for (const [room, body] of stored) assert.match(body, SEALED, `${room} stored ${body}`);
     // Padded to buckets: the short and the long relayed texts are stored at sizes of few lengths.
@@ -204,7 +216,8 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
     assert.ok(dump.includes('e1.'), 'the dump holds the sealed bodies');
     assert.ok(!dump.includes(MARK), 'the database holds no plaintext');
     for (const s of [...relayed, ...direct]) assert.ok(!dump.includes(s.text.trim()));
-    const metrics = await relay.admin('/metrics');
+    // With an admin token set, the admin port's /metrics wants it too.
+    const metrics = await (await fetch(`http://127.0.0.1:${relay.adminPort}/metrics`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } })).text();
     assert.ok(metrics.includes('switchboard_'), 'metrics were read');
     assert.ok(!metrics.includes(MARK), 'the metrics hold no plaintext');
     assert.ok(!relay.output().includes(MARK), 'the relay printed no plaintext');
@@ -245,9 +258,9 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
     assert.ok(newKey && newKey !== oldKey, `a new key id (${oldKey} → ${newKey})`);
     await until(carol.page, k => globalThis.t.room.keyId === k, newKey);
     const secret = `${MARK} after bob left`;
-    await inPage(alice, b => globalThis.t.send(b), secret);
+    const { cid } = await inPage(alice, b => globalThis.t.send(b), secret);
     await reads(carol, secret);
-    const [body] = sql(`SELECT body FROM messages WHERE room = '${RELAYED}' ORDER BY seq DESC LIMIT 1`).trim().split('\n');
+    const [[body]] = await rowsWhenStored(`SELECT body FROM messages WHERE room = '${RELAYED}' AND cid = '${cid}'`, 1);
     assert.ok(body.startsWith(`e1.${newKey}.`), `sealed with the new key: ${body}`);
     // Bob: never shown, and nothing the relay sent him after the rotation names the new key (no
     // wrapped key for it, no message sealed with it).
@@ -255,6 +268,8 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
     const bobFrames = await inPage(bob, () => globalThis.t.frames);
     const named = f => f.includes(`e1.${newKey}.`) || f.includes(`"id":"${newKey}"`) || f.includes(`\\"id\\":\\"${newKey}\\"`);
     assert.ok(!bobFrames.some(named), 'no frame to the revoked member carries the new key');
+    // (The same search finds the new key in what the relay sent a member, so it can find it at all.)
+    assert.ok((await inPage(carol, () => globalThis.t.frames)).some(named), 'carol got the new key and message');
     assert.ok(!bobFrames.some(f => f.includes(body)));
     // Old messages stay readable to those who had the old key.
     const bobsOld = await inPage(bob, () => globalThis.t.shown());
@@ -269,7 +284,7 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
     const intact = `${MARK} left alone`;
     await inPage(alice, b => globalThis.t.send(b), intact);
     await allStored(alice, 11); // 6 relayed, carol's, bob's reply, the secret, these two
-    const body = sql(`SELECT body FROM messages WHERE room = '${RELAYED}' AND cid = '${cid}'`).trim();
+    const [[body]] = await rowsWhenStored(`SELECT body FROM messages WHERE room = '${RELAYED}' AND cid = '${cid}'`, 1);
     assert.match(body, SEALED);
     // One base64url character in the middle of iv||ciphertext changed: 6 bits of one byte flip.
     const at = body.lastIndexOf('.') + 1 + Math.floor((body.length - body.lastIndexOf('.')) / 2);
@@ -317,6 +332,7 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
       return user;
     };
     const alice = await open();
+    const bob = await open(); // in the room before it is encrypted
     const aliceId = await alice.page.evaluate(() => globalThis.switchboardDemo.client.user);
     // The app's backend makes her the room's owner (guests own nothing by themselves).
     await admin('PUT', `/rooms/${room}/members/${encodeURIComponent(aliceId)}`, { role: 'owner' });
@@ -325,10 +341,10 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
     await alice.page.click('#encrypt');
     await alice.page.waitForSelector('#lock:not([hidden])');
     await alice.page.waitForSelector('#encrypt', { state: 'hidden' });
-    const bob = await open();
-    await bob.page.waitForSelector('#lock:not([hidden])');
     assert.equal(await bob.page.isHidden('#encrypt'), true, 'not an owner');
-    assert.equal(await bob.page.getAttribute(`#rooms li[data-room="${room}"]`, 'data-encrypted'), 'true');
+    const carol = await open(); // joins the encrypted room
+    await carol.page.waitForSelector('#lock:not([hidden])');
+    assert.equal(await carol.page.getAttribute(`#rooms li[data-room="${room}"]`, 'data-encrypted'), 'true');
 
     const say = async (from, to, text) => {
       await from.page.fill('#text', text);
@@ -338,13 +354,15 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
       }
     };
     await say(alice, bob, `${MARK} demo hello`);
+    await bob.page.waitForSelector('#lock:not([hidden])'); // at the latest with the first sealed message
     await say(bob, alice, `${MARK} demo hi alice`);
-    for (const u of [alice, bob]) {
+    await until(carol.page, b => [...document.querySelectorAll('#canvas .row .bubble')].some(el => el.textContent === b), `${MARK} demo hi alice`);
+    for (const u of [alice, bob, carol]) {
       assert.equal(await u.page.$$eval('#canvas .row.undecryptable', rows => rows.length), 0);
     }
-    const bodies = sql(`SELECT body FROM messages WHERE room = '${room}' ORDER BY seq`).trim().split('\n');
+    const bodies = await rowsWhenStored(`SELECT body FROM messages WHERE room = '${room}' ORDER BY seq`, 2);
     assert.equal(bodies.length, 2);
-    for (const body of bodies) assert.match(body, SEALED);
+    for (const [body] of bodies) assert.match(body, SEALED);
     assert.ok(!dumpDatabase().includes(MARK));
     assert.ok(!relay.output().includes(MARK));
   });
