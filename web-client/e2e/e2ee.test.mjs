@@ -45,6 +45,7 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
     SWITCHBOARD_AUTH_JWKS_URL: issuer.jwksUrl, SWITCHBOARD_AUTH_ISSUER: issuer.iss, SWITCHBOARD_ADMIN_TOKEN: ADMIN_TOKEN,
     SWITCHBOARD_STORE_EMBEDDED_PORT: String(pgPort),
     SWITCHBOARD_AUTH_GUESTS: 'true', // the demo's users are guests
+    SWITCHBOARD_LOG_LEVEL: 'DEBUG', // the most the relay ever prints: still no body
   });
 
   before(async () => {
@@ -212,7 +213,16 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
     const lengths = new Set(stored.map(([, body]) => body.length));
     assert.ok(lengths.size < stored.length, `bodies padded to buckets, lengths ${[...lengths]}`);
 
+    // A control: the same search finds text sent into a room that is not encrypted.
+    const control = `${MARK.toUpperCase()} in the clear`;
+    const { cid: controlCid } = await inPage(alice, async b => {
+      const plain = await globalThis.t.client.join('e2ee-plain');
+      const m = await plain.send(b);
+      return { cid: m.cid };
+    }, control);
+    await rowsWhenStored(`SELECT body FROM messages WHERE cid = '${controlCid}'`, 1);
     const dump = dumpDatabase();
+    assert.ok(dump.includes(control), 'the search finds plaintext where there is some');
     assert.ok(dump.includes('e1.'), 'the dump holds the sealed bodies');
     assert.ok(!dump.includes(MARK), 'the database holds no plaintext');
     for (const s of [...relayed, ...direct]) assert.ok(!dump.includes(s.text.trim()));
