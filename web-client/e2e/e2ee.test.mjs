@@ -182,6 +182,14 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
     assert.deepEqual(relayed.map(s => s.path), Array(6).fill('relay'));
     await allStored(alice, 6);
     await allStored(bob, 6);
+    // An edit is sealed too: bob rewrites his first message, alice reads the new text.
+    const edited = `${MARK} relayed 1, edited`;
+    await inPage(bob, async ({ cid, body }) => {
+      const m = globalThis.t.room.messages.find(x => x.cid === cid);
+      await globalThis.t.room.edit(m, body);
+    }, { cid: relayed[1].cid, body: edited });
+    await until(alice.page, ({ cid, body }) => globalThis.t.shown().some(m => m.cid === cid && m.body === body), { cid: relayed[1].cid, body: edited });
+    relayed[1].text = edited;
 
     // Over P2P: the same two users, p2p on, in the second room, encrypted before anyone sends.
     const alice2 = await openUser('alice-id', DIRECT, { p2p: true });
