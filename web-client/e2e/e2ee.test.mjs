@@ -1,8 +1,9 @@
 // Issue 18 in Chromium: end-to-end encrypted rooms against the real relay jar. Two members chat in
 // an encrypted room over the relay and over DataChannels; then the whole database (every table as
 // text, as pg_dump would show it), the relay's stdout/stderr and /metrics are searched for the
-// texts' markers: none may appear, the sealed `e1.` bodies must. A third member gets the key from a
-// member and reads old and new messages; a revoked member sees nothing after the owner rotates (no
+// texts' markers: none may appear, the sealed `e1.` bodies must (and a control text in a plain room
+// must). A third member gets the key from a member, wrapped over `signal` (the raw key is in no frame,
+// row or log line), and reads old and new messages; a revoked member sees nothing after the owner rotates (no
 // frame it receives names the new key); a ciphertext byte changed in the database shows as
 // 'tampered' to a fresh client paging history after a restart (memory no longer serves it). Last,
 // the demo: its owner clicks "Encrypt this room", both users see the lock and each other's text.
@@ -261,8 +262,17 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
     const reply = `${MARK} welcome carol`;
     await inPage(members.bob, b => globalThis.t.send(b), reply);
     await reads(carol, reply);
-    // The relay forwarded wrapped keys only: still no plaintext anywhere.
-    assert.ok(!dumpDatabase().includes(MARK));
+    // The key came from a member over `signal`, wrapped: the raw room key (as an invite link would
+    // carry it) is in no frame the relay passed to carol, nor in its database or output.
+    const carolFrames = await inPage(carol, () => globalThis.t.frames);
+    assert.ok(carolFrames.some(f => f.includes('"t":"signal"') && f.includes('"e2ee"') && f.includes('"keys"')), 'a wrapped key over signal');
+    const fragment = await inPage(members.alice, () => globalThis.t.room.inviteKey());
+    const rawKey = fragment.split('.').at(-1);
+    assert.match(rawKey, /^[A-Za-z0-9_-]{43}$/, `raw 32-byte key in ${fragment}`);
+    assert.ok(!carolFrames.some(f => f.includes(rawKey)), 'the relay never carried the raw key');
+    const dump = dumpDatabase();
+    assert.ok(!dump.includes(rawKey) && !relay.output().includes(rawKey));
+    assert.ok(!dump.includes(MARK));
     assert.ok(!relay.output().includes(MARK));
   });
 
