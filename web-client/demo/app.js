@@ -255,7 +255,8 @@ async function leaveCurrent() {
 
 /**
  * The lock on an encrypted room (in the list and the header) and, for the shown room's owners,
- * "Encrypt this room" while it is not (encryption is only ever switched on).
+ * "Encrypt this room" while it is not (encryption is only ever switched on), or "Create the room
+ * key" while it is but nobody here holds a key.
  */
 function renderLock(name) {
   const entry = state.rooms.get(name);
@@ -265,7 +266,10 @@ function renderLock(name) {
   if (name !== state.current) return;
   ui.lock.hidden = !encrypted;
   ui.lock.textContent = encrypted && room.keyId == null ? '🔒 encrypted (waiting for the key)' : '🔒 encrypted';
-  ui.encrypt.hidden = encrypted || room?.role !== 'owner' || typeof state.client.encrypt !== 'function';
+  // A room the app's backend created encrypted has no key until an owner makes the first one.
+  const keyless = encrypted && room.keyId == null;
+  ui.encrypt.textContent = keyless ? 'Create the room key' : 'Encrypt this room';
+  ui.encrypt.hidden = (encrypted && !keyless) || room?.role !== 'owner' || typeof state.client.encrypt !== 'function';
 }
 
 async function encryptCurrent() {

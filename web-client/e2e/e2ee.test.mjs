@@ -6,7 +6,8 @@
 // row or log line), and reads old and new messages; a revoked member sees nothing after the owner rotates (no
 // frame it receives names the new key); a ciphertext byte changed in the database shows as
 // 'tampered' to a fresh client paging history after a restart (memory no longer serves it). Last,
-// the demo: its owner clicks "Encrypt this room", both users see the lock and each other's text.
+// the demo: its owner clicks "Encrypt this room", both users see the lock and each other's text; in a
+// room the backend created encrypted, the owner clicks "Create the room key" and a member can send.
 //
 // The database is the relay's embedded Postgres, reached with Debian's psql (postgresql-client, in
 // .ci/run) on a port the test picks, with the password the relay keeps in <dataDir>/pg-password.
@@ -393,5 +394,36 @@ describe('end-to-end encrypted rooms in Chromium', opts, () => {
     for (const [body] of bodies) assert.match(body, SEALED);
     assert.ok(!dumpDatabase().includes(MARK));
     assert.ok(!relay.output().includes(MARK));
+  });
+
+  test('the demo: a room the backend created encrypted gets its first key from its owner', async () => {
+    const room = 'e2ee-demo-backend';
+    const open = async () => {
+      const user = await newUser(browser, relay);
+      users.push(user);
+      await user.page.goto(`/?ice=loopback#${room}`);
+      await user.page.waitForSelector('body[data-ready="true"]', { timeout: 20_000 });
+      await until(user.page, r => globalThis.switchboardDemo.client.rooms.get(r)?.joined === true, room);
+      return user;
+    };
+    const owner = await open();
+    const ownerId = await owner.page.evaluate(() => globalThis.switchboardDemo.client.user);
+    await admin('PUT', `/rooms/${room}`, { encrypted: true });
+    await admin('PUT', `/rooms/${room}/members/${encodeURIComponent(ownerId)}`, { role: 'owner' });
+    await owner.page.waitForSelector('#lock:not([hidden])');
+    await until(owner.page, () => {
+      const b = document.getElementById('encrypt');
+      return !b.hidden && b.textContent === 'Create the room key';
+    });
+    await owner.page.click('#encrypt');
+    await owner.page.waitForSelector('#encrypt', { state: 'hidden' });
+    const member = await open();
+    await member.page.waitForSelector('#lock:not([hidden])');
+    const text = `${MARK} backend-made room`;
+    await member.page.fill('#text', text);
+    await member.page.press('#text', 'Enter');
+    await until(owner.page, b => [...document.querySelectorAll('#canvas .row .bubble')].some(el => el.textContent === b), text, 20_000);
+    const [[body]] = await rowsWhenStored(`SELECT body FROM messages WHERE room = '${room}'`, 1);
+    assert.match(body, SEALED);
   });
 });
