@@ -1,7 +1,8 @@
 // The demo chat: a room list with unread counts, a virtualized message list with names, read
 // receipts (KakaoTalk's yellow number), edits, deletions and reactions, a composer with typing
 // indicators and a per-peer transport indicator, on top of the SDK the relay serves. Message text
-// and names only ever go into the DOM as text (textContent), never as HTML.
+// and names only ever go into the DOM as text (textContent), never as HTML. Encrypted rooms (issue
+// 18): a lock, "Encrypt this room" for owners, and a placeholder for a message that cannot be opened.
 import { connect } from '/sdk/switchboard.js';
 import { VirtualList } from '/virtual-list.js';
 
@@ -20,6 +21,7 @@ const ui = {
   peers: $('peers'), viewport: $('viewport'), canvas: $('canvas'), composer: $('composer'), text: $('text'),
   joinForm: $('join-form'), joinRoom: $('join-room'), leave: $('leave'),
   nameForm: $('name-form'), name: $('name'), typing: $('typing'), notice: $('notice'),
+  lock: $('lock'), encrypt: $('encrypt'),
 };
 
 const state = { client: null, rooms: new Map(), current: null, renderQueued: false, user: localStorage.getItem(USER_KEY) };
@@ -152,6 +154,7 @@ async function open(name, mode) {
   entry.ready = Promise.race([fromCache, joined]).then(room => {
     entry.room = room;
     room.on('message', () => {
+      renderLock(name); // the SDK has no event for a room switched to encrypted while in it: its sealed messages show it
       if (name === state.current) queueRender();
       else setUnread(name, room.unread);
     });
@@ -159,6 +162,7 @@ async function open(name, mode) {
       if (name !== state.current) return;
       queueRender();
       renderPeers(); // a resumed room's joined (peers) comes with its catch-up
+      renderLock(name);
     });
     room.on('update', m => name === state.current ? list.refresh(m) : undefined);
     room.on('unread', u => setUnread(name, u.count));
@@ -170,6 +174,10 @@ async function open(name, mode) {
       if (name === state.current) list.refreshVisible();
     });
     room.on('typing', () => name === state.current ? renderTyping() : undefined);
+    // Switched on (by an owner here or elsewhere), a new key, or this user's role changed.
+    for (const event of ['encrypted', 'key', 'role']) room.on(event, () => renderLock(name));
+    joined.then(() => renderLock(name), () => {});
+    renderLock(name);
     saveRooms();
     return entry;
   });
@@ -201,6 +209,7 @@ async function show(name) {
   render();
   renderPeers();
   renderTyping();
+  renderLock(name);
   // Mode changes are requests to the server: they must not hold the screen back.
   previous?.room?.setMode('background').catch(() => {});
   if (!fresh) entry.room.setMode('active').catch(() => {});
@@ -223,6 +232,8 @@ function forget(name) {
 function showNoRoom() {
   ui.title.textContent = 'Join a room';
   ui.leave.hidden = true;
+  ui.lock.hidden = true;
+  ui.encrypt.hidden = true;
   ui.peers.replaceChildren();
   ui.typing.textContent = '';
   list.setItems([]);
@@ -242,11 +253,49 @@ async function leaveCurrent() {
   forget(entry.name);
 }
 
+/**
+ * The lock on an encrypted room (in the list and the header) and, for the shown room's owners,
+ * "Encrypt this room" while it is not (encryption is only ever switched on), or "Create the room
+ * key" while it is but nobody here holds a key.
+ */
+function renderLock(name) {
+  const entry = state.rooms.get(name);
+  const room = entry?.room;
+  const encrypted = room?.encrypted === true;
+  entry?.item.setAttribute('data-encrypted', String(encrypted));
+  if (name !== state.current) return;
+  ui.lock.hidden = !encrypted;
+  ui.lock.textContent = encrypted && room.keyId == null ? '🔒 encrypted (waiting for the key)' : '🔒 encrypted';
+  // A room the app's backend created encrypted has no key until an owner makes the first one.
+  const keyless = encrypted && room.keyId == null;
+  ui.encrypt.textContent = keyless ? 'Create the room key' : 'Encrypt this room';
+  ui.encrypt.hidden = (encrypted && !keyless) || room?.role !== 'owner' || typeof state.client.encrypt !== 'function';
+}
+
+async function encryptCurrent() {
+  const name = state.current;
+  if (!name) return;
+  ui.encrypt.disabled = true;
+  try {
+    await state.client.encrypt(name);
+  } catch (err) {
+    notice(`encrypt failed: ${err.message ?? err}`);
+  } finally {
+    ui.encrypt.disabled = false;
+    renderLock(name);
+  }
+}
+
 // --- messages -----------------------------------------------------------------------------------
 
 const FIRST_PAGE = 50;
 const STATUS_MARK = { pending: '🕓', sent: '✓', stored: '✓✓', failed: '⚠' };
 const PATH_LABEL = { p2p: 'P2P', turn: 'TURN', relay: 'relay' };
+// What a message that cannot be opened shows instead of its text (never the sealed bytes).
+const UNDECRYPTABLE = {
+  missing_key: '🔒 encrypted message: no key for it on this device yet',
+  tampered: '⚠ encrypted message could not be verified (altered or damaged)',
+};
 const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
 
 /** The shown room's Room, or null. */
@@ -281,7 +330,7 @@ function fillRow(row, m) {
   const room = currentRoom();
   const mine = isMine(m);
   rowMessages.set(row, m);
-  row.className = `row${mine ? ' mine' : ''}${m.status === 'pending' ? ' pending' : ''}${m.deleted ? ' deleted' : ''}`;
+  row.className = `row${mine ? ' mine' : ''}${m.status === 'pending' ? ' pending' : ''}${m.deleted ? ' deleted' : ''}${m.undecryptable ? ' undecryptable' : ''}`;
   row.dataset.cid = m.cid;
   row.dataset.path = m.path ?? '';
   row.dataset.seq = m.seq ?? '';
@@ -289,14 +338,16 @@ function fillRow(row, m) {
   const edited = m.edited && !m.deleted ? '(edited)' : null;
   const parts = [mine ? 'me' : displayName(room, m.from, m.name), when, edited, PATH_LABEL[m.path], mine ? STATUS_MARK[m.status] : null];
   row.dataset.meta = parts.filter(Boolean).join(' · ');
-  row.firstChild.textContent = m.deleted ? 'message deleted' : m.body; // text, never HTML
+  row.dataset.undecryptable = m.undecryptable ?? '';
+  row.firstChild.textContent = m.deleted ? 'message deleted'
+    : m.undecryptable ? UNDECRYPTABLE[m.undecryptable] ?? UNDECRYPTABLE.tampered : m.body; // text, never HTML
   // KakaoTalk's yellow number: how many others have not read it yet; nothing at 0.
   const notRead = m.seq != null ? room?.notReadBy?.(m) ?? 0 : 0;
   // Only then an ::after at all: the renderer counts pseudo-elements as nodes.
   if (notRead > 0) row.dataset.notRead = String(notRead);
   else delete row.dataset.notRead;
   // The menu acts on stored messages, through an SDK that has edit/delete/react.
-  row.dataset.menu = String(!m.deleted && m.seq != null && typeof room?.react === 'function');
+  row.dataset.menu = String(!m.deleted && !m.undecryptable && m.seq != null && typeof room?.react === 'function');
   const reactions = m.reactions ?? [];
   let box = row.querySelector('.reactions');
   if (reactions.length === 0) {
@@ -561,6 +612,7 @@ ui.text.addEventListener('keydown', e => {
   }
 });
 ui.leave.addEventListener('click', () => leaveCurrent());
+ui.encrypt.addEventListener('click', () => encryptCurrent());
 addEventListener('hashchange', () => {
   const name = roomFromUrl();
   if (name) show(name);

@@ -46,8 +46,8 @@ export function suiteOptions() {
  * `{ readmeDefaults: true }` only the ports (free ones) and the data folder are set: every other
  * setting is the README's default (host and STUN addresses 0.0.0.0, no public host).
  */
-export async function startRelay(env = {}, { readmeDefaults = false } = {}) {
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
+export async function startRelay(env = {}, { readmeDefaults = false, keepLog = false } = {}) {
+  const dataDir = env.SWITCHBOARD_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'switchboard-e2e-'));
   const loopback = readmeDefaults ? {} : {
     SWITCHBOARD_HOST: '127.0.0.1', SWITCHBOARD_ADMIN_HOST: '127.0.0.1',
     SWITCHBOARD_P2P_STUN_ADDRESSES: '127.0.0.1', SWITCHBOARD_P2P_PUBLIC_HOST: '127.0.0.1',
@@ -66,6 +66,8 @@ export async function startRelay(env = {}, { readmeDefaults = false } = {}) {
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = [];
+  // keepLog: every byte the relay printed (a test searches all of it), not only the last 400 chunks
+  const fullLog = keepLog ? [] : null;
   const up = new Promise((resolveUp, rejectUp) => {
     const timer = setTimeout(() => {
       child.kill('SIGTERM'); // else it (and its Postgres) outlives the suite and keeps node running
@@ -74,6 +76,7 @@ export async function startRelay(env = {}, { readmeDefaults = false } = {}) {
     const onData = chunk => {
       const text = chunk.toString();
       log.push(text);
+      fullLog?.push(text);
       if (log.length > 400) log.splice(0, log.length - 400);
       const m = /ready: open http:\/\/(\S+):(\d+)\/.*?; admin http:\/\/\S+:(\d+)\//.exec(text);
       if (m) {
@@ -92,6 +95,8 @@ export async function startRelay(env = {}, { readmeDefaults = false } = {}) {
   const base = `http://127.0.0.1:${port}`;
   return {
     base, port, adminPort, dataDir, log,
+    /** All the relay's stdout and stderr so far (only with keepLog). */
+    output: () => fullLog.join(''),
     ws: `ws://127.0.0.1:${port}/ws`,
     async admin(path) {
       const res = await fetch(`http://127.0.0.1:${adminPort}${path}`);
@@ -109,7 +114,8 @@ export async function startRelay(env = {}, { readmeDefaults = false } = {}) {
         await exited;
       }
     },
-    async stop() {
+    /** SIGTERM; the data folder is deleted unless keepData (a restart on it follows). */
+    async stop({ keepData = false } = {}) {
       if (child.exitCode === null && child.signalCode === null) { // not exited (nor killed by kill9)
         const exited = new Promise(r => child.once('exit', r));
         child.kill('SIGTERM');
@@ -117,7 +123,7 @@ export async function startRelay(env = {}, { readmeDefaults = false } = {}) {
         await exited;
         clearTimeout(timer);
       }
-      rmSync(dataDir, { recursive: true, force: true });
+      if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     },
   };
 }
