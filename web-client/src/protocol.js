@@ -134,8 +134,6 @@ const CLIENT_FRAMES = {
   edit: { room: isRoomName, seq: isSeq, body: isBodyText },
   delete: { room: isRoomName, seq: isSeq },
   react: { room: isRoomName, seq: isSeq, emoji: isEmoji, on: isBool },
-  // End-to-end encryption (issue 18): an owner switches the room on, for good.
-  encrypt: { room: isRoomName },
 };
 
 /** Client frame types of protocol v1 (plus `batch`). */
@@ -290,8 +288,6 @@ const SERVER_FRAMES = {
   role: { room: isStr, role: isRole },
   granted: { room: isStr, user: isStr, role: isRole },
   revoked: { room: isStr, user: isStr },
-  // Reply to encrypt (with id), or unsolicited: a room this connection is in became encrypted.
-  encrypted: { room: isStr },
   members: { room: isStr, 'visibility?': isVisibility, members: arrayOf(isMemberEntry) },
   mode: { room: isStr, mode: isMode, head: isNonNegInt },
   unread: { room: isStr, count: isNonNegInt, lastSeq: isNonNegInt, 'preview?': isStr },
