@@ -321,9 +321,15 @@ export class Client extends Emitter {
     return { room: r.room, user: r.user, role: r.role };
   }
 
-  /** Takes `user` out of `room` (its sockets get `left{reason:'removed'}`); resolves with `revoked`. */
+  /**
+   * Takes `user` out of `room` (its sockets get `left{reason:'removed'}`); resolves with `revoked`.
+   * In an encrypted room this client is in, it then rotates the room key, so what is sent from now
+   * on is sealed with a key the removed user never gets.
+   */
   async revoke(room, user) {
     const r = await this.conn.request({ t: 'revoke', room, user });
+    const joined = this.rooms.get(room);
+    if (joined?.encrypted) await joined.rotateKey({ exclude: [user] });
     return { room: r.room, user: r.user };
   }
 

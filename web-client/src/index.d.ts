@@ -345,7 +345,10 @@ export declare class Client implements TypedEmitter<ClientEvents> {
   join(room: string, options?: { mode?: RoomMode }): Promise<Room>;
   /** Owners only (else rejects with 'forbidden'): gives a user a role in a room; need not be joined. */
   grant(room: string, user: string, role: Role): Promise<{ room: string; user: string; role: Role }>;
-  /** Owners only: takes a user out of a room (its sockets get `left{reason:'removed'}`). */
+  /**
+   * Owners only: takes a user out of a room (its sockets get `left{reason:'removed'}`). In an
+   * encrypted room this client is in, the room key is then rotated (the removed user never gets it).
+   */
   revoke(room: string, user: string): Promise<{ room: string; user: string }>;
   /** Owners only: the room's visibility and listed members. */
   members(room: string): Promise<MemberList>;

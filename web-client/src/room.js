@@ -379,7 +379,7 @@ export class Room extends Emitter {
     return this.client.grant(this.name, user, role);
   }
 
-  /** Owners only: takes `user` out of the room (see Client#revoke). */
+  /** Owners only: takes `user` out of the room, rotating the key of an encrypted room (see Client#revoke). */
   revoke(user) {
     this.#revoked.add(user);
     return this.client.revoke(this.name, user);

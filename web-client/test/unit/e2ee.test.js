@@ -303,6 +303,32 @@ describe('encrypted rooms', () => {
     expect(rc.messages[0].cid).toBe(old.cid);
   });
 
+  it('revoking a member of an encrypted room rotates its key: members move on, the removed user keeps only the old one', async () => {
+    const server = new FakeServer();
+    server.handlers.revoke = (socket, f) => {
+      const gone = server.sockets.find((s) => s.user === f.user);
+      const r = server.room(f.room);
+      r.members.delete(gone);
+      for (const [other] of r.members) other.deliver({ t: 'presence', room: f.room, event: 'leave', peer: gone.session, user: gone.user });
+      socket.deliver({ t: 'revoked', id: f.id, room: f.room, user: f.user });
+      return true;
+    };
+    const ada = await start(server);
+    const bob = await start(server);
+    const eve = await start(server);
+    const ra = await ada.join('team:7');
+    const rb = await bob.join('team:7');
+    const re = await eve.join('team:7');
+    await ada.encrypt('team:7');
+    await waitFor(() => rb.keyId === ra.keyId && re.keyId === ra.keyId);
+    const oldKey = ra.keyId;
+    await ada.revoke('team:7', eve.user);
+    expect(ra.keyId > oldKey).toBe(true);
+    await waitFor(() => rb.keyId === ra.keyId);
+    expect(re.keyId).toBe(oldKey);
+    expect(server.framesOf('signal').filter((f) => f.to === eve.session && JSON.stringify(f.data).includes(ra.keyId))).toEqual([]);
+  });
+
   it('a room rotated 150 times hands all its keys to a new member in signals under the size limit', async () => {
     const server = new FakeServer();
     const ada = await start(server);
