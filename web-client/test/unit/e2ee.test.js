@@ -157,6 +157,20 @@ async function start(server, extra = {}) {
 const stored = (server, room) => server.room(room).messages;
 const socketOf = (server, client) => server.sockets.find((s) => s.session === client.session);
 
+/**
+ * `count` users join team:7 and the first encrypts it; resolves once every one holds its key.
+ * @returns {Promise<{clients: object[], rooms: object[]}>}
+ */
+async function keyedRoom(server, count, opts = {}) {
+  const clients = [];
+  for (let i = 0; i < count; i++) clients.push(await start(server, opts));
+  const rooms = [];
+  for (const c of clients) rooms.push(await c.join('team:7'));
+  await clients[0].encrypt('team:7');
+  await waitFor(() => rooms.every((r) => r.keyId === rooms[0].keyId));
+  return { clients, rooms };
+}
+
 /** Another user's connection leaves the room as the relay tells the rest (revoke). */
 function removeFromRoom(server, room, client) {
   const s = socketOf(server, client);
@@ -264,14 +278,7 @@ describe('encrypted rooms', () => {
 
   it('after rotateKey a removed user gets no key and cannot open new messages; members open old and new', async () => {
     const server = new FakeServer();
-    const ada = await start(server);
-    const bob = await start(server);
-    const eve = await start(server);
-    const ra = await ada.join('team:7');
-    const rb = await bob.join('team:7');
-    const re = await eve.join('team:7');
-    await ada.encrypt('team:7');
-    await waitFor(() => rb.keyId === ra.keyId && re.keyId === ra.keyId);
+    const { clients: [ada, bob, eve], rooms: [ra, rb, re] } = await keyedRoom(server, 3);
     const old = await ra.send('before');
     await waitFor(() => re.messages.some((m) => m.body === 'before') && rb.messages.some((m) => m.body === 'before'));
     const oldKey = ra.keyId;
@@ -313,14 +320,7 @@ describe('encrypted rooms', () => {
       socket.deliver({ t: 'revoked', id: f.id, room: f.room, user: f.user });
       return true;
     };
-    const ada = await start(server);
-    const bob = await start(server);
-    const eve = await start(server);
-    const ra = await ada.join('team:7');
-    const rb = await bob.join('team:7');
-    const re = await eve.join('team:7');
-    await ada.encrypt('team:7');
-    await waitFor(() => rb.keyId === ra.keyId && re.keyId === ra.keyId);
+    const { clients: [ada, bob, eve], rooms: [ra, rb, re] } = await keyedRoom(server, 3);
     const oldKey = ra.keyId;
     await ada.revoke('team:7', eve.user);
     expect(ra.keyId > oldKey).toBe(true);
@@ -351,12 +351,7 @@ describe('encrypted rooms', () => {
 
   it('a user excluded from a rotation is refused by the rotating owner even before its presence leave arrives', async () => {
     const server = new FakeServer();
-    const ada = await start(server);
-    const eve = await start(server);
-    const ra = await ada.join('team:7');
-    const re = await eve.join('team:7');
-    await ada.encrypt('team:7');
-    await waitFor(() => re.keyId === ra.keyId);
+    const { clients: [ada, eve], rooms: [ra, re] } = await keyedRoom(server, 2);
     const oldKey = ra.keyId;
     const newKey = await ra.rotateKey({ exclude: [eve.user] });
     expect(ra.members).toContain(eve.user); // still listed: the relay has not told ada yet
@@ -372,12 +367,7 @@ describe('encrypted rooms', () => {
 
   it('a key planted by a member with an id that would sort after every later rotation is ignored', async () => {
     const server = new FakeServer();
-    const ada = await start(server);
-    const eve = await start(server);
-    const ra = await ada.join('team:7');
-    const re = await eve.join('team:7');
-    await ada.encrypt('team:7');
-    await waitFor(() => re.keyId === ra.keyId);
+    const { clients: [ada, eve], rooms: [ra, re] } = await keyedRoom(server, 2);
     const current = ra.keyId;
     const adaPub = await importPublic(ada.e2ee.pub);
     const now = ada.clock.now();
@@ -406,12 +396,7 @@ describe('encrypted rooms', () => {
       for (const [s] of r.members) s.deliver({ t: 'changed', room: f.room, seq: m.seq, rev: m.rev, body: m.body, edited: 1, ...(s === socket ? { id: f.id } : {}) });
       return true;
     };
-    const ada = await start(server);
-    const bob = await start(server);
-    const ra = await ada.join('team:7');
-    const rb = await bob.join('team:7');
-    await ada.encrypt('team:7');
-    await waitFor(() => rb.keyId === ra.keyId);
+    const { clients: [ada, bob], rooms: [ra, rb] } = await keyedRoom(server, 2);
     const m1 = await ra.send('one');
     const m2 = await ra.send('two');
     await waitFor(() => m1.status === 'stored' && m2.status === 'stored' && rb.messages.filter((m) => m.body).length === 2);
@@ -431,12 +416,7 @@ describe('encrypted rooms', () => {
     server.decodeBatch = decodeBatch;
     const rtc = fakeRtc();
     const opts = { RTCPeerConnection: rtc.RTCPeerConnection, p2p: true };
-    const ada = await start(server, opts);
-    const bob = await start(server, opts);
-    const ra = await ada.join('team:7');
-    const rb = await bob.join('team:7');
-    await ada.encrypt('team:7');
-    await waitFor(() => rb.keyId === ra.keyId);
+    const { clients: [ada, bob], rooms: [ra, rb] } = await keyedRoom(server, 2, opts);
     await settle();
     const [sa, sb] = server.open;
     sa.deliver({ t: 'steer', room: 'team:7', peer: bob.session, mode: 'p2p', polite: false, iceServers: [] });
